@@ -1,0 +1,391 @@
+/* cli.c - argument parsing: global options anywhere before a trailing
+ * command, long options as --opt value or --opt=value, -v/-vv counted,
+ * single-valued options at most once, numbers strictly unsigned decimal.
+ * Every mistake is a usage error (exit 2, empty stdout). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef AE_VERSION
+#define AE_VERSION "0.0.0"
+#endif
+
+static const struct opt_def opt_defs[] = {
+	{ "root", O_ROOT, OPT_VALUE },
+	{ "verbose", O_VERBOSE, OPT_FLAG },
+	{ "help", O_HELP, OPT_FLAG },
+	{ "version", O_VERSION, OPT_FLAG },
+	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_NUMBER },
+	{ "tail-lines", O_TAIL_LINES, OPT_NUMBER },
+	{ "max-bytes", O_MAX_BYTES, OPT_NUMBER },
+	{ "timeout", O_TIMEOUT, OPT_NUMBER },
+	{ "kill-after", O_KILL_AFTER, OPT_NUMBER },
+	{ "cwd", O_CWD, OPT_VALUE },
+	{ "env", O_ENV, OPT_LIST },
+	{ "env-file", O_ENV_FILE, OPT_LIST },
+	{ "no-inherit-env", O_NO_INHERIT_ENV, OPT_FLAG },
+	{ "inherit-env", O_INHERIT_ENV, OPT_FLAG },
+	{ "mask", O_MASK, OPT_LIST },
+	{ "tag", O_TAG, OPT_LIST },
+	{ "log", O_LOG, OPT_VALUE },
+	{ "progress-every", O_PROGRESS_EVERY, OPT_NUMBER },
+	{ "wait", O_WAIT, OPT_FLAG },
+	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_NUMBER },
+	{ "notify-command", O_NOTIFY_COMMAND, OPT_VALUE },
+	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
+	{ "config", O_CONFIG, OPT_VALUE },
+	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
+	{ "timeout-ms", O_TIMEOUT_MS, OPT_NUMBER },
+	{ "poll-ms", O_POLL_MS, OPT_NUMBER },
+	{ "signal", O_SIGNAL, OPT_VALUE },
+	{ "limit", O_LIMIT, OPT_NUMBER },
+	{ "state", O_STATE, OPT_VALUE },
+	{ "all", O_ALL, OPT_FLAG },
+};
+
+static const enum opt_id run_opts[] = {
+	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_TIMEOUT, O_KILL_AFTER,
+	O_CWD, O_ENV, O_NO_INHERIT_ENV, O_INHERIT_ENV, O_LOG,
+	O_PROGRESS_EVERY, O_WAIT, O_WAIT_POLL_MS, O_COUNT
+};
+static const enum opt_id no_opts[] = { O_COUNT };
+static const enum opt_id tail_opts[] = { O_TAIL_LINES, O_MAX_BYTES, O_COUNT };
+static const enum opt_id wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
+static const enum opt_id kill_opts[] = { O_SIGNAL, O_COUNT };
+static const enum opt_id list_opts[] = {
+	O_LIMIT, O_STATE, O_CWD, O_ALL, O_COUNT
+};
+
+static const struct command_def commands[] = {
+	{ "run", CMD_RUN, run_opts, 0, 1,
+	  "run [OPTIONS] [--] COMMAND...",
+	  "Start COMMAND as a background job and print its job_id. Several\n"
+	  "words are executed directly; a single word is a shell script run\n"
+	  "through the shell wrapper (sh -lc).\n\n"
+	  "  --snapshot-after MS   wait up to MS (max 10000) for output or the\n"
+	  "                        end of the job before answering [10000]\n"
+	  "  --tail-lines N        lines per stream in snapshots (0: all) [50]\n"
+	  "  --max-bytes N         bytes per stream in snapshots [65536]\n"
+	  "  --timeout MS          SIGTERM the job's group after MS (0: never)\n"
+	  "  --kill-after MS       then SIGKILL after MS more [0: at once]\n"
+	  "  --cwd DIR             working directory [current directory]\n"
+	  "  --env KEY=VALUE       set a variable (repeatable)\n"
+	  "  --no-inherit-env      start from an empty environment\n"
+	  "  --inherit-env         inherit the environment (the default)\n"
+	  "  --log PATH            write the combined log here, not full.log\n"
+	  "  --progress-every MS   refresh updated_at in state.json every MS\n"
+	  "  --wait                block until the job ends\n"
+	  "  --wait-poll-ms MS     accepted for compatibility [200]\n" },
+	{ "status", CMD_STATUS, no_opts, 1, 0, "status JOB_ID",
+	  "Print the state of a job (an unambiguous id prefix is enough).\n" },
+	{ "tail", CMD_TAIL, tail_opts, 1, 0, "tail [OPTIONS] JOB_ID",
+	  "Print the end of a job's stdout and stderr.\n\n"
+	  "  --tail-lines N        last N lines per stream (0: no limit) [50]\n"
+	  "  --max-bytes N         at most the last N bytes per stream [65536]\n" },
+	{ "wait", CMD_WAIT, wait_opts, 1, 0, "wait [OPTIONS] JOB_ID",
+	  "Block until a job ends (or its supervisor is lost).\n\n"
+	  "  --timeout-ms MS       give up after MS, answering timed_out:true\n"
+	  "                        (0: wait forever) [0]\n"
+	  "  --poll-ms MS          poll interval while the job is created [200]\n" },
+	{ "kill", CMD_KILL, kill_opts, 1, 0, "kill [OPTIONS] JOB_ID",
+	  "Send a signal to a running job's process group and report the\n"
+	  "state that results (waiting at most 1 s for the job to end).\n\n"
+	  "  --signal SIG          TERM, INT, KILL, HUP, QUIT, USR1, USR2, ...\n"
+	  "                        with or without SIG, or a number [TERM]\n" },
+	{ "list", CMD_LIST, list_opts, 0, 0, "list [OPTIONS]",
+	  "List jobs started in the current directory, newest first.\n\n"
+	  "  --all                 jobs of every directory\n"
+	  "  --cwd DIR             jobs started in DIR\n"
+	  "  --state S             created, running, exited, killed, failed or\n"
+	  "                        unknown\n"
+	  "  --limit N             at most N jobs (0: no limit) [0]\n" },
+	{ "help", CMD_HELP, no_opts, -1, 0, "help [COMMAND]",
+	  "Show help for a command.\n" },
+};
+
+static const char global_help[] =
+	"Global options (before or after the command):\n"
+	"  --root PATH           jobs root [$AGENT_EXEC_ROOT, else\n"
+	"                        $XDG_DATA_HOME/agent-exec/jobs, else\n"
+	"                        ~/.local/share/agent-exec/jobs]\n"
+	"  -v, -vv               diagnostics on stderr\n"
+	"  -h, --help            this help\n"
+	"  --version             print the version\n";
+
+const struct command_def *cli_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+	fputs("agent-exec " AE_VERSION
+	      " - run commands as durable background jobs; every answer is\n"
+	      "one JSON object on stdout.\n\nUsage: agent-exec [GLOBAL OPTIONS] "
+	      "COMMAND [OPTIONS]\n\nCommands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+	fputs("\n", out);
+	fputs(global_help, out);
+}
+
+static void print_command_help(const struct command_def *command)
+{
+	printf("Usage: agent-exec %s\n\n%s\n%s", command->usage, command->help,
+	       global_help);
+}
+
+static const struct opt_def *opt_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(opt_defs) / sizeof(*opt_defs); i++)
+		if (strlen(opt_defs[i].name) == len &&
+		    strncmp(opt_defs[i].name, name, len) == 0)
+			return &opt_defs[i];
+	return NULL;
+}
+
+static int opt_allowed(const struct command_def *command, enum opt_id id)
+{
+	if (id <= O_VERSION)
+		return 1;
+	for (const enum opt_id *opt = command ? command->opts : NULL;
+	     opt && *opt != O_COUNT; opt++)
+		if (*opt == id)
+			return 1;
+	return 0;
+}
+
+static int usage_error(char *usage, size_t size, const char *fmt,
+		       const char *detail)
+{
+	snprintf(usage, size, fmt, detail);
+	return -1;
+}
+
+static int store_value(struct args *args, const struct opt_def *def,
+		       char *value, char *usage, size_t size)
+{
+	if (def->kind == OPT_LIST)
+		return strv_push(&args->list[def->id], value) < 0
+			       ? usage_error(usage, size, "%s", "out of memory")
+			       : 0;
+	/* --root may come before and after the command: the later wins */
+	if (args->seen[def->id] > 1 && def->id != O_ROOT)
+		return usage_error(usage, size,
+				   "option --%s given more than once",
+				   def->name);
+	args->value[def->id] = value;
+	if (def->kind == OPT_NUMBER &&
+	    parse_u64(value, &args->number[def->id]) < 0) {
+		char text[160];
+
+		snprintf(text, sizeof(text), "--%s: invalid number \"%.80s\"",
+			 def->name, value);
+		return usage_error(usage, size, "%s (expected an unsigned "
+				   "decimal integer)", text);
+	}
+	return 0;
+}
+
+/* One "--name[=value]" at argv[*i]. */
+static int parse_long(int argc, char **argv, int *i, struct args *args,
+		      char *usage, size_t size)
+{
+	char *arg = argv[*i] + 2, *value = NULL;
+	size_t name_len = strcspn(arg, "=");
+	const struct opt_def *def = opt_find(arg, name_len);
+
+	if (!def || !opt_allowed(args->command, def->id))
+		return usage_error(usage, size, "unknown option --%s", arg);
+	args->seen[def->id]++;
+	if (def->kind == OPT_FLAG) {
+		if (arg[name_len] == '=')
+			return usage_error(usage, size,
+					   "option --%s takes no value",
+					   def->name);
+		if (args->seen[def->id] > 1 && def->id != O_VERBOSE)
+			return usage_error(usage, size,
+					   "option --%s given more than once",
+					   def->name);
+		if (def->id == O_VERBOSE)
+			args->verbose++;
+		return 0;
+	}
+	if (arg[name_len] == '=')
+		value = arg + name_len + 1;
+	else if (*i + 1 < argc)
+		value = argv[++*i];
+	else
+		return usage_error(usage, size, "option --%s needs a value",
+				   def->name);
+	return store_value(args, def, value, usage, size);
+}
+
+/* Short options: -v (counted, also -vv), -h. */
+static int parse_short(const char *arg, struct args *args, char *usage,
+		       size_t size)
+{
+	for (const char *c = arg + 1; *c; c++) {
+		if (*c == 'v') {
+			args->verbose++;
+		} else if (*c == 'h') {
+			args->seen[O_HELP]++;
+		} else {
+			char text[4] = { '-', *c, 0 };
+
+			return usage_error(usage, size, "unknown option %s",
+					   text);
+		}
+	}
+	return 0;
+}
+
+static int is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] != '\0';
+}
+
+static int parse_option(int argc, char **argv, int *i, struct args *args,
+			char *usage, size_t size)
+{
+	if (argv[*i][1] == '-')
+		return parse_long(argc, argv, i, args, usage, size);
+	return parse_short(argv[*i], args, usage, size);
+}
+
+static int take_positional(int argc, char **argv, int i, struct args *args,
+			   char *usage, size_t size)
+{
+	if (args->command->trailing_command) {
+		args->trailing = argv + i;
+		args->trailing_count = (size_t)(argc - i);
+		return argc;
+	}
+	if (strv_push(&args->positional, argv[i]) < 0)
+		return usage_error(usage, size, "%s", "out of memory");
+	return i + 1;
+}
+
+static int check_conflicts(const struct args *args, char *usage, size_t size)
+{
+	if (args->seen[O_INHERIT_ENV] && args->seen[O_NO_INHERIT_ENV])
+		return usage_error(usage, size, "%s", "--inherit-env and "
+				   "--no-inherit-env cannot be used together");
+	if (args->seen[O_ALL] && args->seen[O_CWD] &&
+	    args->command->id == CMD_LIST)
+		return usage_error(usage, size, "%s",
+				   "--all and --cwd cannot be used together");
+	if (args->value[O_STATE] && args->command->id == CMD_LIST &&
+	    strcmp(args->value[O_STATE], "created") &&
+	    strcmp(args->value[O_STATE], "running") &&
+	    strcmp(args->value[O_STATE], "exited") &&
+	    strcmp(args->value[O_STATE], "killed") &&
+	    strcmp(args->value[O_STATE], "failed") &&
+	    strcmp(args->value[O_STATE], "unknown"))
+		return usage_error(usage, size, "--state: invalid value \"%s\" "
+				   "(created, running, exited, killed, failed "
+				   "or unknown)", args->value[O_STATE]);
+	return 0;
+}
+
+static int check_arity(const struct args *args, char *usage, size_t size)
+{
+	const struct command_def *command = args->command;
+
+	if (command->trailing_command && args->trailing_count == 0)
+		return usage_error(usage, size, "%s: a COMMAND is required",
+				   command->name);
+	if (command->positionals >= 0 &&
+	    args->positional.n != (size_t)command->positionals) {
+		if (args->positional.n < (size_t)command->positionals)
+			return usage_error(usage, size, "%s: JOB_ID is required",
+					   command->name);
+		return usage_error(usage, size, "unexpected argument \"%s\"",
+				   args->positional.v[command->positionals]);
+	}
+	return 0;
+}
+
+/* help, --help, --version: print and report 1. */
+static int answer_help(const struct args *args, char *usage, size_t size)
+{
+	const struct command_def *topic = args->command;
+
+	if (args->seen[O_VERSION] && !args->seen[O_HELP]) {
+		puts("agent-exec " AE_VERSION);
+		return 1;
+	}
+	if (topic && topic->id == CMD_HELP) {
+		if (args->positional.n > 1)
+			return usage_error(usage, size, "unexpected argument "
+					   "\"%s\"", args->positional.v[1]);
+		topic = args->positional.n ? cli_command(args->positional.v[0])
+					   : NULL;
+		if (args->positional.n && !topic)
+			return usage_error(usage, size, "unknown command \"%s\"",
+					   args->positional.v[0]);
+	}
+	if (topic)
+		print_command_help(topic);
+	else
+		print_overview(stdout);
+	return 1;
+}
+
+int cli_parse(int argc, char **argv, struct args *args, char *usage,
+	      size_t size)
+{
+	int i = 1, options_done = 0;
+
+	memset(args, 0, sizeof(*args));
+	/* global options before the command name */
+	for (; i < argc && is_option(argv[i]) && strcmp(argv[i], "--"); i++)
+		if (parse_option(argc, argv, &i, args, usage, size) < 0)
+			return -1;
+	if (i < argc && strcmp(argv[i], "--") != 0) {
+		args->command = cli_command(argv[i]);
+		if (!args->command)
+			return usage_error(usage, size, "unknown command \"%s\"",
+					   argv[i]);
+		i++;
+	}
+	if (!args->command) {
+		if (args->seen[O_HELP] || args->seen[O_VERSION])
+			return answer_help(args, usage, size);
+		print_overview(stderr);
+		return usage_error(usage, size, "%s", "a command is required");
+	}
+	while (i < argc) {
+		if (!options_done && strcmp(argv[i], "--") == 0) {
+			options_done = 1;
+			i++;
+		} else if (!options_done && is_option(argv[i])) {
+			if (parse_option(argc, argv, &i, args, usage, size) < 0)
+				return -1;
+			i++;
+		} else {
+			i = take_positional(argc, argv, i, args, usage, size);
+			if (i < 0)
+				return -1;
+		}
+	}
+	if (args->seen[O_HELP] || args->seen[O_VERSION] ||
+	    args->command->id == CMD_HELP)
+		return answer_help(args, usage, size);
+	if (check_conflicts(args, usage, size) < 0 ||
+	    check_arity(args, usage, size) < 0)
+		return -1;
+	return 0;
+}
+
+void cli_args_free(struct args *args)
+{
+	for (int id = 0; id < O_COUNT; id++)
+		strv_free(&args->list[id]);
+	strv_free(&args->positional);
+}

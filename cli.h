@@ -1,0 +1,66 @@
+/* cli.h - the command line: parsing argv against per-command option
+ * tables into struct args. Separate from main.c so it can be unit-tested. */
+#ifndef AE_CLI_H
+#define AE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sys.h"
+
+enum opt_id {
+	/* global */
+	O_ROOT, O_VERBOSE, O_HELP, O_VERSION,
+	/* run and friends */
+	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_TIMEOUT, O_KILL_AFTER,
+	O_CWD, O_ENV, O_ENV_FILE, O_NO_INHERIT_ENV, O_INHERIT_ENV, O_MASK,
+	O_TAG, O_LOG, O_PROGRESS_EVERY, O_WAIT, O_WAIT_POLL_MS,
+	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_CONFIG, O_SHELL_WRAPPER,
+	/* wait, kill, list */
+	O_TIMEOUT_MS, O_POLL_MS, O_SIGNAL, O_LIMIT, O_STATE, O_ALL,
+	O_COUNT
+};
+
+enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER };
+
+struct opt_def {
+	const char *name;	/* long name without "--" */
+	enum opt_id id;
+	enum opt_kind kind;
+};
+
+enum command_id {
+	CMD_RUN, CMD_STATUS, CMD_TAIL, CMD_WAIT, CMD_KILL, CMD_LIST,
+	CMD_HELP, CMD_NONE
+};
+
+struct command_def {
+	const char *name;
+	enum command_id id;
+	const enum opt_id *opts;	/* ends with O_COUNT */
+	int positionals;	/* exact count of positional arguments */
+	int trailing_command;	/* takes CMD... after its options */
+	const char *usage;	/* one line */
+	const char *help;	/* the option list */
+};
+
+struct args {
+	const struct command_def *command;
+	const char *value[O_COUNT];	/* last value of VALUE/NUMBER opts */
+	uint64_t number[O_COUNT];
+	int seen[O_COUNT];
+	struct strv list[O_COUNT];	/* every value of LIST opts */
+	struct strv positional;
+	char **trailing;	/* the command words of run/create */
+	size_t trailing_count;
+	int verbose;
+};
+
+/* Parse argv. 0: go on with args->command; 1: help or version was
+ * printed, exit 0; -1: usage error, message in usage[size], exit 2. */
+int cli_parse(int argc, char **argv, struct args *args, char *usage,
+	      size_t usage_size);
+void cli_args_free(struct args *args);
+const struct command_def *cli_command(const char *name);
+
+#endif

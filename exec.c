@@ -1,0 +1,996 @@
+/* exec.c - the supervisor. run forks twice (the middle process calls
+ * setsid and exits), so the supervisor belongs to no terminal and to none
+ * of the caller's process groups. It forks the job into a process group of
+ * its own, records "running" with the job's pid and only then tells the
+ * caller it is ready. One poll() loop then copies the job's output to the
+ * logs, reaps it, enforces the timeout and writes the terminal record. */
+#include "exec.h"
+#include "notify.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef AE_SELFPIPE
+#include <sys/signalfd.h>
+#endif
+
+extern char **environ;
+
+#define READ_CHUNK 65536
+#define LINE_MAX_BYTES 16384	/* longer lines are split in full.log */
+#define FULL_BUF_BYTES (3 * LINE_MAX_BYTES + 64)
+#define LINGER_MS 1000		/* the 1-second rule for descendants */
+#define READY_BYTE 'R'
+
+/* ---- signals ---------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int number;
+} signal_table[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
+	{ "WINCH", SIGWINCH },
+};
+
+int signal_parse(const char *text)
+{
+	uint64_t number;
+
+	if (parse_u64(text, &number) == 0)
+		return number >= 1 && number < (uint64_t)_NSIG ? (int)number
+							       : -1;
+	if (strncasecmp(text, "SIG", 3) == 0)
+		text += 3;
+	for (size_t i = 0; i < sizeof(signal_table) / sizeof(*signal_table);
+	     i++)
+		if (strcasecmp(text, signal_table[i].name) == 0)
+			return signal_table[i].number;
+	return -1;
+}
+
+/* Signals the supervisor reacts to: SIGCHLD, and the ones it passes on to
+ * the job's process group. */
+static const int forwarded_signals[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
+};
+
+static void handled_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
+		sigaddset(set, forwarded_signals[i]);
+}
+
+#ifdef AE_SELFPIPE
+/* The portable path: handlers write the signal number into a pipe that
+ * the loop polls. The write end is the one piece of global state, and
+ * only the supervisor sets it. */
+static int self_pipe_write_fd = -1;
+
+static void on_signal(int signo)
+{
+	int saved = errno;
+	unsigned char byte = (unsigned char)signo;
+
+	if (write(self_pipe_write_fd, &byte, 1) < 0) {
+		/* pipe full: a wakeup is already pending */
+	}
+	errno = saved;
+}
+
+static int signals_open(void)
+{
+	struct sigaction action = { .sa_handler = on_signal };
+	sigset_t set;
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	self_pipe_write_fd = fds[1];
+	handled_set(&set);
+	action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigfillset(&action.sa_mask);
+	for (int signo = 1; signo < _NSIG; signo++)
+		if (sigismember(&set, signo) == 1 &&
+		    sigaction(signo, &action, NULL) < 0)
+			return -1;
+	return fds[0];
+}
+
+/* The next pending signal number, 0 when none. */
+static int signals_next(int fd)
+{
+	unsigned char byte;
+
+	return read(fd, &byte, 1) == 1 ? byte : 0;
+}
+#else
+static int signals_open(void)
+{
+	sigset_t set;
+
+	handled_set(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static int signals_next(int fd)
+{
+	struct signalfd_siginfo info;
+
+	return read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info)
+		       ? (int)info.ssi_signo : 0;
+}
+#endif
+
+/* In the job child: every disposition back to default, nothing blocked. */
+static void signals_reset_for_exec(void)
+{
+	sigset_t none;
+
+	for (int signo = 1; signo < _NSIG; signo++)
+		signal(signo, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* ---- the supervisor's state ------------------------------------------- */
+
+struct stream {
+	const char *tag;	/* "[STDOUT]" */
+	int pipe_fd;		/* -1 after end of file */
+	int log_fd;
+	size_t partial_len;	/* bytes of the current, unfinished line */
+	char partial[LINE_MAX_BYTES];
+};
+
+struct supervisor {
+	const struct job *job;
+	const struct job_spec *spec;
+	struct job_state state;
+	int ready_fd;		/* to the launching CLI; -1 once told */
+	int signal_fd;
+	int full_fd;
+	int log_error;		/* errno of a failed log write, 0 if none */
+	struct stream out, err;
+	pid_t child;
+	int child_reaped, child_status;
+	struct rusage usage;
+	int64_t started_ms, exited_ms;
+	int64_t timeout_at, kill_at;	/* monotonic ms, 0 = not armed */
+	int64_t progress_at;
+	int terminal;		/* terminal record written, lock released */
+	time_t stamp_second;
+	char stamp[TIMESTAMP_LEN + 1];
+	size_t full_len;
+	char full_buf[FULL_BUF_BYTES];
+};
+
+/* ---- output capture --------------------------------------------------- */
+
+static void log_write(struct supervisor *sv, int fd, const char *data,
+		      size_t len)
+{
+	/* a full disk must not stop the job: note it and drop output */
+	if (!sv->log_error && write_all(fd, data, len) < 0)
+		sv->log_error = errno;
+}
+
+static void full_flush(struct supervisor *sv)
+{
+	log_write(sv, sv->full_fd, sv->full_buf, sv->full_len);
+	sv->full_len = 0;
+}
+
+static void stamp_refresh(struct supervisor *sv)
+{
+	time_t now = (time_t)(clock_real_ms() / 1000);
+
+	if (now != sv->stamp_second) {
+		sv->stamp_second = now;
+		format_utc(now, sv->stamp);
+	}
+}
+
+/* Append one full.log line for text (lossily decoded). Unless final, an
+ * incomplete UTF-8 sequence at the end is left for the next piece; returns
+ * the bytes of text used. */
+static size_t full_add_line(struct supervisor *sv, const char *tag,
+			    const char *text, size_t len, int final)
+{
+	size_t used, needed = TIMESTAMP_LEN + 12 + 3 * len;
+	char *out;
+
+	if (sv->full_len + needed > sizeof(sv->full_buf))
+		full_flush(sv);
+	out = sv->full_buf + sv->full_len;
+	memcpy(out, sv->stamp, TIMESTAMP_LEN);
+	out[TIMESTAMP_LEN] = ' ';
+	out += TIMESTAMP_LEN + 1;
+	memcpy(out, tag, 8);
+	out[8] = ' ';
+	out += 9;
+	out += utf8_lossy(text, len, out, final, &used);
+	*out++ = '\n';
+	sv->full_len = (size_t)(out - sv->full_buf);
+	return final ? len : used;
+}
+
+static void line_emit(struct supervisor *sv, struct stream *s, int final)
+{
+	size_t used = full_add_line(sv, s->tag, s->partial, s->partial_len,
+				    final);
+
+	memmove(s->partial, s->partial + used, s->partial_len - used);
+	s->partial_len -= used;
+}
+
+/* Add bytes to the stream's unfinished line; a line that outgrows the
+ * buffer is written out in pieces, so memory stays bounded. */
+static void line_add(struct supervisor *sv, struct stream *s,
+		     const char *data, size_t len)
+{
+	while (len > 0) {
+		size_t room = sizeof(s->partial) - s->partial_len;
+		size_t take = len < room ? len : room;
+
+		memcpy(s->partial + s->partial_len, data, take);
+		s->partial_len += take;
+		data += take;
+		len -= take;
+		if (s->partial_len == sizeof(s->partial))
+			line_emit(sv, s, 0);
+	}
+}
+
+static void stream_lines(struct supervisor *sv, struct stream *s,
+			 const char *data, size_t len)
+{
+	while (len > 0) {
+		const char *newline = memchr(data, '\n', len);
+		size_t segment = newline ? (size_t)(newline - data) : len;
+
+		if (!newline) {
+			line_add(sv, s, data, segment);
+			return;
+		}
+		if (s->partial_len == 0 && segment <= LINE_MAX_BYTES) {
+			full_add_line(sv, s->tag, data, segment, 1);
+		} else {
+			line_add(sv, s, data, segment);
+			line_emit(sv, s, 1);
+		}
+		data += segment + 1;
+		len -= segment + 1;
+	}
+}
+
+static void stream_close(struct supervisor *sv, struct stream *s)
+{
+	if (s->partial_len > 0)
+		line_emit(sv, s, 1);	/* the unterminated last line */
+	close(s->pipe_fd);
+	s->pipe_fd = -1;
+}
+
+static void stream_read(struct supervisor *sv, struct stream *s)
+{
+	char buf[READ_CHUNK];
+	ssize_t got = read(s->pipe_fd, buf, sizeof(buf));
+
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	stamp_refresh(sv);
+	if (got <= 0) {
+		stream_close(sv, s);
+	} else {
+		log_write(sv, s->log_fd, buf, (size_t)got);
+		stream_lines(sv, s, buf, (size_t)got);
+	}
+	full_flush(sv);
+}
+
+/* ---- the job child ---------------------------------------------------- */
+
+enum launch_stage { STAGE_CWD = 1, STAGE_STDIO, STAGE_EXEC };
+
+struct launch_failure {
+	int stage;
+	int err;
+};
+
+/* Report why the child could not become the job, then exit. */
+static void child_fail(int report_fd, int stage)
+{
+	struct launch_failure failure = { stage, errno };
+
+	if (write(report_fd, &failure, sizeof(failure)) < 0) {
+		/* the supervisor sees a short report and says so */
+	}
+	_exit(127);
+}
+
+static void child_run(const struct supervisor *sv, char **argv,
+		      char **envp, int out_fd, int err_fd, int report_fd,
+		      mode_t old_umask)
+{
+	int null_fd;
+
+	signals_reset_for_exec();
+	setsid();
+	umask(old_umask);
+	if (chdir(sv->spec->cwd) < 0)
+		child_fail(report_fd, STAGE_CWD);
+	null_fd = open("/dev/null", O_RDONLY);
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	    dup2(err_fd, 2) < 0)
+		child_fail(report_fd, STAGE_STDIO);
+	/* the PATH search must use the job's environment */
+	environ = envp;
+	execvp(argv[0], argv);
+	child_fail(report_fd, STAGE_EXEC);
+}
+
+/* argv of the job: the command itself, or a single word given to the
+ * shell wrapper as a script. */
+static char **job_argv(const struct job_spec *spec)
+{
+	struct strv argv = { 0 };
+
+	if (spec->command.n == 1) {
+		for (size_t i = 0; i < spec->wrapper.n; i++)
+			if (strv_push(&argv, spec->wrapper.v[i]) < 0)
+				goto fail;
+	}
+	for (size_t i = 0; i < spec->command.n; i++)
+		if (strv_push(&argv, spec->command.v[i]) < 0)
+			goto fail;
+	return argv.v;
+fail:
+	strv_free(&argv);
+	return NULL;
+}
+
+static int env_set(struct strv *env, char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], entry, key_len) == 0 &&
+		    env->v[i][key_len] == '=') {
+			env->v[i] = entry;
+			return 0;
+		}
+	}
+	return strv_push(env, entry);
+}
+
+/* The job's environment: inherited (or empty), then --env in order. */
+static char **job_env(const struct job_spec *spec)
+{
+	struct strv env = { 0 };
+
+	if (spec->inherit_env)
+		for (char **var = environ; *var; var++)
+			if (strv_push(&env, *var) < 0)
+				goto fail;
+	for (size_t i = 0; i < spec->env.n; i++) {
+		char *entry = spec->env.v[i];
+
+		/* "KEY" alone means KEY with an empty value */
+		if (!strchr(entry, '=')) {
+			size_t len = strlen(entry);
+
+			entry = malloc(len + 2);
+			if (!entry)
+				goto fail;
+			memcpy(entry, spec->env.v[i], len);
+			memcpy(entry + len, "=", 2);
+		}
+		if (env_set(&env, entry) < 0)
+			goto fail;
+	}
+	if (!env.v)
+		env.v = calloc(1, sizeof(*env.v));	/* an empty environment */
+	return env.v;
+fail:
+	strv_free(&env);
+	return NULL;
+}
+
+/* A word with no shell syntax: a shell would just look it up and run it. */
+static int word_is_plain(const char *word)
+{
+	if (!*word)
+		return 0;
+	for (; *word; word++)
+		if (!isalnum((unsigned char)*word) && !strchr("_-./+,:@%", *word))
+			return 0;
+	return 1;
+}
+
+static int word_is_shell_builtin(const char *word)
+{
+	static const char *const builtins[] = {
+		".", "alias", "bg", "break", "cd", "command", "continue", "echo",
+		"eval", "exec", "exit", "export", "false", "fc", "fg", "getopts",
+		"hash", "jobs", "kill", "local", "printf", "pwd", "read",
+		"readonly", "return", "set", "shift", "source", "test", "times",
+		"trap", "true", "type", "ulimit", "umask", "unalias", "unset",
+		"wait",
+	};
+
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
+		if (strcmp(word, builtins[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int wrapper_is_posix_shell(const struct strv *wrapper)
+{
+	static const char *const shells[] = {
+		"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh",
+	};
+	const char *program = wrapper->n ? wrapper->v[0] : "";
+	const char *base = strrchr(program, '/');
+
+	base = base ? base + 1 : program;
+	for (size_t i = 0; i < sizeof(shells) / sizeof(*shells); i++)
+		if (strcmp(base, shells[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+/* dir/name, with a relative dir taken from the job's cwd. */
+static int executable_in(const char *dir, size_t dir_len, const char *cwd,
+			 const char *name)
+{
+	char path[4096];
+
+	if (dir_len == 0)
+		snprintf(path, sizeof(path), "%s/%s", cwd, name);
+	else if (dir[0] == '/')
+		snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
+	else
+		snprintf(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
+			 dir, name);
+	return executable_file(path);
+}
+
+/* Whether a shell started with envp would find program (as execvp). */
+static int program_found(const char *program, char **envp, const char *cwd)
+{
+	const char *path = "/usr/local/bin:/bin:/usr/bin";
+
+	if (program[0] == '/')
+		return executable_file(program);
+	if (strchr(program, '/'))
+		return executable_in("", 0, cwd, program);
+	for (char **var = envp; *var; var++)
+		if (strncmp(*var, "PATH=", 5) == 0)
+			path = *var + 5;
+	for (;;) {
+		size_t len = strcspn(path, ":");
+
+		if (executable_in(path, len, cwd, program))
+			return 1;
+		if (!path[len])
+			return 0;
+		path += len + 1;
+	}
+}
+
+/* A single plain word for a POSIX shell that names no program: say so,
+ * instead of letting the shell run and exit 127. */
+static int command_missing(const struct job_spec *spec, char **envp)
+{
+	const char *word = spec->command.n == 1 ? spec->command.v[0] : NULL;
+
+	return word && wrapper_is_posix_shell(&spec->wrapper) &&
+	       word_is_plain(word) && !word_is_shell_builtin(word) &&
+	       !program_found(word, envp, spec->cwd);
+}
+
+static void describe_failure(struct supervisor *sv, const char **argv,
+			     const struct launch_failure *failure)
+{
+	char *text = sv->state.error;
+	size_t size = sizeof(sv->state.error);
+
+	switch (failure->stage) {
+	case STAGE_CWD:
+		snprintf(text, size, "cannot change directory to \"%s\": %s",
+			 sv->spec->cwd, strerror(failure->err));
+		break;
+	case STAGE_EXEC:
+		if (failure->err == ENOENT)
+			snprintf(text, size, "command not found: \"%s\"",
+				 argv[0]);
+		else
+			snprintf(text, size, "cannot execute \"%s\": %s",
+				 argv[0], strerror(failure->err));
+		break;
+	default:
+		snprintf(text, size, "cannot set up the job's stdio: %s",
+			 strerror(failure->err));
+		break;
+	}
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static void tell_ready(struct supervisor *sv)
+{
+	char byte = READY_BYTE;
+
+	if (sv->ready_fd < 0)
+		return;
+	if (write(sv->ready_fd, &byte, 1) < 0) {
+		/* the caller is gone; the job goes on */
+	}
+	close(sv->ready_fd);
+	sv->ready_fd = -1;
+}
+
+static void state_stamp(struct job_state *st)
+{
+	format_utc_now(st->updated_at);
+}
+
+/* Record a launch that did not happen; the job never ran. */
+static void record_failed(struct supervisor *sv)
+{
+	sv->state.status = JOB_FAILED;
+	state_stamp(&sv->state);
+	memcpy(sv->state.finished_at, sv->state.updated_at,
+	       sizeof(sv->state.finished_at));
+	sv->state.has_duration = 1;
+	sv->state.duration_ms = 0;
+	store_write_state(sv->job->dir_fd, &sv->state, 1);
+	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
+	sv->terminal = 1;
+	tell_ready(sv);
+}
+
+static void usage_fill(struct job_state *st, const struct rusage *ru)
+{
+	st->has_usage = 1;
+	st->user_cpu_ms = (uint64_t)ru->ru_utime.tv_sec * 1000 +
+			  (uint64_t)ru->ru_utime.tv_usec / 1000;
+	st->sys_cpu_ms = (uint64_t)ru->ru_stime.tv_sec * 1000 +
+			 (uint64_t)ru->ru_stime.tv_usec / 1000;
+	st->max_rss_kib = (uint64_t)ru->ru_maxrss;
+}
+
+/* The job is over: write the truth durably, then let waiters go. */
+static void record_terminal(struct supervisor *sv)
+{
+	struct job_state *st = &sv->state;
+	int status = sv->child_status;
+
+	if (WIFSIGNALED(status)) {
+		st->status = JOB_KILLED;
+		snprintf(st->signal, sizeof(st->signal), "%d",
+			 WTERMSIG(status));
+	} else {
+		st->status = JOB_EXITED;
+		st->has_exit_code = 1;
+		st->exit_code = WEXITSTATUS(status);
+	}
+	st->has_duration = 1;
+	st->duration_ms = (uint64_t)(clock_mono_ms() - sv->started_ms);
+	state_stamp(st);
+	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
+	usage_fill(st, &sv->usage);
+	if (sv->log_error)
+		snprintf(st->error, sizeof(st->error),
+			 "output cut: cannot write logs: %s",
+			 strerror(sv->log_error));
+	if (store_write_state(sv->job->dir_fd, st, 1) < 0)
+		store_write_state(sv->job->dir_fd, st, 0);
+	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
+	sv->terminal = 1;
+	notify_job_finished(sv->job, sv->spec, st);
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static void group_signal(struct supervisor *sv, int signo)
+{
+	if (kill(-sv->child, signo) < 0 && !sv->child_reaped)
+		kill(sv->child, signo);
+}
+
+static void reap_children(struct supervisor *sv)
+{
+	struct rusage usage;
+	int status;
+	pid_t pid;
+
+	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
+		if (pid != sv->child)
+			continue;
+		sv->child_reaped = 1;
+		sv->child_status = status;
+		sv->usage = usage;
+		sv->exited_ms = clock_mono_ms();
+	}
+}
+
+static void handle_signals(struct supervisor *sv)
+{
+	int signo;
+
+	while ((signo = signals_next(sv->signal_fd)) > 0) {
+		if (signo == SIGCHLD)
+			reap_children(sv);
+		else if (!sv->child_reaped)
+			group_signal(sv, signo);
+	}
+}
+
+static void handle_timers(struct supervisor *sv, int64_t now)
+{
+	if (sv->timeout_at && now >= sv->timeout_at) {
+		sv->timeout_at = 0;
+		if (!sv->child_reaped) {
+			sv->state.timed_out = 1;
+			group_signal(sv, SIGTERM);
+			if (sv->spec->kill_after_ms == 0)
+				group_signal(sv, SIGKILL);
+			else
+				sv->kill_at = now +
+					      (int64_t)sv->spec->kill_after_ms;
+		}
+	}
+	if (sv->kill_at && now >= sv->kill_at) {
+		sv->kill_at = 0;
+		if (!sv->terminal)
+			group_signal(sv, SIGKILL);
+	}
+	if (sv->progress_at && now >= sv->progress_at) {
+		sv->progress_at = now + (int64_t)sv->spec->progress_every_ms;
+		if (!sv->terminal) {
+			state_stamp(&sv->state);
+			store_write_state(sv->job->dir_fd, &sv->state, 0);
+		}
+	}
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* Milliseconds until the next timer, -1 for none. */
+static int poll_timeout(const struct supervisor *sv, int64_t now)
+{
+	int64_t next = earliest(sv->timeout_at, sv->kill_at);
+
+	if (!sv->terminal) {
+		next = earliest(next, sv->progress_at);
+		if (sv->child_reaped)
+			next = earliest(next, sv->exited_ms + LINGER_MS);
+	}
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > 60000 ? 60000
+							  : next - now);
+}
+
+static int streams_open(const struct supervisor *sv)
+{
+	return sv->out.pipe_fd >= 0 || sv->err.pipe_fd >= 0;
+}
+
+static void supervise_loop(struct supervisor *sv)
+{
+	while (!sv->terminal || streams_open(sv)) {
+		struct pollfd fds[3] = {
+			{ .fd = sv->signal_fd, .events = POLLIN },
+			{ .fd = sv->out.pipe_fd, .events = POLLIN },
+			{ .fd = sv->err.pipe_fd, .events = POLLIN },
+		};
+		int64_t now = clock_mono_ms();
+		int ready = poll(fds, 3, poll_timeout(sv, now));
+
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready > 0 && fds[0].revents)
+			handle_signals(sv);
+		if (ready > 0 && fds[1].revents)
+			stream_read(sv, &sv->out);
+		if (ready > 0 && fds[2].revents)
+			stream_read(sv, &sv->err);
+		now = clock_mono_ms();
+		handle_timers(sv, now);
+		if (!sv->terminal && sv->child_reaped &&
+		    (!streams_open(sv) || now >= sv->exited_ms + LINGER_MS))
+			record_terminal(sv);
+	}
+}
+
+/* ---- starting the job ------------------------------------------------- */
+
+static int open_full_log(const struct supervisor *sv)
+{
+	const char *path = sv->spec->full_log;
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+
+	if (!path)
+		return openat(sv->job->dir_fd, "full.log", flags | O_NOFOLLOW,
+			      0600);
+	char *slash = strrchr(path, '/');
+
+	if (slash && slash != path) {
+		char *parent = strndup(path, (size_t)(slash - path));
+
+		if (!parent)
+			return -1;
+		mkdir_parents(parent, 0700);
+		free(parent);
+	}
+	return open(path, flags, 0600);
+}
+
+static int open_logs(struct supervisor *sv)
+{
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+
+	sv->out.log_fd = openat(sv->job->dir_fd, "stdout.log", flags, 0600);
+	sv->err.log_fd = openat(sv->job->dir_fd, "stderr.log", flags, 0600);
+	sv->full_fd = open_full_log(sv);
+	if (sv->out.log_fd < 0 || sv->err.log_fd < 0 || sv->full_fd < 0) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot open the job's logs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int pipe_nonblocking_read(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	return fcntl(fds[0], F_SETFL, O_NONBLOCK);
+}
+
+/* Read the child's launch report: 0 when exec succeeded (end of file). */
+static int await_exec(int report_fd, struct launch_failure *failure)
+{
+	ssize_t got = read_full(report_fd, failure, sizeof(*failure));
+
+	if (got == 0)
+		return 0;
+	if (got != (ssize_t)sizeof(*failure)) {
+		failure->stage = STAGE_EXEC;
+		failure->err = got < 0 ? errno : EIO;
+	}
+	return -1;
+}
+
+/* Fork the job; 0 once it runs, -1 with state.error set. */
+static int spawn_child(struct supervisor *sv, mode_t old_umask)
+{
+	char **argv = job_argv(sv->spec), **envp = job_env(sv->spec);
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, report[2] = { -1, -1 };
+	struct launch_failure failure;
+	int rc = -1;
+
+	if (!argv || !envp || pipe_nonblocking_read(out) < 0 ||
+	    pipe_nonblocking_read(err) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot prepare the job: %s", strerror(errno));
+		goto out;
+	}
+	if (command_missing(sv->spec, envp)) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "command not found: \"%s\"", sv->spec->command.v[0]);
+		goto out;
+	}
+	sv->child = fork();
+	if (sv->child == 0)
+		child_run(sv, argv, envp, out[1], err[1], report[1],
+			  old_umask);
+	if (sv->child < 0) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot fork the job: %s", strerror(errno));
+		goto out;
+	}
+	sv->started_ms = clock_mono_ms();
+	close(report[1]);
+	report[1] = -1;
+	if (await_exec(report[0], &failure) < 0) {
+		describe_failure(sv, (const char **)argv, &failure);
+		waitpid(sv->child, NULL, 0);
+		goto out;
+	}
+	sv->out.pipe_fd = out[0];
+	sv->err.pipe_fd = err[0];
+	out[0] = err[0] = -1;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+		if (report[i] >= 0)
+			close(report[i]);
+	}
+	free(argv);
+	free(envp);
+	return rc;
+}
+
+static void record_running(struct supervisor *sv)
+{
+	struct job_state *st = &sv->state;
+
+	st->status = JOB_RUNNING;
+	st->has_pid = 1;
+	st->pid = sv->child;
+	state_stamp(st);
+	store_write_state(sv->job->dir_fd, st, 0);
+}
+
+static void arm_timers(struct supervisor *sv)
+{
+	if (sv->spec->timeout_ms)
+		sv->timeout_at = sv->started_ms + (int64_t)sv->spec->timeout_ms;
+	if (sv->spec->progress_every_ms)
+		sv->progress_at = sv->started_ms +
+				  (int64_t)sv->spec->progress_every_ms;
+}
+
+/* Become a clean daemon: no caller descriptors, stdio on /dev/null, cwd
+ * "/", SIGPIPE ignored (a vanished reader is an error, not a death). */
+static int detach_stdio(const struct job *job, int ready_fd)
+{
+	int keep[3] = { ready_fd, job->dir_fd, job->lock_fd };
+	int null_fd;
+
+	close_fds_except(keep, 3);
+	null_fd = open("/dev/null", O_RDWR);
+	if (null_fd < 0)
+		return -1;
+	for (int fd = 0; fd < 3; fd++)
+		if (null_fd != fd && dup2(null_fd, fd) < 0)
+			return -1;
+	if (null_fd > 2)
+		close(null_fd);
+	signal(SIGPIPE, SIG_IGN);
+	return chdir("/");
+}
+
+static void supervise(struct job *job, const struct job_spec *spec,
+		      int ready_fd, mode_t old_umask)
+{
+	/* lives as long as the process; its buffers are touched only when
+	 * used, which keeps the supervisor's resident memory small */
+	static struct supervisor sv;
+
+	sv.job = job;
+	sv.spec = spec;
+	sv.ready_fd = ready_fd;
+	sv.out = (struct stream){ .tag = "[STDOUT]", .pipe_fd = -1 };
+	sv.err = (struct stream){ .tag = "[STDERR]", .pipe_fd = -1 };
+	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
+	sv.state.supervisor_pid = getpid();
+	format_utc_now(sv.state.started_at);
+	if (detach_stdio(job, ready_fd) < 0) {
+		snprintf(sv.state.error, sizeof(sv.state.error),
+			 "cannot detach the supervisor: %s", strerror(errno));
+		record_failed(&sv);
+		return;
+	}
+	sv.signal_fd = signals_open();
+	if (sv.signal_fd < 0) {
+		snprintf(sv.state.error, sizeof(sv.state.error),
+			 "cannot set up signal handling: %s", strerror(errno));
+		record_failed(&sv);
+		return;
+	}
+	if (open_logs(&sv) < 0 || spawn_child(&sv, old_umask) < 0) {
+		record_failed(&sv);
+		return;
+	}
+	record_running(&sv);
+	tell_ready(&sv);
+	arm_timers(&sv);
+	supervise_loop(&sv);
+}
+
+/* ---- the caller's side ------------------------------------------------ */
+
+/* Nothing could start: record it ourselves, as the supervisor would. */
+static int launch_failed(struct job *job, const char *what, int err,
+			 struct error *e)
+{
+	struct job_state st = { .status = JOB_FAILED, .has_duration = 1 };
+
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	format_utc_now(st.updated_at);
+	memcpy(st.started_at, st.updated_at, sizeof(st.started_at));
+	memcpy(st.finished_at, st.updated_at, sizeof(st.finished_at));
+	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
+		 strerror(err));
+	if (store_write_state(job->dir_fd, &st, 1) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/state.json",
+				  job->dir);
+	return 0;
+}
+
+static int wait_ready(int ready_fd)
+{
+	char byte = 0;
+
+	return read_full(ready_fd, &byte, 1) == 1 && byte == READY_BYTE;
+}
+
+int exec_launch(struct job *job, const struct job_spec *spec,
+		mode_t old_umask, struct error *e)
+{
+	int ready[2], status, rc = 0;
+	pid_t middle;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return launch_failed(job, "create the readiness pipe", errno,
+				     e);
+	middle = fork();
+	if (middle == 0) {
+		close(ready[0]);
+		if (setsid() < 0)
+			_exit(1);
+		pid_t supervisor = fork();
+
+		if (supervisor == 0) {
+			supervise(job, spec, ready[1], old_umask);
+			_exit(0);
+		}
+		_exit(supervisor < 0 ? 1 : 0);
+	}
+	close(ready[1]);
+	if (middle < 0) {
+		rc = launch_failed(job, "fork the supervisor", errno, e);
+		close(ready[0]);
+		return rc;
+	}
+	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
+		;
+	/* without the ready byte the supervisor died early; the lock it
+	 * held is free now and readers record the loss */
+	wait_ready(ready[0]);
+	close(ready[0]);
+	close(job->lock_fd);
+	job->lock_fd = -1;
+	return rc;
+}

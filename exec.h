@@ -1,0 +1,23 @@
+/* exec.h - launching a job: the double fork, the supervisor's event loop
+ * (signals, output pipes, timers), the child's environment, cwd and process
+ * group, timeout and kill-after, and output capture into the logs. */
+#ifndef AE_EXEC_H
+#define AE_EXEC_H
+
+#include <sys/types.h>
+
+#include "store.h"
+
+/* Start the supervisor of job, whose ALIVE lock the caller holds in
+ * job->lock_fd (the supervisor inherits it; the caller's descriptor is
+ * closed here). Returns once the supervisor has recorded the job as
+ * running with the child's pid, or as failed with the reason; a failure to
+ * even start the supervisor is recorded as failed too. -1 only when nothing
+ * could be recorded. old_umask is given to the job. */
+int exec_launch(struct job *job, const struct job_spec *spec,
+		mode_t old_umask, struct error *e);
+
+/* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
+int signal_parse(const char *text);
+
+#endif

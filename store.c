@@ -1,0 +1,1187 @@
+/* store.c - the job store: one directory per job under the root, records
+ * written atomically, a lock file whose locks say who is alive. */
+#include "store.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* Open file description locks belong to the open file, not the process:
+ * the launching CLI takes the ALIVE lock and the supervisor it forks keeps
+ * it, with no gap. Classic POSIX locks are the fallback elsewhere. */
+#ifdef F_OFD_SETLK
+#define LOCK_SET F_OFD_SETLK
+#define LOCK_SETW F_OFD_SETLKW
+#define LOCK_GET F_OFD_GETLK
+#else
+#define LOCK_SET F_SETLK
+#define LOCK_SETW F_SETLKW
+#define LOCK_GET F_GETLK
+#endif
+
+#define LOCK_FILE "lock"
+#define TAIL_CHUNK 65536
+
+static const char *const status_names[] = {
+	"created", "running", "exited", "killed", "failed", "unknown"
+};
+
+const char *job_status_name(enum job_status status)
+{
+	return status_names[status];
+}
+
+int job_status_parse(const char *name, enum job_status *out)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(*status_names);
+	     i++) {
+		if (strcmp(name, status_names[i]) == 0) {
+			*out = (enum job_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int job_status_terminal(enum job_status status)
+{
+	return status == JOB_EXITED || status == JOB_KILLED ||
+	       status == JOB_FAILED;
+}
+
+/* Bounded copy; NULL copies as "". */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t len = src ? strnlen(src, size - 1) : 0;
+
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* ---- root and ids ----------------------------------------------------- */
+
+static char *default_root(void)
+{
+	const char *home = getenv("HOME");
+	const char *xdg = getenv("XDG_DATA_HOME");
+
+	if (xdg && *xdg)
+		return path_join(xdg, "agent-exec/jobs");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+
+		home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+	}
+	if (!home)
+		return strdup("~/.local/share/agent-exec/jobs");
+	return path_join(home, ".local/share/agent-exec/jobs");
+}
+
+int store_root_resolve(const char *flag_root, struct store_root *root,
+		       struct error *e)
+{
+	const char *env_root = getenv("AGENT_EXEC_ROOT");
+
+	root->path = root->abs = NULL;
+	if (flag_root && !*flag_root)
+		return error_set(e, "invalid_root", "--root must not be empty");
+	if (flag_root)
+		root->path = strdup(flag_root);
+	else if (env_root && *env_root)
+		root->path = strdup(env_root);
+	else
+		root->path = default_root();
+	if (root->path)
+		root->abs = path_absolute(root->path);
+	if (!root->abs) {
+		int err = errno;
+
+		store_root_free(root);
+		return error_errno(e, NULL, err, "cannot resolve the jobs root");
+	}
+	return 0;
+}
+
+void store_root_free(struct store_root *root)
+{
+	free(root->path);
+	free(root->abs);
+	root->path = root->abs = NULL;
+}
+
+static void random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(p + got, n - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (got == n)
+		return;
+	/* no getrandom (old kernel, seccomp): clock and pid still make ids
+	 * unique enough together with the mkdir(O_EXCL) retry */
+	uint64_t seed = (uint64_t)clock_real_ms() * 6364136223846793005ULL ^
+			(uint64_t)getpid() << 17 ^ (uint64_t)clock_mono_ms();
+	for (; got < n; got++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[got] = (unsigned char)(seed >> 56);
+	}
+}
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+void job_id_generate(char out[JOB_ID_LEN + 1])
+{
+	uint64_t ms = (uint64_t)clock_real_ms();
+	unsigned char rnd[10];
+
+	for (int i = 0; i < 10; i++)
+		out[i] = crockford[(ms >> (45 - 5 * i)) & 31];
+	random_bytes(rnd, sizeof(rnd));
+	for (int i = 0; i < 16; i++) {
+		int bit = i * 5;
+		unsigned value = (unsigned)rnd[bit / 8] << 8;
+
+		if (bit / 8 + 1 < 10)
+			value |= rnd[bit / 8 + 1];
+		out[10 + i] = crockford[(value >> (11 - bit % 8)) & 31];
+	}
+	out[JOB_ID_LEN] = '\0';
+}
+
+int job_id_valid(const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len == 0 || len > JOB_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (!isalnum(c) && c != '-' && c != '_')
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- job directories -------------------------------------------------- */
+
+static int open_root_dir(const struct store_root *root)
+{
+	return open(root->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int job_fill(struct job *job, const struct store_root *root,
+		    const char *name, int dir_fd)
+{
+	copy_str(job->id, sizeof(job->id), name);
+	job->dir = path_join(root->abs, name);
+	job->dir_fd = dir_fd;
+	job->lock_fd = -1;
+	if (!job->dir) {
+		close(dir_fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void job_dir_remove(int root_fd, const char *id, int dir_fd)
+{
+	static const char *const names[] = {
+		"meta.json", "state.json", "stdout.log", "stderr.log",
+		"full.log", LOCK_FILE
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		unlinkat(dir_fd, names[i], 0);
+	unlinkat(root_fd, id, AT_REMOVEDIR);
+}
+
+/* mkdir a fresh id; a clash within the same millisecond retries */
+static int make_job_dir(int root_fd, char id[JOB_ID_LEN + 1])
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		job_id_generate(id);
+		if (mkdirat(root_fd, id, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+int store_job_new(const struct store_root *root, struct job *job,
+		  struct error *e)
+{
+	char id[JOB_ID_LEN + 1];
+	int root_fd, dir_fd, lock_fd, err;
+
+	if (mkdir_parents(root->abs, 0700) < 0)
+		return error_errno(e, NULL, errno,
+				  "cannot create jobs root %s", root->abs);
+	root_fd = open_root_dir(root);
+	if (root_fd < 0)
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				  root->abs);
+	if (make_job_dir(root_fd, id) < 0) {
+		err = errno;
+		close(root_fd);
+		return error_errno(e, NULL, err,
+				  "cannot create a job directory in %s",
+				  root->abs);
+	}
+	dir_fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC);
+	lock_fd = dir_fd < 0 ? -1 : job_lock_open(dir_fd);
+	if (lock_fd < 0 || job_lock_take(lock_fd, LOCK_ALIVE, 1, 0) < 0) {
+		err = errno;
+		if (lock_fd >= 0)
+			close(lock_fd);
+		if (dir_fd >= 0) {
+			job_dir_remove(root_fd, id, dir_fd);
+			close(dir_fd);
+		}
+		close(root_fd);
+		return error_errno(e, NULL, err, "cannot lock job %s", id);
+	}
+	close(root_fd);
+	if (job_fill(job, root, id, dir_fd) < 0) {
+		close(lock_fd);
+		return error_errno(e, NULL, ENOMEM, "cannot open job %s", id);
+	}
+	job->lock_fd = lock_fd;
+	return 0;
+}
+
+/* Find the one directory whose name starts with prefix (any case). */
+static int find_by_prefix(int root_fd, const char *prefix, char *found,
+			  size_t found_size, struct error *e)
+{
+	size_t prefix_len = strlen(prefix), matches = 0;
+	int dup_fd = dup(root_fd);
+	DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+	struct dirent *entry;
+	char first[2][JOB_ID_MAX + 1];
+
+	if (!dir) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return error_errno(e, NULL, errno, "cannot read jobs root");
+	}
+	while ((entry = readdir(dir))) {
+		if (entry->d_name[0] == '.' ||
+		    strncasecmp(entry->d_name, prefix, prefix_len) != 0 ||
+		    !job_id_valid(entry->d_name))
+			continue;
+		if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN)
+			continue;
+		if (matches < 2)
+			copy_str(first[matches], sizeof(first[0]),
+				 entry->d_name);
+		matches++;
+	}
+	closedir(dir);
+	if (matches == 0)
+		return error_set(e, "job_not_found", "job not found: %s", prefix);
+	if (matches > 1)
+		return error_set(e, "ambiguous_job_id",
+			    "job id prefix \"%s\" matches %zu jobs (%s, %s%s)",
+			    prefix, matches, first[0], first[1],
+			    matches > 2 ? ", ..." : "");
+	copy_str(found, found_size, first[0]);
+	return 0;
+}
+
+int store_job_open(const struct store_root *root, const char *id,
+		   struct job *job, struct error *e)
+{
+	char name[JOB_ID_MAX + 1];
+	int root_fd, dir_fd, err;
+
+	if (!job_id_valid(id))
+		return error_set(e, "invalid_job_id",
+			    "invalid job id \"%.80s\": expected a job id or "
+			    "prefix (letters, digits, '-', '_'; at most %d)",
+			    id, JOB_ID_MAX);
+	root_fd = open_root_dir(root);
+	if (root_fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return error_set(e, "job_not_found", "job not found: %s",
+				    id);
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				  root->abs);
+	}
+	copy_str(name, sizeof(name), id);
+	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC);
+	if (dir_fd < 0 && errno == ENOENT) {
+		if (find_by_prefix(root_fd, id, name, sizeof(name), e) < 0) {
+			close(root_fd);
+			return -1;
+		}
+		dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY |
+						O_NOFOLLOW | O_CLOEXEC);
+	}
+	err = errno;
+	close(root_fd);
+	if (dir_fd < 0) {
+		if (err == ENOENT || err == ENOTDIR || err == ELOOP)
+			return error_set(e, "job_not_found", "job not found: %s",
+				    id);
+		return error_errno(e, NULL, err, "cannot open job %s", id);
+	}
+	if (job_fill(job, root, name, dir_fd) < 0)
+		return error_errno(e, NULL, ENOMEM, "cannot open job %s", id);
+	return 0;
+}
+
+void store_job_close(struct job *job)
+{
+	if (job->dir_fd >= 0)
+		close(job->dir_fd);
+	if (job->lock_fd >= 0)
+		close(job->lock_fd);
+	free(job->dir);
+	job->dir = NULL;
+	job->dir_fd = job->lock_fd = -1;
+}
+
+void store_job_discard(const struct store_root *root, struct job *job)
+{
+	int root_fd = open_root_dir(root);
+
+	if (root_fd >= 0 && job->dir_fd >= 0)
+		job_dir_remove(root_fd, job->id, job->dir_fd);
+	if (root_fd >= 0)
+		close(root_fd);
+	store_job_close(job);
+}
+
+char *store_job_path(const struct job *job, const char *name)
+{
+	return path_join(job->dir, name);
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+int store_write_record(int dir_fd, const char *name, const char *data,
+		       size_t len, int durable)
+{
+	char tmp[16];
+	unsigned char rnd[6];
+	int fd = -1, err;
+
+	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+		random_bytes(rnd, sizeof(rnd));
+		memcpy(tmp, ".tmp-", 5);
+		for (int i = 0; i < 6; i++)
+			tmp[5 + i] = crockford[rnd[i] & 31];
+		tmp[11] = '\0';
+		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+					  O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0))
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0)
+		goto fail;
+	if (durable)
+		fsync(dir_fd);
+	return 0;
+fail:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dir_fd, tmp, 0);
+	errno = err;
+	return -1;
+}
+
+static int write_json_record(int dir_fd, const char *name,
+			     struct json_writer *w, int durable)
+{
+	int rc;
+
+	if (w->error) {
+		errno = w->error;
+		jw_free(w);
+		return -1;
+	}
+	rc = store_write_record(dir_fd, name, w->buf, w->len, durable);
+	jw_free(w);
+	return rc;
+}
+
+static void jw_strv(struct json_writer *w, const char *key,
+		    const struct strv *sv)
+{
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (size_t i = 0; i < sv->n; i++)
+		jw_string(w, sv->v[i]);
+	jw_array_end(w);
+}
+
+static int env_key_masked(const struct job_spec *spec, const char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < spec->mask.n; i++)
+		if (strlen(spec->mask.v[i]) == key_len &&
+		    strncmp(spec->mask.v[i], entry, key_len) == 0)
+			return 1;
+	return 0;
+}
+
+char *spec_env_display(const struct job_spec *spec, const char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+	char *shown;
+
+	if (!env_key_masked(spec, entry))
+		return strdup(entry);
+	shown = malloc(key_len + 5);
+	if (shown) {
+		memcpy(shown, entry, key_len);
+		memcpy(shown + key_len, "=***", 5);
+	}
+	return shown;
+}
+
+static void write_env_members(struct json_writer *w,
+			      const struct job_spec *spec)
+{
+	jw_key(w, "env_keys");
+	jw_array_begin(w);
+	for (size_t i = 0; i < spec->env.n; i++)
+		jw_string_n(w, spec->env.v[i], strcspn(spec->env.v[i], "="));
+	jw_array_end(w);
+	if (spec->env.n) {
+		jw_key(w, "env_vars");
+		jw_array_begin(w);
+		for (size_t i = 0; i < spec->env.n; i++) {
+			char *shown = spec_env_display(spec, spec->env.v[i]);
+
+			jw_string(w, shown ? shown : "");
+			free(shown);
+		}
+		jw_array_end(w);
+	}
+	if (spec->mask.n)
+		jw_strv(w, "mask", &spec->mask);
+}
+
+int store_write_meta(const struct job *job, const struct store_root *root,
+		     const struct job_spec *spec, const char *created_at,
+		     struct error *e)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	jw_key(&w, "job");
+	jw_object_begin(&w);
+	jw_kv_str(&w, "id", job->id);
+	jw_object_end(&w);
+	jw_kv_str(&w, "schema_version", SCHEMA_VERSION);
+	jw_strv(&w, "command", &spec->command);
+	jw_kv_str(&w, "created_at", created_at);
+	jw_kv_str(&w, "root", root->path);
+	write_env_members(&w, spec);
+	jw_kv_str(&w, "cwd", spec->cwd);
+	jw_strv(&w, "tags", &spec->tags);
+	jw_kv_bool(&w, "inherit_env", spec->inherit_env);
+	if (spec->env_files.n)
+		jw_strv(&w, "env_files", &spec->env_files);
+	jw_kv_u64(&w, "timeout_ms", spec->timeout_ms);
+	jw_kv_u64(&w, "kill_after_ms", spec->kill_after_ms);
+	jw_kv_u64(&w, "progress_every_ms", spec->progress_every_ms);
+	jw_strv(&w, "shell_wrapper", &spec->wrapper);
+	if (spec->full_log)
+		jw_kv_str(&w, "log_path", spec->full_log);
+	jw_object_end(&w);
+	if (write_json_record(job->dir_fd, "meta.json", &w, 0) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/meta.json",
+				  job->dir);
+	return 0;
+}
+
+static int meta_complete(const struct json_value *meta)
+{
+	const struct json_value *command = json_get(meta, "command");
+	const struct json_value *env_keys = json_get(meta, "env_keys");
+
+	return json_get_str(json_get(meta, "job"), "id") &&
+	       json_get_str(meta, "schema_version") &&
+	       command && command->type == JSON_ARRAY &&
+	       json_get_str(meta, "created_at") &&
+	       json_get_str(meta, "root") &&
+	       env_keys && env_keys->type == JSON_ARRAY;
+}
+
+/* Read and parse a record of the job directory; corrupt_record on any
+ * failure, naming the file and the cause. */
+static int read_record(int dir_fd, const char *dir, const char *name,
+		       struct json_doc *doc, struct error *e)
+{
+	char parse_error[160];
+	char *text;
+	size_t len;
+	int rc;
+
+	doc->root = NULL;
+	doc->arena = NULL;
+	if (read_file_at(dir_fd, name, RECORD_MAX, &text, &len) < 0)
+		return error_errno(e, "corrupt_record", errno,
+				  "cannot read %s/%s", dir, name);
+	rc = json_parse(doc, text, len, 32, parse_error, sizeof(parse_error));
+	free(text);
+	if (rc < 0) {
+		json_doc_free(doc);
+		errno = EINVAL;
+		return error_set(e, "corrupt_record", "cannot parse %s/%s: %s",
+			    dir, name, parse_error);
+	}
+	if (doc->root->type != JSON_OBJECT) {
+		json_doc_free(doc);
+		errno = EINVAL;
+		return error_set(e, "corrupt_record",
+			    "cannot parse %s/%s: not a JSON object", dir, name);
+	}
+	return 0;
+}
+
+int store_read_meta(const struct job *job, struct json_doc *doc,
+		    struct error *e)
+{
+	if (read_record(job->dir_fd, job->dir, "meta.json", doc, e) < 0)
+		return -1;
+	if (!meta_complete(doc->root)) {
+		json_doc_free(doc);
+		errno = EINVAL;
+		return error_set(e, "corrupt_record",
+			    "%s/meta.json lacks required keys", job->dir);
+	}
+	return 0;
+}
+
+int store_create_logs(const struct job *job, struct error *e)
+{
+	static const char *const names[] = {
+		"stdout.log", "stderr.log", "full.log"
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		int fd = openat(job->dir_fd, names[i],
+				O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+				O_NOFOLLOW, 0600);
+
+		if (fd < 0)
+			return error_errno(e, NULL, errno, "cannot create %s/%s",
+					  job->dir, names[i]);
+		close(fd);
+	}
+	return 0;
+}
+
+static void write_result(struct json_writer *w, const struct job_state *st)
+{
+	jw_key(w, "result");
+	jw_object_begin(w);
+	jw_key(w, "exit_code");
+	if (st->has_exit_code)
+		jw_i64(w, st->exit_code);
+	else
+		jw_null(w);
+	jw_key(w, "signal");
+	jw_string(w, st->signal[0] ? st->signal : NULL);
+	jw_key(w, "duration_ms");
+	if (st->has_duration)
+		jw_u64(w, st->duration_ms);
+	else
+		jw_null(w);
+	jw_object_end(w);
+}
+
+int store_write_state(int dir_fd, const struct job_state *st, int durable)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	jw_key(&w, "job");
+	jw_object_begin(&w);
+	jw_kv_str(&w, "id", st->id);
+	jw_kv_str(&w, "status", job_status_name(st->status));
+	if (st->started_at[0])
+		jw_kv_str(&w, "started_at", st->started_at);
+	jw_object_end(&w);
+	write_result(&w, st);
+	if (st->has_pid)
+		jw_kv_i64(&w, "pid", st->pid);
+	if (st->finished_at[0])
+		jw_kv_str(&w, "finished_at", st->finished_at);
+	jw_kv_str(&w, "updated_at", st->updated_at);
+	if (st->supervisor_pid)
+		jw_kv_i64(&w, "supervisor_pid", st->supervisor_pid);
+	if (st->timed_out)
+		jw_kv_bool(&w, "timed_out", 1);
+	if (st->error[0])
+		jw_kv_str(&w, "error", st->error);
+	if (st->has_usage) {
+		jw_key(&w, "usage");
+		jw_object_begin(&w);
+		jw_kv_u64(&w, "user_cpu_ms", st->user_cpu_ms);
+		jw_kv_u64(&w, "sys_cpu_ms", st->sys_cpu_ms);
+		jw_kv_u64(&w, "max_rss_kib", st->max_rss_kib);
+		jw_object_end(&w);
+	}
+	jw_object_end(&w);
+	return write_json_record(dir_fd, "state.json", &w, durable);
+}
+
+
+static void parse_usage(const struct json_value *usage, struct job_state *st)
+{
+	if (!usage || usage->type != JSON_OBJECT)
+		return;
+	st->has_usage = json_get_u64(usage, "user_cpu_ms",
+				     &st->user_cpu_ms) == 0;
+	json_get_u64(usage, "sys_cpu_ms", &st->sys_cpu_ms);
+	json_get_u64(usage, "max_rss_kib", &st->max_rss_kib);
+}
+
+static int parse_state(const struct json_value *root, struct job_state *st)
+{
+	const struct json_value *job = json_get(root, "job");
+	const struct json_value *result = json_get(root, "result");
+	const struct json_value *timed_out = json_get(root, "timed_out");
+	const char *status = json_get_str(job, "status");
+	int64_t number;
+
+	memset(st, 0, sizeof(*st));
+	if (!json_get_str(job, "id") || !status ||
+	    job_status_parse(status, &st->status) < 0 ||
+	    st->status == JOB_UNKNOWN || !result ||
+	    result->type != JSON_OBJECT || !json_get_str(root, "updated_at"))
+		return -1;
+	copy_str(st->id, sizeof(st->id), json_get_str(job, "id"));
+	copy_str(st->started_at, sizeof(st->started_at),
+		 json_get_str(job, "started_at"));
+	copy_str(st->finished_at, sizeof(st->finished_at),
+		 json_get_str(root, "finished_at"));
+	copy_str(st->updated_at, sizeof(st->updated_at),
+		 json_get_str(root, "updated_at"));
+	if (json_get_i64(result, "exit_code", &number) == 0 &&
+	    number >= INT32_MIN && number <= INT32_MAX) {
+		st->has_exit_code = 1;
+		st->exit_code = (int)number;
+	}
+	copy_str(st->signal, sizeof(st->signal),
+		 json_get_str(result, "signal"));
+	st->has_duration = json_get_u64(result, "duration_ms",
+					&st->duration_ms) == 0;
+	st->has_pid = json_get_i64(root, "pid", &st->pid) == 0;
+	json_get_i64(root, "supervisor_pid", &st->supervisor_pid);
+	st->timed_out = timed_out && timed_out->type == JSON_BOOL &&
+			timed_out->u.boolean;
+	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
+	parse_usage(json_get(root, "usage"), st);
+	return 0;
+}
+
+int store_read_state(const struct job *job, struct job_state *st,
+		     struct error *e)
+{
+	struct json_doc doc;
+	int rc;
+
+	if (read_record(job->dir_fd, job->dir, "state.json", &doc, e) < 0)
+		return -1;
+	rc = parse_state(doc.root, st);
+	json_doc_free(&doc);
+	if (rc < 0) {
+		errno = EINVAL;
+		return error_set(e, "corrupt_record",
+			    "%s/state.json lacks required keys or has an "
+			    "unknown status", job->dir);
+	}
+	return 0;
+}
+
+/* ---- locks and liveness ----------------------------------------------- */
+
+int job_lock_open(int dir_fd)
+{
+	return openat(dir_fd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC |
+					 O_NOFOLLOW, 0600);
+}
+
+static int lock_byte(int fd, int cmd, short type, enum job_lock_byte byte)
+{
+	struct flock fl = {
+		.l_type = type, .l_whence = SEEK_SET,
+		.l_start = byte, .l_len = 1, .l_pid = 0,
+	};
+
+	return fcntl(fd, cmd, &fl);
+}
+
+int job_lock_take(int lock_fd, enum job_lock_byte byte, int exclusive,
+		  int wait)
+{
+	short type = exclusive ? F_WRLCK : F_RDLCK;
+
+	if (!wait)
+		return lock_byte(lock_fd, LOCK_SET, type, byte);
+	while (lock_byte(lock_fd, LOCK_SETW, type, byte) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int job_lock_release(int lock_fd, enum job_lock_byte byte)
+{
+	return lock_byte(lock_fd, LOCK_SET, F_UNLCK, byte);
+}
+
+int job_lock_held(int lock_fd, enum job_lock_byte byte)
+{
+	/* asking for a read lock reports only exclusive holders, so readers
+	 * blocked in wait never look like a live supervisor */
+	struct flock fl = {
+		.l_type = F_RDLCK, .l_whence = SEEK_SET,
+		.l_start = byte, .l_len = 1, .l_pid = 0,
+	};
+
+	if (fcntl(lock_fd, LOCK_GET, &fl) < 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+}
+
+static void on_alarm(int signo)
+{
+	(void)signo;
+}
+
+/* Take a shared lock on byte, giving up after timeout_ms: a repeating
+ * interval timer interrupts the blocking fcntl, so a signal that fires
+ * just before the call cannot make us miss the deadline. */
+static int lock_shared_timed(int fd, enum job_lock_byte byte,
+			     int64_t timeout_ms)
+{
+	struct sigaction action = { .sa_handler = on_alarm }, saved;
+	struct itimerval timer = { .it_interval = { 0, 10000 } }, off = { 0 };
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	int rc = 0;
+
+	sigemptyset(&action.sa_mask);
+	if (sigaction(SIGALRM, &action, &saved) < 0)
+		return -1;
+	for (;;) {
+		int64_t left = deadline - clock_mono_ms();
+
+		if (left <= 0)
+			break;
+		timer.it_value.tv_sec = left / 1000;
+		timer.it_value.tv_usec = (left % 1000) * 1000;
+		setitimer(ITIMER_REAL, &timer, NULL);
+		if (lock_byte(fd, LOCK_SETW, F_RDLCK, byte) == 0) {
+			rc = 1;
+			break;
+		}
+		if (errno != EINTR) {
+			rc = -1;
+			break;
+		}
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &saved, NULL);
+	return rc;
+}
+
+int store_wait_alive_free(const struct job *job, int64_t timeout_ms)
+{
+	int fd = openat(job->dir_fd, LOCK_FILE, O_RDWR | O_CLOEXEC |
+						O_NOFOLLOW);
+	int rc;
+
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (timeout_ms < 0)
+		rc = job_lock_take(fd, LOCK_ALIVE, 0, 1) == 0 ? 1 : -1;
+	else
+		rc = lock_shared_timed(fd, LOCK_ALIVE, timeout_ms);
+	close(fd);		/* closing drops the lock we took */
+	return rc;
+}
+
+static void state_mark_lost(const struct job *job, struct job_state *st,
+			    int had_state)
+{
+	if (!had_state) {
+		memset(st, 0, sizeof(*st));
+		copy_str(st->id, sizeof(st->id), job->id);
+	}
+	st->status = JOB_FAILED;
+	st->has_exit_code = 0;
+	st->signal[0] = '\0';
+	st->has_duration = 0;
+	format_utc_now(st->finished_at);
+	memcpy(st->updated_at, st->finished_at, sizeof(st->updated_at));
+	copy_str(st->error, sizeof(st->error), "supervisor_lost");
+}
+
+/* Under LOCK_RECOVER: read again (someone may have recovered or finished
+ * meanwhile) and record the loss if it still stands. */
+static int recover_lost_job(const struct job *job, int lock_fd,
+			    struct job_state *st, struct error *e)
+{
+	int had_state = store_read_state(job, st, e) == 0;
+
+	if (!had_state && errno != ENOENT)
+		return -1;
+	if (had_state && st->status != JOB_RUNNING)
+		return 0;
+	if (job_lock_held(lock_fd, LOCK_ALIVE) == 1) {
+		if (!had_state)
+			return error_set(e, "corrupt_record",
+				    "job %s is still being launched", job->id);
+		return 0;
+	}
+	state_mark_lost(job, st, had_state);
+	if (store_write_state(job->dir_fd, st, 1) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/state.json",
+				  job->dir);
+	return 0;
+}
+
+/* state.json is missing while the ALIVE lock is held: the launch is under
+ * way and running will be recorded in a moment. */
+static void state_launching(const struct job *job, struct job_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	copy_str(st->id, sizeof(st->id), job->id);
+	st->status = JOB_RUNNING;
+	format_utc_now(st->updated_at);
+}
+
+int store_job_state(const struct job *job, struct job_state *st,
+		    struct error *e)
+{
+	int missing, lock_fd, held, rc;
+
+	if (store_read_state(job, st, e) == 0) {
+		if (st->status != JOB_RUNNING)
+			return 0;
+		missing = 0;
+	} else if (errno == ENOENT) {
+		missing = 1;
+	} else {
+		return -1;
+	}
+	/* without a lock file the record was not made by a launch of ours
+	 * (hand-written or foreign): report it, do not recover it */
+	lock_fd = openat(job->dir_fd, LOCK_FILE,
+			 O_RDWR | O_CLOEXEC | O_NOFOLLOW |
+			 (missing ? 0 : O_CREAT), 0600);
+	if (lock_fd < 0)
+		return missing ? -1 : error_errno(e, NULL, errno,
+						 "cannot open %s/%s", job->dir,
+						 LOCK_FILE);
+	held = job_lock_held(lock_fd, LOCK_ALIVE);
+	if (held == 1 && missing)
+		state_launching(job, st);
+	if (held != 0) {
+		close(lock_fd);
+		return held < 0 ? error_errno(e, NULL, errno, "cannot test %s/%s",
+					     job->dir, LOCK_FILE) : 0;
+	}
+	if (job_lock_take(lock_fd, LOCK_RECOVER, 1, 1) < 0) {
+		close(lock_fd);
+		return error_errno(e, NULL, errno, "cannot lock %s/%s", job->dir,
+				  LOCK_FILE);
+	}
+	rc = recover_lost_job(job, lock_fd, st, e);
+	close(lock_fd);
+	return rc;
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+void job_summary_free(struct job_summary *summary)
+{
+	free(summary->cwd);
+	for (size_t i = 0; i < summary->tags.n; i++)
+		free(summary->tags.v[i]);
+	strv_free(&summary->tags);
+	free(summary);
+}
+
+static struct job_summary *summary_from_meta(const struct json_value *meta)
+{
+	struct job_summary *summary = calloc(1, sizeof(*summary));
+	const struct json_value *tags = json_get(meta, "tags");
+	const char *cwd = json_get_str(meta, "cwd");
+
+	if (!summary)
+		return NULL;
+	copy_str(summary->id, sizeof(summary->id),
+		 json_get_str(json_get(meta, "job"), "id"));
+	copy_str(summary->created_at, sizeof(summary->created_at),
+		 json_get_str(meta, "created_at"));
+	if (cwd && !(summary->cwd = strdup(cwd)))
+		goto fail;
+	if (tags && tags->type == JSON_ARRAY) {
+		for (const struct json_value *tag = tags->u.children.first;
+		     tag; tag = tag->next) {
+			char *copy;
+
+			if (tag->type != JSON_STRING)
+				continue;
+			copy = strdup(tag->u.string.ptr);
+			if (!copy || strv_push(&summary->tags, copy) < 0) {
+				free(copy);
+				goto fail;
+			}
+		}
+	}
+	return summary;
+fail:
+	job_summary_free(summary);
+	return NULL;
+}
+
+/* One directory of the root: 1 visited, 0 not a job, -1 unreadable. */
+static int list_one(const struct store_root *root, int root_fd,
+		    const char *name, struct job_summary **out)
+{
+	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	struct json_doc meta;
+	struct error ignored;
+	int dir_fd;
+
+	*out = NULL;
+	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				       O_CLOEXEC);
+	if (dir_fd < 0)
+		return errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+	if (job_fill(&job, root, name, dir_fd) < 0)
+		return -1;
+	if (store_read_meta(&job, &meta, &ignored) < 0) {
+		store_job_close(&job);
+		return -1;
+	}
+	*out = summary_from_meta(meta.root);
+	json_doc_free(&meta);
+	if (*out)
+		(*out)->state_ok = store_job_state(&job, &(*out)->state,
+						   &ignored) == 0;
+	store_job_close(&job);
+	return *out ? 1 : -1;
+}
+
+int store_list(const struct store_root *root, job_visitor visit, void *ctx,
+	       uint64_t *skipped, struct error *e)
+{
+	int root_fd = open_root_dir(root);
+	struct dirent *entry;
+	DIR *dir;
+
+	*skipped = 0;
+	if (root_fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				  root->abs);
+	}
+	dir = fdopendir(root_fd);
+	if (!dir) {
+		close(root_fd);
+		return error_errno(e, NULL, errno, "cannot read jobs root %s",
+				  root->abs);
+	}
+	while ((entry = readdir(dir))) {
+		struct job_summary *summary;
+		int rc;
+
+		if (entry->d_name[0] == '.' ||
+		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+			continue;
+		rc = list_one(root, root_fd, entry->d_name, &summary);
+		if (rc < 0)
+			(*skipped)++;
+		if (rc > 0 && visit(ctx, summary) < 0) {
+			closedir(dir);
+			return error_errno(e, NULL, ENOMEM, "cannot list jobs");
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* ---- log tails -------------------------------------------------------- */
+
+/* Where the last `lines` lines of [window_start, end) begin, reading
+ * backwards a block at a time. *cut tells whether earlier lines exist. */
+static int tail_line_start(int fd, off_t window_start, off_t end,
+			   uint64_t lines, off_t *start, int *cut)
+{
+	char buf[TAIL_CHUNK];
+	uint64_t seen = 0;
+	off_t pos = end;
+
+	*start = window_start;
+	*cut = 0;
+	while (pos > window_start) {
+		size_t block = (size_t)(pos - window_start) < sizeof(buf) ?
+			       (size_t)(pos - window_start) : sizeof(buf);
+		ssize_t got;
+		size_t len;
+
+		pos -= (off_t)block;
+		got = pread_full(fd, buf, block, pos);
+		if (got < 0)
+			return -1;
+		len = (size_t)got;
+		while (len > 0) {
+			char *newline = memrchr(buf, '\n', len);
+
+			if (!newline)
+				break;
+			len = (size_t)(newline - buf);
+			if (++seen == lines) {
+				*start = pos + (off_t)len + 1;
+				*cut = 1;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Stream [start, end) into the open string, dropping each CR that comes
+ * right before an LF when crlf is set (the LF at `end` included). */
+static void tail_stream(struct json_writer *w, struct jw_stream *st, int fd,
+			off_t start, off_t end, int crlf, int lf_at_end)
+{
+	char buf[TAIL_CHUNK];
+	int held_cr = 0;
+
+	for (off_t pos = start; pos < end;) {
+		size_t want = (size_t)(end - pos) < sizeof(buf) ?
+			      (size_t)(end - pos) : sizeof(buf);
+		ssize_t got = pread_full(fd, buf, want, pos);
+		size_t from = 0, len;
+
+		if (got <= 0)
+			break;	/* the file shrank under us */
+		len = (size_t)got;
+		pos += got;
+		if (!crlf) {
+			jw_string_chunk(w, st, buf, len);
+			continue;
+		}
+		if (held_cr && buf[0] != '\n')
+			jw_string_chunk(w, st, "\r", 1);
+		held_cr = 0;
+		for (char *cr; (cr = memchr(buf + from, '\r', len - from));) {
+			size_t at = (size_t)(cr - buf);
+
+			if (at + 1 == len) {
+				jw_string_chunk(w, st, buf + from, at - from);
+				from = len;
+				held_cr = 1;
+				break;
+			}
+			if (buf[at + 1] == '\n') {
+				jw_string_chunk(w, st, buf + from, at - from);
+				from = at + 1;
+			} else {
+				jw_string_chunk(w, st, buf + from,
+						at + 1 - from);
+				from = at + 1;
+			}
+		}
+		jw_string_chunk(w, st, buf + from, len - from);
+	}
+	if (held_cr && !lf_at_end)
+		jw_string_chunk(w, st, "\r", 1);
+}
+
+int log_tail_write(struct json_writer *w, int fd, uint64_t tail_lines,
+		   uint64_t max_bytes, struct tail_info *info)
+{
+	struct jw_stream st;
+	struct stat sb;
+	off_t size = 0, window_start, start, end;
+	int line_cut = 0, lf_at_end = 0;
+	char last;
+
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		size = sb.st_size;
+	info->observed_bytes = (uint64_t)size;
+	window_start = (uint64_t)size > max_bytes ? size - (off_t)max_bytes : 0;
+	start = window_start;
+	end = size;
+	if (tail_lines > 0 && end > window_start &&
+	    pread_full(fd, &last, 1, end - 1) == 1 && last == '\n') {
+		end--;		/* a final newline ends a line, starts none */
+		lf_at_end = 1;
+	}
+	if (tail_lines > 0 &&
+	    tail_line_start(fd, window_start, end, tail_lines, &start,
+			    &line_cut) < 0)
+		start = end;
+	jw_string_begin(w, &st);
+	tail_stream(w, &st, fd, start, end, tail_lines > 0, lf_at_end);
+	jw_string_end(w, &st);
+	info->truncated = window_start > 0 || line_cut;
+	info->included_bytes = st.out_bytes;
+	return 0;
+}
+
+void store_write_tails(struct json_writer *w, const struct job *job,
+		       uint64_t tail_lines, uint64_t max_bytes,
+		       struct tail_info info[2])
+{
+	static const char *const names[2] = { "stdout.log", "stderr.log" };
+	static const char *const keys[2] = { "stdout_tail", "stderr_tail" };
+
+	for (int i = 0; i < 2; i++) {
+		int fd = openat(job->dir_fd, names[i], O_RDONLY | O_CLOEXEC |
+						       O_NOFOLLOW);
+
+		jw_key(w, keys[i]);
+		log_tail_write(w, fd, tail_lines, max_bytes, &info[i]);
+		if (fd >= 0)
+			close(fd);
+	}
+}

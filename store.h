@@ -1,0 +1,181 @@
+/* store.h - the job store: root resolution, job ids, job directories,
+ * atomic records (meta.json, state.json), the job lock that tells a live
+ * supervisor from a dead one, listing, and bounded reads of log tails. */
+#ifndef AE_STORE_H
+#define AE_STORE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "json.h"
+#include "sys.h"
+
+#define SCHEMA_VERSION "0.1"
+#define JOB_ID_LEN 26		/* a ULID */
+#define JOB_ID_MAX 64		/* longest id (or prefix) we accept */
+#define RECORD_MAX (8u << 20)	/* largest meta.json/state.json we read */
+#define ERROR_TEXT_MAX 512
+
+/* Bytes of <job>/lock used as separate locks. ALIVE is write-locked from
+ * the moment the job directory exists until its terminal record is written:
+ * by the launching CLI, then by the supervisor that inherits the open file
+ * description. A free ALIVE lock on a "running" job means it was lost. */
+enum job_lock_byte {
+	LOCK_ALIVE = 0,
+	LOCK_RECOVER = 1,	/* serialises recovery of a lost job */
+	LOCK_META = 2,		/* serialises read-modify-write of meta.json */
+};
+
+enum job_status {
+	JOB_CREATED, JOB_RUNNING, JOB_EXITED, JOB_KILLED, JOB_FAILED,
+	JOB_UNKNOWN
+};
+
+const char *job_status_name(enum job_status status);
+int job_status_parse(const char *name, enum job_status *out);
+int job_status_terminal(enum job_status status);
+
+/* state.json, as a fixed-size value (no allocation). Empty strings and
+ * has_* flags stand for absent or null fields. */
+struct job_state {
+	char id[JOB_ID_MAX + 1];
+	enum job_status status;
+	char started_at[TIMESTAMP_LEN + 1];
+	char finished_at[TIMESTAMP_LEN + 1];
+	char updated_at[TIMESTAMP_LEN + 1];
+	int has_exit_code, has_duration, has_pid, has_usage;
+	int exit_code;
+	char signal[16];	/* number as text, "" = null */
+	uint64_t duration_ms;
+	int64_t pid;		/* the job's main process = its group id */
+	int64_t supervisor_pid;	/* 0 = unknown */
+	int timed_out;
+	char error[ERROR_TEXT_MAX];	/* "" = no error */
+	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
+};
+
+/* A job's definition: what run/create record in meta.json and what the
+ * supervisor launches. Strings are borrowed from the caller. */
+struct job_spec {
+	struct strv command;	/* argv as given */
+	struct strv wrapper;	/* shell wrapper argv, e.g. sh -lc */
+	char *cwd;		/* effective working directory */
+	struct strv env;	/* KEY=VALUE from --env, in order */
+	struct strv env_files;
+	struct strv mask;
+	struct strv tags;
+	int inherit_env;
+	uint64_t timeout_ms, kill_after_ms, progress_every_ms;
+	char *full_log;		/* --log: absolute path, NULL = <job>/full.log */
+};
+
+/* The jobs root: path as resolved (shown to users), absolute form (used in
+ * paths we print). */
+struct store_root {
+	char *path;
+	char *abs;
+};
+
+struct job {
+	char id[JOB_ID_MAX + 1];
+	char *dir;		/* absolute path of the job directory */
+	int dir_fd;
+	int lock_fd;		/* -1 unless this process holds a lock */
+};
+
+int store_root_resolve(const char *flag_root, struct store_root *root,
+		       struct error *e);
+void store_root_free(struct store_root *root);
+
+/* A new ULID: 48-bit time in ms, 80 random bits, Crockford base32. */
+void job_id_generate(char out[JOB_ID_LEN + 1]);
+/* 1 if text may name a job (letters, digits, '-', '_'; 1..JOB_ID_MAX). */
+int job_id_valid(const char *text);
+
+/* Create the root (0700) if needed and a new job directory in it (0700),
+ * holding its ALIVE lock in job->lock_fd. */
+int store_job_new(const struct store_root *root, struct job *job,
+		  struct error *e);
+/* Open an existing job by id or unambiguous id prefix. Errors:
+ * invalid_job_id, job_not_found, ambiguous_job_id. */
+int store_job_open(const struct store_root *root, const char *id,
+		   struct job *job, struct error *e);
+void store_job_close(struct job *job);
+/* Remove a job directory this process just made (a failed run/create
+ * leaves nothing behind), and close it. */
+void store_job_discard(const struct store_root *root, struct job *job);
+/* Absolute path of a file in the job directory (heap). */
+char *store_job_path(const struct job *job, const char *name);
+
+/* "KEY=VALUE" as shown to users: "KEY=***" when KEY is masked. */
+char *spec_env_display(const struct job_spec *spec, const char *entry);
+
+int store_write_meta(const struct job *job, const struct store_root *root,
+		     const struct job_spec *spec, const char *created_at,
+		     struct error *e);
+/* Parse meta.json (corrupt_record when unreadable or missing required
+ * keys). */
+int store_read_meta(const struct job *job, struct json_doc *doc,
+		    struct error *e);
+/* Create the three log files, empty, 0600 (they exist once run returns). */
+int store_create_logs(const struct job *job, struct error *e);
+
+/* Atomic record write: temp file, fsync when durable, rename, and fsync of
+ * the directory when durable. 0, or -1/errno. */
+int store_write_record(int dir_fd, const char *name, const char *data,
+		       size_t len, int durable);
+int store_write_state(int dir_fd, const struct job_state *state,
+		      int durable);
+/* Read state.json as it is on disk (errno ENOENT when missing). */
+int store_read_state(const struct job *job, struct job_state *state,
+		     struct error *e);
+/* The job's true state: state.json, except that a job whose supervisor is
+ * gone is recorded (once, under LOCK_RECOVER) as failed/supervisor_lost. */
+int store_job_state(const struct job *job, struct job_state *state,
+		    struct error *e);
+
+/* Lock primitives on <job>/lock. */
+int job_lock_open(int dir_fd);
+int job_lock_take(int lock_fd, enum job_lock_byte byte, int exclusive,
+		  int wait);
+int job_lock_release(int lock_fd, enum job_lock_byte byte);
+/* 1 if another open file holds byte exclusively, 0 if free, -1 on error. */
+int job_lock_held(int lock_fd, enum job_lock_byte byte);
+/* Block until the job's ALIVE lock is free (the job ended or its
+ * supervisor died) or timeout_ms passed (< 0: no limit). 1 ended, 0 timed
+ * out, -1 on error. */
+int store_wait_alive_free(const struct job *job, int64_t timeout_ms);
+
+/* One job as list shows it. */
+struct job_summary {
+	char id[JOB_ID_MAX + 1];
+	char created_at[TIMESTAMP_LEN + 1];
+	char *cwd;		/* heap, NULL if absent */
+	struct strv tags;	/* heap strings */
+	int state_ok;		/* 0: state.json unreadable -> "unknown" */
+	struct job_state state;
+};
+void job_summary_free(struct job_summary *summary);
+
+/* Visit every job of the root whose meta.json parses (a missing root is
+ * empty); *skipped counts unreadable ones. The visitor takes ownership of
+ * the summary. */
+typedef int (*job_visitor)(void *ctx, struct job_summary *summary);
+int store_list(const struct store_root *root, job_visitor visit, void *ctx,
+	       uint64_t *skipped, struct error *e);
+
+/* Log tails, streamed into a JSON string without reading the whole file:
+ * the last max_bytes bytes, then (tail_lines > 0) the last tail_lines lines
+ * of those, CRLF as LF, no final newline. */
+struct tail_info {
+	int truncated;
+	uint64_t observed_bytes, included_bytes;
+};
+int log_tail_write(struct json_writer *w, int fd, uint64_t tail_lines,
+		   uint64_t max_bytes, struct tail_info *info);
+/* Write "stdout_tail" and "stderr_tail" members for the job's logs. */
+void store_write_tails(struct json_writer *w, const struct job *job,
+		       uint64_t tail_lines, uint64_t max_bytes,
+		       struct tail_info info[2]);
+
+#endif

@@ -1,0 +1,362 @@
+/* sys.c - EINTR-safe I/O, clocks, timestamps, paths and number parsing. */
+#include "sys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int error_set(struct error *e, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	e->retryable = 0;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int errno_is_transient(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == EAGAIN ||
+	       err == EINTR || err == EBUSY || err == ENOMEM ||
+	       err == EMFILE || err == ENFILE;
+}
+
+int error_errno(struct error *e, const char *code, int err,
+	       const char *fmt, ...)
+{
+	va_list ap;
+	size_t used;
+
+	e->code = code ? code : "io_error";
+	e->retryable = errno_is_transient(err);
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	used = strlen(e->message);
+	snprintf(e->message + used, sizeof(e->message) - used, ": %s",
+		 strerror(err));
+	return -1;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t clock_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t clock_real_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+static void put_digits(char *out, unsigned value, int width)
+{
+	while (width-- > 0) {
+		out[width] = (char)('0' + value % 10);
+		value /= 10;
+	}
+}
+
+void format_utc(time_t t, char out[TIMESTAMP_LEN + 1])
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		memset(&tm, 0, sizeof(tm));
+	put_digits(out, (unsigned)(tm.tm_year + 1900), 4);
+	out[4] = '-';
+	put_digits(out + 5, (unsigned)(tm.tm_mon + 1), 2);
+	out[7] = '-';
+	put_digits(out + 8, (unsigned)tm.tm_mday, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (unsigned)tm.tm_hour, 2);
+	out[13] = ':';
+	put_digits(out + 14, (unsigned)tm.tm_min, 2);
+	out[16] = ':';
+	put_digits(out + 17, (unsigned)tm.tm_sec, 2);
+	out[19] = 'Z';
+	out[20] = '\0';
+}
+
+void format_utc_now(char out[TIMESTAMP_LEN + 1])
+{
+	format_utc((time_t)(clock_real_ms() / 1000), out);
+}
+
+int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t written = write(fd, p, n);
+
+		if (written < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += written;
+		n -= (size_t)written;
+	}
+	return 0;
+}
+
+ssize_t read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t pread_full(int fd, void *buf, size_t n, off_t offset)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, p + got, n - got, offset + (off_t)got);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int read_file_at(int dir_fd, const char *name, size_t max_len,
+		 char **out, size_t *out_len)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t got;
+	int fd, err;
+
+	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	errno = EFBIG;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_len) {
+		if (!S_ISREG(st.st_mode))
+			errno = EINVAL;
+		goto fail;
+	}
+	/* one byte more than the size tells us the file grew meanwhile */
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf)
+		goto fail;
+	got = read_full(fd, buf, (size_t)st.st_size + 1);
+	if (got < 0)
+		goto fail;
+	errno = EFBIG;
+	if ((size_t)got > max_len)
+		goto fail;
+	buf[got] = '\0';
+	close(fd);
+	*out = buf;
+	*out_len = (size_t)got;
+	return 0;
+fail:
+	err = errno;
+	free(buf);
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+void sleep_ms(int64_t ms)
+{
+	struct timespec left = { .tv_sec = ms / 1000,
+				 .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		errno = len ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	return 0;
+}
+
+char *path_join(const char *base, const char *name)
+{
+	size_t base_len = strlen(base), name_len = strlen(name);
+	int slash = base_len > 0 && base[base_len - 1] != '/';
+	char *out = malloc(base_len + (size_t)slash + name_len + 1);
+
+	if (!out)
+		return NULL;
+	memcpy(out, base, base_len);
+	if (slash)
+		out[base_len] = '/';
+	memcpy(out + base_len + slash, name, name_len + 1);
+	return out;
+}
+
+char *path_absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	return path_join(cwd, path);
+}
+
+char *path_effective(const char *path)
+{
+	char *real = realpath(path, NULL);
+
+	return real ? real : path_absolute(path);
+}
+
+static int fd_is_kept(int fd, const int *keep, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
+
+void close_fds_except(const int *keep, size_t count)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct rlimit limit;
+	struct dirent *entry;
+	int max_fd = 1024;
+
+	if (dir) {
+		int listing_fd = dirfd(dir);
+		int fds[256];
+		size_t nfds = 0;
+		int more = 1;
+
+		/* collect first: closing while reading the directory would
+		 * disturb the listing */
+		while (more) {
+			nfds = 0;
+			rewinddir(dir);
+			while ((entry = readdir(dir)) && nfds < 256) {
+				int fd = atoi(entry->d_name);
+
+				if (entry->d_name[0] < '0' ||
+				    entry->d_name[0] > '9')
+					continue;
+				if (fd != listing_fd &&
+				    !fd_is_kept(fd, keep, count))
+					fds[nfds++] = fd;
+			}
+			more = entry != NULL;
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+		}
+		closedir(dir);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+	    limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < 65536)
+		max_fd = (int)limit.rlim_cur;
+	for (int fd = 0; fd < max_fd; fd++)
+		if (!fd_is_kept(fd, keep, count))
+			close(fd);
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t value = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned digit = (unsigned)(*s - '0');
+
+		if (digit > 9)
+			return -1;
+		if (value > (UINT64_MAX - digit) / 10)
+			return -1;
+		value = value * 10 + digit;
+	}
+	*out = value;
+	return 0;
+}
+
+int strv_push(struct strv *sv, char *s)
+{
+	/* capacity is implied by n: 4, then doubling at each power of two */
+	if (sv->n == 0 || (sv->n >= 4 && (sv->n & (sv->n - 1)) == 0)) {
+		size_t cap = sv->n ? sv->n * 2 : 4;
+		char **grown = realloc(sv->v, (cap + 1) * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		sv->v = grown;
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+void strv_free(struct strv *sv)
+{
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}

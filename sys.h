@@ -1,0 +1,72 @@
+/* sys.h - what every module needs from the system: EINTR-safe whole reads
+ * and writes, clocks and UTC timestamps, paths, strict number parsing, and
+ * the error record ({code, message}) that the CLI turns into JSON. */
+#ifndef AE_SYS_H
+#define AE_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define TIMESTAMP_LEN 20	/* YYYY-MM-DDTHH:MM:SSZ */
+
+/* A failure the user sees: a stable code and a message naming the thing at
+ * fault and the cause. */
+struct error {
+	const char *code;
+	char message[512];
+	int retryable;
+};
+
+/* Fill e (code, printf-style message) and return -1, so callers can write
+ * `return error_set(e, "job_not_found", "job not found: %s", id);`. */
+int error_set(struct error *e, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same, appending ": <strerror(err)>"; the code is io_error (retryable
+ * for ENOSPC and friends) unless code is given. */
+int error_errno(struct error *e, const char *code, int err,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+int64_t clock_mono_ms(void);
+int64_t clock_real_ms(void);
+/* t (seconds since the epoch) as YYYY-MM-DDTHH:MM:SSZ, NUL-terminated. */
+void format_utc(time_t t, char out[TIMESTAMP_LEN + 1]);
+void format_utc_now(char out[TIMESTAMP_LEN + 1]);
+
+/* Write all n bytes (retrying short writes and EINTR): 0, or -1/errno. */
+int write_all(int fd, const void *buf, size_t n);
+/* Read until n bytes or end of file: the count, or -1/errno. */
+ssize_t read_full(int fd, void *buf, size_t n);
+ssize_t pread_full(int fd, void *buf, size_t n, off_t offset);
+/* Read a whole file relative to dir_fd into a NUL-terminated heap buffer;
+ * a file larger than max_len fails with EFBIG. 0, or -1/errno. */
+int read_file_at(int dir_fd, const char *name, size_t max_len,
+		 char **out, size_t *out_len);
+/* Sleep ms milliseconds, resuming after signals. */
+void sleep_ms(int64_t ms);
+
+/* Create path and its missing parents, each new directory with mode. */
+int mkdir_parents(const char *path, mode_t mode);
+/* base + "/" + name, heap-allocated (NULL on ENOMEM). */
+char *path_join(const char *base, const char *name);
+/* An absolute form of path: itself, or the process cwd joined with it (no
+ * symlink resolution). Heap-allocated, NULL/errno on failure. */
+char *path_absolute(const char *path);
+/* realpath(path) when it exists, else path_absolute(path). */
+char *path_effective(const char *path);
+/* Close every descriptor except those listed (used after forking). */
+void close_fds_except(const int *keep, size_t count);
+
+/* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
+int parse_u64(const char *s, uint64_t *out);
+
+/* A growable array of strings (pointers are borrowed unless stated). */
+struct strv {
+	char **v;
+	size_t n;
+};
+int strv_push(struct strv *sv, char *s);
+void strv_free(struct strv *sv);	/* frees the array, not the strings */
+
+#endif

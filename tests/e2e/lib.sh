@@ -1,0 +1,251 @@
+# tests/e2e/lib.sh - sourced by every end-to-end script.
+#
+# POSIX sh only (dash, busybox ash): no arrays, no [[ ]], no $'...', no
+# bash-only expansions; only grep/sed/awk/cat/mktemp/sleep and friends. No
+# jq: the helpers below read our compact JSON with grep and sed.
+#
+# A script prints one "ok - <what>" or "not ok - <what>" line per assertion
+# (tests/run.sh counts them) and may print "# <note>" lines. Wait for
+# conditions with wait_for/until_true (a deadline and a short poll), never
+# with a bare sleep.
+
+: "${AE_BIN:?AE_BIN must name the binary under test}"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ae-e2e.XXXXXX") || exit 1
+ROOT="$TMP/root"
+unset AGENT_EXEC_ROOT XDG_DATA_HOME
+export TMP ROOT
+
+# The binary under test, on this script's own root.
+ae() { "$AE_BIN" --root "$ROOT" "$@"; }
+
+# ---- JSON helpers (first occurrence of a key; compact or pretty JSON) ----
+
+# json_str KEY JSON: the string value (escapes are left as they are).
+json_str() {
+	printf '%s\n' "$2" | grep -o "\"$1\": *\"[^\"]*\"" | head -n 1 |
+		sed 's/^"[^"]*": *"//; s/"$//'
+}
+# json_num KEY JSON: the integer value.
+json_num() {
+	printf '%s\n' "$2" | grep -oE "\"$1\": *-?[0-9]+" |
+		head -n 1 | sed 's/^"[^"]*": *//'
+}
+# json_bool KEY JSON: true or false.
+json_bool() {
+	printf '%s\n' "$2" | grep -oE "\"$1\": *(true|false)" | head -n 1 |
+		sed 's/^"[^"]*": *//'
+}
+# json_has KEY JSON: whether the key occurs at all.
+json_has() { printf '%s\n' "$2" | grep -q "\"$1\":"; }
+
+# ---- assertions ----------------------------------------------------------
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+
+# check DESC CMD...: the command succeeds.
+check() {
+	_desc=$1
+	shift
+	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
+}
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   got:  '$2'"
+		echo "#   want: '$3'"
+	fi
+}
+# check_contains DESC TEXT NEEDLE (fixed string)
+check_contains() {
+	if printf '%s\n' "$2" | grep -qF -e "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   '$3' not in: $(printf '%s' "$2" | head -c 600)"
+	fi
+}
+# check_lacks DESC TEXT NEEDLE (fixed string)
+check_lacks() {
+	if printf '%s\n' "$2" | grep -qF -e "$3"; then
+		not_ok "$1"
+		echo "#   '$3' unexpectedly in: $(printf '%s' "$2" | head -c 600)"
+	else
+		ok "$1"
+	fi
+}
+
+# until_true SECONDS CMD...: poll CMD every 50 ms until it succeeds (0) or
+# the deadline passes (1).
+until_true() {
+	_deadline=$(( $(date +%s) + $1 ))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s)" -gt "$_deadline" ] && return 1
+		sleep 0.05
+	done
+}
+# wait_for DESC SECONDS CMD...: until_true as an assertion.
+wait_for() {
+	_desc=$1
+	shift
+	if until_true "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
+}
+
+# now_ms: wall clock in milliseconds (whole seconds where date has no %N).
+now_ms() {
+	_ns=$(date +%s%N 2>/dev/null)
+	case $_ns in
+	*N | "") echo "$(( $(date +%s) * 1000 ))" ;;
+	*) echo "$(( _ns / 1000000 ))" ;;
+	esac
+}
+
+# ---- jobs ----------------------------------------------------------------
+
+# job_id JSON: the job_id of an answer.
+job_id() { json_str job_id "$1"; }
+# state_of ID: the job's state as status reports it.
+state_of() { json_str state "$(ae status "$1")"; }
+# is_state ID STATE: for until_true.
+is_state() { [ "$(state_of "$1")" = "$2" ]; }
+# record_num ID KEY: an integer of the job's state.json (e.g. pid,
+# supervisor_pid).
+record_num() { json_num "$2" "$(cat "$ROOT/$1/state.json" 2>/dev/null)"; }
+# process_alive PID
+process_alive() { kill -0 "$1" 2>/dev/null; }
+
+# Stop whatever this script left running, then remove its files.
+cleanup() {
+	for _dir in "$ROOT"/*/; do
+		[ -f "$_dir/state.json" ] || continue
+		grep -q '"status": *"running"' "$_dir/state.json" || continue
+		_pid=$(json_num pid "$(cat "$_dir/state.json")")
+		_sup=$(json_num supervisor_pid "$(cat "$_dir/state.json")")
+		[ -n "$_pid" ] && kill -KILL "-$_pid" 2>/dev/null
+		[ -n "$_sup" ] && kill -KILL "$_sup" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# ---- more helpers (shared by the t_*.sh scripts) --------------------------
+
+# capture CMD...: run CMD and keep what it did: RC (exit status), OUT
+# (stdout, trailing newlines stripped), ERR (stderr), OUT_LINES (newlines
+# on stdout) and OUT_BYTES (bytes on stdout).
+capture() {
+	"$@" >"$TMP/.capture.out" 2>"$TMP/.capture.err"
+	RC=$?
+	OUT=$(cat "$TMP/.capture.out")
+	ERR=$(cat "$TMP/.capture.err")
+	OUT_BYTES=$(wc -c <"$TMP/.capture.out" | tr -d ' ')
+	OUT_LINES=$(wc -l <"$TMP/.capture.out" | tr -d ' ')
+}
+# check_usage_error DESC CMD...: CMD is a usage error: exit 2, nothing on
+# stdout, a message on stderr.
+check_usage_error() {
+	_desc=$1
+	shift
+	capture "$@"
+	if [ "$RC" = 2 ] && [ "$OUT_BYTES" = 0 ] && [ -n "$ERR" ]; then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		echo "#   exit $RC (want 2), stdout $OUT_BYTES bytes (want 0):" \
+			"$(printf '%s' "$OUT" | head -c 300)"
+		echo "#   stderr: $(printf '%s' "$ERR" | head -c 300)"
+	fi
+}
+# check_error DESC CODE CMD...: CMD fails as a handled error: exit 1 and
+# one JSON line {"schema_version":"0.1","ok":false,"type":"error",
+# "error":{"code":CODE,...,"retryable":false}}. Leaves OUT set.
+check_error() {
+	_desc=$1
+	_code=$2
+	shift 2
+	capture "$@"
+	case $OUT in
+	'{"schema_version":"0.1","ok":false,"type":"error","error":{"code":"'"$_code"'","message":"'*'"retryable":false'*)
+		_shape=1 ;;
+	*) _shape=0 ;;
+	esac
+	if [ "$RC" = 1 ] && [ "$OUT_LINES" = 1 ] && [ "$_shape" = 1 ]; then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		echo "#   exit $RC (want 1), $OUT_LINES lines, want code $_code:" \
+			"$(printf '%s' "$OUT" | head -c 400)"
+		echo "#   stderr: $(printf '%s' "$ERR" | head -c 200)"
+	fi
+}
+# check_has DESC KEY JSON / check_hasnt DESC KEY JSON: the key is present /
+# absent.
+check_has() {
+	if json_has "$2" "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   no key \"$2\" in: $(printf '%s' "$3" | head -c 600)"
+	fi
+}
+check_hasnt() {
+	if json_has "$2" "$3"; then
+		not_ok "$1"
+		echo "#   unexpected key \"$2\" in: $(printf '%s' "$3" | head -c 600)"
+	else
+		ok "$1"
+	fi
+}
+# check_match DESC TEXT ERE: TEXT (one line) matches the extended regex.
+check_match() {
+	if printf '%s\n' "$2" | grep -qE -e "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   '$(printf '%s' "$2" | head -c 400)' does not match /$3/"
+	fi
+}
+# check_between DESC N LOW HIGH: LOW <= N <= HIGH (integers).
+check_between() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null && [ "$2" -le "$4" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   got '$2', want $3..$4"
+	fi
+}
+
+# TS_RE: our timestamps, YYYY-MM-DDTHH:MM:SSZ.
+TS_RE='^[0-9]{4}-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z$'
+# ID_RE: a job id, a ULID in Crockford base32.
+ID_RE='^[0-9A-HJKMNP-TV-Z]{26}$'
+
+# start_job RUN-ARGS...: run without a snapshot; print the job id.
+#   id=$(start_job -- sleep 30)
+start_job() { job_id "$(ae run --snapshot-after 0 "$@")"; }
+# file_size PATH: size in bytes (empty if missing).
+file_size() { [ -e "$1" ] && wc -c <"$1" | tr -d ' '; }
+# json_flat FILE: a pretty-printed record on one line (indentation and
+# newlines removed), for grepping structure: {"job": {"id": "X"},...}.
+json_flat() { sed 's/^ *//' "$1" | tr -d '\n'; }
+# join_lines: stdin's lines joined with a literal \n, as a JSON string
+# shows them (for plain text without quotes or backslashes).
+join_lines() { awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'; }
+# proc_field PID N: field N (1-based, as in proc(5): 3 state, 4 ppid,
+# 5 pgrp, 6 session) of /proc/PID/stat.
+proc_field() {
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v n="$(($2 - 2))" '{ print $n }'
+}
+# proc_running PID: the process exists and is not a zombie.
+proc_running() {
+	process_alive "$1" || return 1
+	[ "$(proc_field "$1" 3)" != Z ]
+}
+# proc_gone PID: for until_true.
+proc_gone() { ! proc_running "$1"; }

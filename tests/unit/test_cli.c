@@ -1,0 +1,169 @@
+/* Unit tests of the argument parser (cli.c) and signal names (exec.c). */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../cli.h"
+#include "../../exec.h"
+#include "suites.h"
+
+/* Parse a NULL-terminated word list; the usage message lands in usage. */
+static int parse_words(struct args *args, char *usage, char **words)
+{
+	int argc = 0;
+
+	while (words[argc])
+		argc++;
+	return cli_parse(argc, words, args, usage, 256);
+}
+
+#define PARSE(args, usage, ...) \
+	parse_words(args, usage, (char *[]){ "agent-exec", __VA_ARGS__, NULL })
+
+START_TEST(test_global_options_anywhere)
+{
+	struct args args;
+	char usage[256];
+
+	ck_assert_int_eq(PARSE(&args, usage, "--root", "/r", "status", "X"), 0);
+	ck_assert_str_eq(args.value[O_ROOT], "/r");
+	ck_assert_str_eq(args.positional.v[0], "X");
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "status", "X", "--root=/s", "-vv"),
+			 0);
+	ck_assert_str_eq(args.value[O_ROOT], "/s");
+	ck_assert_int_eq(args.verbose, 2);
+	cli_args_free(&args);
+	/* given before and after the command, the later one wins */
+	ck_assert_int_eq(PARSE(&args, usage, "--root", "/a", "list", "--root",
+			       "/b"), 0);
+	ck_assert_str_eq(args.value[O_ROOT], "/b");
+	cli_args_free(&args);
+}
+END_TEST
+
+START_TEST(test_run_trailing_command)
+{
+	struct args args;
+	char usage[256];
+
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--timeout", "5", "echo",
+			       "--root", "-v"), 0);
+	ck_assert_uint_eq(args.number[O_TIMEOUT], 5);
+	ck_assert_uint_eq(args.trailing_count, 3);
+	ck_assert_str_eq(args.trailing[0], "echo");
+	ck_assert_str_eq(args.trailing[1], "--root");
+	ck_assert_ptr_null(args.value[O_ROOT]);
+	ck_assert_int_eq(args.verbose, 0);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--", "-weird", "x"), 0);
+	ck_assert_str_eq(args.trailing[0], "-weird");
+	ck_assert_uint_eq(args.trailing_count, 2);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--env", "A=1", "--env",
+			       "B=2", "true"), 0);
+	ck_assert_uint_eq(args.list[O_ENV].n, 2);
+	ck_assert_str_eq(args.list[O_ENV].v[1], "B=2");
+	cli_args_free(&args);
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+	struct args args;
+	char usage[256];
+
+	ck_assert_int_eq(PARSE(&args, usage, "run"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "COMMAND"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "bogus"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "bogus"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "status"), -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "status", "a", "b"), -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--timeout", "1",
+			       "--timeout", "2", "true"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "more than once"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--timeout", "-1", "true"),
+			 -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "tail", "--tail-lines", "x", "J"),
+			 -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--inherit-env",
+			       "--no-inherit-env", "true"), -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "list", "--all", "--cwd", "/"),
+			 -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "list", "--state", "done"), -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "status", "--signal", "X", "J"),
+			 -1);	/* an option of another command */
+	ck_assert_ptr_nonnull(strstr(usage, "--signal"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "kill", "J", "--signal"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "needs a value"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--wait=yes", "true"), -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "status", "-x", "J"), -1);
+	cli_args_free(&args);
+}
+END_TEST
+
+START_TEST(test_list_states_accepted)
+{
+	static const char *const states[] = {
+		"created", "running", "exited", "killed", "failed", "unknown"
+	};
+	struct args args;
+	char usage[256];
+
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_int_eq(PARSE(&args, usage, "list", "--state",
+				       (char *)states[i]), 0);
+		cli_args_free(&args);
+	}
+}
+END_TEST
+
+START_TEST(test_signal_names)
+{
+	ck_assert_int_eq(signal_parse("TERM"), SIGTERM);
+	ck_assert_int_eq(signal_parse("SIGTERM"), SIGTERM);
+	ck_assert_int_eq(signal_parse("term"), SIGTERM);
+	ck_assert_int_eq(signal_parse("sigint"), SIGINT);
+	ck_assert_int_eq(signal_parse("KILL"), SIGKILL);
+	ck_assert_int_eq(signal_parse("HUP"), SIGHUP);
+	ck_assert_int_eq(signal_parse("QUIT"), SIGQUIT);
+	ck_assert_int_eq(signal_parse("USR1"), SIGUSR1);
+	ck_assert_int_eq(signal_parse("SIGUSR2"), SIGUSR2);
+	ck_assert_int_eq(signal_parse("9"), 9);
+	ck_assert_int_eq(signal_parse("15"), 15);
+	ck_assert_int_eq(signal_parse("0"), -1);
+	ck_assert_int_eq(signal_parse("65"), -1);
+	ck_assert_int_eq(signal_parse("TERN"), -1);
+	ck_assert_int_eq(signal_parse("SIG"), -1);
+	ck_assert_int_eq(signal_parse(""), -1);
+	ck_assert_int_eq(signal_parse("-9"), -1);
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+	Suite *suite = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_test(tc, test_global_options_anywhere);
+	tcase_add_test(tc, test_run_trailing_command);
+	tcase_add_test(tc, test_usage_errors);
+	tcase_add_test(tc, test_list_states_accepted);
+	tcase_add_test(tc, test_signal_names);
+	suite_add_tcase(suite, tc);
+	return suite;
+}

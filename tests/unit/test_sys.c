@@ -1,0 +1,166 @@
+/* Unit tests of sys.c: timestamps, strict numbers, paths, whole-file
+ * reads, string vectors. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../sys.h"
+#include "suites.h"
+
+START_TEST(test_format_utc)
+{
+	char out[TIMESTAMP_LEN + 1];
+
+	format_utc(0, out);
+	ck_assert_str_eq(out, "1970-01-01T00:00:00Z");
+	format_utc(1700000000, out);
+	ck_assert_str_eq(out, "2023-11-14T22:13:20Z");
+	format_utc(951782400, out);	/* a leap day */
+	ck_assert_str_eq(out, "2000-02-29T00:00:00Z");
+	format_utc(4102444799, out);
+	ck_assert_str_eq(out, "2099-12-31T23:59:59Z");
+}
+END_TEST
+
+START_TEST(test_parse_u64)
+{
+	static const char *const bad[] = {
+		"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "abc",
+		"18446744073709551616", "99999999999999999999",
+	};
+	uint64_t value;
+
+	ck_assert_int_eq(parse_u64("0", &value), 0);
+	ck_assert_uint_eq(value, 0);
+	ck_assert_int_eq(parse_u64("000123", &value), 0);
+	ck_assert_uint_eq(value, 123);
+	ck_assert_int_eq(parse_u64("18446744073709551615", &value), 0);
+	ck_assert(value == UINT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ck_assert_msg(parse_u64(bad[i], &value) < 0, "accepted \"%s\"",
+			      bad[i]);
+	ck_assert_int_eq(parse_u64(NULL, &value), -1);
+}
+END_TEST
+
+START_TEST(test_path_join)
+{
+	char *path = path_join("/a/b", "c");
+
+	ck_assert_str_eq(path, "/a/b/c");
+	free(path);
+	path = path_join("/a/b/", "c");
+	ck_assert_str_eq(path, "/a/b/c");
+	free(path);
+	path = path_absolute("/x/y");
+	ck_assert_str_eq(path, "/x/y");
+	free(path);
+	path = path_absolute("rel");
+	ck_assert(path[0] == '/');
+	ck_assert(strcmp(path + strlen(path) - 4, "/rel") == 0);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_read_file_at_limits)
+{
+	char dir[] = "/tmp/ae-unit-XXXXXX";
+	char *text;
+	size_t len;
+	int dir_fd, fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
+	fd = openat(dir_fd, "f", O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_eq(write_all(fd, "hello", 5), 0);
+	close(fd);
+	ck_assert_int_eq(read_file_at(dir_fd, "f", 5, &text, &len), 0);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_str_eq(text, "hello");
+	free(text);
+	ck_assert_int_eq(read_file_at(dir_fd, "f", 4, &text, &len), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(read_file_at(dir_fd, "missing", 4, &text, &len), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	unlinkat(dir_fd, "f", 0);
+	close(dir_fd);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_mkdir_parents)
+{
+	char dir[] = "/tmp/ae-unit-XXXXXX";
+	char deep[128];
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(deep, sizeof(deep), "%s/a/b/c", dir);
+	ck_assert_int_eq(mkdir_parents(deep, 0700), 0);
+	ck_assert_int_eq(stat(deep, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(mkdir_parents(deep, 0700), 0);	/* exists: fine */
+	rmdir(deep);
+	snprintf(deep, sizeof(deep), "%s/a/b", dir);
+	rmdir(deep);
+	snprintf(deep, sizeof(deep), "%s/a", dir);
+	rmdir(deep);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_strv_grows)
+{
+	struct strv sv = { 0 };
+	char *words[100];
+
+	for (int i = 0; i < 100; i++) {
+		words[i] = (char *)"w";
+		ck_assert_int_eq(strv_push(&sv, words[i]), 0);
+		ck_assert_ptr_null(sv.v[sv.n]);
+	}
+	ck_assert_uint_eq(sv.n, 100);
+	strv_free(&sv);
+	ck_assert_uint_eq(sv.n, 0);
+}
+END_TEST
+
+START_TEST(test_fail_messages)
+{
+	struct error e;
+
+	ck_assert_int_eq(error_set(&e, "job_not_found", "job not found: %s", "X"),
+			 -1);
+	ck_assert_str_eq(e.code, "job_not_found");
+	ck_assert_str_eq(e.message, "job not found: X");
+	ck_assert_int_eq(error_errno(&e, NULL, ENOSPC, "cannot write %s", "f"),
+			 -1);
+	ck_assert_str_eq(e.code, "io_error");
+	ck_assert_int_eq(e.retryable, 1);
+	ck_assert_str_eq(e.message, "cannot write f: No space left on device");
+	error_errno(&e, "corrupt_record", ENOENT, "cannot read %s", "g");
+	ck_assert_str_eq(e.code, "corrupt_record");
+	ck_assert_int_eq(e.retryable, 0);
+}
+END_TEST
+
+Suite *sys_suite(void)
+{
+	Suite *suite = suite_create("sys");
+	TCase *tc = tcase_create("sys");
+
+	tcase_add_test(tc, test_format_utc);
+	tcase_add_test(tc, test_parse_u64);
+	tcase_add_test(tc, test_path_join);
+	tcase_add_test(tc, test_read_file_at_limits);
+	tcase_add_test(tc, test_mkdir_parents);
+	tcase_add_test(tc, test_strv_grows);
+	tcase_add_test(tc, test_fail_messages);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
