@@ -162,7 +162,9 @@ struct stream {
 
 struct supervisor {
 	const struct job *job;
-	const struct job_spec *spec;
+	const struct job_spec *spec;	/* = &own_spec */
+	struct job_spec own_spec;	/* owns its strings (not argv's) */
+	const struct launch_context *context;
 	struct job_state state;
 	int ready_fd;		/* to the launching CLI; -1 once told */
 	int signal_fd;
@@ -327,17 +329,16 @@ static void child_fail(int report_fd, int stage)
 }
 
 static void child_run(const struct supervisor *sv, char **argv,
-		      char **envp, int out_fd, int err_fd, int report_fd,
-		      mode_t old_umask)
+		      char **envp, int out_fd, int err_fd, int report_fd)
 {
 	int null_fd;
 
 	signals_reset_for_exec();
 	setsid();
-	umask(old_umask);
+	umask(sv->context->old_umask);
 	if (chdir(sv->spec->cwd) < 0)
 		child_fail(report_fd, STAGE_CWD);
-	null_fd = open("/dev/null", O_RDONLY);
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(err_fd, 2) < 0)
 		child_fail(report_fd, STAGE_STDIO);
@@ -663,8 +664,8 @@ static void handle_timers(struct supervisor *sv, int64_t now)
 			if (sv->spec->kill_after_ms == 0)
 				group_signal(sv, SIGKILL);
 			else
-				sv->kill_at = now +
-					      (int64_t)sv->spec->kill_after_ms;
+				sv->kill_at = time_after(
+					now, sv->spec->kill_after_ms);
 		}
 	}
 	if (sv->kill_at && now >= sv->kill_at) {
@@ -673,7 +674,7 @@ static void handle_timers(struct supervisor *sv, int64_t now)
 			group_signal(sv, SIGKILL);
 	}
 	if (sv->progress_at && now >= sv->progress_at) {
-		sv->progress_at = now + (int64_t)sv->spec->progress_every_ms;
+		sv->progress_at = time_after(now, sv->spec->progress_every_ms);
 		if (!sv->terminal) {
 			state_stamp(&sv->state);
 			store_write_state(sv->job->dir_fd, &sv->state, 0);
@@ -765,15 +766,21 @@ static int open_logs(struct supervisor *sv)
 {
 	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
 
+	const char *failed = NULL;
+
 	sv->out.log_fd = openat(sv->job->dir_fd, "stdout.log", flags, 0600);
+	if (sv->out.log_fd < 0)
+		failed = "stdout.log";
 	sv->err.log_fd = openat(sv->job->dir_fd, "stderr.log", flags, 0600);
-	sv->full_fd = open_full_log(sv);
-	if (sv->out.log_fd < 0 || sv->err.log_fd < 0 || sv->full_fd < 0) {
+	if (!failed && sv->err.log_fd < 0)
+		failed = "stderr.log";
+	sv->full_fd = failed ? -1 : open_full_log(sv);
+	if (!failed && sv->full_fd < 0)
+		failed = sv->spec->full_log ? sv->spec->full_log : "full.log";
+	if (failed)
 		snprintf(sv->state.error, sizeof(sv->state.error),
-			 "cannot open the job's logs: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+			 "cannot open the log %s: %s", failed, strerror(errno));
+	return failed ? -1 : 0;
 }
 
 static int pipe_nonblocking_read(int fds[2])
@@ -798,7 +805,7 @@ static int await_exec(int report_fd, struct launch_failure *failure)
 }
 
 /* Fork the job; 0 once it runs, -1 with state.error set. */
-static int spawn_child(struct supervisor *sv, mode_t old_umask)
+static int spawn_child(struct supervisor *sv)
 {
 	char **argv = job_argv(sv->spec), **envp = job_env(sv->spec);
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, report[2] = { -1, -1 };
@@ -818,8 +825,7 @@ static int spawn_child(struct supervisor *sv, mode_t old_umask)
 	}
 	sv->child = fork();
 	if (sv->child == 0)
-		child_run(sv, argv, envp, out[1], err[1], report[1],
-			  old_umask);
+		child_run(sv, argv, envp, out[1], err[1], report[1]);
 	if (sv->child < 0) {
 		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot fork the job: %s", strerror(errno));
@@ -865,10 +871,11 @@ static void record_running(struct supervisor *sv)
 static void arm_timers(struct supervisor *sv)
 {
 	if (sv->spec->timeout_ms)
-		sv->timeout_at = sv->started_ms + (int64_t)sv->spec->timeout_ms;
+		sv->timeout_at = time_after(sv->started_ms,
+					    sv->spec->timeout_ms);
 	if (sv->spec->progress_every_ms)
-		sv->progress_at = sv->started_ms +
-				  (int64_t)sv->spec->progress_every_ms;
+		sv->progress_at = time_after(sv->started_ms,
+					     sv->spec->progress_every_ms);
 }
 
 /* Become a clean daemon: no caller descriptors, stdio on /dev/null, cwd
@@ -891,21 +898,85 @@ static int detach_stdio(const struct job *job, int ready_fd)
 	return chdir("/");
 }
 
+/* The supervisor's own copies of the spec's strings: the originals live in
+ * the caller's argv, which it blanks. */
+static int strv_copy(struct strv *to, const struct strv *from)
+{
+	*to = (struct strv){ 0 };
+	for (size_t i = 0; i < from->n; i++) {
+		char *copy = strdup(from->v[i]);
+
+		if (!copy || strv_push(to, copy) < 0) {
+			free(copy);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int spec_copy(struct job_spec *to, const struct job_spec *from)
+{
+	*to = *from;
+	to->cwd = strdup(from->cwd);
+	to->full_log = from->full_log ? strdup(from->full_log) : NULL;
+	if (!to->cwd || (from->full_log && !to->full_log) ||
+	    strv_copy(&to->command, &from->command) < 0 ||
+	    strv_copy(&to->wrapper, &from->wrapper) < 0 ||
+	    strv_copy(&to->env, &from->env) < 0 ||
+	    strv_copy(&to->env_files, &from->env_files) < 0 ||
+	    strv_copy(&to->mask, &from->mask) < 0 ||
+	    strv_copy(&to->tags, &from->tags) < 0)
+		return -1;	/* the process exits soon: no cleanup */
+	return 0;
+}
+
+/* Overwrite the caller's argv (what ps and /proc/PID/cmdline show) with a
+ * title: the job's command and --env values are not to linger there. */
+static void argv_blank(const struct launch_context *context,
+		       const char *job_id)
+{
+	char *start, *end;
+
+	if (context->argc < 1 || !context->argv[0])
+		return;
+	start = end = context->argv[0];
+	for (int i = 0; i < context->argc; i++) {
+		char *arg = context->argv[i];
+
+		if (arg != end)		/* not contiguous: blank it alone */
+			memset(arg, 0, strlen(arg));
+		else
+			end = arg + strlen(arg) + 1;
+	}
+	memset(start, 0, (size_t)(end - start));
+	snprintf(start, (size_t)(end - start), "agent-exec supervisor %s",
+		 job_id);
+}
+
 static void supervise(struct job *job, const struct job_spec *spec,
-		      int ready_fd, mode_t old_umask)
+		      int ready_fd, const struct launch_context *context)
 {
 	/* lives as long as the process; its buffers are touched only when
 	 * used, which keeps the supervisor's resident memory small */
 	static struct supervisor sv;
 
 	sv.job = job;
-	sv.spec = spec;
+	sv.context = context;
+	sv.spec = &sv.own_spec;
 	sv.ready_fd = ready_fd;
 	sv.out = (struct stream){ .tag = "[STDOUT]", .pipe_fd = -1 };
 	sv.err = (struct stream){ .tag = "[STDERR]", .pipe_fd = -1 };
 	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
 	sv.state.supervisor_pid = getpid();
 	format_utc_now(sv.state.started_at);
+	if (spec_copy(&sv.own_spec, spec) < 0) {
+		snprintf(sv.state.error, sizeof(sv.state.error),
+			 "cannot copy the job's definition: %s",
+			 strerror(errno));
+		record_failed(&sv);
+		return;
+	}
+	argv_blank(context, job->id);
 	if (detach_stdio(job, ready_fd) < 0) {
 		snprintf(sv.state.error, sizeof(sv.state.error),
 			 "cannot detach the supervisor: %s", strerror(errno));
@@ -919,7 +990,7 @@ static void supervise(struct job *job, const struct job_spec *spec,
 		record_failed(&sv);
 		return;
 	}
-	if (open_logs(&sv) < 0 || spawn_child(&sv, old_umask) < 0) {
+	if (open_logs(&sv) < 0 || spawn_child(&sv) < 0) {
 		record_failed(&sv);
 		return;
 	}
@@ -957,7 +1028,7 @@ static int wait_ready(int ready_fd)
 }
 
 int exec_launch(struct job *job, const struct job_spec *spec,
-		mode_t old_umask, struct error *e)
+		const struct launch_context *context, struct error *e)
 {
 	int ready[2], status, rc = 0;
 	pid_t middle;
@@ -973,7 +1044,7 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 		pid_t supervisor = fork();
 
 		if (supervisor == 0) {
-			supervise(job, spec, ready[1], old_umask);
+			supervise(job, spec, ready[1], context);
 			_exit(0);
 		}
 		_exit(supervisor < 0 ? 1 : 0);

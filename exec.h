@@ -8,14 +8,23 @@
 
 #include "store.h"
 
+/* What the launching process hands over to the supervisor it forks. */
+struct launch_context {
+	mode_t old_umask;	/* the caller's umask, given to the job */
+	char **argv;		/* the caller's argv: the supervisor blanks it,
+				   so no argument (an --env value) stays
+				   visible in ps for the life of the job */
+	int argc;
+};
+
 /* Start the supervisor of job, whose ALIVE lock the caller holds in
  * job->lock_fd (the supervisor inherits it; the caller's descriptor is
  * closed here). Returns once the supervisor has recorded the job as
  * running with the child's pid, or as failed with the reason; a failure to
  * even start the supervisor is recorded as failed too. -1 only when nothing
- * could be recorded. old_umask is given to the job. */
+ * could be recorded. */
 int exec_launch(struct job *job, const struct job_spec *spec,
-		mode_t old_umask, struct error *e);
+		const struct launch_context *context, struct error *e);
 
 /* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
 int signal_parse(const char *text);

@@ -25,7 +25,7 @@ struct cli {
 	struct json_writer out;
 	struct error error;
 	int64_t started_ms;
-	mode_t old_umask;
+	struct launch_context launch;
 	char out_buf[65536];
 };
 
@@ -161,9 +161,12 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	spec->kill_after_ms = number_or(cli, O_KILL_AFTER, 0);
 	spec->progress_every_ms = number_or(cli, O_PROGRESS_EVERY, 0);
 	spec->cwd = path_effective(cwd);
+	if (!spec->cwd && args->value[O_CWD])
+		return error_errno(&cli->error, "invalid_cwd", errno,
+				   "cannot resolve --cwd \"%s\"", cwd);
 	if (!spec->cwd)
 		return error_errno(&cli->error, "invalid_cwd", errno,
-				  "cannot resolve --cwd \"%s\"", cwd);
+				   "cannot resolve the current directory");
 	if (args->value[O_LOG]) {
 		spec->full_log = path_absolute(args->value[O_LOG]);
 		if (!spec->full_log)
@@ -196,7 +199,7 @@ static int launch_new_job(struct cli *cli, const struct job_spec *spec,
 		store_job_discard(&cli->root, job);
 		return -1;
 	}
-	return exec_launch(job, spec, cli->old_umask, &cli->error);
+	return exec_launch(job, spec, &cli->launch, &cli->error);
 }
 
 /* Wait as run/start do: until the job ends (--wait), or at most the
@@ -414,7 +417,7 @@ static int await_terminal(struct cli *cli, const struct job *job,
 static int cmd_wait(struct cli *cli)
 {
 	uint64_t timeout_ms = number_or(cli, O_TIMEOUT_MS, 0);
-	int64_t deadline = timeout_ms ? clock_mono_ms() + (int64_t)timeout_ms
+	int64_t deadline = timeout_ms ? time_after(clock_mono_ms(), timeout_ms)
 				      : 0;
 	struct job_state st;
 	struct job job;
@@ -680,7 +683,9 @@ int main(int argc, char **argv)
 	cli.started_ms = clock_mono_ms();
 	/* our files are 0600 and directories 0700 whatever the umask; the
 	 * job gets the caller's umask back */
-	cli.old_umask = umask(077);
+	cli.launch.old_umask = umask(077);
+	cli.launch.argv = argv;
+	cli.launch.argc = argc;
 	signal(SIGPIPE, SIG_IGN);
 	parsed = cli_parse(argc, argv, &cli.args, usage, sizeof(usage));
 	if (parsed != 0) {

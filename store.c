@@ -799,7 +799,7 @@ static int lock_shared_timed(int fd, enum job_lock_byte byte,
 {
 	struct sigaction action = { .sa_handler = on_alarm }, saved;
 	struct itimerval timer = { .it_interval = { 0, 10000 } }, off = { 0 };
-	int64_t deadline = clock_mono_ms() + timeout_ms;
+	int64_t deadline = time_after(clock_mono_ms(), (uint64_t)timeout_ms);
 	int rc = 0;
 
 	sigemptyset(&action.sa_mask);
@@ -810,6 +810,8 @@ static int lock_shared_timed(int fd, enum job_lock_byte byte,
 
 		if (left <= 0)
 			break;
+		if (left > 86400000)
+			left = 86400000;	/* re-armed each day */
 		timer.it_value.tv_sec = left / 1000;
 		timer.it_value.tv_usec = (left % 1000) * 1000;
 		setitimer(ITIMER_REAL, &timer, NULL);

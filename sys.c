@@ -62,6 +62,13 @@ int64_t clock_mono_ms(void)
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
+int64_t time_after(int64_t base, uint64_t ms)
+{
+	if (ms > (uint64_t)(INT64_MAX - base))
+		return INT64_MAX;
+	return base + (int64_t)ms;
+}
+
 int64_t clock_real_ms(void)
 {
 	return clock_ms(CLOCK_REALTIME);

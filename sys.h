@@ -29,6 +29,8 @@ int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 int64_t clock_mono_ms(void);
+/* base + ms, saturating at INT64_MAX: a huge duration means "never". */
+int64_t time_after(int64_t base, uint64_t ms);
 int64_t clock_real_ms(void);
 /* t (seconds since the epoch) as YYYY-MM-DDTHH:MM:SSZ, NUL-terminated. */
 void format_utc(time_t t, char out[TIMESTAMP_LEN + 1]);

@@ -249,3 +249,10 @@ proc_running() {
 }
 # proc_gone PID: for until_true.
 proc_gone() { ! proc_running "$1"; }
+# json_text KEY JSON: like json_str, but an escaped quote (\") does not end
+# the value (escapes are left as they are).
+json_text() {
+	printf '%s\n' "$2" |
+		grep -oE "\"$1\": *\"([^\"\\\\]|\\\\.)*\"" | head -n 1 |
+		sed 's/^"[^"]*": *"//; s/"$//'
+}
