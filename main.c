@@ -218,21 +218,6 @@ static uint64_t observe_job(struct cli *cli, const struct job *job,
 	return (uint64_t)(clock_mono_ms() - begin);
 }
 
-static void write_env_vars(struct json_writer *w, const struct job_spec *spec)
-{
-	if (spec->env.n == 0)
-		return;
-	jw_key(w, "env_vars");
-	jw_array_begin(w);
-	for (size_t i = 0; i < spec->env.n; i++) {
-		char *shown = spec_env_display(spec, spec->env.v[i]);
-
-		jw_string(w, shown ? shown : "");
-		free(shown);
-	}
-	jw_array_end(w);
-}
-
 static void write_run_answer(struct cli *cli, const char *type,
 			     const struct job *job, const struct job_spec *spec,
 			     const struct job_state *st, uint64_t snapshot_ms,
@@ -251,7 +236,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	for (size_t i = 0; i < spec->tags.n; i++)
 		jw_string(w, spec->tags.v[i]);
 	jw_array_end(w);
-	write_env_vars(w, spec);
+	spec_write_env_vars(w, spec);
 	if (!waited && snapshot_ms > 0)
 		write_snapshot(w, "snapshot", job, tail_lines, max_bytes);
 	write_log_paths(w, job);

@@ -475,6 +475,21 @@ char *spec_env_display(const struct job_spec *spec, const char *entry)
 	return shown;
 }
 
+void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec)
+{
+	if (spec->env.n == 0)
+		return;
+	jw_key(w, "env_vars");
+	jw_array_begin(w);
+	for (size_t i = 0; i < spec->env.n; i++) {
+		char *shown = spec_env_display(spec, spec->env.v[i]);
+
+		jw_string(w, shown ? shown : "");
+		free(shown);
+	}
+	jw_array_end(w);
+}
+
 static void write_env_members(struct json_writer *w,
 			      const struct job_spec *spec)
 {
@@ -483,17 +498,7 @@ static void write_env_members(struct json_writer *w,
 	for (size_t i = 0; i < spec->env.n; i++)
 		jw_string_n(w, spec->env.v[i], strcspn(spec->env.v[i], "="));
 	jw_array_end(w);
-	if (spec->env.n) {
-		jw_key(w, "env_vars");
-		jw_array_begin(w);
-		for (size_t i = 0; i < spec->env.n; i++) {
-			char *shown = spec_env_display(spec, spec->env.v[i]);
-
-			jw_string(w, shown ? shown : "");
-			free(shown);
-		}
-		jw_array_end(w);
-	}
+	spec_write_env_vars(w, spec);
 	if (spec->mask.n)
 		jw_strv(w, "mask", &spec->mask);
 }

@@ -109,6 +109,8 @@ char *store_job_path(const struct job *job, const char *name);
 
 /* "KEY=VALUE" as shown to users: "KEY=***" when KEY is masked. */
 char *spec_env_display(const struct job_spec *spec, const char *entry);
+/* The "env_vars" member (shown form), when there are --env entries. */
+void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec);
 
 int store_write_meta(const struct job *job, const struct store_root *root,
 		     const struct job_spec *spec, const char *created_at,

@@ -126,13 +126,17 @@ int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-ssize_t read_full(int fd, void *buf, size_t n)
+/* read(2) when offset < 0, else pread(2) from offset, until n bytes or
+ * end of file. */
+static ssize_t read_until(int fd, void *buf, size_t n, off_t offset)
 {
 	char *p = buf;
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
+		ssize_t r = offset < 0 ? read(fd, p + got, n - got)
+				       : pread(fd, p + got, n - got,
+					       offset + (off_t)got);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -146,24 +150,14 @@ ssize_t read_full(int fd, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
+ssize_t read_full(int fd, void *buf, size_t n)
+{
+	return read_until(fd, buf, n, -1);
+}
+
 ssize_t pread_full(int fd, void *buf, size_t n, off_t offset)
 {
-	char *p = buf;
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, p + got, n - got, offset + (off_t)got);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
+	return read_until(fd, buf, n, offset < 0 ? 0 : offset);
 }
 
 int read_file_at(int dir_fd, const char *name, size_t max_len,
