@@ -20,11 +20,13 @@ ifeq ($(SELFPIPE),1)
 CFLAGS += -DAE_SELFPIPE
 endif
 
-SRCS := main.c cli.c exec.c store.c notify.c json.c sys.c
-HDRS := cli.h exec.h store.h notify.h json.h sys.h
+SRCS := main.c cli.c config.c exec.c store.c notify.c skills.c json.c sys.c
+HDRS := cli.h config.h exec.h store.h notify.h skills.h json.h sys.h
+# what the binary carries: its JSON Schema and its SKILL.md
+EMBEDDED := schema/agent-exec.schema.json skills/agent-exec/SKILL.md
 VARIANT := $(if $(filter 1,$(SELFPIPE)),selfpipe,signalfd) $(CC)
 OBJDIR := build/obj
-OBJS := $(SRCS:%.c=$(OBJDIR)/%.o)
+OBJS := $(SRCS:%.c=$(OBJDIR)/%.o) $(OBJDIR)/embed.o
 # switching the signal path or the compiler rebuilds everything
 $(shell mkdir -p build; [ "$$(cat build/variant 2>/dev/null)" = "$(VARIANT)" ] || echo "$(VARIANT)" > build/variant)
 
@@ -32,9 +34,10 @@ $(shell mkdir -p build; [ "$$(cat build/variant 2>/dev/null)" = "$(VARIANT)" ] |
 # system compiler: libcheck is built for the system C library.
 TEST_CC ?= cc
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I.
-UNIT_SRCS := cli.c exec.c store.c notify.c json.c sys.c \
+UNIT_SRCS := cli.c config.c exec.c store.c notify.c skills.c json.c sys.c \
+	build/embed.c \
 	tests/unit/test_main.c tests/unit/test_json.c tests/unit/test_sys.c \
-	tests/unit/test_store.c tests/unit/test_cli.c
+	tests/unit/test_store.c tests/unit/test_cli.c tests/unit/test_config.c
 
 .PHONY: all check unit e2e clean
 
@@ -47,14 +50,28 @@ $(OBJDIR)/%.o: %.c $(HDRS) Makefile build/variant
 	@mkdir -p $(OBJDIR)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+build/embed.c: $(EMBEDDED) tools/embed.sh
+	@mkdir -p build
+	sh tools/embed.sh $@ embedded_schema=schema/agent-exec.schema.json \
+		embedded_skill=skills/agent-exec/SKILL.md
+
+$(OBJDIR)/embed.o: build/embed.c build/variant
+	@mkdir -p $(OBJDIR)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 build/unit-tests: $(UNIT_SRCS) $(HDRS) tests/unit/suites.h Makefile
 	@mkdir -p build
 	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(UNIT_SRCS) \
 		$$(pkg-config --cflags --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
+build/schema_check: tests/tools/schema_check.c json.c sys.c json.h sys.h
+	@mkdir -p build
+	$(TEST_CC) $(TEST_CFLAGS) -o $@ tests/tools/schema_check.c json.c sys.c
+
 check:
 	@sh tests/deps.sh
-	@$(MAKE) --no-print-directory agent-exec build/unit-tests
+	@$(MAKE) --no-print-directory agent-exec build/unit-tests \
+		build/schema_check
 	@sh tests/run.sh
 
 clean:

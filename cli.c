@@ -4,6 +4,8 @@
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
 
+#include "store.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +45,68 @@ static const struct opt_def opt_defs[] = {
 	{ "limit", O_LIMIT, OPT_NUMBER },
 	{ "state", O_STATE, OPT_VALUE },
 	{ "all", O_ALL, OPT_FLAG },
+	{ "meta", O_META, OPT_LIST },
+	{ "callback-session", O_CALLBACK_SESSION, OPT_VALUE },
+	{ "callback-agent", O_CALLBACK_AGENT, OPT_VALUE },
+	{ "older-than", O_OLDER_THAN, OPT_VALUE },
+	{ "dry-run", O_DRY_RUN, OPT_FLAG },
+	{ "force", O_FORCE, OPT_FLAG },
+	{ "source", O_SOURCE, OPT_VALUE },
+	{ "global", O_GLOBAL, OPT_FLAG },
 };
 
+#define DEFINITION_OPTS \
+	O_TIMEOUT, O_KILL_AFTER, O_CWD, O_ENV, O_ENV_FILE, O_NO_INHERIT_ENV, \
+	O_INHERIT_ENV, O_MASK, O_TAG, O_LOG, O_PROGRESS_EVERY, O_CONFIG, \
+	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT
+#define OBSERVE_OPTS \
+	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
+
 static const enum opt_id run_opts[] = {
-	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_TIMEOUT, O_KILL_AFTER,
-	O_CWD, O_ENV, O_NO_INHERIT_ENV, O_INHERIT_ENV, O_LOG,
-	O_PROGRESS_EVERY, O_WAIT, O_WAIT_POLL_MS, O_COUNT
+	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
 };
+static const enum opt_id create_opts[] = { DEFINITION_OPTS, O_COUNT };
+static const enum opt_id start_opts[] = { OBSERVE_OPTS, O_COUNT };
 static const enum opt_id no_opts[] = { O_COUNT };
 static const enum opt_id tail_opts[] = { O_TAIL_LINES, O_MAX_BYTES, O_COUNT };
 static const enum opt_id wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
 static const enum opt_id kill_opts[] = { O_SIGNAL, O_COUNT };
 static const enum opt_id list_opts[] = {
-	O_LIMIT, O_STATE, O_CWD, O_ALL, O_COUNT
+	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
 };
+static const enum opt_id tag_opts[] = { O_TAG, O_COUNT };
+static const enum opt_id gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
+static const enum opt_id delete_opts[] = { O_FORCE, O_COUNT };
+static const enum opt_id skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
+
+#define DEFINITION_HELP \
+	"  --timeout MS          SIGTERM the job's group after MS (0: never)\n" \
+	"  --kill-after MS       then SIGKILL after MS more [0: at once]\n" \
+	"  --cwd DIR             working directory [current directory]\n" \
+	"  --env KEY=VALUE       set a variable (repeatable)\n" \
+	"  --env-file FILE       variables from FILE, read when the job\n" \
+	"                        starts (repeatable; --env wins)\n" \
+	"  --no-inherit-env      start from an empty environment\n" \
+	"  --inherit-env         inherit the environment (the default)\n" \
+	"  --mask KEY            never show KEY's value (repeatable)\n" \
+	"  --tag TAG             tag the job, e.g. ci.build (repeatable)\n" \
+	"  --log PATH            write the combined log here, not full.log\n" \
+	"  --progress-every MS   refresh updated_at in state.json every MS\n" \
+	"  --shell-wrapper \"PROG FLAGS\"  run single-word commands with it\n" \
+	"                        [config file [shell] unix, else sh -lc]\n" \
+	"  --config PATH         the config file [$XDG_CONFIG_HOME/agent-exec/\n" \
+	"                        config.toml]\n" \
+	"  --meta KEY=VALUE      caller metadata, shown and sent with events\n" \
+	"                        (repeatable)\n" \
+	"  --callback-session KEY  the caller's session, for routing results\n" \
+	"  --callback-agent ID   the caller's agent id\n"
+#define OBSERVE_HELP \
+	"  --snapshot-after MS   wait up to MS (max 10000) for the job to end\n" \
+	"                        before answering, with its output [10000]\n" \
+	"  --tail-lines N        lines per stream in snapshots (0: all) [50]\n" \
+	"  --max-bytes N         bytes per stream in snapshots [65536]\n" \
+	"  --wait                block until the job ends\n" \
+	"  --wait-poll-ms MS     accepted for compatibility [200]\n"
 
 static const struct command_def commands[] = {
 	{ "run", CMD_RUN, run_opts, 0, 1,
@@ -64,20 +114,14 @@ static const struct command_def commands[] = {
 	  "Start COMMAND as a background job and print its job_id. Several\n"
 	  "words are executed directly; a single word is a shell script run\n"
 	  "through the shell wrapper (sh -lc).\n\n"
-	  "  --snapshot-after MS   wait up to MS (max 10000) for output or the\n"
-	  "                        end of the job before answering [10000]\n"
-	  "  --tail-lines N        lines per stream in snapshots (0: all) [50]\n"
-	  "  --max-bytes N         bytes per stream in snapshots [65536]\n"
-	  "  --timeout MS          SIGTERM the job's group after MS (0: never)\n"
-	  "  --kill-after MS       then SIGKILL after MS more [0: at once]\n"
-	  "  --cwd DIR             working directory [current directory]\n"
-	  "  --env KEY=VALUE       set a variable (repeatable)\n"
-	  "  --no-inherit-env      start from an empty environment\n"
-	  "  --inherit-env         inherit the environment (the default)\n"
-	  "  --log PATH            write the combined log here, not full.log\n"
-	  "  --progress-every MS   refresh updated_at in state.json every MS\n"
-	  "  --wait                block until the job ends\n"
-	  "  --wait-poll-ms MS     accepted for compatibility [200]\n" },
+	  DEFINITION_HELP OBSERVE_HELP },
+	{ "create", CMD_CREATE, create_opts, 0, 1,
+	  "create [OPTIONS] [--] COMMAND...",
+	  "Define a job without starting it (state created); start it later\n"
+	  "with start. Takes the definition options of run.\n\n"
+	  DEFINITION_HELP },
+	{ "start", CMD_START, start_opts, 1, 0, "start [OPTIONS] JOB_ID",
+	  "Start a created job; answers as run does.\n\n" OBSERVE_HELP },
 	{ "status", CMD_STATUS, no_opts, 1, 0, "status JOB_ID",
 	  "Print the state of a job (an unambiguous id prefix is enough).\n" },
 	{ "tail", CMD_TAIL, tail_opts, 1, 0, "tail [OPTIONS] JOB_ID",
@@ -100,7 +144,27 @@ static const struct command_def commands[] = {
 	  "  --cwd DIR             jobs started in DIR\n"
 	  "  --state S             created, running, exited, killed, failed or\n"
 	  "                        unknown\n"
+	  "  --tag PATTERN         jobs with this tag, or ns.* for a namespace\n"
+	  "                        (repeatable: all must match)\n"
 	  "  --limit N             at most N jobs (0: no limit) [0]\n" },
+	{ "tag set", CMD_TAG_SET, tag_opts, 1, 0,
+	  "tag set JOB_ID [--tag TAG]...",
+	  "Replace a job's tags (none given: no tags).\n" },
+	{ "gc", CMD_GC, gc_opts, 0, 0, "gc [--older-than D] [--dry-run]",
+	  "Delete finished jobs older than D (30d, 24h, 60m, 3600s or seconds;\n"
+	  "default 30d). Running and created jobs are never touched.\n\n"
+	  "  --older-than D        retention [30d]\n"
+	  "  --dry-run             only say what would be deleted\n" },
+	{ "delete", CMD_DELETE, delete_opts, 1, 0, "delete [--force] JOB_ID",
+	  "Delete a job's directory. A running job is refused unless\n"
+	  "--force, which kills its process group and waits for its end.\n" },
+	{ "schema", CMD_SCHEMA, no_opts, 0, 0, "schema",
+	  "Print the JSON Schema of every answer and record.\n" },
+	{ "install-skills", CMD_INSTALL_SKILLS, skills_opts, 0, 0,
+	  "install-skills [--source self|local:PATH] [--global]",
+	  "Install the agent-exec skill (SKILL.md) into .agents/skills.\n\n"
+	  "  --source SOURCE       self, or local:PATH of a skill folder [self]\n"
+	  "  --global              into $HOME/.agents, not ./.agents\n" },
 	{ "help", CMD_HELP, no_opts, -1, 0, "help [COMMAND]",
 	  "Show help for a command.\n" },
 };
@@ -120,6 +184,18 @@ const struct command_def *cli_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+/* Whether word starts a two-word command ("tag" of "tag set"). */
+static int command_group(const char *word)
+{
+	size_t len = strlen(word);
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (strncmp(commands[i].name, word, len) == 0 &&
+		    commands[i].name[len] == ' ')
+			return 1;
+	return 0;
 }
 
 static void print_overview(FILE *out)
@@ -321,20 +397,95 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		return 1;
 	}
 	if (topic && topic->id == CMD_HELP) {
-		if (args->positional.n > 1)
+		char name[64] = "";
+
+		if (args->positional.n > 2)
 			return usage_error(usage, size, "unexpected argument "
-					   "\"%s\"", args->positional.v[1]);
-		topic = args->positional.n ? cli_command(args->positional.v[0])
-					   : NULL;
-		if (args->positional.n && !topic)
+					   "\"%s\"", args->positional.v[2]);
+		for (size_t i = 0; i < args->positional.n; i++)
+			snprintf(name + strlen(name), sizeof(name) - strlen(name),
+				 "%s%s", i ? " " : "", args->positional.v[i]);
+		topic = args->positional.n ? cli_command(name) : NULL;
+		if (args->positional.n && !topic && !command_group(name))
 			return usage_error(usage, size, "unknown command \"%s\"",
-					   args->positional.v[0]);
+					   name);
+		if (!topic && args->positional.n) {
+			snprintf(name + strlen(name), sizeof(name) - strlen(name),
+				 " set");
+			topic = cli_command(name);
+		}
 	}
 	if (topic)
 		print_command_help(topic);
 	else
 		print_overview(stdout);
 	return 1;
+}
+
+/* The command named at argv[*i] (one word, or two as in "tag set");
+ * *i moves past it. */
+static const struct command_def *command_at(int argc, char **argv, int *i,
+					    char *usage, size_t size)
+{
+	const struct command_def *command = cli_command(argv[*i]);
+	char two_words[64];
+
+	if (command) {
+		(*i)++;
+		return command;
+	}
+	if (*i + 1 < argc) {
+		snprintf(two_words, sizeof(two_words), "%s %s", argv[*i],
+			 argv[*i + 1]);
+		command = cli_command(two_words);
+		if (command) {
+			*i += 2;
+			return command;
+		}
+	}
+	if (command_group(argv[*i]) && *i + 1 < argc)
+		snprintf(usage, size, "%s: unknown subcommand \"%s\" "
+			 "(expected '%s set')", argv[*i], argv[*i + 1],
+			 argv[*i]);
+	else if (command_group(argv[*i]))
+		snprintf(usage, size, "%s: a subcommand is required (e.g. '%s "
+			 "set')", argv[*i], argv[*i]);
+	else
+		usage_error(usage, size, "unknown command \"%s\"", argv[*i]);
+	return NULL;
+}
+
+/* Values checked as they are parsed (as the reference does): tags and
+ * list filters, caller metadata. */
+static int check_values(const struct args *args, char *usage, size_t size)
+{
+	int pattern = args->command->id == CMD_LIST;
+	const struct strv *tags = &args->list[O_TAG];
+	const struct strv *meta = &args->list[O_META];
+
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *why = tag_invalid(tags->v[i], pattern);
+
+		if (why) {
+			snprintf(usage, size, "invalid tag \"%.64s\": %s",
+				 tags->v[i], why);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < meta->n; i++) {
+		const char *entry = meta->v[i];
+		size_t key_len = strcspn(entry, "=");
+
+		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
+		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+			   "QRSTUVWXYZ0123456789_.-") != key_len) {
+			snprintf(usage, size, "invalid --meta \"%.64s\": "
+				 "expected KEY=VALUE, KEY of letters, digits, "
+				 "'_', '.' or '-'", entry);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct args *args, char *usage,
@@ -348,11 +499,9 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 		if (parse_option(argc, argv, &i, args, usage, size) < 0)
 			return -1;
 	if (i < argc && strcmp(argv[i], "--") != 0) {
-		args->command = cli_command(argv[i]);
+		args->command = command_at(argc, argv, &i, usage, size);
 		if (!args->command)
-			return usage_error(usage, size, "unknown command \"%s\"",
-					   argv[i]);
-		i++;
+			return -1;
 	}
 	if (!args->command) {
 		if (args->seen[O_HELP] || args->seen[O_VERSION])
@@ -378,7 +527,8 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	    args->command->id == CMD_HELP)
 		return answer_help(args, usage, size);
 	if (check_conflicts(args, usage, size) < 0 ||
-	    check_arity(args, usage, size) < 0)
+	    check_arity(args, usage, size) < 0 ||
+	    check_values(args, usage, size) < 0)
 		return -1;
 	return 0;
 }

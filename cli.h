@@ -16,8 +16,10 @@ enum opt_id {
 	O_CWD, O_ENV, O_ENV_FILE, O_NO_INHERIT_ENV, O_INHERIT_ENV, O_MASK,
 	O_TAG, O_LOG, O_PROGRESS_EVERY, O_WAIT, O_WAIT_POLL_MS,
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_CONFIG, O_SHELL_WRAPPER,
-	/* wait, kill, list */
+	O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT,
+	/* wait, kill, list, gc, delete, install-skills */
 	O_TIMEOUT_MS, O_POLL_MS, O_SIGNAL, O_LIMIT, O_STATE, O_ALL,
+	O_OLDER_THAN, O_DRY_RUN, O_FORCE, O_SOURCE, O_GLOBAL,
 	O_COUNT
 };
 
@@ -30,12 +32,13 @@ struct opt_def {
 };
 
 enum command_id {
-	CMD_RUN, CMD_STATUS, CMD_TAIL, CMD_WAIT, CMD_KILL, CMD_LIST,
-	CMD_HELP, CMD_NONE
+	CMD_RUN, CMD_CREATE, CMD_START, CMD_STATUS, CMD_TAIL, CMD_WAIT,
+	CMD_KILL, CMD_LIST, CMD_TAG_SET, CMD_GC, CMD_DELETE, CMD_SCHEMA,
+	CMD_INSTALL_SKILLS, CMD_HELP, CMD_NONE
 };
 
 struct command_def {
-	const char *name;
+	const char *name;	/* "tag set" for a two-word command */
 	enum command_id id;
 	const enum opt_id *opts;	/* ends with O_COUNT */
 	int positionals;	/* exact count of positional arguments */

@@ -32,6 +32,7 @@ extern char **environ;
 #define FULL_BUF_BYTES (3 * LINE_MAX_BYTES + 64)
 #define LINGER_MS 1000		/* the 1-second rule for descendants */
 #define READY_BYTE 'R'
+#define ENV_FILE_MAX (1u << 20)
 
 /* ---- signals ---------------------------------------------------------- */
 
@@ -382,34 +383,97 @@ static int env_set(struct strv *env, char *entry)
 	return strv_push(env, entry);
 }
 
-/* The job's environment: inherited (or empty), then --env in order. */
-static char **job_env(const struct job_spec *spec)
+/* "KEY" alone means KEY with an empty value. */
+static char *env_entry_complete(char *entry)
+{
+	size_t len;
+	char *full;
+
+	if (strchr(entry, '='))
+		return entry;
+	len = strlen(entry);
+	full = malloc(len + 2);
+	if (full) {
+		memcpy(full, entry, len);
+		memcpy(full + len, "=", 2);
+	}
+	return full;
+}
+
+static char *trim(char *text)
+{
+	char *end;
+
+	while (*text == ' ' || *text == '\t' || *text == '\r')
+		text++;
+	end = text + strlen(text);
+	while (end > text && (end[-1] == ' ' || end[-1] == '\t' ||
+			      end[-1] == '\r'))
+		*--end = '\0';
+	return text;
+}
+
+/* An env file: one KEY=VALUE a line, trimmed; blank lines and lines
+ * starting with '#' skipped; split at the first '='; no quoting, no
+ * expansion (as agent-exec 0.1). Its text stays allocated: envp points in
+ * it until exec. */
+static int env_file_apply(struct strv *env, const char *path, char *why,
+			  size_t why_size)
+{
+	char *text, *line, *next;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &len) < 0) {
+		snprintf(why, why_size, "cannot read env file %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	for (line = text; line; line = next) {
+		char *entry;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		entry = trim(line);
+		if (!*entry || *entry == '#')
+			continue;
+		entry = env_entry_complete(entry);
+		if (!entry || env_set(env, entry) < 0) {
+			snprintf(why, why_size, "cannot read env file %s: %s",
+				 path, strerror(ENOMEM));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The job's environment: inherited (or empty), then the env files, then
+ * --env, in order (later wins). NULL with why[] filled on failure. */
+static char **job_env(const struct job_spec *spec, char *why, size_t why_size)
 {
 	struct strv env = { 0 };
 
 	if (spec->inherit_env)
 		for (char **var = environ; *var; var++)
 			if (strv_push(&env, *var) < 0)
-				goto fail;
-	for (size_t i = 0; i < spec->env.n; i++) {
-		char *entry = spec->env.v[i];
-
-		/* "KEY" alone means KEY with an empty value */
-		if (!strchr(entry, '=')) {
-			size_t len = strlen(entry);
-
-			entry = malloc(len + 2);
-			if (!entry)
-				goto fail;
-			memcpy(entry, spec->env.v[i], len);
-			memcpy(entry + len, "=", 2);
-		}
-		if (env_set(&env, entry) < 0)
+				goto no_memory;
+	for (size_t i = 0; i < spec->env_files.n; i++)
+		if (env_file_apply(&env, spec->env_files.v[i], why,
+				   why_size) < 0)
 			goto fail;
+	for (size_t i = 0; i < spec->env.n; i++) {
+		char *entry = env_entry_complete(spec->env.v[i]);
+
+		if (!entry || env_set(&env, entry) < 0)
+			goto no_memory;
 	}
 	if (!env.v)
 		env.v = calloc(1, sizeof(*env.v));	/* an empty environment */
-	return env.v;
+	if (env.v)
+		return env.v;
+no_memory:
+	snprintf(why, why_size, "cannot build the job's environment: %s",
+		 strerror(ENOMEM));
 fail:
 	strv_free(&env);
 	return NULL;
@@ -807,12 +871,15 @@ static int await_exec(int report_fd, struct launch_failure *failure)
 /* Fork the job; 0 once it runs, -1 with state.error set. */
 static int spawn_child(struct supervisor *sv)
 {
-	char **argv = job_argv(sv->spec), **envp = job_env(sv->spec);
+	char **argv = job_argv(sv->spec), **envp;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, report[2] = { -1, -1 };
 	struct launch_failure failure;
 	int rc = -1;
 
-	if (!argv || !envp || pipe_nonblocking_read(out) < 0 ||
+	envp = job_env(sv->spec, sv->state.error, sizeof(sv->state.error));
+	if (!envp)
+		goto out;
+	if (!argv || pipe_nonblocking_read(out) < 0 ||
 	    pipe_nonblocking_read(err) < 0 || pipe2(report, O_CLOEXEC) < 0) {
 		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot prepare the job: %s", strerror(errno));

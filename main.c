@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "exec.h"
 #include "json.h"
+#include "skills.h"
 #include "store.h"
 
 #define SNAPSHOT_MAX_MS 10000
@@ -26,6 +28,7 @@ struct cli {
 	struct error error;
 	int64_t started_ms;
 	struct launch_context launch;
+	struct strv owned;	/* heap strings freed at exit */
 	char out_buf[65536];
 };
 
@@ -142,20 +145,115 @@ static int open_job(struct cli *cli, struct job *job)
 	return 0;
 }
 
-/* ---- run -------------------------------------------------------------- */
+/* ---- run, create, start ------------------------------------------------ */
 
+/* Set KEY=VALUE in the caller metadata: a later value for a key wins. */
+static int meta_set(struct strv *meta, char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < meta->n; i++) {
+		if (strncmp(meta->v[i], entry, key_len) == 0 &&
+		    meta->v[i][key_len] == '=') {
+			meta->v[i] = entry;
+			return 0;
+		}
+	}
+	return strv_push(meta, entry);
+}
+
+/* "key=value" in a string the cli keeps until exit. */
+static char *owned_entry(struct cli *cli, const char *key, const char *value)
+{
+	size_t key_len = strlen(key), value_len = strlen(value);
+	char *entry = malloc(key_len + value_len + 2);
+
+	if (!entry || strv_push(&cli->owned, entry) < 0) {
+		free(entry);
+		return NULL;
+	}
+	memcpy(entry, key, key_len);
+	entry[key_len] = '=';
+	memcpy(entry + key_len + 1, value, value_len + 1);
+	return entry;
+}
+
+static int spec_add_meta(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+	const char *session = args->value[O_CALLBACK_SESSION];
+	const char *agent = args->value[O_CALLBACK_AGENT];
+	char *entry;
+
+	for (size_t i = 0; i < args->list[O_META].n; i++)
+		if (meta_set(&spec->meta, args->list[O_META].v[i]) < 0)
+			return -1;
+	if (session) {
+		entry = owned_entry(cli, META_CALLBACK_SESSION, session);
+		if (!entry || meta_set(&spec->meta, entry) < 0)
+			return -1;
+	}
+	if (agent) {
+		entry = owned_entry(cli, META_CALLBACK_AGENT, agent);
+		if (!entry || meta_set(&spec->meta, entry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Absolute env-file paths: a created job starts from anywhere. */
+static int spec_add_env_files(struct cli *cli, struct job_spec *spec)
+{
+	const struct strv *files = &cli->args.list[O_ENV_FILE];
+
+	for (size_t i = 0; i < files->n; i++) {
+		char *path = path_absolute(files->v[i]);
+
+		if (!path || strv_push(&cli->owned, path) < 0 ||
+		    strv_push(&spec->env_files, path) < 0) {
+			free(path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int spec_copy_lists(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+
+	for (size_t i = 0; i < args->trailing_count; i++)
+		if (strv_push(&spec->command, args->trailing[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < args->list[O_ENV].n; i++)
+		if (strv_push(&spec->env, args->list[O_ENV].v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < args->list[O_MASK].n; i++)
+		if (strv_push(&spec->mask, args->list[O_MASK].v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < args->list[O_TAG].n; i++)
+		if (tags_add(&spec->tags, args->list[O_TAG].v[i]) < 0)
+			return -1;
+	if (spec_add_env_files(cli, spec) < 0 || spec_add_meta(cli, spec) < 0)
+		return -1;
+	return 0;
+}
+
+/* The definition of a new job, from run's or create's options. The shell
+ * wrapper comes first: a broken config fails before anything exists. */
 static int spec_build(struct cli *cli, struct job_spec *spec)
 {
 	const struct args *args = &cli->args;
 	const char *cwd = args->value[O_CWD] ? args->value[O_CWD] : ".";
-	static char *default_wrapper[] = { "sh", "-lc", NULL };
 
 	memset(spec, 0, sizeof(*spec));
-	spec->command.v = args->trailing;
-	spec->command.n = args->trailing_count;
-	spec->wrapper.v = default_wrapper;
-	spec->wrapper.n = 2;
-	spec->env = args->list[O_ENV];
+	if (config_shell_wrapper(args->value[O_SHELL_WRAPPER],
+				 args->value[O_CONFIG], &spec->wrapper,
+				 &cli->owned, &cli->error) < 0)
+		return -1;
+	if (spec_copy_lists(cli, spec) < 0)
+		return error_errno(&cli->error, NULL, ENOMEM,
+				   "cannot build the job's definition");
 	spec->inherit_env = !args->seen[O_NO_INHERIT_ENV];
 	spec->timeout_ms = number_or(cli, O_TIMEOUT, 0);
 	spec->kill_after_ms = number_or(cli, O_KILL_AFTER, 0);
@@ -171,35 +269,40 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 		spec->full_log = path_absolute(args->value[O_LOG]);
 		if (!spec->full_log)
 			return error_errno(&cli->error, NULL, errno,
-					  "cannot resolve --log \"%s\"",
-					  args->value[O_LOG]);
+					   "cannot resolve --log \"%s\"",
+					   args->value[O_LOG]);
 	}
 	return 0;
 }
 
-static void spec_free(struct job_spec *spec)
-{
-	free(spec->cwd);
-	free(spec->full_log);
-}
-
-/* Make the job directory, meta.json and the logs, then the supervisor. */
-static int launch_new_job(struct cli *cli, const struct job_spec *spec,
-			  struct job *job)
+/* Make the job directory, its records and logs; the ALIVE lock stays
+ * held in job->lock_fd. created jobs keep their --env values in env.json
+ * and are recorded as created. */
+static int make_job(struct cli *cli, const struct job_spec *spec,
+		    struct job *job, int created)
 {
 	char created_at[TIMESTAMP_LEN + 1];
+	struct job_state st = { .status = JOB_CREATED };
 
 	if (store_job_new(&cli->root, job, &cli->error) < 0)
 		return -1;
 	diag(cli, 1, "job directory %s", job->dir);
 	format_utc_now(created_at);
-	if (store_write_meta(job, &cli->root, spec, created_at,
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
+	if (store_write_meta(job, &cli->root, spec, created_at, created,
 			     &cli->error) < 0 ||
-	    store_create_logs(job, &cli->error) < 0) {
-		store_job_discard(&cli->root, job);
-		return -1;
+	    store_create_logs(job, &cli->error) < 0)
+		goto fail;
+	if (created && store_write_state(job->dir_fd, &st, 1) < 0) {
+		error_errno(&cli->error, NULL, errno,
+			    "cannot write %s/state.json", job->dir);
+		goto fail;
 	}
-	return exec_launch(job, spec, &cli->launch, &cli->error);
+	return 0;
+fail:
+	store_job_discard(&cli->root, job);
+	return -1;
 }
 
 /* Wait as run/start do: until the job ends (--wait), or at most the
@@ -218,6 +321,15 @@ static uint64_t observe_job(struct cli *cli, const struct job *job,
 	return (uint64_t)(clock_mono_ms() - begin);
 }
 
+static void write_tags(struct json_writer *w, const struct strv *tags)
+{
+	jw_key(w, "tags");
+	jw_array_begin(w);
+	for (size_t i = 0; i < tags->n; i++)
+		jw_string(w, tags->v[i]);
+	jw_array_end(w);
+}
+
 static void write_run_answer(struct cli *cli, const char *type,
 			     const struct job *job, const struct job_spec *spec,
 			     const struct job_state *st, uint64_t snapshot_ms,
@@ -231,11 +343,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	envelope_begin(w, type);
 	jw_kv_str(w, "job_id", job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
-	jw_key(w, "tags");
-	jw_array_begin(w);
-	for (size_t i = 0; i < spec->tags.n; i++)
-		jw_string(w, spec->tags.v[i]);
-	jw_array_end(w);
+	write_tags(w, &spec->tags);
 	spec_write_env_vars(w, spec);
 	if (!waited && snapshot_ms > 0)
 		write_snapshot(w, "snapshot", job, tail_lines, max_bytes);
@@ -252,71 +360,150 @@ static void write_run_answer(struct cli *cli, const char *type,
 	write_state_extras(w, st);
 }
 
-static int cmd_run(struct cli *cli)
+static uint64_t snapshot_delay(const struct cli *cli)
 {
 	uint64_t snapshot_ms = number_or(cli, O_SNAPSHOT_AFTER, 10000);
-	struct job_spec spec;
+
+	if (cli->args.seen[O_WAIT])
+		return 0;
+	return snapshot_ms > SNAPSHOT_MAX_MS ? SNAPSHOT_MAX_MS : snapshot_ms;
+}
+
+/* Launch (the ALIVE lock is held), observe, answer: run and start. */
+static int launch_and_answer(struct cli *cli, const char *type,
+			     struct job *job, const struct job_spec *spec)
+{
+	uint64_t snapshot_ms = snapshot_delay(cli), waited_ms;
 	struct job_state st;
+
+	if (exec_launch(job, spec, &cli->launch, &cli->error) < 0)
+		return -1;
+	waited_ms = observe_job(cli, job, snapshot_ms);
+	if (store_job_state(job, &st, &cli->error) < 0)
+		return -1;
+	diag(cli, 1, "job %s is %s", job->id, job_status_name(st.status));
+	write_run_answer(cli, type, job, spec, &st, snapshot_ms, waited_ms);
+	return 0;
+}
+
+static int cmd_run(struct cli *cli)
+{
+	struct job_spec spec;
 	struct job job;
-	uint64_t waited_ms;
 	int rc = -1;
 
-	if (snapshot_ms > SNAPSHOT_MAX_MS)
-		snapshot_ms = SNAPSHOT_MAX_MS;
-	if (cli->args.seen[O_WAIT])
-		snapshot_ms = 0;
-	if (spec_build(cli, &spec) < 0)
-		goto out;
-	if (launch_new_job(cli, &spec, &job) < 0)
-		goto out;
-	waited_ms = observe_job(cli, &job, snapshot_ms);
-	if (store_job_state(&job, &st, &cli->error) == 0) {
-		diag(cli, 1, "job %s is %s", job.id,
-		     job_status_name(st.status));
-		write_run_answer(cli, "run", &job, &spec, &st, snapshot_ms,
-				 waited_ms);
+	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 0) == 0) {
+		rc = launch_and_answer(cli, "run", &job, &spec);
+		store_job_close(&job);
+	}
+	spec_free(&spec);
+	return rc;
+}
+
+static int cmd_create(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct job_spec spec;
+	struct job job;
+	int rc = -1;
+
+	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 1) == 0) {
+		envelope_begin(w, "create");
+		jw_kv_str(w, "job_id", job.id);
+		jw_kv_str(w, "state", "created");
+		write_log_paths(w, &job);
+		write_tags(w, &spec.tags);
+		spec_write_env_vars(w, &spec);
+		store_job_close(&job);	/* releases the lock */
 		rc = 0;
 	}
-	store_job_close(&job);
-out:
 	spec_free(&spec);
+	return rc;
+}
+
+/* The ALIVE lock of a created job: whoever holds it starts it, so two
+ * starts never launch two supervisors. */
+static int take_start_lock(struct cli *cli, struct job *job)
+{
+	job->lock_fd = job_lock_open(job->dir_fd);
+	if (job->lock_fd >= 0 &&
+	    job_lock_take(job->lock_fd, LOCK_ALIVE, 1, 0) == 0)
+		return 0;
+	if (job->lock_fd >= 0 && (errno == EAGAIN || errno == EACCES))
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s is already being started or "
+				 "is running", job->id);
+	return error_errno(&cli->error, NULL, errno, "cannot lock job %s",
+			   job->id);
+}
+
+static int check_startable(struct cli *cli, const struct job *job)
+{
+	struct job_state st;
+
+	if (store_read_state(job, &st, &cli->error) < 0)
+		return -1;
+	if (st.status != JOB_CREATED)
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s is in '%s' state; only "
+				 "'created' jobs can be started", job->id,
+				 job_status_name(st.status));
+	return 0;
+}
+
+static int cmd_start(struct cli *cli)
+{
+	struct spec_records records = { 0 };
+	struct job_spec spec = { 0 };
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (take_start_lock(cli, &job) == 0 && check_startable(cli, &job) == 0
+	    && store_read_spec(&job, &spec, &records, &cli->error) == 0)
+		rc = launch_and_answer(cli, "start", &job, &spec);
+	spec_free(&spec);
+	spec_records_free(&records);
+	store_job_close(&job);
 	return rc;
 }
 
 /* ---- status, tail, wait, kill ----------------------------------------- */
 
-static int read_created_at(struct cli *cli, const struct job *job,
-			   char out[TIMESTAMP_LEN + 1])
+static void write_json_strings(struct json_writer *w, const char *key,
+			       const struct json_value *array)
 {
-	struct json_doc meta;
-
-	if (store_read_meta(job, &meta, &cli->error) < 0)
-		return -1;
-	snprintf(out, TIMESTAMP_LEN + 1, "%s",
-		 json_get_str(meta.root, "created_at"));
-	json_doc_free(&meta);
-	return 0;
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (const struct json_value *item = array && array->type == JSON_ARRAY
+					     ? array->u.children.first : NULL;
+	     item; item = item->next)
+		if (item->type == JSON_STRING)
+			jw_string(w, item->u.string.ptr);
+	jw_array_end(w);
 }
 
 static int cmd_status(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
-	char created_at[TIMESTAMP_LEN + 1];
+	struct json_doc meta;
 	struct job_state st;
 	struct job job;
 	int rc = -1;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	if (read_created_at(cli, &job, created_at) < 0 ||
-	    store_job_state(&job, &st, &cli->error) < 0)
+	if (store_read_meta(&job, &meta, &cli->error) < 0)
 		goto out;
+	if (store_job_state(&job, &st, &cli->error) < 0)
+		goto out_meta;
 	envelope_begin(w, "status");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "state", job_status_name(st.status));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
-	jw_kv_str(w, "created_at", created_at);
+	jw_kv_str(w, "created_at", json_get_str(meta.root, "created_at"));
 	if (st.started_at[0])
 		jw_kv_str(w, "started_at", st.started_at);
 	if (st.finished_at[0])
@@ -327,7 +514,11 @@ static int cmd_status(struct cli *cli)
 	if (st.has_duration)
 		jw_kv_u64(w, "duration_ms", st.duration_ms);
 	write_state_extras(w, &st);
+	write_json_strings(w, "tags", json_get(meta.root, "tags"));
+	store_write_caller_meta(w, meta.root);
 	rc = 0;
+out_meta:
+	json_doc_free(&meta);
 out:
 	store_job_close(&job);
 	return rc;
@@ -507,6 +698,7 @@ out:
 struct listing {
 	const char *cwd;	/* filter, NULL = all */
 	const char *state;	/* filter, NULL = all */
+	const struct strv *tag_patterns;	/* all must match */
 	struct job_summary **jobs;
 	size_t count, cap;
 };
@@ -517,14 +709,26 @@ static const char *summary_state(const struct job_summary *summary)
 				 : "unknown";
 }
 
+static int listing_wants(const struct listing *listing,
+			 const struct job_summary *summary)
+{
+	if (listing->cwd &&
+	    (!summary->cwd || strcmp(summary->cwd, listing->cwd) != 0))
+		return 0;
+	if (listing->state &&
+	    strcmp(summary_state(summary), listing->state) != 0)
+		return 0;
+	for (size_t i = 0; i < listing->tag_patterns->n; i++)
+		if (!tags_match(&summary->tags, listing->tag_patterns->v[i]))
+			return 0;
+	return 1;
+}
+
 static int listing_add(void *ctx, struct job_summary *summary)
 {
 	struct listing *listing = ctx;
 
-	if ((listing->cwd && (!summary->cwd ||
-			      strcmp(summary->cwd, listing->cwd) != 0)) ||
-	    (listing->state &&
-	     strcmp(summary_state(summary), listing->state) != 0)) {
+	if (!listing_wants(listing, summary)) {
 		job_summary_free(summary);
 		return 0;
 	}
@@ -584,6 +788,8 @@ static void write_summary(struct json_writer *w,
 	jw_array_end(w);
 	if (summary->state_ok && st->error[0])
 		jw_kv_str(w, "error", st->error);
+	jw_key(w, "meta");
+	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
 	jw_object_end(w);
 }
 
@@ -610,7 +816,8 @@ static void write_listing(struct cli *cli, struct listing *listing,
 
 static int cmd_list(struct cli *cli)
 {
-	struct listing listing = { .state = cli->args.value[O_STATE] };
+	struct listing listing = { .state = cli->args.value[O_STATE],
+				   .tag_patterns = &cli->args.list[O_TAG] };
 	char *cwd = NULL;
 	uint64_t skipped;
 	int rc = -1;
@@ -637,6 +844,195 @@ static int cmd_list(struct cli *cli)
 	return rc;
 }
 
+/* ---- tag set, gc, delete ----------------------------------------------- */
+
+static int cmd_tag_set(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct strv tags = { 0 };
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	for (size_t i = 0; i < cli->args.list[O_TAG].n; i++)
+		if (tags_add(&tags, cli->args.list[O_TAG].v[i]) < 0) {
+			error_errno(&cli->error, NULL, ENOMEM, "tag set");
+			goto out;
+		}
+	if (store_set_tags(&job, &tags, &cli->error) < 0)
+		goto out;
+	envelope_begin(w, "tag_set");
+	jw_kv_str(w, "job_id", job.id);
+	write_tags(w, &tags);
+	rc = 0;
+out:
+	strv_free(&tags);
+	store_job_close(&job);
+	return rc;
+}
+
+/* gc's jobs array is written while the root is scanned; the totals that
+ * come before it in the answer are known only at the end. */
+static int gc_collect(void *ctx, const struct gc_entry *entry)
+{
+	struct json_writer *jobs = ctx;
+
+	jw_object_begin(jobs);
+	jw_kv_str(jobs, "job_id", entry->job_id);
+	jw_kv_str(jobs, "state", entry->state);
+	jw_kv_str(jobs, "action", entry->action);
+	jw_kv_str(jobs, "reason", entry->reason);
+	jw_kv_u64(jobs, "bytes", entry->bytes);
+	jw_object_end(jobs);
+	return jobs->error ? -1 : 0;
+}
+
+static int cmd_gc(struct cli *cli)
+{
+	const char *older_than = cli->args.value[O_OLDER_THAN];
+	int dry_run = cli->args.seen[O_DRY_RUN];
+	char cutoff[TIMESTAMP_LEN + 1];
+	struct json_writer *w = &cli->out, jobs;
+	struct gc_totals totals;
+	uint64_t seconds;
+	int64_t now = clock_real_ms() / 1000;
+	int rc;
+
+	if (parse_duration(older_than ? older_than : "30d", &seconds) < 0)
+		return error_set(&cli->error, "invalid_duration",
+				 "invalid duration: %s; expected formats: 30d, "
+				 "24h, 60m, 3600s", older_than);
+	format_utc(seconds > (uint64_t)now ? 0 : (time_t)(now - (int64_t)seconds),
+		   cutoff);
+	diag(cli, 1, "gc cutoff %s", cutoff);
+	jw_init_mem(&jobs, 64u << 20, 0);
+	jw_array_begin(&jobs);
+	rc = store_gc(&cli->root, cutoff, older_than ? older_than : "30d",
+		      dry_run, gc_collect, &jobs, &totals, &cli->error);
+	jw_array_end(&jobs);
+	if (rc == 0) {
+		envelope_begin(w, "gc");
+		jw_kv_str(w, "root", cli->root.path);
+		jw_kv_bool(w, "dry_run", dry_run);
+		jw_kv_str(w, "older_than", older_than ? older_than : "30d");
+		jw_kv_str(w, "older_than_source", older_than ? "flag" : "default");
+		jw_kv_u64(w, "deleted", totals.deleted);
+		jw_kv_u64(w, "skipped", totals.skipped);
+		jw_kv_u64(w, "freed_bytes", totals.freed_bytes);
+		jw_key(w, "jobs");
+		jw_raw(w, jobs.buf, jobs.len);
+	}
+	jw_free(&jobs);
+	return rc;
+}
+
+#define DELETE_FORCE_WAIT_MS 10000
+
+/* delete --force on a running job: kill its group, wait for its end. */
+static int stop_for_delete(struct cli *cli, const struct job *job,
+			   struct job_state *st)
+{
+	if (!cli->args.seen[O_FORCE])
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s is running; kill it first or "
+				 "use delete --force", job->id);
+	if (signal_job(cli, job, st, SIGKILL) < 0)
+		return -1;
+	store_wait_alive_free(job, DELETE_FORCE_WAIT_MS);
+	if (store_job_state(job, st, &cli->error) < 0)
+		return -1;
+	if (st->status == JOB_RUNNING)
+		return error_set(&cli->error, "invalid_state", "job %s did not "
+				 "end within %d s of SIGKILL", job->id,
+				 DELETE_FORCE_WAIT_MS / 1000);
+	return 0;
+}
+
+static int cmd_delete(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct job_state st;
+	struct job job;
+	uint64_t bytes;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (store_job_state(&job, &st, &cli->error) < 0)
+		goto out;
+	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
+		goto out;
+	/* holding ALIVE keeps a concurrent start from launching it */
+	job.lock_fd = job_lock_open(job.dir_fd);
+	if (job.lock_fd < 0 ||
+	    job_lock_take_timed(job.lock_fd, LOCK_ALIVE, 1, 2000) != 1) {
+		error_set(&cli->error, "invalid_state",
+			  "job %s is being started; try again", job.id);
+		goto out;
+	}
+	if (store_job_remove(&cli->root, &job, &bytes, &cli->error) < 0)
+		goto out;
+	envelope_begin(w, "delete");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "state", job_status_name(st.status));
+	jw_kv_bool(w, "deleted", 1);
+	jw_kv_u64(w, "freed_bytes", bytes);
+	rc = 0;
+out:
+	store_job_close(&job);
+	return rc;
+}
+
+/* ---- schema, install-skills ------------------------------------------- */
+
+static int cmd_schema(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct json_doc schema;
+	char err[160];
+	const char *comment;
+
+	if (json_parse(&schema, embedded_schema, embedded_schema_len, 64, err,
+		       sizeof(err)) < 0)
+		return error_set(&cli->error, "internal_error",
+				 "the embedded schema is broken: %s", err);
+	comment = json_get_str(schema.root, "$comment");
+	envelope_begin(w, "schema");
+	jw_kv_str(w, "schema_format", "json-schema-draft-07");
+	jw_key(w, "schema");
+	jw_value(w, schema.root);
+	jw_kv_str(w, "generated_at", comment ? comment : "unknown");
+	json_doc_free(&schema);
+	return 0;
+}
+
+static int cmd_install_skills(struct cli *cli)
+{
+	const char *source = cli->args.value[O_SOURCE];
+	struct json_writer *w = &cli->out;
+	struct skill_install installed;
+
+	/* skills are the user's files: the user's umask applies */
+	umask(cli->launch.old_umask);
+	if (skills_install(source ? source : "self", cli->args.seen[O_GLOBAL],
+			   &installed, &cli->error) < 0)
+		return -1;
+	envelope_begin(w, "install_skills");
+	jw_key(w, "skills");
+	jw_array_begin(w);
+	jw_object_begin(w);
+	jw_kv_str(w, "name", installed.name);
+	jw_kv_str(w, "source_type", installed.source_type);
+	jw_kv_str(w, "path", installed.path);
+	jw_object_end(w);
+	jw_array_end(w);
+	jw_kv_bool(w, "global", cli->args.seen[O_GLOBAL]);
+	jw_kv_str(w, "lock_file_path", installed.lock_file_path);
+	skill_install_free(&installed);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static int dispatch(struct cli *cli)
@@ -654,6 +1050,20 @@ static int dispatch(struct cli *cli)
 		return cmd_kill(cli);
 	case CMD_LIST:
 		return cmd_list(cli);
+	case CMD_CREATE:
+		return cmd_create(cli);
+	case CMD_START:
+		return cmd_start(cli);
+	case CMD_TAG_SET:
+		return cmd_tag_set(cli);
+	case CMD_GC:
+		return cmd_gc(cli);
+	case CMD_DELETE:
+		return cmd_delete(cli);
+	case CMD_SCHEMA:
+		return cmd_schema(cli);
+	case CMD_INSTALL_SKILLS:
+		return cmd_install_skills(cli);
 	default:
 		return error_set(&cli->error, "internal_error", "unknown command");
 	}
@@ -694,5 +1104,8 @@ int main(int argc, char **argv)
 	answer_finish(&cli);
 	store_root_free(&cli.root);
 	cli_args_free(&cli.args);
+	for (size_t i = 0; i < cli.owned.n; i++)
+		free(cli.owned.v[i]);
+	strv_free(&cli.owned);
 	return failed ? 1 : 0;
 }

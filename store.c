@@ -183,6 +183,19 @@ int job_id_valid(const char *text)
 	return 1;
 }
 
+/* A listing of the directory dir_fd refers to, with a file position of
+ * its own (a dup() would share dir_fd's, and a second listing would start
+ * where the first ended). */
+static DIR *dir_list(int dir_fd)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!dir && fd >= 0)
+		close(fd);
+	return dir;
+}
+
 /* ---- job directories -------------------------------------------------- */
 
 static int open_root_dir(const struct store_root *root)
@@ -277,16 +290,12 @@ static int find_by_prefix(int root_fd, const char *prefix, char *found,
 			  size_t found_size, struct error *e)
 {
 	size_t prefix_len = strlen(prefix), matches = 0;
-	int dup_fd = dup(root_fd);
-	DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+	DIR *dir = dir_list(root_fd);
 	struct dirent *entry;
 	char first[2][JOB_ID_MAX + 1];
 
-	if (!dir) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	if (!dir)
 		return error_errno(e, NULL, errno, "cannot read jobs root");
-	}
 	while ((entry = readdir(dir))) {
 		if (entry->d_name[0] == '.' ||
 		    strncasecmp(entry->d_name, prefix, prefix_len) != 0 ||
@@ -503,9 +512,52 @@ static void write_env_members(struct json_writer *w,
 		jw_strv(w, "mask", &spec->mask);
 }
 
+void spec_free(struct job_spec *spec)
+{
+	strv_free(&spec->command);
+	strv_free(&spec->wrapper);
+	strv_free(&spec->env);
+	strv_free(&spec->env_files);
+	strv_free(&spec->mask);
+	strv_free(&spec->tags);
+	strv_free(&spec->meta);
+	free(spec->cwd);
+	free(spec->full_log);
+	spec->cwd = spec->full_log = NULL;
+}
+
+static void write_caller_meta_spec(struct json_writer *w,
+				   const struct job_spec *spec)
+{
+	jw_key(w, "meta");
+	jw_object_begin(w);
+	for (size_t i = 0; i < spec->meta.n; i++) {
+		const char *entry = spec->meta.v[i];
+		size_t key_len = strcspn(entry, "=");
+		char key[160];
+
+		copy_str(key, key_len + 1 < sizeof(key) ? key_len + 1
+							 : sizeof(key), entry);
+		jw_kv_str(w, key, entry[key_len] ? entry + key_len + 1 : "");
+	}
+	jw_object_end(w);
+}
+
+/* env.json: the real --env entries of a job that starts later. */
+static int write_env_record(const struct job *job, const struct job_spec *spec)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	jw_strv(&w, "env", &spec->env);
+	jw_object_end(&w);
+	return write_json_record(job->dir_fd, "env.json", &w, 0);
+}
+
 int store_write_meta(const struct job *job, const struct store_root *root,
 		     const struct job_spec *spec, const char *created_at,
-		     struct error *e)
+		     int keep_env, struct error *e)
 {
 	struct json_writer w;
 
@@ -531,10 +583,15 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 	jw_strv(&w, "shell_wrapper", &spec->wrapper);
 	if (spec->full_log)
 		jw_kv_str(&w, "log_path", spec->full_log);
+	if (spec->meta.n)
+		write_caller_meta_spec(&w, spec);
 	jw_object_end(&w);
+	if (keep_env && spec->env.n && write_env_record(job, spec) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/env.json",
+				   job->dir);
 	if (write_json_record(job->dir_fd, "meta.json", &w, 0) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/meta.json",
-				  job->dir);
+				   job->dir);
 	return 0;
 }
 
@@ -551,6 +608,18 @@ static int meta_complete(const struct json_value *meta)
 	       env_keys && env_keys->type == JSON_ARRAY;
 }
 
+/* Whether the directory open as dir_fd is no longer at path: deleted
+ * (or being deleted) while we read it. */
+static int dir_vanished(int dir_fd, const char *path)
+{
+	struct stat open_dir, named;
+
+	if (fstat(dir_fd, &open_dir) < 0)
+		return 0;
+	return stat(path, &named) < 0 || named.st_ino != open_dir.st_ino ||
+	       named.st_dev != open_dir.st_dev;
+}
+
 /* Read and parse a record of the job directory; corrupt_record on any
  * failure, naming the file and the cause. */
 static int read_record(int dir_fd, const char *dir, const char *name,
@@ -563,9 +632,18 @@ static int read_record(int dir_fd, const char *dir, const char *name,
 
 	doc->root = NULL;
 	doc->arena = NULL;
-	if (read_file_at(dir_fd, name, RECORD_MAX, &text, &len) < 0)
-		return error_errno(e, "corrupt_record", errno,
-				  "cannot read %s/%s", dir, name);
+	if (read_file_at(dir_fd, name, RECORD_MAX, &text, &len) < 0) {
+		int err = errno;
+
+		if (err == ENOENT && dir_vanished(dir_fd, dir)) {
+			error_set(e, "job_not_found", "job not found: %s was "
+				  "deleted", dir);
+			errno = ENOENT;
+			return -1;
+		}
+		return error_errno(e, "corrupt_record", err,
+				   "cannot read %s/%s", dir, name);
+	}
 	rc = json_parse(doc, text, len, 32, parse_error, sizeof(parse_error));
 	free(text);
 	if (rc < 0) {
@@ -595,6 +673,216 @@ int store_read_meta(const struct job *job, struct json_doc *doc,
 			    "%s/meta.json lacks required keys", job->dir);
 	}
 	return 0;
+}
+
+/* ---- reading a spec back ---------------------------------------------- */
+
+static int strv_from_json(struct strv *sv, const struct json_value *array)
+{
+	if (!array || array->type != JSON_ARRAY)
+		return 0;
+	for (const struct json_value *item = array->u.children.first; item;
+	     item = item->next)
+		if (item->type == JSON_STRING &&
+		    strv_push(sv, (char *)item->u.string.ptr) < 0)
+			return -1;
+	return 0;
+}
+
+/* Caller metadata back as KEY=VALUE entries; the strings are built here
+ * and owned by the records. */
+static int meta_entries_from_json(struct strv *sv, struct spec_records *rec,
+				  const struct json_value *object)
+{
+	if (!object || object->type != JSON_OBJECT)
+		return 0;
+	for (const struct json_value *member = object->u.children.first;
+	     member; member = member->next) {
+		size_t key_len = member->key_len, value_len;
+		char *entry;
+
+		if (member->type != JSON_STRING)
+			continue;
+		value_len = member->u.string.len;
+		entry = malloc(key_len + value_len + 2);
+		if (!entry || strv_push(&rec->owned, entry) < 0) {
+			free(entry);
+			return -1;
+		}
+		memcpy(entry, member->key, key_len);
+		entry[key_len] = '=';
+		memcpy(entry + key_len + 1, member->u.string.ptr, value_len);
+		entry[key_len + 1 + value_len] = '\0';
+		if (strv_push(sv, entry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static uint64_t json_u64_or(const struct json_value *obj, const char *key,
+			    uint64_t fallback)
+{
+	uint64_t value;
+
+	return json_get_u64(obj, key, &value) == 0 ? value : fallback;
+}
+
+/* The --env values of a created job: env.json, else what meta.json shows
+ * (records written by other tools). */
+static int read_env_entries(const struct job *job, struct spec_records *rec,
+			    struct job_spec *spec)
+{
+	struct error ignored;
+	const struct json_value *meta = rec->meta.root;
+
+	if (read_record(job->dir_fd, job->dir, "env.json", &rec->env,
+			&ignored) == 0)
+		return strv_from_json(&spec->env, json_get(rec->env.root, "env"));
+	if (json_get(meta, "env_vars_runtime"))
+		return strv_from_json(&spec->env,
+				      json_get(meta, "env_vars_runtime"));
+	return strv_from_json(&spec->env, json_get(meta, "env_vars"));
+}
+
+int store_read_spec(const struct job *job, struct job_spec *spec,
+		    struct spec_records *rec, struct error *e)
+{
+	const struct json_value *meta, *inherit;
+	const char *cwd, *log_path;
+	static char *default_wrapper[] = { "sh", "-lc" };
+
+	memset(spec, 0, sizeof(*spec));
+	memset(rec, 0, sizeof(*rec));
+	if (store_read_meta(job, &rec->meta, e) < 0)
+		return -1;
+	meta = rec->meta.root;
+	cwd = json_get_str(meta, "cwd");
+	log_path = json_get_str(meta, "log_path");
+	inherit = json_get(meta, "inherit_env");
+	spec->inherit_env = !inherit || inherit->type != JSON_BOOL ||
+			    inherit->u.boolean;
+	spec->timeout_ms = json_u64_or(meta, "timeout_ms", 0);
+	spec->kill_after_ms = json_u64_or(meta, "kill_after_ms", 0);
+	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
+	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
+	spec->full_log = log_path ? strdup(log_path) : NULL;
+	if (!spec->cwd || (log_path && !spec->full_log) ||
+	    strv_from_json(&spec->command, json_get(meta, "command")) < 0 ||
+	    strv_from_json(&spec->wrapper, json_get(meta, "shell_wrapper")) < 0 ||
+	    strv_from_json(&spec->env_files, json_get(meta, "env_files")) < 0 ||
+	    strv_from_json(&spec->mask, json_get(meta, "mask")) < 0 ||
+	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
+	    meta_entries_from_json(&spec->meta, rec,
+				   json_get(meta, "meta")) < 0 ||
+	    read_env_entries(job, rec, spec) < 0)
+		goto fail;
+	if (spec->wrapper.n == 0)
+		for (size_t i = 0; i < 2; i++)
+			if (strv_push(&spec->wrapper, default_wrapper[i]) < 0)
+				goto fail;
+	if (spec->command.n == 0) {
+		spec_free(spec);
+		spec_records_free(rec);
+		return error_set(e, "corrupt_record",
+				 "%s/meta.json has an empty command", job->dir);
+	}
+	return 0;
+fail:
+	spec_free(spec);
+	spec_records_free(rec);
+	return error_errno(e, NULL, ENOMEM, "cannot read the job %s", job->id);
+}
+
+void spec_records_free(struct spec_records *rec)
+{
+	json_doc_free(&rec->meta);
+	json_doc_free(&rec->env);
+	for (size_t i = 0; i < rec->owned.n; i++)
+		free(rec->owned.v[i]);
+	strv_free(&rec->owned);
+}
+
+/* The caller metadata object of a meta.json record ({} when none). */
+static void write_caller_meta_value(struct json_writer *w,
+				    const struct json_value *meta_record)
+{
+	const struct json_value *meta = json_get(meta_record, "meta");
+
+	if (meta && meta->type == JSON_OBJECT) {
+		jw_value(w, meta);
+	} else {
+		jw_object_begin(w);
+		jw_object_end(w);
+	}
+}
+
+void store_write_caller_meta(struct json_writer *w,
+			     const struct json_value *meta_record)
+{
+	jw_key(w, "meta");
+	write_caller_meta_value(w, meta_record);
+}
+
+/* ---- meta.json updates ------------------------------------------------ */
+
+/* Rewrite meta.json with member key's value replaced by what write_value
+ * writes (appended when absent), every other member kept as it is. Under
+ * LOCK_META, so concurrent updates are serialised, none lost. */
+static int meta_replace(const struct job *job, const char *key,
+			void (*write_value)(struct json_writer *, const void *),
+			const void *ctx, struct error *e)
+{
+	int lock_fd = job_lock_open(job->dir_fd), found = 0, rc = -1;
+	struct json_writer w;
+	struct json_doc meta;
+
+	if (lock_fd < 0 || job_lock_take(lock_fd, LOCK_META, 1, 1) < 0) {
+		error_errno(e, NULL, errno, "cannot lock %s", job->dir);
+		goto out;
+	}
+	if (store_read_meta(job, &meta, e) < 0)
+		goto out;
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	for (const struct json_value *member = meta.root->u.children.first;
+	     member; member = member->next) {
+		jw_key(&w, member->key);
+		if (strcmp(member->key, key) == 0 && !found++)
+			write_value(&w, ctx);
+		else
+			jw_value(&w, member);
+	}
+	if (!found) {
+		jw_key(&w, key);
+		write_value(&w, ctx);
+	}
+	jw_object_end(&w);
+	json_doc_free(&meta);
+	if (write_json_record(job->dir_fd, "meta.json", &w, 1) < 0)
+		error_errno(e, NULL, errno, "cannot write %s/meta.json",
+			    job->dir);
+	else
+		rc = 0;
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
+}
+
+static void write_tags_value(struct json_writer *w, const void *ctx)
+{
+	const struct strv *tags = ctx;
+
+	jw_array_begin(w);
+	for (size_t i = 0; i < tags->n; i++)
+		jw_string(w, tags->v[i]);
+	jw_array_end(w);
+}
+
+int store_set_tags(const struct job *job, const struct strv *tags,
+		   struct error *e)
+{
+	return meta_replace(job, "tags", write_tags_value, tags, e);
 }
 
 int store_create_logs(const struct job *job, struct error *e)
@@ -796,11 +1084,11 @@ static void on_alarm(int signo)
 	(void)signo;
 }
 
-/* Take a shared lock on byte, giving up after timeout_ms: a repeating
- * interval timer interrupts the blocking fcntl, so a signal that fires
- * just before the call cannot make us miss the deadline. */
-static int lock_shared_timed(int fd, enum job_lock_byte byte,
-			     int64_t timeout_ms)
+/* Take a lock on byte, giving up after timeout_ms: a repeating interval
+ * timer interrupts the blocking fcntl, so a signal that fires just before
+ * the call cannot make us miss the deadline. */
+static int lock_timed(int fd, enum job_lock_byte byte, short type,
+		      int64_t timeout_ms)
 {
 	struct sigaction action = { .sa_handler = on_alarm }, saved;
 	struct itimerval timer = { .it_interval = { 0, 10000 } }, off = { 0 };
@@ -820,7 +1108,7 @@ static int lock_shared_timed(int fd, enum job_lock_byte byte,
 		timer.it_value.tv_sec = left / 1000;
 		timer.it_value.tv_usec = (left % 1000) * 1000;
 		setitimer(ITIMER_REAL, &timer, NULL);
-		if (lock_byte(fd, LOCK_SETW, F_RDLCK, byte) == 0) {
+		if (lock_byte(fd, LOCK_SETW, type, byte) == 0) {
 			rc = 1;
 			break;
 		}
@@ -834,6 +1122,15 @@ static int lock_shared_timed(int fd, enum job_lock_byte byte,
 	return rc;
 }
 
+int job_lock_take_timed(int lock_fd, enum job_lock_byte byte, int exclusive,
+			int64_t timeout_ms)
+{
+	if (timeout_ms < 0)
+		return job_lock_take(lock_fd, byte, exclusive, 1) == 0 ? 1 : -1;
+	return lock_timed(lock_fd, byte, exclusive ? F_WRLCK : F_RDLCK,
+			  timeout_ms);
+}
+
 int store_wait_alive_free(const struct job *job, int64_t timeout_ms)
 {
 	int fd = openat(job->dir_fd, LOCK_FILE, O_RDWR | O_CLOEXEC |
@@ -842,10 +1139,7 @@ int store_wait_alive_free(const struct job *job, int64_t timeout_ms)
 
 	if (fd < 0)
 		return errno == ENOENT ? 1 : -1;
-	if (timeout_ms < 0)
-		rc = job_lock_take(fd, LOCK_ALIVE, 0, 1) == 0 ? 1 : -1;
-	else
-		rc = lock_shared_timed(fd, LOCK_ALIVE, timeout_ms);
+	rc = job_lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms);
 	close(fd);		/* closing drops the lock we took */
 	return rc;
 }
@@ -946,10 +1240,27 @@ int store_job_state(const struct job *job, struct job_state *st,
 void job_summary_free(struct job_summary *summary)
 {
 	free(summary->cwd);
+	free(summary->meta_json);
 	for (size_t i = 0; i < summary->tags.n; i++)
 		free(summary->tags.v[i]);
 	strv_free(&summary->tags);
 	free(summary);
+}
+
+/* The caller metadata as compact JSON, so list can print it later. */
+static int summary_copy_meta(struct job_summary *summary,
+			     const struct json_value *meta)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 0);
+	write_caller_meta_value(&w, meta);
+	if (w.error) {
+		jw_free(&w);
+		return -1;
+	}
+	summary->meta_json = w.buf;	/* the writer's buffer is ours now */
+	return 0;
 }
 
 static struct job_summary *summary_from_meta(const struct json_value *meta)
@@ -965,6 +1276,8 @@ static struct job_summary *summary_from_meta(const struct json_value *meta)
 	copy_str(summary->created_at, sizeof(summary->created_at),
 		 json_get_str(meta, "created_at"));
 	if (cwd && !(summary->cwd = strdup(cwd)))
+		goto fail;
+	if (summary_copy_meta(summary, meta) < 0)
 		goto fail;
 	if (tags && tags->type == JSON_ARRAY) {
 		for (const struct json_value *tag = tags->u.children.first;
@@ -998,13 +1311,14 @@ static int list_one(const struct store_root *root, int root_fd,
 	*out = NULL;
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				       O_CLOEXEC);
-	if (dir_fd < 0)
-		return errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+	if (dir_fd < 0)	/* deleted meanwhile, or not a directory */
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP
+		       ? 0 : -1;
 	if (job_fill(&job, root, name, dir_fd) < 0)
 		return -1;
 	if (store_read_meta(&job, &meta, &ignored) < 0) {
 		store_job_close(&job);
-		return -1;
+		return strcmp(ignored.code, "job_not_found") == 0 ? 0 : -1;
 	}
 	*out = summary_from_meta(meta.root);
 	json_doc_free(&meta);
@@ -1012,6 +1326,12 @@ static int list_one(const struct store_root *root, int root_fd,
 		(*out)->state_ok = store_job_state(&job, &(*out)->state,
 						   &ignored) == 0;
 	store_job_close(&job);
+	if (*out && !(*out)->state_ok &&
+	    strcmp(ignored.code, "job_not_found") == 0) {
+		job_summary_free(*out);	/* deleted while we read it */
+		*out = NULL;
+		return 0;
+	}
 	return *out ? 1 : -1;
 }
 
@@ -1048,6 +1368,338 @@ int store_list(const struct store_root *root, job_visitor visit, void *ctx,
 		if (rc > 0 && visit(ctx, summary) < 0) {
 			closedir(dir);
 			return error_errno(e, NULL, ENOMEM, "cannot list jobs");
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* ---- tags and durations ----------------------------------------------- */
+
+const char *tag_invalid(const char *text, int pattern)
+{
+	size_t len = strlen(text);
+	int segment_len = 0;
+
+	if (len == 0)
+		return "a tag must not be empty";
+	if (len >= 2 && strcmp(text + len - 2, ".*") == 0) {
+		if (!pattern)
+			return "'.*' is only allowed in list --tag filters";
+		len -= 2;
+		if (len == 0)
+			return "the namespace before '.*' must not be empty";
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '.') {
+			if (segment_len == 0)
+				return "empty segment (leading, trailing or "
+				       "double '.')";
+			segment_len = 0;
+		} else if (isalnum(c) || c == '-') {
+			segment_len++;
+		} else {
+			return "only ASCII letters, digits, '-' and '.' are "
+			       "allowed";
+		}
+	}
+	return segment_len ? NULL
+			   : "empty segment (leading, trailing or double '.')";
+}
+
+int tags_match(const struct strv *tags, const char *pattern)
+{
+	size_t len = strlen(pattern);
+	int prefix = len >= 2 && strcmp(pattern + len - 2, ".*") == 0;
+
+	if (prefix)
+		len -= 2;
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *tag = tags->v[i];
+
+		if (!prefix && strcmp(tag, pattern) == 0)
+			return 1;
+		if (prefix && strncmp(tag, pattern, len) == 0 &&
+		    (tag[len] == '\0' || tag[len] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+int tags_add(struct strv *tags, char *tag)
+{
+	for (size_t i = 0; i < tags->n; i++)
+		if (strcmp(tags->v[i], tag) == 0)
+			return 0;
+	return strv_push(tags, tag);
+}
+
+int parse_duration(const char *text, uint64_t *seconds)
+{
+	static const struct { char suffix; uint64_t unit; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	char digits[32];
+	uint64_t unit = 1, value;
+	size_t len;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	for (size_t i = 0; len > 0 && i < 4; i++) {
+		if (text[len - 1] == units[i].suffix) {
+			unit = units[i].unit;
+			len--;
+			break;
+		}
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return -1;
+	memcpy(digits, text, len);
+	digits[len] = '\0';
+	if (parse_u64(digits, &value) < 0 || value > UINT64_MAX / unit)
+		return -1;
+	*seconds = value * unit;
+	return 0;
+}
+
+/* ---- removing job directories ----------------------------------------- */
+
+#define TREE_DEPTH_MAX 16
+
+/* Size of the regular files under dir_fd (symlinks not followed). */
+static uint64_t tree_bytes(int dir_fd, int depth)
+{
+	DIR *dir = dir_list(dir_fd);
+	struct dirent *entry;
+	uint64_t total = 0;
+
+	if (!dir)
+		return 0;
+	while ((entry = readdir(dir))) {
+		struct stat st;
+
+		if (strcmp(entry->d_name, ".") == 0 ||
+		    strcmp(entry->d_name, "..") == 0 ||
+		    fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH_MAX) {
+			int sub = openat(dir_fd, entry->d_name, O_RDONLY |
+					 O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				total += tree_bytes(sub, depth + 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(dir);
+	return total;
+}
+
+/* Remove everything under dir_fd: entries are unlinked, never followed. */
+static int tree_empty(int dir_fd, int depth)
+{
+	DIR *dir = dir_list(dir_fd);
+	struct dirent *entry;
+	int rc = 0;
+
+	if (!dir)
+		return -1;
+	while ((entry = readdir(dir))) {
+		struct stat st;
+		int sub;
+
+		if (strcmp(entry->d_name, ".") == 0 ||
+		    strcmp(entry->d_name, "..") == 0)
+			continue;
+		if (fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+		    && S_ISDIR(st.st_mode)) {
+			sub = depth < TREE_DEPTH_MAX ?
+			      openat(dir_fd, entry->d_name, O_RDONLY |
+				     O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			if (sub < 0 || tree_empty(sub, depth + 1) < 0)
+				rc = -1;
+			if (sub >= 0)
+				close(sub);
+			if (unlinkat(dir_fd, entry->d_name, AT_REMOVEDIR) < 0)
+				rc = -1;
+		} else if (unlinkat(dir_fd, entry->d_name, 0) < 0) {
+			rc = -1;
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+#define DELETED_PREFIX ".deleted-"
+
+/* Take the job out of sight in one rename, then empty and remove it:
+ * readers find the whole job or no job, never half of one. A crash
+ * midway leaves a hidden .deleted-* directory that gc removes. */
+static int remove_job_dir(int root_fd, const char *name, int dir_fd)
+{
+	char hidden[sizeof(DELETED_PREFIX) + 256];
+
+	snprintf(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
+	if (renameat(root_fd, name, root_fd, hidden) < 0)
+		return -1;
+	if (tree_empty(dir_fd, 0) < 0)
+		return -1;
+	return unlinkat(root_fd, hidden, AT_REMOVEDIR);
+}
+
+/* What an interrupted removal left behind. */
+static void remove_leftover(int root_fd, const char *name)
+{
+	int dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY |
+					   O_NOFOLLOW | O_CLOEXEC);
+
+	if (dir_fd < 0)
+		return;
+	if (tree_empty(dir_fd, 0) == 0)
+		unlinkat(root_fd, name, AT_REMOVEDIR);
+	close(dir_fd);
+}
+
+int store_job_remove(const struct store_root *root, struct job *job,
+		     uint64_t *bytes, struct error *e)
+{
+	int root_fd = open_root_dir(root), rc;
+
+	if (root_fd < 0)
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				   root->abs);
+	*bytes = tree_bytes(job->dir_fd, 0);
+	rc = remove_job_dir(root_fd, job->id, job->dir_fd);
+	close(root_fd);
+	if (rc < 0)
+		return error_errno(e, NULL, errno, "cannot remove %s",
+				   job->dir);
+	return 0;
+}
+
+/* ---- gc --------------------------------------------------------------- */
+
+static int utf8_valid(const char *text)
+{
+	size_t len = strlen(text);
+	char *decoded = malloc(3 * len + 1);
+	size_t out;
+	int valid;
+
+	if (!decoded)
+		return 0;
+	out = utf8_lossy(text, len, decoded, 1, NULL);
+	valid = out == len && memcmp(decoded, text, len) == 0;
+	free(decoded);
+	return valid;
+}
+
+/* Decide (and do) what gc does with one job directory. */
+static void gc_one(const struct store_root *root, int root_fd,
+		   const char *name, const char *cutoff, const char *reason_old,
+		   int dry_run, struct gc_entry *entry, char *reason_buf,
+		   size_t reason_size)
+{
+	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	struct job_state st;
+	struct error e;
+	const char *stamp;
+	int dir_fd;
+
+	*entry = (struct gc_entry){ .job_id = name, .state = "unknown",
+				    .action = "skipped",
+				    .reason = "state_unreadable" };
+	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				       O_CLOEXEC);
+	if (dir_fd < 0 || job_fill(&job, root, name, dir_fd) < 0)
+		return;
+	if (store_job_state(&job, &st, &e) < 0)
+		goto out;
+	entry->state = job_status_name(st.status);
+	stamp = st.finished_at[0] ? st.finished_at : st.updated_at;
+	if (st.status == JOB_RUNNING)
+		entry->reason = "running";
+	else if (st.status == JOB_CREATED)
+		entry->reason = "non_terminal_status";
+	else if (!stamp[0])
+		entry->reason = "no_timestamp";
+	else if (strncmp(stamp, cutoff, 19) >= 0)
+		entry->reason = "too_recent";
+	else {
+		entry->reason = reason_old;
+		entry->bytes = tree_bytes(dir_fd, 0);
+		if (dry_run) {
+			entry->action = "would_delete";
+		} else if (remove_job_dir(root_fd, name, dir_fd) == 0) {
+			entry->action = "deleted";
+		} else {
+			snprintf(reason_buf, reason_size, "delete_failed: %s",
+				 strerror(errno));
+			entry->reason = reason_buf;
+		}
+	}
+out:
+	store_job_close(&job);
+}
+
+int store_gc(const struct store_root *root, const char *cutoff,
+	     const char *older_than, int dry_run, gc_visitor visit, void *ctx,
+	     struct gc_totals *totals, struct error *e)
+{
+	int root_fd = open_root_dir(root);
+	char reason_old[96], reason_failed[160];
+	struct dirent *entry;
+	DIR *dir;
+
+	*totals = (struct gc_totals){ 0 };
+	if (root_fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				   root->abs);
+	}
+	dir = fdopendir(root_fd);
+	if (!dir) {
+		close(root_fd);
+		return error_errno(e, NULL, errno, "cannot read jobs root %s",
+				   root->abs);
+	}
+	snprintf(reason_old, sizeof(reason_old), "older_than_%s", older_than);
+	while ((entry = readdir(dir))) {
+		struct gc_entry decision;
+
+		if (!dry_run && strncmp(entry->d_name, DELETED_PREFIX,
+					strlen(DELETED_PREFIX)) == 0) {
+			remove_leftover(root_fd, entry->d_name);
+			continue;
+		}
+		if (entry->d_name[0] == '.' ||
+		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+			continue;
+		if (!utf8_valid(entry->d_name)) {
+			totals->skipped++;
+			continue;
+		}
+		gc_one(root, root_fd, entry->d_name, cutoff, reason_old,
+		       dry_run, &decision, reason_failed,
+		       sizeof(reason_failed));
+		if (strcmp(decision.action, "skipped") == 0)
+			totals->skipped++;
+		else
+			totals->freed_bytes += decision.bytes;
+		if (strcmp(decision.action, "deleted") == 0)
+			totals->deleted++;
+		if (visit(ctx, &decision) < 0) {
+			closedir(dir);
+			return error_errno(e, NULL, ENOMEM, "cannot run gc");
 		}
 	}
 	closedir(dir);

@@ -54,20 +54,28 @@ struct job_state {
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
 };
 
-/* A job's definition: what run/create record in meta.json and what the
- * supervisor launches. Strings are borrowed from the caller. */
+/* A job's definition: what run/create record in meta.json, what start
+ * reads back, what the supervisor launches. The spec owns its arrays and
+ * its cwd and full_log (spec_free); the strings in the arrays are borrowed
+ * (from argv, or from the parsed records of struct spec_records). */
 struct job_spec {
 	struct strv command;	/* argv as given */
 	struct strv wrapper;	/* shell wrapper argv, e.g. sh -lc */
 	char *cwd;		/* effective working directory */
-	struct strv env;	/* KEY=VALUE from --env, in order */
-	struct strv env_files;
-	struct strv mask;
+	struct strv env;	/* KEY=VALUE from --env, real values, in order */
+	struct strv env_files;	/* absolute paths, read when the job starts */
+	struct strv mask;	/* keys whose values are never shown */
 	struct strv tags;
+	struct strv meta;	/* caller metadata KEY=VALUE, keys unique */
 	int inherit_env;
 	uint64_t timeout_ms, kill_after_ms, progress_every_ms;
 	char *full_log;		/* --log: absolute path, NULL = <job>/full.log */
 };
+void spec_free(struct job_spec *spec);
+
+/* Caller metadata keys set by --callback-session / --callback-agent. */
+#define META_CALLBACK_SESSION "callback_session"
+#define META_CALLBACK_AGENT "callback_agent"
 
 /* The jobs root: path as resolved (shown to users), absolute form (used in
  * paths we print). */
@@ -112,9 +120,26 @@ char *spec_env_display(const struct job_spec *spec, const char *entry);
 /* The "env_vars" member (shown form), when there are --env entries. */
 void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec);
 
+/* Write meta.json (and, when keep_env is set, env.json: the real --env
+ * values a job started later needs, in a file of its own, 0600). */
 int store_write_meta(const struct job *job, const struct store_root *root,
 		     const struct job_spec *spec, const char *created_at,
-		     struct error *e);
+		     int keep_env, struct error *e);
+/* The parsed records a spec read back from disk borrows its strings from. */
+struct spec_records {
+	struct json_doc meta, env;
+	struct strv owned;	/* strings built for the spec */
+};
+/* Rebuild a job's spec from meta.json and env.json (for start). */
+int store_read_spec(const struct job *job, struct job_spec *spec,
+		    struct spec_records *records, struct error *e);
+void spec_records_free(struct spec_records *records);
+/* Write the "meta" member: the caller metadata of meta.json ({} if none). */
+void store_write_caller_meta(struct json_writer *w,
+			     const struct json_value *meta_record);
+/* Replace the tags in meta.json, under LOCK_META. */
+int store_set_tags(const struct job *job, const struct strv *tags,
+		   struct error *e);
 /* Parse meta.json (corrupt_record when unreadable or missing required
  * keys). */
 int store_read_meta(const struct job *job, struct json_doc *doc,
@@ -141,6 +166,10 @@ int job_lock_open(int dir_fd);
 int job_lock_take(int lock_fd, enum job_lock_byte byte, int exclusive,
 		  int wait);
 int job_lock_release(int lock_fd, enum job_lock_byte byte);
+/* job_lock_take, waiting at most timeout_ms (< 0: no limit): 1 taken,
+ * 0 timed out, -1 on error. */
+int job_lock_take_timed(int lock_fd, enum job_lock_byte byte, int exclusive,
+			int64_t timeout_ms);
 /* 1 if another open file holds byte exclusively, 0 if free, -1 on error. */
 int job_lock_held(int lock_fd, enum job_lock_byte byte);
 /* Block until the job's ALIVE lock is free (the job ended or its
@@ -154,6 +183,7 @@ struct job_summary {
 	char created_at[TIMESTAMP_LEN + 1];
 	char *cwd;		/* heap, NULL if absent */
 	struct strv tags;	/* heap strings */
+	char *meta_json;	/* the caller metadata object, compact JSON */
 	int state_ok;		/* 0: state.json unreadable -> "unknown" */
 	struct job_state state;
 };
@@ -165,6 +195,43 @@ void job_summary_free(struct job_summary *summary);
 typedef int (*job_visitor)(void *ctx, struct job_summary *summary);
 int store_list(const struct store_root *root, job_visitor visit, void *ctx,
 	       uint64_t *skipped, struct error *e);
+
+/* Tags: segments of ASCII letters, digits and '-' joined by single dots.
+ * NULL when text is a valid tag (pattern == 0) or list filter (pattern ==
+ * 1: a tag, or a tag followed by ".*"), else why not. */
+const char *tag_invalid(const char *text, int pattern);
+/* Whether a job's tags match a filter: equal, or for "ns.*" equal to ns or
+ * starting with "ns.". */
+int tags_match(const struct strv *tags, const char *pattern);
+/* Append tag unless already present (first occurrence kept). */
+int tags_add(struct strv *tags, char *tag);
+
+/* A gc retention: "30d", "24h", "60m", "3600s" or bare seconds (spaces
+ * around allowed). 0, or -1 when malformed or too large. */
+int parse_duration(const char *text, uint64_t *seconds);
+
+/* gc: the decision for one job directory. */
+struct gc_entry {
+	const char *job_id;
+	const char *state;
+	const char *action;	/* "skipped", "deleted", "would_delete" */
+	const char *reason;
+	uint64_t bytes;
+};
+struct gc_totals {
+	uint64_t deleted, skipped, freed_bytes;
+};
+typedef int (*gc_visitor)(void *ctx, const struct gc_entry *entry);
+/* Collect finished jobs whose finished_at (else updated_at) is before
+ * cutoff (a timestamp); dry_run only says what would go. Running jobs are
+ * never touched (a lost one is recorded as failed first); symlinks are not
+ * followed. older_than is the retention as given, for the reasons. */
+int store_gc(const struct store_root *root, const char *cutoff,
+	     const char *older_than, int dry_run, gc_visitor visit, void *ctx,
+	     struct gc_totals *totals, struct error *e);
+/* Remove a job directory (no symlink followed); *bytes gets what it held. */
+int store_job_remove(const struct store_root *root, struct job *job,
+		     uint64_t *bytes, struct error *e);
 
 /* Log tails, streamed into a JSON string without reading the whole file:
  * the last max_bytes bytes, then (tail_lines > 0) the last tail_lines lines

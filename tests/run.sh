@@ -7,7 +7,10 @@
 #   tests/run.sh t_run t_kill    only these scripts
 cd "$(dirname "$0")/.." || exit 2
 AE_BIN=${AE_BIN:-$PWD/agent-exec}
-export AE_BIN
+# the schema every answer must match, and the tool that checks it
+AE_SCHEMA=${AE_SCHEMA:-$PWD/schema/agent-exec.schema.json}
+SCHEMA_CHECK=${SCHEMA_CHECK:-$PWD/build/schema_check}
+export AE_BIN AE_SCHEMA SCHEMA_CHECK
 out_dir=$(mktemp -d "${TMPDIR:-/tmp}/ae-results.XXXXXX") || exit 2
 trap 'rm -rf "$out_dir"' EXIT
 passed=0

@@ -256,3 +256,6 @@ json_text() {
 		grep -oE "\"$1\": *\"([^\"\\\\]|\\\\.)*\"" | head -n 1 |
 		sed 's/^"[^"]*": *"//; s/"$//'
 }
+# dir_bytes DIR: the bytes of the regular files under DIR (symlinks not
+# followed), as gc and delete count a job's size.
+dir_bytes() { find "$1" -type f -exec cat {} + | wc -c | tr -d ' '; }

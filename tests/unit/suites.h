@@ -8,5 +8,6 @@ Suite *json_suite(void);
 Suite *sys_suite(void);
 Suite *store_suite(void);
 Suite *cli_suite(void);
+Suite *config_suite(void);
 
 #endif

@@ -1,0 +1,567 @@
+/* config.c - a strict TOML-subset reader and the shell wrapper setting.
+ * Anything outside the subset (floats, dates, inline tables, arrays of
+ * tables, multi-line strings) is an error naming its line, never a guess. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_MAX (1u << 20)
+#define KEY_MAX 256
+
+struct toml_parser {
+	const char *text;
+	size_t len, pos;
+	int line;
+	char table[KEY_MAX];	/* current [table], "" at the top */
+	struct strv seen;	/* keys and tables defined so far (heap) */
+	char *err;
+	size_t err_size;
+};
+
+static int parse_error(struct toml_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int parse_error(struct toml_parser *p, const char *fmt, ...)
+{
+	int used = snprintf(p->err, p->err_size, "line %d: ", p->line);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (used >= 0 && (size_t)used < p->err_size)
+		vsnprintf(p->err + used, p->err_size - (size_t)used, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int peek(const struct toml_parser *p)
+{
+	return p->pos < p->len ? (unsigned char)p->text[p->pos] : -1;
+}
+
+static void skip_blanks(struct toml_parser *p)
+{
+	while (peek(p) == ' ' || peek(p) == '\t')
+		p->pos++;
+}
+
+static void skip_comment(struct toml_parser *p)
+{
+	if (peek(p) != '#')
+		return;
+	while (p->pos < p->len && p->text[p->pos] != '\n')
+		p->pos++;
+}
+
+/* The end of a line: blanks, maybe a comment, then a newline or the end. */
+static int expect_line_end(struct toml_parser *p)
+{
+	skip_blanks(p);
+	skip_comment(p);
+	if (peek(p) == '\r' && p->pos + 1 < p->len &&
+	    p->text[p->pos + 1] == '\n')
+		p->pos++;
+	if (peek(p) == '\n') {
+		p->pos++;
+		p->line++;
+		return 0;
+	}
+	if (peek(p) < 0)
+		return 0;
+	return parse_error(p, "unexpected '%c' after the value", peek(p));
+}
+
+/* Blanks, comments and newlines (inside arrays). */
+static void skip_space_lines(struct toml_parser *p)
+{
+	for (;;) {
+		skip_blanks(p);
+		skip_comment(p);
+		if (peek(p) == '\r' && p->pos + 1 < p->len &&
+		    p->text[p->pos + 1] == '\n')
+			p->pos++;
+		if (peek(p) != '\n')
+			return;
+		p->pos++;
+		p->line++;
+	}
+}
+
+static int append_utf8(char *out, size_t *len, unsigned long code)
+{
+	if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+		return -1;
+	if (code < 0x80) {
+		out[(*len)++] = (char)code;
+	} else if (code < 0x800) {
+		out[(*len)++] = (char)(0xc0 | code >> 6);
+		out[(*len)++] = (char)(0x80 | (code & 0x3f));
+	} else if (code < 0x10000) {
+		out[(*len)++] = (char)(0xe0 | code >> 12);
+		out[(*len)++] = (char)(0x80 | ((code >> 6) & 0x3f));
+		out[(*len)++] = (char)(0x80 | (code & 0x3f));
+	} else {
+		out[(*len)++] = (char)(0xf0 | code >> 18);
+		out[(*len)++] = (char)(0x80 | ((code >> 12) & 0x3f));
+		out[(*len)++] = (char)(0x80 | ((code >> 6) & 0x3f));
+		out[(*len)++] = (char)(0x80 | (code & 0x3f));
+	}
+	return 0;
+}
+
+/* One escape of a basic string, after the backslash. */
+static int parse_escape(struct toml_parser *p, char *out, size_t *len)
+{
+	static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
+	int c = peek(p);
+	const char *hit = c > 0 ? strchr(from, c) : NULL;
+	unsigned long code = 0;
+	int digits;
+
+	p->pos++;
+	if (hit) {
+		out[(*len)++] = to[hit - from];
+		return 0;
+	}
+	if (c != 'u' && c != 'U')
+		return parse_error(p, "invalid escape in a string");
+	digits = c == 'u' ? 4 : 8;
+	for (int i = 0; i < digits; i++) {
+		int h = peek(p);
+
+		if (h < 0 || !strchr("0123456789abcdefABCDEF", h))
+			return parse_error(p, "invalid \\%c escape", c);
+		code = code * 16 + (unsigned long)(h <= '9' ? h - '0'
+						   : (h | 0x20) - 'a' + 10);
+		p->pos++;
+	}
+	if (append_utf8(out, len, code) < 0)
+		return parse_error(p, "invalid code point in \\%c escape", c);
+	return 0;
+}
+
+/* A "basic" or 'literal' string on one line, into a heap copy. */
+static int parse_string(struct toml_parser *p, char **out)
+{
+	int quote = peek(p);
+	size_t len = 0;
+	char *buf;
+
+	if (p->pos + 2 < p->len && p->text[p->pos + 1] == quote &&
+	    p->text[p->pos + 2] == quote)
+		return parse_error(p, "multi-line strings are not supported");
+	p->pos++;
+	/* escapes never grow: a 4- or 8-digit escape makes at most 4 bytes */
+	buf = malloc(p->len - p->pos + 1);
+	if (!buf)
+		return parse_error(p, "out of memory");
+	for (;;) {
+		int c = peek(p);
+
+		if (c < 0 || c == '\n' || c == '\r') {
+			free(buf);
+			return parse_error(p, "unterminated string");
+		}
+		p->pos++;
+		if (c == quote)
+			break;
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			free(buf);
+			return parse_error(p, "control character in a string");
+		}
+		if (c == '\\' && quote == '"') {
+			if (parse_escape(p, buf, &len) < 0) {
+				free(buf);
+				return -1;
+			}
+			continue;
+		}
+		buf[len++] = (char)c;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int is_bare_key_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* A dotted key (bare or quoted parts), appended to name[KEY_MAX]. */
+static int parse_key(struct toml_parser *p, char *name)
+{
+	size_t used = strlen(name);
+
+	for (;;) {
+		char part[KEY_MAX];
+		char *quoted = NULL;
+		size_t part_len = 0;
+
+		skip_blanks(p);
+		if (peek(p) == '"' || peek(p) == '\'') {
+			if (parse_string(p, &quoted) < 0)
+				return -1;
+			snprintf(part, sizeof(part), "%s", quoted);
+			part_len = strlen(part);
+			free(quoted);
+		} else {
+			while (is_bare_key_char(peek(p)) &&
+			       part_len + 1 < sizeof(part))
+				part[part_len++] = p->text[p->pos++];
+			part[part_len] = '\0';
+			if (part_len == 0)
+				return peek(p) < 0 || peek(p) == '\n'
+				       ? parse_error(p, "expected a key")
+				       : parse_error(p, "unexpected '%c' in a "
+						     "key", peek(p));
+		}
+		if (used + part_len + 2 > KEY_MAX)
+			return parse_error(p, "key too long");
+		if (used)
+			name[used++] = '.';
+		memcpy(name + used, part, part_len + 1);
+		used += part_len;
+		skip_blanks(p);
+		if (peek(p) != '.')
+			return 0;
+		p->pos++;
+	}
+}
+
+static int remember(struct toml_parser *p, const char *name, const char *what)
+{
+	char *copy;
+
+	for (size_t i = 0; i < p->seen.n; i++)
+		if (strcmp(p->seen.v[i], name) == 0)
+			return parse_error(p, "%s \"%s\" defined twice", what,
+					   name);
+	copy = strdup(name);
+	if (!copy || strv_push(&p->seen, copy) < 0) {
+		free(copy);
+		return parse_error(p, "out of memory");
+	}
+	return 0;
+}
+
+static int parse_table_header(struct toml_parser *p)
+{
+	char name[KEY_MAX] = "";
+
+	p->pos++;
+	if (peek(p) == '[')
+		return parse_error(p, "arrays of tables are not supported");
+	if (parse_key(p, name) < 0)
+		return -1;
+	if (peek(p) != ']')
+		return parse_error(p, "expected ']' after the table name");
+	p->pos++;
+	if (remember(p, name, "table") < 0)
+		return -1;
+	memcpy(p->table, name, sizeof(p->table));
+	return expect_line_end(p);
+}
+
+static int parse_integer(struct toml_parser *p)
+{
+	size_t start = p->pos;
+	int digits = 0;
+
+	if (peek(p) == '+' || peek(p) == '-')
+		p->pos++;
+	while ((peek(p) >= '0' && peek(p) <= '9') ||
+	       (peek(p) == '_' && digits)) {
+		digits += peek(p) != '_';
+		p->pos++;
+	}
+	if (!digits || p->text[p->pos - 1] == '_' ||
+	    (p->text[start + (p->text[start] == '+' ||
+			      p->text[start] == '-')] == '0' && digits > 1))
+		return parse_error(p, "invalid integer");
+	if (peek(p) == '.' || peek(p) == 'e' || peek(p) == 'E' ||
+	    peek(p) == ':' || peek(p) == '-')
+		return parse_error(p, "only strings, integers, booleans and "
+				   "arrays are supported");
+	return 0;
+}
+
+static int word_at(const struct toml_parser *p, const char *word)
+{
+	size_t len = strlen(word);
+
+	return p->len - p->pos >= len &&
+	       memcmp(p->text + p->pos, word, len) == 0 &&
+	       !is_bare_key_char(p->pos + len < p->len
+					 ? (unsigned char)p->text[p->pos + len]
+					 : 0);
+}
+
+/* A scalar: string, integer or boolean. *string is set for strings. */
+static int parse_scalar(struct toml_parser *p, enum toml_type *type,
+			char **string)
+{
+	int c = peek(p);
+
+	*string = NULL;
+	if (c == '"' || c == '\'') {
+		*type = TOML_STRING;
+		return parse_string(p, string);
+	}
+	if (word_at(p, "true") || word_at(p, "false")) {
+		*type = TOML_BOOLEAN;
+		p->pos += word_at(p, "true") ? 4 : 5;
+		return 0;
+	}
+	if (c == '+' || c == '-' || (c >= '0' && c <= '9')) {
+		*type = TOML_INTEGER;
+		return parse_integer(p);
+	}
+	if (c == '{')
+		return parse_error(p, "inline tables are not supported");
+	if (c < 0 || c == '\n' || c == '#')
+		return parse_error(p, "expected a value");
+	return parse_error(p, "unexpected '%c' in a value", c);
+}
+
+static int parse_array(struct toml_parser *p, struct toml_entry *entry)
+{
+	p->pos++;
+	entry->type = TOML_ARRAY;
+	entry->all_strings = 1;
+	for (;;) {
+		enum toml_type type;
+		char *string;
+
+		skip_space_lines(p);
+		if (peek(p) == ']')
+			break;
+		if (peek(p) == '[')
+			return parse_error(p, "nested arrays are not supported");
+		if (parse_scalar(p, &type, &string) < 0)
+			return -1;
+		if (type != TOML_STRING)
+			entry->all_strings = 0;
+		else if (strv_push(&entry->strings, string) < 0) {
+			free(string);
+			return parse_error(p, "out of memory");
+		}
+		skip_space_lines(p);
+		if (peek(p) == ',') {
+			p->pos++;
+			continue;
+		}
+		if (peek(p) != ']')
+			return parse_error(p, "expected ',' or ']' in an array");
+	}
+	p->pos++;
+	return 0;
+}
+
+static void entry_free(struct toml_entry *entry)
+{
+	free((char *)entry->string);
+	for (size_t i = 0; i < entry->strings.n; i++)
+		free(entry->strings.v[i]);
+	strv_free(&entry->strings);
+}
+
+static int parse_key_value(struct toml_parser *p, toml_visitor visit,
+			   void *ctx)
+{
+	struct toml_entry entry = { .line = p->line };
+	char name[KEY_MAX];
+	char *string = NULL;
+	int rc = -1;
+
+	snprintf(name, sizeof(name), "%s", p->table);
+	if (parse_key(p, name) < 0)
+		return -1;
+	if (peek(p) != '=')
+		return parse_error(p, "expected '=' after the key");
+	p->pos++;
+	skip_blanks(p);
+	if (remember(p, name, "key") < 0)
+		return -1;
+	entry.key = name;
+	if (peek(p) == '[') {
+		if (parse_array(p, &entry) < 0)
+			goto out;
+	} else {
+		if (parse_scalar(p, &entry.type, &string) < 0)
+			goto out;
+		entry.string = string;
+	}
+	if (expect_line_end(p) < 0)
+		goto out;
+	rc = visit(ctx, &entry) < 0 ? parse_error(p, "rejected") : 0;
+out:
+	entry_free(&entry);
+	return rc;
+}
+
+int toml_parse(const char *text, size_t len, toml_visitor visit, void *ctx,
+	       char *err, size_t err_size)
+{
+	struct toml_parser p = {
+		.text = text, .len = len, .line = 1, .err = err,
+		.err_size = err_size,
+	};
+	int rc = 0;
+
+	if (memchr(text, '\0', len)) {
+		snprintf(err, err_size, "the file contains a NUL byte");
+		return -1;
+	}
+	while (rc == 0) {
+		skip_space_lines(&p);
+		if (peek(&p) < 0)
+			break;
+		rc = peek(&p) == '[' ? parse_table_header(&p)
+				     : parse_key_value(&p, visit, ctx);
+	}
+	for (size_t i = 0; i < p.seen.n; i++)
+		free(p.seen.v[i]);
+	strv_free(&p.seen);
+	return rc;
+}
+
+/* ---- the shell wrapper ------------------------------------------------ */
+
+struct wrapper_search {
+	struct strv *wrapper, *owned;
+	int found, line, empty_string;
+	int not_strings;
+};
+
+static int take_strings(struct wrapper_search *search,
+			const struct toml_entry *entry)
+{
+	for (size_t i = 0; i < entry->strings.n; i++) {
+		char *copy = strdup(entry->strings.v[i]);
+
+		if (!copy || strv_push(search->owned, copy) < 0 ||
+		    strv_push(search->wrapper, copy) < 0)
+			return -1;
+		if (!*copy)
+			search->empty_string = 1;
+	}
+	return 0;
+}
+
+static int visit_wrapper(void *ctx, const struct toml_entry *entry)
+{
+	struct wrapper_search *search = ctx;
+
+	if (strcmp(entry->key, "shell.unix") != 0)
+		return 0;	/* unknown keys are left alone */
+	search->found = 1;
+	search->line = entry->line;
+	if (entry->type != TOML_ARRAY || !entry->all_strings) {
+		search->not_strings = 1;
+		return 0;
+	}
+	return take_strings(search, entry);
+}
+
+static char *default_config_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && xdg[0] == '/')
+		return path_join(xdg, "agent-exec/config.toml");
+	if (home && *home)
+		return path_join(home, ".config/agent-exec/config.toml");
+	return NULL;
+}
+
+static int push_default(struct strv *wrapper)
+{
+	static char *sh_lc[] = { "sh", "-lc" };
+
+	return strv_push(wrapper, sh_lc[0]) < 0 ||
+	       strv_push(wrapper, sh_lc[1]) < 0 ? -1 : 0;
+}
+
+/* --shell-wrapper "prog flags": words split on ASCII white space. */
+static int split_flag(const char *flag, struct strv *wrapper,
+		      struct strv *owned, struct error *e)
+{
+	const char *blanks = " \t\n\r\f\v";
+
+	for (const char *p = flag + strspn(flag, blanks); *p;
+	     p += strspn(p, blanks)) {
+		size_t len = strcspn(p, blanks);
+		char *word = strndup(p, len);
+
+		if (!word || strv_push(owned, word) < 0 ||
+		    strv_push(wrapper, word) < 0) {
+			free(word);
+			return error_errno(e, NULL, ENOMEM, "--shell-wrapper");
+		}
+		p += len;
+	}
+	if (wrapper->n == 0)
+		return error_set(e, "invalid_config",
+				 "--shell-wrapper must not be empty");
+	return 0;
+}
+
+static int wrapper_from_file(const char *path, struct wrapper_search *search,
+			     struct error *e)
+{
+	char parse_err[256];
+	char *text;
+	size_t len;
+	int rc;
+
+	if (read_file_at(AT_FDCWD, path, CONFIG_MAX, &text, &len) < 0)
+		return error_errno(e, "invalid_config", errno,
+				   "cannot read config file %s", path);
+	rc = toml_parse(text, len, visit_wrapper, search, parse_err,
+			sizeof(parse_err));
+	free(text);
+	if (rc < 0)
+		return error_set(e, "invalid_config",
+				 "parse config file %s: %s", path, parse_err);
+	if (search->found && search->not_strings)
+		return error_set(e, "invalid_config", "parse config file %s: "
+				 "line %d: [shell] unix must be an array of "
+				 "strings", path, search->line);
+	if (search->found &&
+	    (search->wrapper->n == 0 || search->empty_string))
+		return error_set(e, "invalid_config", "config file shell "
+				 "wrapper must not be empty (from %s)", path);
+	return 0;
+}
+
+int config_shell_wrapper(const char *flag, const char *config_path,
+			 struct strv *wrapper, struct strv *owned,
+			 struct error *e)
+{
+	struct wrapper_search search = { .wrapper = wrapper, .owned = owned };
+	char *path;
+	int rc;
+
+	if (flag)
+		return split_flag(flag, wrapper, owned, e);
+	path = config_path ? strdup(config_path) : default_config_path();
+	if (config_path && !path)
+		return error_errno(e, NULL, ENOMEM, "--config");
+	/* an explicit --config must exist; the default file may not */
+	if (path && (config_path || access(path, F_OK) == 0))
+		rc = wrapper_from_file(path, &search, e);
+	else
+		rc = 0;
+	free(path);
+	if (rc == 0 && !search.found && push_default(wrapper) < 0)
+		return error_errno(e, NULL, ENOMEM, "shell wrapper");
+	return rc;
+}

@@ -1,0 +1,30 @@
+/* skills.h - what the binary carries for agents: the JSON Schema of
+ * everything it prints (the schema command) and its SKILL.md, which
+ * install-skills writes into .agents/skills, recording what it installed
+ * in .agents/.skill-lock.json. */
+#ifndef AE_SKILLS_H
+#define AE_SKILLS_H
+
+#include "sys.h"
+
+/* Embedded at build time (tools/embed.sh). */
+extern const char embedded_schema[], embedded_skill[];
+extern const unsigned embedded_schema_len, embedded_skill_len;
+
+struct skill_install {
+	char name[256];
+	char source_type[4096 + 8];	/* "self" or "local:<path as given>" */
+	char *path;			/* where it was installed (heap) */
+	char *lock_file_path;		/* heap */
+};
+
+/* install-skills --source SOURCE [--global]: "self" writes our SKILL.md to
+ * <base>/skills/agent-exec/SKILL.md; "local:PATH" links (or copies) the
+ * skill directory PATH to <base>/skills/<its name>. base is ./.agents, or
+ * $HOME/.agents when global. Errors: unknown_source_scheme,
+ * invalid_source, io_error. */
+int skills_install(const char *source, int global, struct skill_install *out,
+		   struct error *e);
+void skill_install_free(struct skill_install *out);
+
+#endif

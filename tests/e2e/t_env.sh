@@ -1,0 +1,206 @@
+#!/bin/sh
+# --env, --env-file and --mask: env file syntax, precedence, relative env
+# files and when they are read, missing env files, and masked values that
+# reach the job but never any output, record or command line.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/d1" "$TMP/d2"
+
+# ---- env file syntax -----------------------------------------------------------------
+
+cat >"$TMP/syntax.env" <<'EOF'
+# a comment line
+   # an indented comment
+
+   PADDED=pv   
+QUOTED="x"
+SINGLE='y'
+EQ=a=b=c
+NOVALUE
+EMPTY=
+#HASH=1
+SPACE=a b
+EOF
+out=$(ae run --wait --env-file "$TMP/syntax.env" -- sh -c '
+	printf "%s|" "$PADDED" "$QUOTED" "$SINGLE" "$EQ" "${NOVALUE-unset}" \
+		"${NOVALUE+set}" "${EMPTY-unset}" "${HASH-unset}" "$SPACE" >"$1"' \
+	sh "$TMP/syntax.out")
+check_eq "env file job ran" "$(json_str state "$out")" exited
+got=$(cat "$TMP/syntax.out" 2>/dev/null)
+check_eq "env file: lines are trimmed" "$(echo "$got" | cut -d'|' -f1)" pv
+check_eq "env file: double quotes are kept" "$(echo "$got" | cut -d'|' -f2)" \
+	'"x"'
+check_eq "env file: single quotes are kept" "$(echo "$got" | cut -d'|' -f3)" \
+	"'y'"
+check_eq "env file: split at the first =" "$(echo "$got" | cut -d'|' -f4)" \
+	a=b=c
+check_eq "env file: a line without = gives an empty, set value" \
+	"$(echo "$got" | cut -d'|' -f5,6)" "|set"
+check_eq "env file: KEY= gives an empty value" \
+	"$(echo "$got" | cut -d'|' -f7)" ""
+check_eq "env file: # lines are skipped" "$(echo "$got" | cut -d'|' -f8)" unset
+check_eq "env file: inner spaces are kept" "$(echo "$got" | cut -d'|' -f9)" \
+	"a b"
+
+out=$(ae run --wait --env NOEQ -- sh -c 'printf "[%s][%s]" "${NOEQ-unset}" "${NOEQ+set}"')
+check_eq "--env KEY without =: an empty value" "$(json_str stdout_tail "$out")" \
+	"[][set]"
+out=$(ae run --wait --env 'K=a=b' -- sh -c 'printf %s "$K"')
+check_eq "--env splits at the first =" "$(json_str stdout_tail "$out")" a=b
+
+# ---- precedence ----------------------------------------------------------------------
+
+printf 'P2=f1\nP3=f1\nP4=f1\n' >"$TMP/one.env"
+printf 'P3=f2\nP4=f2\n' >"$TMP/two.env"
+show='printf "%s,%s,%s,%s" "${P1-unset}" "${P2-unset}" "${P3-unset}" "${P4-unset}"'
+out=$(P1=inh P2=inh P3=inh P4=inh ae run --wait --env-file "$TMP/one.env" \
+	--env-file "$TMP/two.env" --env P4=env -- sh -c "$show")
+check_eq "inherited < env files in order < --env" \
+	"$(json_str stdout_tail "$out")" "inh,f1,f2,env"
+out=$(P1=inh P2=inh ae run --wait --env-file "$TMP/two.env" --env P3=e1 \
+	--env P3=e2 -- sh -c "$show")
+check_eq "a later --env wins; untouched variables are inherited" \
+	"$(json_str stdout_tail "$out")" "inh,inh,e2,f2"
+out=$(P1=inh ae run --wait --no-inherit-env --env-file "$TMP/one.env" \
+	--env PATH=/usr/bin:/bin -- sh -c "$show")
+check_eq "--no-inherit-env: only env files and --env" \
+	"$(json_str stdout_tail "$out")" "unset,f1,f1,f1"
+
+# ---- relative env files, read at start ----------------------------------------------
+
+printf 'REL=from-d1\n' >"$TMP/d1/rel.env"
+printf 'REL=from-d2\n' >"$TMP/d2/rel.env"
+id=$(job_id "$(cd "$TMP/d1" && ae create --env-file rel.env -- sh -c 'printf %s "$REL"')")
+out=$(cd "$TMP/d2" && ae start --wait "$id")
+check_eq "a relative --env-file is resolved where create ran" \
+	"$(json_str state "$out") $(json_str stdout_tail "$out")" "exited from-d1"
+id=$(job_id "$(cd "$TMP" && ae create --env-file rel.env -- true)")
+rm -f "$TMP/rel.env"
+out=$(cd "$TMP/d1" && ae start --wait "$id")
+check_eq "... even when the start directory has a file of that name" \
+	"$(json_str state "$out")" failed
+
+printf 'LATE=old\n' >"$TMP/late.env"
+id=$(job_id "$(ae create --env-file "$TMP/late.env" -- sh -c 'printf %s "$LATE"')")
+printf 'LATE=new\n' >"$TMP/late.env"
+out=$(ae start --wait "$id")
+check_eq "the env file is read when the job starts" \
+	"$(json_str stdout_tail "$out")" new
+
+# ---- missing env files -----------------------------------------------------------------
+
+out=$(ae run --wait --env-file "$TMP/missing.env" -- true)
+id=$(job_id "$out")
+check_eq "run --wait with a missing env file: failed" \
+	"$(json_str state "$out")" failed
+check_contains "... the error names the file" "$(json_text error "$out")" \
+	"$TMP/missing.env"
+check_hasnt "... no exit_code" exit_code "$out"
+st=$(ae status "$id")
+check_eq "status agrees: failed" "$(json_str state "$st")" failed
+check_contains "status has the error naming the file" \
+	"$(json_text error "$st")" "$TMP/missing.env"
+out=$(ae run --snapshot-after 0 --env-file "$TMP/missing.env" -- true)
+check_eq "run without --wait, missing env file: failed at once" \
+	"$(json_str state "$out")" failed
+printf 'GONE=1\n' >"$TMP/gone.env"
+id=$(job_id "$(ae create --env-file "$TMP/gone.env" -- true)")
+rm -f "$TMP/gone.env"
+out=$(ae start --snapshot-after 0 "$id")
+check_eq "start after the env file vanished: failed" \
+	"$(json_str state "$out")" failed
+check_contains "... the error names the file" "$(json_text error "$out")" \
+	"$TMP/gone.env"
+check_eq "status agrees: failed" "$(state_of "$id")" failed
+
+# ---- --mask ----------------------------------------------------------------------------
+
+secret="s3cr3t-$$-value"
+plain="visible-$$-value"
+# grep for the secret through a file, so grep's own command line lacks it
+printf '%s\n' "$secret" >"$TMP/secret.pat"
+printf '%s\n' "$plain" >"$TMP/plain.pat"
+# leaks TEXT: whether TEXT contains the secret
+leaks() { printf '%s\n' "$1" | grep -qF -f "$TMP/secret.pat"; }
+check_no_secret() {
+	if leaks "$2"; then
+		not_ok "$1"
+		echo "#   the secret is in: $(printf '%s' "$2" | head -c 400)"
+	else
+		ok "$1"
+	fi
+}
+
+capture ae run --snapshot-after 1000 --env "SECRET=$secret" --env "PLAIN=$plain" \
+	--mask SECRET -- sh -c 'printf %s "$SECRET" >"$1"; sleep 30' sh \
+	"$TMP/job-saw.txt"
+run_out=$OUT
+id=$(job_id "$run_out")
+check_contains "run --mask: env_vars shows KEY=***, plain values as given" \
+	"$run_out" "\"env_vars\":[\"SECRET=***\",\"PLAIN=$plain\"]"
+check_no_secret "run --mask: the answer lacks the secret" "$run_out"
+wait_for "the masked job writes what it saw" 5 test -s "$TMP/job-saw.txt"
+check_eq "the job receives the real masked value" \
+	"$(cat "$TMP/job-saw.txt" 2>/dev/null)" "$secret"
+check_eq "the masked job is running" "$(state_of "$id")" running
+# every command line of every process, NUL turned into space
+cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >"$TMP/cmdlines.txt"
+check "no command line holds the masked value" \
+	sh -c '! grep -qF -f "$1" "$2"' sh "$TMP/secret.pat" "$TMP/cmdlines.txt"
+check "no command line holds a non-masked --env value either" \
+	sh -c '! grep -qF -f "$1" "$2"' sh "$TMP/plain.pat" "$TMP/cmdlines.txt"
+check_no_secret "status lacks the secret" "$(ae status "$id")"
+check_no_secret "list lacks the secret" "$(ae list --all)"
+check_no_secret "tail lacks the secret" "$(ae tail "$id")"
+check_no_secret "meta.json lacks the secret" "$(cat "$ROOT/$id/meta.json")"
+check_no_secret "state.json lacks the secret" "$(cat "$ROOT/$id/state.json")"
+check_contains "meta.json env_vars is masked" \
+	"$(json_flat "$ROOT/$id/meta.json")" '"SECRET=***"'
+check_no_secret "kill answer lacks the secret" "$(ae kill --signal KILL "$id")"
+
+# create stores the real value in env.json (0600), nowhere else visible
+capture ae create --env "SECRET=$secret" --env "PLAIN=$plain" --mask SECRET \
+	-- sh -c 'printf %s "$SECRET" >"$1"' sh "$TMP/created-saw.txt"
+id=$(job_id "$OUT")
+check_contains "create --mask: env_vars masked" "$OUT" \
+	"\"env_vars\":[\"SECRET=***\",\"PLAIN=$plain\"]"
+check_no_secret "create: the answer lacks the secret" "$OUT"
+check_no_secret "created job: meta.json lacks the secret" \
+	"$(cat "$ROOT/$id/meta.json")"
+check "created job: env.json holds the real value" \
+	grep -qF -f "$TMP/secret.pat" "$ROOT/$id/env.json"
+check_match "created job: env.json is 0600" \
+	"$(ls -l "$ROOT/$id/env.json" 2>/dev/null)" '^-rw-------'
+check_no_secret "created job: status lacks the secret" "$(ae status "$id")"
+check_no_secret "created job: list lacks the secret" "$(ae list --all)"
+capture ae start --wait "$id"
+check_no_secret "start: the answer lacks the secret" "$OUT"
+check_contains "start: env_vars masked" "$OUT" '"SECRET=***"'
+check_eq "the started job receives the real masked value" \
+	"$(cat "$TMP/created-saw.txt" 2>/dev/null)" "$secret"
+check_no_secret "started job: tail lacks the secret" "$(ae tail "$id")"
+check_no_secret "started job: meta.json lacks the secret" \
+	"$(cat "$ROOT/$id/meta.json")"
+
+# --mask of a key not given with --env hides nothing and breaks nothing
+out=$(ae run --wait --env A=1 --mask B -- sh -c 'printf %s "$A"')
+check_eq "--mask of another key: values as given" \
+	"$(json_str stdout_tail "$out")" 1
+check_contains "... env_vars shows A=1" "$out" '"env_vars":["A=1"]'
+
+# env file values are read by the job, never stored or shown
+filesecret="file-$$-secret"
+printf 'FS=%s\n' "$filesecret" >"$TMP/fs.env"
+capture ae create --env-file "$TMP/fs.env" -- sh -c 'printf %s "$FS"'
+id=$(job_id "$OUT")
+check_lacks "create: env file values are not in the answer" "$OUT" "$filesecret"
+check_lacks "create: env file values are not in meta.json" \
+	"$(cat "$ROOT/$id/meta.json")" "$filesecret"
+check_lacks "create: env file values are not in env.json" \
+	"$(cat "$ROOT/$id/env.json" 2>/dev/null)" "$filesecret"
+capture ae start --wait "$id"
+check_eq "start: the job sees the env file value" \
+	"$(json_str stdout_tail "$OUT")" "$filesecret"
+check_lacks "start: the answer has no env file values in env_vars" \
+	"$(printf '%s\n' "$OUT" | sed 's/"final_snapshot".*//')" "$filesecret"
+check_lacks "status lacks env file values" "$(ae status "$id")" "$filesecret"
