@@ -37,7 +37,8 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I.
 UNIT_SRCS := cli.c config.c exec.c store.c notify.c skills.c json.c sys.c \
 	build/embed.c \
 	tests/unit/test_main.c tests/unit/test_json.c tests/unit/test_sys.c \
-	tests/unit/test_store.c tests/unit/test_cli.c tests/unit/test_config.c
+	tests/unit/test_store.c tests/unit/test_cli.c tests/unit/test_config.c \
+	tests/unit/test_notify.c
 
 .PHONY: all check unit e2e clean
 

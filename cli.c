@@ -37,6 +37,15 @@ static const struct opt_def opt_defs[] = {
 	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_NUMBER },
 	{ "notify-command", O_NOTIFY_COMMAND, OPT_VALUE },
 	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
+	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_NUMBER },
+	{ "notify-retries", O_NOTIFY_RETRIES, OPT_NUMBER },
+	{ "command", O_COMMAND, OPT_VALUE },
+	{ "file", O_FILE, OPT_VALUE },
+	{ "output-pattern", O_OUTPUT_PATTERN, OPT_VALUE },
+	{ "output-match-type", O_OUTPUT_MATCH_TYPE, OPT_VALUE },
+	{ "output-stream", O_OUTPUT_STREAM, OPT_VALUE },
+	{ "output-command", O_OUTPUT_COMMAND, OPT_VALUE },
+	{ "output-file", O_OUTPUT_FILE, OPT_VALUE },
 	{ "config", O_CONFIG, OPT_VALUE },
 	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
 	{ "timeout-ms", O_TIMEOUT_MS, OPT_NUMBER },
@@ -58,7 +67,8 @@ static const struct opt_def opt_defs[] = {
 #define DEFINITION_OPTS \
 	O_TIMEOUT, O_KILL_AFTER, O_CWD, O_ENV, O_ENV_FILE, O_NO_INHERIT_ENV, \
 	O_INHERIT_ENV, O_MASK, O_TAG, O_LOG, O_PROGRESS_EVERY, O_CONFIG, \
-	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT
+	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
+	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
 
@@ -75,6 +85,12 @@ static const enum opt_id list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
 };
 static const enum opt_id tag_opts[] = { O_TAG, O_COUNT };
+static const enum opt_id notify_set_opts[] = {
+	O_COMMAND, O_FILE, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE,
+	O_OUTPUT_STREAM, O_OUTPUT_COMMAND, O_OUTPUT_FILE, O_NOTIFY_TIMEOUT,
+	O_NOTIFY_RETRIES, O_COUNT
+};
+static const enum opt_id redeliver_opts[] = { O_FORCE, O_COUNT };
 static const enum opt_id gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
 static const enum opt_id delete_opts[] = { O_FORCE, O_COUNT };
 static const enum opt_id skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
@@ -99,7 +115,12 @@ static const enum opt_id skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
 	"  --meta KEY=VALUE      caller metadata, shown and sent with events\n" \
 	"                        (repeatable)\n" \
 	"  --callback-session KEY  the caller's session, for routing results\n" \
-	"  --callback-agent ID   the caller's agent id\n"
+	"  --callback-agent ID   the caller's agent id\n" \
+	"  --notify-command CMD  run CMD (event JSON on stdin) when the job\n" \
+	"                        ends\n" \
+	"  --notify-file PATH    append the event to PATH as one JSON line\n" \
+	"  --notify-timeout MS   kill a notify command after MS [60000]\n" \
+	"  --notify-retries N    retry a failed delivery N times [3]\n"
 #define OBSERVE_HELP \
 	"  --snapshot-after MS   wait up to MS (max 10000) for the job to end\n" \
 	"                        before answering, with its output [10000]\n" \
@@ -150,6 +171,24 @@ static const struct command_def commands[] = {
 	{ "tag set", CMD_TAG_SET, tag_opts, 1, 0,
 	  "tag set JOB_ID [--tag TAG]...",
 	  "Replace a job's tags (none given: no tags).\n" },
+	{ "notify set", CMD_NOTIFY_SET, notify_set_opts, 1, 0,
+	  "notify set JOB_ID [OPTIONS]",
+	  "Change a job's notifications; an empty value clears a setting.\n"
+	  "Takes effect for the next line the job prints, and for its end.\n\n"
+	  "  --command CMD         job.finished command sink\n"
+	  "  --file PATH           job.finished file sink (NDJSON)\n"
+	  "  --output-pattern P    output lines to match (\"\" removes the rule)\n"
+	  "  --output-match-type T contains or regex (POSIX ERE) [contains]\n"
+	  "  --output-stream S     stdout, stderr or either [either]\n"
+	  "  --output-command CMD  command sink for job.output.matched\n"
+	  "  --output-file PATH    file sink for job.output.matched\n"
+	  "  --notify-timeout MS   kill a notify command after MS [60000]\n"
+	  "  --notify-retries N    retry a failed delivery N times [3]\n" },
+	{ "notify redeliver", CMD_NOTIFY_REDELIVER, redeliver_opts, 1, 0,
+	  "notify redeliver [--force] JOB_ID",
+	  "Deliver a finished job's job.finished event again, to the sinks\n"
+	  "configured now, and report the results (--force: even if it was\n"
+	  "delivered).\n" },
 	{ "gc", CMD_GC, gc_opts, 0, 0, "gc [--older-than D] [--dry-run]",
 	  "Delete finished jobs older than D (30d, 24h, 60m, 3600s or seconds;\n"
 	  "default 30d). Running and created jobs are never touched.\n\n"
@@ -356,6 +395,19 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	    args->command->id == CMD_LIST)
 		return usage_error(usage, size, "%s",
 				   "--all and --cwd cannot be used together");
+	if (args->value[O_OUTPUT_MATCH_TYPE] &&
+	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "contains") &&
+	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "regex"))
+		return usage_error(usage, size, "--output-match-type: invalid "
+				   "value \"%s\" (contains or regex)",
+				   args->value[O_OUTPUT_MATCH_TYPE]);
+	if (args->value[O_OUTPUT_STREAM] &&
+	    strcmp(args->value[O_OUTPUT_STREAM], "stdout") &&
+	    strcmp(args->value[O_OUTPUT_STREAM], "stderr") &&
+	    strcmp(args->value[O_OUTPUT_STREAM], "either"))
+		return usage_error(usage, size, "--output-stream: invalid value "
+				   "\"%s\" (stdout, stderr or either)",
+				   args->value[O_OUTPUT_STREAM]);
 	if (args->value[O_STATE] && args->command->id == CMD_LIST &&
 	    strcmp(args->value[O_STATE], "created") &&
 	    strcmp(args->value[O_STATE], "running") &&
@@ -444,9 +496,8 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		}
 	}
 	if (command_group(argv[*i]) && *i + 1 < argc)
-		snprintf(usage, size, "%s: unknown subcommand \"%s\" "
-			 "(expected '%s set')", argv[*i], argv[*i + 1],
-			 argv[*i]);
+		snprintf(usage, size, "%s: unknown subcommand \"%s\"",
+			 argv[*i], argv[*i + 1]);
 	else if (command_group(argv[*i]))
 		snprintf(usage, size, "%s: a subcommand is required (e.g. '%s "
 			 "set')", argv[*i], argv[*i]);

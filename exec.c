@@ -140,21 +140,11 @@ static int signals_next(int fd)
 }
 #endif
 
-/* In the job child: every disposition back to default, nothing blocked. */
-static void signals_reset_for_exec(void)
-{
-	sigset_t none;
-
-	for (int signo = 1; signo < _NSIG; signo++)
-		signal(signo, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* ---- the supervisor's state ------------------------------------------- */
 
 struct stream {
 	const char *tag;	/* "[STDOUT]" */
+	enum match_stream id;	/* for output-match rules */
 	int pipe_fd;		/* -1 after end of file */
 	int log_fd;
 	size_t partial_len;	/* bytes of the current, unfinished line */
@@ -179,11 +169,54 @@ struct supervisor {
 	int64_t timeout_at, kill_at;	/* monotonic ms, 0 = not armed */
 	int64_t progress_at;
 	int terminal;		/* terminal record written, lock released */
+	struct notifier *notifier;
+	struct json_doc meta;	/* meta.json as last read */
+	struct stat meta_seen;	/* its identity then: inode and mtime */
+	struct notify_settings settings;
 	time_t stamp_second;
 	char stamp[TIMESTAMP_LEN + 1];
 	size_t full_len;
 	char full_buf[FULL_BUF_BYTES];
 };
+
+/* ---- notification settings ------------------------------------------ */
+
+/* Re-read meta.json only when it was replaced (notify set renames a new
+ * one into place): one fstatat per read chunk, never a parse per line. */
+static void meta_refresh(struct supervisor *sv)
+{
+	struct notify_settings settings;
+	struct json_doc meta;
+	struct error ignored;
+	struct stat now;
+
+	if (fstatat(sv->job->dir_fd, "meta.json", &now, 0) < 0 ||
+	    (now.st_ino == sv->meta_seen.st_ino &&
+	     now.st_mtim.tv_sec == sv->meta_seen.st_mtim.tv_sec &&
+	     now.st_mtim.tv_nsec == sv->meta_seen.st_mtim.tv_nsec &&
+	     now.st_size == sv->meta_seen.st_size))
+		return;
+	sv->meta_seen = now;
+	if (store_read_meta(sv->job, &meta, &ignored) < 0)
+		return;		/* keep what we had */
+	if (notify_settings_read(meta.root, &settings, &ignored) < 0) {
+		json_doc_free(&meta);
+		return;
+	}
+	notify_settings_free(&sv->settings);
+	json_doc_free(&sv->meta);
+	sv->meta = meta;
+	sv->settings = settings;
+}
+
+static void line_check(struct supervisor *sv, const struct stream *s,
+		       const char *line, size_t len)
+{
+	if (sv->settings.match &&
+	    notify_line_matches(&sv->settings, s->id, line, len))
+		notifier_output_matched(sv->notifier, &sv->settings,
+					sv->meta.root, s->id, line, len);
+}
 
 /* ---- output capture --------------------------------------------------- */
 
@@ -240,6 +273,7 @@ static void line_emit(struct supervisor *sv, struct stream *s, int final)
 	size_t used = full_add_line(sv, s->tag, s->partial, s->partial_len,
 				    final);
 
+	line_check(sv, s, s->partial, used);
 	memmove(s->partial, s->partial + used, s->partial_len - used);
 	s->partial_len -= used;
 }
@@ -275,6 +309,7 @@ static void stream_lines(struct supervisor *sv, struct stream *s,
 		}
 		if (s->partial_len == 0 && segment <= LINE_MAX_BYTES) {
 			full_add_line(sv, s->tag, data, segment, 1);
+			line_check(sv, s, data, segment);
 		} else {
 			line_add(sv, s, data, segment);
 			line_emit(sv, s, 1);
@@ -300,6 +335,7 @@ static void stream_read(struct supervisor *sv, struct stream *s)
 	if (got < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	stamp_refresh(sv);
+	meta_refresh(sv);
 	if (got <= 0) {
 		stream_close(sv, s);
 	} else {
@@ -334,7 +370,7 @@ static void child_run(const struct supervisor *sv, char **argv,
 {
 	int null_fd;
 
-	signals_reset_for_exec();
+	signals_reset();
 	setsid();
 	umask(sv->context->old_umask);
 	if (chdir(sv->spec->cwd) < 0)
@@ -635,10 +671,19 @@ static void record_failed(struct supervisor *sv)
 	       sizeof(sv->state.finished_at));
 	sv->state.has_duration = 1;
 	sv->state.duration_ms = 0;
+	if (sv->notifier) {
+		meta_refresh(sv);
+		sv->state.completion_event =
+			notify_finished_wanted(&sv->settings);
+	}
 	store_write_state(sv->job->dir_fd, &sv->state, 1);
 	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
 	sv->terminal = 1;
 	tell_ready(sv);
+	if (sv->state.completion_event &&
+	    notifier_job_finished(sv->notifier, &sv->state, sv->meta.root,
+				  &sv->settings) == 0)
+		notifier_drain(sv->notifier);
 }
 
 static void usage_fill(struct job_state *st, const struct rusage *ru)
@@ -675,11 +720,16 @@ static void record_terminal(struct supervisor *sv)
 		snprintf(st->error, sizeof(st->error),
 			 "output cut: cannot write logs: %s",
 			 strerror(sv->log_error));
+	/* the sinks are those configured when the job ends */
+	meta_refresh(sv);
+	st->completion_event = notify_finished_wanted(&sv->settings);
 	if (store_write_state(sv->job->dir_fd, st, 1) < 0)
 		store_write_state(sv->job->dir_fd, st, 0);
 	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
 	sv->terminal = 1;
-	notify_job_finished(sv->job, sv->spec, st);
+	if (st->completion_event && sv->notifier)
+		notifier_job_finished(sv->notifier, st, sv->meta.root,
+				      &sv->settings);
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -697,8 +747,11 @@ static void reap_children(struct supervisor *sv)
 	pid_t pid;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
-		if (pid != sv->child)
+		if (pid != sv->child) {
+			if (sv->notifier)
+				notifier_child_exited(sv->notifier, pid, status);
 			continue;
+		}
 		sv->child_reaped = 1;
 		sv->child_status = status;
 		sv->usage = usage;
@@ -737,6 +790,8 @@ static void handle_timers(struct supervisor *sv, int64_t now)
 		if (!sv->terminal)
 			group_signal(sv, SIGKILL);
 	}
+	if (sv->notifier)
+		notifier_tick(sv->notifier, now);
 	if (sv->progress_at && now >= sv->progress_at) {
 		sv->progress_at = time_after(now, sv->spec->progress_every_ms);
 		if (!sv->terminal) {
@@ -765,6 +820,8 @@ static int poll_timeout(const struct supervisor *sv, int64_t now)
 		if (sv->child_reaped)
 			next = earliest(next, sv->exited_ms + LINGER_MS);
 	}
+	if (sv->notifier)
+		next = earliest(next, notifier_deadline(sv->notifier));
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000
@@ -778,7 +835,8 @@ static int streams_open(const struct supervisor *sv)
 
 static void supervise_loop(struct supervisor *sv)
 {
-	while (!sv->terminal || streams_open(sv)) {
+	while (!sv->terminal || streams_open(sv) ||
+	       (sv->notifier && notifier_busy(sv->notifier))) {
 		struct pollfd fds[3] = {
 			{ .fd = sv->signal_fd, .events = POLLIN },
 			{ .fd = sv->out.pipe_fd, .events = POLLIN },
@@ -945,26 +1003,6 @@ static void arm_timers(struct supervisor *sv)
 					     sv->spec->progress_every_ms);
 }
 
-/* Become a clean daemon: no caller descriptors, stdio on /dev/null, cwd
- * "/", SIGPIPE ignored (a vanished reader is an error, not a death). */
-static int detach_stdio(const struct job *job, int ready_fd)
-{
-	int keep[3] = { ready_fd, job->dir_fd, job->lock_fd };
-	int null_fd;
-
-	close_fds_except(keep, 3);
-	null_fd = open("/dev/null", O_RDWR);
-	if (null_fd < 0)
-		return -1;
-	for (int fd = 0; fd < 3; fd++)
-		if (null_fd != fd && dup2(null_fd, fd) < 0)
-			return -1;
-	if (null_fd > 2)
-		close(null_fd);
-	signal(SIGPIPE, SIG_IGN);
-	return chdir("/");
-}
-
 /* The supervisor's own copies of the spec's strings: the originals live in
  * the caller's argv, which it blanks. */
 static int strv_copy(struct strv *to, const struct strv *from)
@@ -1020,6 +1058,18 @@ static void argv_blank(const struct launch_context *context,
 		 job_id);
 }
 
+/* Hold LOCK_DELIVERY for life (a delivery cut short by our death is then
+ * seen, and finished, by the next reader), and load the settings. */
+static void notifications_open(struct supervisor *sv)
+{
+	struct notifier_config config;
+
+	job_lock_take(sv->job->lock_fd, LOCK_DELIVERY, 1, 0);
+	notifier_config_init(&config, sv->job, sv->spec);
+	sv->notifier = notifier_new(&config);
+	meta_refresh(sv);
+}
+
 static void supervise(struct job *job, const struct job_spec *spec,
 		      int ready_fd, const struct launch_context *context)
 {
@@ -1031,8 +1081,10 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	sv.context = context;
 	sv.spec = &sv.own_spec;
 	sv.ready_fd = ready_fd;
-	sv.out = (struct stream){ .tag = "[STDOUT]", .pipe_fd = -1 };
-	sv.err = (struct stream){ .tag = "[STDERR]", .pipe_fd = -1 };
+	sv.out = (struct stream){ .tag = "[STDOUT]", .id = MATCH_STDOUT,
+				  .pipe_fd = -1 };
+	sv.err = (struct stream){ .tag = "[STDERR]", .id = MATCH_STDERR,
+				  .pipe_fd = -1 };
 	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
 	sv.state.supervisor_pid = getpid();
 	format_utc_now(sv.state.started_at);
@@ -1044,7 +1096,8 @@ static void supervise(struct job *job, const struct job_spec *spec,
 		return;
 	}
 	argv_blank(context, job->id);
-	if (detach_stdio(job, ready_fd) < 0) {
+	if (daemon_detach((int[]){ ready_fd, job->dir_fd, job->lock_fd },
+			  3) < 0) {
 		snprintf(sv.state.error, sizeof(sv.state.error),
 			 "cannot detach the supervisor: %s", strerror(errno));
 		record_failed(&sv);
@@ -1057,6 +1110,7 @@ static void supervise(struct job *job, const struct job_spec *spec,
 		record_failed(&sv);
 		return;
 	}
+	notifications_open(&sv);
 	if (open_logs(&sv) < 0 || spawn_child(&sv) < 0) {
 		record_failed(&sv);
 		return;
@@ -1094,40 +1148,41 @@ static int wait_ready(int ready_fd)
 	return read_full(ready_fd, &byte, 1) == 1 && byte == READY_BYTE;
 }
 
+struct supervise_args {
+	struct job *job;
+	const struct job_spec *spec;
+	const struct launch_context *context;
+	int ready[2];
+};
+
+static void supervise_detached(void *ctx)
+{
+	struct supervise_args *args = ctx;
+
+	close(args->ready[0]);
+	supervise(args->job, args->spec, args->ready[1], args->context);
+}
+
 int exec_launch(struct job *job, const struct job_spec *spec,
 		const struct launch_context *context, struct error *e)
 {
-	int ready[2], status, rc = 0;
-	pid_t middle;
+	struct supervise_args args = { job, spec, context, { -1, -1 } };
+	int rc = 0;
 
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	if (pipe2(args.ready, O_CLOEXEC) < 0)
 		return launch_failed(job, "create the readiness pipe", errno,
 				     e);
-	middle = fork();
-	if (middle == 0) {
-		close(ready[0]);
-		if (setsid() < 0)
-			_exit(1);
-		pid_t supervisor = fork();
-
-		if (supervisor == 0) {
-			supervise(job, spec, ready[1], context);
-			_exit(0);
-		}
-		_exit(supervisor < 0 ? 1 : 0);
-	}
-	close(ready[1]);
-	if (middle < 0) {
+	if (fork_detached(supervise_detached, &args) < 0) {
 		rc = launch_failed(job, "fork the supervisor", errno, e);
-		close(ready[0]);
+		close(args.ready[0]);
+		close(args.ready[1]);
 		return rc;
 	}
-	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
-		;
+	close(args.ready[1]);
 	/* without the ready byte the supervisor died early; the lock it
 	 * held is free now and readers record the loss */
-	wait_ready(ready[0]);
-	close(ready[0]);
+	wait_ready(args.ready[0]);
+	close(args.ready[0]);
 	close(job->lock_fd);
 	job->lock_fd = -1;
 	return rc;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "exec.h"
 #include "json.h"
+#include "notify.h"
 #include "skills.h"
 #include "store.h"
 
@@ -89,17 +90,6 @@ static int print_error(struct cli *cli)
 	return 1;
 }
 
-static void write_log_paths(struct json_writer *w, const struct job *job)
-{
-	char *out_path = store_job_path(job, "stdout.log");
-	char *err_path = store_job_path(job, "stderr.log");
-
-	jw_kv_str(w, "stdout_log_path", out_path);
-	jw_kv_str(w, "stderr_log_path", err_path);
-	free(out_path);
-	free(err_path);
-}
-
 static void write_tail_figures(struct json_writer *w,
 			       const struct tail_info info[2])
 {
@@ -134,6 +124,17 @@ static void write_state_extras(struct json_writer *w,
 		jw_kv_bool(w, "timed_out", 1);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+}
+
+/* The job's true state; a finished job whose completion event nobody is
+ * delivering (its supervisor died) gets delivered on the way. */
+static int read_job_state(struct cli *cli, const struct job *job,
+			  struct job_state *st)
+{
+	if (store_job_state(job, st, &cli->error) < 0)
+		return -1;
+	notify_ensure_delivered(job, st);
+	return 0;
 }
 
 static int open_job(struct cli *cli, struct job *job)
@@ -239,6 +240,39 @@ static int spec_copy_lists(struct cli *cli, struct job_spec *spec)
 	return 0;
 }
 
+/* A path the supervisor (whose cwd is "/") finds: absolute, kept until
+ * exit. "" stays "" (no sink). */
+static const char *owned_path(struct cli *cli, const char *given)
+{
+	char *path;
+
+	if (!given || !*given)
+		return given;
+	path = path_absolute(given);
+	if (!path || strv_push(&cli->owned, path) < 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static int spec_add_notify(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+
+	spec->notify_command = args->value[O_NOTIFY_COMMAND];
+	spec->notify_file = owned_path(cli, args->value[O_NOTIFY_FILE]);
+	if (args->value[O_NOTIFY_FILE] && !spec->notify_file)
+		return error_errno(&cli->error, NULL, errno, "--notify-file");
+	spec->notify_timeout_ms = number_or(cli, O_NOTIFY_TIMEOUT,
+					    NOTIFY_TIMEOUT_DEFAULT);
+	spec->notify_retries = number_or(cli, O_NOTIFY_RETRIES,
+					 NOTIFY_RETRIES_DEFAULT);
+	spec->notify_delivery_set = args->seen[O_NOTIFY_TIMEOUT] ||
+				    args->seen[O_NOTIFY_RETRIES];
+	return 0;
+}
+
 /* The definition of a new job, from run's or create's options. The shell
  * wrapper comes first: a broken config fails before anything exists. */
 static int spec_build(struct cli *cli, struct job_spec *spec)
@@ -272,7 +306,7 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 					   "cannot resolve --log \"%s\"",
 					   args->value[O_LOG]);
 	}
-	return 0;
+	return spec_add_notify(cli, spec);
 }
 
 /* Make the job directory, its records and logs; the ALIVE lock stays
@@ -347,7 +381,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	spec_write_env_vars(w, spec);
 	if (!waited && snapshot_ms > 0)
 		write_snapshot(w, "snapshot", job, tail_lines, max_bytes);
-	write_log_paths(w, job);
+	store_write_log_paths(w, job);
 	jw_kv_u64(w, "waited_ms", waited_ms);
 	jw_kv_u64(w, "elapsed_ms",
 		  (uint64_t)(clock_mono_ms() - cli->started_ms));
@@ -379,7 +413,7 @@ static int launch_and_answer(struct cli *cli, const char *type,
 	if (exec_launch(job, spec, &cli->launch, &cli->error) < 0)
 		return -1;
 	waited_ms = observe_job(cli, job, snapshot_ms);
-	if (store_job_state(job, &st, &cli->error) < 0)
+	if (read_job_state(cli, job, &st) < 0)
 		return -1;
 	diag(cli, 1, "job %s is %s", job->id, job_status_name(st.status));
 	write_run_answer(cli, type, job, spec, &st, snapshot_ms, waited_ms);
@@ -411,7 +445,7 @@ static int cmd_create(struct cli *cli)
 		envelope_begin(w, "create");
 		jw_kv_str(w, "job_id", job.id);
 		jw_kv_str(w, "state", "created");
-		write_log_paths(w, &job);
+		store_write_log_paths(w, &job);
 		write_tags(w, &spec.tags);
 		spec_write_env_vars(w, &spec);
 		store_job_close(&job);	/* releases the lock */
@@ -496,7 +530,7 @@ static int cmd_status(struct cli *cli)
 		return -1;
 	if (store_read_meta(&job, &meta, &cli->error) < 0)
 		goto out;
-	if (store_job_state(&job, &st, &cli->error) < 0)
+	if (read_job_state(cli, &job, &st) < 0)
 		goto out_meta;
 	envelope_begin(w, "status");
 	jw_kv_str(w, "job_id", job.id);
@@ -538,7 +572,7 @@ static int cmd_tail(struct cli *cli)
 			  number_or(cli, O_MAX_BYTES, 65536), info);
 	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
 	jw_kv_str(w, "encoding", "utf-8-lossy");
-	write_log_paths(w, &job);
+	store_write_log_paths(w, &job);
 	write_tail_figures(w, info);
 	store_job_close(&job);
 	return 0;
@@ -572,7 +606,7 @@ static int await_terminal(struct cli *cli, const struct job *job,
 	for (;;) {
 		int64_t left = deadline ? deadline - clock_mono_ms() : -1;
 
-		if (store_job_state(job, st, &cli->error) < 0)
+		if (read_job_state(cli, job, st) < 0)
 			return -1;
 		if (job_status_terminal(st->status))
 			return 1;
@@ -662,7 +696,7 @@ static int cmd_kill(struct cli *cli)
 			    "or a number", name);
 	if (open_job(cli, &job) < 0)
 		return -1;
-	if (store_job_state(&job, &st, &cli->error) < 0)
+	if (read_job_state(cli, &job, &st) < 0)
 		goto out;
 	if (st.status == JOB_CREATED) {
 		error_set(&cli->error, "invalid_state", "invalid job state: job %s "
@@ -675,7 +709,7 @@ static int cmd_kill(struct cli *cli)
 			goto out;
 		if (signal_ends_job(signo))
 			store_wait_alive_free(&job, KILL_SETTLE_MS);
-		if (store_job_state(&job, &st, &cli->error) < 0)
+		if (read_job_state(cli, &job, &st) < 0)
 			goto out;
 	}
 	uppercase_copy(shown, sizeof(shown), name);
@@ -699,6 +733,7 @@ struct listing {
 	const char *cwd;	/* filter, NULL = all */
 	const char *state;	/* filter, NULL = all */
 	const struct strv *tag_patterns;	/* all must match */
+	const struct store_root *root;
 	struct job_summary **jobs;
 	size_t count, cap;
 };
@@ -724,10 +759,25 @@ static int listing_wants(const struct listing *listing,
 	return 1;
 }
 
+/* A job list just recorded as lost: its completion event is due now. */
+static void deliver_recovered(const struct store_root *root,
+			      const struct job_summary *summary)
+{
+	struct error ignored;
+	struct job job;
+
+	if (!summary->state_ok || !summary->state.recovered ||
+	    store_job_open(root, summary->id, &job, &ignored) < 0)
+		return;
+	notify_ensure_delivered(&job, &summary->state);
+	store_job_close(&job);
+}
+
 static int listing_add(void *ctx, struct job_summary *summary)
 {
 	struct listing *listing = ctx;
 
+	deliver_recovered(listing->root, summary);
 	if (!listing_wants(listing, summary)) {
 		job_summary_free(summary);
 		return 0;
@@ -817,7 +867,8 @@ static void write_listing(struct cli *cli, struct listing *listing,
 static int cmd_list(struct cli *cli)
 {
 	struct listing listing = { .state = cli->args.value[O_STATE],
-				   .tag_patterns = &cli->args.list[O_TAG] };
+				   .tag_patterns = &cli->args.list[O_TAG],
+				   .root = &cli->root };
 	char *cwd = NULL;
 	uint64_t skipped;
 	int rc = -1;
@@ -878,6 +929,8 @@ static int gc_collect(void *ctx, const struct gc_entry *entry)
 {
 	struct json_writer *jobs = ctx;
 
+	if (entry->job && entry->st && entry->st->recovered)
+		notify_ensure_delivered(entry->job, entry->st);
 	jw_object_begin(jobs);
 	jw_kv_str(jobs, "job_id", entry->job_id);
 	jw_kv_str(jobs, "state", entry->state);
@@ -984,6 +1037,152 @@ out:
 	return rc;
 }
 
+/* ---- notify set, notify redeliver ---------------------------------------- */
+
+static int cmd_notify_set(struct cli *cli)
+{
+	const struct args *args = &cli->args;
+	struct json_writer *w = &cli->out;
+	struct notify_change change = {
+		.command = args->value[O_COMMAND],
+		.file = owned_path(cli, args->value[O_FILE]),
+		.pattern = args->value[O_OUTPUT_PATTERN],
+		.match_type = args->value[O_OUTPUT_MATCH_TYPE],
+		.stream = args->value[O_OUTPUT_STREAM],
+		.match_command = args->value[O_OUTPUT_COMMAND],
+		.match_file = owned_path(cli, args->value[O_OUTPUT_FILE]),
+		.has_timeout = args->seen[O_NOTIFY_TIMEOUT],
+		.timeout_ms = args->number[O_NOTIFY_TIMEOUT],
+		.has_retries = args->seen[O_NOTIFY_RETRIES],
+		.retries = args->number[O_NOTIFY_RETRIES],
+	};
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (notify_set(&job, &change, &cli->error) == 0) {
+		envelope_begin(w, "notify.set");
+		jw_kv_str(w, "job_id", job.id);
+		jw_key(w, "notification");
+		jw_raw(w, change.result, strlen(change.result));
+		rc = 0;
+	}
+	free(change.result);
+	store_job_close(&job);
+	return rc;
+}
+
+/* Whether completion_event.json says it was delivered. */
+static int completion_delivered(const struct job *job)
+{
+	struct json_doc record;
+	char *text, err[64];
+	size_t len;
+	const char *status;
+	int delivered = 0;
+
+	if (read_file_at(job->dir_fd, "completion_event.json", RECORD_MAX,
+			 &text, &len) < 0)
+		return 0;
+	if (json_parse(&record, text, len, 32, err, sizeof(err)) == 0) {
+		status = json_get_str(record.root, "delivery_status");
+		delivered = status && strcmp(status, "delivered") == 0;
+		json_doc_free(&record);
+	}
+	free(text);
+	return delivered;
+}
+
+/* Deliver now, from this process: the event on file, or one built from
+ * the terminal state when the supervisor died before writing it. */
+static int redeliver(struct cli *cli, const struct job *job,
+		     const struct job_state *st, struct notifier **out)
+{
+	struct spec_records records;
+	struct notify_settings settings;
+	struct notifier_config config;
+	struct job_spec spec;
+	int rc = -1;
+
+	*out = NULL;
+	if (store_read_spec(job, &spec, &records, &cli->error) < 0)
+		return -1;
+	if (notify_settings_read(records.meta.root, &settings,
+				 &cli->error) < 0)
+		goto out;
+	notifier_config_init(&config, job, &spec);
+	*out = notifier_new(&config);
+	if (!*out) {
+		error_errno(&cli->error, NULL, ENOMEM, "notify redeliver");
+	} else if (faccessat(job->dir_fd, "completion_event.json", F_OK, 0) == 0) {
+		rc = notifier_redeliver(*out, &settings, &cli->error);
+	} else if (!notify_finished_wanted(&settings)) {
+		error_set(&cli->error, "invalid_state", "job %s has no "
+			  "completion event and no notify sink", job->id);
+	} else {
+		rc = notifier_job_finished(*out, st, records.meta.root,
+					   &settings);
+	}
+	if (rc == 0)
+		notifier_drain(*out);
+	notify_settings_free(&settings);
+out:
+	spec_free(&spec);
+	spec_records_free(&records);
+	return rc;
+}
+
+static int cmd_notify_redeliver(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct notifier *notifier = NULL;
+	struct job_state st;
+	struct job job;
+	const char *results;
+	char event_id[128];
+	int delivered, rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (store_job_state(&job, &st, &cli->error) < 0)
+		goto out;
+	if (!job_status_terminal(st.status)) {
+		error_set(&cli->error, "invalid_state", "invalid job state: "
+			  "job %s is %s; only finished jobs have a completion "
+			  "event", job.id, job_status_name(st.status));
+		goto out;
+	}
+	job.lock_fd = job_lock_open(job.dir_fd);
+	if (job.lock_fd < 0 ||
+	    job_lock_take(job.lock_fd, LOCK_DELIVERY, 1, 0) < 0) {
+		error_set(&cli->error, "invalid_state", "the completion event "
+			  "of job %s is being delivered right now", job.id);
+		goto out;
+	}
+	if (completion_delivered(&job) && !cli->args.seen[O_FORCE]) {
+		error_set(&cli->error, "invalid_state", "the completion event "
+			  "of job %s was delivered; use --force to deliver it "
+			  "again", job.id);
+		goto out;
+	}
+	if (redeliver(cli, &job, &st, &notifier) < 0)
+		goto out;
+	results = notifier_results(notifier, &delivered);
+	snprintf(event_id, sizeof(event_id), "%s:job.finished", job.id);
+	envelope_begin(w, "notify.redeliver");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "event_id", event_id);
+	jw_kv_bool(w, "delivered", delivered);
+	jw_key(w, "delivery_results");
+	jw_raw(w, results, strlen(results));
+	rc = 0;
+out:
+	notifier_free(notifier);
+	store_job_close(&job);
+	return rc;
+}
+
 /* ---- schema, install-skills ------------------------------------------- */
 
 static int cmd_schema(struct cli *cli)
@@ -1056,6 +1255,10 @@ static int dispatch(struct cli *cli)
 		return cmd_start(cli);
 	case CMD_TAG_SET:
 		return cmd_tag_set(cli);
+	case CMD_NOTIFY_SET:
+		return cmd_notify_set(cli);
+	case CMD_NOTIFY_REDELIVER:
+		return cmd_notify_redeliver(cli);
 	case CMD_GC:
 		return cmd_gc(cli);
 	case CMD_DELETE:

@@ -390,6 +390,17 @@ char *store_job_path(const struct job *job, const char *name)
 	return path_join(job->dir, name);
 }
 
+void store_write_log_paths(struct json_writer *w, const struct job *job)
+{
+	char *out_path = store_job_path(job, "stdout.log");
+	char *err_path = store_job_path(job, "stderr.log");
+
+	jw_kv_str(w, "stdout_log_path", out_path);
+	jw_kv_str(w, "stderr_log_path", err_path);
+	free(out_path);
+	free(err_path);
+}
+
 /* ---- records ---------------------------------------------------------- */
 
 int store_write_record(int dir_fd, const char *name, const char *data,
@@ -543,6 +554,22 @@ static void write_caller_meta_spec(struct json_writer *w,
 	jw_object_end(w);
 }
 
+/* meta.json's notification: the job.finished sinks of run/create and how
+ * to deliver (output-match rules come only from notify set). */
+static void write_notification_spec(struct json_writer *w,
+				    const struct job_spec *spec)
+{
+	jw_key(w, "notification");
+	jw_object_begin(w);
+	if (spec->notify_command)
+		jw_kv_str(w, "notify_command", spec->notify_command);
+	if (spec->notify_file)
+		jw_kv_str(w, "notify_file", spec->notify_file);
+	jw_kv_u64(w, "notify_timeout_ms", spec->notify_timeout_ms);
+	jw_kv_u64(w, "notify_retries", spec->notify_retries);
+	jw_object_end(w);
+}
+
 /* env.json: the real --env entries of a job that starts later. */
 static int write_env_record(const struct job *job, const struct job_spec *spec)
 {
@@ -585,6 +612,9 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 		jw_kv_str(&w, "log_path", spec->full_log);
 	if (spec->meta.n)
 		write_caller_meta_spec(&w, spec);
+	if (spec->notify_command || spec->notify_file ||
+	    spec->notify_delivery_set)
+		write_notification_spec(&w, spec);
 	jw_object_end(&w);
 	if (keep_env && spec->env.n && write_env_record(job, spec) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/env.json",
@@ -825,16 +855,14 @@ void store_write_caller_meta(struct json_writer *w,
 
 /* ---- meta.json updates ------------------------------------------------ */
 
-/* Rewrite meta.json with member key's value replaced by what write_value
- * writes (appended when absent), every other member kept as it is. Under
- * LOCK_META, so concurrent updates are serialised, none lost. */
-static int meta_replace(const struct job *job, const char *key,
-			void (*write_value)(struct json_writer *, const void *),
-			const void *ctx, struct error *e)
+int store_meta_update(const struct job *job, const char *key,
+		      meta_member_builder build, void *ctx, struct error *e)
 {
-	int lock_fd = job_lock_open(job->dir_fd), found = 0, rc = -1;
-	struct json_writer w;
-	struct json_doc meta;
+	int lock_fd = job_lock_open(job->dir_fd), rc = -1, keep;
+	const struct json_value *old;
+	struct json_writer w, value;
+	struct json_doc meta, parsed;
+	char parse_error[128];
 
 	if (lock_fd < 0 || job_lock_take(lock_fd, LOCK_META, 1, 1) < 0) {
 		error_errno(e, NULL, errno, "cannot lock %s", job->dir);
@@ -842,21 +870,49 @@ static int meta_replace(const struct job *job, const char *key,
 	}
 	if (store_read_meta(job, &meta, e) < 0)
 		goto out;
+	old = json_get(meta.root, key);
+	jw_init_mem(&value, RECORD_MAX, 0);
+	keep = build(old, &value, ctx, e);
+	if (keep < 0 || value.error) {
+		if (keep >= 0)
+			error_errno(e, NULL, value.error, "cannot update %s",
+				    job->dir);
+		jw_free(&value);
+		json_doc_free(&meta);
+		goto out;
+	}
+	/* the new value goes through the record's writer, which indents it
+	 * at its depth */
+	if (keep && json_parse(&parsed, value.buf, value.len, 32, parse_error,
+			       sizeof(parse_error)) < 0) {
+		error_set(e, "internal_error", "cannot update %s: %s", job->dir,
+			  parse_error);
+		jw_free(&value);
+		json_doc_free(&meta);
+		goto out;
+	}
 	jw_init_mem(&w, RECORD_MAX, 1);
 	jw_object_begin(&w);
 	for (const struct json_value *member = meta.root->u.children.first;
 	     member; member = member->next) {
-		jw_key(&w, member->key);
-		if (strcmp(member->key, key) == 0 && !found++)
-			write_value(&w, ctx);
-		else
+		if (member == old) {
+			if (keep) {
+				jw_key(&w, key);
+				jw_value(&w, parsed.root);
+			}
+		} else {
+			jw_key(&w, member->key);
 			jw_value(&w, member);
+		}
 	}
-	if (!found) {
+	if (!old && keep) {
 		jw_key(&w, key);
-		write_value(&w, ctx);
+		jw_value(&w, parsed.root);
 	}
 	jw_object_end(&w);
+	if (keep)
+		json_doc_free(&parsed);
+	jw_free(&value);
 	json_doc_free(&meta);
 	if (write_json_record(job->dir_fd, "meta.json", &w, 1) < 0)
 		error_errno(e, NULL, errno, "cannot write %s/meta.json",
@@ -869,20 +925,33 @@ out:
 	return rc;
 }
 
-static void write_tags_value(struct json_writer *w, const void *ctx)
+static int build_tags(const struct json_value *old, struct json_writer *w,
+		      void *ctx, struct error *e)
 {
 	const struct strv *tags = ctx;
 
+	(void)old;
+	(void)e;
 	jw_array_begin(w);
 	for (size_t i = 0; i < tags->n; i++)
 		jw_string(w, tags->v[i]);
 	jw_array_end(w);
+	return 1;
 }
 
 int store_set_tags(const struct job *job, const struct strv *tags,
 		   struct error *e)
 {
-	return meta_replace(job, "tags", write_tags_value, tags, e);
+	return store_meta_update(job, "tags", build_tags, (void *)tags, e);
+}
+
+int meta_wants_completion(const struct json_value *meta)
+{
+	const struct json_value *notification = json_get(meta, "notification");
+	const char *command = json_get_str(notification, "notify_command");
+	const char *file = json_get_str(notification, "notify_file");
+
+	return (command && *command) || (file && *file);
 }
 
 int store_create_logs(const struct job *job, struct error *e)
@@ -946,6 +1015,8 @@ int store_write_state(int dir_fd, const struct job_state *st, int durable)
 		jw_kv_i64(&w, "supervisor_pid", st->supervisor_pid);
 	if (st->timed_out)
 		jw_kv_bool(&w, "timed_out", 1);
+	if (st->completion_event)
+		jw_kv_bool(&w, "completion_event", 1);
 	if (st->error[0])
 		jw_kv_str(&w, "error", st->error);
 	if (st->has_usage) {
@@ -1005,6 +1076,10 @@ static int parse_state(const struct json_value *root, struct job_state *st)
 	json_get_i64(root, "supervisor_pid", &st->supervisor_pid);
 	st->timed_out = timed_out && timed_out->type == JSON_BOOL &&
 			timed_out->u.boolean;
+	st->completion_event = json_get(root, "completion_event") &&
+			       json_get(root, "completion_event")->type ==
+			       JSON_BOOL &&
+			       json_get(root, "completion_event")->u.boolean;
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
 	parse_usage(json_get(root, "usage"), st);
 	return 0;
@@ -1160,6 +1235,21 @@ static void state_mark_lost(const struct job *job, struct job_state *st,
 	copy_str(st->error, sizeof(st->error), "supervisor_lost");
 }
 
+/* Whether the job's meta.json configures a job.finished sink: a lost job
+ * that has one gets its event from whoever records the loss. */
+static int job_wants_completion(const struct job *job)
+{
+	struct json_doc meta;
+	struct error ignored;
+	int wanted;
+
+	if (store_read_meta(job, &meta, &ignored) < 0)
+		return 0;
+	wanted = meta_wants_completion(meta.root);
+	json_doc_free(&meta);
+	return wanted;
+}
+
 /* Under LOCK_RECOVER: read again (someone may have recovered or finished
  * meanwhile) and record the loss if it still stands. */
 static int recover_lost_job(const struct job *job, int lock_fd,
@@ -1178,9 +1268,11 @@ static int recover_lost_job(const struct job *job, int lock_fd,
 		return 0;
 	}
 	state_mark_lost(job, st, had_state);
+	st->completion_event = job_wants_completion(job);
 	if (store_write_state(job->dir_fd, st, 1) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);
+	st->recovered = 1;
 	return 0;
 }
 
@@ -1603,16 +1695,16 @@ static int utf8_valid(const char *text)
 }
 
 /* Decide (and do) what gc does with one job directory. */
-static void gc_one(const struct store_root *root, int root_fd,
-		   const char *name, const char *cutoff, const char *reason_old,
-		   int dry_run, struct gc_entry *entry, char *reason_buf,
-		   size_t reason_size)
+static int gc_one(const struct store_root *root, int root_fd,
+		  const char *name, const char *cutoff, const char *reason_old,
+		  int dry_run, struct gc_entry *entry, char *reason_buf,
+		  size_t reason_size, gc_visitor visit, void *ctx)
 {
 	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct job_state st;
 	struct error e;
 	const char *stamp;
-	int dir_fd;
+	int dir_fd, rc;
 
 	*entry = (struct gc_entry){ .job_id = name, .state = "unknown",
 				    .action = "skipped",
@@ -1620,9 +1712,11 @@ static void gc_one(const struct store_root *root, int root_fd,
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				       O_CLOEXEC);
 	if (dir_fd < 0 || job_fill(&job, root, name, dir_fd) < 0)
-		return;
+		return visit(ctx, entry);
+	entry->job = &job;
 	if (store_job_state(&job, &st, &e) < 0)
 		goto out;
+	entry->st = &st;
 	entry->state = job_status_name(st.status);
 	stamp = st.finished_at[0] ? st.finished_at : st.updated_at;
 	if (st.status == JOB_RUNNING)
@@ -1647,7 +1741,9 @@ static void gc_one(const struct store_root *root, int root_fd,
 		}
 	}
 out:
+	rc = visit(ctx, entry);
 	store_job_close(&job);
+	return rc;
 }
 
 int store_gc(const struct store_root *root, const char *cutoff,
@@ -1675,6 +1771,7 @@ int store_gc(const struct store_root *root, const char *cutoff,
 	snprintf(reason_old, sizeof(reason_old), "older_than_%s", older_than);
 	while ((entry = readdir(dir))) {
 		struct gc_entry decision;
+		int rc;
 
 		if (!dry_run && strncmp(entry->d_name, DELETED_PREFIX,
 					strlen(DELETED_PREFIX)) == 0) {
@@ -1688,16 +1785,16 @@ int store_gc(const struct store_root *root, const char *cutoff,
 			totals->skipped++;
 			continue;
 		}
-		gc_one(root, root_fd, entry->d_name, cutoff, reason_old,
-		       dry_run, &decision, reason_failed,
-		       sizeof(reason_failed));
+		rc = gc_one(root, root_fd, entry->d_name, cutoff, reason_old,
+			    dry_run, &decision, reason_failed,
+			    sizeof(reason_failed), visit, ctx);
 		if (strcmp(decision.action, "skipped") == 0)
 			totals->skipped++;
 		else
 			totals->freed_bytes += decision.bytes;
 		if (strcmp(decision.action, "deleted") == 0)
 			totals->deleted++;
-		if (visit(ctx, &decision) < 0) {
+		if (rc < 0) {
 			closedir(dir);
 			return error_errno(e, NULL, ENOMEM, "cannot run gc");
 		}

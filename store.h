@@ -24,6 +24,7 @@ enum job_lock_byte {
 	LOCK_ALIVE = 0,
 	LOCK_RECOVER = 1,	/* serialises recovery of a lost job */
 	LOCK_META = 2,		/* serialises read-modify-write of meta.json */
+	LOCK_DELIVERY = 3,	/* held while job.finished is being delivered */
 };
 
 enum job_status {
@@ -50,6 +51,8 @@ struct job_state {
 	int64_t pid;		/* the job's main process = its group id */
 	int64_t supervisor_pid;	/* 0 = unknown */
 	int timed_out;
+	int completion_event;	/* job.finished was due when the job ended */
+	int recovered;		/* not stored: this read recorded the loss */
 	char error[ERROR_TEXT_MAX];	/* "" = no error */
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
 };
@@ -70,6 +73,10 @@ struct job_spec {
 	int inherit_env;
 	uint64_t timeout_ms, kill_after_ms, progress_every_ms;
 	char *full_log;		/* --log: absolute path, NULL = <job>/full.log */
+	const char *notify_command;	/* job.finished sinks, NULL = none */
+	const char *notify_file;	/* absolute */
+	uint64_t notify_timeout_ms, notify_retries;
+	int notify_delivery_set;	/* either was given */
 };
 void spec_free(struct job_spec *spec);
 
@@ -114,6 +121,8 @@ void store_job_close(struct job *job);
 void store_job_discard(const struct store_root *root, struct job *job);
 /* Absolute path of a file in the job directory (heap). */
 char *store_job_path(const struct job *job, const char *name);
+/* The "stdout_log_path" and "stderr_log_path" members. */
+void store_write_log_paths(struct json_writer *w, const struct job *job);
 
 /* "KEY=VALUE" as shown to users: "KEY=***" when KEY is masked. */
 char *spec_env_display(const struct job_spec *spec, const char *entry);
@@ -140,6 +149,17 @@ void store_write_caller_meta(struct json_writer *w,
 /* Replace the tags in meta.json, under LOCK_META. */
 int store_set_tags(const struct job *job, const struct strv *tags,
 		   struct error *e);
+/* Read-modify-write one member of meta.json under LOCK_META: build gets
+ * the member's current value (NULL if absent) and writes the new one into
+ * value; it returns 1 to set it, 0 to remove the member, -1 to give up
+ * (with e filled). Every other member is kept as it is. */
+typedef int (*meta_member_builder)(const struct json_value *old,
+				   struct json_writer *value, void *ctx,
+				   struct error *e);
+int store_meta_update(const struct job *job, const char *key,
+		      meta_member_builder build, void *ctx, struct error *e);
+/* Whether meta.json configures a job.finished sink. */
+int meta_wants_completion(const struct json_value *meta);
 /* Parse meta.json (corrupt_record when unreadable or missing required
  * keys). */
 int store_read_meta(const struct job *job, struct json_doc *doc,
@@ -212,6 +232,8 @@ int parse_duration(const char *text, uint64_t *seconds);
 
 /* gc: the decision for one job directory. */
 struct gc_entry {
+	const struct job *job;		/* NULL when it could not be opened */
+	const struct job_state *st;	/* NULL when unreadable */
 	const char *job_id;
 	const char *state;
 	const char *action;	/* "skipped", "deleted", "would_delete" */

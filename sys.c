@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int error_set(struct error *e, const char *code, const char *fmt, ...)
@@ -82,25 +84,94 @@ static void put_digits(char *out, unsigned value, int width)
 	}
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the
+ * civil-from-days algorithms of H. Hinnant): no libc time zone code. */
+static int64_t days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+	int64_t era;
+	unsigned year_of_era, day_of_year, day_of_era;
+
+	year -= month <= 2;
+	era = (year >= 0 ? year : year - 399) / 400;
+	year_of_era = (unsigned)(year - era * 400);
+	day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 +
+		     day_of_year;
+	return era * 146097 + (int64_t)day_of_era - 719468;
+}
+
+static void civil_from_days(int64_t days, int64_t *year, unsigned *month,
+			    unsigned *day)
+{
+	int64_t era;
+	unsigned day_of_era, year_of_era, day_of_year, mp;
+
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	day_of_era = (unsigned)(days - era * 146097);
+	year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+		       day_of_era / 146096) / 365;
+	day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 -
+				    year_of_era / 100);
+	mp = (5 * day_of_year + 2) / 153;
+	*day = day_of_year - (153 * mp + 2) / 5 + 1;
+	*month = mp < 10 ? mp + 3 : mp - 9;
+	*year = (int64_t)year_of_era + era * 400 + (*month <= 2);
+}
+
 void format_utc(time_t t, char out[TIMESTAMP_LEN + 1])
 {
-	struct tm tm;
+	int64_t days = (int64_t)t / 86400, seconds = (int64_t)t % 86400, year;
+	unsigned month, day;
 
-	if (!gmtime_r(&t, &tm))
-		memset(&tm, 0, sizeof(tm));
-	put_digits(out, (unsigned)(tm.tm_year + 1900), 4);
+	if (seconds < 0) {
+		seconds += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	put_digits(out, (unsigned)year, 4);
 	out[4] = '-';
-	put_digits(out + 5, (unsigned)(tm.tm_mon + 1), 2);
+	put_digits(out + 5, month, 2);
 	out[7] = '-';
-	put_digits(out + 8, (unsigned)tm.tm_mday, 2);
+	put_digits(out + 8, day, 2);
 	out[10] = 'T';
-	put_digits(out + 11, (unsigned)tm.tm_hour, 2);
+	put_digits(out + 11, (unsigned)(seconds / 3600), 2);
 	out[13] = ':';
-	put_digits(out + 14, (unsigned)tm.tm_min, 2);
+	put_digits(out + 14, (unsigned)(seconds / 60 % 60), 2);
 	out[16] = ':';
-	put_digits(out + 17, (unsigned)tm.tm_sec, 2);
+	put_digits(out + 17, (unsigned)(seconds % 60), 2);
 	out[19] = 'Z';
 	out[20] = '\0';
+}
+
+static int digits_at(const char *text, int count, unsigned *value)
+{
+	*value = 0;
+	for (int i = 0; i < count; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		*value = *value * 10 + (unsigned)(text[i] - '0');
+	}
+	return 0;
+}
+
+int parse_utc(const char *text, time_t *out)
+{
+	unsigned year, month, day, hour, minute, second;
+
+	if (!text || strlen(text) < TIMESTAMP_LEN || text[4] != '-' ||
+	    text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+	    text[16] != ':' || digits_at(text, 4, &year) < 0 ||
+	    digits_at(text + 5, 2, &month) < 0 ||
+	    digits_at(text + 8, 2, &day) < 0 ||
+	    digits_at(text + 11, 2, &hour) < 0 ||
+	    digits_at(text + 14, 2, &minute) < 0 ||
+	    digits_at(text + 17, 2, &second) < 0 || month < 1 || month > 12 ||
+	    day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+		return -1;
+	*out = (time_t)(days_from_civil(year, month, day) * 86400 +
+			hour * 3600 + minute * 60 + second);
+	return 0;
 }
 
 void format_utc_now(char out[TIMESTAMP_LEN + 1])
@@ -318,6 +389,57 @@ void close_fds_except(const int *keep, size_t count)
 	for (int fd = 0; fd < max_fd; fd++)
 		if (!fd_is_kept(fd, keep, count))
 			close(fd);
+}
+
+void signals_reset(void)
+{
+	sigset_t none;
+
+	for (int signo = 1; signo < _NSIG; signo++)
+		signal(signo, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int daemon_detach(const int *keep, size_t count)
+{
+	int null_fd;
+
+	close_fds_except(keep, count);
+	null_fd = open("/dev/null", O_RDWR);
+	if (null_fd < 0)
+		return -1;
+	for (int fd = 0; fd < 3; fd++)
+		if (null_fd != fd && dup2(null_fd, fd) < 0)
+			return -1;
+	if (null_fd > 2)
+		close(null_fd);
+	signal(SIGPIPE, SIG_IGN);
+	return chdir("/");
+}
+
+int fork_detached(void (*fn)(void *ctx), void *ctx)
+{
+	pid_t middle = fork();
+	int status;
+
+	if (middle < 0)
+		return -1;
+	if (middle == 0) {
+		pid_t worker;
+
+		if (setsid() < 0)
+			_exit(1);
+		worker = fork();
+		if (worker == 0) {
+			fn(ctx);
+			_exit(0);
+		}
+		_exit(worker < 0 ? 1 : 0);
+	}
+	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
 }
 
 int parse_u64(const char *s, uint64_t *out)

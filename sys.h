@@ -35,6 +35,8 @@ int64_t clock_real_ms(void);
 /* t (seconds since the epoch) as YYYY-MM-DDTHH:MM:SSZ, NUL-terminated. */
 void format_utc(time_t t, char out[TIMESTAMP_LEN + 1]);
 void format_utc_now(char out[TIMESTAMP_LEN + 1]);
+/* The seconds of a YYYY-MM-DDTHH:MM:SSZ timestamp: 0, or -1 if malformed. */
+int parse_utc(const char *text, time_t *out);
 
 /* Write all n bytes (retrying short writes and EINTR): 0, or -1/errno. */
 int write_all(int fd, const void *buf, size_t n);
@@ -59,6 +61,18 @@ char *path_absolute(const char *path);
 char *path_effective(const char *path);
 /* Close every descriptor except those listed (used after forking). */
 void close_fds_except(const int *keep, size_t count);
+/* In a child about to exec: every signal disposition back to default,
+ * nothing blocked. */
+void signals_reset(void);
+/* Become a background process: only the listed descriptors kept, stdio on
+ * /dev/null, cwd "/", SIGPIPE ignored. 0, or -1/errno. */
+int daemon_detach(const int *keep, size_t count);
+/* Run fn(ctx) in a grandchild in a new session: the middle process calls
+ * setsid, forks and exits, and is reaped here, so the grandchild belongs
+ * to no terminal, to none of our process groups, and is not our child. fn
+ * must not return to the caller's code: the grandchild exits after it.
+ * 0 once the middle process is reaped, -1/errno if it could not fork. */
+int fork_detached(void (*fn)(void *ctx), void *ctx);
 
 /* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
 int parse_u64(const char *s, uint64_t *out);

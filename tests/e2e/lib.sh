@@ -259,3 +259,52 @@ json_text() {
 # dir_bytes DIR: the bytes of the regular files under DIR (symlinks not
 # followed), as gc and delete count a job's size.
 dir_bytes() { find "$1" -type f -exec cat {} + | wc -c | tr -d ' '; }
+
+# ---- notifications (t_notify*.sh) ------------------------------------------
+
+# check_schema DESC DEFINITION [--lines] FILE...: every FILE (with --lines:
+# every line of it) matches DEFINITION of $AE_SCHEMA. A missing or empty
+# FILE fails: there must be something to check.
+check_schema() {
+	_desc=$1
+	_def=$2
+	shift 2
+	_empty=""
+	for _file in "$@"; do
+		[ "$_file" = --lines ] && continue
+		[ -s "$_file" ] || _empty="$_empty $_file"
+	done
+	if [ -n "$_empty" ]; then
+		not_ok "$_desc"
+		echo "#   missing or empty:$_empty"
+		return
+	fi
+	if _out=$("$SCHEMA_CHECK" "$AE_SCHEMA" "$_def" "$@" 2>&1); then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		printf '%s\n' "$_out" | head -n 10 | sed 's/^/#   /'
+	fi
+}
+# make_script PATH: write stdin to PATH after a "#!/bin/sh" line and make
+# it executable (sinks and job scripts):
+#   make_script "$TMP/sink" <<'EOS'
+#   cat >"$1"
+#   EOS
+make_script() {
+	{ echo '#!/bin/sh'; cat; } >"$1" && chmod +x "$1"
+}
+# line_count FILE: the lines of FILE (0 when it does not exist).
+line_count() {
+	if [ -e "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
+}
+# has_lines FILE N: FILE has at least N lines, for until_true.
+has_lines() { [ "$(line_count "$1")" -ge "$2" ]; }
+# delivery_status ID: the delivery_status of the job's completion_event.json
+# (empty while there is none).
+delivery_status() {
+	json_str delivery_status "$(cat "$ROOT/$1/completion_event.json" 2>/dev/null)"
+}
+# delivery_is ID STATUS: for until_true, e.g. until_true 10 delivery_is
+# "$id" delivered.
+delivery_is() { [ "$(delivery_status "$1")" = "$2" ]; }

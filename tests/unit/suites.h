@@ -9,5 +9,6 @@ Suite *sys_suite(void);
 Suite *store_suite(void);
 Suite *cli_suite(void);
 Suite *config_suite(void);
+Suite *notify_suite(void);
 
 #endif

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(runner, store_suite());
 	srunner_add_suite(runner, cli_suite());
 	srunner_add_suite(runner, config_suite());
+	srunner_add_suite(runner, notify_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	run = srunner_ntests_run(runner);
 	failed = srunner_ntests_failed(runner);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../sys.h"
@@ -24,6 +25,38 @@ START_TEST(test_format_utc)
 	ck_assert_str_eq(out, "2000-02-29T00:00:00Z");
 	format_utc(4102444799, out);
 	ck_assert_str_eq(out, "2099-12-31T23:59:59Z");
+}
+END_TEST
+
+START_TEST(test_parse_utc_round_trip)
+{
+	static const time_t samples[] = {
+		0, 59, 86399, 86400, 951782400, 951868799, 1700000000,
+		4102444799, 1234567890, 978307200, 946684800,
+	};
+	char text[TIMESTAMP_LEN + 1];
+	time_t back;
+
+	for (size_t i = 0; i < sizeof(samples) / sizeof(*samples); i++) {
+		format_utc(samples[i], text);
+		ck_assert_int_eq(parse_utc(text, &back), 0);
+		ck_assert_msg(back == samples[i], "%s -> %lld, want %lld", text,
+			      (long long)back, (long long)samples[i]);
+	}
+	/* every day of a leap and a common year, both ways */
+	for (time_t t = 946684800; t < 946684800 + 2 * 366 * 86400; t += 86400) {
+		struct tm tm;
+		char want[TIMESTAMP_LEN + 1];
+
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		format_utc(t, text);
+		ck_assert_str_eq(text, want);
+	}
+	ck_assert_int_eq(parse_utc("2026-13-01T00:00:00Z", &back), -1);
+	ck_assert_int_eq(parse_utc("2026-01-01 00:00:00Z", &back), -1);
+	ck_assert_int_eq(parse_utc("garbage", &back), -1);
+	ck_assert_int_eq(parse_utc(NULL, &back), -1);
 }
 END_TEST
 
@@ -156,6 +189,7 @@ Suite *sys_suite(void)
 
 	tcase_add_test(tc, test_format_utc);
 	tcase_add_test(tc, test_parse_u64);
+	tcase_add_test(tc, test_parse_utc_round_trip);
 	tcase_add_test(tc, test_path_join);
 	tcase_add_test(tc, test_read_file_at_limits);
 	tcase_add_test(tc, test_mkdir_parents);

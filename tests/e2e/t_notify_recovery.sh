@@ -1,0 +1,148 @@
+#!/bin/sh
+# notifications, part 5: recovery. A job whose supervisor was killed (-9)
+# is found failed/supervisor_lost by status, list --all or a blocked wait,
+# and its job.finished event is then written and delivered; a supervisor
+# killed while a slow sink delivers leaves the record pending, and the next
+# status delivers it again (at least once, same event_id).
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/ev"
+
+# rec.sh FILE: append the event on stdin as one line
+make_script "$TMP/rec.sh" <<'EOS'
+{ cat; echo; } >>"$1"
+EOS
+# lose ID: kill -9 the job's supervisor once the job runs (the job itself
+# is left running); print the job's pid
+lose() {
+	until_true 5 child_known "$1"
+	_sup=$(record_num "$1" supervisor_pid)
+	record_num "$1" pid
+	kill -KILL "${_sup:-0}" 2>/dev/null
+	until_true 5 proc_gone "${_sup:-0}"
+}
+child_known() {
+	_p=$(record_num "$1" pid)
+	[ -n "$_p" ] && [ "$_p" != "$(record_num "$1" supervisor_pid)" ]
+}
+# check_lost_event DESC FILE ID: FILE's one line is the job's job.finished
+# event, failed with supervisor_lost
+check_lost_event() {
+	_ev=$(cat "$2" 2>/dev/null)
+	check_eq "$1: one line" "$(line_count "$2")" 1
+	check_eq "$1: job.finished, failed, supervisor_lost" \
+		"$(json_str event_type "$_ev") $(json_str state "$_ev") $(json_str error "$_ev")" \
+		"job.finished failed supervisor_lost"
+	check_eq "$1: event_id" "$(json_str event_id "$_ev")" "$3:job.finished"
+	check_eq "$1: job_id" "$(json_str job_id "$_ev")" "$3"
+}
+
+# ---- found by status -------------------------------------------------------------------------
+
+id=$(start_job --notify-file "$TMP/lost1.ndjson" \
+	--notify-command "$TMP/rec.sh $TMP/lost1.cmd" -- sleep 30)
+pid=$(lose "$id")
+check "status path: the supervisor is gone, nothing delivered yet" \
+	test ! -e "$TMP/lost1.ndjson"
+out=$(ae status "$id")
+check_eq "status after kill -9 of the supervisor: failed, supervisor_lost" \
+	"$(json_str state "$out") $(json_text error "$out")" "failed supervisor_lost"
+wait_for "status path: the event reaches the file sink" 10 \
+	has_lines "$TMP/lost1.ndjson" 1
+check_lost_event "status path: file sink" "$TMP/lost1.ndjson" "$id"
+wait_for "status path: the event reaches the command sink" 10 \
+	has_lines "$TMP/lost1.cmd" 1
+check "status path: both sinks got the same event" \
+	cmp -s "$TMP/lost1.ndjson" "$TMP/lost1.cmd"
+wait_for "status path: the record becomes delivered" 10 delivery_is "$id" delivered
+rec=$(json_flat "$ROOT/$id/completion_event.json")
+check_contains "status path: the record says failed" "$rec" '"state": "failed"'
+check_contains "status path: ... and supervisor_lost" "$rec" '"error": "supervisor_lost"'
+cp "$ROOT/$id/completion_event.json" "$TMP/ev/record.status"
+ae status "$id" >/dev/null
+ae list --all >/dev/null
+if until_true 1 has_lines "$TMP/lost1.ndjson" 2; then
+	not_ok "a later status or list does not deliver it again"
+else
+	ok "a later status or list does not deliver it again"
+fi
+[ -n "$pid" ] && kill -KILL "-$pid" 2>/dev/null
+
+# ---- found by list --all ---------------------------------------------------------------------
+
+id=$(start_job --notify-file "$TMP/lost2.ndjson" -- sleep 30)
+pid=$(lose "$id")
+out=$(ae list --all)
+check_match "list --all after kill -9 of the supervisor: the job is failed" "$out" \
+	"\"job_id\":\"$id\",\"state\":\"failed\""
+wait_for "list path: the event reaches the file sink" 10 \
+	has_lines "$TMP/lost2.ndjson" 1
+check_lost_event "list path" "$TMP/lost2.ndjson" "$id"
+wait_for "list path: the record becomes delivered" 10 delivery_is "$id" delivered
+[ -n "$pid" ] && kill -KILL "-$pid" 2>/dev/null
+
+# ---- found by a blocked wait -----------------------------------------------------------------
+
+id=$(start_job --notify-file "$TMP/lost3.ndjson" -- sleep 30)
+"$AE_BIN" --root "$ROOT" wait "$id" >"$TMP/wait.out" 2>&1 &
+waiter=$!
+until_true 5 child_known "$id"
+check "wait path: the wait blocks while the job runs" proc_running "$waiter"
+pid=$(lose "$id")
+wait_for "wait path: the blocked wait returns" 10 proc_gone "$waiter"
+wait "$waiter"
+out=$(cat "$TMP/wait.out")
+check_eq "wait path: it reports failed, supervisor_lost" \
+	"$(json_str state "$out") $(json_text error "$out")" "failed supervisor_lost"
+wait_for "wait path: the event reaches the file sink" 10 \
+	has_lines "$TMP/lost3.ndjson" 1
+check_lost_event "wait path" "$TMP/lost3.ndjson" "$id"
+[ -n "$pid" ] && kill -KILL "-$pid" 2>/dev/null
+
+# a lost job without sinks: no event
+id=$(start_job -- sleep 30)
+pid=$(lose "$id")
+check_eq "a lost job without sinks: failed" "$(state_of "$id")" failed
+check "... and no completion_event.json" test ! -e "$ROOT/$id/completion_event.json"
+[ -n "$pid" ] && kill -KILL "-$pid" 2>/dev/null
+
+# ---- the supervisor dies while a slow sink delivers --------------------------------------------
+
+# slow.sh LOG: note "pid event_id(env) attempt event_id(stdin)", sleep 2 s
+make_script "$TMP/slow.sh" <<'EOS'
+ev=$(cat)
+ev=${ev#*\"event_id\":\"}
+echo "$$ $AGENT_EXEC_EVENT_ID $AGENT_EXEC_DELIVERY_ATTEMPT ${ev%%\"*}" >>"$1"
+sleep 2
+EOS
+id=$(start_job --notify-command "$TMP/slow.sh $TMP/slow.log" -- sh -c 'echo done')
+wait_for "slow sink: the first delivery starts" 10 has_lines "$TMP/slow.log" 1
+sup=$(record_num "$id" supervisor_pid)
+kill -KILL "${sup:-0}" 2>/dev/null
+until_true 5 proc_gone "${sup:-0}"
+check_eq "supervisor killed mid-delivery: the record stays pending" \
+	"$(delivery_status "$id")" pending
+cp "$ROOT/$id/completion_event.json" "$TMP/ev/record.pending"
+out=$(ae status "$id")
+check_eq "the next status: the job is still exited 0" \
+	"$(json_str state "$out") $(json_num exit_code "$out")" "exited 0"
+wait_for "... and it delivers the event again: delivered" 15 delivery_is "$id" delivered
+check_between "the sink ran at least twice" "$(line_count "$TMP/slow.log")" 2 10
+bad=$(awk -v want="$id:job.finished" '$2 != want || $4 != want' "$TMP/slow.log")
+check_eq "every delivery carried the same event_id (env and stdin)" "$bad" ""
+rec=$(json_flat "$ROOT/$id/completion_event.json")
+check_contains "the final record has a successful command attempt" "$rec" \
+	"\"sink_type\": \"command\",\"target\": \"$TMP/slow.sh $TMP/slow.log\",\"success\": true"
+check_contains "... and delivered true" "$rec" '"delivered": true'
+cp "$ROOT/$id/completion_event.json" "$TMP/ev/record.redelivered"
+for p in $(cut -d' ' -f1 "$TMP/slow.log"); do
+	until_true 5 proc_gone "$p" || kill -KILL "$p" 2>/dev/null
+done
+
+# ---- the schema --------------------------------------------------------------------------------
+
+check_schema "the supervisor_lost events are job_finished_events" \
+	job_finished_event --lines "$TMP/lost1.ndjson" "$TMP/lost2.ndjson" \
+	"$TMP/lost3.ndjson" "$TMP/lost1.cmd"
+check_schema "the recovered records are completion_records" completion_record \
+	"$TMP"/ev/record.*
