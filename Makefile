@@ -20,8 +20,8 @@ ifeq ($(SELFPIPE),1)
 CFLAGS += -DAE_SELFPIPE
 endif
 
-SRCS := main.c cli.c config.c exec.c store.c notify.c skills.c json.c sys.c
-HDRS := cli.h config.h exec.h store.h notify.h skills.h json.h sys.h
+SRCS := main.c cli.c config.c events.c exec.c store.c notify.c skills.c json.c sys.c
+HDRS := cli.h config.h events.h exec.h store.h notify.h skills.h json.h sys.h
 # what the binary carries: its JSON Schema and its SKILL.md
 EMBEDDED := schema/agent-exec.schema.json skills/agent-exec/SKILL.md
 VARIANT := $(if $(filter 1,$(SELFPIPE)),selfpipe,signalfd) $(CC)
@@ -34,7 +34,7 @@ $(shell mkdir -p build; [ "$$(cat build/variant 2>/dev/null)" = "$(VARIANT)" ] |
 # system compiler: libcheck is built for the system C library.
 TEST_CC ?= cc
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I.
-UNIT_SRCS := cli.c config.c exec.c store.c notify.c skills.c json.c sys.c \
+UNIT_SRCS := cli.c config.c events.c exec.c store.c notify.c skills.c json.c sys.c \
 	build/embed.c \
 	tests/unit/test_main.c tests/unit/test_json.c tests/unit/test_sys.c \
 	tests/unit/test_store.c tests/unit/test_cli.c tests/unit/test_config.c \

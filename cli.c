@@ -46,6 +46,24 @@ static const struct opt_def opt_defs[] = {
 	{ "output-stream", O_OUTPUT_STREAM, OPT_VALUE },
 	{ "output-command", O_OUTPUT_COMMAND, OPT_VALUE },
 	{ "output-file", O_OUTPUT_FILE, OPT_VALUE },
+	{ "stdin", O_STDIN, OPT_VALUE },
+	{ "stdin", O_STDIN_FLAG, OPT_FLAG },	/* write --stdin */
+	{ "stdin-file", O_STDIN_FILE, OPT_VALUE },
+	{ "stdin-max-bytes", O_STDIN_MAX_BYTES, OPT_NUMBER },
+	{ "interactive", O_INTERACTIVE, OPT_FLAG },
+	{ "pty", O_PTY, OPT_FLAG },
+	{ "pty-size", O_PTY_SIZE, OPT_VALUE },
+	{ "data", O_DATA, OPT_VALUE },
+	{ "eof", O_EOF, OPT_FLAG },
+	{ "since-stdout", O_SINCE_STDOUT, OPT_NUMBER },
+	{ "since-stderr", O_SINCE_STDERR, OPT_NUMBER },
+	{ "cursor", O_CURSOR, OPT_VALUE },
+	{ "stream", O_STREAM, OPT_VALUE },
+	{ "offset", O_OFFSET, OPT_NUMBER },
+	{ "follow", O_FOLLOW, OPT_FLAG },
+	{ "since", O_SINCE, OPT_VALUE },
+	{ "job", O_JOB, OPT_VALUE },
+	{ "type", O_TYPE, OPT_VALUE },
 	{ "config", O_CONFIG, OPT_VALUE },
 	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
 	{ "timeout-ms", O_TIMEOUT_MS, OPT_NUMBER },
@@ -68,7 +86,9 @@ static const struct opt_def opt_defs[] = {
 	O_TIMEOUT, O_KILL_AFTER, O_CWD, O_ENV, O_ENV_FILE, O_NO_INHERIT_ENV, \
 	O_INHERIT_ENV, O_MASK, O_TAG, O_LOG, O_PROGRESS_EVERY, O_CONFIG, \
 	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
-	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES
+	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
+	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
+	O_PTY_SIZE
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
 
@@ -78,7 +98,19 @@ static const enum opt_id run_opts[] = {
 static const enum opt_id create_opts[] = { DEFINITION_OPTS, O_COUNT };
 static const enum opt_id start_opts[] = { OBSERVE_OPTS, O_COUNT };
 static const enum opt_id no_opts[] = { O_COUNT };
-static const enum opt_id tail_opts[] = { O_TAIL_LINES, O_MAX_BYTES, O_COUNT };
+static const enum opt_id tail_opts[] = {
+	O_TAIL_LINES, O_MAX_BYTES, O_SINCE_STDOUT, O_SINCE_STDERR, O_CURSOR,
+	O_COUNT
+};
+static const enum opt_id write_opts[] = {
+	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_COUNT
+};
+static const enum opt_id log_opts[] = {
+	O_STREAM, O_OFFSET, O_LIMIT, O_COUNT
+};
+static const enum opt_id events_opts[] = {
+	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
+};
 static const enum opt_id wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
 static const enum opt_id kill_opts[] = { O_SIGNAL, O_COUNT };
 static const enum opt_id list_opts[] = {
@@ -146,9 +178,37 @@ static const struct command_def commands[] = {
 	{ "status", CMD_STATUS, no_opts, 1, 0, "status JOB_ID",
 	  "Print the state of a job (an unambiguous id prefix is enough).\n" },
 	{ "tail", CMD_TAIL, tail_opts, 1, 0, "tail [OPTIONS] JOB_ID",
-	  "Print the end of a job's stdout and stderr.\n\n"
+	  "Print the end of a job's stdout and stderr, or (--since-*,\n"
+	  "--cursor) only what is new since an earlier answer.\n\n"
 	  "  --tail-lines N        last N lines per stream (0: no limit) [50]\n"
-	  "  --max-bytes N         at most the last N bytes per stream [65536]\n" },
+	  "  --max-bytes N         at most N bytes per stream [65536]\n"
+	  "  --since-stdout N      stdout from byte offset N on\n"
+	  "  --since-stderr N      stderr from byte offset N on\n"
+	  "  --cursor C            both, from an earlier answer's cursor\n" },
+	{ "write", CMD_WRITE, write_opts, 1, 0,
+	  "write [--data TEXT | --file PATH | --stdin] [--eof] JOB_ID",
+	  "Send bytes to the stdin of a job run with --interactive or --pty.\n\n"
+	  "  --data TEXT           the bytes\n"
+	  "  --file PATH           the bytes of a file\n"
+	  "  --stdin               this command's own stdin\n"
+	  "  --eof                 then close the job's stdin (^D on a pty)\n" },
+	{ "log", CMD_LOG, log_opts, 1, 0,
+	  "log [--stream S] [--offset N] [--limit M] JOB_ID",
+	  "Page through a log by lines: lines N.. N+M-1, or the last 200.\n\n"
+	  "  --stream S            stdout, stderr or full [stdout]\n"
+	  "  --offset N            first line (0-based); alone: to the end\n"
+	  "  --limit M             number of lines [200]\n" },
+	{ "events", CMD_EVENTS, events_opts, 0, 0,
+	  "events [--follow] [--since CURSOR] [--job ID] [--type TYPE]",
+	  "Print the event log of every job as NDJSON, one event a line (the\n"
+	  "one command whose output is a stream).\n\n"
+	  "  --follow              keep printing new events until interrupted\n"
+	  "  --since CURSOR        only events after this cursor (\"end\": new\n"
+	  "                        ones only)\n"
+	  "  --job ID              one job's events\n"
+	  "  --type TYPE           one event type (job.started, job.finished,\n"
+	  "                        job.created, job.output.matched,\n"
+	  "                        delivery.attempted), or a prefix as job.*\n" },
 	{ "wait", CMD_WAIT, wait_opts, 1, 0, "wait [OPTIONS] JOB_ID",
 	  "Block until a job ends (or its supervisor is lost).\n\n"
 	  "  --timeout-ms MS       give up after MS, answering timed_out:true\n"
@@ -255,11 +315,17 @@ static void print_command_help(const struct command_def *command)
 	       global_help);
 }
 
-static const struct opt_def *opt_find(const char *name, size_t len)
+static int opt_allowed(const struct command_def *command, enum opt_id id);
+
+/* The definition of --name for this command (one name can mean a value
+ * for one command and a flag for another: --stdin). */
+static const struct opt_def *opt_find(const struct command_def *command,
+				      const char *name, size_t len)
 {
 	for (size_t i = 0; i < sizeof(opt_defs) / sizeof(*opt_defs); i++)
 		if (strlen(opt_defs[i].name) == len &&
-		    strncmp(opt_defs[i].name, name, len) == 0)
+		    strncmp(opt_defs[i].name, name, len) == 0 &&
+		    opt_allowed(command, opt_defs[i].id))
 			return &opt_defs[i];
 	return NULL;
 }
@@ -313,9 +379,9 @@ static int parse_long(int argc, char **argv, int *i, struct args *args,
 {
 	char *arg = argv[*i] + 2, *value = NULL;
 	size_t name_len = strcspn(arg, "=");
-	const struct opt_def *def = opt_find(arg, name_len);
+	const struct opt_def *def = opt_find(args->command, arg, name_len);
 
-	if (!def || !opt_allowed(args->command, def->id))
+	if (!def)
 		return usage_error(usage, size, "unknown option --%s", arg);
 	args->seen[def->id]++;
 	if (def->kind == OPT_FLAG) {
@@ -408,6 +474,38 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 		return usage_error(usage, size, "--output-stream: invalid value "
 				   "\"%s\" (stdout, stderr or either)",
 				   args->value[O_OUTPUT_STREAM]);
+	if ((!!args->value[O_STDIN] + !!args->value[O_STDIN_FILE] +
+	     args->seen[O_INTERACTIVE]) > 1)
+		return usage_error(usage, size, "%s", "--stdin, --stdin-file "
+				   "and --interactive cannot be used together");
+	if ((!!args->value[O_DATA] + (args->command->id == CMD_WRITE &&
+				      args->value[O_FILE]) +
+	     args->seen[O_STDIN_FLAG]) > 1)
+		return usage_error(usage, size, "%s", "write takes one of "
+				   "--data, --file and --stdin");
+	if (args->value[O_CURSOR] &&
+	    (args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR]))
+		return usage_error(usage, size, "%s", "--cursor and --since-* "
+				   "cannot be used together");
+	if (args->value[O_STREAM] && strcmp(args->value[O_STREAM], "stdout") &&
+	    strcmp(args->value[O_STREAM], "stderr") &&
+	    strcmp(args->value[O_STREAM], "full"))
+		return usage_error(usage, size, "--stream: invalid value \"%s\" "
+				   "(stdout, stderr or full)",
+				   args->value[O_STREAM]);
+	if (args->value[O_CURSOR] &&
+	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
+		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
+			 "cursor from an earlier answer)", args->value[O_CURSOR]);
+		return -1;
+	}
+	if (args->seen[O_PTY] &&
+	    (args->value[O_STDIN] || args->value[O_STDIN_FILE]))
+		return usage_error(usage, size, "%s", "--pty takes its input "
+				   "from write, not --stdin or --stdin-file");
+	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
+		return usage_error(usage, size, "%s",
+				   "--pty-size needs --pty");
 	if (args->value[O_STATE] && args->command->id == CMD_LIST &&
 	    strcmp(args->value[O_STATE], "created") &&
 	    strcmp(args->value[O_STATE], "running") &&
@@ -455,15 +553,16 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 			return usage_error(usage, size, "unexpected argument "
 					   "\"%s\"", args->positional.v[2]);
 		for (size_t i = 0; i < args->positional.n; i++)
-			snprintf(name + strlen(name), sizeof(name) - strlen(name),
-				 "%s%s", i ? " " : "", args->positional.v[i]);
+			snprintf(name + strlen(name),
+				 sizeof(name) - strlen(name), "%s%s",
+				 i ? " " : "", args->positional.v[i]);
 		topic = args->positional.n ? cli_command(name) : NULL;
 		if (args->positional.n && !topic && !command_group(name))
 			return usage_error(usage, size, "unknown command \"%s\"",
 					   name);
 		if (!topic && args->positional.n) {
-			snprintf(name + strlen(name), sizeof(name) - strlen(name),
-				 " set");
+			snprintf(name + strlen(name),
+				 sizeof(name) - strlen(name), " set");
 			topic = cli_command(name);
 		}
 	}
@@ -506,6 +605,46 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 	return NULL;
 }
 
+int parse_cursor(const char *text, uint64_t offsets[2])
+{
+	char out[24], err[24];
+	const char *colon = strchr(text, ':');
+	uint64_t values[2];
+
+	if (!colon || (size_t)(colon - text) >= sizeof(out) ||
+	    strlen(colon + 1) >= sizeof(err))
+		return -1;
+	snprintf(out, sizeof(out), "%.*s", (int)(colon - text), text);
+	snprintf(err, sizeof(err), "%s", colon + 1);
+	if (parse_u64(out, &values[0]) < 0 || parse_u64(err, &values[1]) < 0)
+		return -1;
+	if (offsets) {
+		offsets[0] = values[0];
+		offsets[1] = values[1];
+	}
+	return 0;
+}
+
+int parse_pty_size(const char *text, unsigned *cols, unsigned *rows)
+{
+	char *end;
+	unsigned long c = strtoul(text, &end, 10), r;
+
+	if (end == text || *end != 'x' || c < 1 || c > 65535 ||
+	    text[0] < '0' || text[0] > '9')
+		return -1;
+	text = end + 1;
+	r = strtoul(text, &end, 10);
+	if (end == text || *end || r < 1 || r > 65535 || text[0] < '0' ||
+	    text[0] > '9')
+		return -1;
+	if (cols)
+		*cols = (unsigned)c;
+	if (rows)
+		*rows = (unsigned)r;
+	return 0;
+}
+
 /* Values checked as they are parsed (as the reference does): tags and
  * list filters, caller metadata. */
 static int check_values(const struct args *args, char *usage, size_t size)
@@ -522,6 +661,18 @@ static int check_values(const struct args *args, char *usage, size_t size)
 				 tags->v[i], why);
 			return -1;
 		}
+	}
+	if (args->value[O_CURSOR] &&
+	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
+		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
+			 "cursor from an earlier answer)", args->value[O_CURSOR]);
+		return -1;
+	}
+	if (args->value[O_PTY_SIZE] &&
+	    parse_pty_size(args->value[O_PTY_SIZE], NULL, NULL) < 0) {
+		snprintf(usage, size, "--pty-size: invalid value \"%.40s\" "
+			 "(COLSxROWS, e.g. 120x40)", args->value[O_PTY_SIZE]);
+		return -1;
 	}
 	for (size_t i = 0; i < meta->n; i++) {
 		const char *entry = meta->v[i];

@@ -24,6 +24,11 @@ enum opt_id {
 	/* notify set */
 	O_COMMAND, O_FILE, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE,
 	O_OUTPUT_STREAM, O_OUTPUT_COMMAND, O_OUTPUT_FILE,
+	/* input, terminals, incremental output, events */
+	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY,
+	O_PTY_SIZE, O_DATA, O_STDIN_FLAG, O_EOF, O_SINCE_STDOUT,
+	O_SINCE_STDERR, O_CURSOR, O_STREAM, O_OFFSET, O_FOLLOW, O_SINCE,
+	O_JOB, O_TYPE,
 	O_COUNT
 };
 
@@ -38,7 +43,8 @@ struct opt_def {
 enum command_id {
 	CMD_RUN, CMD_CREATE, CMD_START, CMD_STATUS, CMD_TAIL, CMD_WAIT,
 	CMD_KILL, CMD_LIST, CMD_TAG_SET, CMD_NOTIFY_SET, CMD_NOTIFY_REDELIVER,
-	CMD_GC, CMD_DELETE, CMD_SCHEMA, CMD_INSTALL_SKILLS, CMD_HELP, CMD_NONE
+	CMD_GC, CMD_DELETE, CMD_SCHEMA, CMD_INSTALL_SKILLS, CMD_WRITE, CMD_LOG,
+	CMD_EVENTS, CMD_HELP, CMD_NONE
 };
 
 struct command_def {
@@ -69,5 +75,9 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	      size_t usage_size);
 void cli_args_free(struct args *args);
 const struct command_def *cli_command(const char *name);
+/* A tail cursor, "<stdout offset>:<stderr offset>": 0, or -1. */
+int parse_cursor(const char *text, uint64_t offsets[2]);
+/* "COLSxROWS" (each 1..65535): 0, or -1 when malformed. */
+int parse_pty_size(const char *text, unsigned *cols, unsigned *rows);
 
 #endif

@@ -5,6 +5,7 @@
  * caller it is ready. One poll() loop then copies the job's output to the
  * logs, reaps it, enforces the timeout and writes the terminal record. */
 #include "exec.h"
+#include "events.h"
 #include "notify.h"
 
 #include <ctype.h>
@@ -16,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,6 +175,19 @@ struct supervisor {
 	int64_t progress_at;
 	int terminal;		/* terminal record written, lock released */
 	struct notifier *notifier;
+	/* input: the job's stdin (or PTY master) and the write channel */
+	int input_fd;		/* write end, -1 when none or closed */
+	int input_is_pty;
+	int input_line_open;	/* the last byte written was not a newline */
+	int listen_fd;		/* <job>/input.sock, -1 when none */
+	int client_fd;		/* the write command being served, -1 */
+	int client_mode;	/* 'w' or 'e' (then EOF), 0 until known */
+	int client_eof;		/* it sent all its bytes */
+	int64_t client_deadline;	/* after the job's end: answer by */
+	uint64_t client_bytes;
+	char client_error[160];
+	size_t input_len, input_off;
+	char input_buf[16384];
 	struct json_doc meta;	/* meta.json as last read */
 	struct stat meta_seen;	/* its identity then: inode and mtime */
 	struct notify_settings settings;
@@ -323,6 +341,8 @@ static void stream_close(struct supervisor *sv, struct stream *s)
 {
 	if (s->partial_len > 0)
 		line_emit(sv, s, 1);	/* the unterminated last line */
+	if (s->pipe_fd == sv->input_fd)
+		sv->input_fd = -1;	/* a PTY's master is both */
 	close(s->pipe_fd);
 	s->pipe_fd = -1;
 }
@@ -365,19 +385,39 @@ static void child_fail(int report_fd, int stage)
 	_exit(127);
 }
 
-static void child_run(const struct supervisor *sv, char **argv,
-		      char **envp, int out_fd, int err_fd, int report_fd)
-{
-	int null_fd;
+/* What the child's stdin, stdout and stderr become. With a PTY the child
+ * opens the terminal's slave itself, so it becomes its controlling
+ * terminal. */
+struct child_stdio {
+	int in, out, err;	/* descriptors to dup2, when no pty */
+	char pty_name[64];	/* the slave's path, "" when no pty */
+};
 
+static int child_open_pty(const char *name)
+{
+	int fd = open(name, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -1;
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -1;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static void child_run(const struct supervisor *sv, char **argv,
+		      char **envp, const struct child_stdio *io,
+		      int report_fd)
+{
 	signals_reset();
 	setsid();
 	umask(sv->context->old_umask);
 	if (chdir(sv->spec->cwd) < 0)
 		child_fail(report_fd, STAGE_CWD);
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
-	    dup2(err_fd, 2) < 0)
+	if (io->pty_name[0] ? child_open_pty(io->pty_name) < 0
+			    : (dup2(io->in, 0) < 0 || dup2(io->out, 1) < 0 ||
+			       dup2(io->err, 2) < 0))
 		child_fail(report_fd, STAGE_STDIO);
 	/* the PATH search must use the job's environment */
 	environ = envp;
@@ -485,7 +525,26 @@ static int env_file_apply(struct strv *env, const char *path, char *why,
 
 /* The job's environment: inherited (or empty), then the env files, then
  * --env, in order (later wins). NULL with why[] filled on failure. */
-static char **job_env(const struct job_spec *spec, char *why, size_t why_size)
+/* What every job can rely on: AGENT_EXEC=1, its id and its root. */
+static int env_add_agent_exec(struct strv *env, const struct job *job)
+{
+	size_t root_len = strlen(job->dir) - strlen(job->id) - 1;
+	char *id = malloc(strlen(job->id) + 19);
+	char *root = malloc(root_len + 17);
+
+	if (!id || !root) {
+		free(id);
+		free(root);
+		return -1;
+	}
+	sprintf(id, "AGENT_EXEC_JOB_ID=%s", job->id);
+	sprintf(root, "AGENT_EXEC_ROOT=%.*s", (int)root_len, job->dir);
+	return env_set(env, (char *)"AGENT_EXEC=1") < 0 ||
+	       env_set(env, id) < 0 || env_set(env, root) < 0 ? -1 : 0;
+}
+
+static char **job_env(const struct job_spec *spec, const struct job *job,
+		      char *why, size_t why_size)
 {
 	struct strv env = { 0 };
 
@@ -503,8 +562,10 @@ static char **job_env(const struct job_spec *spec, char *why, size_t why_size)
 		if (!entry || env_set(&env, entry) < 0)
 			goto no_memory;
 	}
+	if (env_add_agent_exec(&env, job) < 0)
+		goto no_memory;
 	if (!env.v)
-		env.v = calloc(1, sizeof(*env.v));	/* an empty environment */
+		env.v = calloc(1, sizeof(*env.v));	/* an empty one */
 	if (env.v)
 		return env.v;
 no_memory:
@@ -642,6 +703,201 @@ static void describe_failure(struct supervisor *sv, const char **argv,
 	}
 }
 
+/* ---- input: write commands to the job's stdin ----------------------- */
+
+#define INPUT_SOCKET "input.sock"
+
+/* Listen on <job>/input.sock. It is bound by its name relative to the job
+ * directory: a socket's path is limited to about 100 bytes. */
+static int input_listen(struct supervisor *sv)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			0);
+	int rc = -1;
+
+	memcpy(addr.sun_path, INPUT_SOCKET, sizeof(INPUT_SOCKET));
+	if (fd < 0 || fchdir(sv->job->dir_fd) < 0)
+		goto out;
+	unlinkat(sv->job->dir_fd, INPUT_SOCKET, 0);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+	    listen(fd, 16) == 0)
+		rc = 0;
+	if (chdir("/") < 0)
+		rc = -1;
+out:
+	if (rc < 0) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot open the job's input socket: %s",
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	sv->listen_fd = fd;
+	return 0;
+}
+
+/* Answer the write command and let the next one in. */
+static void client_finish(struct supervisor *sv)
+{
+	char reply[200];
+	int len;
+
+	if (sv->client_error[0])
+		len = snprintf(reply, sizeof(reply), "error %s\n",
+			       sv->client_error);
+	else
+		len = snprintf(reply, sizeof(reply), "ok %llu\n",
+			       (unsigned long long)sv->client_bytes);
+	if (write(sv->client_fd, reply, (size_t)len) < 0) {
+		/* the write command is gone; nothing to tell */
+	}
+	close(sv->client_fd);
+	sv->client_fd = -1;
+	sv->client_mode = sv->client_eof = 0;
+	sv->client_deadline = 0;
+	sv->client_bytes = 0;
+	sv->client_error[0] = '\0';
+	sv->input_len = sv->input_off = 0;
+}
+
+static void client_fail(struct supervisor *sv, const char *why)
+{
+	snprintf(sv->client_error, sizeof(sv->client_error), "%s", why);
+	client_finish(sv);
+}
+
+/* The command's bytes cannot reach the job: read them to their end (so
+ * its request completes and it can read the answer), then say why. */
+static void client_refuse(struct supervisor *sv, const char *why)
+{
+	if (!sv->client_error[0])
+		snprintf(sv->client_error, sizeof(sv->client_error), "%s", why);
+	sv->input_len = sv->input_off = 0;
+}
+
+static void input_accept(struct supervisor *sv)
+{
+	int fd = accept4(sv->listen_fd, NULL, NULL,
+			 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	sv->client_fd = fd;
+	if (sv->input_fd < 0)
+		client_refuse(sv, "the job's stdin is closed");
+}
+
+/* The job's stdin reached its end (--eof): close it; a terminal gets its
+ * end-of-file character instead. */
+static void input_end(struct supervisor *sv)
+{
+	if (sv->input_is_pty) {
+		/* ^D ends input at the start of a line; after a partial line
+		 * the first one only sends that line */
+		char eof[2] = { 4, 4 };
+		size_t count = sv->input_line_open ? 2 : 1;
+
+		if (write(sv->input_fd, eof, count) < 0)
+			snprintf(sv->client_error, sizeof(sv->client_error),
+				 "cannot send ^D: %s", strerror(errno));
+		return;
+	}
+	close(sv->input_fd);
+	sv->input_fd = -1;
+}
+
+/* Done when the command has sent everything and the job has taken it. */
+static void client_progress(struct supervisor *sv)
+{
+	if (sv->client_fd < 0)
+		return;
+	if (sv->client_deadline && clock_mono_ms() >= sv->client_deadline) {
+		client_fail(sv, "the job has ended");
+		return;
+	}
+	if (!sv->client_eof || sv->input_off < sv->input_len)
+		return;
+	if (sv->client_mode == 'e' && !sv->client_error[0] &&
+	    sv->input_fd >= 0)
+		input_end(sv);
+	client_finish(sv);
+}
+
+/* Read more of the command's bytes, only once the last ones went to the
+ * job: the job's pace sets the command's, and memory stays fixed. */
+static void client_read(struct supervisor *sv)
+{
+	ssize_t got;
+
+	if (!sv->client_mode) {
+		char mode;
+
+		got = read(sv->client_fd, &mode, 1);
+		if (got == 1 && (mode == 'w' || mode == 'e'))
+			sv->client_mode = mode;
+		else if (got >= 0)
+			client_fail(sv, "bad request");
+		return;
+	}
+	got = read(sv->client_fd, sv->input_buf, sizeof(sv->input_buf));
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got <= 0) {
+		sv->client_eof = 1;
+		return;
+	}
+	if (sv->client_error[0] || sv->input_fd < 0) {
+		client_refuse(sv, "the job has ended");	/* read, dropped */
+		return;
+	}
+	sv->input_len = (size_t)got;
+	sv->input_off = 0;
+}
+
+static void input_write(struct supervisor *sv)
+{
+	ssize_t put = write(sv->input_fd, sv->input_buf + sv->input_off,
+			    sv->input_len - sv->input_off);
+
+	if (put > 0) {
+		sv->input_off += (size_t)put;
+		sv->client_bytes += (uint64_t)put;
+		sv->input_line_open = sv->input_buf[sv->input_off - 1] != '\n';
+		return;
+	}
+	if (put < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* the job closed its stdin (EPIPE) or left its terminal (EIO) */
+	if (!sv->input_is_pty)
+		close(sv->input_fd);
+	sv->input_fd = -1;
+	client_refuse(sv, "the job does not read its stdin any more");
+}
+
+#define CLIENT_GRACE_MS 2000
+
+/* The job is over: no more input. A write command being served may have
+ * delivered everything already and be about to say it is done: it gets a
+ * moment to finish, and its answer. */
+static void input_shutdown(struct supervisor *sv)
+{
+	if (sv->client_fd >= 0) {
+		if (sv->input_off < sv->input_len)
+			client_refuse(sv, "the job has ended");
+		sv->client_deadline = clock_mono_ms() + CLIENT_GRACE_MS;
+	}
+	if (sv->listen_fd >= 0) {
+		close(sv->listen_fd);
+		unlinkat(sv->job->dir_fd, INPUT_SOCKET, 0);
+		sv->listen_fd = -1;
+	}
+	if (sv->input_fd >= 0 && !sv->input_is_pty)
+		close(sv->input_fd);
+	sv->input_fd = -1;
+}
+
 /* ---- records ---------------------------------------------------------- */
 
 static void tell_ready(struct supervisor *sv)
@@ -680,9 +936,9 @@ static void record_failed(struct supervisor *sv)
 	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
 	sv->terminal = 1;
 	tell_ready(sv);
-	if (sv->state.completion_event &&
+	if (sv->notifier &&
 	    notifier_job_finished(sv->notifier, &sv->state, sv->meta.root,
-				  &sv->settings) == 0)
+				  &sv->settings, 1) == 0)
 		notifier_drain(sv->notifier);
 }
 
@@ -725,11 +981,14 @@ static void record_terminal(struct supervisor *sv)
 	st->completion_event = notify_finished_wanted(&sv->settings);
 	if (store_write_state(sv->job->dir_fd, st, 1) < 0)
 		store_write_state(sv->job->dir_fd, st, 0);
+	/* the event log has job.finished (and completion_event.json is on
+	 * disk) before any waiter is let go */
+	if (sv->notifier)
+		notifier_job_finished(sv->notifier, st, sv->meta.root,
+				      &sv->settings, 1);
 	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
 	sv->terminal = 1;
-	if (st->completion_event && sv->notifier)
-		notifier_job_finished(sv->notifier, st, sv->meta.root,
-				      &sv->settings);
+	input_shutdown(sv);
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -749,7 +1008,8 @@ static void reap_children(struct supervisor *sv)
 	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
 		if (pid != sv->child) {
 			if (sv->notifier)
-				notifier_child_exited(sv->notifier, pid, status);
+				notifier_child_exited(sv->notifier, pid,
+						      status);
 			continue;
 		}
 		sv->child_reaped = 1;
@@ -822,6 +1082,7 @@ static int poll_timeout(const struct supervisor *sv, int64_t now)
 	}
 	if (sv->notifier)
 		next = earliest(next, notifier_deadline(sv->notifier));
+	next = earliest(next, sv->client_deadline);
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000
@@ -835,15 +1096,24 @@ static int streams_open(const struct supervisor *sv)
 
 static void supervise_loop(struct supervisor *sv)
 {
-	while (!sv->terminal || streams_open(sv) ||
+	while (!sv->terminal || streams_open(sv) || sv->client_fd >= 0 ||
 	       (sv->notifier && notifier_busy(sv->notifier))) {
-		struct pollfd fds[3] = {
+		int client_wants = sv->client_fd >= 0 && !sv->client_eof &&
+				   sv->input_off == sv->input_len;
+		struct pollfd fds[6] = {
 			{ .fd = sv->signal_fd, .events = POLLIN },
 			{ .fd = sv->out.pipe_fd, .events = POLLIN },
 			{ .fd = sv->err.pipe_fd, .events = POLLIN },
+			{ .fd = sv->client_fd < 0 ? sv->listen_fd : -1,
+			  .events = POLLIN },
+			{ .fd = client_wants ? sv->client_fd : -1,
+			  .events = POLLIN },
+			{ .fd = sv->input_off < sv->input_len ? sv->input_fd
+							       : -1,
+			  .events = POLLOUT },
 		};
 		int64_t now = clock_mono_ms();
-		int ready = poll(fds, 3, poll_timeout(sv, now));
+		int ready = poll(fds, 6, poll_timeout(sv, now));
 
 		if (ready < 0 && errno != EINTR)
 			break;
@@ -853,6 +1123,13 @@ static void supervise_loop(struct supervisor *sv)
 			stream_read(sv, &sv->out);
 		if (ready > 0 && fds[2].revents)
 			stream_read(sv, &sv->err);
+		if (ready > 0 && fds[3].revents)
+			input_accept(sv);
+		if (ready > 0 && fds[4].revents && sv->client_fd >= 0)
+			client_read(sv);
+		if (ready > 0 && fds[5].revents && sv->input_fd >= 0)
+			input_write(sv);
+		client_progress(sv);
 		now = clock_mono_ms();
 		handle_timers(sv, now);
 		if (!sv->terminal && sv->child_reaped &&
@@ -926,19 +1203,97 @@ static int await_exec(int report_fd, struct launch_failure *failure)
 	return -1;
 }
 
+static int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* A PTY: the supervisor keeps the master (output and input), the child
+ * gets the slave's name. */
+static int open_pty(struct supervisor *sv, struct child_stdio *io)
+{
+	struct winsize size = { .ws_col = (unsigned short)sv->spec->pty_cols,
+				.ws_row = (unsigned short)sv->spec->pty_rows };
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    ptsname_r(master, io->pty_name, sizeof(io->pty_name)) != 0 ||
+	    ioctl(master, TIOCSWINSZ, &size) < 0 ||
+	    set_nonblocking(master) < 0) {
+		if (master >= 0)
+			close(master);
+		return -1;
+	}
+	sv->out.pipe_fd = master;
+	sv->input_fd = master;
+	sv->input_is_pty = 1;
+	return 0;
+}
+
+/* The job's stdin when it is not interactive: nothing, or <job>/stdin. */
+static int open_stdin(const struct supervisor *sv)
+{
+	if (sv->spec->stdin_mode == STDIN_FILE)
+		return openat(sv->job->dir_fd, "stdin", O_RDONLY | O_CLOEXEC |
+			      O_NOFOLLOW);
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Pipes or a PTY for the child; the supervisor's ends go into sv. */
+static int prepare_stdio(struct supervisor *sv, struct child_stdio *io)
+{
+	int out[2], err[2], in[2];
+
+	*io = (struct child_stdio){ -1, -1, -1, "" };
+	if (sv->spec->pty)
+		return open_pty(sv, io);
+	if (pipe_nonblocking_read(out) < 0)
+		return -1;
+	sv->out.pipe_fd = out[0];
+	io->out = out[1];
+	if (pipe_nonblocking_read(err) < 0)
+		return -1;
+	sv->err.pipe_fd = err[0];
+	io->err = err[1];
+	if (sv->spec->stdin_mode != STDIN_INTERACTIVE) {
+		io->in = open_stdin(sv);
+		return io->in < 0 ? -1 : 0;
+	}
+	if (pipe2(in, O_CLOEXEC) < 0 || set_nonblocking(in[1]) < 0)
+		return -1;
+	io->in = in[0];
+	sv->input_fd = in[1];
+	return 0;
+}
+
+static void close_child_ends(struct child_stdio *io)
+{
+	if (io->in >= 0)
+		close(io->in);
+	if (io->out >= 0)
+		close(io->out);
+	if (io->err >= 0)
+		close(io->err);
+	io->in = io->out = io->err = -1;
+}
+
 /* Fork the job; 0 once it runs, -1 with state.error set. */
 static int spawn_child(struct supervisor *sv)
 {
 	char **argv = job_argv(sv->spec), **envp;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, report[2] = { -1, -1 };
+	int report[2] = { -1, -1 };
 	struct launch_failure failure;
+	struct child_stdio io = { -1, -1, -1, "" };
 	int rc = -1;
 
-	envp = job_env(sv->spec, sv->state.error, sizeof(sv->state.error));
+	envp = job_env(sv->spec, sv->job, sv->state.error,
+		       sizeof(sv->state.error));
 	if (!envp)
 		goto out;
-	if (!argv || pipe_nonblocking_read(out) < 0 ||
-	    pipe_nonblocking_read(err) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+	if (!argv || prepare_stdio(sv, &io) < 0 ||
+	    pipe2(report, O_CLOEXEC) < 0) {
 		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot prepare the job: %s", strerror(errno));
 		goto out;
@@ -950,13 +1305,14 @@ static int spawn_child(struct supervisor *sv)
 	}
 	sv->child = fork();
 	if (sv->child == 0)
-		child_run(sv, argv, envp, out[1], err[1], report[1]);
+		child_run(sv, argv, envp, &io, report[1]);
 	if (sv->child < 0) {
 		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot fork the job: %s", strerror(errno));
 		goto out;
 	}
 	sv->started_ms = clock_mono_ms();
+	close_child_ends(&io);
 	close(report[1]);
 	report[1] = -1;
 	if (await_exec(report[0], &failure) < 0) {
@@ -964,19 +1320,13 @@ static int spawn_child(struct supervisor *sv)
 		waitpid(sv->child, NULL, 0);
 		goto out;
 	}
-	sv->out.pipe_fd = out[0];
-	sv->err.pipe_fd = err[0];
-	out[0] = err[0] = -1;
 	rc = 0;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
-		if (report[i] >= 0)
-			close(report[i]);
-	}
+	close_child_ends(&io);
+	if (report[0] >= 0)
+		close(report[0]);
+	if (report[1] >= 0)
+		close(report[1]);
 	free(argv);
 	free(envp);
 	return rc;
@@ -991,6 +1341,24 @@ static void record_running(struct supervisor *sv)
 	st->pid = sv->child;
 	state_stamp(st);
 	store_write_state(sv->job->dir_fd, st, 0);
+}
+
+static void log_started(const struct supervisor *sv)
+{
+	struct json_writer w;
+	char root[4096];
+
+	jw_init_mem(&w, 4096, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.started");
+	jw_kv_str(&w, "job_id", sv->job->id);
+	jw_kv_i64(&w, "pid", sv->child);
+	jw_kv_str(&w, "started_at", sv->state.started_at);
+	jw_object_end(&w);
+	events_root_of(sv->job->dir, root, sizeof(root));
+	if (!w.error)
+		events_append(root, w.buf, w.len);
+	jw_free(&w);
 }
 
 static void arm_timers(struct supervisor *sv)
@@ -1085,6 +1453,7 @@ static void supervise(struct job *job, const struct job_spec *spec,
 				  .pipe_fd = -1 };
 	sv.err = (struct stream){ .tag = "[STDERR]", .id = MATCH_STDERR,
 				  .pipe_fd = -1 };
+	sv.input_fd = sv.listen_fd = sv.client_fd = -1;
 	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
 	sv.state.supervisor_pid = getpid();
 	format_utc_now(sv.state.started_at);
@@ -1111,12 +1480,14 @@ static void supervise(struct job *job, const struct job_spec *spec,
 		return;
 	}
 	notifications_open(&sv);
-	if (open_logs(&sv) < 0 || spawn_child(&sv) < 0) {
+	if (open_logs(&sv) < 0 || spawn_child(&sv) < 0 ||
+	    (sv.input_fd >= 0 && input_listen(&sv) < 0)) {
 		record_failed(&sv);
 		return;
 	}
 	record_running(&sv);
 	tell_ready(&sv);
+	log_started(&sv);
 	arm_timers(&sv);
 	supervise_loop(&sv);
 }

@@ -446,6 +446,16 @@ void jw_string_end(struct json_writer *w, struct jw_stream *st)
 	put_char(w, '"');
 }
 
+size_t jw_string_end_partial(struct json_writer *w, struct jw_stream *st)
+{
+	size_t held = st->npending;
+
+	st->npending = 0;
+	if (!w->error)
+		put_char(w, '"');
+	return held;
+}
+
 /* ---- Writer: scalars -------------------------------------------------- */
 
 static void put_decimal(struct json_writer *w, int negative,
@@ -516,6 +526,16 @@ void jw_kv_bool(struct json_writer *w, const char *key, int v)
 {
 	jw_key(w, key);
 	jw_bool(w, v);
+}
+
+void jw_kv_strings(struct json_writer *w, const char *key,
+		   char *const *strings, size_t n)
+{
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_string(w, strings[i]);
+	jw_array_end(w);
 }
 
 void jw_value(struct json_writer *w, const struct json_value *v)

@@ -72,12 +72,18 @@ void jw_string_begin(struct json_writer *w, struct jw_stream *st);
 void jw_string_chunk(struct json_writer *w, struct jw_stream *st,
 		     const char *s, size_t n);
 void jw_string_end(struct json_writer *w, struct jw_stream *st);
+/* End the string without the bytes of an incomplete UTF-8 sequence held
+ * back at its end (more may still arrive); returns how many they were. */
+size_t jw_string_end_partial(struct json_writer *w, struct jw_stream *st);
 
 /* Shorthands for a key followed by its value. */
 void jw_kv_str(struct json_writer *w, const char *key, const char *s);
 void jw_kv_u64(struct json_writer *w, const char *key, uint64_t v);
 void jw_kv_i64(struct json_writer *w, const char *key, int64_t v);
 void jw_kv_bool(struct json_writer *w, const char *key, int v);
+/* key and an array of n strings. */
+void jw_kv_strings(struct json_writer *w, const char *key,
+		   char *const *strings, size_t n);
 
 /* ---- Parser ----------------------------------------------------------- */
 
@@ -93,8 +99,8 @@ struct json_value {
 	union {
 		int boolean;
 		struct { const char *text; size_t len; } number; /* raw text */
-		struct { const char *ptr; size_t len; } string;	/* decoded,
-								   NUL-terminated */
+		/* decoded, NUL-terminated */
+		struct { const char *ptr; size_t len; } string;
 		struct { struct json_value *first; size_t count; } children;
 	} u;
 };

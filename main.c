@@ -8,11 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
+#include "events.h"
 #include "exec.h"
 #include "json.h"
 #include "notify.h"
@@ -99,15 +104,29 @@ static void write_tail_figures(struct json_writer *w,
 	jw_kv_u64(w, "stderr_included_bytes", info[1].included_bytes);
 }
 
+static void write_offsets(struct json_writer *w, const uint64_t next[2])
+{
+	char cursor[48];
+
+	snprintf(cursor, sizeof(cursor), "%llu:%llu",
+		 (unsigned long long)next[0], (unsigned long long)next[1]);
+	jw_kv_u64(w, "stdout_next_offset", next[0]);
+	jw_kv_u64(w, "stderr_next_offset", next[1]);
+	jw_kv_str(w, "cursor", cursor);
+}
+
 static void write_snapshot(struct json_writer *w, const char *key,
 			   const struct job *job, uint64_t tail_lines,
 			   uint64_t max_bytes)
 {
 	struct tail_info info[2];
+	uint64_t next[2];
 
 	jw_key(w, key);
 	jw_object_begin(w);
-	store_write_tails(w, job, tail_lines, max_bytes, info);
+	store_write_outputs(w, job, &(struct output_read){
+				    .tail_lines = tail_lines,
+				    .max_bytes = max_bytes }, info, next);
 	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
 	jw_kv_str(w, "encoding", "utf-8-lossy");
 	write_tail_figures(w, info);
@@ -256,6 +275,79 @@ static const char *owned_path(struct cli *cli, const char *given)
 	return path;
 }
 
+#define STDIN_MAX_DEFAULT (64ull << 20)
+
+static int spec_add_input(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+
+	if (args->value[O_STDIN] || args->value[O_STDIN_FILE])
+		spec->stdin_mode = STDIN_FILE;
+	else if (args->seen[O_INTERACTIVE] || args->seen[O_PTY])
+		spec->stdin_mode = STDIN_INTERACTIVE;	/* a terminal is */
+	spec->pty = args->seen[O_PTY];
+	spec->pty_cols = 80;
+	spec->pty_rows = 24;
+	if (args->value[O_PTY_SIZE])
+		parse_pty_size(args->value[O_PTY_SIZE], &spec->pty_cols,
+			       &spec->pty_rows);
+	return 0;
+}
+
+/* The bytes of --stdin TEXT, --stdin - or --stdin-file, as a descriptor
+ * to copy from. */
+static int input_source(struct cli *cli)
+{
+	const char *text = cli->args.value[O_STDIN];
+	const char *file = cli->args.value[O_STDIN_FILE];
+	int fds[2], fd;
+
+	if (file) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			error_errno(&cli->error, "invalid_input", errno,
+				    "cannot read --stdin-file %s", file);
+		return fd;
+	}
+	if (strcmp(text, "-") == 0)
+		return dup(0);
+	/* --stdin TEXT: through an anonymous file, like every other source */
+	fd = memfd_create("agent-exec-stdin", MFD_CLOEXEC);
+	if (fd < 0 && pipe2(fds, O_CLOEXEC) == 0) {
+		if (write_all(fds[1], text, strlen(text)) < 0) {
+			close(fds[0]);
+			fds[0] = -1;
+		}
+		close(fds[1]);
+		return fds[0];
+	}
+	if (fd >= 0 && (write_all(fd, text, strlen(text)) < 0 ||
+			lseek(fd, 0, SEEK_SET) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		error_errno(&cli->error, NULL, errno, "--stdin");
+	return fd;
+}
+
+/* Copy the job's input into <job>/stdin, where start finds it too. */
+static int store_input(struct cli *cli, const struct job *job,
+		       struct job_spec *spec)
+{
+	uint64_t max = number_or(cli, O_STDIN_MAX_BYTES, STDIN_MAX_DEFAULT);
+	int fd, rc;
+
+	if (spec->stdin_mode != STDIN_FILE)
+		return 0;
+	fd = input_source(cli);
+	if (fd < 0)
+		return -1;
+	rc = store_write_stdin(job, fd, max, &spec->stdin_bytes, &cli->error);
+	close(fd);
+	return rc;
+}
+
 static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 {
 	const struct args *args = &cli->args;
@@ -306,13 +398,45 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 					   "cannot resolve --log \"%s\"",
 					   args->value[O_LOG]);
 	}
+	if (spec_add_input(cli, spec) < 0)
+		return -1;
 	return spec_add_notify(cli, spec);
+}
+
+/* job.created in the event log: what the job is, who asked for it. */
+static void log_created(const struct cli *cli, const struct job *job,
+			const struct job_spec *spec)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.created");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
+	jw_kv_str(&w, "cwd", spec->cwd);
+	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
+	jw_key(&w, "meta");
+	jw_object_begin(&w);
+	for (size_t i = 0; i < spec->meta.n; i++) {
+		const char *entry = spec->meta.v[i];
+		size_t key_len = strcspn(entry, "=");
+		char key[160];
+
+		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
+		jw_kv_str(&w, key, entry + key_len + 1);
+	}
+	jw_object_end(&w);
+	jw_object_end(&w);
+	if (!w.error)
+		events_append(cli->root.abs, w.buf, w.len);
+	jw_free(&w);
 }
 
 /* Make the job directory, its records and logs; the ALIVE lock stays
  * held in job->lock_fd. created jobs keep their --env values in env.json
  * and are recorded as created. */
-static int make_job(struct cli *cli, const struct job_spec *spec,
+static int make_job(struct cli *cli, struct job_spec *spec,
 		    struct job *job, int created)
 {
 	char created_at[TIMESTAMP_LEN + 1];
@@ -324,7 +448,8 @@ static int make_job(struct cli *cli, const struct job_spec *spec,
 	format_utc_now(created_at);
 	snprintf(st.id, sizeof(st.id), "%s", job->id);
 	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
-	if (store_write_meta(job, &cli->root, spec, created_at, created,
+	if (store_input(cli, job, spec) < 0 ||
+	    store_write_meta(job, &cli->root, spec, created_at, created,
 			     &cli->error) < 0 ||
 	    store_create_logs(job, &cli->error) < 0)
 		goto fail;
@@ -333,6 +458,7 @@ static int make_job(struct cli *cli, const struct job_spec *spec,
 			    "cannot write %s/state.json", job->dir);
 		goto fail;
 	}
+	log_created(cli, job, spec);
 	return 0;
 fail:
 	store_job_discard(&cli->root, job);
@@ -357,11 +483,7 @@ static uint64_t observe_job(struct cli *cli, const struct job *job,
 
 static void write_tags(struct json_writer *w, const struct strv *tags)
 {
-	jw_key(w, "tags");
-	jw_array_begin(w);
-	for (size_t i = 0; i < tags->n; i++)
-		jw_string(w, tags->v[i]);
-	jw_array_end(w);
+	jw_kv_strings(w, "tags", tags->v, tags->n);
 }
 
 static void write_run_answer(struct cli *cli, const char *type,
@@ -521,6 +643,7 @@ static void write_json_strings(struct json_writer *w, const char *key,
 static int cmd_status(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
+	uint64_t sizes[2];
 	struct json_doc meta;
 	struct job_state st;
 	struct job job;
@@ -550,6 +673,8 @@ static int cmd_status(struct cli *cli)
 	write_state_extras(w, &st);
 	write_json_strings(w, "tags", json_get(meta.root, "tags"));
 	store_write_caller_meta(w, meta.root);
+	store_log_sizes(&job, sizes);
+	write_offsets(w, sizes);
 	rc = 0;
 out_meta:
 	json_doc_free(&meta);
@@ -558,22 +683,52 @@ out:
 	return rc;
 }
 
+
+static int tail_since(const struct cli *cli, uint64_t since[2])
+{
+	const struct args *args = &cli->args;
+
+	if (args->value[O_CURSOR])
+		return parse_cursor(args->value[O_CURSOR], since) == 0;
+	since[0] = args->number[O_SINCE_STDOUT];
+	since[1] = args->number[O_SINCE_STDERR];
+	return args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR];
+}
+
+/* tail: the end of the logs, or (--since-*, --cursor) what came after an
+ * earlier read. The state is read first: when it says the job is over,
+ * the bytes returned are all there will be. */
 static int cmd_tail(struct cli *cli)
 {
+	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 	struct json_writer *w = &cli->out;
 	struct tail_info info[2];
+	uint64_t since[2], next[2];
+	struct job_state st;
 	struct job job;
+	int incremental = tail_since(cli, since), known;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
+	known = read_job_state(cli, &job, &st) == 0;
 	envelope_begin(w, "tail");
 	jw_kv_str(w, "job_id", job.id);
-	store_write_tails(w, &job, number_or(cli, O_TAIL_LINES, 50),
-			  number_or(cli, O_MAX_BYTES, 65536), info);
+	store_write_outputs(w, &job, &(struct output_read){
+				    .since = incremental ? since : NULL,
+				    .tail_lines = number_or(cli, O_TAIL_LINES,
+							    50),
+				    .max_bytes = max_bytes,
+				    .final = known &&
+					     job_status_terminal(st.status) },
+			    info, next);
 	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
 	jw_kv_str(w, "encoding", "utf-8-lossy");
 	store_write_log_paths(w, &job);
 	write_tail_figures(w, info);
+	write_offsets(w, next);
+	jw_kv_str(w, "state", known ? job_status_name(st.status) : "unknown");
+	if (known && st.has_exit_code)
+		jw_kv_i64(w, "exit_code", st.exit_code);
 	store_job_close(&job);
 	return 0;
 }
@@ -821,6 +976,7 @@ static void write_summary(struct json_writer *w,
 
 	jw_object_begin(w);
 	jw_kv_str(w, "job_id", summary->id);
+	jw_kv_str(w, "name", summary->name);
 	jw_kv_str(w, "state", summary_state(summary));
 	if (summary->state_ok && st->has_exit_code)
 		jw_kv_i64(w, "exit_code", st->exit_code);
@@ -956,7 +1112,8 @@ static int cmd_gc(struct cli *cli)
 		return error_set(&cli->error, "invalid_duration",
 				 "invalid duration: %s; expected formats: 30d, "
 				 "24h, 60m, 3600s", older_than);
-	format_utc(seconds > (uint64_t)now ? 0 : (time_t)(now - (int64_t)seconds),
+	format_utc(seconds > (uint64_t)now ? 0
+					   : (time_t)(now - (int64_t)seconds),
 		   cutoff);
 	diag(cli, 1, "gc cutoff %s", cutoff);
 	jw_init_mem(&jobs, 64u << 20, 0);
@@ -1035,6 +1192,183 @@ static int cmd_delete(struct cli *cli)
 out:
 	store_job_close(&job);
 	return rc;
+}
+
+/* ---- log -------------------------------------------------------------- */
+
+static int cmd_log(struct cli *cli)
+{
+	const char *stream = cli->args.value[O_STREAM] ?
+			     cli->args.value[O_STREAM] : "stdout";
+	struct json_writer *w = &cli->out;
+	char name[16], *path;
+	struct job job;
+	int rc;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%s.log", stream);
+	path = store_job_path(&job, name);
+	envelope_begin(w, "log");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "stream", stream);
+	jw_kv_str(w, "path", path);
+	rc = store_log_page(w, &job, stream,
+			    cli->args.seen[O_OFFSET]
+			    ? (int64_t)cli->args.number[O_OFFSET] : -1,
+			    cli->args.seen[O_LIMIT]
+			    ? (int64_t)cli->args.number[O_LIMIT] : -1,
+			    &cli->error);
+	free(path);
+	store_job_close(&job);
+	return rc;
+}
+
+/* ---- write ------------------------------------------------------------ */
+
+/* The bytes to send: --data, --file, --stdin, or none (only --eof). */
+static int write_source(struct cli *cli)
+{
+	const char *data = cli->args.value[O_DATA];
+	const char *file = cli->args.value[O_FILE];
+	int fd;
+
+	if (file) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			error_errno(&cli->error, "invalid_input", errno,
+				    "cannot read --file %s", file);
+		return fd;
+	}
+	if (cli->args.seen[O_STDIN_FLAG])
+		return dup(0);
+	fd = memfd_create("agent-exec-write", MFD_CLOEXEC);
+	if (fd < 0 || (data && write_all(fd, data, strlen(data)) < 0) ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return error_errno(&cli->error, NULL, errno, "write --data");
+	}
+	return fd;
+}
+
+/* Connect to <job>/input.sock by its name relative to the job directory
+ * (a socket's path is limited to about 100 bytes). */
+static int connect_input(const struct job *job)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX,
+				    .sun_path = "input.sock" };
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd >= 0 && (fchdir(job->dir_fd) < 0 ||
+			connect(fd, (struct sockaddr *)&addr,
+				sizeof(addr)) < 0)) {
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	err = errno;
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0) {
+			/* nothing later needs the old directory */
+		}
+		close(cwd);
+	}
+	errno = err;
+	return fd;
+}
+
+/* Send mode and bytes, then read the supervisor's verdict. */
+static int send_input(struct cli *cli, int sock, int source, char mode,
+		      uint64_t *bytes)
+{
+	char buf[65536], reply[256];
+	ssize_t got;
+	unsigned long long taken;
+
+	if (write_all(sock, &mode, 1) < 0)
+		got = -1;
+	else
+		while ((got = read_full(source, buf, sizeof(buf))) > 0)
+			if (write_all(sock, buf, (size_t)got) < 0)
+				break;	/* the verdict says why */
+	shutdown(sock, SHUT_WR);
+	got = read_full(sock, reply, sizeof(reply) - 1);
+	reply[got > 0 ? got : 0] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	if (sscanf(reply, "ok %llu", &taken) == 1) {
+		*bytes = taken;
+		return 0;
+	}
+	return error_set(&cli->error, "invalid_state", "cannot write to the "
+			 "job: %s", strncmp(reply, "error ", 6) == 0
+			 ? reply + 6 : "no answer from its supervisor");
+}
+
+static int cmd_write(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct job_state st;
+	struct job job;
+	uint64_t bytes = 0;
+	int source = -1, sock = -1, rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (read_job_state(cli, &job, &st) < 0)
+		goto out;
+	if (st.status != JOB_RUNNING) {
+		error_set(&cli->error, "invalid_state", "invalid job state: "
+			  "job %s is %s; only running jobs take input", job.id,
+			  job_status_name(st.status));
+		goto out;
+	}
+	source = write_source(cli);
+	if (source < 0)
+		goto out;
+	sock = connect_input(&job);
+	if (sock < 0) {
+		error_set(&cli->error, "invalid_state", "job %s does not take "
+			  "input: run it with --interactive or --pty", job.id);
+		goto out;
+	}
+	if (send_input(cli, sock, source, cli->args.seen[O_EOF] ? 'e' : 'w',
+		       &bytes) < 0)
+		goto out;
+	envelope_begin(w, "write");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_u64(w, "bytes", bytes);
+	jw_kv_bool(w, "eof", cli->args.seen[O_EOF]);
+	rc = 0;
+out:
+	if (source >= 0)
+		close(source);
+	if (sock >= 0)
+		close(sock);
+	store_job_close(&job);
+	return rc;
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+/* The one command whose stdout is a stream: NDJSON lines of the event
+ * log, until its end (or, with --follow, until a signal or a closed pipe).
+ * Errors before the first line are the usual JSON error. */
+static int cmd_events(struct cli *cli)
+{
+	struct events_query query = {
+		.since = cli->args.value[O_SINCE],
+		.job_id = cli->args.value[O_JOB],
+		.type = cli->args.value[O_TYPE],
+		.follow = cli->args.seen[O_FOLLOW],
+	};
+
+	if (query.job_id && !job_id_valid(query.job_id))
+		return error_set(&cli->error, "invalid_job_id", "invalid job "
+				 "id \"%.80s\"", query.job_id);
+	return events_read(cli->root.abs, &query, &cli->error);
 }
 
 /* ---- notify set, notify redeliver ---------------------------------------- */
@@ -1122,7 +1456,7 @@ static int redeliver(struct cli *cli, const struct job *job,
 			  "completion event and no notify sink", job->id);
 	} else {
 		rc = notifier_job_finished(*out, st, records.meta.root,
-					   &settings);
+					   &settings, 0);
 	}
 	if (rc == 0)
 		notifier_drain(*out);
@@ -1257,6 +1591,12 @@ static int dispatch(struct cli *cli)
 		return cmd_tag_set(cli);
 	case CMD_NOTIFY_SET:
 		return cmd_notify_set(cli);
+	case CMD_WRITE:
+		return cmd_write(cli);
+	case CMD_LOG:
+		return cmd_log(cli);
+	case CMD_EVENTS:
+		return cmd_events(cli);
 	case CMD_NOTIFY_REDELIVER:
 		return cmd_notify_redeliver(cli);
 	case CMD_GC:
@@ -1302,9 +1642,10 @@ int main(int argc, char **argv)
 	}
 	if (failed)
 		print_error(&cli);
-	else
+	else if (cli.args.command->id != CMD_EVENTS)
 		jw_object_end(&cli.out);
-	answer_finish(&cli);
+	if (failed || cli.args.command->id != CMD_EVENTS)
+		answer_finish(&cli);
 	store_root_free(&cli.root);
 	cli_args_free(&cli.args);
 	for (size_t i = 0; i < cli.owned.n; i++)

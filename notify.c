@@ -6,6 +6,7 @@
  * parent only forks, reaps and keeps time, so the loop that drives it (the
  * supervisor's, or notifier_drain) never waits on a sink. */
 #include "notify.h"
+#include "events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -406,6 +407,7 @@ static void write_finished_event(struct json_writer *w,
 {
 	const struct job *job = n->config.job;
 	struct tail_info tails[2];
+	uint64_t next[2];
 
 	jw_object_begin(w);
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
@@ -426,7 +428,10 @@ static void write_finished_event(struct json_writer *w,
 		jw_kv_str(w, "signal", st->signal);
 	store_write_log_paths(w, job);
 	jw_kv_str(w, "event_id", event_id);
-	store_write_tails(w, job, EVENT_TAIL_LINES, EVENT_TAIL_BYTES, tails);
+	store_write_outputs(w, job, &(struct output_read){
+				    .tail_lines = EVENT_TAIL_LINES,
+				    .max_bytes = EVENT_TAIL_BYTES },
+			    tails, next);
 	jw_kv_bool(w, "timed_out", st->timed_out);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
@@ -507,6 +512,15 @@ static void enqueue(struct notifier *n, struct event *ev)
 	*at = ev;
 	if (!ev->finished)
 		n->queued++;
+}
+
+/* The event log of the job's root gets a copy of every event. */
+static void log_event(const struct notifier *n, const char *json, size_t len)
+{
+	char root[4096];
+
+	events_root_of(n->config.job->dir, root, sizeof(root));
+	events_append(root, json, len);
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -823,11 +837,37 @@ static void event_finish(struct notifier *n, struct event *ev)
 }
 
 /* Record an attempt's outcome; retry later, or the sink is done. */
+static void log_attempt(const struct notifier *n, const struct event *ev,
+			const struct sink *s, int success, const char *why,
+			int64_t now)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, 1 << 16, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "delivery.attempted");
+	jw_kv_str(&w, "job_id", n->config.job->id);
+	jw_kv_str(&w, "event_id", ev->id);
+	jw_kv_str(&w, "sink_type", s->type == SINK_COMMAND ? "command"
+							   : "file");
+	jw_kv_str(&w, "target", s->target);
+	jw_kv_bool(&w, "success", success);
+	if (!success)
+		jw_kv_str(&w, "error", why);
+	jw_kv_u64(&w, "attempt", s->attempts);
+	jw_kv_u64(&w, "duration_ms", (uint64_t)(now - s->started_ms));
+	jw_object_end(&w);
+	if (!w.error)
+		log_event(n, w.buf, w.len);
+	jw_free(&w);
+}
+
 static void attempt_settle(struct notifier *n, struct event *ev,
 			   struct sink *s, int success, const char *why)
 {
 	int64_t now = clock_mono_ms();
 
+	log_attempt(n, ev, s, success, why, now);
 	result_record(ev, s, success, why, now);
 	if (success || s->attempts > ev->retries) {
 		s->done = 1;
@@ -873,7 +913,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	pid = fork();
 	if (pid == 0) {
 		signals_reset();
-		setsid();	/* a group of its own: the timeout kills it all */
+		setsid();	/* its own group: a timeout kills it all */
 		if (s->type == SINK_COMMAND)
 			command_child(n, ev, s);
 		file_child(ev, s);
@@ -958,7 +998,7 @@ const char *notifier_results(const struct notifier *n, int *delivered)
 
 int notifier_job_finished(struct notifier *n, const struct job_state *st,
 			  const struct json_value *meta,
-			  const struct notify_settings *settings)
+			  const struct notify_settings *settings, int logged)
 {
 	char id[128];
 	struct json_writer w;
@@ -967,6 +1007,12 @@ int notifier_job_finished(struct notifier *n, const struct job_state *st,
 	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	write_finished_event(&w, n, id, st, meta);
+	if (logged && !w.error)
+		log_event(n, w.buf, w.len);
+	if (!notify_finished_wanted(settings)) {
+		jw_free(&w);
+		return 0;
+	}
 	ev = event_new(&w, id, 1, settings);
 	if (!ev) {
 		jw_free(&w);
@@ -1110,6 +1156,8 @@ void notifier_output_matched(struct notifier *n,
 		 n->config.job->id, (unsigned long long)++n->match_seq);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	write_matched_event(&w, n, id, settings, meta, stream, line, len);
+	if (!w.error)
+		log_event(n, w.buf, w.len);
 	ev = event_new(&w, id, 0, settings);
 	if (!ev) {
 		jw_free(&w);
@@ -1208,7 +1256,7 @@ static void deliver_detached(void *ctx)
 		return;
 	if (exists ? notifier_redeliver(n, &settings, &e)
 		   : notifier_job_finished(n, &st, records.meta.root,
-					   &settings))
+					   &settings, 0))
 		return;
 	notifier_drain(n);
 }

@@ -75,12 +75,13 @@ void notifier_config_init(struct notifier_config *config,
 struct notifier *notifier_new(const struct notifier_config *config);
 void notifier_free(struct notifier *n);
 
-/* Build job.finished from the terminal state and meta.json, write it to
- * completion_event.json (atomic, fsynced, "delivery_status":"pending") and
- * queue its delivery to the settings' sinks. */
+/* Build job.finished from the terminal state and meta.json (and add it
+ * to the event log when logged); when the settings have sinks, write it to
+ * completion_event.json (atomic, fsynced, "delivery_status":"pending")
+ * and queue its delivery. */
 int notifier_job_finished(struct notifier *n, const struct job_state *state,
 			  const struct json_value *meta,
-			  const struct notify_settings *settings);
+			  const struct notify_settings *settings, int logged);
 /* Queue delivery of the pending completion_event.json (redelivery). */
 int notifier_redeliver(struct notifier *n,
 		       const struct notify_settings *settings,

@@ -1,6 +1,7 @@
 /* store.c - the job store: one directory per job under the root, records
  * written atomically, a lock file whose locks say who is alive. */
 #include "store.h"
+#include "events.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -221,7 +222,7 @@ static void job_dir_remove(int root_fd, const char *id, int dir_fd)
 {
 	static const char *const names[] = {
 		"meta.json", "state.json", "stdout.log", "stderr.log",
-		"full.log", LOCK_FILE
+		"full.log", "env.json", "stdin", LOCK_FILE
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -459,16 +460,6 @@ static int write_json_record(int dir_fd, const char *name,
 	return rc;
 }
 
-static void jw_strv(struct json_writer *w, const char *key,
-		    const struct strv *sv)
-{
-	jw_key(w, key);
-	jw_array_begin(w);
-	for (size_t i = 0; i < sv->n; i++)
-		jw_string(w, sv->v[i]);
-	jw_array_end(w);
-}
-
 static int env_key_masked(const struct job_spec *spec, const char *entry)
 {
 	size_t key_len = strcspn(entry, "=");
@@ -520,7 +511,7 @@ static void write_env_members(struct json_writer *w,
 	jw_array_end(w);
 	spec_write_env_vars(w, spec);
 	if (spec->mask.n)
-		jw_strv(w, "mask", &spec->mask);
+		jw_kv_strings(w, "mask", spec->mask.v, spec->mask.n);
 }
 
 void spec_free(struct job_spec *spec)
@@ -570,6 +561,45 @@ static void write_notification_spec(struct json_writer *w,
 	jw_object_end(w);
 }
 
+static const char *const stdin_modes[] = { "null", "file", "interactive" };
+
+/* How the job gets its input: stdin_mode, and pty when on a terminal. */
+static void write_input_spec(struct json_writer *w,
+			     const struct job_spec *spec)
+{
+	jw_kv_str(w, "stdin_mode", stdin_modes[spec->stdin_mode]);
+	if (spec->stdin_mode == STDIN_FILE)
+		jw_kv_u64(w, "stdin_bytes", spec->stdin_bytes);
+	if (!spec->pty)
+		return;
+	jw_key(w, "pty");
+	jw_object_begin(w);
+	jw_kv_u64(w, "cols", spec->pty_cols);
+	jw_kv_u64(w, "rows", spec->pty_rows);
+	jw_object_end(w);
+}
+
+static void read_input_spec(const struct json_value *meta,
+			    struct job_spec *spec)
+{
+	const char *mode = json_get_str(meta, "stdin_mode");
+	const struct json_value *pty = json_get(meta, "pty");
+	uint64_t number;
+
+	for (size_t i = 0; mode && i < 3; i++)
+		if (strcmp(mode, stdin_modes[i]) == 0)
+			spec->stdin_mode = (enum stdin_mode)i;
+	if (json_get_u64(meta, "stdin_bytes", &number) == 0)
+		spec->stdin_bytes = number;
+	if (!pty || pty->type != JSON_OBJECT)
+		return;
+	spec->pty = 1;
+	spec->pty_cols = json_get_u64(pty, "cols", &number) == 0 ?
+			 (unsigned)number : 80;
+	spec->pty_rows = json_get_u64(pty, "rows", &number) == 0 ?
+			 (unsigned)number : 24;
+}
+
 /* env.json: the real --env entries of a job that starts later. */
 static int write_env_record(const struct job *job, const struct job_spec *spec)
 {
@@ -577,7 +607,7 @@ static int write_env_record(const struct job *job, const struct job_spec *spec)
 
 	jw_init_mem(&w, RECORD_MAX, 1);
 	jw_object_begin(&w);
-	jw_strv(&w, "env", &spec->env);
+	jw_kv_strings(&w, "env", spec->env.v, spec->env.n);
 	jw_object_end(&w);
 	return write_json_record(job->dir_fd, "env.json", &w, 0);
 }
@@ -595,21 +625,23 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 	jw_kv_str(&w, "id", job->id);
 	jw_object_end(&w);
 	jw_kv_str(&w, "schema_version", SCHEMA_VERSION);
-	jw_strv(&w, "command", &spec->command);
+	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
 	jw_kv_str(&w, "created_at", created_at);
 	jw_kv_str(&w, "root", root->path);
 	write_env_members(&w, spec);
 	jw_kv_str(&w, "cwd", spec->cwd);
-	jw_strv(&w, "tags", &spec->tags);
+	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
 	jw_kv_bool(&w, "inherit_env", spec->inherit_env);
 	if (spec->env_files.n)
-		jw_strv(&w, "env_files", &spec->env_files);
+		jw_kv_strings(&w, "env_files", spec->env_files.v,
+			      spec->env_files.n);
 	jw_kv_u64(&w, "timeout_ms", spec->timeout_ms);
 	jw_kv_u64(&w, "kill_after_ms", spec->kill_after_ms);
 	jw_kv_u64(&w, "progress_every_ms", spec->progress_every_ms);
-	jw_strv(&w, "shell_wrapper", &spec->wrapper);
+	jw_kv_strings(&w, "shell_wrapper", spec->wrapper.v, spec->wrapper.n);
 	if (spec->full_log)
 		jw_kv_str(&w, "log_path", spec->full_log);
+	write_input_spec(&w, spec);
 	if (spec->meta.n)
 		write_caller_meta_spec(&w, spec);
 	if (spec->notify_command || spec->notify_file ||
@@ -791,6 +823,7 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	inherit = json_get(meta, "inherit_env");
 	spec->inherit_env = !inherit || inherit->type != JSON_BOOL ||
 			    inherit->u.boolean;
+	read_input_spec(meta, spec);
 	spec->timeout_ms = json_u64_or(meta, "timeout_ms", 0);
 	spec->kill_after_ms = json_u64_or(meta, "kill_after_ms", 0);
 	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
@@ -952,6 +985,87 @@ int meta_wants_completion(const struct json_value *meta)
 	const char *file = json_get_str(notification, "notify_file");
 
 	return (command && *command) || (file && *file);
+}
+
+int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,
+		      uint64_t *bytes, struct error *e)
+{
+	char buf[65536];
+	int out = openat(job->dir_fd, "stdin", O_WRONLY | O_CREAT | O_EXCL |
+			 O_CLOEXEC | O_NOFOLLOW, 0600);
+	ssize_t got;
+
+	*bytes = 0;
+	if (out < 0)
+		return error_errno(e, NULL, errno, "cannot create %s/stdin",
+				   job->dir);
+	while ((got = read_full(fd, buf, sizeof(buf))) > 0) {
+		if (*bytes + (uint64_t)got > max_bytes) {
+			close(out);
+			return error_set(e, "input_too_large", "the job's input "
+					 "is larger than --stdin-max-bytes "
+					 "(%llu)", (unsigned long long)max_bytes);
+		}
+		if (write_all(out, buf, (size_t)got) < 0)
+			break;
+		*bytes += (uint64_t)got;
+	}
+	if (got < 0 || close(out) < 0)
+		return error_errno(e, NULL, errno, "cannot copy the job's input "
+				   "to %s/stdin", job->dir);
+	return 0;
+}
+
+/* The command's words, or a single shell string's own words. */
+static size_t command_words(const struct json_value *command,
+			    const char *words[8], char *split, size_t size)
+{
+	const struct json_value *first = command && command->type == JSON_ARRAY
+					 ? command->u.children.first : NULL;
+	size_t count = 0;
+
+	if (first && !first->next && first->type == JSON_STRING) {
+		/* a script is named by its first command */
+		snprintf(split, size, "%s", first->u.string.ptr);
+		split[strcspn(split, ";&|\n()")] = '\0';
+		for (char *word = strtok(split, " \t\n"); word && count < 8;
+		     word = strtok(NULL, " \t\n"))
+			words[count++] = word;
+		return count;
+	}
+	for (const struct json_value *w = first; w && count < 8; w = w->next)
+		if (w->type == JSON_STRING)
+			words[count++] = w->u.string.ptr;
+	return count;
+}
+
+void job_name(const struct json_value *command, char *name, size_t size)
+{
+	const char *words[8];
+	char split[256];
+	size_t count = command_words(command, words, split, sizeof(split));
+	size_t used = 0, parts = 0;
+
+	name[0] = '\0';
+	for (size_t i = 0; i < count && parts < 3; i++) {
+		const char *word = words[i];
+		const char *base = strrchr(word, '/');
+
+		if (strcmp(word, "&&") == 0 || strcmp(word, "||") == 0 ||
+		    strcmp(word, ";") == 0 || strcmp(word, "|") == 0)
+			break;	/* the first command of a script names it */
+		if (i > 0 && word[0] == '-')
+			continue;	/* options say little */
+		if (i == 0 && base && base[1])
+			word = base + 1;	/* the verb, not its path */
+		used += (size_t)snprintf(name + used, size > used ? size - used
+					 : 0, "%s%s", used ? " " : "", word);
+		if (used >= size)
+			break;
+		parts++;
+	}
+	if (used >= size && size > 4)
+		memcpy(name + size - 4, "...", 4);
 }
 
 int store_create_logs(const struct job *job, struct error *e)
@@ -1250,6 +1364,26 @@ static int job_wants_completion(const struct job *job)
 	return wanted;
 }
 
+/* The event log learns of the loss as a job.finished. */
+static void log_lost(const struct job *job, const struct job_state *st)
+{
+	struct json_writer w;
+	char root[4096];
+
+	jw_init_mem(&w, 4096, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.finished");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_str(&w, "state", job_status_name(st->status));
+	jw_kv_str(&w, "finished_at", st->finished_at);
+	jw_kv_str(&w, "error", st->error);
+	jw_object_end(&w);
+	events_root_of(job->dir, root, sizeof(root));
+	if (!w.error)
+		events_append(root, w.buf, w.len);
+	jw_free(&w);
+}
+
 /* Under LOCK_RECOVER: read again (someone may have recovered or finished
  * meanwhile) and record the loss if it still stands. */
 static int recover_lost_job(const struct job *job, int lock_fd,
@@ -1273,6 +1407,7 @@ static int recover_lost_job(const struct job *job, int lock_fd,
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);
 	st->recovered = 1;
+	log_lost(job, st);
 	return 0;
 }
 
@@ -1367,6 +1502,8 @@ static struct job_summary *summary_from_meta(const struct json_value *meta)
 		 json_get_str(json_get(meta, "job"), "id"));
 	copy_str(summary->created_at, sizeof(summary->created_at),
 		 json_get_str(meta, "created_at"));
+	job_name(json_get(meta, "command"), summary->name,
+		 sizeof(summary->name));
 	if (cwd && !(summary->cwd = strdup(cwd)))
 		goto fail;
 	if (summary_copy_meta(summary, meta) < 0)
@@ -1577,7 +1714,8 @@ static uint64_t tree_bytes(int dir_fd, int depth)
 
 		if (strcmp(entry->d_name, ".") == 0 ||
 		    strcmp(entry->d_name, "..") == 0 ||
-		    fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		    fstatat(dir_fd, entry->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISREG(st.st_mode))
 			total += (uint64_t)st.st_size;
@@ -1611,7 +1749,8 @@ static int tree_empty(int dir_fd, int depth)
 		if (strcmp(entry->d_name, ".") == 0 ||
 		    strcmp(entry->d_name, "..") == 0)
 			continue;
-		if (fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+		if (fstatat(dir_fd, entry->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0
 		    && S_ISDIR(st.st_mode)) {
 			sub = depth < TREE_DEPTH_MAX ?
 			      openat(dir_fd, entry->d_name, O_RDONLY |
@@ -1924,9 +2063,242 @@ int log_tail_write(struct json_writer *w, int fd, uint64_t tail_lines,
 	return 0;
 }
 
-void store_write_tails(struct json_writer *w, const struct job *job,
-		       uint64_t tail_lines, uint64_t max_bytes,
-		       struct tail_info info[2])
+/* [start, end of file) of fd, at most max_bytes, as a JSON string. An
+ * incomplete UTF-8 sequence at the end is held back unless final (the
+ * job is over): returns where the next read begins. */
+static uint64_t range_write(struct json_writer *w, int fd, uint64_t start,
+			    uint64_t max_bytes, int final,
+			    struct tail_info *info)
+{
+	char buf[TAIL_CHUNK];
+	struct jw_stream st;
+	struct stat sb;
+	uint64_t size = 0, end, pos;
+
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		size = (uint64_t)sb.st_size;
+	if (start > size)
+		start = size;
+	end = size - start > max_bytes ? start + max_bytes : size;
+	info->observed_bytes = size;
+	info->truncated = end < size;
+	jw_string_begin(w, &st);
+	for (pos = start; pos < end;) {
+		size_t want = end - pos < sizeof(buf) ? (size_t)(end - pos)
+						      : sizeof(buf);
+		ssize_t got = pread_full(fd, buf, want, (off_t)pos);
+
+		if (got <= 0)
+			break;
+		jw_string_chunk(w, &st, buf, (size_t)got);
+		pos += (uint64_t)got;
+	}
+	/* a window too small for even one whole character takes the rest
+	 * of it (a few bytes over max_bytes): every read makes progress */
+	while (st.npending > 0 && st.npending == pos - start && pos < size) {
+		char byte;
+
+		if (pread_full(fd, &byte, 1, (off_t)pos) != 1)
+			break;
+		jw_string_chunk(w, &st, &byte, 1);
+		pos++;
+	}
+	if (final && pos == size)
+		jw_string_end(w, &st);
+	else
+		pos -= jw_string_end_partial(w, &st);
+	info->included_bytes = st.out_bytes;
+	return pos;
+}
+
+void store_log_sizes(const struct job *job, uint64_t sizes[2])
+{
+	static const char *const names[2] = { "stdout.log", "stderr.log" };
+	struct stat st;
+
+	for (int i = 0; i < 2; i++)
+		sizes[i] = fstatat(job->dir_fd, names[i], &st,
+				   AT_SYMLINK_NOFOLLOW) == 0
+			   ? (uint64_t)st.st_size : 0;
+}
+
+#define LOG_LINE_MAX 65536	/* longer lines are cut in log pages */
+
+/* Lines in [0, size): newlines, plus a last line without one. */
+static uint64_t count_lines(int fd, uint64_t size)
+{
+	char buf[TAIL_CHUNK];
+	uint64_t lines = 0, pos = 0;
+	char last = '\n';
+
+	while (pos < size) {
+		ssize_t got = pread_full(fd, buf, sizeof(buf), (off_t)pos);
+
+		if (got <= 0)
+			break;
+		for (char *p = buf; (p = memchr(p, '\n', (size_t)got -
+						(size_t)(p - buf))); p++)
+			lines++;
+		last = buf[got - 1];
+		pos += (uint64_t)got;
+	}
+	return lines + (size > 0 && last != '\n');
+}
+
+/* The byte offset where line number first starts: scanning forwards, or
+ * backwards from the end when that is nearer. */
+static uint64_t line_start(int fd, uint64_t size, uint64_t total,
+			   uint64_t first)
+{
+	char buf[TAIL_CHUNK];
+	uint64_t pos = 0, seen = 0;
+	off_t start;
+	int cut;
+
+	if (first == 0)
+		return 0;
+	if (first >= total)
+		return size;
+	if (first > total / 2) {
+		/* the last (total - first) lines begin after this newline */
+		char last = 0;
+		uint64_t end = size;
+
+		if (size > 0 &&
+		    pread_full(fd, &last, 1, (off_t)size - 1) == 1 &&
+		    last == '\n')
+			end--;
+		tail_line_start(fd, 0, (off_t)end, total - first, &start, &cut);
+		return (uint64_t)start;
+	}
+	while (pos < size) {
+		ssize_t got = pread_full(fd, buf, sizeof(buf), (off_t)pos);
+		char *p = buf;
+
+		if (got <= 0)
+			break;
+		while ((p = memchr(p, '\n', (size_t)got - (size_t)(p - buf)))) {
+			p++;
+			if (++seen == first)
+				return pos + (uint64_t)(p - buf);
+		}
+		pos += (uint64_t)got;
+	}
+	return size;
+}
+
+struct line_page {
+	struct json_writer *w;
+	char *line;		/* LOG_LINE_MAX + 1 bytes */
+	size_t len;
+	int cut;		/* this line was longer than LOG_LINE_MAX */
+	uint64_t left, written, truncated;
+};
+
+static void page_add(struct line_page *pg, const char *p, size_t n)
+{
+	size_t room = LOG_LINE_MAX + 1 - pg->len;
+
+	if (n > room) {
+		n = room;
+		pg->cut = 1;
+	}
+	memcpy(pg->line + pg->len, p, n);
+	pg->len += n;
+}
+
+static void page_emit(struct line_page *pg)
+{
+	size_t len = pg->len;
+
+	if (len > 0 && pg->line[len - 1] == '\r')
+		len--;		/* CRLF reads as LF */
+	if (len > LOG_LINE_MAX) {
+		len = LOG_LINE_MAX;
+		pg->cut = 1;
+	}
+	jw_string_n(pg->w, pg->line, len);
+	pg->truncated += pg->cut;
+	pg->written++;
+	pg->left--;
+	pg->len = 0;
+	pg->cut = 0;
+}
+
+/* Write up to pg->left lines from byte offset pos on. */
+static void page_lines(struct line_page *pg, int fd, uint64_t pos,
+		       uint64_t size)
+{
+	char buf[TAIL_CHUNK];
+
+	while (pos < size && pg->left > 0) {
+		ssize_t got = pread_full(fd, buf, sizeof(buf), (off_t)pos);
+		char *p = buf, *end, *newline;
+
+		if (got <= 0)
+			break;
+		end = buf + got;
+		pos += (uint64_t)got;
+		while (pg->left > 0 && p < end &&
+		       (newline = memchr(p, '\n', (size_t)(end - p)))) {
+			page_add(pg, p, (size_t)(newline - p));
+			page_emit(pg);
+			p = newline + 1;
+		}
+		if (pg->left > 0 && p < end)
+			page_add(pg, p, (size_t)(end - p));
+	}
+	if (pg->left > 0 && pg->len > 0)
+		page_emit(pg);	/* a last line without its newline */
+}
+
+int store_log_page(struct json_writer *w, const struct job *job,
+		   const char *stream, int64_t offset, int64_t limit,
+		   struct error *e)
+{
+	char name[16];
+	struct line_page pg = { .w = w };
+	struct stat st;
+	uint64_t size, total, first, count;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.log", stream);
+	fd = openat(job->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size = fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	pg.line = malloc(LOG_LINE_MAX + 1);
+	if (!pg.line) {
+		if (fd >= 0)
+			close(fd);
+		return error_errno(e, NULL, ENOMEM, "log");
+	}
+	total = fd >= 0 ? count_lines(fd, size) : 0;
+	count = limit >= 0 ? (uint64_t)limit : 200;
+	if (offset >= 0)
+		first = (uint64_t)offset < total ? (uint64_t)offset : total;
+	else
+		first = total > count ? total - count : 0;
+	if (offset >= 0 && limit < 0)
+		count = total - first;	/* from offset to the end */
+	pg.left = count;
+	jw_key(w, "lines");
+	jw_array_begin(w);
+	if (fd >= 0 && count > 0)
+		page_lines(&pg, fd, line_start(fd, size, total, first), size);
+	jw_array_end(w);
+	jw_kv_u64(w, "total_lines", total);
+	jw_kv_u64(w, "offset", first);
+	jw_kv_u64(w, "next_offset", first + pg.written);
+	jw_kv_bool(w, "has_more", first + pg.written < total);
+	jw_kv_u64(w, "truncated_lines", pg.truncated);
+	free(pg.line);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+void store_write_outputs(struct json_writer *w, const struct job *job,
+			 const struct output_read *how,
+			 struct tail_info info[2], uint64_t next[2])
 {
 	static const char *const names[2] = { "stdout.log", "stderr.log" };
 	static const char *const keys[2] = { "stdout_tail", "stderr_tail" };
@@ -1936,7 +2308,15 @@ void store_write_tails(struct json_writer *w, const struct job *job,
 						       O_NOFOLLOW);
 
 		jw_key(w, keys[i]);
-		log_tail_write(w, fd, tail_lines, max_bytes, &info[i]);
+		if (how->since) {
+			next[i] = range_write(w, fd, how->since[i],
+					      how->max_bytes, how->final,
+					      &info[i]);
+		} else {
+			log_tail_write(w, fd, how->tail_lines, how->max_bytes,
+				       &info[i]);
+			next[i] = info[i].observed_bytes;
+		}
 		if (fd >= 0)
 			close(fd);
 	}

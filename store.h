@@ -65,14 +65,20 @@ struct job_spec {
 	struct strv command;	/* argv as given */
 	struct strv wrapper;	/* shell wrapper argv, e.g. sh -lc */
 	char *cwd;		/* effective working directory */
-	struct strv env;	/* KEY=VALUE from --env, real values, in order */
+	struct strv env;	/* KEY=VALUE from --env, real values */
 	struct strv env_files;	/* absolute paths, read when the job starts */
 	struct strv mask;	/* keys whose values are never shown */
 	struct strv tags;
 	struct strv meta;	/* caller metadata KEY=VALUE, keys unique */
 	int inherit_env;
 	uint64_t timeout_ms, kill_after_ms, progress_every_ms;
-	char *full_log;		/* --log: absolute path, NULL = <job>/full.log */
+	char *full_log;		/* --log: absolute, NULL = <job>/full.log */
+	enum stdin_mode {
+		STDIN_NULL, STDIN_FILE, STDIN_INTERACTIVE
+	} stdin_mode;
+	uint64_t stdin_bytes;	/* STDIN_FILE: the size of <job>/stdin */
+	int pty;		/* on a pseudo-terminal (takes input too) */
+	unsigned pty_cols, pty_rows;
 	const char *notify_command;	/* job.finished sinks, NULL = none */
 	const char *notify_file;	/* absolute */
 	uint64_t notify_timeout_ms, notify_retries;
@@ -164,6 +170,13 @@ int meta_wants_completion(const struct json_value *meta);
  * keys). */
 int store_read_meta(const struct job *job, struct json_doc *doc,
 		    struct error *e);
+/* <job>/stdin, the bytes a job reads as its standard input: copied from
+ * fd until end of file, at most max_bytes (more is an error). */
+int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,
+		      uint64_t *bytes, struct error *e);
+/* A derived short name for a job: its command's verb and target
+ * ("npm run build", "pytest tests/"), at most name_size - 1 bytes. */
+void job_name(const struct json_value *command, char *name, size_t name_size);
 /* Create the three log files, empty, 0600 (they exist once run returns). */
 int store_create_logs(const struct job *job, struct error *e);
 
@@ -204,6 +217,7 @@ struct job_summary {
 	char *cwd;		/* heap, NULL if absent */
 	struct strv tags;	/* heap strings */
 	char *meta_json;	/* the caller metadata object, compact JSON */
+	char name[48];		/* derived from the command */
 	int state_ok;		/* 0: state.json unreadable -> "unknown" */
 	struct job_state state;
 };
@@ -264,9 +278,24 @@ struct tail_info {
 };
 int log_tail_write(struct json_writer *w, int fd, uint64_t tail_lines,
 		   uint64_t max_bytes, struct tail_info *info);
-/* Write "stdout_tail" and "stderr_tail" members for the job's logs. */
-void store_write_tails(struct json_writer *w, const struct job *job,
-		       uint64_t tail_lines, uint64_t max_bytes,
-		       struct tail_info info[2]);
+/* The "stdout_tail" and "stderr_tail" members: the tail of each log, or
+ * (since set) the bytes after those offsets, incomplete UTF-8 at the end
+ * held back unless final. next[] gets where a next read would begin. */
+struct output_read {
+	const uint64_t *since;	/* two offsets, or NULL for the tails */
+	uint64_t tail_lines, max_bytes;
+	int final;		/* the job is over: nothing more will come */
+};
+void store_write_outputs(struct json_writer *w, const struct job *job,
+			 const struct output_read *how,
+			 struct tail_info info[2], uint64_t next[2]);
+/* The current sizes of stdout.log and stderr.log. */
+void store_log_sizes(const struct job *job, uint64_t sizes[2]);
+/* log: lines of one log ("stdout", "stderr" or "full"), from line offset
+ * (or the last limit lines when offset < 0), as the members "lines",
+ * "total_lines", "offset", "next_offset", "has_more", "truncated_lines". */
+int store_log_page(struct json_writer *w, const struct job *job,
+		   const char *stream, int64_t offset, int64_t limit,
+		   struct error *e);
 
 #endif

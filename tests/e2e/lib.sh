@@ -308,3 +308,140 @@ delivery_status() {
 # delivery_is ID STATUS: for until_true, e.g. until_true 10 delivery_is
 # "$id" delivered.
 delivery_is() { [ "$(delivery_status "$1")" = "$2" ]; }
+
+# ---- input, incremental output, log paging, events ------------------------
+# (t_input, t_pty, t_cursor, t_log, t_events, t_env_vars)
+
+# The awk behind json_decode and json_strings: split the JSON text at its
+# quotes (a quote after an odd run of backslashes is inside a string), then
+# decode a string's escapes (\uXXXX and surrogate pairs to UTF-8 bytes).
+# Linear in the size of the text; byte-wise under LC_ALL=C.
+_JSON_AWK='
+function hexval(h,   i, v, c) {
+	v = 0
+	for (i = 1; i <= 4; i++) {
+		c = index("0123456789abcdef", tolower(substr(h, i, 1))) - 1
+		if (c < 0) return 63
+		v = v * 16 + c
+	}
+	return v
+}
+function utf8(cp) {
+	if (cp < 128) return sprintf("%c", cp)
+	if (cp < 2048) return sprintf("%c%c", 192 + int(cp / 64), 128 + cp % 64)
+	if (cp < 65536) return sprintf("%c%c%c", 224 + int(cp / 4096), \
+		128 + int(cp / 64) % 64, 128 + cp % 64)
+	return sprintf("%c%c%c%c", 240 + int(cp / 262144), \
+		128 + int(cp / 4096) % 64, 128 + int(cp / 64) % 64, 128 + cp % 64)
+}
+function unescape(s,   n, P, k, out, p, c, cp, lo) {
+	n = split(s, P, "\\")
+	out = P[1]
+	for (k = 2; k <= n; k++) {
+		p = P[k]
+		if (p == "" && k < n) { out = out "\\" P[k + 1]; k++; continue }
+		c = substr(p, 1, 1)
+		p = substr(p, 2)
+		if (c == "n") out = out "\n"
+		else if (c == "t") out = out "\t"
+		else if (c == "r") out = out "\r"
+		else if (c == "b") out = out "\b"
+		else if (c == "f") out = out "\f"
+		else if (c == "u") {
+			cp = hexval(p)
+			p = substr(p, 5)
+			if (cp >= 55296 && cp < 56320 && p == "" && k < n && \
+			    substr(P[k + 1], 1, 1) == "u") {
+				lo = hexval(substr(P[k + 1], 2))
+				if (lo >= 56320 && lo < 57344) {
+					cp = 65536 + (cp - 55296) * 1024 + lo - 56320
+					k++
+					p = substr(P[k], 6)
+				}
+			}
+			out = out utf8(cp)
+		} else out = out c
+		out = out p
+	}
+	return out
+}
+{ text = NR > 1 ? text "\n" $0 : $0 }
+END {
+	n = split(text, T, "\"")
+	m = 0; inside = 0
+	for (i = 1; i <= n; i++) {
+		tok = T[i]
+		while (inside && i < n && match(tok, /\\+$/) && RLENGTH % 2 == 1)
+			tok = tok "\"" T[++i]
+		W[++m] = tok; IN[m] = inside; inside = !inside
+	}
+	for (j = 1; j + 1 <= m; j++) {
+		if (!IN[j] || W[j] != key || IN[j + 1]) continue
+		if (!array && W[j + 1] ~ /^ *: *$/ && j + 2 <= m) {
+			printf "%s", unescape(W[j + 2])
+			exit
+		}
+		if (array && W[j + 1] ~ /^ *: *\[ *$/) {
+			for (k = j + 2; k <= m && IN[k]; k += 2) {
+				printf "%s\n", unescape(W[k])
+				if (W[k + 1] ~ /\]/) break
+			}
+			exit
+		}
+	}
+}'
+# json_decode KEY JSON: the string value of KEY (first occurrence) with its
+# escapes decoded, as raw bytes without a newline added, e.g. to append
+# what tail returned to a file:  json_decode stdout_tail "$out" >>"$TMP/got"
+json_decode() {
+	printf '%s\n' "$2" | LC_ALL=C awk -v key="$1" -v array=0 "$_JSON_AWK"
+}
+# json_strings KEY JSON: the strings of the array KEY, decoded, one a line
+# (nothing for an empty array), e.g. the lines of a log answer.
+json_strings() {
+	printf '%s\n' "$2" | LC_ALL=C awk -v key="$1" -v array=1 "$_JSON_AWK"
+}
+# file_mode PATH: the permission bits as ls shows them, e.g. -rw-------.
+file_mode() { ls -ld "$1" 2>/dev/null | cut -c1-10; }
+# job_dirs: how many job directories the root holds.
+job_dirs() {
+	_n=0
+	for _dir in "$ROOT"/*/; do [ -d "$_dir" ] && _n=$((_n + 1)); done
+	echo "$_n"
+}
+# bytes_file PATH: write the 256 byte values 0..255, in order, to PATH.
+bytes_file() {
+	_fmt=""
+	_i=0
+	while [ $_i -lt 256 ]; do
+		_fmt="$_fmt\\$(printf %03o $_i)"
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2059 # the format is the bytes
+	printf "$_fmt" >"$1"
+}
+# wait_status PID SECONDS: wait for a background child of this shell to end
+# (killing it with KILL after SECONDS) and set WAIT_STATUS to its exit
+# status, or to "timeout" when it had to be killed. Not in $(...): only
+# this shell can wait for its children.
+wait_status() {
+	if until_true "$2" proc_gone "$1"; then
+		wait "$1"
+		WAIT_STATUS=$?
+	else
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		WAIT_STATUS=timeout
+	fi
+}
+# check_out DESC GOT WANT: check_eq after capture, showing the captured
+# answer ($OUT, $ERR) when it fails.
+check_out() {
+	check_eq "$1" "$2" "$3"
+	[ "$2" = "$3" ] && return
+	echo "#   answer: $(printf '%s' "$OUT" | head -c 400)"
+	[ -n "$ERR" ] && echo "#   stderr: $(printf '%s' "$ERR" | head -c 200)"
+}
+# size_is PATH N: the file has N bytes, for until_true (an argument like
+# "$(file_size F)" would be read once, when until_true is called).
+size_is() { [ "$(file_size "$1")" = "$2" ]; }

@@ -74,7 +74,7 @@ id=$(start_job --notify-file "$TMP/lost2.ndjson" -- sleep 30)
 pid=$(lose "$id")
 out=$(ae list --all)
 check_match "list --all after kill -9 of the supervisor: the job is failed" "$out" \
-	"\"job_id\":\"$id\",\"state\":\"failed\""
+	"\"job_id\":\"$id\",(\"name\":\"[^\"]*\",)?\"state\":\"failed\""
 wait_for "list path: the event reaches the file sink" 10 \
 	has_lines "$TMP/lost2.ndjson" 1
 check_lost_event "list path" "$TMP/lost2.ndjson" "$id"

@@ -31,12 +31,15 @@ check_eq "--inherit-env is the default behaviour" \
 
 env_prog=$(command -v env)
 # (two words: executed directly, no login shell to add its profile)
+# (every job also gets AGENT_EXEC=1, its id and its root)
 out=$(ae run --wait --no-inherit-env --env A=1 --env B=2 -- "$env_prog" Z=3)
-check_eq "--no-inherit-env: only the --env variables" \
-	"$(json_str stdout_tail "$out")" 'A=1\nB=2\nZ=3'
+check_eq "--no-inherit-env: only the --env and AGENT_EXEC variables" \
+	"$(json_str stdout_tail "$out")" \
+	"A=1\\nB=2\\nAGENT_EXEC=1\\nAGENT_EXEC_JOB_ID=$(job_id "$out")\\nAGENT_EXEC_ROOT=$ROOT\\nZ=3"
 out=$(ae run --wait --no-inherit-env -- "$env_prog" Z=3)
-check_eq "--no-inherit-env without --env: an empty environment" \
-	"$(json_str stdout_tail "$out")" 'Z=3'
+check_eq "--no-inherit-env without --env: only the AGENT_EXEC variables" \
+	"$(json_str stdout_tail "$out")" \
+	"AGENT_EXEC=1\\nAGENT_EXEC_JOB_ID=$(job_id "$out")\\nAGENT_EXEC_ROOT=$ROOT\\nZ=3"
 out=$(ae run --wait --no-inherit-env -- sh -c 'echo "[$AE_TEST_INHERITED]"')
 check_eq "--no-inherit-env: a program is still found without PATH" \
 	"$(json_str state "$out") $(json_str stdout_tail "$out")" "exited []"

@@ -1,0 +1,463 @@
+/* events.c - the event log. Segments are named by the stream offset of
+ * their first byte (20 digits, so names sort as offsets), which makes a
+ * line's cursor its segment's base plus its position in the segment. */
+#include "events.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
+
+#include "json.h"
+
+#define EVENTS_DIR ".events"
+#define SEGMENT_MAX (4u << 20)	/* a new segment beyond this size */
+#define SEGMENTS_KEPT 8		/* the log holds at most ~36 MiB */
+#define SEGMENTS_SEEN 64
+#define LINE_MAX_BYTES (2u << 20)	/* longer lines are not events */
+#define FOLLOW_POLL_MS 1000	/* a safety net behind inotify */
+
+struct segment {
+	uint64_t base;
+	char name[32];
+};
+
+void events_root_of(const char *job_dir, char *out, size_t size)
+{
+	const char *slash = strrchr(job_dir, '/');
+	size_t len = slash ? (size_t)(slash - job_dir) : 0;
+
+	snprintf(out, size, "%.*s", (int)len, len ? job_dir : "/");
+}
+
+static int segment_name(const char *name, uint64_t *base)
+{
+	char digits[21];
+
+	if (strlen(name) != 27 || strcmp(name + 20, ".ndjson") != 0)
+		return -1;
+	memcpy(digits, name, 20);
+	digits[20] = '\0';
+	return parse_u64(digits, base);
+}
+
+/* The segments, oldest first; *count of them. */
+static int segments_list(int dir_fd, struct segment *segs, size_t *count)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *entry;
+
+	*count = 0;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((entry = readdir(dir))) {
+		struct segment seg;
+		size_t at;
+
+		if (segment_name(entry->d_name, &seg.base) < 0)
+			continue;
+		memcpy(seg.name, entry->d_name, 28);	/* 27 chars, checked */
+		/* insertion keeps them sorted; keep the newest when full */
+		at = *count;
+		while (at > 0 && segs[at - 1].base > seg.base)
+			at--;
+		if (*count == SEGMENTS_SEEN) {
+			if (at == 0)
+				continue;
+			memmove(segs, segs + 1, (at - 1) * sizeof(*segs));
+			at--;
+		} else {
+			memmove(segs + at + 1, segs + at,
+				(*count - at) * sizeof(*segs));
+			(*count)++;
+		}
+		segs[at] = seg;
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static int open_events_dir(const char *root, int create)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/" EVENTS_DIR, root);
+	if (create && mkdir_parents(path, 0700) < 0)
+		return -1;
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* The segment to append to, rotating (and trimming) when it is full. */
+static int segment_for_append(int dir_fd, uint64_t *base, uint64_t *size)
+{
+	struct segment segs[SEGMENTS_SEEN];
+	char name[32];
+	size_t count;
+	struct stat st;
+	int fd;
+
+	if (segments_list(dir_fd, segs, &count) < 0)
+		return -1;
+	*base = count ? segs[count - 1].base : 0;
+	snprintf(name, sizeof(name), "%020llu.ndjson",
+		 (unsigned long long)*base);
+	fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				  O_NOFOLLOW, 0600);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	*size = (uint64_t)st.st_size;
+	if (*size < SEGMENT_MAX)
+		return fd;
+	close(fd);
+	*base += *size;
+	*size = 0;
+	snprintf(name, sizeof(name), "%020llu.ndjson",
+		 (unsigned long long)*base);
+	fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				  O_NOFOLLOW, 0600);
+	/* the oldest go: the log stays bounded */
+	for (size_t i = 0; count + 1 > SEGMENTS_KEPT && i + SEGMENTS_KEPT <
+						      count + 1; i++)
+		unlinkat(dir_fd, segs[i].name, 0);
+	return fd;
+}
+
+void events_append(const char *root, const char *object, size_t len)
+{
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char head[96], stamp[TIMESTAMP_LEN + 1];
+	int dir_fd, lock_fd = -1, fd = -1;
+	uint64_t base, size;
+	size_t head_len;
+	char *line;
+
+	if (len < 2 || object[0] != '{')
+		return;
+	dir_fd = open_events_dir(root, 1);
+	if (dir_fd < 0)
+		return;
+	lock_fd = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC |
+					 O_NOFOLLOW, 0600);
+	line = malloc(len + sizeof(head) + 1);
+	if (lock_fd < 0 || !line || fcntl(lock_fd, F_OFD_SETLKW, &lock) < 0)
+		goto out;
+	fd = segment_for_append(dir_fd, &base, &size);
+	if (fd < 0)
+		goto out;
+	format_utc_now(stamp);
+	head_len = (size_t)snprintf(head, sizeof(head),
+				    "{\"cursor\":\"%llu\",\"time\":\"%s\"%s",
+				    (unsigned long long)(base + size), stamp,
+				    len > 2 ? "," : "");
+	memcpy(line, head, head_len);
+	memcpy(line + head_len, object + 1, len - 1);
+	line[head_len + len - 1] = '\n';
+	/* one write of the whole line, under the lock */
+	if (write_all(fd, line, head_len + len) < 0) {
+		/* the log is a convenience: the records are the truth */
+	}
+out:
+	free(line);
+	if (fd >= 0)
+		close(fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	close(dir_fd);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct reader {
+	const struct events_query *query;
+	int dir_fd;
+	uint64_t base;		/* of the segment being read */
+	int fd;
+	uint64_t pos;		/* in that segment: the next unread byte */
+	int skip_line;		/* drop the line at pos (it is --since's) */
+	char *line;		/* a line being assembled */
+	size_t line_len;
+	int stopped;		/* stdout closed */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int signo)
+{
+	stop_signal = signo;
+}
+
+static int prefix_match(const char *pattern, const char *value)
+{
+	size_t len = strlen(pattern);
+
+	if (len >= 2 && strcmp(pattern + len - 2, ".*") == 0)
+		return value && strncmp(value, pattern, len - 1) == 0;
+	return value && strcmp(value, pattern) == 0;
+}
+
+static int event_wanted(const struct events_query *q, const char *line,
+			size_t len)
+{
+	struct json_doc doc;
+	char err[64];
+	int wanted;
+	const char *job, *type;
+
+	if (!q->job_id && !q->type)
+		return 1;
+	if (json_parse(&doc, line, len, 32, err, sizeof(err)) < 0)
+		return 0;
+	job = json_get_str(doc.root, "job_id");
+	type = json_get_str(doc.root, "event_type");
+	wanted = (!q->type || prefix_match(q->type, type)) &&
+		 (!q->job_id || (job && strncmp(job, q->job_id,
+						  strlen(q->job_id)) == 0));
+	json_doc_free(&doc);
+	return wanted;
+}
+
+static void line_done(struct reader *r)
+{
+	if (r->skip_line)
+		r->skip_line = 0;
+	else if (r->line_len <= LINE_MAX_BYTES &&
+		 event_wanted(r->query, r->line, r->line_len)) {
+		r->line[r->line_len] = '\n';
+		if (write_all(1, r->line, r->line_len + 1) < 0)
+			r->stopped = 1;
+	}
+	r->line_len = 0;
+}
+
+static void line_add(struct reader *r, const char *p, size_t n)
+{
+	if (r->line_len + n > LINE_MAX_BYTES) {
+		r->line_len = LINE_MAX_BYTES + 1;	/* too long: dropped */
+		return;
+	}
+	memcpy(r->line + r->line_len, p, n);
+	r->line_len += n;
+}
+
+/* Print the complete lines of the current segment from pos on; pos only
+ * ever moves past whole lines, so one being written is read again later,
+ * whole. */
+static void read_segment(struct reader *r)
+{
+	char buf[65536];
+	uint64_t pending = 0;	/* bytes of an unfinished line, in r->line */
+	ssize_t got;
+
+	r->line_len = 0;
+	while (!r->stopped &&
+	       (got = pread_full(r->fd, buf, sizeof(buf),
+				 (off_t)(r->pos + pending))) > 0) {
+		char *p = buf, *end = buf + got, *newline;
+
+		while (!r->stopped &&
+		       (newline = memchr(p, '\n', (size_t)(end - p)))) {
+			line_add(r, p, (size_t)(newline - p));
+			line_done(r);
+			r->pos += pending + (uint64_t)(newline + 1 - p);
+			pending = 0;
+			p = newline + 1;
+		}
+		if (r->stopped)
+			break;
+		line_add(r, p, (size_t)(end - p));
+		pending += (uint64_t)(end - p);
+		if ((size_t)got < sizeof(buf))
+			break;
+	}
+	r->line_len = 0;
+}
+
+static int open_segment(struct reader *r, const struct segment *seg,
+			uint64_t pos)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = openat(r->dir_fd, seg->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r->base = seg->base;
+	r->pos = pos;
+	return r->fd < 0 ? -1 : 0;
+}
+
+/* Where reading starts: the oldest event, the end, or after a cursor. */
+static void reader_start(struct reader *r, const struct segment *segs,
+			 size_t count, struct error *e)
+{
+	const char *since = r->query->since;
+	uint64_t cursor;
+	size_t i;
+	struct stat st;
+
+	if (count == 0)
+		return;
+	if (!since) {
+		open_segment(r, &segs[0], 0);
+		return;
+	}
+	if (strcmp(since, "end") == 0) {
+		open_segment(r, &segs[count - 1], 0);
+		if (r->fd >= 0 && fstat(r->fd, &st) == 0)
+			r->pos = (uint64_t)st.st_size;
+		return;
+	}
+	if (parse_u64(since, &cursor) < 0) {
+		error_set(e, "invalid_cursor", "invalid --since \"%.40s\": "
+			  "expected a cursor from an event, or \"end\"", since);
+		return;
+	}
+	for (i = count; i > 1 && segs[i - 1].base > cursor; i--)
+		;
+	if (cursor < segs[0].base) {
+		open_segment(r, &segs[0], 0);	/* trimmed away: oldest on */
+		return;
+	}
+	open_segment(r, &segs[i - 1], cursor - segs[i - 1].base);
+	r->skip_line = 1;
+}
+
+/* The segment after the one being read, if the writer rotated. */
+static int next_segment(struct reader *r)
+{
+	struct segment segs[SEGMENTS_SEEN];
+	size_t count;
+
+	if (segments_list(r->dir_fd, segs, &count) < 0)
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		if (segs[i].base > r->base ||
+		    (r->fd < 0 && segs[i].base >= r->base)) {
+			/* a newer segment means this one is complete: its
+			 * last lines may have landed since we read it */
+			if (r->fd >= 0)
+				read_segment(r);
+			return open_segment(r, &segs[i], 0) == 0;
+		}
+	}
+	return 0;
+}
+
+/* Sleep until the log changes (inotify), a signal, the reader of our
+ * stdout goes away (a pipe reports POLLERR), or a second passes. Returns
+ * 0, or -1 when stdout is closed. */
+static int follow_wait(int notify_fd, const sigset_t *unblocked)
+{
+	struct pollfd pfds[2] = {
+		{ .fd = 1, .events = 0 },
+		{ .fd = notify_fd, .events = POLLIN },
+	};
+	struct timespec timeout = { FOLLOW_POLL_MS / 1000,
+				    (FOLLOW_POLL_MS % 1000) * 1000000 };
+	char drain[4096];
+
+	if (ppoll(pfds, 2, &timeout, unblocked) <= 0)
+		return 0;
+	if (pfds[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+		return -1;
+	if (pfds[1].revents)
+		while (read(notify_fd, drain, sizeof(drain)) > 0)
+			;
+	return 0;
+}
+
+static int watch_dir(const char *root)
+{
+#ifdef __linux__
+	char path[PATH_MAX];
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	snprintf(path, sizeof(path), "%s/" EVENTS_DIR, root);
+	if (fd >= 0 && inotify_add_watch(fd, path, IN_MODIFY | IN_CREATE |
+					 IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+#else
+	(void)root;
+	return -1;
+#endif
+}
+
+/* SIGINT, SIGTERM, SIGHUP end --follow cleanly: they are blocked except
+ * while waiting, and their handler only notes them. */
+static void catch_stops(sigset_t *unblocked)
+{
+	struct sigaction action = { .sa_handler = on_stop };
+	sigset_t stops;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGHUP, &action, NULL);
+	sigprocmask(SIG_BLOCK, &stops, unblocked);
+	sigdelset(unblocked, SIGINT);
+	sigdelset(unblocked, SIGTERM);
+	sigdelset(unblocked, SIGHUP);
+}
+
+int events_read(const char *root, const struct events_query *query,
+		struct error *e)
+{
+	struct reader r = { .query = query, .fd = -1 };
+	struct segment segs[SEGMENTS_SEEN];
+	sigset_t unblocked;
+	size_t count = 0;
+	int notify_fd = -1;
+
+	r.dir_fd = open_events_dir(root, query->follow);
+	if (r.dir_fd < 0)
+		return errno == ENOENT ? 0 : error_errno(e, NULL, errno,
+				"cannot open %s/" EVENTS_DIR, root);
+	r.line = malloc(LINE_MAX_BYTES + 1);
+	if (!r.line) {
+		close(r.dir_fd);
+		return error_errno(e, NULL, ENOMEM, "events");
+	}
+	if (query->follow) {
+		catch_stops(&unblocked);
+		notify_fd = watch_dir(root);	/* before reading: no gap */
+	}
+	segments_list(r.dir_fd, segs, &count);
+	e->code = NULL;
+	reader_start(&r, segs, count, e);
+	while (!e->code && !r.stopped && !stop_signal) {
+		if (r.fd >= 0)
+			read_segment(&r);
+		if (next_segment(&r))
+			continue;
+		if (!query->follow || follow_wait(notify_fd, &unblocked) < 0)
+			break;
+	}
+	if (r.fd >= 0)
+		close(r.fd);
+	if (notify_fd >= 0)
+		close(notify_fd);
+	free(r.line);
+	close(r.dir_fd);
+	return e->code ? -1 : 0;
+}

@@ -1,0 +1,37 @@
+/* events.h - the event log: one append-only NDJSON stream of every job's
+ * lifecycle (job.created, job.started, job.finished, job.output.matched,
+ * delivery.attempted) under <root>/.events/. Writers append whole lines
+ * under a lock; the log rotates into segments and keeps the newest, so it
+ * stays bounded. Each line starts with its cursor, the byte offset of its
+ * start in the whole stream, so a reader resumes exactly where it left. */
+#ifndef AE_EVENTS_H
+#define AE_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sys.h"
+
+/* Append one event, given as a compact JSON object text that holds at
+ * least "event_type" and "job_id": it is stored with "cursor" and "time"
+ * in front. root is the jobs root (absolute). Failures are silent: the
+ * log is a convenience, the job's records are the truth. */
+void events_append(const char *root, const char *object, size_t len);
+
+/* The jobs root of a job directory path (dirname), into out. */
+void events_root_of(const char *job_dir, char *out, size_t size);
+
+struct events_query {
+	const char *since;	/* a cursor, "end", or NULL: from the start */
+	const char *job_id;	/* a job id or prefix, or NULL */
+	const char *type;	/* a type, or a prefix as "job.*", or NULL */
+	int follow;		/* keep reading new events until stopped */
+};
+
+/* Print the matching events to fd 1, one line each. Returns 0 when done
+ * (end of the log, or interrupted by SIGINT/SIGTERM/SIGHUP, or stdout
+ * closed while following); -1 with e filled on error. */
+int events_read(const char *root, const struct events_query *query,
+		struct error *e);
+
+#endif
