@@ -40,7 +40,7 @@ UNIT_SRCS := cli.c config.c events.c exec.c store.c notify.c skills.c json.c sys
 	tests/unit/test_store.c tests/unit/test_cli.c tests/unit/test_config.c \
 	tests/unit/test_notify.c
 
-.PHONY: all check unit e2e clean
+.PHONY: all check unit e2e clean fuzz fuzz-run asan valgrind
 
 all: agent-exec
 
@@ -74,6 +74,79 @@ check:
 	@$(MAKE) --no-print-directory agent-exec build/unit-tests \
 		build/schema_check
 	@sh tests/run.sh
+
+# ---- fuzzing (clang, libFuzzer) ----------------------------------------
+# make fuzz builds the harnesses; make fuzz-run runs each FUZZ_SECONDS on
+# a working copy of the committed seed corpus and fails on a crash.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+MODULES := cli.c config.c events.c exec.c store.c notify.c skills.c json.c \
+	sys.c build/embed.c
+FUZZERS := build/fuzz_json build/fuzz_config build/fuzz_cli
+
+fuzz: $(FUZZERS)
+
+build/fuzz_%: tests/fuzz/fuzz_%.c $(MODULES) $(HDRS)
+	@mkdir -p build
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(MODULES)
+
+fuzz-run: fuzz
+	@for name in json config cli; do \
+		mkdir -p build/fuzz-corpus/$$name; \
+		echo "== fuzz $$name ($(FUZZ_SECONDS) s)"; \
+		build/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz-crash-$$name- \
+			build/fuzz-corpus/$$name tests/fuzz/corpus/$$name \
+			2>build/fuzz-$$name.log || { tail -n 40 build/fuzz-$$name.log; exit 1; }; \
+		grep -E "^(stat::number_of_executed_units|#[0-9]+.*DONE)" build/fuzz-$$name.log | tail -n 2; \
+	done
+
+# ---- sanitizers and valgrind -------------------------------------------
+# Both run the test suite against a debug build linked to the system C
+# library; any report written to build/*-logs fails the target.
+DEBUG_SRCS := main.c $(MODULES)
+
+build/asan/agent-exec: $(DEBUG_SRCS) $(HDRS)
+	@mkdir -p build/asan
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-DAE_VERSION=\"$(VERSION)\" -o $@ $(DEBUG_SRCS)
+
+build/asan/unit-tests: $(UNIT_SRCS) $(HDRS) tests/unit/suites.h
+	@mkdir -p build/asan
+	$(FUZZ_CC) $(TEST_CFLAGS) -fsanitize=address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $(UNIT_SRCS) \
+		$$(pkg-config --cflags --libs check)
+
+asan: build/asan/agent-exec build/asan/unit-tests build/schema_check
+	@rm -rf build/asan-logs && mkdir -p build/asan-logs
+	@CK_FORK=no build/asan/unit-tests | tail -n 1
+	@AE_BIN=$(CURDIR)/build/asan/agent-exec AE_UNDER_TOOL=asan E2E_ONLY=1 \
+		ASAN_OPTIONS=log_path=$(CURDIR)/build/asan-logs/asan:detect_leaks=1 \
+		UBSAN_OPTIONS=log_path=$(CURDIR)/build/asan-logs/ubsan:print_stacktrace=1 \
+		sh tests/run.sh $(TESTS)
+	@if ls build/asan-logs | grep -q .; then \
+		echo "sanitizer reports:"; head -n 40 build/asan-logs/*; exit 1; \
+	else echo "sanitizers: no reports"; fi
+
+build/debug/agent-exec: $(DEBUG_SRCS) $(HDRS)
+	@mkdir -p build/debug
+	$(TEST_CC) -std=c11 -D_GNU_SOURCE -g -O0 -DAE_VERSION=\"$(VERSION)\" \
+		-o $@ $(DEBUG_SRCS)
+
+# the CLI paths under memcheck: every command of the scripts listed
+VALGRIND_TESTS ?= t_run t_status t_tail t_wait t_kill t_list t_create \
+	t_tags t_gc t_delete t_notify_set t_log t_input t_cursor t_ids t_cli
+valgrind: build/debug/agent-exec build/schema_check
+	@rm -rf build/valgrind-logs && mkdir -p build/valgrind-logs
+	@AE_BIN=$(CURDIR)/tests/tools/valgrind-wrap AE_UNDER_TOOL=valgrind \
+		AE_REAL_BIN=$(CURDIR)/build/debug/agent-exec \
+		VG_LOGS=$(CURDIR)/build/valgrind-logs E2E_ONLY=1 JOBS=2 \
+		sh tests/run.sh $(VALGRIND_TESTS)
+	@sh tests/tools/valgrind-report build/valgrind-logs
 
 clean:
 	rm -rf build agent-exec

@@ -459,8 +459,17 @@ static int env_set(struct strv *env, char *entry)
 	return strv_push(env, entry);
 }
 
+/* Keep s in owned (freed once the job is forked); NULL if out of memory. */
+static char *own(struct strv *owned, char *s)
+{
+	if (s && strv_push(owned, s) == 0)
+		return s;
+	free(s);
+	return NULL;
+}
+
 /* "KEY" alone means KEY with an empty value. */
-static char *env_entry_complete(char *entry)
+static char *env_entry_complete(char *entry, struct strv *owned)
 {
 	size_t len;
 	char *full;
@@ -473,7 +482,7 @@ static char *env_entry_complete(char *entry)
 		memcpy(full, entry, len);
 		memcpy(full + len, "=", 2);
 	}
-	return full;
+	return own(owned, full);
 }
 
 static char *trim(char *text)
@@ -491,10 +500,9 @@ static char *trim(char *text)
 
 /* An env file: one KEY=VALUE a line, trimmed; blank lines and lines
  * starting with '#' skipped; split at the first '='; no quoting, no
- * expansion (as agent-exec 0.1). Its text stays allocated: envp points in
- * it until exec. */
-static int env_file_apply(struct strv *env, const char *path, char *why,
-			  size_t why_size)
+ * expansion (as agent-exec 0.1). Its text is owned: envp points in it. */
+static int env_file_apply(struct strv *env, struct strv *owned,
+			  const char *path, char *why, size_t why_size)
 {
 	char *text, *line, *next;
 	size_t len;
@@ -504,6 +512,8 @@ static int env_file_apply(struct strv *env, const char *path, char *why,
 			 strerror(errno));
 		return -1;
 	}
+	if (!own(owned, text))
+		goto no_memory;
 	for (line = text; line; line = next) {
 		char *entry;
 
@@ -513,38 +523,38 @@ static int env_file_apply(struct strv *env, const char *path, char *why,
 		entry = trim(line);
 		if (!*entry || *entry == '#')
 			continue;
-		entry = env_entry_complete(entry);
-		if (!entry || env_set(env, entry) < 0) {
-			snprintf(why, why_size, "cannot read env file %s: %s",
-				 path, strerror(ENOMEM));
-			return -1;
-		}
+		entry = env_entry_complete(entry, owned);
+		if (!entry || env_set(env, entry) < 0)
+			goto no_memory;
 	}
 	return 0;
+no_memory:
+	snprintf(why, why_size, "cannot read env file %s: %s", path,
+		 strerror(ENOMEM));
+	return -1;
 }
 
-/* The job's environment: inherited (or empty), then the env files, then
- * --env, in order (later wins). NULL with why[] filled on failure. */
 /* What every job can rely on: AGENT_EXEC=1, its id and its root. */
-static int env_add_agent_exec(struct strv *env, const struct job *job)
+static int env_add_agent_exec(struct strv *env, struct strv *owned,
+			      const struct job *job)
 {
 	size_t root_len = strlen(job->dir) - strlen(job->id) - 1;
-	char *id = malloc(strlen(job->id) + 19);
-	char *root = malloc(root_len + 17);
+	char *id = own(owned, malloc(strlen(job->id) + 19));
+	char *root = own(owned, malloc(root_len + 17));
 
-	if (!id || !root) {
-		free(id);
-		free(root);
+	if (!id || !root)
 		return -1;
-	}
 	sprintf(id, "AGENT_EXEC_JOB_ID=%s", job->id);
 	sprintf(root, "AGENT_EXEC_ROOT=%.*s", (int)root_len, job->dir);
 	return env_set(env, (char *)"AGENT_EXEC=1") < 0 ||
 	       env_set(env, id) < 0 || env_set(env, root) < 0 ? -1 : 0;
 }
 
+/* The job's environment: inherited (or empty), then the env files, then
+ * --env, in order (later wins), then AGENT_EXEC*. The strings made here
+ * are listed in owned. NULL with why[] filled on failure. */
 static char **job_env(const struct job_spec *spec, const struct job *job,
-		      char *why, size_t why_size)
+		      struct strv *owned, char *why, size_t why_size)
 {
 	struct strv env = { 0 };
 
@@ -553,16 +563,16 @@ static char **job_env(const struct job_spec *spec, const struct job *job,
 			if (strv_push(&env, *var) < 0)
 				goto no_memory;
 	for (size_t i = 0; i < spec->env_files.n; i++)
-		if (env_file_apply(&env, spec->env_files.v[i], why,
+		if (env_file_apply(&env, owned, spec->env_files.v[i], why,
 				   why_size) < 0)
 			goto fail;
 	for (size_t i = 0; i < spec->env.n; i++) {
-		char *entry = env_entry_complete(spec->env.v[i]);
+		char *entry = env_entry_complete(spec->env.v[i], owned);
 
 		if (!entry || env_set(&env, entry) < 0)
 			goto no_memory;
 	}
-	if (env_add_agent_exec(&env, job) < 0)
+	if (env_add_agent_exec(&env, owned, job) < 0)
 		goto no_memory;
 	if (!env.v)
 		env.v = calloc(1, sizeof(*env.v));	/* an empty one */
@@ -933,6 +943,7 @@ static void record_failed(struct supervisor *sv)
 			notify_finished_wanted(&sv->settings);
 	}
 	store_write_state(sv->job->dir_fd, &sv->state, 1);
+	store_release_reserve(sv->job->dir_fd);
 	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
 	sv->terminal = 1;
 	tell_ready(sv);
@@ -979,8 +990,10 @@ static void record_terminal(struct supervisor *sv)
 	/* the sinks are those configured when the job ends */
 	meta_refresh(sv);
 	st->completion_event = notify_finished_wanted(&sv->settings);
+	test_stop_at("job-ended");
 	if (store_write_state(sv->job->dir_fd, st, 1) < 0)
 		store_write_state(sv->job->dir_fd, st, 0);
+	store_release_reserve(sv->job->dir_fd);
 	/* the event log has job.finished (and completion_event.json is on
 	 * disk) before any waiter is let go */
 	if (sv->notifier)
@@ -1286,9 +1299,10 @@ static int spawn_child(struct supervisor *sv)
 	int report[2] = { -1, -1 };
 	struct launch_failure failure;
 	struct child_stdio io = { -1, -1, -1, "" };
+	struct strv owned = { 0 };
 	int rc = -1;
 
-	envp = job_env(sv->spec, sv->job, sv->state.error,
+	envp = job_env(sv->spec, sv->job, &owned, sv->state.error,
 		       sizeof(sv->state.error));
 	if (!envp)
 		goto out;
@@ -1329,6 +1343,9 @@ out:
 		close(report[1]);
 	free(argv);
 	free(envp);
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	strv_free(&owned);
 	return rc;
 }
 
@@ -1480,6 +1497,9 @@ static void supervise(struct job *job, const struct job_spec *spec,
 		return;
 	}
 	notifications_open(&sv);
+	/* room for the terminal record, even if the output fills the disk */
+	store_reserve_record(job->dir_fd);
+	test_stop_at("supervisor-start");
 	if (open_logs(&sv) < 0 || spawn_child(&sv) < 0 ||
 	    (sv.input_fd >= 0 && input_listen(&sv) < 0)) {
 		record_failed(&sv);
@@ -1488,6 +1508,7 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	record_running(&sv);
 	tell_ready(&sv);
 	log_started(&sv);
+	test_stop_at("job-running");
 	arm_timers(&sv);
 	supervise_loop(&sv);
 }

@@ -1007,8 +1007,9 @@ static void write_listing(struct cli *cli, struct listing *listing,
 	int truncated = limit > 0 && listing->count > limit;
 	size_t shown = truncated ? (size_t)limit : listing->count;
 
-	qsort(listing->jobs, listing->count, sizeof(*listing->jobs),
-	      summary_compare);
+	if (listing->count)	/* qsort wants an array, even for none */
+		qsort(listing->jobs, listing->count, sizeof(*listing->jobs),
+		      summary_compare);
 	envelope_begin(w, "list");
 	jw_kv_str(w, "root", cli->root.path);
 	jw_key(w, "jobs");

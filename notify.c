@@ -929,6 +929,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	s->pid = pid;
 	s->kill_at = time_after(now, ev->timeout_ms);
 	n->running++;
+	test_stop_at("sink-started");
 }
 
 int notifier_child_exited(struct notifier *n, pid_t pid, int status)

@@ -31,6 +31,8 @@
 #endif
 
 #define LOCK_FILE "lock"
+#define RESERVE_FILE ".reserve"
+#define RESERVE_BYTES 16384	/* more than any state record needs */
 #define TAIL_CHUNK 65536
 
 static const char *const status_names[] = {
@@ -222,7 +224,7 @@ static void job_dir_remove(int root_fd, const char *id, int dir_fd)
 {
 	static const char *const names[] = {
 		"meta.json", "state.json", "stdout.log", "stderr.log",
-		"full.log", "env.json", "stdin", LOCK_FILE
+		"full.log", "env.json", "stdin", RESERVE_FILE, LOCK_FILE
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -426,6 +428,7 @@ int store_write_record(int dir_fd, const char *name, const char *data,
 		return -1;
 	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0))
 		goto fail;
+	test_stop_at("record-written");
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
@@ -1106,9 +1109,56 @@ static void write_result(struct json_writer *w, const struct job_state *st)
 	jw_object_end(w);
 }
 
+
+int store_reserve_record(int dir_fd)
+{
+	int fd = openat(dir_fd, RESERVE_FILE, O_WRONLY | O_CREAT | O_CLOEXEC |
+			O_NOFOLLOW, 0600);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = posix_fallocate(fd, 0, RESERVE_BYTES);
+	close(fd);
+	if (rc != 0)
+		unlinkat(dir_fd, RESERVE_FILE, 0);
+	return rc == 0 ? 0 : -1;
+}
+
+void store_release_reserve(int dir_fd)
+{
+	unlinkat(dir_fd, RESERVE_FILE, 0);
+}
+
+/* The disk is full: write the record into the blocks of the reserve and
+ * rename that into place. Needs no new space. */
+static int write_into_reserve(int dir_fd, const char *name, const char *data,
+			      size_t len)
+{
+	int fd = openat(dir_fd, RESERVE_FILE, O_WRONLY | O_CLOEXEC |
+			O_NOFOLLOW);
+	int err;
+
+	if (fd < 0)
+		return -1;
+	if (len > RESERVE_BYTES || pwrite(fd, data, len, 0) != (ssize_t)len ||
+	    ftruncate(fd, (off_t)len) < 0 || fsync(fd) < 0) {
+		err = errno;
+		close(fd);
+		errno = len > RESERVE_BYTES ? EFBIG : err;
+		return -1;
+	}
+	close(fd);
+	if (renameat(dir_fd, RESERVE_FILE, dir_fd, name) < 0)
+		return -1;
+	fsync(dir_fd);
+	return 0;
+}
+
 int store_write_state(int dir_fd, const struct job_state *st, int durable)
 {
 	struct json_writer w;
+	int rc;
 
 	jw_init_mem(&w, RECORD_MAX, 1);
 	jw_object_begin(&w);
@@ -1142,7 +1192,16 @@ int store_write_state(int dir_fd, const struct job_state *st, int durable)
 		jw_object_end(&w);
 	}
 	jw_object_end(&w);
-	return write_json_record(dir_fd, "state.json", &w, durable);
+	if (w.error) {
+		errno = w.error;
+		jw_free(&w);
+		return -1;
+	}
+	rc = store_write_record(dir_fd, "state.json", w.buf, w.len, durable);
+	if (rc < 0 && (errno == ENOSPC || errno == EDQUOT))
+		rc = write_into_reserve(dir_fd, "state.json", w.buf, w.len);
+	jw_free(&w);
+	return rc;
 }
 
 
@@ -1281,6 +1340,8 @@ static int lock_timed(int fd, enum job_lock_byte byte, short type,
 {
 	struct sigaction action = { .sa_handler = on_alarm }, saved;
 	struct itimerval timer = { .it_interval = { 0, 10000 } }, off = { 0 };
+	struct timespec no_wait = { 0, 0 };
+	sigset_t alarm_only, saved_mask;
 	int64_t deadline = time_after(clock_mono_ms(), (uint64_t)timeout_ms);
 	int rc = 0;
 
@@ -1297,7 +1358,10 @@ static int lock_timed(int fd, enum job_lock_byte byte, short type,
 		timer.it_value.tv_sec = left / 1000;
 		timer.it_value.tv_usec = (left % 1000) * 1000;
 		setitimer(ITIMER_REAL, &timer, NULL);
-		if (lock_byte(fd, LOCK_SETW, type, byte) == 0) {
+		/* a classic lock here: it conflicts with the supervisor's
+		 * open-file lock all the same, and every tool (valgrind)
+		 * knows a signal interrupts it */
+		if (lock_byte(fd, F_SETLKW, type, byte) == 0) {
 			rc = 1;
 			break;
 		}
@@ -1306,8 +1370,16 @@ static int lock_timed(int fd, enum job_lock_byte byte, short type,
 			break;
 		}
 	}
+	/* an alarm may be pending already: block, disarm, discard it, and
+	 * only then give SIGALRM its old disposition back */
+	sigemptyset(&alarm_only);
+	sigaddset(&alarm_only, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alarm_only, &saved_mask);
 	setitimer(ITIMER_REAL, &off, NULL);
+	while (sigtimedwait(&alarm_only, NULL, &no_wait) > 0)
+		;
 	sigaction(SIGALRM, &saved, NULL);
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	return rc;
 }
 
@@ -1407,6 +1479,7 @@ static int recover_lost_job(const struct job *job, int lock_fd,
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);
 	st->recovered = 1;
+	store_release_reserve(job->dir_fd);
 	log_lost(job, st);
 	return 0;
 }

@@ -186,6 +186,11 @@ int store_write_record(int dir_fd, const char *name, const char *data,
 		       size_t len, int durable);
 int store_write_state(int dir_fd, const struct job_state *state,
 		      int durable);
+/* Set aside space for one state record (<job>/.reserve), so the terminal
+ * record can be written even when the job's output has filled the disk;
+ * store_write_state falls back to it on ENOSPC. Release it when unused. */
+int store_reserve_record(int dir_fd);
+void store_release_reserve(int dir_fd);
 /* Read state.json as it is on disk (errno ENOENT when missing). */
 int store_read_state(const struct job *job, struct job_state *state,
 		     struct error *e);

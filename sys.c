@@ -442,6 +442,14 @@ int fork_detached(void (*fn)(void *ctx), void *ctx)
 	return 0;
 }
 
+void test_stop_at(const char *stage)
+{
+	const char *wanted = getenv("AGENT_EXEC_TEST_STOP_AT");
+
+	if (wanted && strcmp(wanted, stage) == 0)
+		raise(SIGSTOP);
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t value = 0;

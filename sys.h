@@ -74,6 +74,11 @@ int daemon_detach(const int *keep, size_t count);
  * 0 once the middle process is reaped, -1/errno if it could not fork. */
 int fork_detached(void (*fn)(void *ctx), void *ctx);
 
+/* For the fault tests: when $AGENT_EXEC_TEST_STOP_AT names this stage,
+ * stop (SIGSTOP) here, so a test can kill the process at exactly this
+ * point. Without the variable, nothing happens. */
+void test_stop_at(const char *stage);
+
 /* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
 int parse_u64(const char *s, uint64_t *out);
 
