@@ -731,6 +731,7 @@ static int input_listen(struct supervisor *sv)
 		goto out;
 	unlinkat(sv->job->dir_fd, INPUT_SOCKET, 0);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+	    fchmodat(sv->job->dir_fd, INPUT_SOCKET, 0600, 0) == 0 &&
 	    listen(fd, 16) == 0)
 		rc = 0;
 	if (chdir("/") < 0)

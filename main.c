@@ -607,6 +607,22 @@ static int check_startable(struct cli *cli, const struct job *job)
 	return 0;
 }
 
+/* From here the job is no longer "created": should its supervisor die
+ * before it records running, readers find running with a free lock and
+ * record the loss (instead of a job that looks never started). */
+static int mark_launching(struct cli *cli, const struct job *job)
+{
+	struct job_state st = { .status = JOB_RUNNING };
+
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	format_utc_now(st.started_at);
+	memcpy(st.updated_at, st.started_at, sizeof(st.updated_at));
+	if (store_write_state(job->dir_fd, &st, 0) < 0)
+		return error_errno(&cli->error, NULL, errno,
+				   "cannot write %s/state.json", job->dir);
+	return 0;
+}
+
 static int cmd_start(struct cli *cli)
 {
 	struct spec_records records = { 0 };
@@ -617,7 +633,8 @@ static int cmd_start(struct cli *cli)
 	if (open_job(cli, &job) < 0)
 		return -1;
 	if (take_start_lock(cli, &job) == 0 && check_startable(cli, &job) == 0
-	    && store_read_spec(&job, &spec, &records, &cli->error) == 0)
+	    && store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
+	    mark_launching(cli, &job) == 0)
 		rc = launch_and_answer(cli, "start", &job, &spec);
 	spec_free(&spec);
 	spec_records_free(&records);
@@ -1176,8 +1193,12 @@ static int cmd_delete(struct cli *cli)
 		goto out;
 	/* holding ALIVE keeps a concurrent start from launching it */
 	job.lock_fd = job_lock_open(job.dir_fd);
-	if (job.lock_fd < 0 ||
-	    job_lock_take_timed(job.lock_fd, LOCK_ALIVE, 1, 2000) != 1) {
+	if (job.lock_fd < 0) {
+		error_errno(&cli->error, NULL, errno, "cannot open %s/lock",
+			    job.dir);
+		goto out;
+	}
+	if (job_lock_take_timed(job.lock_fd, LOCK_ALIVE, 1, 2000) != 1) {
 		error_set(&cli->error, "invalid_state",
 			  "job %s is being started; try again", job.id);
 		goto out;

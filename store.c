@@ -72,6 +72,21 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
+static int utf8_valid(const char *text)
+{
+	size_t len = strlen(text);
+	char *decoded = malloc(3 * len + 1);
+	size_t out;
+	int valid;
+
+	if (!decoded)
+		return 0;
+	out = utf8_lossy(text, len, decoded, 1, NULL);
+	valid = out == len && memcmp(decoded, text, len) == 0;
+	free(decoded);
+	return valid;
+}
+
 /* ---- root and ids ----------------------------------------------------- */
 
 static char *default_root(void)
@@ -548,6 +563,102 @@ static void write_caller_meta_spec(struct json_writer *w,
 	jw_object_end(w);
 }
 
+/* ---- strings that are not UTF-8 ------------------------------------- */
+
+/* JSON holds text, not bytes: a string that is not UTF-8 is stored as its
+ * lossy text where it is shown, and exactly, in hex, under "raw". */
+static void jw_hex(struct json_writer *w, const char *text)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t len = strlen(text);
+	char *hex = malloc(2 * len + 1);
+
+	if (!hex) {
+		jw_null(w);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)text[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)text[i] & 15];
+	}
+	jw_string_n(w, hex, 2 * len);
+	free(hex);
+}
+
+static char *hex_decode(const char *hex)
+{
+	size_t len = strlen(hex);
+	char *out = malloc(len / 2 + 1);
+
+	if (!out || len % 2)
+		goto bad;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned value = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+
+			value = value * 16 +
+				(unsigned)(c >= '0' && c <= '9' ? c - '0'
+					   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+					   : 16);
+		}
+		if (value > 255 || value == 0)
+			goto bad;
+		out[i] = (char)value;
+	}
+	out[len / 2] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static int strv_all_utf8(const struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!utf8_valid(sv->v[i]))
+			return 0;
+	return 1;
+}
+
+static void jw_hex_strv(struct json_writer *w, const char *key,
+			const struct strv *sv)
+{
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (size_t i = 0; i < sv->n; i++)
+		jw_hex(w, sv->v[i]);
+	jw_array_end(w);
+}
+
+/* "raw": the exact bytes of what start needs and JSON cannot hold. */
+static void write_raw_spec(struct json_writer *w, const struct job_spec *spec)
+{
+	int command = !strv_all_utf8(&spec->command);
+	int cwd = !utf8_valid(spec->cwd);
+	int files = !strv_all_utf8(&spec->env_files);
+	int log = spec->full_log && !utf8_valid(spec->full_log);
+
+	if (!command && !cwd && !files && !log)
+		return;
+	jw_key(w, "raw");
+	jw_object_begin(w);
+	if (command)
+		jw_hex_strv(w, "command", &spec->command);
+	if (cwd) {
+		jw_key(w, "cwd");
+		jw_hex(w, spec->cwd);
+	}
+	if (files)
+		jw_hex_strv(w, "env_files", &spec->env_files);
+	if (log) {
+		jw_key(w, "log_path");
+		jw_hex(w, spec->full_log);
+	}
+	jw_object_end(w);
+}
+
 /* meta.json's notification: the job.finished sinks of run/create and how
  * to deliver (output-match rules come only from notify set). */
 static void write_notification_spec(struct json_writer *w,
@@ -611,6 +722,8 @@ static int write_env_record(const struct job *job, const struct job_spec *spec)
 	jw_init_mem(&w, RECORD_MAX, 1);
 	jw_object_begin(&w);
 	jw_kv_strings(&w, "env", spec->env.v, spec->env.n);
+	if (!strv_all_utf8(&spec->env))
+		jw_hex_strv(&w, "env_hex", &spec->env);
 	jw_object_end(&w);
 	return write_json_record(job->dir_fd, "env.json", &w, 0);
 }
@@ -650,6 +763,7 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 	if (spec->notify_command || spec->notify_file ||
 	    spec->notify_delivery_set)
 		write_notification_spec(&w, spec);
+	write_raw_spec(&w, spec);
 	jw_object_end(&w);
 	if (keep_env && spec->env.n && write_env_record(job, spec) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/env.json",
@@ -792,6 +906,60 @@ static uint64_t json_u64_or(const struct json_value *obj, const char *key,
 	return json_get_u64(obj, key, &value) == 0 ? value : fallback;
 }
 
+/* Exact bytes from "raw" (hex), replacing the lossy text read before. */
+static int strv_from_hex(struct strv *sv, struct spec_records *rec,
+			 const struct json_value *array)
+{
+	struct strv exact = { 0 };
+
+	if (!array || array->type != JSON_ARRAY)
+		return 0;
+	for (const struct json_value *item = array->u.children.first; item;
+	     item = item->next) {
+		char *bytes = item->type == JSON_STRING
+			      ? hex_decode(item->u.string.ptr) : NULL;
+
+		if (!bytes || strv_push(&rec->owned, bytes) < 0 ||
+		    strv_push(&exact, bytes) < 0) {
+			free(bytes);
+			strv_free(&exact);
+			return -1;
+		}
+	}
+	strv_free(sv);
+	*sv = exact;
+	return 0;
+}
+
+static int string_from_hex(char **out, const char *hex)
+{
+	char *bytes;
+
+	if (!hex)
+		return 0;
+	bytes = hex_decode(hex);
+	if (!bytes)
+		return -1;
+	free(*out);
+	*out = bytes;
+	return 0;
+}
+
+static int read_raw_spec(const struct json_value *meta,
+			 struct spec_records *rec, struct job_spec *spec)
+{
+	const struct json_value *raw = json_get(meta, "raw");
+
+	if (!raw)
+		return 0;
+	return strv_from_hex(&spec->command, rec, json_get(raw, "command")) ||
+	       strv_from_hex(&spec->env_files, rec,
+			     json_get(raw, "env_files")) ||
+	       string_from_hex(&spec->cwd, json_get_str(raw, "cwd")) ||
+	       string_from_hex(&spec->full_log, json_get_str(raw, "log_path"))
+	       ? -1 : 0;
+}
+
 /* The --env values of a created job: env.json, else what meta.json shows
  * (records written by other tools). */
 static int read_env_entries(const struct job *job, struct spec_records *rec,
@@ -802,7 +970,9 @@ static int read_env_entries(const struct job *job, struct spec_records *rec,
 
 	if (read_record(job->dir_fd, job->dir, "env.json", &rec->env,
 			&ignored) == 0)
-		return strv_from_json(&spec->env, json_get(rec->env.root, "env"));
+		return strv_from_json(&spec->env, json_get(rec->env.root, "env")) ||
+		       strv_from_hex(&spec->env, rec,
+				     json_get(rec->env.root, "env_hex")) ? -1 : 0;
 	if (json_get(meta, "env_vars_runtime"))
 		return strv_from_json(&spec->env,
 				      json_get(meta, "env_vars_runtime"));
@@ -840,7 +1010,8 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
 	    meta_entries_from_json(&spec->meta, rec,
 				   json_get(meta, "meta")) < 0 ||
-	    read_env_entries(job, rec, spec) < 0)
+	    read_env_entries(job, rec, spec) < 0 ||
+	    read_raw_spec(meta, rec, spec) < 0)
 		goto fail;
 	if (spec->wrapper.n == 0)
 		for (size_t i = 0; i < 2; i++)
@@ -1568,6 +1739,7 @@ static struct job_summary *summary_from_meta(const struct json_value *meta)
 	struct job_summary *summary = calloc(1, sizeof(*summary));
 	const struct json_value *tags = json_get(meta, "tags");
 	const char *cwd = json_get_str(meta, "cwd");
+	const char *raw_cwd = json_get_str(json_get(meta, "raw"), "cwd");
 
 	if (!summary)
 		return NULL;
@@ -1577,7 +1749,9 @@ static struct job_summary *summary_from_meta(const struct json_value *meta)
 		 json_get_str(meta, "created_at"));
 	job_name(json_get(meta, "command"), summary->name,
 		 sizeof(summary->name));
-	if (cwd && !(summary->cwd = strdup(cwd)))
+	if (raw_cwd)
+		summary->cwd = hex_decode(raw_cwd);	/* the exact bytes */
+	else if (cwd && !(summary->cwd = strdup(cwd)))
 		goto fail;
 	if (summary_copy_meta(summary, meta) < 0)
 		goto fail;
@@ -1891,19 +2065,18 @@ int store_job_remove(const struct store_root *root, struct job *job,
 
 /* ---- gc --------------------------------------------------------------- */
 
-static int utf8_valid(const char *text)
-{
-	size_t len = strlen(text);
-	char *decoded = malloc(3 * len + 1);
-	size_t out;
-	int valid;
 
-	if (!decoded)
+static int meta_unreadable(const struct job *job)
+{
+	struct json_doc meta;
+	struct error e;
+
+	if (faccessat(job->dir_fd, "meta.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
-	out = utf8_lossy(text, len, decoded, 1, NULL);
-	valid = out == len && memcmp(decoded, text, len) == 0;
-	free(decoded);
-	return valid;
+	if (store_read_meta(job, &meta, &e) < 0)
+		return 1;
+	json_doc_free(&meta);
+	return 0;
 }
 
 /* Decide (and do) what gc does with one job directory. */
@@ -1926,6 +2099,12 @@ static int gc_one(const struct store_root *root, int root_fd,
 	if (dir_fd < 0 || job_fill(&job, root, name, dir_fd) < 0)
 		return visit(ctx, entry);
 	entry->job = &job;
+	/* a job without meta.json may be collected (as agent-exec 0.1 does);
+	 * one whose meta.json is there but unreadable is left alone */
+	if (meta_unreadable(&job)) {
+		entry->reason = "meta_unreadable";
+		goto out;
+	}
 	if (store_job_state(&job, &st, &e) < 0)
 		goto out;
 	entry->st = &st;

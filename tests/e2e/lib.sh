@@ -445,3 +445,111 @@ check_out() {
 # size_is PATH N: the file has N bytes, for until_true (an argument like
 # "$(file_size F)" would be read once, when until_true is called).
 size_is() { [ "$(file_size "$1")" = "$2" ]; }
+
+# ---- faults, load, resources, hostile input --------------------------------
+# (t_faults, t_load, t_resources, t_hostile, t_security)
+
+# ae_stop STAGE ARGS...: ae with AGENT_EXEC_TEST_STOP_AT=STAGE in its
+# environment only: the process (or the supervisor it launches) reaching
+# STAGE stops itself with SIGSTOP, so the test can kill -9 it right there.
+ae_stop() {
+	_stage=$1
+	shift
+	AGENT_EXEC_TEST_STOP_AT=$_stage "$AE_BIN" --root "$ROOT" "$@"
+}
+# proc_stopped PID: the process is stopped (state T), for until_true.
+proc_stopped() { [ "$(proc_field "$1" 3)" = T ]; }
+# supervisor_of ID: the pid of the job's supervisor, found by its process
+# title "agent-exec supervisor ID"; nothing (status 1) when there is none.
+supervisor_of() {
+	for _f in /proc/[0-9]*/cmdline; do
+		case $({ tr '\0' ' ' <"$_f"; } 2>/dev/null) in
+		"agent-exec supervisor $1"*)
+			_f=${_f#/proc/}
+			echo "${_f%/cmdline}"
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
+# pids_with_text FILE: the pids whose command line contains one of the
+# fixed strings of FILE (one a line); the strings stay in FILE, so the
+# scanner's own command line never matches.
+pids_with_text() {
+	for _f in /proc/[0-9]*/cmdline; do
+		{ tr '\0' '\n' <"$_f"; } 2>/dev/null | grep -qF -f "$1" || continue
+		_f=${_f#/proc/}
+		echo "${_f%/cmdline}"
+	done
+}
+# kill_at_exit PID...: SIGKILL these processes when the script ends (before
+# cleanup), e.g. stopped supervisors that have no state.json yet. A pid is
+# killed only if it still has the start time it had when listed, so a
+# reused pid is never hit. Once called, every process still stopped (state
+# T) at the end whose command line names $ROOT or one of its jobs (a CLI, a
+# supervisor) is killed too.
+kill_at_exit() {
+	for _p in "$@"; do
+		echo "$_p $(proc_field "$_p" 22)" >>"$TMP/.kill_at_exit"
+	done
+	trap '_kill_listed; cleanup' EXIT
+}
+_kill_listed() {
+	if [ -f "$TMP/.kill_at_exit" ]; then
+		while read -r _p _start; do
+			[ -n "$_start" ] && [ "$(proc_field "$_p" 22)" = "$_start" ] &&
+				kill -KILL "$_p" 2>/dev/null
+		done <"$TMP/.kill_at_exit"
+	fi
+	{ echo "$ROOT"; ls "$ROOT" 2>/dev/null; } >"$TMP/.stopped.pat"
+	for _p in $(pids_with_text "$TMP/.stopped.pat"); do
+		proc_stopped "$_p" && kill -KILL "$_p" 2>/dev/null
+	done
+	return 0
+}
+# new_dirs LISTING DIR: the entries of DIR that are not lines of the file
+# LISTING (made before with ls DIR >LISTING; empty or missing: none), e.g.
+# the job a background run created.
+new_dirs() {
+	if [ -s "$1" ]; then ls "$2" | grep -vxF -f "$1"; else ls "$2"; fi
+}
+# mode_octal PATH: the permission bits in octal, e.g. 600 (symlinks not
+# followed).
+mode_octal() {
+	ls -ld "$1" 2>/dev/null | cut -c2-10 | awk '{
+		v = 0
+		for (i = 1; i <= 9; i++) {
+			c = substr($0, i, 1)
+			v = v * 2 + (c != "-" && c != "S" && c != "T")
+		}
+		printf "%o\n", v
+	}'
+}
+# check_answer DESC CMD...: CMD answers as every command must, whatever it
+# is given: exit 0 or 1 (never a crash, a signal or a usage error), one line
+# on stdout, matching the schema (so valid JSON and valid UTF-8). Leaves
+# RC, OUT and ERR set (capture).
+check_answer() {
+	_desc=$1
+	shift
+	capture "$@"
+	printf '%s\n' "$OUT" >"$TMP/.answer.json"
+	_why=""
+	if [ "$RC" -le 1 ] && [ "$OUT_LINES" = 1 ] &&
+		_why=$("$SCHEMA_CHECK" "$AE_SCHEMA" - "$TMP/.answer.json" 2>&1); then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		echo "#   exit $RC, $OUT_LINES lines: $(printf '%s' "$OUT" | head -c 300)"
+		[ -n "$_why" ] && printf '%s\n' "$_why" | head -n 5 | sed 's/^/#   /'
+	fi
+}
+# answer_fine CMD...: check_answer's test without an assertion (for loops
+# that report once): 0 when CMD exits 0 or 1 with one schema-valid line.
+answer_fine() {
+	capture "$@"
+	printf '%s\n' "$OUT" >"$TMP/.answer.json"
+	[ "$RC" -le 1 ] && [ "$OUT_LINES" = 1 ] &&
+		"$SCHEMA_CHECK" "$AE_SCHEMA" - "$TMP/.answer.json" >/dev/null 2>&1
+}
