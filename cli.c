@@ -3,6 +3,7 @@
  * single-valued options at most once, numbers strictly unsigned decimal.
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
+#include "inflate.h"
 
 #include "store.h"
 
@@ -127,155 +128,36 @@ static const enum opt_id gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
 static const enum opt_id delete_opts[] = { O_FORCE, O_COUNT };
 static const enum opt_id skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
 
-#define DEFINITION_HELP \
-	"  --timeout MS          SIGTERM the job's group after MS (0: never)\n" \
-	"  --kill-after MS       then SIGKILL after MS more [0: at once]\n" \
-	"  --cwd DIR             working directory [current directory]\n" \
-	"  --env KEY=VALUE       set a variable (repeatable)\n" \
-	"  --env-file FILE       variables from FILE, read when the job\n" \
-	"                        starts (repeatable; --env wins)\n" \
-	"  --no-inherit-env      start from an empty environment\n" \
-	"  --inherit-env         inherit the environment (the default)\n" \
-	"  --mask KEY            never show KEY's value (repeatable)\n" \
-	"  --tag TAG             tag the job, e.g. ci.build (repeatable)\n" \
-	"  --log PATH            write the combined log here, not full.log\n" \
-	"  --progress-every MS   refresh updated_at in state.json every MS\n" \
-	"  --shell-wrapper \"PROG FLAGS\"  run single-word commands with it\n" \
-	"                        [config file [shell] unix, else sh -lc]\n" \
-	"  --config PATH         the config file [$XDG_CONFIG_HOME/agent-exec/\n" \
-	"                        config.toml]\n" \
-	"  --meta KEY=VALUE      caller metadata, shown and sent with events\n" \
-	"                        (repeatable)\n" \
-	"  --callback-session KEY  the caller's session, for routing results\n" \
-	"  --callback-agent ID   the caller's agent id\n" \
-	"  --notify-command CMD  run CMD (event JSON on stdin) when the job\n" \
-	"                        ends\n" \
-	"  --notify-file PATH    append the event to PATH as one JSON line\n" \
-	"  --notify-timeout MS   kill a notify command after MS [60000]\n" \
-	"  --notify-retries N    retry a failed delivery N times [3]\n"
-#define OBSERVE_HELP \
-	"  --snapshot-after MS   wait up to MS (max 10000) for the job to end\n" \
-	"                        before answering, with its output [10000]\n" \
-	"  --tail-lines N        lines per stream in snapshots (0: all) [50]\n" \
-	"  --max-bytes N         bytes per stream in snapshots [65536]\n" \
-	"  --wait                block until the job ends\n" \
-	"  --wait-poll-ms MS     accepted for compatibility [200]\n"
-
 static const struct command_def commands[] = {
-	{ "run", CMD_RUN, run_opts, 0, 1,
-	  "run [OPTIONS] [--] COMMAND...",
-	  "Start COMMAND as a background job and print its job_id. Several\n"
-	  "words are executed directly; a single word is a shell script run\n"
-	  "through the shell wrapper (sh -lc).\n\n"
-	  DEFINITION_HELP OBSERVE_HELP },
-	{ "create", CMD_CREATE, create_opts, 0, 1,
-	  "create [OPTIONS] [--] COMMAND...",
-	  "Define a job without starting it (state created); start it later\n"
-	  "with start. Takes the definition options of run.\n\n"
-	  DEFINITION_HELP },
-	{ "start", CMD_START, start_opts, 1, 0, "start [OPTIONS] JOB_ID",
-	  "Start a created job; answers as run does.\n\n" OBSERVE_HELP },
-	{ "status", CMD_STATUS, no_opts, 1, 0, "status JOB_ID",
-	  "Print the state of a job (an unambiguous id prefix is enough).\n" },
-	{ "tail", CMD_TAIL, tail_opts, 1, 0, "tail [OPTIONS] JOB_ID",
-	  "Print the end of a job's stdout and stderr, or (--since-*,\n"
-	  "--cursor) only what is new since an earlier answer.\n\n"
-	  "  --tail-lines N        last N lines per stream (0: no limit) [50]\n"
-	  "  --max-bytes N         at most N bytes per stream [65536]\n"
-	  "  --since-stdout N      stdout from byte offset N on\n"
-	  "  --since-stderr N      stderr from byte offset N on\n"
-	  "  --cursor C            both, from an earlier answer's cursor\n" },
-	{ "write", CMD_WRITE, write_opts, 1, 0,
-	  "write [--data TEXT | --file PATH | --stdin] [--eof] JOB_ID",
-	  "Send bytes to the stdin of a job run with --interactive or --pty.\n\n"
-	  "  --data TEXT           the bytes\n"
-	  "  --file PATH           the bytes of a file\n"
-	  "  --stdin               this command's own stdin\n"
-	  "  --eof                 then close the job's stdin (^D on a pty)\n" },
-	{ "log", CMD_LOG, log_opts, 1, 0,
-	  "log [--stream S] [--offset N] [--limit M] JOB_ID",
-	  "Page through a log by lines: lines N.. N+M-1, or the last 200.\n\n"
-	  "  --stream S            stdout, stderr or full [stdout]\n"
-	  "  --offset N            first line (0-based); alone: to the end\n"
-	  "  --limit M             number of lines [200]\n" },
-	{ "events", CMD_EVENTS, events_opts, 0, 0,
-	  "events [--follow] [--since CURSOR] [--job ID] [--type TYPE]",
-	  "Print the event log of every job as NDJSON, one event a line (the\n"
-	  "one command whose output is a stream).\n\n"
-	  "  --follow              keep printing new events until interrupted\n"
-	  "  --since CURSOR        only events after this cursor (\"end\": new\n"
-	  "                        ones only)\n"
-	  "  --job ID              one job's events\n"
-	  "  --type TYPE           one event type (job.started, job.finished,\n"
-	  "                        job.created, job.output.matched,\n"
-	  "                        delivery.attempted), or a prefix as job.*\n" },
-	{ "wait", CMD_WAIT, wait_opts, 1, 0, "wait [OPTIONS] JOB_ID",
-	  "Block until a job ends (or its supervisor is lost).\n\n"
-	  "  --timeout-ms MS       give up after MS, answering timed_out:true\n"
-	  "                        (0: wait forever) [0]\n"
-	  "  --poll-ms MS          poll interval while the job is created [200]\n" },
-	{ "kill", CMD_KILL, kill_opts, 1, 0, "kill [OPTIONS] JOB_ID",
-	  "Send a signal to a running job's process group and report the\n"
-	  "state that results (waiting at most 1 s for the job to end).\n\n"
-	  "  --signal SIG          TERM, INT, KILL, HUP, QUIT, USR1, USR2, ...\n"
-	  "                        with or without SIG, or a number [TERM]\n" },
-	{ "list", CMD_LIST, list_opts, 0, 0, "list [OPTIONS]",
-	  "List jobs started in the current directory, newest first.\n\n"
-	  "  --all                 jobs of every directory\n"
-	  "  --cwd DIR             jobs started in DIR\n"
-	  "  --state S             created, running, exited, killed, failed or\n"
-	  "                        unknown\n"
-	  "  --tag PATTERN         jobs with this tag, or ns.* for a namespace\n"
-	  "                        (repeatable: all must match)\n"
-	  "  --limit N             at most N jobs (0: no limit) [0]\n" },
-	{ "tag set", CMD_TAG_SET, tag_opts, 1, 0,
-	  "tag set JOB_ID [--tag TAG]...",
-	  "Replace a job's tags (none given: no tags).\n" },
-	{ "notify set", CMD_NOTIFY_SET, notify_set_opts, 1, 0,
-	  "notify set JOB_ID [OPTIONS]",
-	  "Change a job's notifications; an empty value clears a setting.\n"
-	  "Takes effect for the next line the job prints, and for its end.\n\n"
-	  "  --command CMD         job.finished command sink\n"
-	  "  --file PATH           job.finished file sink (NDJSON)\n"
-	  "  --output-pattern P    output lines to match (\"\" removes the rule)\n"
-	  "  --output-match-type T contains or regex (POSIX ERE) [contains]\n"
-	  "  --output-stream S     stdout, stderr or either [either]\n"
-	  "  --output-command CMD  command sink for job.output.matched\n"
-	  "  --output-file PATH    file sink for job.output.matched\n"
-	  "  --notify-timeout MS   kill a notify command after MS [60000]\n"
-	  "  --notify-retries N    retry a failed delivery N times [3]\n" },
-	{ "notify redeliver", CMD_NOTIFY_REDELIVER, redeliver_opts, 1, 0,
-	  "notify redeliver [--force] JOB_ID",
-	  "Deliver a finished job's job.finished event again, to the sinks\n"
-	  "configured now, and report the results (--force: even if it was\n"
-	  "delivered).\n" },
-	{ "gc", CMD_GC, gc_opts, 0, 0, "gc [--older-than D] [--dry-run]",
-	  "Delete finished jobs older than D (30d, 24h, 60m, 3600s or seconds;\n"
-	  "default 30d). Running and created jobs are never touched.\n\n"
-	  "  --older-than D        retention [30d]\n"
-	  "  --dry-run             only say what would be deleted\n" },
-	{ "delete", CMD_DELETE, delete_opts, 1, 0, "delete [--force] JOB_ID",
-	  "Delete a job's directory. A running job is refused unless\n"
-	  "--force, which kills its process group and waits for its end.\n" },
-	{ "schema", CMD_SCHEMA, no_opts, 0, 0, "schema",
-	  "Print the JSON Schema of every answer and record.\n" },
-	{ "install-skills", CMD_INSTALL_SKILLS, skills_opts, 0, 0,
-	  "install-skills [--source self|local:PATH] [--global]",
-	  "Install the agent-exec skill (SKILL.md) into .agents/skills.\n\n"
-	  "  --source SOURCE       self, or local:PATH of a skill folder [self]\n"
-	  "  --global              into $HOME/.agents, not ./.agents\n" },
-	{ "help", CMD_HELP, no_opts, -1, 0, "help [COMMAND]",
-	  "Show help for a command.\n" },
+	{ "run", CMD_RUN, 0, 1, run_opts,
+	  "run [OPTIONS] [--] COMMAND..." },
+	{ "create", CMD_CREATE, 0, 1, create_opts,
+	  "create [OPTIONS] [--] COMMAND..." },
+	{ "start", CMD_START, 1, 0, start_opts, "start [OPTIONS] JOB_ID" },
+	{ "status", CMD_STATUS, 1, 0, no_opts, "status JOB_ID" },
+	{ "tail", CMD_TAIL, 1, 0, tail_opts, "tail [OPTIONS] JOB_ID" },
+	{ "write", CMD_WRITE, 1, 0, write_opts,
+	  "write [--data TEXT | --file PATH | --stdin] [--eof] JOB_ID" },
+	{ "log", CMD_LOG, 1, 0, log_opts,
+	  "log [--stream S] [--offset N] [--limit M] JOB_ID" },
+	{ "events", CMD_EVENTS, 0, 0, events_opts,
+	  "events [--follow] [--since CURSOR] [--job ID] [--type TYPE]" },
+	{ "wait", CMD_WAIT, 1, 0, wait_opts, "wait [OPTIONS] JOB_ID" },
+	{ "kill", CMD_KILL, 1, 0, kill_opts, "kill [OPTIONS] JOB_ID" },
+	{ "list", CMD_LIST, 0, 0, list_opts, "list [OPTIONS]" },
+	{ "tag set", CMD_TAG_SET, 1, 0, tag_opts,
+	  "tag set JOB_ID [--tag TAG]..." },
+	{ "notify set", CMD_NOTIFY_SET, 1, 0, notify_set_opts,
+	  "notify set JOB_ID [OPTIONS]" },
+	{ "notify redeliver", CMD_NOTIFY_REDELIVER, 1, 0, redeliver_opts,
+	  "notify redeliver [--force] JOB_ID" },
+	{ "gc", CMD_GC, 0, 0, gc_opts, "gc [--older-than D] [--dry-run]" },
+	{ "delete", CMD_DELETE, 1, 0, delete_opts, "delete [--force] JOB_ID" },
+	{ "schema", CMD_SCHEMA, 0, 0, no_opts, "schema" },
+	{ "install-skills", CMD_INSTALL_SKILLS, 0, 0, skills_opts,
+	  "install-skills [--source self|local:PATH] [--global]" },
+	{ "help", CMD_HELP, -1, 0, no_opts, "help [COMMAND]" },
 };
-
-static const char global_help[] =
-	"Global options (before or after the command):\n"
-	"  --root PATH           jobs root [$AGENT_EXEC_ROOT, else\n"
-	"                        $XDG_DATA_HOME/agent-exec/jobs, else\n"
-	"                        ~/.local/share/agent-exec/jobs]\n"
-	"  -v, -vv               diagnostics on stderr\n"
-	"  -h, --help            this help\n"
-	"  --version             print the version\n";
 
 const struct command_def *cli_command(const char *name)
 {
@@ -297,22 +179,69 @@ static int command_group(const char *word)
 	return 0;
 }
 
-static void print_overview(FILE *out)
+/* Print the section "@name" of the help text (cli-help.txt) to fd; a
+ * line "%other" in it stands for the section "@other". */
+static void print_section(int fd, const char *text, const char *name,
+			  int depth)
 {
-	fputs("agent-exec " AE_VERSION
-	      " - run commands as durable background jobs; every answer is\n"
-	      "one JSON object on stdout.\n\nUsage: agent-exec [GLOBAL OPTIONS] "
-	      "COMMAND [OPTIONS]\n\nCommands:\n", out);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(out, "  %s\n", commands[i].usage);
-	fputs("\n", out);
-	fputs(global_help, out);
+	size_t len = strlen(name);
+	const char *line = text;
+
+	while (line && !(line[0] == '@' && strncmp(line + 1, name, len) == 0 &&
+			 line[len + 1] == '\n'))
+		line = (line = strchr(line, '\n')) ? line + 1 : NULL;
+	if (!line)
+		return;
+	for (line += len + 2; *line && *line != '@';) {
+		const char *end = strchrnul(line, '\n');
+		size_t n = (size_t)(end - line) + (*end == '\n');
+
+		if (*line == '%' && depth == 0) {
+			char other[64] = "";
+			size_t other_len = (size_t)(end - line) - 1;
+
+			if (other_len < sizeof(other))
+				memcpy(other, line + 1, other_len);
+			print_section(fd, text, other, 1);
+		} else {
+			write_all(fd, line, n);
+		}
+		line += n;
+	}
+}
+
+static void print_help(int fd, const char *name)
+{
+	char *text = embedded_text(&embedded_help, NULL);
+
+	if (text)
+		print_section(fd, text, name, 0);
+	free(text);
+}
+
+static void print_overview(int fd)
+{
+	write_str(fd, "agent-exec " AE_VERSION
+		  " - run commands as durable background jobs; every answer "
+		  "is\none JSON object on stdout.\n\nUsage: agent-exec "
+		  "[GLOBAL OPTIONS] COMMAND [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		write_str(fd, "  ");
+		write_str(fd, commands[i].usage);
+		write_str(fd, "\n");
+	}
+	write_str(fd, "\n");
+	print_help(fd, "global");
 }
 
 static void print_command_help(const struct command_def *command)
 {
-	printf("Usage: agent-exec %s\n\n%s\n%s", command->usage, command->help,
-	       global_help);
+	write_str(1, "Usage: agent-exec ");
+	write_str(1, command->usage);
+	write_str(1, "\n\n");
+	print_help(1, command->name);
+	write_str(1, "\n");
+	print_help(1, "global");
 }
 
 static int opt_allowed(const struct command_def *command, enum opt_id id);
@@ -344,7 +273,7 @@ static int opt_allowed(const struct command_def *command, enum opt_id id)
 static int usage_error(char *usage, size_t size, const char *fmt,
 		       const char *detail)
 {
-	snprintf(usage, size, fmt, detail);
+	strfmt(usage, size, fmt, detail);
 	return -1;
 }
 
@@ -365,7 +294,7 @@ static int store_value(struct args *args, const struct opt_def *def,
 	    parse_u64(value, &args->number[def->id]) < 0) {
 		char text[160];
 
-		snprintf(text, sizeof(text), "--%s: invalid number \"%.80s\"",
+		strfmt(text, sizeof(text), "--%s: invalid number \"%.80s\"",
 			 def->name, value);
 		return usage_error(usage, size, "%s (expected an unsigned "
 				   "decimal integer)", text);
@@ -495,7 +424,7 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 				   args->value[O_STREAM]);
 	if (args->value[O_CURSOR] &&
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
-		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
+		strfmt(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
@@ -543,7 +472,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 	const struct command_def *topic = args->command;
 
 	if (args->seen[O_VERSION] && !args->seen[O_HELP]) {
-		puts("agent-exec " AE_VERSION);
+		write_str(1, "agent-exec " AE_VERSION "\n");
 		return 1;
 	}
 	if (topic && topic->id == CMD_HELP) {
@@ -553,7 +482,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 			return usage_error(usage, size, "unexpected argument "
 					   "\"%s\"", args->positional.v[2]);
 		for (size_t i = 0; i < args->positional.n; i++)
-			snprintf(name + strlen(name),
+			strfmt(name + strlen(name),
 				 sizeof(name) - strlen(name), "%s%s",
 				 i ? " " : "", args->positional.v[i]);
 		topic = args->positional.n ? cli_command(name) : NULL;
@@ -561,7 +490,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 			return usage_error(usage, size, "unknown command \"%s\"",
 					   name);
 		if (!topic && args->positional.n) {
-			snprintf(name + strlen(name),
+			strfmt(name + strlen(name),
 				 sizeof(name) - strlen(name), " set");
 			topic = cli_command(name);
 		}
@@ -569,7 +498,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 	if (topic)
 		print_command_help(topic);
 	else
-		print_overview(stdout);
+		print_overview(1);
 	return 1;
 }
 
@@ -586,7 +515,7 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		return command;
 	}
 	if (*i + 1 < argc) {
-		snprintf(two_words, sizeof(two_words), "%s %s", argv[*i],
+		strfmt(two_words, sizeof(two_words), "%s %s", argv[*i],
 			 argv[*i + 1]);
 		command = cli_command(two_words);
 		if (command) {
@@ -595,10 +524,10 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		}
 	}
 	if (command_group(argv[*i]) && *i + 1 < argc)
-		snprintf(usage, size, "%s: unknown subcommand \"%s\"",
+		strfmt(usage, size, "%s: unknown subcommand \"%s\"",
 			 argv[*i], argv[*i + 1]);
 	else if (command_group(argv[*i]))
-		snprintf(usage, size, "%s: a subcommand is required (e.g. '%s "
+		strfmt(usage, size, "%s: a subcommand is required (e.g. '%s "
 			 "set')", argv[*i], argv[*i]);
 	else
 		usage_error(usage, size, "unknown command \"%s\"", argv[*i]);
@@ -614,8 +543,8 @@ int parse_cursor(const char *text, uint64_t offsets[2])
 	if (!colon || (size_t)(colon - text) >= sizeof(out) ||
 	    strlen(colon + 1) >= sizeof(err))
 		return -1;
-	snprintf(out, sizeof(out), "%.*s", (int)(colon - text), text);
-	snprintf(err, sizeof(err), "%s", colon + 1);
+	strfmt(out, sizeof(out), "%.*s", (int)(colon - text), text);
+	strfmt(err, sizeof(err), "%s", colon + 1);
 	if (parse_u64(out, &values[0]) < 0 || parse_u64(err, &values[1]) < 0)
 		return -1;
 	if (offsets) {
@@ -627,16 +556,14 @@ int parse_cursor(const char *text, uint64_t offsets[2])
 
 int parse_pty_size(const char *text, unsigned *cols, unsigned *rows)
 {
-	char *end;
-	unsigned long c = strtoul(text, &end, 10), r;
+	uint64_t c = 0, r = 0;
+	size_t n = scan_u64(text, &c);
 
-	if (end == text || *end != 'x' || c < 1 || c > 65535 ||
-	    text[0] < '0' || text[0] > '9')
+	if (!n || text[n] != 'x' || c < 1 || c > 65535)
 		return -1;
-	text = end + 1;
-	r = strtoul(text, &end, 10);
-	if (end == text || *end || r < 1 || r > 65535 || text[0] < '0' ||
-	    text[0] > '9')
+	text += n + 1;
+	n = scan_u64(text, &r);
+	if (!n || text[n] || r < 1 || r > 65535)
 		return -1;
 	if (cols)
 		*cols = (unsigned)c;
@@ -657,20 +584,20 @@ static int check_values(const struct args *args, char *usage, size_t size)
 		const char *why = tag_invalid(tags->v[i], pattern);
 
 		if (why) {
-			snprintf(usage, size, "invalid tag \"%.64s\": %s",
+			strfmt(usage, size, "invalid tag \"%.64s\": %s",
 				 tags->v[i], why);
 			return -1;
 		}
 	}
 	if (args->value[O_CURSOR] &&
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
-		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
+		strfmt(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&
 	    parse_pty_size(args->value[O_PTY_SIZE], NULL, NULL) < 0) {
-		snprintf(usage, size, "--pty-size: invalid value \"%.40s\" "
+		strfmt(usage, size, "--pty-size: invalid value \"%.40s\" "
 			 "(COLSxROWS, e.g. 120x40)", args->value[O_PTY_SIZE]);
 		return -1;
 	}
@@ -681,7 +608,7 @@ static int check_values(const struct args *args, char *usage, size_t size)
 		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
 		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
 			   "QRSTUVWXYZ0123456789_.-") != key_len) {
-			snprintf(usage, size, "invalid --meta \"%.64s\": "
+			strfmt(usage, size, "invalid --meta \"%.64s\": "
 				 "expected KEY=VALUE, KEY of letters, digits, "
 				 "'_', '.' or '-'", entry);
 			return -1;
@@ -708,7 +635,7 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	if (!args->command) {
 		if (args->seen[O_HELP] || args->seen[O_VERSION])
 			return answer_help(args, usage, size);
-		print_overview(stderr);
+		print_overview(2);
 		return usage_error(usage, size, "%s", "a command is required");
 	}
 	while (i < argc) {

@@ -50,11 +50,11 @@ enum command_id {
 struct command_def {
 	const char *name;	/* "tag set" for a two-word command */
 	enum command_id id;
+	signed char positionals;	/* exact count of positional args */
+	char trailing_command;	/* takes CMD... after its options */
 	const enum opt_id *opts;	/* ends with O_COUNT */
-	int positionals;	/* exact count of positional arguments */
-	int trailing_command;	/* takes CMD... after its options */
-	const char *usage;	/* one line */
-	const char *help;	/* the option list */
+	const char *usage;	/* one line; the rest of its help is the
+				 * section "@<name>" of cli-help.txt */
 };
 
 struct args {

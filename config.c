@@ -2,6 +2,7 @@
  * Anything outside the subset (floats, dates, inline tables, arrays of
  * tables, multi-line strings) is an error naming its line, never a guess. */
 #include "config.h"
+#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +30,12 @@ static int parse_error(struct toml_parser *p, const char *fmt, ...)
 
 static int parse_error(struct toml_parser *p, const char *fmt, ...)
 {
-	int used = snprintf(p->err, p->err_size, "line %d: ", p->line);
+	int used = strfmt(p->err, p->err_size, "line %d: ", p->line);
 	va_list ap;
 
 	va_start(ap, fmt);
 	if (used >= 0 && (size_t)used < p->err_size)
-		vsnprintf(p->err + used, p->err_size - (size_t)used, fmt, ap);
+		vstrfmt(p->err + used, p->err_size - (size_t)used, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -96,21 +97,7 @@ static int append_utf8(char *out, size_t *len, unsigned long code)
 {
 	if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
 		return -1;
-	if (code < 0x80) {
-		out[(*len)++] = (char)code;
-	} else if (code < 0x800) {
-		out[(*len)++] = (char)(0xc0 | code >> 6);
-		out[(*len)++] = (char)(0x80 | (code & 0x3f));
-	} else if (code < 0x10000) {
-		out[(*len)++] = (char)(0xe0 | code >> 12);
-		out[(*len)++] = (char)(0x80 | ((code >> 6) & 0x3f));
-		out[(*len)++] = (char)(0x80 | (code & 0x3f));
-	} else {
-		out[(*len)++] = (char)(0xf0 | code >> 18);
-		out[(*len)++] = (char)(0x80 | ((code >> 12) & 0x3f));
-		out[(*len)++] = (char)(0x80 | ((code >> 6) & 0x3f));
-		out[(*len)++] = (char)(0x80 | (code & 0x3f));
-	}
+	*len += utf8_encode((uint32_t)code, out + *len);
 	return 0;
 }
 
@@ -208,7 +195,7 @@ static int parse_key(struct toml_parser *p, char *name)
 		if (peek(p) == '"' || peek(p) == '\'') {
 			if (parse_string(p, &quoted) < 0)
 				return -1;
-			snprintf(part, sizeof(part), "%s", quoted);
+			strfmt(part, sizeof(part), "%s", quoted);
 			part_len = strlen(part);
 			free(quoted);
 		} else {
@@ -380,7 +367,7 @@ static int parse_key_value(struct toml_parser *p, toml_visitor visit,
 	char *string = NULL;
 	int rc = -1;
 
-	snprintf(name, sizeof(name), "%s", p->table);
+	strfmt(name, sizeof(name), "%s", p->table);
 	if (parse_key(p, name) < 0)
 		return -1;
 	if (peek(p) != '=')
@@ -416,7 +403,7 @@ int toml_parse(const char *text, size_t len, toml_visitor visit, void *ctx,
 	int rc = 0;
 
 	if (memchr(text, '\0', len)) {
-		snprintf(err, err_size, "the file contains a NUL byte");
+		strfmt(err, err_size, "the file contains a NUL byte");
 		return -1;
 	}
 	while (rc == 0) {

@@ -59,11 +59,11 @@ int signal_parse(const char *text)
 	if (parse_u64(text, &number) == 0)
 		return number >= 1 && number < (uint64_t)_NSIG ? (int)number
 							       : -1;
-	if (strncasecmp(text, "SIG", 3) == 0)
+	if (ascii_case_equal(text, "SIG", 3))
 		text += 3;
 	for (size_t i = 0; i < sizeof(signal_table) / sizeof(*signal_table);
 	     i++)
-		if (strcasecmp(text, signal_table[i].name) == 0)
+		if (ascii_case_equal(text, signal_table[i].name, SIZE_MAX))
 			return signal_table[i].number;
 	return -1;
 }
@@ -419,9 +419,7 @@ static void child_run(const struct supervisor *sv, char **argv,
 			    : (dup2(io->in, 0) < 0 || dup2(io->out, 1) < 0 ||
 			       dup2(io->err, 2) < 0))
 		child_fail(report_fd, STAGE_STDIO);
-	/* the PATH search must use the job's environment */
-	environ = envp;
-	execvp(argv[0], argv);
+	exec_search(argv, envp);	/* PATH from the job's environment */
 	child_fail(report_fd, STAGE_EXEC);
 }
 
@@ -443,20 +441,6 @@ static char **job_argv(const struct job_spec *spec)
 fail:
 	strv_free(&argv);
 	return NULL;
-}
-
-static int env_set(struct strv *env, char *entry)
-{
-	size_t key_len = strcspn(entry, "=");
-
-	for (size_t i = 0; i < env->n; i++) {
-		if (strncmp(env->v[i], entry, key_len) == 0 &&
-		    env->v[i][key_len] == '=') {
-			env->v[i] = entry;
-			return 0;
-		}
-	}
-	return strv_push(env, entry);
 }
 
 /* Keep s in owned (freed once the job is forked); NULL if out of memory. */
@@ -508,7 +492,7 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 	size_t len;
 
 	if (read_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &len) < 0) {
-		snprintf(why, why_size, "cannot read env file %s: %s", path,
+		strfmt(why, why_size, "cannot read env file %s: %s", path,
 			 strerror(errno));
 		return -1;
 	}
@@ -524,12 +508,12 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 		if (!*entry || *entry == '#')
 			continue;
 		entry = env_entry_complete(entry, owned);
-		if (!entry || env_set(env, entry) < 0)
+		if (!entry || strv_setenv(env, entry) < 0)
 			goto no_memory;
 	}
 	return 0;
 no_memory:
-	snprintf(why, why_size, "cannot read env file %s: %s", path,
+	strfmt(why, why_size, "cannot read env file %s: %s", path,
 		 strerror(ENOMEM));
 	return -1;
 }
@@ -544,10 +528,11 @@ static int env_add_agent_exec(struct strv *env, struct strv *owned,
 
 	if (!id || !root)
 		return -1;
-	sprintf(id, "AGENT_EXEC_JOB_ID=%s", job->id);
-	sprintf(root, "AGENT_EXEC_ROOT=%.*s", (int)root_len, job->dir);
-	return env_set(env, (char *)"AGENT_EXEC=1") < 0 ||
-	       env_set(env, id) < 0 || env_set(env, root) < 0 ? -1 : 0;
+	strfmt(id, strlen(job->id) + 19, "AGENT_EXEC_JOB_ID=%s", job->id);
+	strfmt(root, root_len + 17, "AGENT_EXEC_ROOT=%.*s", (int)root_len,
+	       job->dir);
+	return strv_setenv(env, (char *)"AGENT_EXEC=1") < 0 ||
+	       strv_setenv(env, id) < 0 || strv_setenv(env, root) < 0 ? -1 : 0;
 }
 
 /* The job's environment: inherited (or empty), then the env files, then
@@ -569,7 +554,7 @@ static char **job_env(const struct job_spec *spec, const struct job *job,
 	for (size_t i = 0; i < spec->env.n; i++) {
 		char *entry = env_entry_complete(spec->env.v[i], owned);
 
-		if (!entry || env_set(&env, entry) < 0)
+		if (!entry || strv_setenv(&env, entry) < 0)
 			goto no_memory;
 	}
 	if (env_add_agent_exec(&env, owned, job) < 0)
@@ -579,7 +564,7 @@ static char **job_env(const struct job_spec *spec, const struct job *job,
 	if (env.v)
 		return env.v;
 no_memory:
-	snprintf(why, why_size, "cannot build the job's environment: %s",
+	strfmt(why, why_size, "cannot build the job's environment: %s",
 		 strerror(ENOMEM));
 fail:
 	strv_free(&env);
@@ -599,34 +584,20 @@ static int word_is_plain(const char *word)
 
 static int word_is_shell_builtin(const char *word)
 {
-	static const char *const builtins[] = {
-		".", "alias", "bg", "break", "cd", "command", "continue", "echo",
-		"eval", "exec", "exit", "export", "false", "fc", "fg", "getopts",
-		"hash", "jobs", "kill", "local", "printf", "pwd", "read",
-		"readonly", "return", "set", "shift", "source", "test", "times",
-		"trap", "true", "type", "ulimit", "umask", "unalias", "unset",
-		"wait",
-	};
-
-	for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
-		if (strcmp(word, builtins[i]) == 0)
-			return 1;
-	return 0;
+	return word_listed(word, ". alias bg break cd command continue echo "
+			   "eval exec exit export false fc fg getopts hash "
+			   "jobs kill local printf pwd read readonly return "
+			   "set shift source test times trap true type ulimit "
+			   "umask unalias unset wait");
 }
 
 static int wrapper_is_posix_shell(const struct strv *wrapper)
 {
-	static const char *const shells[] = {
-		"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh",
-	};
 	const char *program = wrapper->n ? wrapper->v[0] : "";
 	const char *base = strrchr(program, '/');
 
 	base = base ? base + 1 : program;
-	for (size_t i = 0; i < sizeof(shells) / sizeof(*shells); i++)
-		if (strcmp(base, shells[i]) == 0)
-			return 1;
-	return 0;
+	return word_listed(base, "sh bash dash ash ksh mksh zsh");
 }
 
 static int executable_file(const char *path)
@@ -644,11 +615,11 @@ static int executable_in(const char *dir, size_t dir_len, const char *cwd,
 	char path[4096];
 
 	if (dir_len == 0)
-		snprintf(path, sizeof(path), "%s/%s", cwd, name);
+		strfmt(path, sizeof(path), "%s/%s", cwd, name);
 	else if (dir[0] == '/')
-		snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
+		strfmt(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
 	else
-		snprintf(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
+		strfmt(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
 			 dir, name);
 	return executable_file(path);
 }
@@ -695,19 +666,19 @@ static void describe_failure(struct supervisor *sv, const char **argv,
 
 	switch (failure->stage) {
 	case STAGE_CWD:
-		snprintf(text, size, "cannot change directory to \"%s\": %s",
+		strfmt(text, size, "cannot change directory to \"%s\": %s",
 			 sv->spec->cwd, strerror(failure->err));
 		break;
 	case STAGE_EXEC:
 		if (failure->err == ENOENT)
-			snprintf(text, size, "command not found: \"%s\"",
+			strfmt(text, size, "command not found: \"%s\"",
 				 argv[0]);
 		else
-			snprintf(text, size, "cannot execute \"%s\": %s",
+			strfmt(text, size, "cannot execute \"%s\": %s",
 				 argv[0], strerror(failure->err));
 		break;
 	default:
-		snprintf(text, size, "cannot set up the job's stdio: %s",
+		strfmt(text, size, "cannot set up the job's stdio: %s",
 			 strerror(failure->err));
 		break;
 	}
@@ -738,7 +709,7 @@ static int input_listen(struct supervisor *sv)
 		rc = -1;
 out:
 	if (rc < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
+		strfmt(sv->state.error, sizeof(sv->state.error),
 			 "cannot open the job's input socket: %s",
 			 strerror(errno));
 		if (fd >= 0)
@@ -756,10 +727,10 @@ static void client_finish(struct supervisor *sv)
 	int len;
 
 	if (sv->client_error[0])
-		len = snprintf(reply, sizeof(reply), "error %s\n",
+		len = strfmt(reply, sizeof(reply), "error %s\n",
 			       sv->client_error);
 	else
-		len = snprintf(reply, sizeof(reply), "ok %llu\n",
+		len = strfmt(reply, sizeof(reply), "ok %llu\n",
 			       (unsigned long long)sv->client_bytes);
 	if (write(sv->client_fd, reply, (size_t)len) < 0) {
 		/* the write command is gone; nothing to tell */
@@ -775,7 +746,7 @@ static void client_finish(struct supervisor *sv)
 
 static void client_fail(struct supervisor *sv, const char *why)
 {
-	snprintf(sv->client_error, sizeof(sv->client_error), "%s", why);
+	strfmt(sv->client_error, sizeof(sv->client_error), "%s", why);
 	client_finish(sv);
 }
 
@@ -784,7 +755,7 @@ static void client_fail(struct supervisor *sv, const char *why)
 static void client_refuse(struct supervisor *sv, const char *why)
 {
 	if (!sv->client_error[0])
-		snprintf(sv->client_error, sizeof(sv->client_error), "%s", why);
+		strfmt(sv->client_error, sizeof(sv->client_error), "%s", why);
 	sv->input_len = sv->input_off = 0;
 }
 
@@ -811,7 +782,7 @@ static void input_end(struct supervisor *sv)
 		size_t count = sv->input_line_open ? 2 : 1;
 
 		if (write(sv->input_fd, eof, count) < 0)
-			snprintf(sv->client_error, sizeof(sv->client_error),
+			strfmt(sv->client_error, sizeof(sv->client_error),
 				 "cannot send ^D: %s", strerror(errno));
 		return;
 	}
@@ -972,7 +943,7 @@ static void record_terminal(struct supervisor *sv)
 
 	if (WIFSIGNALED(status)) {
 		st->status = JOB_KILLED;
-		snprintf(st->signal, sizeof(st->signal), "%d",
+		strfmt(st->signal, sizeof(st->signal), "%d",
 			 WTERMSIG(status));
 	} else {
 		st->status = JOB_EXITED;
@@ -985,7 +956,7 @@ static void record_terminal(struct supervisor *sv)
 	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
 	usage_fill(st, &sv->usage);
 	if (sv->log_error)
-		snprintf(st->error, sizeof(st->error),
+		strfmt(st->error, sizeof(st->error),
 			 "output cut: cannot write logs: %s",
 			 strerror(sv->log_error));
 	/* the sinks are those configured when the job ends */
@@ -1191,7 +1162,7 @@ static int open_logs(struct supervisor *sv)
 	if (!failed && sv->full_fd < 0)
 		failed = sv->spec->full_log ? sv->spec->full_log : "full.log";
 	if (failed)
-		snprintf(sv->state.error, sizeof(sv->state.error),
+		strfmt(sv->state.error, sizeof(sv->state.error),
 			 "cannot open the log %s: %s", failed, strerror(errno));
 	return failed ? -1 : 0;
 }
@@ -1224,17 +1195,40 @@ static int set_nonblocking(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* A new PTY master, unlocked, and its slave's name. On Linux by hand:
+ * libc's ptsname_r would bring printf into the binary. */
+static int open_pty_master(char *name, size_t size)
+{
+#ifdef TIOCGPTN
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0;
+	unsigned number;
+
+	if (master >= 0 && ioctl(master, TIOCSPTLCK, &unlock) == 0 &&
+	    ioctl(master, TIOCGPTN, &number) == 0 &&
+	    strfmt(name, size, "/dev/pts/%u", number) < (int)size)
+		return master;
+#else
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 &&
+	    ptsname_r(master, name, size) == 0)
+		return master;
+#endif
+	if (master >= 0)
+		close(master);
+	return -1;
+}
+
 /* A PTY: the supervisor keeps the master (output and input), the child
  * gets the slave's name. */
 static int open_pty(struct supervisor *sv, struct child_stdio *io)
 {
 	struct winsize size = { .ws_col = (unsigned short)sv->spec->pty_cols,
 				.ws_row = (unsigned short)sv->spec->pty_rows };
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int master = open_pty_master(io->pty_name, sizeof(io->pty_name));
 
-	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
-	    ptsname_r(master, io->pty_name, sizeof(io->pty_name)) != 0 ||
-	    ioctl(master, TIOCSWINSZ, &size) < 0 ||
+	if (master < 0 || ioctl(master, TIOCSWINSZ, &size) < 0 ||
 	    set_nonblocking(master) < 0) {
 		if (master >= 0)
 			close(master);
@@ -1309,12 +1303,12 @@ static int spawn_child(struct supervisor *sv)
 		goto out;
 	if (!argv || prepare_stdio(sv, &io) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
+		strfmt(sv->state.error, sizeof(sv->state.error),
 			 "cannot prepare the job: %s", strerror(errno));
 		goto out;
 	}
 	if (command_missing(sv->spec, envp)) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
+		strfmt(sv->state.error, sizeof(sv->state.error),
 			 "command not found: \"%s\"", sv->spec->command.v[0]);
 		goto out;
 	}
@@ -1322,7 +1316,7 @@ static int spawn_child(struct supervisor *sv)
 	if (sv->child == 0)
 		child_run(sv, argv, envp, &io, report[1]);
 	if (sv->child < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
+		strfmt(sv->state.error, sizeof(sv->state.error),
 			 "cannot fork the job: %s", strerror(errno));
 		goto out;
 	}
@@ -1440,7 +1434,7 @@ static void argv_blank(const struct launch_context *context,
 			end = arg + strlen(arg) + 1;
 	}
 	memset(start, 0, (size_t)(end - start));
-	snprintf(start, (size_t)(end - start), "agent-exec supervisor %s",
+	strfmt(start, (size_t)(end - start), "agent-exec supervisor %s",
 		 job_id);
 }
 
@@ -1472,11 +1466,11 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	sv.err = (struct stream){ .tag = "[STDERR]", .id = MATCH_STDERR,
 				  .pipe_fd = -1 };
 	sv.input_fd = sv.listen_fd = sv.client_fd = -1;
-	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
+	strfmt(sv.state.id, sizeof(sv.state.id), "%s", job->id);
 	sv.state.supervisor_pid = getpid();
 	format_utc_now(sv.state.started_at);
 	if (spec_copy(&sv.own_spec, spec) < 0) {
-		snprintf(sv.state.error, sizeof(sv.state.error),
+		strfmt(sv.state.error, sizeof(sv.state.error),
 			 "cannot copy the job's definition: %s",
 			 strerror(errno));
 		record_failed(&sv);
@@ -1485,14 +1479,14 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	argv_blank(context, job->id);
 	if (daemon_detach((int[]){ ready_fd, job->dir_fd, job->lock_fd },
 			  3) < 0) {
-		snprintf(sv.state.error, sizeof(sv.state.error),
+		strfmt(sv.state.error, sizeof(sv.state.error),
 			 "cannot detach the supervisor: %s", strerror(errno));
 		record_failed(&sv);
 		return;
 	}
 	sv.signal_fd = signals_open();
 	if (sv.signal_fd < 0) {
-		snprintf(sv.state.error, sizeof(sv.state.error),
+		strfmt(sv.state.error, sizeof(sv.state.error),
 			 "cannot set up signal handling: %s", strerror(errno));
 		record_failed(&sv);
 		return;
@@ -1522,11 +1516,11 @@ static int launch_failed(struct job *job, const char *what, int err,
 {
 	struct job_state st = { .status = JOB_FAILED, .has_duration = 1 };
 
-	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	strfmt(st.id, sizeof(st.id), "%s", job->id);
 	format_utc_now(st.updated_at);
 	memcpy(st.started_at, st.updated_at, sizeof(st.started_at));
 	memcpy(st.finished_at, st.updated_at, sizeof(st.finished_at));
-	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
+	strfmt(st.error, sizeof(st.error), "cannot %s: %s", what,
 		 strerror(err));
 	if (store_write_state(job->dir_fd, &st, 1) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",

@@ -637,7 +637,7 @@ static int parse_fail(struct parser *p, const char *fmt, ...)
 
 	if (p->err && p->errlen > 0) {
 		va_start(ap, fmt);
-		vsnprintf(p->err, p->errlen, fmt, ap);
+		vstrfmt(p->err, p->errlen, fmt, ap);
 		va_end(ap);
 	}
 	return -1;
@@ -732,7 +732,7 @@ static long unit_at(const struct parser *p, size_t at)
 	return unit;
 }
 
-static size_t encode_utf8(uint32_t code, char *out)
+size_t utf8_encode(uint32_t code, char *out)
 {
 	static const unsigned char lead[] = { 0x00, 0xc0, 0xe0, 0xf0 };
 	size_t extra, i;
@@ -766,7 +766,7 @@ static int parse_unicode_escape(struct parser *p, char *dst, size_t *n)
 		return parse_fail(p, "unpaired surrogate at offset %zu", at);
 	}
 	p->pos += 6;
-	*n += encode_utf8(code, dst + *n);
+	*n += utf8_encode(code, dst + *n);
 	return 0;
 }
 

@@ -18,6 +18,9 @@
  * number of bytes written to out. */
 size_t utf8_lossy(const char *s, size_t n, char *out, int final,
 		  size_t *consumed);
+/* The UTF-8 bytes of code point code (at most 0x10ffff) in out[0..3]:
+ * how many. */
+size_t utf8_encode(uint32_t code, char *out);
 
 /* ---- Writer ----------------------------------------------------------- */
 

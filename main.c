@@ -19,6 +19,7 @@
 #include "config.h"
 #include "events.h"
 #include "exec.h"
+#include "inflate.h"
 #include "json.h"
 #include "notify.h"
 #include "skills.h"
@@ -43,15 +44,18 @@ static void diag(const struct cli *cli, int level, const char *fmt, ...)
 
 static void diag(const struct cli *cli, int level, const char *fmt, ...)
 {
+	char line[1024] = "agent-exec: ";
+	size_t used = strlen(line);
 	va_list ap;
 
 	if (cli->args.verbose < level)
 		return;
-	fputs("agent-exec: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vstrfmt(line + used, sizeof(line) - used - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	used = strlen(line);
+	line[used] = '\n';
+	write_all(2, line, used + 1);
 }
 
 static uint64_t number_or(const struct cli *cli, enum opt_id id,
@@ -108,7 +112,7 @@ static void write_offsets(struct json_writer *w, const uint64_t next[2])
 {
 	char cursor[48];
 
-	snprintf(cursor, sizeof(cursor), "%llu:%llu",
+	strfmt(cursor, sizeof(cursor), "%llu:%llu",
 		 (unsigned long long)next[0], (unsigned long long)next[1]);
 	jw_kv_u64(w, "stdout_next_offset", next[0]);
 	jw_kv_u64(w, "stderr_next_offset", next[1]);
@@ -423,7 +427,7 @@ static void log_created(const struct cli *cli, const struct job *job,
 		size_t key_len = strcspn(entry, "=");
 		char key[160];
 
-		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
+		strfmt(key, sizeof(key), "%.*s", (int)key_len, entry);
 		jw_kv_str(&w, key, entry + key_len + 1);
 	}
 	jw_object_end(&w);
@@ -446,7 +450,7 @@ static int make_job(struct cli *cli, struct job_spec *spec,
 		return -1;
 	diag(cli, 1, "job directory %s", job->dir);
 	format_utc_now(created_at);
-	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	strfmt(st.id, sizeof(st.id), "%s", job->id);
 	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
 	if (store_input(cli, job, spec) < 0 ||
 	    store_write_meta(job, &cli->root, spec, created_at, created,
@@ -614,7 +618,7 @@ static int mark_launching(struct cli *cli, const struct job *job)
 {
 	struct job_state st = { .status = JOB_RUNNING };
 
-	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	strfmt(st.id, sizeof(st.id), "%s", job->id);
 	format_utc_now(st.started_at);
 	memcpy(st.updated_at, st.started_at, sizeof(st.updated_at));
 	if (store_write_state(job->dir_fd, &st, 0) < 0)
@@ -972,10 +976,9 @@ static int listing_add(void *ctx, struct job_summary *summary)
 
 /* Newest started first; never-started jobs last; ties by id, newest
  * first. */
-static int summary_compare(const void *a, const void *b)
+static int summary_compare(const struct job_summary *x,
+			   const struct job_summary *y)
 {
-	const struct job_summary *x = *(struct job_summary *const *)a;
-	const struct job_summary *y = *(struct job_summary *const *)b;
 	const char *x_started = x->state_ok ? x->state.started_at : "";
 	const char *y_started = y->state_ok ? y->state.started_at : "";
 	int order;
@@ -984,6 +987,40 @@ static int summary_compare(const void *a, const void *b)
 		return *x_started ? -1 : 1;
 	order = strcmp(y_started, x_started);
 	return order ? order : strcmp(y->id, x->id);
+}
+
+static void sift_down(struct job_summary **v, size_t root, size_t n)
+{
+	for (;;) {
+		size_t child = 2 * root + 1;
+		struct job_summary *swap;
+
+		if (child >= n)
+			return;
+		if (child + 1 < n && summary_compare(v[child], v[child + 1]) < 0)
+			child++;
+		if (summary_compare(v[root], v[child]) >= 0)
+			return;
+		swap = v[root];
+		v[root] = v[child];
+		v[child] = swap;
+		root = child;
+	}
+}
+
+/* Heapsort: in place, O(n log n) at worst, and a few dozen bytes of code
+ * where qsort brings a kilobyte. */
+static void sort_summaries(struct job_summary **v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		struct job_summary *swap = v[0];
+
+		v[0] = v[end];
+		v[end] = swap;
+		sift_down(v, 0, end);
+	}
 }
 
 static void write_summary(struct json_writer *w,
@@ -1024,9 +1061,7 @@ static void write_listing(struct cli *cli, struct listing *listing,
 	int truncated = limit > 0 && listing->count > limit;
 	size_t shown = truncated ? (size_t)limit : listing->count;
 
-	if (listing->count)	/* qsort wants an array, even for none */
-		qsort(listing->jobs, listing->count, sizeof(*listing->jobs),
-		      summary_compare);
+	sort_summaries(listing->jobs, listing->count);
 	envelope_begin(w, "list");
 	jw_kv_str(w, "root", cli->root.path);
 	jw_key(w, "jobs");
@@ -1182,7 +1217,7 @@ static int cmd_delete(struct cli *cli)
 	struct json_writer *w = &cli->out;
 	struct job_state st;
 	struct job job;
-	uint64_t bytes;
+	uint64_t bytes = 0;
 	int rc = -1;
 
 	if (open_job(cli, &job) < 0)
@@ -1229,7 +1264,7 @@ static int cmd_log(struct cli *cli)
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	snprintf(name, sizeof(name), "%s.log", stream);
+	strfmt(name, sizeof(name), "%s.log", stream);
 	path = store_job_path(&job, name);
 	envelope_begin(w, "log");
 	jw_kv_str(w, "job_id", job.id);
@@ -1308,7 +1343,7 @@ static int send_input(struct cli *cli, int sock, int source, char mode,
 {
 	char buf[65536], reply[256];
 	ssize_t got;
-	unsigned long long taken;
+	uint64_t taken;
 
 	if (write_all(sock, &mode, 1) < 0)
 		got = -1;
@@ -1320,7 +1355,7 @@ static int send_input(struct cli *cli, int sock, int source, char mode,
 	got = read_full(sock, reply, sizeof(reply) - 1);
 	reply[got > 0 ? got : 0] = '\0';
 	reply[strcspn(reply, "\n")] = '\0';
-	if (sscanf(reply, "ok %llu", &taken) == 1) {
+	if (strncmp(reply, "ok ", 3) == 0 && scan_u64(reply + 3, &taken)) {
 		*bytes = taken;
 		return 0;
 	}
@@ -1471,7 +1506,7 @@ static int redeliver(struct cli *cli, const struct job *job,
 	*out = notifier_new(&config);
 	if (!*out) {
 		error_errno(&cli->error, NULL, ENOMEM, "notify redeliver");
-	} else if (faccessat(job->dir_fd, "completion_event.json", F_OK, 0) == 0) {
+	} else if (exists_at(job->dir_fd, "completion_event.json")) {
 		rc = notifier_redeliver(*out, &settings, &cli->error);
 	} else if (!notify_finished_wanted(&settings)) {
 		error_set(&cli->error, "invalid_state", "job %s has no "
@@ -1525,7 +1560,7 @@ static int cmd_notify_redeliver(struct cli *cli)
 	if (redeliver(cli, &job, &st, &notifier) < 0)
 		goto out;
 	results = notifier_results(notifier, &delivered);
-	snprintf(event_id, sizeof(event_id), "%s:job.finished", job.id);
+	strfmt(event_id, sizeof(event_id), "%s:job.finished", job.id);
 	envelope_begin(w, "notify.redeliver");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "event_id", event_id);
@@ -1547,11 +1582,17 @@ static int cmd_schema(struct cli *cli)
 	struct json_doc schema;
 	char err[160];
 	const char *comment;
+	size_t len;
+	char *text = embedded_text(&embedded_schema, &len);
 
-	if (json_parse(&schema, embedded_schema, embedded_schema_len, 64, err,
-		       sizeof(err)) < 0)
+	if (!text)
+		return error_errno(&cli->error, errno == EIO ? "internal_error"
+				   : NULL, errno, "the embedded schema");
+	if (json_parse(&schema, text, len, 64, err, sizeof(err)) < 0) {
+		free(text);
 		return error_set(&cli->error, "internal_error",
 				 "the embedded schema is broken: %s", err);
+	}
 	comment = json_get_str(schema.root, "$comment");
 	envelope_begin(w, "schema");
 	jw_kv_str(w, "schema_format", "json-schema-draft-07");
@@ -1559,6 +1600,7 @@ static int cmd_schema(struct cli *cli)
 	jw_value(w, schema.root);
 	jw_kv_str(w, "generated_at", comment ? comment : "unknown");
 	json_doc_free(&schema);
+	free(text);
 	return 0;
 }
 
@@ -1649,10 +1691,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	parsed = cli_parse(argc, argv, &cli.args, usage, sizeof(usage));
 	if (parsed != 0) {
-		if (parsed < 0)
-			fprintf(stderr, "agent-exec: %s\nTry 'agent-exec "
-				"--help' for more information.\n", usage);
-		fflush(stdout);
+		if (parsed < 0) {
+			write_str(2, "agent-exec: ");
+			write_str(2, usage);
+			write_str(2, "\nTry 'agent-exec --help' for more "
+				  "information.\n");
+		}
 		return parsed < 0 ? 2 : 0;
 	}
 	jw_init_fd(&cli.out, 1, cli.out_buf, sizeof(cli.out_buf), 0);

@@ -103,7 +103,7 @@ int notify_settings_read(const struct json_value *meta,
 	const struct json_value *n = json_get(meta, "notification");
 	const struct json_value *m = json_get(n, "on_output_match");
 	const char *match_type = json_get_str(m, "match_type");
-	int rc;
+	char why[128];
 
 	memset(out, 0, sizeof(*out));
 	out->command = nonempty(json_get_str(n, "notify_command"));
@@ -121,24 +121,21 @@ int notify_settings_read(const struct json_value *meta,
 	out->match_file = nonempty(json_get_str(m, "file"));
 	if (!out->match_regex)
 		return 0;
-	rc = regcomp(&out->compiled, out->pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc != 0) {
-		char why[128];
-
-		regerror(rc, &out->compiled, why, sizeof(why));
+	out->compiled = pattern_compile(out->pattern, why, sizeof(why));
+	if (!out->compiled) {
 		out->match = 0;
+		if (errno == ENOMEM)
+			return error_errno(e, NULL, ENOMEM, "compile regex");
 		return error_set(e, "invalid_regex", "invalid regex \"%.100s\": "
 				 "%s", out->pattern, why);
 	}
-	out->compiled_ok = 1;
 	return 0;
 }
 
 void notify_settings_free(struct notify_settings *settings)
 {
-	if (settings->compiled_ok)
-		regfree(&settings->compiled);
-	settings->compiled_ok = 0;
+	pattern_free(settings->compiled);
+	settings->compiled = NULL;
 	settings->match = 0;
 }
 
@@ -147,22 +144,34 @@ int notify_finished_wanted(const struct notify_settings *settings)
 	return settings->command || settings->file;
 }
 
+/* Whether text[0..len) contains needle: memchr for its first byte, then
+ * a comparison (libc's two-way memmem is a kilobyte of code; lines are at
+ * most 16 KiB). */
+static int contains(const char *text, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	const char *end = text + len, *at = text;
+
+	if (n == 0)
+		return 1;
+	while ((size_t)(end - at) >= n &&
+	       (at = memchr(at, needle[0], (size_t)(end - at) - n + 1))) {
+		if (memcmp(at, needle, n) == 0)
+			return 1;
+		at++;
+	}
+	return 0;
+}
+
 int notify_line_matches(const struct notify_settings *settings,
 			enum match_stream stream, const char *line, size_t len)
 {
-	char text[16384 + 1];
-
 	if (!settings->match || !(settings->stream & stream))
 		return 0;
 	if (!settings->match_regex)
-		return memmem(line, len, settings->pattern,
-			      strlen(settings->pattern)) != NULL;
-	/* regexec wants a string: lines reach us at most 16 KiB long */
-	if (len >= sizeof(text))
-		len = sizeof(text) - 1;
-	memcpy(text, line, len);
-	text[len] = '\0';
-	return regexec(&settings->compiled, text, 0, NULL, 0) == 0;
+		return contains(line, len, settings->pattern);
+	return settings->compiled &&
+	       pattern_match(settings->compiled, line, len);
 }
 
 /* ---- notify set ------------------------------------------------------- */
@@ -252,19 +261,19 @@ static void write_fields(struct json_writer *w,
 
 static int check_regex(const struct notification_fields *f, struct error *e)
 {
-	regex_t compiled;
+	struct pattern *compiled;
 	char why[128];
-	int rc;
 
 	if (!nonempty(f->pattern) || !f->match_type ||
 	    strcmp(f->match_type, "regex") != 0)
 		return 0;
-	rc = regcomp(&compiled, f->pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc == 0) {
-		regfree(&compiled);
+	compiled = pattern_compile(f->pattern, why, sizeof(why));
+	if (compiled) {
+		pattern_free(compiled);
 		return 0;
 	}
-	regerror(rc, &compiled, why, sizeof(why));
+	if (errno == ENOMEM)
+		return error_errno(e, NULL, ENOMEM, "compile regex");
 	return error_set(e, "invalid_regex", "invalid regex \"%.100s\": %s",
 			 f->pattern, why);
 }
@@ -290,7 +299,7 @@ static int build_notification(const struct json_value *old,
 	}
 	if (fields_empty(&fields)) {
 		/* nothing left: the key goes, the answer says {} */
-		strcpy(change->result, "{}");
+		memcpy(change->result, "{}", 3);
 		return 0;
 	}
 	write_fields(value, &fields);
@@ -496,7 +505,7 @@ static struct event *event_new(struct json_writer *w, const char *id,
 	ev->type = finished ? "job.finished" : "job.output.matched";
 	ev->timeout_ms = settings->timeout_ms;
 	ev->retries = settings->retries;
-	snprintf(ev->id, sizeof(ev->id), "%s", id);
+	strfmt(ev->id, sizeof(ev->id), "%s", id);
 	return ev;
 }
 
@@ -689,12 +698,18 @@ static int event_stdin(const struct event *ev)
 	return fds[0];
 }
 
-static void set_env_number(const char *name, uint64_t value)
+/* Set NAME=value in env; the entry is leaked: the child execs or exits
+ * at once. */
+static void put_env(struct strv *env, const char *name, const char *value)
 {
-	char text[24];
+	size_t len = strlen(name) + strlen(value) + 2;
+	char *entry = malloc(len);
 
-	snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
-	setenv(name, text, 1);
+	if (!entry)
+		_exit(126);
+	strfmt(entry, len, "%s=%s", name, value);
+	if (strv_setenv(env, entry) < 0)
+		_exit(126);
 }
 
 static void command_child(const struct notifier *n, const struct event *ev,
@@ -704,7 +719,8 @@ static void command_child(const struct notifier *n, const struct event *ev,
 	char *event_path = store_job_path(n->config.job, ev->finished ?
 				"completion_event.json" :
 				"notification_events.ndjson");
-	char *argv[16];
+	struct strv env = { 0 };
+	char *argv[16], attempt[24];
 	size_t argc = 0;
 	int stdin_fd = event_stdin(ev), null_fd;
 
@@ -714,22 +730,27 @@ static void command_child(const struct notifier *n, const struct event *ev,
 		_exit(126);
 	if (!n->config.cwd || chdir(n->config.cwd) < 0)
 		(void)!chdir("/");
-	setenv("AGENT_EXEC_EVENT_PATH", event_path ? event_path : "", 1);
-	setenv("AGENT_EXEC_JOB_ID", n->config.job->id, 1);
-	setenv("AGENT_EXEC_EVENT_TYPE", ev->type, 1);
-	setenv("AGENT_EXEC_EVENT_ID", ev->id, 1);
-	set_env_number("AGENT_EXEC_DELIVERY_ATTEMPT", s->attempts);
+	for (char **var = environ; *var; var++)
+		if (strv_push(&env, *var) < 0)
+			_exit(126);
+	strfmt(attempt, sizeof(attempt), "%llu",
+	       (unsigned long long)s->attempts);
+	put_env(&env, "AGENT_EXEC_EVENT_PATH", event_path ? event_path : "");
+	put_env(&env, "AGENT_EXEC_JOB_ID", n->config.job->id);
+	put_env(&env, "AGENT_EXEC_EVENT_TYPE", ev->type);
+	put_env(&env, "AGENT_EXEC_EVENT_ID", ev->id);
+	put_env(&env, "AGENT_EXEC_DELIVERY_ATTEMPT", attempt);
 	if (n->config.callback_session)
-		setenv("AGENT_EXEC_CALLBACK_SESSION",
-		       n->config.callback_session, 1);
+		put_env(&env, "AGENT_EXEC_CALLBACK_SESSION",
+			n->config.callback_session);
 	if (n->config.callback_agent)
-		setenv("AGENT_EXEC_CALLBACK_AGENT", n->config.callback_agent,
-		       1);
+		put_env(&env, "AGENT_EXEC_CALLBACK_AGENT",
+			n->config.callback_agent);
 	for (size_t i = 0; i < wrapper->n && argc < 14; i++)
 		argv[argc++] = wrapper->v[i];
 	argv[argc++] = s->target;
 	argv[argc] = NULL;
-	execvp(argv[0], argv);
+	exec_search(argv, env.v);
 	_exit(127);
 }
 
@@ -780,7 +801,7 @@ static void result_record(struct event *ev, const struct sink *s,
 	r->attempt = s->attempts;
 	r->duration_ms = (uint64_t)(now - s->started_ms);
 	memcpy(r->attempted_at, s->attempted_at, sizeof(r->attempted_at));
-	snprintf(r->error, sizeof(r->error), "%s", error);
+	strfmt(r->error, sizeof(r->error), "%s", error);
 	results_sort(ev);
 }
 
@@ -788,15 +809,15 @@ static void describe_exit(const struct sink *s, const struct event *ev,
 			  int status, char *why, size_t size)
 {
 	if (s->timed_out)
-		snprintf(why, size, "timed out after %llu ms (killed)",
+		strfmt(why, size, "timed out after %llu ms (killed)",
 			 (unsigned long long)ev->timeout_ms);
 	else if (WIFSIGNALED(status))
-		snprintf(why, size, "killed by signal %d", WTERMSIG(status));
+		strfmt(why, size, "killed by signal %d", WTERMSIG(status));
 	else if (s->type == SINK_FILE)
-		snprintf(why, size, "cannot append to %s: %s", s->target,
+		strfmt(why, size, "cannot append to %s: %s", s->target,
 			 strerror(WEXITSTATUS(status)));
 	else
-		snprintf(why, size, "exited with status %d",
+		strfmt(why, size, "exited with status %d",
 			 WEXITSTATUS(status));
 }
 
@@ -922,7 +943,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	if (pid < 0) {
 		char why[128];
 
-		snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
+		strfmt(why, sizeof(why), "cannot fork: %s", strerror(errno));
 		attempt_failed(n, ev, s, why);
 		return;
 	}
@@ -1005,7 +1026,7 @@ int notifier_job_finished(struct notifier *n, const struct job_state *st,
 	struct json_writer w;
 	struct event *ev;
 
-	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
+	strfmt(id, sizeof(id), "%s:job.finished", n->config.job->id);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	write_finished_event(&w, n, id, st, meta);
 	if (logged && !w.error)
@@ -1081,9 +1102,9 @@ static void results_from_record(struct event *ev,
 			       ? (unsigned)number : 0;
 		out->duration_ms = json_get_u64(r, "duration_ms", &number) == 0
 				   ? number : 0;
-		snprintf(out->attempted_at, sizeof(out->attempted_at), "%s",
+		strfmt(out->attempted_at, sizeof(out->attempted_at), "%s",
 			 at ? at : "");
-		snprintf(out->error, sizeof(out->error), "%s",
+		strfmt(out->error, sizeof(out->error), "%s",
 			 error ? error : "");
 	}
 }
@@ -1153,7 +1174,7 @@ void notifier_output_matched(struct notifier *n,
 		n->dropped++;
 		return;
 	}
-	snprintf(id, sizeof(id), "%s:job.output.matched:%llu",
+	strfmt(id, sizeof(id), "%s:job.output.matched:%llu",
 		 n->config.job->id, (unsigned long long)++n->match_seq);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	write_matched_event(&w, n, id, settings, meta, stream, line, len);

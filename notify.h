@@ -7,11 +7,11 @@
 #ifndef AE_NOTIFY_H
 #define AE_NOTIFY_H
 
-#include <regex.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "json.h"
+#include "pattern.h"
 #include "store.h"
 
 #define NOTIFY_TIMEOUT_DEFAULT 60000
@@ -30,8 +30,7 @@ struct notify_settings {
 	int match_regex;	/* 0: contains, 1: POSIX ERE */
 	enum match_stream stream;
 	const char *match_command, *match_file;
-	regex_t compiled;	/* when match_regex; notify_settings_free */
-	int compiled_ok;
+	struct pattern *compiled;	/* when match_regex; notify_settings_free */
 };
 
 /* Read the settings from a parsed meta.json (defaults when absent); a

@@ -1,6 +1,8 @@
 /* skills.c - install-skills and its lock file. */
 #include "skills.h"
 
+#include "inflate.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -152,17 +154,20 @@ static int install_self(const char *skills_dir, struct skill_install *out,
 			struct error *e)
 {
 	char *dir = path_join(skills_dir, "agent-exec");
+	size_t len;
+	char *skill = embedded_text(&embedded_skill, &len);
 
-	snprintf(out->name, sizeof(out->name), "agent-exec");
-	snprintf(out->source_type, sizeof(out->source_type), "self");
-	if (!dir || mkdir_parents(dir, 0777) < 0 ||
-	    write_file_atomic(dir, "SKILL.md", embedded_skill,
-			      embedded_skill_len) < 0) {
+	strfmt(out->name, sizeof(out->name), "agent-exec");
+	strfmt(out->source_type, sizeof(out->source_type), "self");
+	if (!dir || !skill || mkdir_parents(dir, 0777) < 0 ||
+	    write_file_atomic(dir, "SKILL.md", skill, len) < 0) {
 		error_errno(e, NULL, errno, "cannot install SKILL.md in %s",
 			    dir ? dir : skills_dir);
+		free(skill);
 		free(dir);
 		return -1;
 	}
+	free(skill);
 	out->path = dir;
 	return 0;
 }
@@ -179,7 +184,7 @@ static int source_in_destination(const char *source, const char *dest)
 	/* our own link is removed, never followed: nothing is destroyed */
 	if (lstat(dest, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	real_dest = realpath(dest, NULL);
+	real_dest = path_real_dir(dest);
 	len = real_dest ? strlen(real_dest) : 0;
 	inside = real_dest && strncmp(source, real_dest, len) == 0 &&
 		 (source[len] == '\0' || source[len] == '/');
@@ -200,7 +205,7 @@ static int has_skill_file(const char *dir)
 static int install_local(const char *skills_dir, const char *given,
 			 struct skill_install *out, struct error *e)
 {
-	char *source = realpath(given, NULL), *dest = NULL;
+	char *source = path_real_dir(given), *dest = NULL;
 	const char *name;
 	int skills_fd = -1, rc = -1;
 	struct stat st;
@@ -217,8 +222,8 @@ static int install_local(const char *skills_dir, const char *given,
 	}
 	name = strrchr(source, '/');
 	name = name && name[1] ? name + 1 : source;
-	snprintf(out->name, sizeof(out->name), "%s", name);
-	snprintf(out->source_type, sizeof(out->source_type), "local:%s",
+	strfmt(out->name, sizeof(out->name), "%s", name);
+	strfmt(out->source_type, sizeof(out->source_type), "local:%s",
 		 given);
 	dest = path_join(skills_dir, out->name);
 	if (!dest || mkdir_parents(skills_dir, 0777) < 0)

@@ -7,9 +7,6 @@
 
 #include "sys.h"
 
-/* Embedded at build time (tools/embed.sh). */
-extern const char embedded_schema[], embedded_skill[];
-extern const unsigned embedded_schema_len, embedded_skill_len;
 
 struct skill_install {
 	char name[256];

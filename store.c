@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +88,51 @@ static int utf8_valid(const char *text)
 
 /* ---- root and ids ----------------------------------------------------- */
 
+/* Field index (0-based) of a colon-separated /etc/passwd line, in place:
+ * the field's text, NUL-terminated, or NULL when the line is shorter. */
+static char *passwd_field(char *line, int index)
+{
+	char *end;
+
+	for (; index > 0; index--) {
+		line = strchr(line, ':');
+		if (!line)
+			return NULL;
+		line++;
+	}
+	end = strchr(line, ':');
+	if (end)
+		*end = '\0';
+	return line;
+}
+
+/* The home directory /etc/passwd gives uid (heap), as getpwuid would say
+ * without name services; NULL when there is none. */
+static char *passwd_home(uid_t uid)
+{
+	char *text, *line, *next, *home = NULL;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, "/etc/passwd", 1 << 20, &text, &len) < 0)
+		return NULL;
+	for (line = text; line && !home; line = next) {
+		char *uid_text, *dir;
+		uint64_t id;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		uid_text = passwd_field(line, 2);
+		if (!uid_text || parse_u64(uid_text, &id) < 0 || id != uid)
+			continue;
+		dir = passwd_field(uid_text + strlen(uid_text) + 1, 2);
+		if (dir && *dir)
+			home = strdup(dir);
+	}
+	free(text);
+	return home;
+}
+
 static char *default_root(void)
 {
 	const char *home = getenv("HOME");
@@ -97,12 +141,13 @@ static char *default_root(void)
 	if (xdg && *xdg)
 		return path_join(xdg, "agent-exec/jobs");
 	if (!home || !*home) {
-		struct passwd *pw = getpwuid(getuid());
+		char *found = passwd_home(getuid());
+		char *root = found ? path_join(found,
+			".local/share/agent-exec/jobs") : NULL;
 
-		home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+		free(found);
+		return root ? root : strdup("~/.local/share/agent-exec/jobs");
 	}
-	if (!home)
-		return strdup("~/.local/share/agent-exec/jobs");
 	return path_join(home, ".local/share/agent-exec/jobs");
 }
 
@@ -316,7 +361,7 @@ static int find_by_prefix(int root_fd, const char *prefix, char *found,
 		return error_errno(e, NULL, errno, "cannot read jobs root");
 	while ((entry = readdir(dir))) {
 		if (entry->d_name[0] == '.' ||
-		    strncasecmp(entry->d_name, prefix, prefix_len) != 0 ||
+		    !ascii_case_equal(entry->d_name, prefix, prefix_len) ||
 		    !job_id_valid(entry->d_name))
 			continue;
 		if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN)
@@ -1200,11 +1245,19 @@ static size_t command_words(const struct json_value *command,
 
 	if (first && !first->next && first->type == JSON_STRING) {
 		/* a script is named by its first command */
-		snprintf(split, size, "%s", first->u.string.ptr);
+		strfmt(split, size, "%s", first->u.string.ptr);
 		split[strcspn(split, ";&|\n()")] = '\0';
-		for (char *word = strtok(split, " \t\n"); word && count < 8;
-		     word = strtok(NULL, " \t\n"))
-			words[count++] = word;
+		for (char *at = split; count < 8;) {
+			while (*at == ' ' || *at == '\t')
+				at++;
+			if (!*at)
+				break;
+			words[count++] = at;
+			while (*at && *at != ' ' && *at != '\t')
+				at++;
+			if (*at)
+				*at++ = '\0';
+		}
 		return count;
 	}
 	for (const struct json_value *w = first; w && count < 8; w = w->next)
@@ -1232,7 +1285,7 @@ void job_name(const struct json_value *command, char *name, size_t size)
 			continue;	/* options say little */
 		if (i == 0 && base && base[1])
 			word = base + 1;	/* the verb, not its path */
-		used += (size_t)snprintf(name + used, size > used ? size - used
+		used += (size_t)strfmt(name + used, size > used ? size - used
 					 : 0, "%s%s", used ? " " : "", word);
 		if (used >= size)
 			break;
@@ -2025,7 +2078,7 @@ static int remove_job_dir(int root_fd, const char *name, int dir_fd)
 {
 	char hidden[sizeof(DELETED_PREFIX) + 256];
 
-	snprintf(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
+	strfmt(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
 	if (renameat(root_fd, name, root_fd, hidden) < 0)
 		return -1;
 	if (tree_empty(dir_fd, 0) < 0)
@@ -2071,7 +2124,7 @@ static int meta_unreadable(const struct job *job)
 	struct json_doc meta;
 	struct error e;
 
-	if (faccessat(job->dir_fd, "meta.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!exists_at(job->dir_fd, "meta.json"))
 		return 0;
 	if (store_read_meta(job, &meta, &e) < 0)
 		return 1;
@@ -2126,7 +2179,7 @@ static int gc_one(const struct store_root *root, int root_fd,
 		} else if (remove_job_dir(root_fd, name, dir_fd) == 0) {
 			entry->action = "deleted";
 		} else {
-			snprintf(reason_buf, reason_size, "delete_failed: %s",
+			strfmt(reason_buf, reason_size, "delete_failed: %s",
 				 strerror(errno));
 			entry->reason = reason_buf;
 		}
@@ -2159,7 +2212,7 @@ int store_gc(const struct store_root *root, const char *cutoff,
 		return error_errno(e, NULL, errno, "cannot read jobs root %s",
 				   root->abs);
 	}
-	snprintf(reason_old, sizeof(reason_old), "older_than_%s", older_than);
+	strfmt(reason_old, sizeof(reason_old), "older_than_%s", older_than);
 	while ((entry = readdir(dir))) {
 		struct gc_entry decision;
 		int rc;
@@ -2514,7 +2567,7 @@ int store_log_page(struct json_writer *w, const struct job *job,
 	uint64_t size, total, first, count;
 	int fd;
 
-	snprintf(name, sizeof(name), "%s.log", stream);
+	strfmt(name, sizeof(name), "%s.log", stream);
 	fd = openat(job->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	size = fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	pg.line = malloc(LOG_LINE_MAX + 1);

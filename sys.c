@@ -12,8 +12,223 @@
 #include <sys/resource.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* ---- formatting --------------------------------------------------------
+ * Our own small printf: the conversions this program uses and no more, so
+ * the binary carries no stdio and no floating-point formatting. */
+
+struct fmt_out {
+	char *buf;
+	size_t size;
+	size_t len;	/* what the whole output would take */
+};
+
+struct fmt_spec {
+	int left;	/* '-' */
+	int zero;	/* '0' */
+	size_t width;
+	size_t precision;	/* for %s: at most this many bytes */
+	int has_precision;
+	char length;	/* 0, 'l' (long), 'L' (long long), 'z' */
+	char conversion;
+};
+
+static void out_bytes(struct fmt_out *out, const char *bytes, size_t n)
+{
+	for (size_t i = 0; i < n; i++, out->len++)
+		if (out->len + 1 < out->size)
+			out->buf[out->len] = bytes[i];
+}
+
+static void out_padded(struct fmt_out *out, const struct fmt_spec *spec,
+		       const char *bytes, size_t n)
+{
+	char fill = spec->zero && !spec->left ? '0' : ' ';
+	size_t pad = spec->width > n ? spec->width - n : 0;
+
+	if (!spec->left)
+		for (; pad; pad--)
+			out_bytes(out, &fill, 1);
+	out_bytes(out, bytes, n);
+	for (; pad; pad--)
+		out_bytes(out, " ", 1);
+}
+
+static size_t scan_size(const char **text)
+{
+	size_t value = 0;
+
+	while (**text >= '0' && **text <= '9' && value < 100000)
+		value = value * 10 + (size_t)(*(*text)++ - '0');
+	return value;
+}
+
+static const char *parse_spec(const char *f, va_list *ap,
+			      struct fmt_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	for (;; f++)
+		if (*f == '-')
+			spec->left = 1;
+		else if (*f == '0')
+			spec->zero = 1;
+		else
+			break;
+	spec->width = scan_size(&f);
+	if (*f == '.') {
+		f++;
+		spec->has_precision = 1;
+		if (*f == '*') {
+			int given = va_arg(*ap, int);
+
+			spec->precision = given < 0 ? 0 : (size_t)given;
+			f++;
+		} else {
+			spec->precision = scan_size(&f);
+		}
+	}
+	if (*f == 'z')
+		spec->length = *f++;
+	for (; *f == 'l'; f++)
+		spec->length = spec->length == 'l' ? 'L' : 'l';
+	spec->conversion = *f;
+	return *f ? f + 1 : f;
+}
+
+static unsigned long long fetch_unsigned(va_list *ap, char length)
+{
+	if (length == 'z')
+		return va_arg(*ap, size_t);
+	if (length == 'l')
+		return va_arg(*ap, unsigned long);
+	if (length == 'L')
+		return va_arg(*ap, unsigned long long);
+	return va_arg(*ap, unsigned);
+}
+
+static long long fetch_signed(va_list *ap, char length)
+{
+	if (length == 'z')
+		return (long long)va_arg(*ap, ssize_t);
+	if (length == 'l')
+		return va_arg(*ap, long);
+	if (length == 'L')
+		return va_arg(*ap, long long);
+	return va_arg(*ap, int);
+}
+
+static void out_number(struct fmt_out *out, const struct fmt_spec *spec,
+		       unsigned long long value, int negative, unsigned base)
+{
+	char digits[24];
+	size_t at = sizeof(digits);
+
+	do {
+		digits[--at] = "0123456789abcdef"[value % base];
+		value /= base;
+	} while (value);
+	if (negative && spec->zero && spec->width) {
+		struct fmt_spec rest = *spec;
+
+		out_bytes(out, "-", 1);
+		rest.width = spec->width - 1;
+		out_padded(out, &rest, digits + at, sizeof(digits) - at);
+		return;
+	}
+	if (negative)
+		digits[--at] = '-';
+	out_padded(out, spec, digits + at, sizeof(digits) - at);
+}
+
+static void out_conversion(struct fmt_out *out, const struct fmt_spec *spec,
+			   va_list *ap)
+{
+	const char *s;
+	char c;
+	long long n;
+
+	switch (spec->conversion) {
+	case 's':
+		s = va_arg(*ap, const char *);
+		if (!s)
+			s = "(null)";
+		out_padded(out, spec, s, spec->has_precision
+			   ? strnlen(s, spec->precision) : strlen(s));
+		break;
+	case 'c':
+		c = (char)va_arg(*ap, int);
+		out_padded(out, spec, &c, 1);
+		break;
+	case 'd':
+	case 'i':
+		n = fetch_signed(ap, spec->length);
+		out_number(out, spec, n < 0 ? 0ULL - (unsigned long long)n
+			   : (unsigned long long)n, n < 0, 10);
+		break;
+	case 'u':
+		out_number(out, spec, fetch_unsigned(ap, spec->length), 0, 10);
+		break;
+	case 'x':
+		out_number(out, spec, fetch_unsigned(ap, spec->length), 0, 16);
+		break;
+	default:	/* '%', and what this program never asks for */
+		out_bytes(out, &spec->conversion, spec->conversion != 0);
+		break;
+	}
+}
+
+int vstrfmt(char *buf, size_t size, const char *format, va_list ap)
+{
+	struct fmt_out out = { buf, size, 0 };
+	struct fmt_spec spec;
+	va_list args;
+
+	va_copy(args, ap);
+	while (*format) {
+		const char *plain = strchrnul(format, '%');
+
+		out_bytes(&out, format, (size_t)(plain - format));
+		if (!*plain)
+			break;
+		format = parse_spec(plain + 1, &args, &spec);
+		out_conversion(&out, &spec, &args);
+	}
+	va_end(args);
+	if (size)
+		buf[out.len < size ? out.len : size - 1] = '\0';
+	return out.len > INT_MAX ? INT_MAX : (int)out.len;
+}
+
+int strfmt(char *buf, size_t size, const char *format, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, format);
+	len = vstrfmt(buf, size, format, ap);
+	va_end(ap);
+	return len;
+}
+
+size_t scan_u64(const char *text, uint64_t *out)
+{
+	uint64_t value = 0;
+	size_t n = 0;
+
+	for (; text[n] >= '0' && text[n] <= '9'; n++) {
+		unsigned digit = (unsigned)(text[n] - '0');
+
+		if (value > (UINT64_MAX - digit) / 10)
+			return 0;
+		value = value * 10 + digit;
+	}
+	if (n)
+		*out = value;
+	return n;
+}
 
 int error_set(struct error *e, const char *code, const char *fmt, ...)
 {
@@ -22,7 +237,7 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
 	e->code = code;
 	e->retryable = 0;
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	vstrfmt(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -43,10 +258,10 @@ int error_errno(struct error *e, const char *code, int err,
 	e->code = code ? code : "io_error";
 	e->retryable = errno_is_transient(err);
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	vstrfmt(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	used = strlen(e->message);
-	snprintf(e->message + used, sizeof(e->message) - used, ": %s",
+	strfmt(e->message + used, sizeof(e->message) - used, ": %s",
 		 strerror(err));
 	return -1;
 }
@@ -221,6 +436,18 @@ static ssize_t read_until(int fd, void *buf, size_t n, off_t offset)
 	return (ssize_t)got;
 }
 
+int exists_at(int dir_fd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int write_str(int fd, const char *s)
+{
+	return write_all(fd, s, strlen(s));
+}
+
 ssize_t read_full(int fd, void *buf, size_t n)
 {
 	return read_until(fd, buf, n, -1);
@@ -333,9 +560,27 @@ char *path_absolute(const char *path)
 	return path_join(cwd, path);
 }
 
+char *path_real_dir(const char *path)
+{
+	int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *real = NULL;
+
+	if (here < 0)
+		return NULL;
+	if (chdir(path) == 0) {
+		real = getcwd(NULL, 0);
+		/* a process that cannot get back to its directory must not go
+		 * on with relative paths */
+		if (fchdir(here) < 0)
+			abort();
+	}
+	close(here);
+	return real;
+}
+
 char *path_effective(const char *path)
 {
-	char *real = realpath(path, NULL);
+	char *real = path_real_dir(path);
 
 	return real ? real : path_absolute(path);
 }
@@ -348,45 +593,83 @@ static int fd_is_kept(int fd, const int *keep, size_t count)
 	return 0;
 }
 
-void close_fds_except(const int *keep, size_t count)
+/* close_range(2) over [from, to]: -1/ENOSYS on kernels (and emulators)
+ * without it. */
+static int close_span(unsigned from, unsigned to)
+{
+#ifdef SYS_close_range
+	return syscall(SYS_close_range, from, to, 0) == 0 ? 0 : -1;
+#else
+	(void)from;
+	(void)to;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Close everything but keep with a few close_range calls: the gaps
+ * between the kept descriptors, in increasing order. */
+static int close_spans_except(const int *keep, size_t count)
+{
+	unsigned from = 0;
+
+	for (;;) {
+		unsigned next = UINT_MAX;	/* the lowest kept fd >= from */
+
+		for (size_t i = 0; i < count; i++)
+			if (keep[i] >= 0 && (unsigned)keep[i] >= from &&
+			    (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next == UINT_MAX)
+			return close_span(from, UINT_MAX);
+		if (next > from && close_span(from, next - 1) < 0)
+			return -1;
+		from = next + 1;
+	}
+}
+
+/* Without close_range: the descriptors /proc/self/fd lists. -1 when it
+ * cannot be read. */
+static int close_listed_except(const int *keep, size_t count)
 {
 	DIR *dir = opendir("/proc/self/fd");
-	struct rlimit limit;
 	struct dirent *entry;
-	int max_fd = 1024;
+	int listing_fd, more = 1;
 
-	if (dir) {
-		int listing_fd = dirfd(dir);
+	if (!dir)
+		return -1;
+	listing_fd = dirfd(dir);
+	/* collect first: closing while reading the directory would disturb
+	 * the listing */
+	while (more) {
 		int fds[256];
 		size_t nfds = 0;
-		int more = 1;
 
-		/* collect first: closing while reading the directory would
-		 * disturb the listing */
-		while (more) {
-			nfds = 0;
-			rewinddir(dir);
-			while ((entry = readdir(dir)) && nfds < 256) {
-				int fd = atoi(entry->d_name);
+		rewinddir(dir);
+		while ((entry = readdir(dir)) && nfds < 256) {
+			uint64_t fd;
+			size_t n = scan_u64(entry->d_name, &fd);
 
-				if (entry->d_name[0] < '0' ||
-				    entry->d_name[0] > '9')
-					continue;
-				if (fd != listing_fd &&
-				    !fd_is_kept(fd, keep, count))
-					fds[nfds++] = fd;
-			}
-			more = entry != NULL;
-			for (size_t i = 0; i < nfds; i++)
-				close(fds[i]);
+			if (n && !entry->d_name[n] && fd <= INT_MAX &&
+			    (int)fd != listing_fd &&
+			    !fd_is_kept((int)fd, keep, count))
+				fds[nfds++] = (int)fd;
 		}
-		closedir(dir);
-		return;
+		more = entry != NULL;
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
-	    limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < 65536)
-		max_fd = (int)limit.rlim_cur;
-	for (int fd = 0; fd < max_fd; fd++)
+	closedir(dir);
+	return 0;
+}
+
+void close_fds_except(const int *keep, size_t count)
+{
+	if (close_spans_except(keep, count) == 0 ||
+	    close_listed_except(keep, count) == 0)
+		return;
+	/* a kernel before 5.9 without /proc: the usual first 1024 */
+	for (int fd = 0; fd < 1024; fd++)
 		if (!fd_is_kept(fd, keep, count))
 			close(fd);
 }
@@ -450,21 +733,44 @@ void test_stop_at(const char *stage)
 		raise(SIGSTOP);
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 32) : c;
+}
+
+int ascii_case_equal(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (ascii_lower((unsigned char)*a) !=
+		    ascii_lower((unsigned char)*b))
+			return 0;
+		if (!*a)
+			return 1;
+	}
+	return 1;
+}
+
+int word_listed(const char *word, const char *list)
+{
+	size_t len = strlen(word);
+
+	while (*list) {
+		size_t n = strcspn(list, " ");
+
+		if (n == len && memcmp(list, word, len) == 0)
+			return 1;
+		list += n + (list[n] == ' ');
+	}
+	return 0;
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
-	uint64_t value = 0;
+	uint64_t value;
+	size_t n = s ? scan_u64(s, &value) : 0;
 
-	if (!s || !*s)
+	if (!n || s[n])
 		return -1;
-	for (; *s; s++) {
-		unsigned digit = (unsigned)(*s - '0');
-
-		if (digit > 9)
-			return -1;
-		if (value > (UINT64_MAX - digit) / 10)
-			return -1;
-		value = value * 10 + digit;
-	}
 	*out = value;
 	return 0;
 }
@@ -490,4 +796,52 @@ void strv_free(struct strv *sv)
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = 0;
+}
+
+int strv_setenv(struct strv *env, char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], entry, key_len) == 0 &&
+		    env->v[i][key_len] == '=') {
+			env->v[i] = entry;
+			return 0;
+		}
+	}
+	return strv_push(env, entry);
+}
+
+int exec_search(char **argv, char **envp)
+{
+	const char *path = "/usr/local/bin:/bin:/usr/bin";
+	size_t name_len = strlen(argv[0]);
+	int denied = 0;
+
+	if (strchr(argv[0], '/'))
+		return execve(argv[0], argv, envp);
+	for (char **var = envp; *var; var++)
+		if (strncmp(*var, "PATH=", 5) == 0)
+			path = *var + 5;
+	for (;;) {
+		size_t len = strcspn(path, ":");
+		char candidate[4096];
+
+		if (len + name_len + 2 <= sizeof(candidate)) {
+			memcpy(candidate, path, len);
+			candidate[len] = '/';
+			memcpy(candidate + len + (len > 0), argv[0], name_len + 1);
+			execve(candidate, argv, envp);
+			if (errno == EACCES)
+				denied = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return -1;
+		}
+		if (!path[len])
+			break;
+		path += len + 1;
+	}
+	if (denied)
+		errno = EACCES;
+	return -1;
 }

@@ -4,6 +4,7 @@
 #ifndef AE_SYS_H
 #define AE_SYS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,6 +29,15 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* snprintf for the conversions this program uses: %s %c %d %i %u %x with
+ * the flags '-' and '0', a width, a precision (also '*', for %s), and the
+ * lengths l, ll, z. Returns the length the whole output would take; buf
+ * is always NUL-terminated when size > 0. */
+int strfmt(char *buf, size_t size, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+int vstrfmt(char *buf, size_t size, const char *format, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 int64_t clock_mono_ms(void);
 /* base + ms, saturating at INT64_MAX: a huge duration means "never". */
 int64_t time_after(int64_t base, uint64_t ms);
@@ -40,6 +50,8 @@ int parse_utc(const char *text, time_t *out);
 
 /* Write all n bytes (retrying short writes and EINTR): 0, or -1/errno. */
 int write_all(int fd, const void *buf, size_t n);
+/* write_all of a NUL-terminated string. */
+int write_str(int fd, const char *s);
 /* Read until n bytes or end of file: the count, or -1/errno. */
 ssize_t read_full(int fd, void *buf, size_t n);
 ssize_t pread_full(int fd, void *buf, size_t n, off_t offset);
@@ -50,6 +62,9 @@ int read_file_at(int dir_fd, const char *name, size_t max_len,
 /* Sleep ms milliseconds, resuming after signals. */
 void sleep_ms(int64_t ms);
 
+/* Whether name exists in dir_fd (a symlink counts, not followed). Not
+ * faccessat: musl's refuses AT_SYMLINK_NOFOLLOW. */
+int exists_at(int dir_fd, const char *name);
 /* Create path and its missing parents, each new directory with mode. */
 int mkdir_parents(const char *path, mode_t mode);
 /* base + "/" + name, heap-allocated (NULL on ENOMEM). */
@@ -57,7 +72,12 @@ char *path_join(const char *base, const char *name);
 /* An absolute form of path: itself, or the process cwd joined with it (no
  * symlink resolution). Heap-allocated, NULL/errno on failure. */
 char *path_absolute(const char *path);
-/* realpath(path) when it exists, else path_absolute(path). */
+/* The canonical path of a directory (symlinks resolved), heap-allocated:
+ * the kernel's answer after entering it, so no /proc is needed (and libc's
+ * realpath stays out of the binary). NULL/errno when path is not a
+ * directory we may enter. */
+char *path_real_dir(const char *path);
+/* path_real_dir(path) when that works, else path_absolute(path). */
 char *path_effective(const char *path);
 /* Close every descriptor except those listed (used after forking). */
 void close_fds_except(const int *keep, size_t count);
@@ -79,6 +99,16 @@ int fork_detached(void (*fn)(void *ctx), void *ctx);
  * point. Without the variable, nothing happens. */
 void test_stop_at(const char *stage);
 
+/* The decimal digits at the start of text as *out: how many there were,
+ * 0 when none or on overflow (then *out is untouched). */
+size_t scan_u64(const char *text, uint64_t *out);
+/* Whether a and b agree in their first n bytes (or up to their common
+ * end), ASCII letters compared without case: strncasecmp(a, b, n) == 0
+ * without locales. */
+int ascii_case_equal(const char *a, const char *b, size_t n);
+/* Whether word is one of the words of list (separated by single
+ * spaces). */
+int word_listed(const char *word, const char *list);
 /* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
 int parse_u64(const char *s, uint64_t *out);
 
@@ -88,6 +118,15 @@ struct strv {
 	size_t n;
 };
 int strv_push(struct strv *sv, char *s);
+/* Set "KEY=VALUE" entry (borrowed) in an environment: replace KEY's entry
+ * or append. 0, or -1/ENOMEM. */
+int strv_setenv(struct strv *env, char *entry);
+
+/* execve argv[0] as execvp would: a name with a '/' as it is, else in each
+ * directory of envp's PATH (default /usr/local/bin:/bin:/usr/bin). Returns
+ * only on failure: -1 with errno EACCES when some candidate was denied,
+ * else the last error. */
+int exec_search(char **argv, char **envp);
 void strv_free(struct strv *sv);	/* frees the array, not the strings */
 
 #endif

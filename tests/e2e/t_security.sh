@@ -27,7 +27,7 @@ echo started >"$1"
 sleep 2
 EOS
 capture ae run --snapshot-after 0 --env "PLAIN=$plain" --env "HIDDEN=$masked" --mask HIDDEN \
-	--notify-command "$TMP/slow-sink.sh $TMP/sink.started" -- sleep 3
+	--notify-command "$TMP/slow-sink.sh $TMP/sink.started" -- sleep 60
 id=$(job_id "$OUT")
 printf '%s\n' "$OUT" >"$TMP/ans/run"
 check_eq "a job with --env secrets runs" "$(state_of "$id")" running
@@ -44,6 +44,7 @@ capture ae list --all
 printf '%s\n' "$OUT" >"$TMP/ans/list"
 capture ae tail "$id"
 printf '%s\n' "$OUT" >"$TMP/ans/tail"
+ae kill "$id" >/dev/null	# the job ends now: its sink runs
 wait_for "the completion sink runs" 10 test -e "$TMP/sink.started"
 check "while the sink runs, no command line holds a value either" no_secret_cmdline
 capture ae wait "$id"

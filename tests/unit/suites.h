@@ -10,5 +10,8 @@ Suite *store_suite(void);
 Suite *cli_suite(void);
 Suite *config_suite(void);
 Suite *notify_suite(void);
+Suite *pattern_suite(void);
+Suite *inflate_suite(void);
+Suite *alloc_suite(void);
 
 #endif
