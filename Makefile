@@ -53,9 +53,17 @@ UNIT_SRCS := $(LIB_SRCS) build/embed.c \
 
 all: agent-exec
 
-agent-exec: $(OBJS) build/variant
+agent-exec: $(OBJS) build/variant build/sstrip
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+	@build/sstrip $@
+
+# Cuts the section headers and names (about 1 KiB no loader reads) after
+# the link; a build tool, so compiled for this machine.
+HOST_CC ?= $(if $(shell command -v cc 2>/dev/null),cc,$(CC))
+build/sstrip: tools/sstrip.c
+	@mkdir -p build
+	@$(HOST_CC) -O2 -o $@ tools/sstrip.c
 
 $(OBJDIR)/%.o: %.c $(HDRS) Makefile build/variant
 	@mkdir -p $(OBJDIR)

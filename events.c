@@ -98,9 +98,14 @@ static int open_events_dir(const char *root, int create)
 {
 	char path[PATH_MAX];
 
+	int fd;
+
 	strfmt(path, sizeof(path), "%s/" EVENTS_DIR, root);
-	if (create && mkdir_parents(path, 0700) < 0)
-		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* created once: every later append finds it */
+	if (fd >= 0 || errno != ENOENT || !create ||
+	    mkdir_parents(path, 0700) < 0)
+		return fd;
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 

@@ -41,31 +41,30 @@ extern char **environ;
 
 /* ---- signals ---------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	int number;
-} signal_table[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
-	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
-	{ "WINCH", SIGWINCH },
-};
-
 int signal_parse(const char *text)
 {
+	static const unsigned char numbers[] = {
+		SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGPIPE,
+		SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH,
+	};
+	char upper[8] = "";
 	uint64_t number;
+	int index;
 
 	if (parse_u64(text, &number) == 0)
 		return number >= 1 && number < (uint64_t)_NSIG ? (int)number
 							       : -1;
 	if (ascii_case_equal(text, "SIG", 3))
 		text += 3;
-	for (size_t i = 0; i < sizeof(signal_table) / sizeof(*signal_table);
-	     i++)
-		if (ascii_case_equal(text, signal_table[i].name, SIZE_MAX))
-			return signal_table[i].number;
-	return -1;
+	for (size_t i = 0; text[i]; i++) {
+		if (i == sizeof(upper) - 1)
+			return -1;
+		upper[i] = text[i] >= 'a' && text[i] <= 'z' ? text[i] - 32
+							    : text[i];
+	}
+	index = word_index(upper, "HUP INT QUIT KILL USR1 USR2 PIPE ALRM "
+				  "TERM CONT STOP TSTP WINCH");
+	return index < 0 ? -1 : numbers[index];
 }
 
 /* Signals the supervisor reacts to: SIGCHLD, and the ones it passes on to
@@ -153,7 +152,7 @@ struct stream {
 	int pipe_fd;		/* -1 after end of file */
 	int log_fd;
 	size_t partial_len;	/* bytes of the current, unfinished line */
-	char partial[LINE_MAX_BYTES];
+	char *partial;		/* LINE_MAX_BYTES, at the supervisor's end */
 };
 
 struct supervisor {
@@ -187,14 +186,17 @@ struct supervisor {
 	uint64_t client_bytes;
 	char client_error[160];
 	size_t input_len, input_off;
-	char input_buf[16384];
 	struct json_doc meta;	/* meta.json as last read */
 	struct stat meta_seen;	/* its identity then: inode and mtime */
 	struct notify_settings settings;
 	time_t stamp_second;
 	char stamp[TIMESTAMP_LEN + 1];
 	size_t full_len;
+	/* the buffers last: a page of them becomes resident only once used,
+	 * and the fields above share as few pages as they can */
+	char input_buf[16384];
 	char full_buf[FULL_BUF_BYTES];
+	char out_partial[LINE_MAX_BYTES], err_partial[LINE_MAX_BYTES];
 };
 
 /* ---- notification settings ------------------------------------------ */
@@ -302,14 +304,14 @@ static void line_add(struct supervisor *sv, struct stream *s,
 		     const char *data, size_t len)
 {
 	while (len > 0) {
-		size_t room = sizeof(s->partial) - s->partial_len;
+		size_t room = LINE_MAX_BYTES - s->partial_len;
 		size_t take = len < room ? len : room;
 
 		memcpy(s->partial + s->partial_len, data, take);
 		s->partial_len += take;
 		data += take;
 		len -= take;
-		if (s->partial_len == sizeof(s->partial))
+		if (s->partial_len == LINE_MAX_BYTES)
 			line_emit(sv, s, 0);
 	}
 }
@@ -584,11 +586,11 @@ static int word_is_plain(const char *word)
 
 static int word_is_shell_builtin(const char *word)
 {
-	return word_listed(word, ". alias bg break cd command continue echo "
+	return word_index(word, ". alias bg break cd command continue echo "
 			   "eval exec exit export false fc fg getopts hash "
 			   "jobs kill local printf pwd read readonly return "
 			   "set shift source test times trap true type ulimit "
-			   "umask unalias unset wait");
+			   "umask unalias unset wait") >= 0;
 }
 
 static int wrapper_is_posix_shell(const struct strv *wrapper)
@@ -597,7 +599,7 @@ static int wrapper_is_posix_shell(const struct strv *wrapper)
 	const char *base = strrchr(program, '/');
 
 	base = base ? base + 1 : program;
-	return word_listed(base, "sh bash dash ash ksh mksh zsh");
+	return word_index(base, "sh bash dash ash ksh mksh zsh") >= 0;
 }
 
 static int executable_file(const char *path)
@@ -901,8 +903,16 @@ static void state_stamp(struct job_state *st)
 }
 
 /* Record a launch that did not happen; the job never ran. */
+static void notifications_open(struct supervisor *sv);
+
 static void record_failed(struct supervisor *sv)
 {
+	struct error ignored;
+
+	/* a job that never ran still has its (empty) logs and its event */
+	store_create_logs(sv->job, &ignored);
+	if (!sv->notifier && sv->signal_fd >= 0)
+		notifications_open(sv);
 	sv->state.status = JOB_FAILED;
 	state_stamp(&sv->state);
 	memcpy(sv->state.finished_at, sv->state.updated_at,
@@ -1159,6 +1169,12 @@ static int open_logs(struct supervisor *sv)
 	if (!failed && sv->err.log_fd < 0)
 		failed = "stderr.log";
 	sv->full_fd = failed ? -1 : open_full_log(sv);
+	if (sv->spec->full_log) {	/* the job's own stays, empty */
+		int fd = openat(sv->job->dir_fd, "full.log", flags, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
 	if (!failed && sv->full_fd < 0)
 		failed = sv->spec->full_log ? sv->spec->full_log : "full.log";
 	if (failed)
@@ -1324,6 +1340,12 @@ static int spawn_child(struct supervisor *sv)
 	close_child_ends(&io);
 	close(report[1]);
 	report[1] = -1;
+	/* the logs are made while the child execs: off the launch's path */
+	if (open_logs(sv) < 0) {
+		kill(sv->child, SIGKILL);
+		waitpid(sv->child, NULL, 0);
+		goto out;
+	}
 	if (await_exec(report[0], &failure) < 0) {
 		describe_failure(sv, (const char **)argv, &failure);
 		waitpid(sv->child, NULL, 0);
@@ -1461,11 +1483,17 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	sv.context = context;
 	sv.spec = &sv.own_spec;
 	sv.ready_fd = ready_fd;
-	sv.out = (struct stream){ .tag = "[STDOUT]", .id = MATCH_STDOUT,
-				  .pipe_fd = -1 };
-	sv.err = (struct stream){ .tag = "[STDERR]", .id = MATCH_STDERR,
-				  .pipe_fd = -1 };
-	sv.input_fd = sv.listen_fd = sv.client_fd = -1;
+	/* field by field: assigning whole streams would write (and so make
+	 * resident) their 16 KiB line buffers */
+	sv.out.partial = sv.out_partial;
+	sv.err.partial = sv.err_partial;
+	sv.out.tag = "[STDOUT]";
+	sv.out.id = MATCH_STDOUT;
+	sv.out.pipe_fd = -1;
+	sv.err.tag = "[STDERR]";
+	sv.err.id = MATCH_STDERR;
+	sv.err.pipe_fd = -1;
+	sv.input_fd = sv.listen_fd = sv.client_fd = sv.signal_fd = -1;
 	strfmt(sv.state.id, sizeof(sv.state.id), "%s", job->id);
 	sv.state.supervisor_pid = getpid();
 	format_utc_now(sv.state.started_at);
@@ -1491,17 +1519,18 @@ static void supervise(struct job *job, const struct job_spec *spec,
 		record_failed(&sv);
 		return;
 	}
-	notifications_open(&sv);
-	/* room for the terminal record, even if the output fills the disk */
-	store_reserve_record(job->dir_fd);
 	test_stop_at("supervisor-start");
-	if (open_logs(&sv) < 0 || spawn_child(&sv) < 0 ||
+	if (spawn_child(&sv) < 0 ||
 	    (sv.input_fd >= 0 && input_listen(&sv) < 0)) {
 		record_failed(&sv);
 		return;
 	}
 	record_running(&sv);
 	tell_ready(&sv);
+	/* what the caller need not wait for */
+	notifications_open(&sv);
+	/* room for the terminal record, even if the output fills the disk */
+	store_reserve_record(job->dir_fd);
 	log_started(&sv);
 	test_stop_at("job-running");
 	arm_timers(&sv);

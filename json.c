@@ -806,6 +806,19 @@ static int parse_string(struct parser *p, const char **out, size_t *out_len)
 	if (!dst)
 		return parse_fail(p, "out of memory");
 	for (p->pos++; (c = peek(p)) != '"'; ) {
+		size_t plain = p->pos;
+
+		/* a run of plain ASCII is copied at once */
+		while (plain < p->len && (unsigned char)p->text[plain] >= 0x20 &&
+		       (unsigned char)p->text[plain] < 0x80 &&
+		       p->text[plain] != '"' && p->text[plain] != '\\')
+			plain++;
+		if (plain > p->pos) {
+			memcpy(dst + n, p->text + p->pos, plain - p->pos);
+			n += plain - p->pos;
+			p->pos = plain;
+			continue;
+		}
 		if (c < 0)
 			return fail_unexpected(p);
 		if (c == '\\') {

@@ -452,10 +452,11 @@ static int make_job(struct cli *cli, struct job_spec *spec,
 	format_utc_now(created_at);
 	strfmt(st.id, sizeof(st.id), "%s", job->id);
 	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
+	/* a job run now gets its logs from its supervisor */
 	if (store_input(cli, job, spec) < 0 ||
 	    store_write_meta(job, &cli->root, spec, created_at, created,
 			     &cli->error) < 0 ||
-	    store_create_logs(job, &cli->error) < 0)
+	    (created && store_create_logs(job, &cli->error) < 0))
 		goto fail;
 	if (created && store_write_state(job->dir_fd, &st, 1) < 0) {
 		error_errno(&cli->error, NULL, errno,

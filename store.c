@@ -311,10 +311,13 @@ int store_job_new(const struct store_root *root, struct job *job,
 	char id[JOB_ID_LEN + 1];
 	int root_fd, dir_fd, lock_fd, err;
 
-	if (mkdir_parents(root->abs, 0700) < 0)
-		return error_errno(e, NULL, errno,
-				  "cannot create jobs root %s", root->abs);
 	root_fd = open_root_dir(root);
+	if (root_fd < 0 && errno == ENOENT) {	/* the first job */
+		if (mkdir_parents(root->abs, 0700) < 0)
+			return error_errno(e, NULL, errno, "cannot create jobs "
+					   "root %s", root->abs);
+		root_fd = open_root_dir(root);
+	}
 	if (root_fd < 0)
 		return error_errno(e, NULL, errno, "cannot open jobs root %s",
 				  root->abs);

@@ -458,43 +458,75 @@ ssize_t pread_full(int fd, void *buf, size_t n, off_t offset)
 	return read_until(fd, buf, n, offset < 0 ? 0 : offset);
 }
 
+/* The rest of a file whose first `have` bytes are in first: its size
+ * from fstat, then one read past it (more than the size tells us the file
+ * grew meanwhile). */
+static char *read_rest(int fd, const char *first, size_t have,
+		       size_t max_len, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t got;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	if ((uint64_t)st.st_size > max_len) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if ((size_t)st.st_size < have)
+		st.st_size = (off_t)have;
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf)
+		return NULL;
+	memcpy(buf, first, have);
+	got = read_full(fd, buf + have, (size_t)st.st_size + 1 - have);
+	if (got < 0 || have + (size_t)got > max_len) {
+		if (got >= 0)
+			errno = EFBIG;
+		free(buf);
+		return NULL;
+	}
+	*len = have + (size_t)got;
+	return buf;
+}
+
 int read_file_at(int dir_fd, const char *name, size_t max_len,
 		 char **out, size_t *out_len)
 {
-	struct stat st;
-	char *buf = NULL;
+	char first[4096], *buf = NULL;
 	ssize_t got;
+	size_t len = 0;
 	int fd, err;
 
 	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	errno = EFBIG;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_len) {
-		if (!S_ISREG(st.st_mode))
-			errno = EINVAL;
-		goto fail;
-	}
-	/* one byte more than the size tells us the file grew meanwhile */
-	buf = malloc((size_t)st.st_size + 2);
-	if (!buf)
-		goto fail;
-	got = read_full(fd, buf, (size_t)st.st_size + 1);
+	/* records are small: one read, and a short one is the end of the
+	 * file (no fstat, no second read); larger files take read_rest */
+	do
+		got = read(fd, first, sizeof(first));
+	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		goto fail;
-	errno = EFBIG;
-	if ((size_t)got > max_len)
+	if ((size_t)got < sizeof(first)) {
+		len = (size_t)got;
+		errno = EFBIG;
+		buf = len <= max_len ? malloc(len + 1) : NULL;
+		if (buf)
+			memcpy(buf, first, len);
+	} else {
+		buf = read_rest(fd, first, (size_t)got, max_len, &len);
+	}
+	if (!buf)
 		goto fail;
-	buf[got] = '\0';
+	buf[len] = '\0';
 	close(fd);
 	*out = buf;
-	*out_len = (size_t)got;
+	*out_len = len;
 	return 0;
 fail:
 	err = errno;
-	free(buf);
 	close(fd);
 	errno = err;
 	return -1;
@@ -750,18 +782,18 @@ int ascii_case_equal(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-int word_listed(const char *word, const char *list)
+int word_index(const char *word, const char *list)
 {
 	size_t len = strlen(word);
 
-	while (*list) {
+	for (int index = 0; *list; index++) {
 		size_t n = strcspn(list, " ");
 
 		if (n == len && memcmp(list, word, len) == 0)
-			return 1;
+			return index;
 		list += n + (list[n] == ' ');
 	}
-	return 0;
+	return -1;
 }
 
 int parse_u64(const char *s, uint64_t *out)

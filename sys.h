@@ -106,9 +106,9 @@ size_t scan_u64(const char *text, uint64_t *out);
  * end), ASCII letters compared without case: strncasecmp(a, b, n) == 0
  * without locales. */
 int ascii_case_equal(const char *a, const char *b, size_t n);
-/* Whether word is one of the words of list (separated by single
- * spaces). */
-int word_listed(const char *word, const char *list);
+/* The position of word among the words of list (separated by single
+ * spaces), or -1 when it is not one of them. */
+int word_index(const char *word, const char *list);
 /* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
 int parse_u64(const char *s, uint64_t *out);
 

@@ -121,6 +121,27 @@ START_TEST(test_read_file_at_limits)
 	ck_assert_int_eq(errno, EFBIG);
 	ck_assert_int_eq(read_file_at(dir_fd, "missing", 4, &text, &len), -1);
 	ck_assert_int_eq(errno, ENOENT);
+	/* around the 4 KiB first read: exactly it, and well past it */
+	for (size_t size = 4095; size <= 12000; size += size < 4097 ? 1 : 7903) {
+		char *big = malloc(size);
+
+		ck_assert_ptr_nonnull(big);
+		for (size_t i = 0; i < size; i++)
+			big[i] = (char)('a' + i % 26);
+		fd = openat(dir_fd, "g", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_eq(write_all(fd, big, size), 0);
+		close(fd);
+		ck_assert_int_eq(read_file_at(dir_fd, "g", size, &text, &len),
+				 0);
+		ck_assert_uint_eq(len, size);
+		ck_assert(memcmp(text, big, size) == 0 && text[size] == '\0');
+		free(text);
+		ck_assert_int_eq(read_file_at(dir_fd, "g", size - 1, &text,
+					      &len), -1);
+		ck_assert_int_eq(errno, EFBIG);
+		free(big);
+	}
+	unlinkat(dir_fd, "g", 0);
 	unlinkat(dir_fd, "f", 0);
 	close(dir_fd);
 	rmdir(dir);
@@ -241,11 +262,11 @@ START_TEST(test_small_helpers)
 	ck_assert_uint_eq(scan_u64("18446744073709551615", &v), 20);
 	ck_assert(v == UINT64_MAX);
 
-	ck_assert(word_listed("sh", "sh bash dash"));
-	ck_assert(word_listed("dash", "sh bash dash"));
-	ck_assert(!word_listed("as", "sh bash dash"));
-	ck_assert(!word_listed("sh bash", "sh bash dash"));
-	ck_assert(!word_listed("", "sh bash"));
+	ck_assert_int_eq(word_index("sh", "sh bash dash"), 0);
+	ck_assert_int_eq(word_index("dash", "sh bash dash"), 2);
+	ck_assert_int_eq(word_index("as", "sh bash dash"), -1);
+	ck_assert_int_eq(word_index("sh bash", "sh bash dash"), -1);
+	ck_assert_int_eq(word_index("", "sh bash"), -1);
 
 	ck_assert(ascii_case_equal("SIGterm", "sigTERM", SIZE_MAX));
 	ck_assert(!ascii_case_equal("TERM", "TERMS", SIZE_MAX));
