@@ -499,7 +499,7 @@ int store_write_record(int dir_fd, const char *name, const char *data,
 	fd = -1;
 	if (renameat(dir_fd, tmp, dir_fd, name) < 0)
 		goto fail;
-	if (durable)
+	if (durable == DURABLE_FULL)
 		fsync(dir_fd);
 	return 0;
 fail:

@@ -180,8 +180,13 @@ void job_name(const struct json_value *command, char *name, size_t name_size);
 /* Create the three log files, empty, 0600 (they exist once run returns). */
 int store_create_logs(const struct job *job, struct error *e);
 
-/* Atomic record write: temp file, fsync when durable, rename, and fsync of
- * the directory when durable. 0, or -1/errno. */
+/* How durable a record write is: not at all, its data only (the caller
+ * fsyncs the directory after a later write, which makes this rename
+ * durable too: one journal commit fewer), or data and name. */
+enum { DURABLE_NONE, DURABLE_FULL, DURABLE_DATA };
+
+/* Atomic record write: temp file, fsync (DURABLE_FULL or DURABLE_DATA),
+ * rename, fsync of the directory (DURABLE_FULL). 0, or -1/errno. */
 int store_write_record(int dir_fd, const char *name, const char *data,
 		       size_t len, int durable);
 int store_write_state(int dir_fd, const struct job_state *state,
