@@ -1363,7 +1363,7 @@ static int spawn_child(struct supervisor *sv)
 	close_child_ends(&io);
 	close(report[1]);
 	report[1] = -1;
-	/* the logs are made while the child execs: off the launch's path */
+	/* the launching CLI creates the logs meanwhile: usually they exist */
 	if (open_logs(sv) < 0) {
 		kill(sv->child, SIGKILL);
 		waitpid(sv->child, NULL, 0);
@@ -1606,6 +1606,7 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 		const struct launch_context *context, struct error *e)
 {
 	struct supervise_args args = { job, spec, context, { -1, -1 } };
+	struct error ignored;
 	int rc = 0;
 
 	if (pipe2(args.ready, O_CLOEXEC) < 0)
@@ -1618,6 +1619,9 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 		return rc;
 	}
 	close(args.ready[1]);
+	/* while the supervisor starts the job: its logs, which it opens
+	 * (and would create) after the job's exec */
+	store_create_logs(job, &ignored);
 	/* without the ready byte the supervisor died early; the lock it
 	 * held is free now and readers record the loss */
 	wait_ready(args.ready[0]);

@@ -11,6 +11,10 @@
 #               server, shared by all jobs, is in a note
 # Killing a job between samples uses its pid: agent-exec kill, or kill of
 # the pid nq and tsp report.
+# A second PSS row holds the average over 10 jobs sleeping side by side
+# (agent-exec: 10 supervisors): PSS shares a page among the processes that
+# map it, so with one job alone the binary's code pages all count to its
+# one supervisor, and with ten each carries a tenth of them.
 # Targets: supervisor PSS <= 128 KiB, RSS <= 512 KiB.
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +51,7 @@ report() {
 
 figure mem.rss "2. memory of what holds a sleeping job: RSS"
 figure mem.pss "2. memory of what holds a sleeping job: PSS"
+figure mem.pss10 "2. PSS, average over 10 jobs sleeping side by side"
 
 root=$(new_root memory)
 i=0
@@ -64,6 +69,32 @@ done
 report agent-exec
 rss_ae=$rss
 pss_ae=$pss
+
+# ten at once: the average PSS of their supervisors
+: >"$WORK/ten.ids"
+i=0
+while [ "$i" -lt 10 ]; do
+	i=$((i + 1))
+	ae_run "$root" --snapshot-after 0 -- sleep 30 >>"$WORK/ten.ids" || exit 1
+done
+sleep "$settle"
+while read -r id; do
+	sup=$(state_num "$root" "$id" supervisor_pid)
+	"$BT" mem "$sup" >>"$WORK/mem.ten" || die "cannot read $sup"
+done <"$WORK/ten.ids"
+pss10_ae=$(awk '{ s += $2 } END { printf "%d", s / NR }' "$WORK/mem.ten")
+result mem.pss10 agent-exec "$pss10_ae" KiB
+say "  agent-exec, 10 jobs: average PSS $pss10_ae KiB"
+while read -r id; do
+	sup=$(state_num "$root" "$id" supervisor_pid)
+	"$AE" --root "$root" kill --signal KILL "$id" >/dev/null ||
+		die "kill $id failed"
+	"$BT" waitgone 5000 "$sup" || die "the supervisor of $id did not end"
+done <"$WORK/ten.ids"
+result mem.pss10 floor -
+result mem.pss10 nohup -
+result mem.pss10 nq -
+result mem.pss10 tsp -
 
 i=0
 while [ "$i" -lt "$n" ]; do
@@ -137,3 +168,4 @@ note "memory: floor = a shell (sh) waiting for its child; nohup leaves" \
 	"no process besides the job."
 target mem.rss "$(met_if le "$rss_ae" 512)" "<= 512 KiB"
 target mem.pss "$(met_if le "$pss_ae" 128)" "<= 128 KiB"
+target mem.pss10 "$(met_if le "$pss10_ae" 128)" "<= 128 KiB"
