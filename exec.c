@@ -32,9 +32,12 @@
 
 extern char **environ;
 
-#define READ_CHUNK 65536
+#define READ_CHUNK (128 * 1024)
 #define LINE_MAX_BYTES 16384	/* longer lines are split in full.log */
-#define FULL_BUF_BYTES (3 * LINE_MAX_BYTES + 64)
+/* full.log lines gather here between writes; a line takes at most 3 bytes
+ * a byte (invalid UTF-8 becomes U+FFFD) */
+#define FULL_BUF_BYTES (256 * 1024)
+#define PIPE_BIG (1024 * 1024)	/* a job's pipe once it prints a lot */
 #define LINGER_MS 1000		/* the 1-second rule for descendants */
 #define READY_BYTE 'R'
 #define ENV_FILE_MAX (1u << 20)
@@ -151,6 +154,7 @@ struct stream {
 	enum match_stream id;	/* for output-match rules */
 	int pipe_fd;		/* -1 after end of file */
 	int log_fd;
+	int widened;		/* its pipe was made PIPE_BIG */
 	size_t partial_len;	/* bytes of the current, unfinished line */
 	char *partial;		/* LINE_MAX_BYTES, at the supervisor's end */
 };
@@ -324,6 +328,18 @@ static void stream_lines(struct supervisor *sv, struct stream *s,
 		size_t segment = newline ? (size_t)(newline - data) : len;
 
 		if (!newline) {
+			/* whole pieces of a long line go out from here, not
+			 * through the partial buffer */
+			while (s->partial_len == 0 && segment >= LINE_MAX_BYTES) {
+				size_t used = full_add_line(sv, s->tag, data,
+							    LINE_MAX_BYTES, 0);
+
+				if (!used)
+					break;
+				line_check(sv, s, data, used);
+				data += used;
+				segment -= used;
+			}
 			line_add(sv, s, data, segment);
 			return;
 		}
@@ -349,20 +365,33 @@ static void stream_close(struct supervisor *sv, struct stream *s)
 	s->pipe_fd = -1;
 }
 
+/* Read what the job printed: up to 8 chunks while they come full, then
+ * back to poll. A stream that fills its pipe gets a 1 MiB one, so a job
+ * that prints a lot is woken (and wakes us) less often. */
 static void stream_read(struct supervisor *sv, struct stream *s)
 {
 	char buf[READ_CHUNK];
-	ssize_t got = read(s->pipe_fd, buf, sizeof(buf));
+	ssize_t got;
 
-	if (got < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
 	stamp_refresh(sv);
 	meta_refresh(sv);
-	if (got <= 0) {
-		stream_close(sv, s);
-	} else {
+	for (int round = 0; round < 8; round++) {
+		got = read(s->pipe_fd, buf, sizeof(buf));
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			break;
+		if (got <= 0) {
+			stream_close(sv, s);
+			break;
+		}
 		log_write(sv, s->log_fd, buf, (size_t)got);
 		stream_lines(sv, s, buf, (size_t)got);
+		/* a full default pipe (64 KiB) says the job outruns us */
+		if (got >= 65536 && !s->widened) {
+			s->widened = 1;
+			fcntl(s->pipe_fd, F_SETPIPE_SZ, PIPE_BIG);
+		}
+		if ((size_t)got < sizeof(buf))
+			break;
 	}
 	full_flush(sv);
 }

@@ -50,6 +50,12 @@ size_t utf8_lossy(const char *s, size_t n, char *out, int final,
 
 	while (pos < n) {
 		start = pos;
+		/* ASCII eight bytes at a time: logs are mostly ASCII */
+		for (uint64_t word; n - pos >= 8; pos += 8) {
+			memcpy(&word, in + pos, 8);
+			if (word & 0x8080808080808080ULL)
+				break;
+		}
 		while (pos < n && in[pos] < 0x80)
 			pos++;
 		memcpy(out + written, in + start, pos - start);

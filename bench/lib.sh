@@ -201,7 +201,15 @@ _bench_exit() {
 			nq -t "${_f##*/}" >/dev/null 2>&1 || kill "${_f##*.}" 2>/dev/null
 		done
 	fi
-	rm -rf "$WORK"
+	if [ -n "${BENCH_DEFER_RM:-}" ] && [ "$BENCH_NAME" != run ]; then
+		# deleting thousands of job directories now would slow the next
+		# figure (ext4 avoids reusing inodes freed in the last minutes):
+		# run.sh deletes them all at the end
+		mkdir -p "$BENCH_BASE/.trash" && mv "$WORK" "$BENCH_BASE/.trash/" ||
+			rm -rf "$WORK"
+	else
+		rm -rf "$WORK" "$BENCH_BASE/.trash"
+	fi
 	[ -n "${BENCH_OWN_TMP:-}" ] && rm -rf "$BENCH_BASE"
 	exit "$_rc"
 }
@@ -246,6 +254,7 @@ bench_init() {
 		die "the scratch path may hold only A-Z a-z 0-9 . _ / + -" \
 			"(it goes into shell strings): $BENCH_BASE" ;;
 	esac
+	BENCH_NAME=$1
 	WORK=$(mktemp -d "$BENCH_BASE/$1.XXXXXX") || die "mktemp"
 	trap _bench_exit EXIT
 	trap 'exit 130' INT

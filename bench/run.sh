@@ -67,7 +67,8 @@ bench_init run
 # the scripts share the scratch directory, benchtool and the binary's copy
 BENCH_TMP=$BENCH_BASE
 BENCH_AE_COPY=$AE
-export BENCH_TMP BENCH_AE_COPY
+BENCH_DEFER_RM=1	# the scripts leave their scratch to be deleted at the end
+export BENCH_TMP BENCH_AE_COPY BENCH_DEFER_RM
 
 # ---- the machine ----------------------------------------------------------
 
