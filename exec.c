@@ -177,6 +177,7 @@ struct supervisor {
 	int64_t timeout_at, kill_at;	/* monotonic ms, 0 = not armed */
 	int64_t progress_at;
 	int terminal;		/* terminal record written, lock released */
+	int created_logged;	/* the launch's job.created is in the log */
 	struct notifier *notifier;
 	/* input: the job's stdin (or PTY master) and the write channel */
 	int input_fd;		/* write end, -1 when none or closed */
@@ -955,13 +956,15 @@ static void state_stamp(struct job_state *st)
 
 /* Record a launch that did not happen; the job never ran. */
 static void notifications_open(struct supervisor *sv);
+static void log_created(struct supervisor *sv);
 
 static void record_failed(struct supervisor *sv)
 {
 	struct error ignored;
 
-	/* a job that never ran still has its (empty) logs and its event */
+	/* a job that never ran still has its (empty) logs and its events */
 	store_create_logs(sv->job, &ignored);
+	log_created(sv);
 	if (!sv->notifier && sv->signal_fd >= 0)
 		notifications_open(sv);
 	sv->state.status = JOB_FAILED;
@@ -1429,6 +1432,20 @@ static void record_running(struct supervisor *sv)
 	store_write_state(sv->job->dir_fd, st, 0);
 }
 
+/* The job.created event the launching CLI left us, logged once: after
+ * the answer, before job.started (or job.finished). */
+static void log_created(struct supervisor *sv)
+{
+	char root[4096];
+
+	if (!sv->context->created_event || sv->created_logged)
+		return;
+	sv->created_logged = 1;
+	events_root_of(sv->job->dir, root, sizeof(root));
+	events_append(root, sv->context->created_event,
+		      sv->context->created_len);
+}
+
 static void log_started(const struct supervisor *sv)
 {
 	struct json_writer w;
@@ -1580,6 +1597,7 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	record_running(&sv);
 	tell_ready(&sv);
 	/* what the caller need not wait for */
+	log_created(&sv);
 	notifications_open(&sv);
 	/* room for the terminal record, even if the output fills the disk */
 	store_reserve_record(job->dir_fd);
@@ -1590,6 +1608,18 @@ static void supervise(struct job *job, const struct job_spec *spec,
 }
 
 /* ---- the caller's side ------------------------------------------------ */
+
+/* No supervisor could start: the caller logs job.created itself. */
+static void log_created_here(const struct job *job,
+			     const struct launch_context *context)
+{
+	char root[4096];
+
+	if (!context->created_event)
+		return;
+	events_root_of(job->dir, root, sizeof(root));
+	events_append(root, context->created_event, context->created_len);
+}
 
 /* Nothing could start: record it ourselves, as the supervisor would. */
 static int launch_failed(struct job *job, const char *what, int err,
@@ -1638,11 +1668,17 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 	struct error ignored;
 	int rc = 0;
 
-	if (pipe2(args.ready, O_CLOEXEC) < 0)
-		return launch_failed(job, "create the readiness pipe", errno,
-				     e);
+	if (pipe2(args.ready, O_CLOEXEC) < 0) {
+		int err = errno;
+
+		log_created_here(job, context);
+		return launch_failed(job, "create the readiness pipe", err, e);
+	}
 	if (fork_detached(supervise_detached, &args) < 0) {
-		rc = launch_failed(job, "fork the supervisor", errno, e);
+		int err = errno;
+
+		log_created_here(job, context);
+		rc = launch_failed(job, "fork the supervisor", err, e);
 		close(args.ready[0]);
 		close(args.ready[1]);
 		return rc;

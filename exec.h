@@ -15,6 +15,10 @@ struct launch_context {
 				   so no argument (an --env value) stays
 				   visible in ps for the life of the job */
 	int argc;
+	/* the job.created event, for the supervisor to log once it has
+	 * answered (NULL: logged already) */
+	char *created_event;
+	size_t created_len;
 };
 
 /* Start the supervisor of job, whose ALIVE lock the caller holds in

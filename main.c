@@ -408,8 +408,8 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 }
 
 /* job.created in the event log: what the job is, who asked for it. */
-static void log_created(const struct cli *cli, const struct job *job,
-			const struct job_spec *spec)
+static void log_created(struct cli *cli, const struct job *job,
+			const struct job_spec *spec, int deferred)
 {
 	struct json_writer w;
 
@@ -432,9 +432,15 @@ static void log_created(const struct cli *cli, const struct job *job,
 	}
 	jw_object_end(&w);
 	jw_object_end(&w);
-	if (!w.error)
+	if (w.error) {
+		jw_free(&w);
+	} else if (deferred) {	/* the supervisor logs it, off our path */
+		cli->launch.created_event = w.buf;
+		cli->launch.created_len = w.len;
+	} else {
 		events_append(cli->root.abs, w.buf, w.len);
-	jw_free(&w);
+		jw_free(&w);
+	}
 }
 
 /* Make the job directory, its records and logs; the ALIVE lock stays
@@ -463,7 +469,7 @@ static int make_job(struct cli *cli, struct job_spec *spec,
 			    "cannot write %s/state.json", job->dir);
 		goto fail;
 	}
-	log_created(cli, job, spec);
+	log_created(cli, job, spec, !created);
 	return 0;
 fail:
 	store_job_discard(&cli->root, job);
@@ -557,6 +563,8 @@ static int cmd_run(struct cli *cli)
 		rc = launch_and_answer(cli, "run", &job, &spec);
 		store_job_close(&job);
 	}
+	free(cli->launch.created_event);
+	cli->launch.created_event = NULL;
 	spec_free(&spec);
 	return rc;
 }

@@ -594,9 +594,12 @@ char *path_absolute(const char *path)
 
 char *path_real_dir(const char *path)
 {
-	int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int here;
 	char *real = NULL;
 
+	if (strcmp(path, ".") == 0)	/* the kernel's name for where we are */
+		return getcwd(NULL, 0);
+	here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (here < 0)
 		return NULL;
 	if (chdir(path) == 0) {
