@@ -2,13 +2,37 @@
 #   make               build ./agent-exec (musl-gcc when present, else cc -static)
 #   make SELFPIPE=1    the portable self-pipe signal path instead of signalfd
 #   make check         unit tests (check) and end-to-end tests (POSIX sh)
+#   make ARCH=aarch64  cross-build build/aarch64/agent-exec (static); with
+#                      check: the end-to-end suite on it under qemu-aarch64-static
+#   make busybox-check the end-to-end suite in a chroot holding only busybox
+#   make install       PREFIX=/usr/local DESTDIR= (and make uninstall)
+#   make dist          source and binary tarballs with SHA-256 files in dist/
 
+# the one place the version is written (agent-exec --version, make dist)
 VERSION := 0.1.0
 
+# ARCH: the machine this build is for; another than this one's cross-builds
+# with $(ARCH)-linux-musl-gcc when present, else $(ARCH)-linux-gnu-gcc
+# (glibc, linked statically), into build/$(ARCH)/.
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
+BIN := agent-exec
+BUILD := build
 MUSL_CC := $(shell command -v musl-gcc 2>/dev/null)
 ifeq ($(origin CC),default)
 CC := $(if $(MUSL_CC),musl-gcc,cc)
 endif
+else
+BIN := build/$(ARCH)/agent-exec
+BUILD := build/$(ARCH)
+MUSL_CC := $(shell command -v $(ARCH)-linux-musl-gcc 2>/dev/null)
+ifeq ($(origin CC),default)
+CC := $(if $(MUSL_CC),$(ARCH)-linux-musl-gcc,$(ARCH)-linux-gnu-gcc)
+endif
+endif
+# our small allocator replaces musl's (BENCHMARKS.md); glibc keeps its own
+OWN_MALLOC := $(if $(findstring musl,$(CC)),-DAE_OWN_MALLOC)
 
 # Size matters (BENCHMARKS.md): -Oz, link-time optimisation, unused
 # sections dropped, no unwind tables, no page of padding between the code
@@ -18,7 +42,7 @@ endif
 CFLAGS ?= -Oz -flto
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-ident \
-	-DAE_VERSION=\"$(VERSION)\" -DAE_OWN_MALLOC
+	-DAE_VERSION=\"$(VERSION)\" $(OWN_MALLOC)
 LDFLAGS += -static -s -Wl,--gc-sections -Wl,-z,noseparate-code \
 	-Wl,-z,norelro -flto=auto
 
@@ -34,26 +58,28 @@ HDRS := $(LIB_SRCS:.c=.h)
 # what the binary carries: its JSON Schema and its SKILL.md
 EMBEDDED := schema/agent-exec.schema.json skills/agent-exec/SKILL.md cli-help.txt
 VARIANT := $(if $(filter 1,$(SELFPIPE)),selfpipe,signalfd) $(CC)
-OBJDIR := build/obj
+OBJDIR := $(BUILD)/obj
 OBJS := $(SRCS:%.c=$(OBJDIR)/%.o) $(OBJDIR)/embed.o
 # switching the signal path or the compiler rebuilds everything
-$(shell mkdir -p build; [ "$$(cat build/variant 2>/dev/null)" = "$(VARIANT)" ] || echo "$(VARIANT)" > build/variant)
+$(shell mkdir -p $(BUILD); [ "$$(cat $(BUILD)/variant 2>/dev/null)" = "$(VARIANT)" ] || echo "$(VARIANT)" > $(BUILD)/variant)
 
 # The unit tests link the modules (not main.c) with libcheck, using the
 # system compiler: libcheck is built for the system C library.
 TEST_CC ?= cc
-TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I.
+TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I. \
+	-DAE_VERSION=\"$(VERSION)\"
 UNIT_SRCS := $(LIB_SRCS) build/embed.c \
 	tests/unit/test_main.c tests/unit/test_json.c tests/unit/test_sys.c \
 	tests/unit/test_store.c tests/unit/test_cli.c tests/unit/test_config.c \
 	tests/unit/test_notify.c tests/unit/test_pattern.c \
 	tests/unit/test_inflate.c tests/unit/test_alloc.c
 
-.PHONY: all check unit e2e clean fuzz fuzz-run asan valgrind bench
+.PHONY: all check unit e2e clean fuzz fuzz-run asan valgrind bench \
+	busybox-check install uninstall dist
 
-all: agent-exec
+all: $(BIN)
 
-agent-exec: $(OBJS) build/variant build/sstrip
+$(BIN): $(OBJS) $(BUILD)/variant build/sstrip
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
 	@build/sstrip $@
@@ -65,7 +91,7 @@ build/sstrip: tools/sstrip.c
 	@mkdir -p build
 	@$(HOST_CC) -O2 -o $@ tools/sstrip.c
 
-$(OBJDIR)/%.o: %.c $(HDRS) Makefile build/variant
+$(OBJDIR)/%.o: %.c $(HDRS) Makefile $(BUILD)/variant
 	@mkdir -p $(OBJDIR)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
@@ -76,7 +102,7 @@ build/embed.c: $(EMBEDDED) tools/embed.sh
 		embedded_skill=skills/agent-exec/SKILL.md \
 		embedded_help=cli-help.txt
 
-$(OBJDIR)/embed.o: build/embed.c inflate.h build/variant
+$(OBJDIR)/embed.o: build/embed.c inflate.h $(BUILD)/variant
 	@mkdir -p $(OBJDIR)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
@@ -90,17 +116,35 @@ build/schema_check: tests/tools/schema_check.c json.c sys.c json.h sys.h
 	@mkdir -p build
 	$(TEST_CC) $(TEST_CFLAGS) -o $@ tests/tools/schema_check.c json.c sys.c
 
+ifeq ($(ARCH),$(HOST_ARCH))
 check:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory agent-exec build/unit-tests \
 		build/schema_check
 	@sh tests/run.sh
+else
+# the unit tests need libcheck for this machine; the end-to-end suite runs
+# the cross-built binary under user-mode qemu, called explicitly (no binfmt)
+check:
+	@sh tests/deps.sh cross $(ARCH)
+	@$(MAKE) --no-print-directory ARCH=$(ARCH) $(BIN)
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build/schema_check
+	@AE_BIN=$(CURDIR)/tests/tools/qemu-wrap AE_REAL_BIN=$(CURDIR)/$(BIN) \
+		AE_QEMU=qemu-$(ARCH)-static AE_UNDER_TOOL=qemu E2E_ONLY=1 \
+		sh tests/run.sh $(TESTS)
+endif
+
+# the end-to-end suite inside a chroot that holds only a static busybox, the
+# binary and the tests (tests/busybox.sh; root, or a user namespace)
+busybox-check: $(BIN) build/schema_check
+	@sh tests/deps.sh busybox
+	@sh tests/busybox.sh $(BIN) $(TESTS)
 
 # ---- fuzzing (clang, libFuzzer) ----------------------------------------
 # make fuzz builds the harnesses; make fuzz-run runs each FUZZ_SECONDS on
 # a working copy of the committed seed corpus and fails on a crash.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -DAE_VERSION=\"$(VERSION)\" \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 MODULES := $(LIB_SRCS) build/embed.c
@@ -174,5 +218,46 @@ valgrind: build/debug/agent-exec build/schema_check
 bench: agent-exec
 	@sh bench/run.sh $(BENCH)
 
+# ---- install and release ---------------------------------------------------
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+install: $(BIN)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	cp $(BIN) $(DESTDIR)$(BINDIR)/agent-exec
+	chmod 755 $(DESTDIR)$(BINDIR)/agent-exec
+	cp agent-exec.1 $(DESTDIR)$(MANDIR)/man1/agent-exec.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/agent-exec.1
+	cp completion/agent-exec.bash $(DESTDIR)$(BASHCOMPDIR)/agent-exec
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/agent-exec
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/agent-exec $(DESTDIR)$(MANDIR)/man1/agent-exec.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/agent-exec
+
+# dist/: agent-exec-VERSION.tar.gz (the committed sources, from git) and,
+# for each of DIST_ARCHES, agent-exec-VERSION-ARCH-linux.tar.gz (the static
+# binary, man page, completion, README, LICENSE), each with a .sha256 file
+# that sha256sum -c checks.
+DIST_ARCHES ?= x86_64 aarch64
+DIST_FILES := agent-exec.1 completion/agent-exec.bash README.md LICENSE
+dist:
+	@rm -rf dist && mkdir -p dist
+	git archive --format=tar.gz --prefix=agent-exec-$(VERSION)/ \
+		-o dist/agent-exec-$(VERSION).tar.gz HEAD
+	@set -e; for arch in $(DIST_ARCHES); do \
+		if [ $$arch = $(HOST_ARCH) ]; then bin=agent-exec; \
+		else sh tests/deps.sh cross $$arch; bin=build/$$arch/agent-exec; fi; \
+		$(MAKE) --no-print-directory ARCH=$$arch; \
+		name=agent-exec-$(VERSION)-$$arch-linux; \
+		rm -rf build/dist/$$name && mkdir -p build/dist/$$name; \
+		cp $$bin $(DIST_FILES) build/dist/$$name/; \
+		tar -C build/dist -czf dist/$$name.tar.gz $$name; \
+	done
+	@cd dist && for f in *.tar.gz; do sha256sum $$f > $$f.sha256; done
+	@ls -l dist
+
 clean:
-	rm -rf build agent-exec
+	rm -rf build agent-exec dist

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the version is written once, in the Makefile (VERSION) */
 #ifndef AE_VERSION
-#define AE_VERSION "0.0.0"
+#error "AE_VERSION must be defined (make passes -DAE_VERSION)"
 #endif
 
 static const struct opt_def opt_defs[] = {
@@ -93,40 +94,40 @@ static const struct opt_def opt_defs[] = {
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
 
-static const enum opt_id run_opts[] = {
+static const unsigned char run_opts[] = {
 	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
 };
-static const enum opt_id create_opts[] = { DEFINITION_OPTS, O_COUNT };
-static const enum opt_id start_opts[] = { OBSERVE_OPTS, O_COUNT };
-static const enum opt_id no_opts[] = { O_COUNT };
-static const enum opt_id tail_opts[] = {
+static const unsigned char create_opts[] = { DEFINITION_OPTS, O_COUNT };
+static const unsigned char start_opts[] = { OBSERVE_OPTS, O_COUNT };
+static const unsigned char no_opts[] = { O_COUNT };
+static const unsigned char tail_opts[] = {
 	O_TAIL_LINES, O_MAX_BYTES, O_SINCE_STDOUT, O_SINCE_STDERR, O_CURSOR,
 	O_COUNT
 };
-static const enum opt_id write_opts[] = {
+static const unsigned char write_opts[] = {
 	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_COUNT
 };
-static const enum opt_id log_opts[] = {
+static const unsigned char log_opts[] = {
 	O_STREAM, O_OFFSET, O_LIMIT, O_COUNT
 };
-static const enum opt_id events_opts[] = {
+static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
-static const enum opt_id wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
-static const enum opt_id kill_opts[] = { O_SIGNAL, O_COUNT };
-static const enum opt_id list_opts[] = {
+static const unsigned char wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
+static const unsigned char kill_opts[] = { O_SIGNAL, O_COUNT };
+static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
 };
-static const enum opt_id tag_opts[] = { O_TAG, O_COUNT };
-static const enum opt_id notify_set_opts[] = {
+static const unsigned char tag_opts[] = { O_TAG, O_COUNT };
+static const unsigned char notify_set_opts[] = {
 	O_COMMAND, O_FILE, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE,
 	O_OUTPUT_STREAM, O_OUTPUT_COMMAND, O_OUTPUT_FILE, O_NOTIFY_TIMEOUT,
 	O_NOTIFY_RETRIES, O_COUNT
 };
-static const enum opt_id redeliver_opts[] = { O_FORCE, O_COUNT };
-static const enum opt_id gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
-static const enum opt_id delete_opts[] = { O_FORCE, O_COUNT };
-static const enum opt_id skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
+static const unsigned char redeliver_opts[] = { O_FORCE, O_COUNT };
+static const unsigned char gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
+static const unsigned char delete_opts[] = { O_FORCE, O_COUNT };
+static const unsigned char skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
 
 static const struct command_def commands[] = {
 	{ "run", CMD_RUN, 0, 1, run_opts,
@@ -263,7 +264,7 @@ static int opt_allowed(const struct command_def *command, enum opt_id id)
 {
 	if (id <= O_VERSION)
 		return 1;
-	for (const enum opt_id *opt = command ? command->opts : NULL;
+	for (const unsigned char *opt = command ? command->opts : NULL;
 	     opt && *opt != O_COUNT; opt++)
 		if (*opt == id)
 			return 1;

@@ -52,7 +52,7 @@ struct command_def {
 	enum command_id id;
 	signed char positionals;	/* exact count of positional args */
 	char trailing_command;	/* takes CMD... after its options */
-	const enum opt_id *opts;	/* ends with O_COUNT */
+	const unsigned char *opts;	/* enum opt_id values; ends with O_COUNT */
 	const char *usage;	/* one line; the rest of its help is the
 				 * section "@<name>" of cli-help.txt */
 };

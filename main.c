@@ -1262,30 +1262,55 @@ out:
 
 /* ---- log -------------------------------------------------------------- */
 
+/* The file log ID --stream reads: <job>/<stream>.log, but for full the
+ * --log PATH the job was given instead (the job's full.log stays empty). */
+static char *log_file(struct cli *cli, const struct job *job,
+		      const char *stream)
+{
+	char name[16];
+	struct json_doc meta;
+	const char *log_path;
+	char *path;
+
+	strfmt(name, sizeof(name), "%s.log", stream);
+	if (strcmp(stream, "full") != 0)
+		return strdup(name);
+	if (store_read_meta(job, &meta, &cli->error) < 0)
+		return NULL;
+	log_path = json_get_str(meta.root, "log_path");
+	path = strdup(log_path && log_path[0] == '/' ? log_path : name);
+	json_doc_free(&meta);
+	return path;
+}
+
 static int cmd_log(struct cli *cli)
 {
 	const char *stream = cli->args.value[O_STREAM] ?
 			     cli->args.value[O_STREAM] : "stdout";
 	struct json_writer *w = &cli->out;
-	char name[16], *path;
+	char *file, *path;
 	struct job job;
-	int rc;
+	int rc = -1;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	strfmt(name, sizeof(name), "%s.log", stream);
-	path = store_job_path(&job, name);
+	file = log_file(cli, &job, stream);
+	if (!file)
+		goto out;
+	path = file[0] == '/' ? strdup(file) : store_job_path(&job, file);
 	envelope_begin(w, "log");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "stream", stream);
 	jw_kv_str(w, "path", path);
-	rc = store_log_page(w, &job, stream,
+	rc = store_log_page(w, &job, file,
 			    cli->args.seen[O_OFFSET]
 			    ? (int64_t)cli->args.number[O_OFFSET] : -1,
 			    cli->args.seen[O_LIMIT]
 			    ? (int64_t)cli->args.number[O_LIMIT] : -1,
 			    &cli->error);
 	free(path);
+	free(file);
+out:
 	store_job_close(&job);
 	return rc;
 }

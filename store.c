@@ -1695,9 +1695,12 @@ static int recover_lost_job(const struct job *job, int lock_fd,
 	if (had_state && st->status != JOB_RUNNING)
 		return 0;
 	if (job_lock_held(lock_fd, LOCK_ALIVE) == 1) {
-		if (!had_state)
-			return error_set(e, "corrupt_record",
-				    "job %s is still being launched", job->id);
+		if (!had_state) {	/* a moment: ask again */
+			error_set(e, "corrupt_record",
+				  "job %s is still being launched", job->id);
+			e->retryable = 1;
+			return -1;
+		}
 		return 0;
 	}
 	state_mark_lost(job, st, had_state);
@@ -2594,17 +2597,16 @@ static void page_lines(struct line_page *pg, int fd, uint64_t pos,
 }
 
 int store_log_page(struct json_writer *w, const struct job *job,
-		   const char *stream, int64_t offset, int64_t limit,
+		   const char *path, int64_t offset, int64_t limit,
 		   struct error *e)
 {
-	char name[16];
 	struct line_page pg = { .w = w };
 	struct stat st;
 	uint64_t size, total, first, count;
-	int fd;
+	/* a job's own log by name; a --log PATH as given */
+	int fd = path[0] == '/' ? open(path, O_RDONLY | O_CLOEXEC) :
+		 openat(job->dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	strfmt(name, sizeof(name), "%s.log", stream);
-	fd = openat(job->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	size = fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	pg.line = malloc(LOG_LINE_MAX + 1);
 	if (!pg.line) {

@@ -301,11 +301,12 @@ void store_write_outputs(struct json_writer *w, const struct job *job,
 			 struct tail_info info[2], uint64_t next[2]);
 /* The current sizes of stdout.log and stderr.log. */
 void store_log_sizes(const struct job *job, uint64_t sizes[2]);
-/* log: lines of one log ("stdout", "stderr" or "full"), from line offset
- * (or the last limit lines when offset < 0), as the members "lines",
+/* log: lines of one log file (a name in the job directory, e.g.
+ * "stdout.log", or an absolute path: a --log PATH), from line offset (or
+ * the last limit lines when offset < 0), as the members "lines",
  * "total_lines", "offset", "next_offset", "has_more", "truncated_lines". */
 int store_log_page(struct json_writer *w, const struct job *job,
-		   const char *stream, int64_t offset, int64_t limit,
+		   const char *path, int64_t offset, int64_t limit,
 		   struct error *e);
 
 #endif

@@ -1,21 +1,69 @@
 #!/bin/sh
-# What make check needs beyond a C compiler: libcheck (unit tests) and
-# musl-gcc (the static build). Installed with apt-get when we run as root,
-# otherwise named so the user can install them.
+# What a test target needs beyond a C compiler, installed with apt-get when
+# we run as root, otherwise named so the user can install it.
+#   sh tests/deps.sh              make check: libcheck and musl-gcc
+#   sh tests/deps.sh cross ARCH   make ARCH=ARCH check: the cross compiler,
+#                                 musl for ARCH (Debian's musl-dev of that
+#                                 architecture, multiarch) and the
+#                                 user-mode emulator
+#   sh tests/deps.sh busybox      make busybox-check: a static busybox
 missing=""
-if ! pkg-config --exists check 2>/dev/null && [ ! -f /usr/include/check.h ]; then
-	missing="$missing check pkg-config"
-fi
-command -v musl-gcc >/dev/null 2>&1 || missing="$missing musl-tools"
+# need PACKAGE TEST...: PACKAGE is missing unless TEST succeeds
+need() {
+	_package=$1
+	shift
+	"$@" >/dev/null 2>&1 || missing="$missing $_package"
+}
+has() { command -v "$1"; }
+has_check() { pkg-config --exists check || [ -f /usr/include/check.h ]; }
+# Debian's busybox package is linked dynamically; busybox-static is not
+# (no program interpreter: the path of a dynamic loader is not in it)
+static_busybox() {
+	[ -x /bin/busybox ] &&
+		! grep -aqE '/lib(64)?/ld-(linux|musl)' /bin/busybox
+}
+
+case "${1:-check}" in
+check)
+	need "check pkg-config" has_check
+	need musl-tools has musl-gcc
+	;;
+cross)
+	arch=${2:?usage: deps.sh cross ARCH}
+	need "gcc-$arch-linux-gnu" has "$arch-linux-gnu-gcc"
+	need qemu-user-static has "qemu-$arch-static"
+	if ! has "$arch-linux-musl-gcc" >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
+		command -v dpkg >/dev/null 2>&1; then
+		# musl for ARCH is a package of that Debian architecture
+		case $arch in
+		aarch64) debian_arch=arm64 ;;
+		*) debian_arch=$arch ;;
+		esac
+		dpkg --print-foreign-architectures | grep -qx "$debian_arch" || {
+			dpkg --add-architecture "$debian_arch" && apt-get update -qq >/dev/null 2>&1
+		}
+		apt-get install -y -qq "musl-dev:$debian_arch" >/dev/null 2>&1 ||
+			echo "note: no musl for $arch; building with $arch-linux-gnu-gcc (glibc)" >&2
+	fi
+	;;
+busybox)
+	need busybox-static static_busybox
+	;;
+*)
+	echo "deps.sh: unknown target '$1'" >&2
+	exit 2
+	;;
+esac
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "installing:$missing" >&2
+	# shellcheck disable=SC2086 # a list of packages
 	apt-get install -y -qq $missing >/dev/null 2>&1 ||
 		{ apt-get update -qq >/dev/null 2>&1 &&
 		  apt-get install -y -qq $missing >/dev/null 2>&1; } ||
 		{ echo "apt-get could not install:$missing" >&2; exit 1; }
 	exit 0
 fi
-echo "make check needs:$missing" >&2
+echo "this target needs:$missing" >&2
 echo "install them, e.g.: sudo apt-get install$missing" >&2
 exit 1

@@ -459,6 +459,19 @@ ae_stop() {
 }
 # proc_stopped PID: the process is stopped (state T), for until_true.
 proc_stopped() { [ "$(proc_field "$1" 3)" = T ]; }
+# emulated: the binary runs under a user-mode emulator (make ARCH=aarch64
+# check): the host sees the emulator's own command line, which the program
+# cannot rewrite (no process titles, the CLI's arguments stay visible), and
+# the emulator's memory counts as the program's.
+emulated() { [ "${AE_UNDER_TOOL:-}" = qemu ]; }
+# cmdline_check DESC CMD...: check, except under an emulator (a skip note)
+cmdline_check() {
+	if emulated; then
+		echo "# skip: $1 (under qemu the host shows the emulator's command line)"
+	else
+		check "$@"
+	fi
+}
 # supervisor_of ID: the pid of the job's supervisor, found by its process
 # title "agent-exec supervisor ID"; nothing (status 1) when there is none.
 supervisor_of() {

@@ -145,9 +145,9 @@ check_eq "the job receives the real masked value" \
 check_eq "the masked job is running" "$(state_of "$id")" running
 # every command line of every process, NUL turned into space
 cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >"$TMP/cmdlines.txt"
-check "no command line holds the masked value" \
+cmdline_check "no command line holds the masked value" \
 	sh -c '! grep -qF -f "$1" "$2"' sh "$TMP/secret.pat" "$TMP/cmdlines.txt"
-check "no command line holds a non-masked --env value either" \
+cmdline_check "no command line holds a non-masked --env value either" \
 	sh -c '! grep -qF -f "$1" "$2"' sh "$TMP/plain.pat" "$TMP/cmdlines.txt"
 check_no_secret "status lacks the secret" "$(ae status "$id")"
 check_no_secret "list lacks the secret" "$(ae list --all)"

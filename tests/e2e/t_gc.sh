@@ -171,7 +171,7 @@ check_lacks "... and is not reported as deleted" "$(entry "$H" "$out")" \
 lost=$(start_job -- sleep 30)
 sup=$(record_num "$lost" supervisor_pid)
 pid=$(record_num "$lost" pid)
-kill -KILL "${sup:-0}" 2>/dev/null
+kill -KILL "${sup:-none}" 2>/dev/null
 until_true 3 proc_gone "${sup:-0}"
 out=$(ae gc)
 check_entry "gc records a job whose supervisor died as failed" "$lost" "$out" \

@@ -96,7 +96,7 @@ check_eq "... status shows the same tags" \
 	"$(ae status "$id" | grep -o '"tags":\[[^]]*\]' | tr -d ' ')" \
 	"$(printf '%s' "$tags" | sed 's/"tags": /"tags":/; s/, */,/g')"
 check_eq "... the job still runs" "$(state_of "$id")" running
-kill -KILL "-${pid:-0}" 2>/dev/null
+kill -KILL "-${pid:-none}" 2>/dev/null
 until_true 5 is_state "$id" killed
 
 # ---- a store of 10,000 finished jobs -------------------------------------------------

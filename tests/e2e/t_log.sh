@@ -170,3 +170,17 @@ out=$(ae log "$id")
 check_eq "... by default, its last 200" \
 	"$(json_strings lines "$out" | head -n 1) $(paging "$out")" \
 	"row 99801 99800 100000 100000 false 0"
+
+# ---- a job run with --log PATH: --stream full reads PATH --------------------
+out=$(ae run --wait --log "$TMP/elsewhere/combined.log" -- \
+	sh -c 'echo to-out; echo to-err >&2')
+id=$(job_id "$out")
+out=$(ae log --stream full "$id")
+check_eq "--log PATH: log --stream full names PATH" \
+	"$(json_str path "$out")" "$TMP/elsewhere/combined.log"
+# (the two pipes are read in either order)
+check_eq "... and pages its lines" "$(json_num total_lines "$out") $(json_strings lines "$out" | sed 's/^[^ ]* //' | sort | tr '\n' ' ')" \
+	"2 [STDERR] to-err [STDOUT] to-out "
+out=$(ae log --stream stdout "$id")
+check_eq "... stdout still reads the job's stdout.log" \
+	"$(json_str path "$out") $(json_strings lines "$out")" "$ROOT/$id/stdout.log to-out"

@@ -100,8 +100,10 @@ done
 # shellcheck disable=SC2046 # the times are separate words
 set -- $(cat "$TMP/flaky/time.1" "$TMP/flaky/time.2" "$TMP/flaky/time.3" 2>/dev/null) \
 	0 0 0 0 0 0
-check_between "backoff before attempt 2: about 0.5 s (ms)" $(($3 - $2)) 490 1500
-check_between "backoff before attempt 3: about 1 s (ms)" $(($5 - $4)) 990 2000
+check_between "backoff before attempt 2: about 0.5 s (ms)" $(($3 - $2)) \
+	$((490 - slack)) $((1500 + slack))
+check_between "backoff before attempt 3: about 1 s (ms)" $(($5 - $4)) \
+	$((990 - slack)) $((2000 + slack))
 cp "$ROOT/$id/completion_event.json" "$TMP/ev/record.flaky"
 
 # ---- retries exhausted ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ lose() {
 	until_true 5 child_known "$1"
 	_sup=$(record_num "$1" supervisor_pid)
 	record_num "$1" pid
-	kill -KILL "${_sup:-0}" 2>/dev/null
+	kill -KILL "${_sup:-none}" 2>/dev/null
 	until_true 5 proc_gone "${_sup:-0}"
 }
 child_known() {
@@ -118,7 +118,7 @@ EOS
 id=$(start_job --notify-command "$TMP/slow.sh $TMP/slow.log" -- sh -c 'echo done')
 wait_for "slow sink: the first delivery starts" 10 has_lines "$TMP/slow.log" 1
 sup=$(record_num "$id" supervisor_pid)
-kill -KILL "${sup:-0}" 2>/dev/null
+kill -KILL "${sup:-none}" 2>/dev/null
 until_true 5 proc_gone "${sup:-0}"
 check_eq "supervisor killed mid-delivery: the record stays pending" \
 	"$(delivery_status "$id")" pending

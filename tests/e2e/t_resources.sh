@@ -204,7 +204,7 @@ sup=$(record_num "$id" supervisor_pid)
 wait_for "1 GB line: the job ends (supervisor stopped before its terminal record)" 120 \
 	proc_stopped "${sup:-0}"
 peak=$(peak_kib "${sup:-0}")
-kill -CONT "${sup:-0}" 2>/dev/null
+kill -CONT "${sup:-none}" 2>/dev/null
 out=$(ae wait --timeout-ms 60000 "$id")
 echo "# note: a 1 GB line took $(($(now_ms) - t0)) ms; supervisor peak memory (VmHWM) ${peak:-?} KiB"
 check_eq "1 GB line: exited 0" "$(json_str state "$out") $(json_num exit_code "$out")" "exited 0"
@@ -228,7 +228,7 @@ sup=$(record_num "$id" supervisor_pid)
 wait_for "100 MB binary: the job ends (supervisor stopped before its terminal record)" 60 \
 	proc_stopped "${sup:-0}"
 peak=$(peak_kib "${sup:-0}")
-kill -CONT "${sup:-0}" 2>/dev/null
+kill -CONT "${sup:-none}" 2>/dev/null
 out=$(ae wait --timeout-ms 60000 "$id")
 echo "# note: 100 MB of binary output took $(($(now_ms) - t0)) ms; supervisor peak memory ${peak:-?} KiB"
 check_eq "100 MB binary: exited 0" "$(json_str state "$out") $(json_num exit_code "$out")" "exited 0"

@@ -152,7 +152,7 @@ keep_error invalid_state ae kill "$created" >/dev/null
 lost=$(start_job -- sleep 30)
 lost_pid=$(record_num "$lost" pid)
 sup=$(record_num "$lost" supervisor_pid)
-kill -KILL "${sup:-0}" 2>/dev/null
+kill -KILL "${sup:-none}" 2>/dev/null
 until_true 3 proc_gone "${sup:-0}"
 killed=$(start_job -- sleep 30)
 keep kill ae kill --signal INT "$killed" >/dev/null

@@ -31,10 +31,10 @@ capture ae run --snapshot-after 0 --env "PLAIN=$plain" --env "HIDDEN=$masked" --
 id=$(job_id "$OUT")
 printf '%s\n' "$OUT" >"$TMP/ans/run"
 check_eq "a job with --env secrets runs" "$(state_of "$id")" running
-check "while it runs, no /proc/*/cmdline holds an --env value (masked or not)" no_secret_cmdline
+cmdline_check "while it runs, no /proc/*/cmdline holds an --env value (masked or not)" no_secret_cmdline
 sup=$(record_num "$id" supervisor_pid)
-check_eq "... the supervisor's command line is its title" \
-	"$(tr '\0' ' ' <"/proc/${sup:-0}/cmdline" 2>/dev/null | sed 's/ *$//')" "agent-exec supervisor $id"
+title_is() { [ "$(tr '\0' ' ' <"/proc/${sup:-0}/cmdline" 2>/dev/null | sed 's/ *$//')" = "$1" ]; }
+cmdline_check "... the supervisor's command line is its title" title_is "agent-exec supervisor $id"
 printf 'PLAIN=%s\nHIDDEN=%s\n' "$plain" "$masked" >"$TMP/env.pat"
 check_eq "... the job sees both values" \
 	"$(tr '\0' '\n' <"/proc/$(record_num "$id" pid)/environ" 2>/dev/null | grep -cxF -f "$TMP/env.pat")" 2
@@ -46,7 +46,7 @@ capture ae tail "$id"
 printf '%s\n' "$OUT" >"$TMP/ans/tail"
 ae kill "$id" >/dev/null	# the job ends now: its sink runs
 wait_for "the completion sink runs" 10 test -e "$TMP/sink.started"
-check "while the sink runs, no command line holds a value either" no_secret_cmdline
+cmdline_check "while the sink runs, no command line holds a value either" no_secret_cmdline
 capture ae wait "$id"
 printf '%s\n' "$OUT" >"$TMP/ans/wait"
 until_true 10 delivery_is "$id" delivered
