@@ -20,6 +20,9 @@
  *       else exit with its status.
  *   benchtool delta FILE_A FILE_B
  *       print (stamp in FILE_B - stamp in FILE_A) in microseconds.
+ *   benchtool records ROOT FILE...
+ *       read FILE of every directory of ROOT (openat, one read, close):
+ *       the least any list of a job store must do (the floor of list).
  *   benchtool stats
  *       read numbers from stdin; print "median min max count".
  *   benchtool mem PID
@@ -48,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -423,7 +427,7 @@ static int cmd_timed(int argc, char **argv)
 
 static int cmd_bounded(int argc, char **argv)
 {
-	struct run_opts o = { 0, 0, 0 };
+	struct run_opts o = { 0, 0, 0, 0 };
 	long long ns;
 	int status, r;
 
@@ -711,6 +715,42 @@ static int cmd_linkage(int argc, char **argv)
 	return r;
 }
 
+/* records ROOT FILE...: read FILE of every directory of ROOT (openat from
+ * the root, one read, close), the least any list of the store must do. */
+static int cmd_records(int argc, char **argv)
+{
+	static char buf[65536];
+	int root_fd, r = 0;
+	DIR *dir;
+	struct dirent *entry;
+	char path[512];
+
+	if (argc < 4)
+		return usage("records ROOT FILE...");
+	root_fd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = root_fd < 0 ? NULL : fdopendir(dup(root_fd));
+	if (!dir)
+		return fail("open", argv[2]);
+	while ((entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] == '.')
+			continue;
+		for (int i = 3; i < argc; i++) {
+			int fd;
+
+			snprintf(path, sizeof path, "%s/%s", entry->d_name, argv[i]);
+			fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (read(fd, buf, sizeof buf) < 0)
+				r = fail("read", path);
+			close(fd);
+		}
+	}
+	closedir(dir);
+	close(root_fd);
+	return r;
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -754,5 +794,7 @@ int main(int argc, char **argv)
 		return cmd_bounded(argc, argv);
 	if (strcmp(cmd, "linkage") == 0)
 		return cmd_linkage(argc, argv);
+	if (strcmp(cmd, "records") == 0)
+		return cmd_records(argc, argv);
 	return usage("unknown subcommand");
 }

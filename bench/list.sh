@@ -87,6 +87,11 @@ for size in $sizes; do
 	ms=$(median_ms "$n_list" "$AE" --root "$root" list --all) || exit 1
 	result "list.$size" agent-exec "$ms" ms
 	say "  list --all, $size jobs: $ms ms"
+	# the floor: only reading the two records of every job
+	ms=$(median_ms "$n_list" "$BT" records "$root" state.json meta.json) ||
+		exit 1
+	result "list.$size" floor "$ms" ms
+	say "  floor (read state.json and meta.json of each), $size jobs: $ms ms"
 	[ "$size" = 10000 ] &&
 		target "list.$size" "$(met_if le "$ms" 50)" "<= 50 ms"
 	ms=$(median_ms "$n_status" "$AE" --root "$root" status "$id") || exit 1
@@ -112,4 +117,6 @@ for size in $sizes; do
 	from=$((size + 1))
 done
 note "list: tsp = tsp -l and tsp -s ID on a server keeping every finished" \
-	"job (TS_MAXFINISHED); nq keeps no list of its jobs."
+	"job (TS_MAXFINISHED, in its memory); nq keeps no list of its jobs;" \
+	"floor = reading state.json and meta.json of every job (benchtool" \
+	"records: openat, one read, close), the least a list of the store does."
