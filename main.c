@@ -171,21 +171,6 @@ static int open_job(struct cli *cli, struct job *job)
 
 /* ---- run, create, start ------------------------------------------------ */
 
-/* Set KEY=VALUE in the caller metadata: a later value for a key wins. */
-static int meta_set(struct strv *meta, char *entry)
-{
-	size_t key_len = strcspn(entry, "=");
-
-	for (size_t i = 0; i < meta->n; i++) {
-		if (strncmp(meta->v[i], entry, key_len) == 0 &&
-		    meta->v[i][key_len] == '=') {
-			meta->v[i] = entry;
-			return 0;
-		}
-	}
-	return strv_push(meta, entry);
-}
-
 /* "key=value" in a string the cli keeps until exit. */
 static char *owned_entry(struct cli *cli, const char *key, const char *value)
 {
@@ -210,16 +195,16 @@ static int spec_add_meta(struct cli *cli, struct job_spec *spec)
 	char *entry;
 
 	for (size_t i = 0; i < args->list[O_META].n; i++)
-		if (meta_set(&spec->meta, args->list[O_META].v[i]) < 0)
+		if (strv_setenv(&spec->meta, args->list[O_META].v[i]) < 0)
 			return -1;
 	if (session) {
 		entry = owned_entry(cli, META_CALLBACK_SESSION, session);
-		if (!entry || meta_set(&spec->meta, entry) < 0)
+		if (!entry || strv_setenv(&spec->meta, entry) < 0)
 			return -1;
 	}
 	if (agent) {
 		entry = owned_entry(cli, META_CALLBACK_AGENT, agent);
-		if (!entry || meta_set(&spec->meta, entry) < 0)
+		if (!entry || strv_setenv(&spec->meta, entry) < 0)
 			return -1;
 	}
 	return 0;
@@ -298,6 +283,19 @@ static int spec_add_input(struct cli *cli, struct job_spec *spec)
 	return 0;
 }
 
+/* A file whose bytes go to a job (--stdin-file, write --file), open for
+ * reading; -1 with an invalid_input error naming the option and the file. */
+static int open_input_file(struct cli *cli, const char *option,
+			   const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		error_errno(&cli->error, "invalid_input", errno,
+			    "cannot read %s %s", option, file);
+	return fd;
+}
+
 /* The bytes of --stdin TEXT, --stdin - or --stdin-file, as a descriptor
  * to copy from. */
 static int input_source(struct cli *cli)
@@ -306,13 +304,8 @@ static int input_source(struct cli *cli)
 	const char *file = cli->args.value[O_STDIN_FILE];
 	int fds[2], fd;
 
-	if (file) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			error_errno(&cli->error, "invalid_input", errno,
-				    "cannot read --stdin-file %s", file);
-		return fd;
-	}
+	if (file)
+		return open_input_file(cli, "--stdin-file", file);
 	if (strcmp(text, "-") == 0)
 		return dup(0);
 	/* --stdin TEXT: through an anonymous file, like every other source */
@@ -1324,13 +1317,8 @@ static int write_source(struct cli *cli)
 	const char *file = cli->args.value[O_FILE];
 	int fd;
 
-	if (file) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			error_errno(&cli->error, "invalid_input", errno,
-				    "cannot read --file %s", file);
-		return fd;
-	}
+	if (file)
+		return open_input_file(cli, "--file", file);
 	if (cli->args.seen[O_STDIN_FLAG])
 		return dup(0);
 	fd = memfd_create("agent-exec-write", MFD_CLOEXEC);

@@ -266,6 +266,25 @@ static int open_root_dir(const struct store_root *root)
 	return open(root->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* The listing of the jobs root (its descriptor: dirfd(*dir)): 1, or 0 when
+ * there is no root yet (nothing to list), or -1 with e set. */
+static int root_listing(const struct store_root *root, DIR **dir,
+			struct error *e)
+{
+	int fd = open_root_dir(root), err;
+
+	*dir = fd < 0 ? NULL : fdopendir(fd);
+	if (*dir)
+		return 1;
+	err = errno;
+	if (fd < 0 && err == ENOENT)
+		return 0;
+	if (fd >= 0)
+		close(fd);
+	return error_errno(e, NULL, err, "cannot %s jobs root %s",
+			   fd < 0 ? "open" : "read", root->abs);
+}
+
 static int job_fill(struct job *job, const struct store_root *root,
 		    const char *name, int dir_fd)
 {
@@ -1906,23 +1925,15 @@ static int list_one(const struct store_root *root, int root_fd,
 int store_list(const struct store_root *root, job_visitor visit, void *ctx,
 	       uint64_t *skipped, struct error *e)
 {
-	int root_fd = open_root_dir(root);
 	struct dirent *entry;
 	DIR *dir;
+	int root_fd, opened;
 
 	*skipped = 0;
-	if (root_fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return error_errno(e, NULL, errno, "cannot open jobs root %s",
-				  root->abs);
-	}
-	dir = fdopendir(root_fd);
-	if (!dir) {
-		close(root_fd);
-		return error_errno(e, NULL, errno, "cannot read jobs root %s",
-				  root->abs);
-	}
+	opened = root_listing(root, &dir, e);
+	if (opened <= 0)
+		return opened;
+	root_fd = dirfd(dir);
 	while ((entry = readdir(dir))) {
 		struct job_summary *summary;
 		int rc;
@@ -2233,24 +2244,16 @@ int store_gc(const struct store_root *root, const char *cutoff,
 	     const char *older_than, int dry_run, gc_visitor visit, void *ctx,
 	     struct gc_totals *totals, struct error *e)
 {
-	int root_fd = open_root_dir(root);
 	char reason_old[96], reason_failed[160];
 	struct dirent *entry;
 	DIR *dir;
+	int root_fd, opened;
 
 	*totals = (struct gc_totals){ 0 };
-	if (root_fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return error_errno(e, NULL, errno, "cannot open jobs root %s",
-				   root->abs);
-	}
-	dir = fdopendir(root_fd);
-	if (!dir) {
-		close(root_fd);
-		return error_errno(e, NULL, errno, "cannot read jobs root %s",
-				   root->abs);
-	}
+	opened = root_listing(root, &dir, e);
+	if (opened <= 0)
+		return opened;
+	root_fd = dirfd(dir);
 	strfmt(reason_old, sizeof(reason_old), "older_than_%s", older_than);
 	while ((entry = readdir(dir))) {
 		struct gc_entry decision;

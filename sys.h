@@ -118,8 +118,9 @@ struct strv {
 	size_t n;
 };
 int strv_push(struct strv *sv, char *s);
-/* Set "KEY=VALUE" entry (borrowed) in an environment: replace KEY's entry
- * or append. 0, or -1/ENOMEM. */
+/* Set "KEY=VALUE" entry (borrowed) in a list of such entries (an
+ * environment, the caller metadata): replace KEY's entry or append; a
+ * later value for a key wins. 0, or -1/ENOMEM. */
 int strv_setenv(struct strv *env, char *entry);
 
 /* execve argv[0] as execvp would: a name with a '/' as it is, else in each

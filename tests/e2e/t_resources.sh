@@ -195,20 +195,29 @@ check_peak() {
 }
 
 # a 1 GB line without a newline
+# run_measured WHAT SECONDS CMD...: run CMD as a job whose supervisor stops
+# before its terminal record; read its peak memory (VmHWM) then, let it
+# finish and check the job exited 0 and the peak stayed bounded. Sets id.
+run_measured() {
+	_what=$1
+	_secs=$2
+	shift 2
+	_t0=$(now_ms)
+	capture ae_stop job-ended run --snapshot-after 0 -- "$@"
+	id=$(job_id "$OUT")
+	_sup=$(record_num "$id" supervisor_pid)
+	wait_for "$_what: the job ends (supervisor stopped before its terminal record)" "$_secs" \
+		proc_stopped "${_sup:-0}"
+	_peak=$(peak_kib "${_sup:-0}")
+	kill -CONT "${_sup:-none}" 2>/dev/null
+	_out=$(ae wait --timeout-ms 60000 "$id")
+	echo "# note: $_what took $(($(now_ms) - _t0)) ms; supervisor peak memory (VmHWM) ${_peak:-?} KiB"
+	check_eq "$_what: exited 0" "$(json_str state "$_out") $(json_num exit_code "$_out")" "exited 0"
+	check_peak "$_what: the supervisor's peak memory stays under 8 MiB (KiB)" "$_peak"
+}
+
 size=1000000000
-t0=$(now_ms)
-capture ae_stop job-ended run --snapshot-after 0 -- \
-	sh -c 'head -c "$1" /dev/zero | tr "\0" x' x "$size"
-id=$(job_id "$OUT")
-sup=$(record_num "$id" supervisor_pid)
-wait_for "1 GB line: the job ends (supervisor stopped before its terminal record)" 120 \
-	proc_stopped "${sup:-0}"
-peak=$(peak_kib "${sup:-0}")
-kill -CONT "${sup:-none}" 2>/dev/null
-out=$(ae wait --timeout-ms 60000 "$id")
-echo "# note: a 1 GB line took $(($(now_ms) - t0)) ms; supervisor peak memory (VmHWM) ${peak:-?} KiB"
-check_eq "1 GB line: exited 0" "$(json_str state "$out") $(json_num exit_code "$out")" "exited 0"
-check_peak "1 GB line: the supervisor's peak memory stays under 8 MiB (KiB)" "$peak"
+run_measured "1 GB line" 120 sh -c 'head -c "$1" /dev/zero | tr "\0" x' x "$size"
 check_eq "1 GB line: stdout.log has exactly the bytes" "$(file_size "$ROOT/$id/stdout.log")" "$size"
 set -- $(full_lines "$ROOT/$id/full.log")
 echo "# note: longest full.log line: $1 bytes"
@@ -221,18 +230,7 @@ ae delete "$id" >/dev/null
 
 # 100 MB of binary output
 head -c 100000000 /dev/urandom >"$TMP/random.bin"
-t0=$(now_ms)
-capture ae_stop job-ended run --snapshot-after 0 -- cat "$TMP/random.bin"
-id=$(job_id "$OUT")
-sup=$(record_num "$id" supervisor_pid)
-wait_for "100 MB binary: the job ends (supervisor stopped before its terminal record)" 60 \
-	proc_stopped "${sup:-0}"
-peak=$(peak_kib "${sup:-0}")
-kill -CONT "${sup:-none}" 2>/dev/null
-out=$(ae wait --timeout-ms 60000 "$id")
-echo "# note: 100 MB of binary output took $(($(now_ms) - t0)) ms; supervisor peak memory ${peak:-?} KiB"
-check_eq "100 MB binary: exited 0" "$(json_str state "$out") $(json_num exit_code "$out")" "exited 0"
-check_peak "100 MB binary: the supervisor's peak memory stays under 8 MiB (KiB)" "$peak"
+run_measured "100 MB binary" 60 cat "$TMP/random.bin"
 check "100 MB binary: stdout.log is the output, byte for byte" \
 	cmp -s "$TMP/random.bin" "$ROOT/$id/stdout.log"
 set -- $(full_lines "$ROOT/$id/full.log")
