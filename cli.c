@@ -3,7 +3,6 @@
  * single-valued options at most once, numbers strictly unsigned decimal.
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
-#include "inflate.h"
 
 #include "store.h"
 
@@ -213,11 +212,7 @@ static void print_section(int fd, const char *text, const char *name,
 
 static void print_help(int fd, const char *name)
 {
-	char *text = embedded_text(&embedded_help, NULL);
-
-	if (text)
-		print_section(fd, text, name, 0);
-	free(text);
+	print_section(fd, embedded_help, name, 0);
 }
 
 static void print_overview(int fd)
@@ -274,7 +269,7 @@ static int opt_allowed(const struct command_def *command, enum opt_id id)
 static int usage_error(char *usage, size_t size, const char *fmt,
 		       const char *detail)
 {
-	strfmt(usage, size, fmt, detail);
+	snprintf(usage, size, fmt, detail);
 	return -1;
 }
 
@@ -295,7 +290,7 @@ static int store_value(struct args *args, const struct opt_def *def,
 	    parse_u64(value, &args->number[def->id]) < 0) {
 		char text[160];
 
-		strfmt(text, sizeof(text), "--%s: invalid number \"%.80s\"",
+		snprintf(text, sizeof(text), "--%s: invalid number \"%.80s\"",
 			 def->name, value);
 		return usage_error(usage, size, "%s (expected an unsigned "
 				   "decimal integer)", text);
@@ -425,7 +420,7 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 				   args->value[O_STREAM]);
 	if (args->value[O_CURSOR] &&
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
-		strfmt(usage, size, "--cursor: invalid value \"%.40s\" (a "
+		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
@@ -483,7 +478,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 			return usage_error(usage, size, "unexpected argument "
 					   "\"%s\"", args->positional.v[2]);
 		for (size_t i = 0; i < args->positional.n; i++)
-			strfmt(name + strlen(name),
+			snprintf(name + strlen(name),
 				 sizeof(name) - strlen(name), "%s%s",
 				 i ? " " : "", args->positional.v[i]);
 		topic = args->positional.n ? cli_command(name) : NULL;
@@ -491,7 +486,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 			return usage_error(usage, size, "unknown command \"%s\"",
 					   name);
 		if (!topic && args->positional.n) {
-			strfmt(name + strlen(name),
+			snprintf(name + strlen(name),
 				 sizeof(name) - strlen(name), " set");
 			topic = cli_command(name);
 		}
@@ -516,7 +511,7 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		return command;
 	}
 	if (*i + 1 < argc) {
-		strfmt(two_words, sizeof(two_words), "%s %s", argv[*i],
+		snprintf(two_words, sizeof(two_words), "%s %s", argv[*i],
 			 argv[*i + 1]);
 		command = cli_command(two_words);
 		if (command) {
@@ -525,10 +520,10 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		}
 	}
 	if (command_group(argv[*i]) && *i + 1 < argc)
-		strfmt(usage, size, "%s: unknown subcommand \"%s\"",
+		snprintf(usage, size, "%s: unknown subcommand \"%s\"",
 			 argv[*i], argv[*i + 1]);
 	else if (command_group(argv[*i]))
-		strfmt(usage, size, "%s: a subcommand is required (e.g. '%s "
+		snprintf(usage, size, "%s: a subcommand is required (e.g. '%s "
 			 "set')", argv[*i], argv[*i]);
 	else
 		usage_error(usage, size, "unknown command \"%s\"", argv[*i]);
@@ -544,8 +539,8 @@ int parse_cursor(const char *text, uint64_t offsets[2])
 	if (!colon || (size_t)(colon - text) >= sizeof(out) ||
 	    strlen(colon + 1) >= sizeof(err))
 		return -1;
-	strfmt(out, sizeof(out), "%.*s", (int)(colon - text), text);
-	strfmt(err, sizeof(err), "%s", colon + 1);
+	snprintf(out, sizeof(out), "%.*s", (int)(colon - text), text);
+	snprintf(err, sizeof(err), "%s", colon + 1);
 	if (parse_u64(out, &values[0]) < 0 || parse_u64(err, &values[1]) < 0)
 		return -1;
 	if (offsets) {
@@ -585,20 +580,20 @@ static int check_values(const struct args *args, char *usage, size_t size)
 		const char *why = tag_invalid(tags->v[i], pattern);
 
 		if (why) {
-			strfmt(usage, size, "invalid tag \"%.64s\": %s",
+			snprintf(usage, size, "invalid tag \"%.64s\": %s",
 				 tags->v[i], why);
 			return -1;
 		}
 	}
 	if (args->value[O_CURSOR] &&
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
-		strfmt(usage, size, "--cursor: invalid value \"%.40s\" (a "
+		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&
 	    parse_pty_size(args->value[O_PTY_SIZE], NULL, NULL) < 0) {
-		strfmt(usage, size, "--pty-size: invalid value \"%.40s\" "
+		snprintf(usage, size, "--pty-size: invalid value \"%.40s\" "
 			 "(COLSxROWS, e.g. 120x40)", args->value[O_PTY_SIZE]);
 		return -1;
 	}
@@ -609,7 +604,7 @@ static int check_values(const struct args *args, char *usage, size_t size)
 		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
 		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
 			   "QRSTUVWXYZ0123456789_.-") != key_len) {
-			strfmt(usage, size, "invalid --meta \"%.64s\": "
+			snprintf(usage, size, "invalid --meta \"%.64s\": "
 				 "expected KEY=VALUE, KEY of letters, digits, "
 				 "'_', '.' or '-'", entry);
 			return -1;

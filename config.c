@@ -30,12 +30,12 @@ static int parse_error(struct toml_parser *p, const char *fmt, ...)
 
 static int parse_error(struct toml_parser *p, const char *fmt, ...)
 {
-	int used = strfmt(p->err, p->err_size, "line %d: ", p->line);
+	int used = snprintf(p->err, p->err_size, "line %d: ", p->line);
 	va_list ap;
 
 	va_start(ap, fmt);
 	if (used >= 0 && (size_t)used < p->err_size)
-		vstrfmt(p->err + used, p->err_size - (size_t)used, fmt, ap);
+		vsnprintf(p->err + used, p->err_size - (size_t)used, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -195,7 +195,7 @@ static int parse_key(struct toml_parser *p, char *name)
 		if (peek(p) == '"' || peek(p) == '\'') {
 			if (parse_string(p, &quoted) < 0)
 				return -1;
-			strfmt(part, sizeof(part), "%s", quoted);
+			snprintf(part, sizeof(part), "%s", quoted);
 			part_len = strlen(part);
 			free(quoted);
 		} else {
@@ -367,7 +367,7 @@ static int parse_key_value(struct toml_parser *p, toml_visitor visit,
 	char *string = NULL;
 	int rc = -1;
 
-	strfmt(name, sizeof(name), "%s", p->table);
+	snprintf(name, sizeof(name), "%s", p->table);
 	if (parse_key(p, name) < 0)
 		return -1;
 	if (peek(p) != '=')
@@ -403,7 +403,7 @@ int toml_parse(const char *text, size_t len, toml_visitor visit, void *ctx,
 	int rc = 0;
 
 	if (memchr(text, '\0', len)) {
-		strfmt(err, err_size, "the file contains a NUL byte");
+		snprintf(err, err_size, "the file contains a NUL byte");
 		return -1;
 	}
 	while (rc == 0) {

@@ -38,7 +38,7 @@ void events_root_of(const char *job_dir, char *out, size_t size)
 	const char *slash = strrchr(job_dir, '/');
 	size_t len = slash ? (size_t)(slash - job_dir) : 0;
 
-	strfmt(out, size, "%.*s", (int)len, len ? job_dir : "/");
+	snprintf(out, size, "%.*s", (int)len, len ? job_dir : "/");
 }
 
 static int segment_name(const char *name, uint64_t *base)
@@ -100,7 +100,7 @@ static int open_events_dir(const char *root, int create)
 
 	int fd;
 
-	strfmt(path, sizeof(path), "%s/" EVENTS_DIR, root);
+	snprintf(path, sizeof(path), "%s/" EVENTS_DIR, root);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	/* created once: every later append finds it */
 	if (fd >= 0 || errno != ENOENT || !create ||
@@ -121,7 +121,7 @@ static int segment_for_append(int dir_fd, uint64_t *base, uint64_t *size)
 	if (segments_list(dir_fd, segs, &count) < 0)
 		return -1;
 	*base = count ? segs[count - 1].base : 0;
-	strfmt(name, sizeof(name), "%020llu.ndjson",
+	snprintf(name, sizeof(name), "%020llu.ndjson",
 		 (unsigned long long)*base);
 	fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				  O_NOFOLLOW, 0600);
@@ -133,7 +133,7 @@ static int segment_for_append(int dir_fd, uint64_t *base, uint64_t *size)
 	close(fd);
 	*base += *size;
 	*size = 0;
-	strfmt(name, sizeof(name), "%020llu.ndjson",
+	snprintf(name, sizeof(name), "%020llu.ndjson",
 		 (unsigned long long)*base);
 	fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				  O_NOFOLLOW, 0600);
@@ -167,7 +167,7 @@ void events_append(const char *root, const char *object, size_t len)
 	if (fd < 0)
 		goto out;
 	format_utc_now(stamp);
-	head_len = (size_t)strfmt(head, sizeof(head),
+	head_len = (size_t)snprintf(head, sizeof(head),
 				    "{\"cursor\":\"%llu\",\"time\":\"%s\"%s",
 				    (unsigned long long)(base + size), stamp,
 				    len > 2 ? "," : "");
@@ -391,7 +391,7 @@ static int watch_dir(const char *root)
 	char path[PATH_MAX];
 	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 
-	strfmt(path, sizeof(path), "%s/" EVENTS_DIR, root);
+	snprintf(path, sizeof(path), "%s/" EVENTS_DIR, root);
 	if (fd >= 0 && inotify_add_watch(fd, path, IN_MODIFY | IN_CREATE |
 					 IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		close(fd);

@@ -546,7 +546,7 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 	size_t len;
 
 	if (read_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &len) < 0) {
-		strfmt(why, why_size, "cannot read env file %s: %s", path,
+		snprintf(why, why_size, "cannot read env file %s: %s", path,
 			 strerror(errno));
 		return -1;
 	}
@@ -567,7 +567,7 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 	}
 	return 0;
 no_memory:
-	strfmt(why, why_size, "cannot read env file %s: %s", path,
+	snprintf(why, why_size, "cannot read env file %s: %s", path,
 		 strerror(ENOMEM));
 	return -1;
 }
@@ -582,8 +582,8 @@ static int env_add_agent_exec(struct strv *env, struct strv *owned,
 
 	if (!id || !root)
 		return -1;
-	strfmt(id, strlen(job->id) + 19, "AGENT_EXEC_JOB_ID=%s", job->id);
-	strfmt(root, root_len + 17, "AGENT_EXEC_ROOT=%.*s", (int)root_len,
+	snprintf(id, strlen(job->id) + 19, "AGENT_EXEC_JOB_ID=%s", job->id);
+	snprintf(root, root_len + 17, "AGENT_EXEC_ROOT=%.*s", (int)root_len,
 	       job->dir);
 	return strv_setenv(env, (char *)"AGENT_EXEC=1") < 0 ||
 	       strv_setenv(env, id) < 0 || strv_setenv(env, root) < 0 ? -1 : 0;
@@ -618,7 +618,7 @@ static char **job_env(const struct job_spec *spec, const struct job *job,
 	if (env.v)
 		return env.v;
 no_memory:
-	strfmt(why, why_size, "cannot build the job's environment: %s",
+	snprintf(why, why_size, "cannot build the job's environment: %s",
 		 strerror(ENOMEM));
 fail:
 	strv_free(&env);
@@ -669,11 +669,11 @@ static int executable_in(const char *dir, size_t dir_len, const char *cwd,
 	char path[4096];
 
 	if (dir_len == 0)
-		strfmt(path, sizeof(path), "%s/%s", cwd, name);
+		snprintf(path, sizeof(path), "%s/%s", cwd, name);
 	else if (dir[0] == '/')
-		strfmt(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
+		snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
 	else
-		strfmt(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
+		snprintf(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
 			 dir, name);
 	return executable_file(path);
 }
@@ -720,19 +720,19 @@ static void describe_failure(struct supervisor *sv, const char **argv,
 
 	switch (failure->stage) {
 	case STAGE_CWD:
-		strfmt(text, size, "cannot change directory to \"%s\": %s",
+		snprintf(text, size, "cannot change directory to \"%s\": %s",
 			 sv->spec->cwd, strerror(failure->err));
 		break;
 	case STAGE_EXEC:
 		if (failure->err == ENOENT)
-			strfmt(text, size, "command not found: \"%s\"",
+			snprintf(text, size, "command not found: \"%s\"",
 				 argv[0]);
 		else
-			strfmt(text, size, "cannot execute \"%s\": %s",
+			snprintf(text, size, "cannot execute \"%s\": %s",
 				 argv[0], strerror(failure->err));
 		break;
 	default:
-		strfmt(text, size, "cannot set up the job's stdio: %s",
+		snprintf(text, size, "cannot set up the job's stdio: %s",
 			 strerror(failure->err));
 		break;
 	}
@@ -763,7 +763,7 @@ static int input_listen(struct supervisor *sv)
 		rc = -1;
 out:
 	if (rc < 0) {
-		strfmt(sv->state.error, sizeof(sv->state.error),
+		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot open the job's input socket: %s",
 			 strerror(errno));
 		if (fd >= 0)
@@ -781,10 +781,10 @@ static void client_finish(struct supervisor *sv)
 	int len;
 
 	if (sv->client_error[0])
-		len = strfmt(reply, sizeof(reply), "error %s\n",
+		len = snprintf(reply, sizeof(reply), "error %s\n",
 			       sv->client_error);
 	else
-		len = strfmt(reply, sizeof(reply), "ok %llu\n",
+		len = snprintf(reply, sizeof(reply), "ok %llu\n",
 			       (unsigned long long)sv->client_bytes);
 	if (write(sv->client_fd, reply, (size_t)len) < 0) {
 		/* the write command is gone; nothing to tell */
@@ -800,7 +800,7 @@ static void client_finish(struct supervisor *sv)
 
 static void client_fail(struct supervisor *sv, const char *why)
 {
-	strfmt(sv->client_error, sizeof(sv->client_error), "%s", why);
+	snprintf(sv->client_error, sizeof(sv->client_error), "%s", why);
 	client_finish(sv);
 }
 
@@ -809,7 +809,7 @@ static void client_fail(struct supervisor *sv, const char *why)
 static void client_refuse(struct supervisor *sv, const char *why)
 {
 	if (!sv->client_error[0])
-		strfmt(sv->client_error, sizeof(sv->client_error), "%s", why);
+		snprintf(sv->client_error, sizeof(sv->client_error), "%s", why);
 	sv->input_len = sv->input_off = 0;
 }
 
@@ -836,7 +836,7 @@ static void input_end(struct supervisor *sv)
 		size_t count = sv->input_line_open ? 2 : 1;
 
 		if (write(sv->input_fd, eof, count) < 0)
-			strfmt(sv->client_error, sizeof(sv->client_error),
+			snprintf(sv->client_error, sizeof(sv->client_error),
 				 "cannot send ^D: %s", strerror(errno));
 		return;
 	}
@@ -1007,7 +1007,7 @@ static void record_terminal(struct supervisor *sv)
 
 	if (WIFSIGNALED(status)) {
 		st->status = JOB_KILLED;
-		strfmt(st->signal, sizeof(st->signal), "%d",
+		snprintf(st->signal, sizeof(st->signal), "%d",
 			 WTERMSIG(status));
 	} else {
 		st->status = JOB_EXITED;
@@ -1020,7 +1020,7 @@ static void record_terminal(struct supervisor *sv)
 	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
 	usage_fill(st, &sv->usage);
 	if (sv->log_error)
-		strfmt(st->error, sizeof(st->error),
+		snprintf(st->error, sizeof(st->error),
 			 "output cut: cannot write logs: %s",
 			 strerror(sv->log_error));
 	/* the sinks are those configured when the job ends */
@@ -1236,7 +1236,7 @@ static int open_logs(struct supervisor *sv)
 	if (!failed && sv->full_fd < 0)
 		failed = sv->spec->full_log ? sv->spec->full_log : "full.log";
 	if (failed)
-		strfmt(sv->state.error, sizeof(sv->state.error),
+		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot open the log %s: %s", failed, strerror(errno));
 	return failed ? -1 : 0;
 }
@@ -1269,26 +1269,14 @@ static int set_nonblocking(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* A new PTY master, unlocked, and its slave's name. On Linux by hand:
- * libc's ptsname_r would bring printf into the binary. */
+/* A new PTY master, unlocked, and its slave's name. */
 static int open_pty_master(char *name, size_t size)
 {
-#ifdef TIOCGPTN
-	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	int unlock = 0;
-	unsigned number;
-
-	if (master >= 0 && ioctl(master, TIOCSPTLCK, &unlock) == 0 &&
-	    ioctl(master, TIOCGPTN, &number) == 0 &&
-	    strfmt(name, size, "/dev/pts/%u", number) < (int)size)
-		return master;
-#else
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 	if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 &&
 	    ptsname_r(master, name, size) == 0)
 		return master;
-#endif
 	if (master >= 0)
 		close(master);
 	return -1;
@@ -1377,17 +1365,17 @@ static int spawn_child(struct supervisor *sv)
 		goto out;
 	if (!argv || prepare_stdio(sv, &io) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0) {
-		strfmt(sv->state.error, sizeof(sv->state.error),
+		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot prepare the job: %s", strerror(errno));
 		goto out;
 	}
 	if (command_missing(sv->spec, envp)) {
-		strfmt(sv->state.error, sizeof(sv->state.error),
+		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "command not found: \"%s\"", sv->spec->command.v[0]);
 		goto out;
 	}
 	if (spawn_job(sv, argv, envp, &io, report[1]) < 0) {
-		strfmt(sv->state.error, sizeof(sv->state.error),
+		snprintf(sv->state.error, sizeof(sv->state.error),
 			 "cannot fork the job: %s", strerror(errno));
 		goto out;
 	}
@@ -1525,7 +1513,7 @@ static void argv_blank(const struct launch_context *context,
 			end = arg + strlen(arg) + 1;
 	}
 	memset(start, 0, (size_t)(end - start));
-	strfmt(start, (size_t)(end - start), "agent-exec supervisor %s",
+	snprintf(start, (size_t)(end - start), "agent-exec supervisor %s",
 		 job_id);
 }
 
@@ -1563,11 +1551,11 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	sv.err.id = MATCH_STDERR;
 	sv.err.pipe_fd = -1;
 	sv.input_fd = sv.listen_fd = sv.client_fd = sv.signal_fd = -1;
-	strfmt(sv.state.id, sizeof(sv.state.id), "%s", job->id);
+	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
 	sv.state.supervisor_pid = getpid();
 	format_utc_now(sv.state.started_at);
 	if (spec_copy(&sv.own_spec, spec) < 0) {
-		strfmt(sv.state.error, sizeof(sv.state.error),
+		snprintf(sv.state.error, sizeof(sv.state.error),
 			 "cannot copy the job's definition: %s",
 			 strerror(errno));
 		record_failed(&sv);
@@ -1576,14 +1564,14 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	argv_blank(context, job->id);
 	if (daemon_detach((int[]){ ready_fd, job->dir_fd, job->lock_fd },
 			  3) < 0) {
-		strfmt(sv.state.error, sizeof(sv.state.error),
+		snprintf(sv.state.error, sizeof(sv.state.error),
 			 "cannot detach the supervisor: %s", strerror(errno));
 		record_failed(&sv);
 		return;
 	}
 	sv.signal_fd = signals_open();
 	if (sv.signal_fd < 0) {
-		strfmt(sv.state.error, sizeof(sv.state.error),
+		snprintf(sv.state.error, sizeof(sv.state.error),
 			 "cannot set up signal handling: %s", strerror(errno));
 		record_failed(&sv);
 		return;
@@ -1627,11 +1615,11 @@ static int launch_failed(struct job *job, const char *what, int err,
 {
 	struct job_state st = { .status = JOB_FAILED, .has_duration = 1 };
 
-	strfmt(st.id, sizeof(st.id), "%s", job->id);
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
 	format_utc_now(st.updated_at);
 	memcpy(st.started_at, st.updated_at, sizeof(st.started_at));
 	memcpy(st.finished_at, st.updated_at, sizeof(st.finished_at));
-	strfmt(st.error, sizeof(st.error), "cannot %s: %s", what,
+	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
 		 strerror(err));
 	if (store_write_state(job->dir_fd, &st, 1) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",

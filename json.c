@@ -643,7 +643,7 @@ static int parse_fail(struct parser *p, const char *fmt, ...)
 
 	if (p->err && p->errlen > 0) {
 		va_start(ap, fmt);
-		vstrfmt(p->err, p->errlen, fmt, ap);
+		vsnprintf(p->err, p->errlen, fmt, ap);
 		va_end(ap);
 	}
 	return -1;

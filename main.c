@@ -19,7 +19,6 @@
 #include "config.h"
 #include "events.h"
 #include "exec.h"
-#include "inflate.h"
 #include "json.h"
 #include "notify.h"
 #include "skills.h"
@@ -51,7 +50,7 @@ static void diag(const struct cli *cli, int level, const char *fmt, ...)
 	if (cli->args.verbose < level)
 		return;
 	va_start(ap, fmt);
-	vstrfmt(line + used, sizeof(line) - used - 1, fmt, ap);
+	vsnprintf(line + used, sizeof(line) - used - 1, fmt, ap);
 	va_end(ap);
 	used = strlen(line);
 	line[used] = '\n';
@@ -112,7 +111,7 @@ static void write_offsets(struct json_writer *w, const uint64_t next[2])
 {
 	char cursor[48];
 
-	strfmt(cursor, sizeof(cursor), "%llu:%llu",
+	snprintf(cursor, sizeof(cursor), "%llu:%llu",
 		 (unsigned long long)next[0], (unsigned long long)next[1]);
 	jw_kv_u64(w, "stdout_next_offset", next[0]);
 	jw_kv_u64(w, "stderr_next_offset", next[1]);
@@ -420,7 +419,7 @@ static void log_created(struct cli *cli, const struct job *job,
 		size_t key_len = strcspn(entry, "=");
 		char key[160];
 
-		strfmt(key, sizeof(key), "%.*s", (int)key_len, entry);
+		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
 		jw_kv_str(&w, key, entry + key_len + 1);
 	}
 	jw_object_end(&w);
@@ -449,7 +448,7 @@ static int make_job(struct cli *cli, struct job_spec *spec,
 		return -1;
 	diag(cli, 1, "job directory %s", job->dir);
 	format_utc_now(created_at);
-	strfmt(st.id, sizeof(st.id), "%s", job->id);
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
 	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
 	/* a job run now gets its logs from its supervisor */
 	if (store_input(cli, job, spec) < 0 ||
@@ -620,7 +619,7 @@ static int mark_launching(struct cli *cli, const struct job *job)
 {
 	struct job_state st = { .status = JOB_RUNNING };
 
-	strfmt(st.id, sizeof(st.id), "%s", job->id);
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
 	format_utc_now(st.started_at);
 	memcpy(st.updated_at, st.started_at, sizeof(st.updated_at));
 	if (store_write_state(job->dir_fd, &st, 0) < 0)
@@ -991,38 +990,16 @@ static int summary_compare(const struct job_summary *x,
 	return order ? order : strcmp(y->id, x->id);
 }
 
-static void sift_down(struct job_summary **v, size_t root, size_t n)
+static int summary_order(const void *a, const void *b)
 {
-	for (;;) {
-		size_t child = 2 * root + 1;
-		struct job_summary *swap;
-
-		if (child >= n)
-			return;
-		if (child + 1 < n && summary_compare(v[child], v[child + 1]) < 0)
-			child++;
-		if (summary_compare(v[root], v[child]) >= 0)
-			return;
-		swap = v[root];
-		v[root] = v[child];
-		v[child] = swap;
-		root = child;
-	}
+	return summary_compare(*(struct job_summary *const *)a,
+			       *(struct job_summary *const *)b);
 }
 
-/* Heapsort: in place, O(n log n) at worst, and a few dozen bytes of code
- * where qsort brings a kilobyte. */
 static void sort_summaries(struct job_summary **v, size_t n)
 {
-	for (size_t i = n / 2; i-- > 0;)
-		sift_down(v, i, n);
-	for (size_t end = n; end-- > 1;) {
-		struct job_summary *swap = v[0];
-
-		v[0] = v[end];
-		v[end] = swap;
-		sift_down(v, 0, end);
-	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), summary_order);
 }
 
 static void write_summary(struct json_writer *w,
@@ -1265,7 +1242,7 @@ static char *log_file(struct cli *cli, const struct job *job,
 	const char *log_path;
 	char *path;
 
-	strfmt(name, sizeof(name), "%s.log", stream);
+	snprintf(name, sizeof(name), "%s.log", stream);
 	if (strcmp(stream, "full") != 0)
 		return strdup(name);
 	if (store_read_meta(job, &meta, &cli->error) < 0)
@@ -1582,7 +1559,7 @@ static int cmd_notify_redeliver(struct cli *cli)
 	if (redeliver(cli, &job, &st, &notifier) < 0)
 		goto out;
 	results = notifier_results(notifier, &delivered);
-	strfmt(event_id, sizeof(event_id), "%s:job.finished", job.id);
+	snprintf(event_id, sizeof(event_id), "%s:job.finished", job.id);
 	envelope_begin(w, "notify.redeliver");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "event_id", event_id);
@@ -1604,17 +1581,11 @@ static int cmd_schema(struct cli *cli)
 	struct json_doc schema;
 	char err[160];
 	const char *comment;
-	size_t len;
-	char *text = embedded_text(&embedded_schema, &len);
 
-	if (!text)
-		return error_errno(&cli->error, errno == EIO ? "internal_error"
-				   : NULL, errno, "the embedded schema");
-	if (json_parse(&schema, text, len, 64, err, sizeof(err)) < 0) {
-		free(text);
+	if (json_parse(&schema, embedded_schema, embedded_schema_len, 64, err,
+		       sizeof(err)) < 0)
 		return error_set(&cli->error, "internal_error",
 				 "the embedded schema is broken: %s", err);
-	}
 	comment = json_get_str(schema.root, "$comment");
 	envelope_begin(w, "schema");
 	jw_kv_str(w, "schema_format", "json-schema-draft-07");
@@ -1622,7 +1593,6 @@ static int cmd_schema(struct cli *cli)
 	jw_value(w, schema.root);
 	jw_kv_str(w, "generated_at", comment ? comment : "unknown");
 	json_doc_free(&schema);
-	free(text);
 	return 0;
 }
 

@@ -144,23 +144,10 @@ int notify_finished_wanted(const struct notify_settings *settings)
 	return settings->command || settings->file;
 }
 
-/* Whether text[0..len) contains needle: memchr for its first byte, then
- * a comparison (libc's two-way memmem is a kilobyte of code; lines are at
- * most 16 KiB). */
+/* Whether text[0..len) contains needle. */
 static int contains(const char *text, size_t len, const char *needle)
 {
-	size_t n = strlen(needle);
-	const char *end = text + len, *at = text;
-
-	if (n == 0)
-		return 1;
-	while ((size_t)(end - at) >= n &&
-	       (at = memchr(at, needle[0], (size_t)(end - at) - n + 1))) {
-		if (memcmp(at, needle, n) == 0)
-			return 1;
-		at++;
-	}
-	return 0;
+	return memmem(text, len, needle, strlen(needle)) != NULL;
 }
 
 int notify_line_matches(const struct notify_settings *settings,
@@ -505,7 +492,7 @@ static struct event *event_new(struct json_writer *w, const char *id,
 	ev->type = finished ? "job.finished" : "job.output.matched";
 	ev->timeout_ms = settings->timeout_ms;
 	ev->retries = settings->retries;
-	strfmt(ev->id, sizeof(ev->id), "%s", id);
+	snprintf(ev->id, sizeof(ev->id), "%s", id);
 	return ev;
 }
 
@@ -707,7 +694,7 @@ static void put_env(struct strv *env, const char *name, const char *value)
 
 	if (!entry)
 		_exit(126);
-	strfmt(entry, len, "%s=%s", name, value);
+	snprintf(entry, len, "%s=%s", name, value);
 	if (strv_setenv(env, entry) < 0)
 		_exit(126);
 }
@@ -733,7 +720,7 @@ static void command_child(const struct notifier *n, const struct event *ev,
 	for (char **var = environ; *var; var++)
 		if (strv_push(&env, *var) < 0)
 			_exit(126);
-	strfmt(attempt, sizeof(attempt), "%llu",
+	snprintf(attempt, sizeof(attempt), "%llu",
 	       (unsigned long long)s->attempts);
 	put_env(&env, "AGENT_EXEC_EVENT_PATH", event_path ? event_path : "");
 	put_env(&env, "AGENT_EXEC_JOB_ID", n->config.job->id);
@@ -801,7 +788,7 @@ static void result_record(struct event *ev, const struct sink *s,
 	r->attempt = s->attempts;
 	r->duration_ms = (uint64_t)(now - s->started_ms);
 	memcpy(r->attempted_at, s->attempted_at, sizeof(r->attempted_at));
-	strfmt(r->error, sizeof(r->error), "%s", error);
+	snprintf(r->error, sizeof(r->error), "%s", error);
 	results_sort(ev);
 }
 
@@ -809,15 +796,15 @@ static void describe_exit(const struct sink *s, const struct event *ev,
 			  int status, char *why, size_t size)
 {
 	if (s->timed_out)
-		strfmt(why, size, "timed out after %llu ms (killed)",
+		snprintf(why, size, "timed out after %llu ms (killed)",
 			 (unsigned long long)ev->timeout_ms);
 	else if (WIFSIGNALED(status))
-		strfmt(why, size, "killed by signal %d", WTERMSIG(status));
+		snprintf(why, size, "killed by signal %d", WTERMSIG(status));
 	else if (s->type == SINK_FILE)
-		strfmt(why, size, "cannot append to %s: %s", s->target,
+		snprintf(why, size, "cannot append to %s: %s", s->target,
 			 strerror(WEXITSTATUS(status)));
 	else
-		strfmt(why, size, "exited with status %d",
+		snprintf(why, size, "exited with status %d",
 			 WEXITSTATUS(status));
 }
 
@@ -943,7 +930,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	if (pid < 0) {
 		char why[128];
 
-		strfmt(why, sizeof(why), "cannot fork: %s", strerror(errno));
+		snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
 		attempt_failed(n, ev, s, why);
 		return;
 	}
@@ -1026,7 +1013,7 @@ int notifier_job_finished(struct notifier *n, const struct job_state *st,
 	struct json_writer w;
 	struct event *ev;
 
-	strfmt(id, sizeof(id), "%s:job.finished", n->config.job->id);
+	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	write_finished_event(&w, n, id, st, meta);
 	if (logged && !w.error)
@@ -1102,9 +1089,9 @@ static void results_from_record(struct event *ev,
 			       ? (unsigned)number : 0;
 		out->duration_ms = json_get_u64(r, "duration_ms", &number) == 0
 				   ? number : 0;
-		strfmt(out->attempted_at, sizeof(out->attempted_at), "%s",
+		snprintf(out->attempted_at, sizeof(out->attempted_at), "%s",
 			 at ? at : "");
-		strfmt(out->error, sizeof(out->error), "%s",
+		snprintf(out->error, sizeof(out->error), "%s",
 			 error ? error : "");
 	}
 }
@@ -1174,7 +1161,7 @@ void notifier_output_matched(struct notifier *n,
 		n->dropped++;
 		return;
 	}
-	strfmt(id, sizeof(id), "%s:job.output.matched:%llu",
+	snprintf(id, sizeof(id), "%s:job.output.matched:%llu",
 		 n->config.job->id, (unsigned long long)++n->match_seq);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	write_matched_event(&w, n, id, settings, meta, stream, line, len);

@@ -1,7 +1,6 @@
 /* skills.c - install-skills and its lock file. */
 #include "skills.h"
 
-#include "inflate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -154,20 +153,17 @@ static int install_self(const char *skills_dir, struct skill_install *out,
 			struct error *e)
 {
 	char *dir = path_join(skills_dir, "agent-exec");
-	size_t len;
-	char *skill = embedded_text(&embedded_skill, &len);
 
-	strfmt(out->name, sizeof(out->name), "agent-exec");
-	strfmt(out->source_type, sizeof(out->source_type), "self");
-	if (!dir || !skill || mkdir_parents(dir, 0777) < 0 ||
-	    write_file_atomic(dir, "SKILL.md", skill, len) < 0) {
+	snprintf(out->name, sizeof(out->name), "agent-exec");
+	snprintf(out->source_type, sizeof(out->source_type), "self");
+	if (!dir || mkdir_parents(dir, 0777) < 0 ||
+	    write_file_atomic(dir, "SKILL.md", embedded_skill,
+			      embedded_skill_len) < 0) {
 		error_errno(e, NULL, errno, "cannot install SKILL.md in %s",
 			    dir ? dir : skills_dir);
-		free(skill);
 		free(dir);
 		return -1;
 	}
-	free(skill);
 	out->path = dir;
 	return 0;
 }
@@ -222,8 +218,8 @@ static int install_local(const char *skills_dir, const char *given,
 	}
 	name = strrchr(source, '/');
 	name = name && name[1] ? name + 1 : source;
-	strfmt(out->name, sizeof(out->name), "%s", name);
-	strfmt(out->source_type, sizeof(out->source_type), "local:%s",
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	snprintf(out->source_type, sizeof(out->source_type), "local:%s",
 		 given);
 	dest = path_join(skills_dir, out->name);
 	if (!dest || mkdir_parents(skills_dir, 0777) < 0)

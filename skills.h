@@ -5,8 +5,15 @@
 #ifndef AE_SKILLS_H
 #define AE_SKILLS_H
 
+#include <stddef.h>
+
 #include "sys.h"
 
+/* What the binary carries (build/embed.c, made by tools/embed.sh from
+ * schema/agent-exec.schema.json and skills/agent-exec/SKILL.md),
+ * NUL-terminated. */
+extern const char embedded_schema[], embedded_skill[];
+extern const size_t embedded_schema_len, embedded_skill_len;
 
 struct skill_install {
 	char name[256];

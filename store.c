@@ -1267,7 +1267,7 @@ static size_t command_words(const struct json_value *command,
 
 	if (first && !first->next && first->type == JSON_STRING) {
 		/* a script is named by its first command */
-		strfmt(split, size, "%s", first->u.string.ptr);
+		snprintf(split, size, "%s", first->u.string.ptr);
 		split[strcspn(split, ";&|\n()")] = '\0';
 		for (char *at = split; count < 8;) {
 			while (*at == ' ' || *at == '\t')
@@ -1307,7 +1307,7 @@ void job_name(const struct json_value *command, char *name, size_t size)
 			continue;	/* options say little */
 		if (i == 0 && base && base[1])
 			word = base + 1;	/* the verb, not its path */
-		used += (size_t)strfmt(name + used, size > used ? size - used
+		used += (size_t)snprintf(name + used, size > used ? size - used
 					 : 0, "%s%s", used ? " " : "", word);
 		if (used >= size)
 			break;
@@ -1866,13 +1866,13 @@ static int list_settled(const struct store_root *root, int root_fd,
 	struct error ignored;
 	int settled;
 
-	strfmt(path, sizeof(path), "%s/state.json", name);
+	snprintf(path, sizeof(path), "%s/state.json", name);
 	if (read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
 		return 0;
 	settled = parse_state(doc.root, &st) == 0 &&
 		  st.status != JOB_RUNNING;
 	json_doc_free(&doc);
-	strfmt(path, sizeof(path), "%s/meta.json", name);
+	snprintf(path, sizeof(path), "%s/meta.json", name);
 	if (!settled || read_record(root_fd, root->abs, path, &doc,
 				    &ignored) < 0)
 		return 0;
@@ -2128,7 +2128,7 @@ static int remove_job_dir(int root_fd, const char *name, int dir_fd)
 {
 	char hidden[sizeof(DELETED_PREFIX) + 256];
 
-	strfmt(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
+	snprintf(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
 	if (renameat(root_fd, name, root_fd, hidden) < 0)
 		return -1;
 	if (tree_empty(dir_fd, 0) < 0)
@@ -2229,7 +2229,7 @@ static int gc_one(const struct store_root *root, int root_fd,
 		} else if (remove_job_dir(root_fd, name, dir_fd) == 0) {
 			entry->action = "deleted";
 		} else {
-			strfmt(reason_buf, reason_size, "delete_failed: %s",
+			snprintf(reason_buf, reason_size, "delete_failed: %s",
 				 strerror(errno));
 			entry->reason = reason_buf;
 		}
@@ -2254,7 +2254,7 @@ int store_gc(const struct store_root *root, const char *cutoff,
 	if (opened <= 0)
 		return opened;
 	root_fd = dirfd(dir);
-	strfmt(reason_old, sizeof(reason_old), "older_than_%s", older_than);
+	snprintf(reason_old, sizeof(reason_old), "older_than_%s", older_than);
 	while ((entry = readdir(dir))) {
 		struct gc_entry decision;
 		int rc;

@@ -16,203 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- formatting --------------------------------------------------------
- * Our own small printf: the conversions this program uses and no more, so
- * the binary carries no stdio and no floating-point formatting. */
-
-struct fmt_out {
-	char *buf;
-	size_t size;
-	size_t len;	/* what the whole output would take */
-};
-
-struct fmt_spec {
-	int left;	/* '-' */
-	int zero;	/* '0' */
-	size_t width;
-	size_t precision;	/* for %s: at most this many bytes */
-	int has_precision;
-	char length;	/* 0, 'l' (long), 'L' (long long), 'z' */
-	char conversion;
-};
-
-static void out_bytes(struct fmt_out *out, const char *bytes, size_t n)
-{
-	for (size_t i = 0; i < n; i++, out->len++)
-		if (out->len + 1 < out->size)
-			out->buf[out->len] = bytes[i];
-}
-
-static void out_padded(struct fmt_out *out, const struct fmt_spec *spec,
-		       const char *bytes, size_t n)
-{
-	char fill = spec->zero && !spec->left ? '0' : ' ';
-	size_t pad = spec->width > n ? spec->width - n : 0;
-
-	if (!spec->left)
-		for (; pad; pad--)
-			out_bytes(out, &fill, 1);
-	out_bytes(out, bytes, n);
-	for (; pad; pad--)
-		out_bytes(out, " ", 1);
-}
-
-static size_t scan_size(const char **text)
-{
-	size_t value = 0;
-
-	while (**text >= '0' && **text <= '9' && value < 100000)
-		value = value * 10 + (size_t)(*(*text)++ - '0');
-	return value;
-}
-
-static const char *parse_spec(const char *f, va_list *ap,
-			      struct fmt_spec *spec)
-{
-	memset(spec, 0, sizeof(*spec));
-	for (;; f++)
-		if (*f == '-')
-			spec->left = 1;
-		else if (*f == '0')
-			spec->zero = 1;
-		else
-			break;
-	spec->width = scan_size(&f);
-	if (*f == '.') {
-		f++;
-		spec->has_precision = 1;
-		if (*f == '*') {
-			int given = va_arg(*ap, int);
-
-			spec->precision = given < 0 ? 0 : (size_t)given;
-			f++;
-		} else {
-			spec->precision = scan_size(&f);
-		}
-	}
-	if (*f == 'z')
-		spec->length = *f++;
-	for (; *f == 'l'; f++)
-		spec->length = spec->length == 'l' ? 'L' : 'l';
-	spec->conversion = *f;
-	return *f ? f + 1 : f;
-}
-
-static unsigned long long fetch_unsigned(va_list *ap, char length)
-{
-	if (length == 'z')
-		return va_arg(*ap, size_t);
-	if (length == 'l')
-		return va_arg(*ap, unsigned long);
-	if (length == 'L')
-		return va_arg(*ap, unsigned long long);
-	return va_arg(*ap, unsigned);
-}
-
-static long long fetch_signed(va_list *ap, char length)
-{
-	if (length == 'z')
-		return (long long)va_arg(*ap, ssize_t);
-	if (length == 'l')
-		return va_arg(*ap, long);
-	if (length == 'L')
-		return va_arg(*ap, long long);
-	return va_arg(*ap, int);
-}
-
-static void out_number(struct fmt_out *out, const struct fmt_spec *spec,
-		       unsigned long long value, int negative, unsigned base)
-{
-	char digits[24];
-	size_t at = sizeof(digits);
-
-	do {
-		digits[--at] = "0123456789abcdef"[value % base];
-		value /= base;
-	} while (value);
-	if (negative && spec->zero && spec->width) {
-		struct fmt_spec rest = *spec;
-
-		out_bytes(out, "-", 1);
-		rest.width = spec->width - 1;
-		out_padded(out, &rest, digits + at, sizeof(digits) - at);
-		return;
-	}
-	if (negative)
-		digits[--at] = '-';
-	out_padded(out, spec, digits + at, sizeof(digits) - at);
-}
-
-static void out_conversion(struct fmt_out *out, const struct fmt_spec *spec,
-			   va_list *ap)
-{
-	const char *s;
-	char c;
-	long long n;
-
-	switch (spec->conversion) {
-	case 's':
-		s = va_arg(*ap, const char *);
-		if (!s)
-			s = "(null)";
-		out_padded(out, spec, s, spec->has_precision
-			   ? strnlen(s, spec->precision) : strlen(s));
-		break;
-	case 'c':
-		c = (char)va_arg(*ap, int);
-		out_padded(out, spec, &c, 1);
-		break;
-	case 'd':
-	case 'i':
-		n = fetch_signed(ap, spec->length);
-		out_number(out, spec, n < 0 ? 0ULL - (unsigned long long)n
-			   : (unsigned long long)n, n < 0, 10);
-		break;
-	case 'u':
-		out_number(out, spec, fetch_unsigned(ap, spec->length), 0, 10);
-		break;
-	case 'x':
-		out_number(out, spec, fetch_unsigned(ap, spec->length), 0, 16);
-		break;
-	default:	/* '%', and what this program never asks for */
-		out_bytes(out, &spec->conversion, spec->conversion != 0);
-		break;
-	}
-}
-
-int vstrfmt(char *buf, size_t size, const char *format, va_list ap)
-{
-	struct fmt_out out = { buf, size, 0 };
-	struct fmt_spec spec;
-	va_list args;
-
-	va_copy(args, ap);
-	while (*format) {
-		const char *plain = strchrnul(format, '%');
-
-		out_bytes(&out, format, (size_t)(plain - format));
-		if (!*plain)
-			break;
-		format = parse_spec(plain + 1, &args, &spec);
-		out_conversion(&out, &spec, &args);
-	}
-	va_end(args);
-	if (size)
-		buf[out.len < size ? out.len : size - 1] = '\0';
-	return out.len > INT_MAX ? INT_MAX : (int)out.len;
-}
-
-int strfmt(char *buf, size_t size, const char *format, ...)
-{
-	va_list ap;
-	int len;
-
-	va_start(ap, format);
-	len = vstrfmt(buf, size, format, ap);
-	va_end(ap);
-	return len;
-}
-
 size_t scan_u64(const char *text, uint64_t *out)
 {
 	uint64_t value = 0;
@@ -237,7 +40,7 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
 	e->code = code;
 	e->retryable = 0;
 	va_start(ap, fmt);
-	vstrfmt(e->message, sizeof(e->message), fmt, ap);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -258,10 +61,10 @@ int error_errno(struct error *e, const char *code, int err,
 	e->code = code ? code : "io_error";
 	e->retryable = errno_is_transient(err);
 	va_start(ap, fmt);
-	vstrfmt(e->message, sizeof(e->message), fmt, ap);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	used = strlen(e->message);
-	strfmt(e->message + used, sizeof(e->message) - used, ": %s",
+	snprintf(e->message + used, sizeof(e->message) - used, ": %s",
 		 strerror(err));
 	return -1;
 }

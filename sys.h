@@ -29,15 +29,6 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* snprintf for the conversions this program uses: %s %c %d %i %u %x with
- * the flags '-' and '0', a width, a precision (also '*', for %s), and the
- * lengths l, ll, z. Returns the length the whole output would take; buf
- * is always NUL-terminated when size > 0. */
-int strfmt(char *buf, size_t size, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-int vstrfmt(char *buf, size_t size, const char *format, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
 int64_t clock_mono_ms(void);
 /* base + ms, saturating at INT64_MAX: a huge duration means "never". */
 int64_t time_after(int64_t base, uint64_t ms);

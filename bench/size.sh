@@ -3,7 +3,7 @@
 # and whether it is static (no ELF interpreter). For context, the same for
 # nohup, nq and tsp: they are dynamically linked, so their file size leaves
 # out the C library they load.
-# Target: a static agent-exec of <= 128 KiB.
+# Target: a static agent-exec of <= 256 KiB (musl, x86-64).
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_init size
@@ -30,5 +30,5 @@ for tool in nohup nq tsp; do
 	fi
 done
 ok=MISSED
-[ "$ae_linkage" = static ] && [ "$ae_bytes" -le 131072 ] && ok=met
-target size "$ok" "<= 128 KiB, static"
+[ "$ae_linkage" = static ] && [ "$ae_bytes" -le 262144 ] && ok=met
+target size "$ok" "<= 256 KiB, static"

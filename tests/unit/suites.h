@@ -11,7 +11,5 @@ Suite *cli_suite(void);
 Suite *config_suite(void);
 Suite *notify_suite(void);
 Suite *pattern_suite(void);
-Suite *inflate_suite(void);
-Suite *alloc_suite(void);
 
 #endif

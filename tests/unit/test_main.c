@@ -17,8 +17,6 @@ int main(void)
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, notify_suite());
 	srunner_add_suite(runner, pattern_suite());
-	srunner_add_suite(runner, inflate_suite());
-	srunner_add_suite(runner, alloc_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	run = srunner_ntests_run(runner);
 	failed = srunner_ntests_failed(runner);

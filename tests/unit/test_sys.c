@@ -204,49 +204,6 @@ START_TEST(test_fail_messages)
 }
 END_TEST
 
-/* strfmt agrees with the C library's snprintf on every conversion this
- * program uses, including truncation and the returned length. */
-START_TEST(test_strfmt_matches_snprintf)
-{
-	char ours[64], theirs[64];
-	int a, b;
-
-#define SAME(...) do { \
-	a = strfmt(ours, sizeof(ours), __VA_ARGS__); \
-	b = snprintf(theirs, sizeof(theirs), __VA_ARGS__); \
-	ck_assert_int_eq(a, b); \
-	ck_assert_str_eq(ours, theirs); \
-} while (0)
-	SAME("plain");
-	SAME("%s|%s", "a", "");
-	SAME("%.3s|%.*s|%.0s", "abcdef", 2, "xyz", "gone");
-	SAME("%d %d %d", 0, -1, 2147483647);
-	SAME("%d", (int)-2147483647 - 1);
-	SAME("%lld %llu", -9223372036854775807LL - 1, 18446744073709551615ULL);
-	SAME("%ld %lu %zu", -5L, 7UL, (size_t)12345);
-	SAME("%020llu|%02x|%x|%04x", 42ULL, 7u, 0xdeadbeefu, 0xabu);
-	SAME("%c%c%%", 'o', 'k');
-	SAME("%5s|%-5s|%05d|%-4d|", "ab", "cd", -42, 7);
-	SAME("%u", 4294967295u);
-#undef SAME
-	{
-		/* truncation: the same bytes and the whole length */
-		const char *longer = "a string far longer than the sixty-four "
-				     "bytes of the buffer, so both truncate";
-		char big[256];
-
-		a = strfmt(ours, sizeof(ours), "%s", longer);
-		b = snprintf(big, sizeof(big), "%s", longer);
-		ck_assert_int_eq(a, b);
-		big[sizeof(ours) - 1] = '\0';
-		ck_assert_str_eq(ours, big);
-	}
-	ck_assert_int_eq(strfmt(NULL, 0, "%s", "abc"), 3);
-	ck_assert_int_eq(strfmt(ours, 1, "%s", "abc"), 3);
-	ck_assert_str_eq(ours, "");
-}
-END_TEST
-
 START_TEST(test_small_helpers)
 {
 	uint64_t v = 99;
@@ -302,7 +259,6 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_mkdir_parents);
 	tcase_add_test(tc, test_strv_grows);
 	tcase_add_test(tc, test_fail_messages);
-	tcase_add_test(tc, test_strfmt_matches_snprintf);
 	tcase_add_test(tc, test_small_helpers);
 	suite_add_tcase(suite, tc);
 	return suite;
