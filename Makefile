@@ -94,9 +94,12 @@ build/unit-tests: $(UNIT_SRCS) $(HDRS) tests/unit/suites.h Makefile
 	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(UNIT_SRCS) \
 		$$(pkg-config --cflags --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-build/schema_check: tests/tools/schema_check.c json.c sys.c json.h sys.h
+# the schema checker of the tests links the JSON wing and the lib it needs
+CHECKER_SRCS := tests/tools/schema_check.c json.c json_parse.c lib/utf8.c \
+	lib/sys.c lib/fmt.c
+build/schema_check: $(CHECKER_SRCS) $(HDRS)
 	@mkdir -p build
-	$(TEST_CC) $(TEST_CFLAGS) -o $@ tests/tools/schema_check.c json.c sys.c
+	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(CHECKER_SRCS)
 
 ifeq ($(ARCH),$(HOST_ARCH))
 check:

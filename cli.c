@@ -4,7 +4,7 @@
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
 
-#include "store.h"
+#include "store_spec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sys.h"
+#include "lib/sys.h"
 
 /* The help text the binary carries (cli-help.txt, NUL-terminated;
  * build/embed.c). */

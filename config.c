@@ -2,7 +2,7 @@
  * Anything outside the subset (floats, dates, inline tables, arrays of
  * tables, multi-line strings) is an error naming its line, never a guess. */
 #include "config.h"
-#include "json.h"
+#include "lib/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>

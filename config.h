@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "sys.h"
+#include "lib/sys.h"
 
 enum toml_type { TOML_STRING, TOML_INTEGER, TOML_BOOLEAN, TOML_ARRAY };
 

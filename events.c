@@ -19,7 +19,8 @@
 #include <sys/inotify.h>
 #endif
 
-#include "json.h"
+#include "json_parse.h"
+#include "lib/fmt.h"
 
 #define EVENTS_DIR ".events"
 #define SEGMENT_MAX (4u << 20)	/* a new segment beyond this size */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sys.h"
+#include "lib/sys.h"
 
 /* Append one event, given as a compact JSON object text that holds at
  * least "event_type" and "job_id": it is stored with "cursor" and "time"

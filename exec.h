@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "store.h"
+#include "store_spec.h"
 
 /* What the launching process hands over to the supervisor it forks. */
 struct launch_context {

@@ -1,79 +1,22 @@
-/* notify.c - events and their delivery.
- *
- * An event is kept as its compact JSON text. Each of its sinks is tried in
- * a child process: a command sink execs the shell wrapper with the event on
- * stdin; a file sink child appends one line under a lock and fsyncs. The
- * parent only forks, reaps and keeps time, so the loop that drives it (the
- * supervisor's, or notifier_drain) never waits on a sink. */
-#include "notify.h"
-#include "events.h"
+/* notify.c - events about jobs: the notification settings of meta.json
+ * and notify set, the payloads of job.finished and job.output.matched, and
+ * the delivery of a finished job's event that its supervisor could not
+ * finish. Delivery itself is notify_sink.c's. */
+#include "notify_sink.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#define RUNNING_MAX 4		/* sink children at once */
-#define QUEUED_MAX 256		/* output-match events waiting */
-#define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS 60000
+#include "json_parse.h"
+#include "lib/fmt.h"
+#include "store_logs.h"
+
 #define EVENT_TAIL_LINES 40
 #define EVENT_TAIL_BYTES 4096
-#define EVENT_MAX (1u << 20)
-#define RESULTS_MAX 256		/* attempts recorded per event */
-
-enum sink_type { SINK_COMMAND, SINK_FILE };
-
-struct delivery_result {
-	enum sink_type type;
-	char *target;
-	int success;
-	unsigned attempt;
-	uint64_t duration_ms;
-	char attempted_at[TIMESTAMP_LEN + 1];
-	char error[200];
-};
-
-struct sink {
-	enum sink_type type;
-	char *target;
-	unsigned attempts;
-	pid_t pid;		/* the running attempt, 0 if none */
-	int64_t started_ms, due_ms, kill_at;
-	int timed_out, done, success;
-	char attempted_at[TIMESTAMP_LEN + 1];
-};
-
-struct event {
-	struct event *next;
-	int finished;		/* job.finished (else job.output.matched) */
-	char id[128];
-	const char *type;
-	char *json;		/* the event, compact */
-	size_t len;
-	uint64_t timeout_ms, retries;
-	size_t nsinks, nresults;
-	size_t history;		/* results of earlier deliveries, kept first */
-	struct sink sinks[2];
-	struct delivery_result *results;
-};
-
-struct notifier {
-	struct notifier_config config;
-	struct event *head;
-	size_t queued, running;
-	uint64_t match_seq, dropped;
-	char *last_results;	/* the completion event's results, as JSON */
-	int last_delivered;
-};
-
-/* ---- settings --------------------------------------------------------- */
 
 static uint64_t u64_member(const struct json_value *obj, const char *key,
 			   uint64_t fallback)
@@ -160,8 +103,6 @@ int notify_line_matches(const struct notify_settings *settings,
 	return settings->compiled &&
 	       pattern_match(settings->compiled, line, len);
 }
-
-/* ---- notify set ------------------------------------------------------- */
 
 /* The notification settings as plain fields, for merging. */
 struct notification_fields {
@@ -301,8 +242,6 @@ int notify_set(const struct job *job, struct notify_change *change,
 				 change, e);
 }
 
-/* ---- events ----------------------------------------------------------- */
-
 static const char *meta_value(const struct job_spec *spec, const char *key)
 {
 	size_t key_len = strlen(key);
@@ -324,48 +263,15 @@ void notifier_config_init(struct notifier_config *config,
 	config->callback_agent = meta_value(spec, META_CALLBACK_AGENT);
 }
 
-struct notifier *notifier_new(const struct notifier_config *config)
-{
-	struct notifier *n = calloc(1, sizeof(*n));
-
-	if (n)
-		n->config = *config;
-	return n;
-}
-
-static void event_free(struct event *ev)
-{
-	for (size_t i = 0; i < ev->nsinks; i++)
-		free(ev->sinks[i].target);
-	for (size_t i = 0; i < ev->nresults; i++)
-		free(ev->results[i].target);
-	free(ev->results);
-	free(ev->json);
-	free(ev);
-}
-
-void notifier_free(struct notifier *n)
-{
-	if (!n)
-		return;
-	while (n->head) {
-		struct event *next = n->head->next;
-
-		event_free(n->head);
-		n->head = next;
-	}
-	free(n->last_results);
-	free(n);
-}
-
 /* The caller's metadata, and its callback keys at the top level too. */
-static void write_caller(struct json_writer *w, const struct notifier *n,
+static void write_caller(struct json_writer *w,
+			 const struct notifier_config *config,
 			 const struct json_value *meta)
 {
-	if (n->config.callback_session)
-		jw_kv_str(w, "callback_session", n->config.callback_session);
-	if (n->config.callback_agent)
-		jw_kv_str(w, "callback_agent", n->config.callback_agent);
+	if (config->callback_session)
+		jw_kv_str(w, "callback_session", config->callback_session);
+	if (config->callback_agent)
+		jw_kv_str(w, "callback_agent", config->callback_agent);
 	store_write_caller_meta(w, meta);
 }
 
@@ -396,12 +302,13 @@ static uint64_t event_duration(const struct job_state *st)
 }
 
 /* job.finished: the reference's keys, then ours. */
-static void write_finished_event(struct json_writer *w,
-				 const struct notifier *n, const char *event_id,
+void notify_write_finished(struct json_writer *w,
+			   const struct notifier_config *config,
+			   const char *event_id,
 				 const struct job_state *st,
 				 const struct json_value *meta)
 {
-	const struct job *job = n->config.job;
+	const struct job *job = config->job;
 	struct tail_info tails[2];
 	uint64_t next[2];
 
@@ -432,12 +339,13 @@ static void write_finished_event(struct json_writer *w,
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	write_usage(w, st);
-	write_caller(w, n, meta);
+	write_caller(w, config, meta);
 	jw_object_end(w);
 }
 
-static void write_matched_event(struct json_writer *w,
-				const struct notifier *n, const char *event_id,
+void notify_write_matched(struct json_writer *w,
+			  const struct notifier_config *config,
+			  const char *event_id,
 				const struct notify_settings *settings,
 				const struct json_value *meta,
 				enum match_stream stream, const char *line,
@@ -446,770 +354,18 @@ static void write_matched_event(struct json_writer *w,
 	jw_object_begin(w);
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
 	jw_kv_str(w, "event_type", "job.output.matched");
-	jw_kv_str(w, "job_id", n->config.job->id);
+	jw_kv_str(w, "job_id", config->job->id);
 	jw_kv_str(w, "pattern", settings->pattern);
 	jw_kv_str(w, "match_type", settings->match_regex ? "regex"
 							 : "contains");
 	jw_kv_str(w, "stream", stream == MATCH_STDOUT ? "stdout" : "stderr");
 	jw_key(w, "line");
 	jw_string_n(w, line, len);
-	store_write_log_paths(w, n->config.job);
+	store_write_log_paths(w, config->job);
 	jw_kv_str(w, "event_id", event_id);
-	write_caller(w, n, meta);
+	write_caller(w, config, meta);
 	jw_object_end(w);
 }
-
-static int sink_add(struct event *ev, enum sink_type type, const char *target)
-{
-	struct sink *s = &ev->sinks[ev->nsinks];
-
-	if (!target)
-		return 0;
-	memset(s, 0, sizeof(*s));
-	s->type = type;
-	s->target = strdup(target);
-	if (!s->target)
-		return -1;
-	ev->nsinks++;
-	return 0;
-}
-
-/* A new event holding the writer's text; NULL when out of memory. */
-static struct event *event_new(struct json_writer *w, const char *id,
-			       int finished,
-			       const struct notify_settings *settings)
-{
-	struct event *ev;
-
-	if (w->error)
-		return NULL;
-	ev = calloc(1, sizeof(*ev));
-	if (!ev)
-		return NULL;
-	ev->json = w->buf;	/* the writer's buffer is the event's now */
-	ev->len = w->len;
-	ev->finished = finished;
-	ev->type = finished ? "job.finished" : "job.output.matched";
-	ev->timeout_ms = settings->timeout_ms;
-	ev->retries = settings->retries;
-	snprintf(ev->id, sizeof(ev->id), "%s", id);
-	return ev;
-}
-
-/* job.finished first, so output matches never delay it. */
-static void enqueue(struct notifier *n, struct event *ev)
-{
-	struct event **at = &n->head;
-
-	if (!ev->finished)
-		while (*at)
-			at = &(*at)->next;
-	ev->next = *at;
-	*at = ev;
-	if (!ev->finished)
-		n->queued++;
-}
-
-/* The event log of the job's root gets a copy of every event. */
-static void log_event(const struct notifier *n, const char *json, size_t len)
-{
-	char root[4096];
-
-	events_root_of(n->config.job->dir, root, sizeof(root));
-	events_append(root, json, len);
-}
-
-/* ---- records ---------------------------------------------------------- */
-
-static int event_delivered(const struct event *ev)
-{
-	for (size_t i = 0; i < ev->nsinks; i++)
-		if (!ev->sinks[i].success)
-			return 0;
-	return 1;
-}
-
-static int event_done(const struct event *ev)
-{
-	for (size_t i = 0; i < ev->nsinks; i++)
-		if (!ev->sinks[i].done)
-			return 0;
-	return 1;
-}
-
-/* Attempt by attempt, the command sink's before the file sink's (the
- * order of agent-exec 0.1), whatever order the children ended in. */
-static int result_before(const struct delivery_result *a,
-			 const struct delivery_result *b)
-{
-	if (a->attempt != b->attempt)
-		return a->attempt < b->attempt;
-	return a->type == SINK_COMMAND && b->type == SINK_FILE;
-}
-
-static void results_sort(struct event *ev)
-{
-	for (size_t i = ev->history + 1; i < ev->nresults; i++) {
-		struct delivery_result moving = ev->results[i];
-		size_t j = i;
-
-		for (; j > ev->history &&
-		       result_before(&moving, &ev->results[j - 1]); j--)
-			ev->results[j] = ev->results[j - 1];
-		ev->results[j] = moving;
-	}
-}
-
-static void write_results(struct json_writer *w, const struct event *ev)
-{
-	jw_array_begin(w);
-	for (size_t i = 0; i < ev->nresults; i++) {
-		const struct delivery_result *r = &ev->results[i];
-
-		jw_object_begin(w);
-		jw_kv_str(w, "sink_type", r->type == SINK_COMMAND ? "command"
-								  : "file");
-		jw_kv_str(w, "target", r->target);
-		jw_kv_bool(w, "success", r->success);
-		if (!r->success)
-			jw_kv_str(w, "error", r->error);
-		jw_kv_str(w, "attempted_at", r->attempted_at);
-		jw_kv_u64(w, "attempt", r->attempt);
-		jw_kv_u64(w, "duration_ms", r->duration_ms);
-		jw_object_end(w);
-	}
-	jw_array_end(w);
-}
-
-static const char *delivery_status(const struct event *ev)
-{
-	if (!event_done(ev))
-		return "pending";
-	return event_delivered(ev) ? "delivered" : "failed";
-}
-
-/* The event's members followed by what became of its delivery. */
-static int write_record(struct json_writer *w, const struct event *ev)
-{
-	struct json_doc doc;
-	char err[64];
-
-	if (json_parse(&doc, ev->json, ev->len, 32, err, sizeof(err)) < 0)
-		return -1;
-	jw_object_begin(w);
-	for (const struct json_value *m = doc.root->u.children.first; m;
-	     m = m->next) {
-		jw_key(w, m->key);
-		jw_value(w, m);
-	}
-	jw_key(w, "delivery_results");
-	write_results(w, ev);
-	jw_kv_bool(w, "delivered", event_done(ev) && event_delivered(ev));
-	jw_kv_str(w, "delivery_status", delivery_status(ev));
-	jw_object_end(w);
-	json_doc_free(&doc);
-	return 0;
-}
-
-/* completion_event.json, rewritten after every attempt. */
-static int write_completion(struct notifier *n, const struct event *ev)
-{
-	struct json_writer w;
-	int rc = -1;
-
-	jw_init_mem(&w, EVENT_MAX + 65536, 1);
-	if (write_record(&w, ev) == 0 && !w.error)
-		rc = store_write_record(n->config.job->dir_fd,
-					"completion_event.json", w.buf, w.len,
-					1);
-	jw_free(&w);
-	return rc;
-}
-
-/* One whole line appended under a lock: concurrent writers never
- * interleave, readers never see half a line. */
-static int append_line(int dir_fd, const char *dir_path, const char *name,
-		       const char *text, size_t len)
-{
-	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	char *line = malloc(len + 1);
-	int fd, rc = -1, err;
-
-	if (!line)
-		return -1;
-	memcpy(line, text, len);
-	line[len] = '\n';
-	fd = dir_fd >= 0 ? openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT |
-				  O_CLOEXEC | O_NOFOLLOW, 0600)
-			 : open(dir_path, O_WRONLY | O_APPEND | O_CREAT |
-				O_CLOEXEC, 0600);
-	if (fd >= 0 && fcntl(fd, F_OFD_SETLKW, &lock) == 0 &&
-	    write_all(fd, line, len + 1) == 0 && fsync(fd) == 0)
-		rc = 0;
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	free(line);
-	errno = err;
-	return rc;
-}
-
-static void append_match_record(struct notifier *n, const struct event *ev)
-{
-	struct json_writer w;
-
-	jw_init_mem(&w, EVENT_MAX + 65536, 0);
-	if (write_record(&w, ev) == 0 && !w.error)
-		append_line(n->config.job->dir_fd, NULL,
-			    "notification_events.ndjson", w.buf, w.len);
-	jw_free(&w);
-}
-
-/* ---- attempts --------------------------------------------------------- */
-
-/* The event on the sink's stdin: an anonymous file (nothing to block on,
- * whatever its size), or a pipe where there are none. */
-static int event_stdin(const struct event *ev)
-{
-	int fds[2], fd = memfd_create("agent-exec-event", 0);
-
-	if (fd >= 0) {
-		if (write_all(fd, ev->json, ev->len) < 0 ||
-		    lseek(fd, 0, SEEK_SET) < 0)
-			return -1;
-		return fd;
-	}
-	if (pipe(fds) < 0 || write_all(fds[1], ev->json, ev->len) < 0)
-		return -1;
-	close(fds[1]);
-	return fds[0];
-}
-
-/* Set NAME=value in env; the entry is leaked: the child execs or exits
- * at once. */
-static void put_env(struct strv *env, const char *name, const char *value)
-{
-	size_t len = strlen(name) + strlen(value) + 2;
-	char *entry = malloc(len);
-
-	if (!entry)
-		_exit(126);
-	snprintf(entry, len, "%s=%s", name, value);
-	if (strv_setenv(env, entry) < 0)
-		_exit(126);
-}
-
-static void command_child(const struct notifier *n, const struct event *ev,
-			  const struct sink *s)
-{
-	const struct strv *wrapper = n->config.wrapper;
-	char *event_path = store_job_path(n->config.job, ev->finished ?
-				"completion_event.json" :
-				"notification_events.ndjson");
-	struct strv env = { 0 };
-	char *argv[16], attempt[24];
-	size_t argc = 0;
-	int stdin_fd = event_stdin(ev), null_fd;
-
-	null_fd = open("/dev/null", O_RDWR);
-	if (stdin_fd < 0 || null_fd < 0 || dup2(stdin_fd, 0) < 0 ||
-	    dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
-		_exit(126);
-	if (!n->config.cwd || chdir(n->config.cwd) < 0)
-		(void)!chdir("/");
-	for (char **var = environ; *var; var++)
-		if (strv_push(&env, *var) < 0)
-			_exit(126);
-	snprintf(attempt, sizeof(attempt), "%llu",
-	       (unsigned long long)s->attempts);
-	put_env(&env, "AGENT_EXEC_EVENT_PATH", event_path ? event_path : "");
-	put_env(&env, "AGENT_EXEC_JOB_ID", n->config.job->id);
-	put_env(&env, "AGENT_EXEC_EVENT_TYPE", ev->type);
-	put_env(&env, "AGENT_EXEC_EVENT_ID", ev->id);
-	put_env(&env, "AGENT_EXEC_DELIVERY_ATTEMPT", attempt);
-	if (n->config.callback_session)
-		put_env(&env, "AGENT_EXEC_CALLBACK_SESSION",
-			n->config.callback_session);
-	if (n->config.callback_agent)
-		put_env(&env, "AGENT_EXEC_CALLBACK_AGENT",
-			n->config.callback_agent);
-	for (size_t i = 0; i < wrapper->n && argc < 14; i++)
-		argv[argc++] = wrapper->v[i];
-	argv[argc++] = s->target;
-	argv[argc] = NULL;
-	exec_search(argv, env.v);
-	_exit(127);
-}
-
-/* Append the event to the file sink; the exit status is 0 or the errno. */
-static void file_child(const struct event *ev, const struct sink *s)
-{
-	char *slash = strrchr(s->target, '/');
-
-	if (slash && slash != s->target) {
-		*slash = '\0';
-		mkdir_parents(s->target, 0700);
-		*slash = '/';
-	}
-	if (append_line(-1, s->target, NULL, ev->json, ev->len) < 0)
-		_exit(errno > 0 && errno < 256 ? errno : 255);
-	_exit(0);
-}
-
-/* A new, zeroed entry of ev's results (NULL when full or out of memory). */
-static struct delivery_result *result_add(struct event *ev, const char *target)
-{
-	struct delivery_result *grown, *r;
-
-	if (ev->nresults == RESULTS_MAX)
-		return NULL;
-	grown = realloc(ev->results, (ev->nresults + 1) * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	ev->results = grown;
-	r = &ev->results[ev->nresults];
-	memset(r, 0, sizeof(*r));
-	r->target = strdup(target ? target : "");
-	if (!r->target)
-		return NULL;
-	ev->nresults++;
-	return r;
-}
-
-static void result_record(struct event *ev, const struct sink *s,
-			  int success, const char *error, int64_t now)
-{
-	struct delivery_result *r = result_add(ev, s->target);
-
-	if (!r)
-		return;
-	r->type = s->type;
-	r->success = success;
-	r->attempt = s->attempts;
-	r->duration_ms = (uint64_t)(now - s->started_ms);
-	memcpy(r->attempted_at, s->attempted_at, sizeof(r->attempted_at));
-	snprintf(r->error, sizeof(r->error), "%s", error);
-	results_sort(ev);
-}
-
-static void describe_exit(const struct sink *s, const struct event *ev,
-			  int status, char *why, size_t size)
-{
-	if (s->timed_out)
-		snprintf(why, size, "timed out after %llu ms (killed)",
-			 (unsigned long long)ev->timeout_ms);
-	else if (WIFSIGNALED(status))
-		snprintf(why, size, "killed by signal %d", WTERMSIG(status));
-	else if (s->type == SINK_FILE)
-		snprintf(why, size, "cannot append to %s: %s", s->target,
-			 strerror(WEXITSTATUS(status)));
-	else
-		snprintf(why, size, "exited with status %d",
-			 WEXITSTATUS(status));
-}
-
-static uint64_t backoff_ms(unsigned attempts)
-{
-	uint64_t delay = BACKOFF_FIRST_MS;
-
-	while (--attempts > 0 && delay < BACKOFF_MAX_MS)
-		delay *= 2;
-	return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
-}
-
-static void remember_results(struct notifier *n, const struct event *ev)
-{
-	struct json_writer w;
-
-	jw_init_mem(&w, 1 << 20, 0);
-	write_results(&w, ev);
-	free(n->last_results);
-	n->last_results = w.error ? NULL : w.buf;
-	if (w.error)
-		jw_free(&w);
-	n->last_delivered = event_done(ev) && event_delivered(ev);
-}
-
-static void event_finish(struct notifier *n, struct event *ev)
-{
-	struct event **at = &n->head;
-
-	if (!ev->finished)
-		append_match_record(n, ev);
-	while (*at != ev)
-		at = &(*at)->next;
-	*at = ev->next;
-	if (!ev->finished)
-		n->queued--;
-	event_free(ev);
-}
-
-/* Record an attempt's outcome; retry later, or the sink is done. */
-static void log_attempt(const struct notifier *n, const struct event *ev,
-			const struct sink *s, int success, const char *why,
-			int64_t now)
-{
-	struct json_writer w;
-
-	jw_init_mem(&w, 1 << 16, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "delivery.attempted");
-	jw_kv_str(&w, "job_id", n->config.job->id);
-	jw_kv_str(&w, "event_id", ev->id);
-	jw_kv_str(&w, "sink_type", s->type == SINK_COMMAND ? "command"
-							   : "file");
-	jw_kv_str(&w, "target", s->target);
-	jw_kv_bool(&w, "success", success);
-	if (!success)
-		jw_kv_str(&w, "error", why);
-	jw_kv_u64(&w, "attempt", s->attempts);
-	jw_kv_u64(&w, "duration_ms", (uint64_t)(now - s->started_ms));
-	jw_object_end(&w);
-	if (!w.error)
-		log_event(n, w.buf, w.len);
-	jw_free(&w);
-}
-
-static void attempt_settle(struct notifier *n, struct event *ev,
-			   struct sink *s, int success, const char *why)
-{
-	int64_t now = clock_mono_ms();
-
-	log_attempt(n, ev, s, success, why, now);
-	result_record(ev, s, success, why, now);
-	if (success || s->attempts > ev->retries) {
-		s->done = 1;
-		s->success = success;
-	} else {
-		s->due_ms = now + (int64_t)backoff_ms(s->attempts);
-	}
-	if (ev->finished) {
-		write_completion(n, ev);
-		remember_results(n, ev);
-	}
-	if (event_done(ev))
-		event_finish(n, ev);
-}
-
-static void attempt_failed(struct notifier *n, struct event *ev,
-			   struct sink *s, const char *why)
-{
-	attempt_settle(n, ev, s, 0, why);
-}
-
-static void attempt_ended(struct notifier *n, struct event *ev,
-			  struct sink *s, int status)
-{
-	int success = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	char why[200] = "";
-
-	s->pid = 0;
-	n->running--;
-	if (!success)
-		describe_exit(s, ev, status, why, sizeof(why));
-	attempt_settle(n, ev, s, success, why);
-}
-
-static void attempt_start(struct notifier *n, struct event *ev,
-			  struct sink *s, int64_t now)
-{
-	pid_t pid;
-
-	s->attempts++;
-	s->timed_out = 0;
-	format_utc_now(s->attempted_at);
-	pid = fork();
-	if (pid == 0) {
-		signals_reset();
-		setsid();	/* its own group: a timeout kills it all */
-		if (s->type == SINK_COMMAND)
-			command_child(n, ev, s);
-		file_child(ev, s);
-	}
-	s->started_ms = now;
-	if (pid < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
-		attempt_failed(n, ev, s, why);
-		return;
-	}
-	s->pid = pid;
-	s->kill_at = time_after(now, ev->timeout_ms);
-	n->running++;
-	test_stop_at("sink-started");
-}
-
-int notifier_child_exited(struct notifier *n, pid_t pid, int status)
-{
-	for (struct event *ev = n->head; ev; ev = ev->next) {
-		for (size_t i = 0; i < ev->nsinks; i++) {
-			if (ev->sinks[i].pid == pid) {
-				attempt_ended(n, ev, &ev->sinks[i], status);
-				return 1;
-			}
-		}
-	}
-	return 0;
-}
-
-void notifier_tick(struct notifier *n, int64_t now)
-{
-	for (struct event *ev = n->head; ev; ev = ev->next) {
-		for (size_t i = 0; i < ev->nsinks; i++) {
-			struct sink *s = &ev->sinks[i];
-
-			if (s->pid && !s->timed_out && now >= s->kill_at) {
-				s->timed_out = 1;
-				kill(-s->pid, SIGKILL);
-				kill(s->pid, SIGKILL);
-			}
-			if (!s->pid && !s->done && now >= s->due_ms &&
-			    n->running < RUNNING_MAX)
-				attempt_start(n, ev, s, now);
-		}
-	}
-}
-
-int64_t notifier_deadline(const struct notifier *n)
-{
-	int64_t next = 0;
-
-	for (const struct event *ev = n->head; ev; ev = ev->next) {
-		for (size_t i = 0; i < ev->nsinks; i++) {
-			const struct sink *s = &ev->sinks[i];
-			int64_t at = 0;
-
-			if (s->pid && !s->timed_out)
-				at = s->kill_at;
-			else if (!s->pid && !s->done &&
-				 n->running < RUNNING_MAX)
-				at = s->due_ms ? s->due_ms : 1;
-			if (at && (!next || at < next))
-				next = at;
-		}
-	}
-	return next;
-}
-
-int notifier_busy(const struct notifier *n)
-{
-	return n->head != NULL;
-}
-
-const char *notifier_results(const struct notifier *n, int *delivered)
-{
-	*delivered = n->last_delivered;
-	return n->last_results ? n->last_results : "[]";
-}
-
-/* ---- queuing events --------------------------------------------------- */
-
-int notifier_job_finished(struct notifier *n, const struct job_state *st,
-			  const struct json_value *meta,
-			  const struct notify_settings *settings, int logged)
-{
-	char id[128];
-	struct json_writer w;
-	struct event *ev;
-
-	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
-	jw_init_mem(&w, EVENT_MAX, 0);
-	write_finished_event(&w, n, id, st, meta);
-	if (logged && !w.error)
-		log_event(n, w.buf, w.len);
-	if (!notify_finished_wanted(settings)) {
-		jw_free(&w);
-		return 0;
-	}
-	ev = event_new(&w, id, 1, settings);
-	if (!ev) {
-		jw_free(&w);
-		return -1;
-	}
-	if (sink_add(ev, SINK_COMMAND, settings->command) < 0 ||
-	    sink_add(ev, SINK_FILE, settings->file) < 0) {
-		event_free(ev);
-		return -1;
-	}
-	/* persisted before the first attempt: a crash cannot lose it */
-	write_completion(n, ev);
-	if (ev->nsinks == 0) {
-		event_free(ev);
-		return 0;
-	}
-	enqueue(n, ev);
-	return 0;
-}
-
-/* The event part of a completion record: every member but the delivery
- * keys. */
-static int event_from_record(const struct json_value *record,
-			     struct json_writer *w)
-{
-	jw_object_begin(w);
-	for (const struct json_value *m = record->u.children.first; m;
-	     m = m->next) {
-		if (!strcmp(m->key, "delivery_results") ||
-		    !strcmp(m->key, "delivered") ||
-		    !strcmp(m->key, "delivery_status"))
-			continue;
-		jw_key(w, m->key);
-		jw_value(w, m);
-	}
-	jw_object_end(w);
-	return w->error ? -1 : 0;
-}
-
-/* Earlier attempts of a record, kept so the file stays the full story. */
-static void results_from_record(struct event *ev,
-				const struct json_value *record)
-{
-	const struct json_value *results = json_get(record, "delivery_results");
-
-	if (!results || results->type != JSON_ARRAY)
-		return;
-	for (const struct json_value *r = results->u.children.first; r;
-	     r = r->next) {
-		const char *type = json_get_str(r, "sink_type");
-		const struct json_value *success = json_get(r, "success");
-		const char *at = json_get_str(r, "attempted_at");
-		const char *error = json_get_str(r, "error");
-		struct delivery_result *out;
-		uint64_t number;
-
-		out = result_add(ev, json_get_str(r, "target"));
-		if (!out)
-			return;
-		out->type = type && !strcmp(type, "file") ? SINK_FILE
-							  : SINK_COMMAND;
-		out->success = success && success->type == JSON_BOOL &&
-			       success->u.boolean;
-		out->attempt = json_get_u64(r, "attempt", &number) == 0
-			       ? (unsigned)number : 0;
-		out->duration_ms = json_get_u64(r, "duration_ms", &number) == 0
-				   ? number : 0;
-		snprintf(out->attempted_at, sizeof(out->attempted_at), "%s",
-			 at ? at : "");
-		snprintf(out->error, sizeof(out->error), "%s",
-			 error ? error : "");
-	}
-}
-
-int notifier_redeliver(struct notifier *n,
-		       const struct notify_settings *settings,
-		       struct error *e)
-{
-	const struct job *job = n->config.job;
-	struct json_writer w;
-	struct json_doc record;
-	struct event *ev;
-	const char *id;
-	char *text, err[128];
-	size_t len;
-
-	if (read_file_at(job->dir_fd, "completion_event.json", EVENT_MAX * 2,
-			 &text, &len) < 0)
-		return error_errno(e, "invalid_state", errno, "job %s has no "
-				   "completion event to deliver (%s/"
-				   "completion_event.json)", job->id,
-				   job->dir);
-	if (json_parse(&record, text, len, 32, err, sizeof(err)) < 0) {
-		free(text);
-		return error_set(e, "corrupt_record", "cannot parse %s/"
-				 "completion_event.json: %s", job->dir, err);
-	}
-	free(text);
-	id = json_get_str(record.root, "event_id");
-	jw_init_mem(&w, EVENT_MAX, 0);
-	event_from_record(record.root, &w);
-	ev = event_new(&w, id ? id : "", 1, settings);
-	if (!ev || sink_add(ev, SINK_COMMAND, settings->command) < 0 ||
-	    sink_add(ev, SINK_FILE, settings->file) < 0) {
-		if (ev)
-			event_free(ev);
-		else
-			jw_free(&w);
-		json_doc_free(&record);
-		return error_errno(e, NULL, ENOMEM, "cannot redeliver");
-	}
-	results_from_record(ev, record.root);
-	ev->history = ev->nresults;
-	json_doc_free(&record);
-	if (ev->nsinks == 0) {
-		event_free(ev);
-		return error_set(e, "invalid_state", "job %s has no notify "
-				 "sink configured (notify set --command or "
-				 "--file)", job->id);
-	}
-	write_completion(n, ev);
-	enqueue(n, ev);
-	return 0;
-}
-
-void notifier_output_matched(struct notifier *n,
-			     const struct notify_settings *settings,
-			     const struct json_value *meta,
-			     enum match_stream stream, const char *line,
-			     size_t len)
-{
-	struct json_writer w;
-	struct event *ev;
-	char id[160];
-
-	if (n->queued >= QUEUED_MAX) {
-		n->dropped++;
-		return;
-	}
-	snprintf(id, sizeof(id), "%s:job.output.matched:%llu",
-		 n->config.job->id, (unsigned long long)++n->match_seq);
-	jw_init_mem(&w, EVENT_MAX, 0);
-	write_matched_event(&w, n, id, settings, meta, stream, line, len);
-	if (!w.error)
-		log_event(n, w.buf, w.len);
-	ev = event_new(&w, id, 0, settings);
-	if (!ev) {
-		jw_free(&w);
-		return;
-	}
-	if (sink_add(ev, SINK_COMMAND, settings->match_command) < 0 ||
-	    sink_add(ev, SINK_FILE, settings->match_file) < 0 ||
-	    ev->nsinks == 0) {
-		/* no sink (or no memory): the record alone */
-		append_match_record(n, ev);
-		event_free(ev);
-		return;
-	}
-	enqueue(n, ev);
-}
-
-void notifier_drain(struct notifier *n)
-{
-	sigset_t child, saved;
-
-	sigemptyset(&child);
-	sigaddset(&child, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &child, &saved);
-	while (notifier_busy(n)) {
-		int64_t now = clock_mono_ms(), deadline, wait_ms;
-		struct timespec timeout;
-		pid_t pid;
-		int status;
-
-		notifier_tick(n, now);
-		deadline = notifier_deadline(n);
-		wait_ms = deadline ? deadline - now : 1000;
-		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
-		timeout.tv_sec = wait_ms / 1000;
-		timeout.tv_nsec = (wait_ms % 1000) * 1000000;
-		sigtimedwait(&child, NULL, &timeout);
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			notifier_child_exited(n, pid, status);
-	}
-	sigprocmask(SIG_SETMASK, &saved, NULL);
-}
-
-/* ---- delivery for a job whose supervisor could not ------------------- */
 
 struct deliverer {
 	const struct job *job;

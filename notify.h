@@ -1,9 +1,7 @@
-/* notify.h - events about jobs (job.finished, job.output.matched) and their
- * delivery to sinks: a command (run through the shell wrapper, the event
- * JSON on its stdin) or a file (one NDJSON line per event). Every attempt
- * is a child process of the caller's event loop, so delivery never blocks
- * it; a hanging attempt is killed at its timeout, a failed one retried with
- * backoff, and each attempt is recorded. */
+/* notify.h - events about jobs (job.finished, job.output.matched): the
+ * notification settings of meta.json and notify set, the events' payloads,
+ * and the delivery of a finished job's event that its supervisor could not
+ * finish (notify.c). Delivery itself: notify_sink.h. */
 #ifndef AE_NOTIFY_H
 #define AE_NOTIFY_H
 
@@ -11,11 +9,13 @@
 #include <sys/types.h>
 
 #include "json.h"
-#include "pattern.h"
-#include "store.h"
+#include "lib/pattern.h"
+#include "store_spec.h"
+#include "store_state.h"
 
 #define NOTIFY_TIMEOUT_DEFAULT 60000
 #define NOTIFY_RETRIES_DEFAULT 3
+#define EVENT_MAX (1u << 20)	/* largest event we build or read */
 
 enum match_stream { MATCH_STDOUT = 1, MATCH_STDERR = 2, MATCH_EITHER = 3 };
 
@@ -57,10 +57,8 @@ struct notify_change {
 int notify_set(const struct job *job, struct notify_change *change,
 	       struct error *e);
 
-/* The delivery engine. */
-struct notifier;
-
-/* What sink children need to know: the job, how to run commands. */
+/* Who a job's events are for and how its command sinks run: the job, the
+ * shell wrapper, the cwd, the callback metadata. */
 struct notifier_config {
 	const struct job *job;
 	const struct strv *wrapper;	/* shell wrapper for command sinks */
@@ -71,40 +69,20 @@ struct notifier_config {
 /* The config for a job's spec (wrapper, cwd, callback metadata). */
 void notifier_config_init(struct notifier_config *config,
 			  const struct job *job, const struct job_spec *spec);
-struct notifier *notifier_new(const struct notifier_config *config);
-void notifier_free(struct notifier *n);
-
-/* Build job.finished from the terminal state and meta.json (and add it
- * to the event log when logged); when the settings have sinks, write it to
- * completion_event.json (atomic, fsynced, "delivery_status":"pending")
- * and queue its delivery. */
-int notifier_job_finished(struct notifier *n, const struct job_state *state,
+/* job.finished, the reference's keys then ours, built from the terminal
+ * state and meta.json (with the tails of the logs). */
+void notify_write_finished(struct json_writer *w,
+			   const struct notifier_config *config,
+			   const char *event_id, const struct job_state *st,
+			   const struct json_value *meta);
+/* job.output.matched for one line of stream. */
+void notify_write_matched(struct json_writer *w,
+			  const struct notifier_config *config,
+			  const char *event_id,
+			  const struct notify_settings *settings,
 			  const struct json_value *meta,
-			  const struct notify_settings *settings, int logged);
-/* Queue delivery of the pending completion_event.json (redelivery). */
-int notifier_redeliver(struct notifier *n,
-		       const struct notify_settings *settings,
-		       struct error *e);
-/* A matching line: queue a job.output.matched event to the match sinks;
- * its record is appended to notification_events.ndjson once delivered. */
-void notifier_output_matched(struct notifier *n,
-			     const struct notify_settings *settings,
-			     const struct json_value *meta,
-			     enum match_stream stream, const char *line,
-			     size_t len);
-
-/* For the caller's loop: the next moment something is due (monotonic ms,
- * 0 = nothing), work that is due now, a child that ended (1 if it was a
- * sink), and whether anything is still pending. */
-int64_t notifier_deadline(const struct notifier *n);
-void notifier_tick(struct notifier *n, int64_t now);
-int notifier_child_exited(struct notifier *n, pid_t pid, int status);
-int notifier_busy(const struct notifier *n);
-/* Run until nothing is pending (for a process with no other work). */
-void notifier_drain(struct notifier *n);
-/* The delivery results of this notifier's completion event, as JSON array
- * text, and whether delivery succeeded (for notify redeliver's answer). */
-const char *notifier_results(const struct notifier *n, int *delivered);
+			  enum match_stream stream, const char *line,
+			  size_t len);
 
 /* For readers (status, wait, ...): a finished job whose job.finished is due
  * and not delivered, with nobody delivering it (its supervisor died), gets

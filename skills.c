@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "json_parse.h"
+#include "lib/fmt.h"
 
 #define LOCK_FILE_MAX (4u << 20)
 #define COPY_DEPTH_MAX 16

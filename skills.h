@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "sys.h"
+#include "lib/sys.h"
 
 /* What the binary carries (build/embed.c, made by tools/embed.sh from
  * schema/agent-exec.schema.json and skills/agent-exec/SKILL.md),

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pattern.h"
+#include "../../lib/pattern.h"
 
 static int is_plain(const char *s)
 {

@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "../../json.h"
-#include "../../sys.h"
+#include "../../json_parse.h"
+#include "../../lib/sys.h"
+#include "../../lib/fmt.h"
 
 #define PATH_SIZE 512
 

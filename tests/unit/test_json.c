@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "json_parse.h"
+#include "lib/utf8.h"
 #include "suites.h"
 
 /* A literal and its length, embedded NULs included. */

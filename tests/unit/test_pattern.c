@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pattern.h"
+#include "../../lib/pattern.h"
 #include "suites.h"
 
 struct sample {

@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../store.h"
+#include "../../store_logs.h"
+#include "../../store_spec.h"
+#include "../../store_state.h"
 #include "suites.h"
 
 /* A scratch directory per test. */

@@ -11,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../sys.h"
+#include "../../lib/sys.h"
+#include "../../lib/fmt.h"
 #include "suites.h"
 
 START_TEST(test_format_utc)

@@ -1,16 +1,14 @@
-/* sys.h - what every module needs from the system: EINTR-safe whole reads
- * and writes, clocks and UTC timestamps, paths, strict number parsing, and
- * the error record ({code, message}) that the CLI turns into JSON. */
-#ifndef AE_SYS_H
-#define AE_SYS_H
+/* lib/sys.h - what every module needs from the system: EINTR-safe whole
+ * reads and writes, whole files, clocks, paths, descriptors and processes,
+ * string vectors, and the error record ({code, message}) that the CLI turns
+ * into JSON. No product knowledge. */
+#ifndef AE_LIB_SYS_H
+#define AE_LIB_SYS_H
 
-#include <stdarg.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <time.h>
-
-#define TIMESTAMP_LEN 20	/* YYYY-MM-DDTHH:MM:SSZ */
 
 /* A failure the user sees: a stable code and a message naming the thing at
  * fault and the cause. */
@@ -33,11 +31,6 @@ int64_t clock_mono_ms(void);
 /* base + ms, saturating at INT64_MAX: a huge duration means "never". */
 int64_t time_after(int64_t base, uint64_t ms);
 int64_t clock_real_ms(void);
-/* t (seconds since the epoch) as YYYY-MM-DDTHH:MM:SSZ, NUL-terminated. */
-void format_utc(time_t t, char out[TIMESTAMP_LEN + 1]);
-void format_utc_now(char out[TIMESTAMP_LEN + 1]);
-/* The seconds of a YYYY-MM-DDTHH:MM:SSZ timestamp: 0, or -1 if malformed. */
-int parse_utc(const char *text, time_t *out);
 
 /* Write all n bytes (retrying short writes and EINTR): 0, or -1/errno. */
 int write_all(int fd, const void *buf, size_t n);
@@ -56,6 +49,9 @@ void sleep_ms(int64_t ms);
 /* Whether name exists in dir_fd (a symlink counts, not followed). Not
  * faccessat: musl's refuses AT_SYMLINK_NOFOLLOW. */
 int exists_at(int dir_fd, const char *name);
+/* A listing of the directory dir_fd refers to, with a file position of its
+ * own (a dup() would share dir_fd's). NULL/errno on failure. */
+DIR *dir_list(int dir_fd);
 /* Create path and its missing parents, each new directory with mode. */
 int mkdir_parents(const char *path, mode_t mode);
 /* base + "/" + name, heap-allocated (NULL on ENOMEM). */
@@ -64,9 +60,8 @@ char *path_join(const char *base, const char *name);
  * symlink resolution). Heap-allocated, NULL/errno on failure. */
 char *path_absolute(const char *path);
 /* The canonical path of a directory (symlinks resolved), heap-allocated:
- * the kernel's answer after entering it, so no /proc is needed (and libc's
- * realpath stays out of the binary). NULL/errno when path is not a
- * directory we may enter. */
+ * the kernel's answer after entering it, so no /proc is needed. NULL/errno
+ * when path is not a directory we may enter. */
 char *path_real_dir(const char *path);
 /* path_real_dir(path) when that works, else path_absolute(path). */
 char *path_effective(const char *path);
@@ -90,25 +85,13 @@ int fork_detached(void (*fn)(void *ctx), void *ctx);
  * point. Without the variable, nothing happens. */
 void test_stop_at(const char *stage);
 
-/* The decimal digits at the start of text as *out: how many there were,
- * 0 when none or on overflow (then *out is untouched). */
-size_t scan_u64(const char *text, uint64_t *out);
-/* Whether a and b agree in their first n bytes (or up to their common
- * end), ASCII letters compared without case: strncasecmp(a, b, n) == 0
- * without locales. */
-int ascii_case_equal(const char *a, const char *b, size_t n);
-/* The position of word among the words of list (separated by single
- * spaces), or -1 when it is not one of them. */
-int word_index(const char *word, const char *list);
-/* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
-int parse_u64(const char *s, uint64_t *out);
-
 /* A growable array of strings (pointers are borrowed unless stated). */
 struct strv {
 	char **v;
 	size_t n;
 };
 int strv_push(struct strv *sv, char *s);
+void strv_free(struct strv *sv);	/* frees the array, not the strings */
 /* Set "KEY=VALUE" entry (borrowed) in a list of such entries (an
  * environment, the caller metadata): replace KEY's entry or append; a
  * later value for a key wins. 0, or -1/ENOMEM. */
@@ -119,6 +102,5 @@ int strv_setenv(struct strv *env, char *entry);
  * only on failure: -1 with errno EACCES when some candidate was denied,
  * else the last error. */
 int exec_search(char **argv, char **envp);
-void strv_free(struct strv *sv);	/* frees the array, not the strings */
 
 #endif

@@ -2,7 +2,7 @@
  * parser to a small syntax tree, a compiler to a Thompson NFA program, and
  * a Pike VM that runs every NFA thread in lockstep over the line's bytes.
  * The syntax is described in pattern.h. */
-#include "pattern.h"
+#include "lib/pattern.h"
 
 #include <errno.h>
 #include <stdint.h>

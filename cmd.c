@@ -1,0 +1,190 @@
+/* cmd.c - what every command shares: the answer envelope and the error
+ * object, diagnostics, and the pieces of answers several commands print. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+void diag(const struct cli *cli, int level, const char *fmt, ...)
+{
+	char line[1024] = "agent-exec: ";
+	size_t used = strlen(line);
+	va_list ap;
+
+	if (cli->args.verbose < level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line + used, sizeof(line) - used - 1, fmt, ap);
+	va_end(ap);
+	used = strlen(line);
+	line[used] = '\n';
+	write_all(2, line, used + 1);
+}
+
+uint64_t number_or(const struct cli *cli, enum opt_id id,
+			  uint64_t fallback)
+{
+	return cli->args.seen[id] ? cli->args.number[id] : fallback;
+}
+
+void envelope_begin(struct json_writer *w, const char *type)
+{
+	jw_object_begin(w);
+	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
+	jw_kv_bool(w, "ok", 1);
+	jw_kv_str(w, "type", type);
+}
+
+/* Finish the answer (or the error): one line on stdout. */
+int answer_finish(struct cli *cli)
+{
+	if (jw_flush(&cli->out) < 0 || write_all(1, "\n", 1) < 0)
+		return -1;
+	return 0;
+}
+
+int print_error(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+
+	diag(cli, 1, "error %s: %s", cli->error.code, cli->error.message);
+	jw_object_begin(w);
+	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
+	jw_kv_bool(w, "ok", 0);
+	jw_kv_str(w, "type", "error");
+	jw_key(w, "error");
+	jw_object_begin(w);
+	jw_kv_str(w, "code", cli->error.code);
+	jw_kv_str(w, "message", cli->error.message);
+	jw_kv_bool(w, "retryable", cli->error.retryable);
+	jw_object_end(w);
+	jw_object_end(w);
+	return 1;
+}
+
+void write_tail_figures(struct json_writer *w,
+			       const struct tail_info info[2])
+{
+	jw_kv_u64(w, "stdout_observed_bytes", info[0].observed_bytes);
+	jw_kv_u64(w, "stderr_observed_bytes", info[1].observed_bytes);
+	jw_kv_u64(w, "stdout_included_bytes", info[0].included_bytes);
+	jw_kv_u64(w, "stderr_included_bytes", info[1].included_bytes);
+}
+
+void write_offsets(struct json_writer *w, const uint64_t next[2])
+{
+	char cursor[48];
+
+	snprintf(cursor, sizeof(cursor), "%llu:%llu",
+		 (unsigned long long)next[0], (unsigned long long)next[1]);
+	jw_kv_u64(w, "stdout_next_offset", next[0]);
+	jw_kv_u64(w, "stderr_next_offset", next[1]);
+	jw_kv_str(w, "cursor", cursor);
+}
+
+void write_snapshot(struct json_writer *w, const char *key,
+			   const struct job *job, uint64_t tail_lines,
+			   uint64_t max_bytes)
+{
+	struct tail_info info[2];
+	uint64_t next[2];
+
+	jw_key(w, key);
+	jw_object_begin(w);
+	store_write_outputs(w, job, &(struct output_read){
+				    .tail_lines = tail_lines,
+				    .max_bytes = max_bytes }, info, next);
+	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
+	jw_kv_str(w, "encoding", "utf-8-lossy");
+	write_tail_figures(w, info);
+	jw_object_end(w);
+}
+
+/* What we add to the reference's keys: how the job ended, truthfully. */
+void write_state_extras(struct json_writer *w,
+			       const struct job_state *st)
+{
+	if (st->signal[0])
+		jw_kv_str(w, "signal", st->signal);
+	if (st->timed_out)
+		jw_kv_bool(w, "timed_out", 1);
+	if (st->error[0])
+		jw_kv_str(w, "error", st->error);
+}
+
+/* The job's true state; a finished job whose completion event nobody is
+ * delivering (its supervisor died) gets delivered on the way. */
+int read_job_state(struct cli *cli, const struct job *job,
+			  struct job_state *st)
+{
+	if (store_job_state(job, st, &cli->error) < 0)
+		return -1;
+	notify_ensure_delivered(job, st);
+	return 0;
+}
+
+int open_job(struct cli *cli, struct job *job)
+{
+	if (store_job_open(&cli->root, cli->args.positional.v[0], job,
+			   &cli->error) < 0)
+		return -1;
+	diag(cli, 1, "job directory %s", job->dir);
+	return 0;
+}
+
+/* A path the supervisor (whose cwd is "/") finds: absolute, kept until
+ * exit. "" stays "" (no sink). */
+const char *owned_path(struct cli *cli, const char *given)
+{
+	char *path;
+
+	if (!given || !*given)
+		return given;
+	path = path_absolute(given);
+	if (!path || strv_push(&cli->owned, path) < 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* A file whose bytes go to a job (--stdin-file, write --file), open for
+ * reading; -1 with an invalid_input error naming the option and the file. */
+int open_input_file(struct cli *cli, const char *option,
+			   const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		error_errno(&cli->error, "invalid_input", errno,
+			    "cannot read %s %s", option, file);
+	return fd;
+}
+
+void write_tags(struct json_writer *w, const struct strv *tags)
+{
+	jw_kv_strings(w, "tags", tags->v, tags->n);
+}
+
+int signal_job(struct cli *cli, const struct job *job,
+		      const struct job_state *st, int signo)
+{
+	if (!st->has_pid)
+		return 0;	/* still launching: nothing to signal yet */
+	diag(cli, 1, "sending signal %d to process group %lld", signo,
+	     (long long)st->pid);
+	if (kill(-(pid_t)st->pid, signo) == 0)
+		return 0;
+	if (errno == ESRCH && (kill((pid_t)st->pid, signo) == 0 ||
+			       errno == ESRCH))
+		return 0;	/* already gone: the record will say so */
+	return error_errno(&cli->error, NULL, errno,
+			  "cannot signal job %s (pid %lld)", job->id,
+			  (long long)st->pid);
+}

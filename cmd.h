@@ -1,0 +1,88 @@
+/* cmd.h - the command line's side: one function per command (cmd_run.c,
+ * cmd_job.c, cmd_admin.c), each parsing its options, calling the wings and
+ * rendering one answer, and what they share (cmd.c). */
+#ifndef AE_CMD_H
+#define AE_CMD_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "config.h"
+#include "events.h"
+#include "exec.h"
+#include "json.h"
+#include "notify_sink.h"
+#include "skills.h"
+#include "store_logs.h"
+#include "store_scan.h"
+#include "store_spec.h"
+#include "store_state.h"
+
+struct cli {
+	struct args args;
+	struct store_root root;
+	struct json_writer out;
+	struct error error;
+	int64_t started_ms;
+	struct launch_context launch;
+	struct strv owned;	/* heap strings freed at exit */
+	char out_buf[65536];
+};
+
+/* A diagnostic line on stderr when --verbose is at least level. */
+void diag(const struct cli *cli, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The number given with option id, else fallback. */
+uint64_t number_or(const struct cli *cli, enum opt_id id, uint64_t fallback);
+/* {"schema_version":"0.1","ok":true,"type":type, ... (left open). */
+void envelope_begin(struct json_writer *w, const char *type);
+/* The error envelope of cli->error. */
+int print_error(struct cli *cli);
+/* Flush the answer and end its line. */
+int answer_finish(struct cli *cli);
+
+void write_tail_figures(struct json_writer *w, const struct tail_info info[2]);
+void write_offsets(struct json_writer *w, const uint64_t next[2]);
+void write_snapshot(struct json_writer *w, const char *key,
+		    const struct job *job, uint64_t tail_lines,
+		    uint64_t max_bytes);
+void write_state_extras(struct json_writer *w, const struct job_state *st);
+void write_tags(struct json_writer *w, const struct strv *tags);
+
+/* The job named by the first positional argument. */
+int open_job(struct cli *cli, struct job *job);
+/* The job's true state; a finished job whose completion event nobody is
+ * delivering (its supervisor died) gets delivered on the way. */
+int read_job_state(struct cli *cli, const struct job *job,
+		   struct job_state *st);
+/* A path the supervisor (whose cwd is "/") finds: absolute, kept until
+ * exit. "" stays "" (no sink). */
+const char *owned_path(struct cli *cli, const char *given);
+/* A file whose bytes go to a job, open for reading; -1 with an
+ * invalid_input error naming the option and the file. */
+int open_input_file(struct cli *cli, const char *option, const char *file);
+int signal_job(struct cli *cli, const struct job *job,
+	       const struct job_state *st, int signo);
+
+/* The commands: 0 with the answer written (left open), or -1 with
+ * cli->error set. */
+int cmd_run(struct cli *cli);
+int cmd_create(struct cli *cli);
+int cmd_start(struct cli *cli);
+int cmd_status(struct cli *cli);
+int cmd_tail(struct cli *cli);
+int cmd_wait(struct cli *cli);
+int cmd_kill(struct cli *cli);
+int cmd_log(struct cli *cli);
+int cmd_write(struct cli *cli);
+int cmd_tag_set(struct cli *cli);
+int cmd_notify_set(struct cli *cli);
+int cmd_notify_redeliver(struct cli *cli);
+int cmd_list(struct cli *cli);
+int cmd_gc(struct cli *cli);
+int cmd_delete(struct cli *cli);
+int cmd_events(struct cli *cli);
+int cmd_schema(struct cli *cli);
+int cmd_install_skills(struct cli *cli);
+
+#endif

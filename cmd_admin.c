@@ -1,0 +1,372 @@
+/* cmd_admin.c - the commands about the store and the program: list, gc,
+ * delete, events, schema, install-skills. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct listing {
+	const char *cwd;	/* filter, NULL = all */
+	const char *state;	/* filter, NULL = all */
+	const struct strv *tag_patterns;	/* all must match */
+	const struct store_root *root;
+	struct job_summary **jobs;
+	size_t count, cap;
+};
+
+static const char *summary_state(const struct job_summary *summary)
+{
+	return summary->state_ok ? job_status_name(summary->state.status)
+				 : "unknown";
+}
+
+static int listing_wants(const struct listing *listing,
+			 const struct job_summary *summary)
+{
+	if (listing->cwd &&
+	    (!summary->cwd || strcmp(summary->cwd, listing->cwd) != 0))
+		return 0;
+	if (listing->state &&
+	    strcmp(summary_state(summary), listing->state) != 0)
+		return 0;
+	for (size_t i = 0; i < listing->tag_patterns->n; i++)
+		if (!tags_match(&summary->tags, listing->tag_patterns->v[i]))
+			return 0;
+	return 1;
+}
+
+/* A job list just recorded as lost: its completion event is due now. */
+static void deliver_recovered(const struct store_root *root,
+			      const struct job_summary *summary)
+{
+	struct error ignored;
+	struct job job;
+
+	if (!summary->state_ok || !summary->state.recovered ||
+	    store_job_open(root, summary->id, &job, &ignored) < 0)
+		return;
+	notify_ensure_delivered(&job, &summary->state);
+	store_job_close(&job);
+}
+
+static int listing_add(void *ctx, struct job_summary *summary)
+{
+	struct listing *listing = ctx;
+
+	deliver_recovered(listing->root, summary);
+	if (!listing_wants(listing, summary)) {
+		job_summary_free(summary);
+		return 0;
+	}
+	if (listing->count == listing->cap) {
+		size_t cap = listing->cap ? listing->cap * 2 : 64;
+		struct job_summary **grown = realloc(listing->jobs,
+						     cap * sizeof(*grown));
+
+		if (!grown) {
+			job_summary_free(summary);
+			return -1;
+		}
+		listing->jobs = grown;
+		listing->cap = cap;
+	}
+	listing->jobs[listing->count++] = summary;
+	return 0;
+}
+
+/* Newest started first; never-started jobs last; ties by id, newest
+ * first. */
+static int summary_compare(const struct job_summary *x,
+			   const struct job_summary *y)
+{
+	const char *x_started = x->state_ok ? x->state.started_at : "";
+	const char *y_started = y->state_ok ? y->state.started_at : "";
+	int order;
+
+	if (!*x_started != !*y_started)
+		return *x_started ? -1 : 1;
+	order = strcmp(y_started, x_started);
+	return order ? order : strcmp(y->id, x->id);
+}
+
+static int summary_order(const void *a, const void *b)
+{
+	return summary_compare(*(struct job_summary *const *)a,
+			       *(struct job_summary *const *)b);
+}
+
+static void sort_summaries(struct job_summary **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), summary_order);
+}
+
+static void write_summary(struct json_writer *w,
+			  const struct job_summary *summary)
+{
+	const struct job_state *st = &summary->state;
+
+	jw_object_begin(w);
+	jw_kv_str(w, "job_id", summary->id);
+	jw_kv_str(w, "name", summary->name);
+	jw_kv_str(w, "state", summary_state(summary));
+	if (summary->state_ok && st->has_exit_code)
+		jw_kv_i64(w, "exit_code", st->exit_code);
+	jw_kv_str(w, "created_at", summary->created_at);
+	if (summary->state_ok && st->started_at[0])
+		jw_kv_str(w, "started_at", st->started_at);
+	if (summary->state_ok && st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	if (summary->state_ok)
+		jw_kv_str(w, "updated_at", st->updated_at);
+	jw_key(w, "tags");
+	jw_array_begin(w);
+	for (size_t i = 0; i < summary->tags.n; i++)
+		jw_string(w, summary->tags.v[i]);
+	jw_array_end(w);
+	if (summary->state_ok && st->error[0])
+		jw_kv_str(w, "error", st->error);
+	jw_key(w, "meta");
+	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	jw_object_end(w);
+}
+
+static void write_listing(struct cli *cli, struct listing *listing,
+			  uint64_t skipped)
+{
+	struct json_writer *w = &cli->out;
+	uint64_t limit = number_or(cli, O_LIMIT, 0);
+	int truncated = limit > 0 && listing->count > limit;
+	size_t shown = truncated ? (size_t)limit : listing->count;
+
+	sort_summaries(listing->jobs, listing->count);
+	envelope_begin(w, "list");
+	jw_kv_str(w, "root", cli->root.path);
+	jw_key(w, "jobs");
+	jw_array_begin(w);
+	for (size_t i = 0; i < shown; i++)
+		write_summary(w, listing->jobs[i]);
+	jw_array_end(w);
+	jw_kv_bool(w, "truncated", truncated);
+	jw_kv_u64(w, "skipped", skipped);
+}
+
+int cmd_list(struct cli *cli)
+{
+	struct listing listing = { .state = cli->args.value[O_STATE],
+				   .tag_patterns = &cli->args.list[O_TAG],
+				   .root = &cli->root };
+	char *cwd = NULL;
+	uint64_t skipped;
+	int rc = -1;
+
+	if (!cli->args.seen[O_ALL]) {
+		const char *given = cli->args.value[O_CWD];
+
+		cwd = path_effective(given ? given : ".");
+		if (!cwd)
+			return error_errno(&cli->error, NULL, errno,
+					  "cannot resolve the directory to "
+					  "list");
+		listing.cwd = cwd;
+	}
+	if (store_list(&cli->root, listing_add, &listing, &skipped,
+		       &cli->error) == 0) {
+		write_listing(cli, &listing, skipped);
+		rc = 0;
+	}
+	for (size_t i = 0; i < listing.count; i++)
+		job_summary_free(listing.jobs[i]);
+	free(listing.jobs);
+	free(cwd);
+	return rc;
+}
+
+/* gc's jobs array is written while the root is scanned; the totals that
+ * come before it in the answer are known only at the end. */
+static int gc_collect(void *ctx, const struct gc_entry *entry)
+{
+	struct json_writer *jobs = ctx;
+
+	if (entry->job && entry->st && entry->st->recovered)
+		notify_ensure_delivered(entry->job, entry->st);
+	jw_object_begin(jobs);
+	jw_kv_str(jobs, "job_id", entry->job_id);
+	jw_kv_str(jobs, "state", entry->state);
+	jw_kv_str(jobs, "action", entry->action);
+	jw_kv_str(jobs, "reason", entry->reason);
+	jw_kv_u64(jobs, "bytes", entry->bytes);
+	jw_object_end(jobs);
+	return jobs->error ? -1 : 0;
+}
+
+int cmd_gc(struct cli *cli)
+{
+	const char *older_than = cli->args.value[O_OLDER_THAN];
+	int dry_run = cli->args.seen[O_DRY_RUN];
+	char cutoff[TIMESTAMP_LEN + 1];
+	struct json_writer *w = &cli->out, jobs;
+	struct gc_totals totals;
+	uint64_t seconds;
+	int64_t now = clock_real_ms() / 1000;
+	int rc;
+
+	if (parse_duration(older_than ? older_than : "30d", &seconds) < 0)
+		return error_set(&cli->error, "invalid_duration",
+				 "invalid duration: %s; expected formats: 30d, "
+				 "24h, 60m, 3600s", older_than);
+	format_utc(seconds > (uint64_t)now ? 0
+					   : (time_t)(now - (int64_t)seconds),
+		   cutoff);
+	diag(cli, 1, "gc cutoff %s", cutoff);
+	jw_init_mem(&jobs, 64u << 20, 0);
+	jw_array_begin(&jobs);
+	rc = store_gc(&cli->root, cutoff, older_than ? older_than : "30d",
+		      dry_run, gc_collect, &jobs, &totals, &cli->error);
+	jw_array_end(&jobs);
+	if (rc == 0) {
+		envelope_begin(w, "gc");
+		jw_kv_str(w, "root", cli->root.path);
+		jw_kv_bool(w, "dry_run", dry_run);
+		jw_kv_str(w, "older_than", older_than ? older_than : "30d");
+		jw_kv_str(w, "older_than_source", older_than ? "flag" : "default");
+		jw_kv_u64(w, "deleted", totals.deleted);
+		jw_kv_u64(w, "skipped", totals.skipped);
+		jw_kv_u64(w, "freed_bytes", totals.freed_bytes);
+		jw_key(w, "jobs");
+		jw_raw(w, jobs.buf, jobs.len);
+	}
+	jw_free(&jobs);
+	return rc;
+}
+
+#define DELETE_FORCE_WAIT_MS 10000
+
+/* delete --force on a running job: kill its group, wait for its end. */
+static int stop_for_delete(struct cli *cli, const struct job *job,
+			   struct job_state *st)
+{
+	if (!cli->args.seen[O_FORCE])
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s is running; kill it first or "
+				 "use delete --force", job->id);
+	if (signal_job(cli, job, st, SIGKILL) < 0)
+		return -1;
+	store_wait_alive_free(job, DELETE_FORCE_WAIT_MS);
+	if (store_job_state(job, st, &cli->error) < 0)
+		return -1;
+	if (st->status == JOB_RUNNING)
+		return error_set(&cli->error, "invalid_state", "job %s did not "
+				 "end within %d s of SIGKILL", job->id,
+				 DELETE_FORCE_WAIT_MS / 1000);
+	return 0;
+}
+
+int cmd_delete(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct job_state st;
+	struct job job;
+	uint64_t bytes = 0;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (store_job_state(&job, &st, &cli->error) < 0)
+		goto out;
+	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
+		goto out;
+	/* holding ALIVE keeps a concurrent start from launching it */
+	job.lock_fd = job_lock_open(job.dir_fd);
+	if (job.lock_fd < 0) {
+		error_errno(&cli->error, NULL, errno, "cannot open %s/lock",
+			    job.dir);
+		goto out;
+	}
+	if (job_lock_take_timed(job.lock_fd, LOCK_ALIVE, 1, 2000) != 1) {
+		error_set(&cli->error, "invalid_state",
+			  "job %s is being started; try again", job.id);
+		goto out;
+	}
+	if (store_job_remove(&cli->root, &job, &bytes, &cli->error) < 0)
+		goto out;
+	envelope_begin(w, "delete");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "state", job_status_name(st.status));
+	jw_kv_bool(w, "deleted", 1);
+	jw_kv_u64(w, "freed_bytes", bytes);
+	rc = 0;
+out:
+	store_job_close(&job);
+	return rc;
+}
+
+/* The one command whose stdout is a stream: NDJSON lines of the event
+ * log, until its end (or, with --follow, until a signal or a closed pipe).
+ * Errors before the first line are the usual JSON error. */
+int cmd_events(struct cli *cli)
+{
+	struct events_query query = {
+		.since = cli->args.value[O_SINCE],
+		.job_id = cli->args.value[O_JOB],
+		.type = cli->args.value[O_TYPE],
+		.follow = cli->args.seen[O_FOLLOW],
+	};
+
+	if (query.job_id && !job_id_valid(query.job_id))
+		return error_set(&cli->error, "invalid_job_id", "invalid job "
+				 "id \"%.80s\"", query.job_id);
+	return events_read(cli->root.abs, &query, &cli->error);
+}
+
+int cmd_schema(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct json_doc schema;
+	char err[160];
+	const char *comment;
+
+	if (json_parse(&schema, embedded_schema, embedded_schema_len, 64, err,
+		       sizeof(err)) < 0)
+		return error_set(&cli->error, "internal_error",
+				 "the embedded schema is broken: %s", err);
+	comment = json_get_str(schema.root, "$comment");
+	envelope_begin(w, "schema");
+	jw_kv_str(w, "schema_format", "json-schema-draft-07");
+	jw_key(w, "schema");
+	jw_value(w, schema.root);
+	jw_kv_str(w, "generated_at", comment ? comment : "unknown");
+	json_doc_free(&schema);
+	return 0;
+}
+
+int cmd_install_skills(struct cli *cli)
+{
+	const char *source = cli->args.value[O_SOURCE];
+	struct json_writer *w = &cli->out;
+	struct skill_install installed;
+
+	/* skills are the user's files: the user's umask applies */
+	umask(cli->launch.old_umask);
+	if (skills_install(source ? source : "self", cli->args.seen[O_GLOBAL],
+			   &installed, &cli->error) < 0)
+		return -1;
+	envelope_begin(w, "install_skills");
+	jw_key(w, "skills");
+	jw_array_begin(w);
+	jw_object_begin(w);
+	jw_kv_str(w, "name", installed.name);
+	jw_kv_str(w, "source_type", installed.source_type);
+	jw_kv_str(w, "path", installed.path);
+	jw_object_end(w);
+	jw_array_end(w);
+	jw_kv_bool(w, "global", cli->args.seen[O_GLOBAL]);
+	jw_kv_str(w, "lock_file_path", installed.lock_file_path);
+	skill_install_free(&installed);
+	return 0;
+}

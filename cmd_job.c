@@ -1,0 +1,596 @@
+/* cmd_job.c - the commands about one job: status, tail, wait, kill, log,
+ * write, tag set, notify set, notify redeliver. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define KILL_SETTLE_MS 1000
+
+static void write_json_strings(struct json_writer *w, const char *key,
+			       const struct json_value *array)
+{
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (const struct json_value *item = array && array->type == JSON_ARRAY
+					     ? array->u.children.first : NULL;
+	     item; item = item->next)
+		if (item->type == JSON_STRING)
+			jw_string(w, item->u.string.ptr);
+	jw_array_end(w);
+}
+
+int cmd_status(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	uint64_t sizes[2];
+	struct json_doc meta;
+	struct job_state st;
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (store_read_meta(&job, &meta, &cli->error) < 0)
+		goto out;
+	if (read_job_state(cli, &job, &st) < 0)
+		goto out_meta;
+	envelope_begin(w, "status");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "state", job_status_name(st.status));
+	if (st.has_exit_code)
+		jw_kv_i64(w, "exit_code", st.exit_code);
+	jw_kv_str(w, "created_at", json_get_str(meta.root, "created_at"));
+	if (st.started_at[0])
+		jw_kv_str(w, "started_at", st.started_at);
+	if (st.finished_at[0])
+		jw_kv_str(w, "finished_at", st.finished_at);
+	jw_kv_str(w, "updated_at", st.updated_at);
+	if (st.has_pid)
+		jw_kv_i64(w, "pid", st.pid);
+	if (st.has_duration)
+		jw_kv_u64(w, "duration_ms", st.duration_ms);
+	write_state_extras(w, &st);
+	write_json_strings(w, "tags", json_get(meta.root, "tags"));
+	store_write_caller_meta(w, meta.root);
+	store_log_sizes(&job, sizes);
+	write_offsets(w, sizes);
+	rc = 0;
+out_meta:
+	json_doc_free(&meta);
+out:
+	store_job_close(&job);
+	return rc;
+}
+
+static int tail_since(const struct cli *cli, uint64_t since[2])
+{
+	const struct args *args = &cli->args;
+
+	if (args->value[O_CURSOR])
+		return parse_cursor(args->value[O_CURSOR], since) == 0;
+	since[0] = args->number[O_SINCE_STDOUT];
+	since[1] = args->number[O_SINCE_STDERR];
+	return args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR];
+}
+
+/* tail: the end of the logs, or (--since-*, --cursor) what came after an
+ * earlier read. The state is read first: when it says the job is over,
+ * the bytes returned are all there will be. */
+int cmd_tail(struct cli *cli)
+{
+	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
+	struct json_writer *w = &cli->out;
+	struct tail_info info[2];
+	uint64_t since[2], next[2];
+	struct job_state st;
+	struct job job;
+	int incremental = tail_since(cli, since), known;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	known = read_job_state(cli, &job, &st) == 0;
+	envelope_begin(w, "tail");
+	jw_kv_str(w, "job_id", job.id);
+	store_write_outputs(w, &job, &(struct output_read){
+				    .since = incremental ? since : NULL,
+				    .tail_lines = number_or(cli, O_TAIL_LINES,
+							    50),
+				    .max_bytes = max_bytes,
+				    .final = known &&
+					     job_status_terminal(st.status) },
+			    info, next);
+	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
+	jw_kv_str(w, "encoding", "utf-8-lossy");
+	store_write_log_paths(w, &job);
+	write_tail_figures(w, info);
+	write_offsets(w, next);
+	jw_kv_str(w, "state", known ? job_status_name(st.status) : "unknown");
+	if (known && st.has_exit_code)
+		jw_kv_i64(w, "exit_code", st.exit_code);
+	store_job_close(&job);
+	return 0;
+}
+
+static void write_wait_answer(struct cli *cli, const struct job *job,
+			      const struct job_state *st, int timed_out)
+{
+	struct json_writer *w = &cli->out;
+
+	envelope_begin(w, "wait");
+	jw_kv_str(w, "job_id", job->id);
+	jw_kv_str(w, "state", job_status_name(st->status));
+	if (!timed_out && st->has_exit_code)
+		jw_kv_i64(w, "exit_code", st->exit_code);
+	jw_kv_bool(w, "timed_out", timed_out);
+	if (st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	write_state_extras(w, st);
+}
+
+/* Until the job is terminal: block on its lock while it runs, poll while
+ * it is only created. 1 terminal, 0 deadline passed, -1 error. */
+static int await_terminal(struct cli *cli, const struct job *job,
+			  struct job_state *st, int64_t deadline)
+{
+	int64_t poll_ms = (int64_t)number_or(cli, O_POLL_MS, 200);
+
+	if (poll_ms < 1)
+		poll_ms = 1;
+	for (;;) {
+		int64_t left = deadline ? deadline - clock_mono_ms() : -1;
+
+		if (read_job_state(cli, job, st) < 0)
+			return -1;
+		if (job_status_terminal(st->status))
+			return 1;
+		if (deadline && left <= 0)
+			return 0;
+		if (st->status == JOB_RUNNING) {
+			diag(cli, 2, "waiting on the lock of job %s", job->id);
+			if (store_wait_alive_free(job, left) < 0)
+				return error_errno(&cli->error, NULL, errno,
+						  "cannot wait for job %s",
+						  job->id);
+		} else {
+			sleep_ms(deadline && left < poll_ms ? left : poll_ms);
+		}
+	}
+}
+
+int cmd_wait(struct cli *cli)
+{
+	uint64_t timeout_ms = number_or(cli, O_TIMEOUT_MS, 0);
+	int64_t deadline = timeout_ms ? time_after(clock_mono_ms(), timeout_ms)
+				      : 0;
+	struct job_state st;
+	struct job job;
+	int ended;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	ended = await_terminal(cli, &job, &st, deadline);
+	if (ended >= 0)
+		write_wait_answer(cli, &job, &st, ended == 0);
+	store_job_close(&job);
+	return ended < 0 ? -1 : 0;
+}
+
+static void uppercase_copy(char *out, size_t size, const char *text)
+{
+	size_t i = 0;
+
+	for (; text[i] && i + 1 < size; i++)
+		out[i] = (char)(text[i] >= 'a' && text[i] <= 'z'
+					? text[i] - 'a' + 'A' : text[i]);
+	out[i] = '\0';
+}
+
+/* Signals whose default action does not end a process: kill does not
+ * wait for the job to end after sending them. */
+static int signal_ends_job(int signo)
+{
+	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&
+	       signo != SIGTTIN && signo != SIGTTOU && signo != SIGWINCH &&
+	       signo != SIGCHLD && signo != SIGURG;
+}
+
+int cmd_kill(struct cli *cli)
+{
+	const char *name = cli->args.value[O_SIGNAL] ?
+			   cli->args.value[O_SIGNAL] : "TERM";
+	int signo = signal_parse(name);
+	struct json_writer *w = &cli->out;
+	char shown[32];
+	struct job_state st;
+	struct job job;
+	int rc = -1;
+
+	if (signo < 0)
+		return error_set(&cli->error, "invalid_signal",
+			    "invalid signal \"%.64s\": expected TERM, INT, "
+			    "KILL, HUP, QUIT, USR1, USR2 (with or without SIG) "
+			    "or a number", name);
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (read_job_state(cli, &job, &st) < 0)
+		goto out;
+	if (st.status == JOB_CREATED) {
+		error_set(&cli->error, "invalid_state", "invalid job state: job %s "
+		     "is in 'created' state and has not been started; cannot "
+		     "send signal", job.id);
+		goto out;
+	}
+	if (st.status == JOB_RUNNING) {
+		if (signal_job(cli, &job, &st, signo) < 0)
+			goto out;
+		if (signal_ends_job(signo))
+			store_wait_alive_free(&job, KILL_SETTLE_MS);
+		if (read_job_state(cli, &job, &st) < 0)
+			goto out;
+	}
+	uppercase_copy(shown, sizeof(shown), name);
+	envelope_begin(w, "kill");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "signal", shown);
+	jw_kv_str(w, "state", job_status_name(st.status));
+	if (st.has_exit_code)
+		jw_kv_i64(w, "exit_code", st.exit_code);
+	if (st.error[0])
+		jw_kv_str(w, "error", st.error);
+	rc = 0;
+out:
+	store_job_close(&job);
+	return rc;
+}
+
+int cmd_tag_set(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct strv tags = { 0 };
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	for (size_t i = 0; i < cli->args.list[O_TAG].n; i++)
+		if (tags_add(&tags, cli->args.list[O_TAG].v[i]) < 0) {
+			error_errno(&cli->error, NULL, ENOMEM, "tag set");
+			goto out;
+		}
+	if (store_set_tags(&job, &tags, &cli->error) < 0)
+		goto out;
+	envelope_begin(w, "tag_set");
+	jw_kv_str(w, "job_id", job.id);
+	write_tags(w, &tags);
+	rc = 0;
+out:
+	strv_free(&tags);
+	store_job_close(&job);
+	return rc;
+}
+
+/* The file log ID --stream reads: <job>/<stream>.log, but for full the
+ * --log PATH the job was given instead (the job's full.log stays empty). */
+static char *log_file(struct cli *cli, const struct job *job,
+		      const char *stream)
+{
+	char name[16];
+	struct json_doc meta;
+	const char *log_path;
+	char *path;
+
+	snprintf(name, sizeof(name), "%s.log", stream);
+	if (strcmp(stream, "full") != 0)
+		return strdup(name);
+	if (store_read_meta(job, &meta, &cli->error) < 0)
+		return NULL;
+	log_path = json_get_str(meta.root, "log_path");
+	path = strdup(log_path && log_path[0] == '/' ? log_path : name);
+	json_doc_free(&meta);
+	return path;
+}
+
+int cmd_log(struct cli *cli)
+{
+	const char *stream = cli->args.value[O_STREAM] ?
+			     cli->args.value[O_STREAM] : "stdout";
+	struct json_writer *w = &cli->out;
+	char *file, *path;
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	file = log_file(cli, &job, stream);
+	if (!file)
+		goto out;
+	path = file[0] == '/' ? strdup(file) : store_job_path(&job, file);
+	envelope_begin(w, "log");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "stream", stream);
+	jw_kv_str(w, "path", path);
+	rc = store_log_page(w, &job, file,
+			    cli->args.seen[O_OFFSET]
+			    ? (int64_t)cli->args.number[O_OFFSET] : -1,
+			    cli->args.seen[O_LIMIT]
+			    ? (int64_t)cli->args.number[O_LIMIT] : -1,
+			    &cli->error);
+	free(path);
+	free(file);
+out:
+	store_job_close(&job);
+	return rc;
+}
+
+/* The bytes to send: --data, --file, --stdin, or none (only --eof). */
+static int write_source(struct cli *cli)
+{
+	const char *data = cli->args.value[O_DATA];
+	const char *file = cli->args.value[O_FILE];
+	int fd;
+
+	if (file)
+		return open_input_file(cli, "--file", file);
+	if (cli->args.seen[O_STDIN_FLAG])
+		return dup(0);
+	fd = memfd_create("agent-exec-write", MFD_CLOEXEC);
+	if (fd < 0 || (data && write_all(fd, data, strlen(data)) < 0) ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return error_errno(&cli->error, NULL, errno, "write --data");
+	}
+	return fd;
+}
+
+/* Connect to <job>/input.sock by its name relative to the job directory
+ * (a socket's path is limited to about 100 bytes). */
+static int connect_input(const struct job *job)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX,
+				    .sun_path = "input.sock" };
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd >= 0 && (fchdir(job->dir_fd) < 0 ||
+			connect(fd, (struct sockaddr *)&addr,
+				sizeof(addr)) < 0)) {
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	err = errno;
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0) {
+			/* nothing later needs the old directory */
+		}
+		close(cwd);
+	}
+	errno = err;
+	return fd;
+}
+
+/* Send mode and bytes, then read the supervisor's verdict. */
+static int send_input(struct cli *cli, int sock, int source, char mode,
+		      uint64_t *bytes)
+{
+	char buf[65536], reply[256];
+	ssize_t got;
+	uint64_t taken;
+
+	if (write_all(sock, &mode, 1) < 0)
+		got = -1;
+	else
+		while ((got = read_full(source, buf, sizeof(buf))) > 0)
+			if (write_all(sock, buf, (size_t)got) < 0)
+				break;	/* the verdict says why */
+	shutdown(sock, SHUT_WR);
+	got = read_full(sock, reply, sizeof(reply) - 1);
+	reply[got > 0 ? got : 0] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	if (strncmp(reply, "ok ", 3) == 0 && scan_u64(reply + 3, &taken)) {
+		*bytes = taken;
+		return 0;
+	}
+	return error_set(&cli->error, "invalid_state", "cannot write to the "
+			 "job: %s", strncmp(reply, "error ", 6) == 0
+			 ? reply + 6 : "no answer from its supervisor");
+}
+
+int cmd_write(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct job_state st;
+	struct job job;
+	uint64_t bytes = 0;
+	int source = -1, sock = -1, rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (read_job_state(cli, &job, &st) < 0)
+		goto out;
+	if (st.status != JOB_RUNNING) {
+		error_set(&cli->error, "invalid_state", "invalid job state: "
+			  "job %s is %s; only running jobs take input", job.id,
+			  job_status_name(st.status));
+		goto out;
+	}
+	source = write_source(cli);
+	if (source < 0)
+		goto out;
+	sock = connect_input(&job);
+	if (sock < 0) {
+		error_set(&cli->error, "invalid_state", "job %s does not take "
+			  "input: run it with --interactive or --pty", job.id);
+		goto out;
+	}
+	if (send_input(cli, sock, source, cli->args.seen[O_EOF] ? 'e' : 'w',
+		       &bytes) < 0)
+		goto out;
+	envelope_begin(w, "write");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_u64(w, "bytes", bytes);
+	jw_kv_bool(w, "eof", cli->args.seen[O_EOF]);
+	rc = 0;
+out:
+	if (source >= 0)
+		close(source);
+	if (sock >= 0)
+		close(sock);
+	store_job_close(&job);
+	return rc;
+}
+
+int cmd_notify_set(struct cli *cli)
+{
+	const struct args *args = &cli->args;
+	struct json_writer *w = &cli->out;
+	struct notify_change change = {
+		.command = args->value[O_COMMAND],
+		.file = owned_path(cli, args->value[O_FILE]),
+		.pattern = args->value[O_OUTPUT_PATTERN],
+		.match_type = args->value[O_OUTPUT_MATCH_TYPE],
+		.stream = args->value[O_OUTPUT_STREAM],
+		.match_command = args->value[O_OUTPUT_COMMAND],
+		.match_file = owned_path(cli, args->value[O_OUTPUT_FILE]),
+		.has_timeout = args->seen[O_NOTIFY_TIMEOUT],
+		.timeout_ms = args->number[O_NOTIFY_TIMEOUT],
+		.has_retries = args->seen[O_NOTIFY_RETRIES],
+		.retries = args->number[O_NOTIFY_RETRIES],
+	};
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (notify_set(&job, &change, &cli->error) == 0) {
+		envelope_begin(w, "notify.set");
+		jw_kv_str(w, "job_id", job.id);
+		jw_key(w, "notification");
+		jw_raw(w, change.result, strlen(change.result));
+		rc = 0;
+	}
+	free(change.result);
+	store_job_close(&job);
+	return rc;
+}
+
+/* Whether completion_event.json says it was delivered. */
+static int completion_delivered(const struct job *job)
+{
+	struct json_doc record;
+	char *text, err[64];
+	size_t len;
+	const char *status;
+	int delivered = 0;
+
+	if (read_file_at(job->dir_fd, "completion_event.json", RECORD_MAX,
+			 &text, &len) < 0)
+		return 0;
+	if (json_parse(&record, text, len, 32, err, sizeof(err)) == 0) {
+		status = json_get_str(record.root, "delivery_status");
+		delivered = status && strcmp(status, "delivered") == 0;
+		json_doc_free(&record);
+	}
+	free(text);
+	return delivered;
+}
+
+/* Deliver now, from this process: the event on file, or one built from
+ * the terminal state when the supervisor died before writing it. */
+static int redeliver(struct cli *cli, const struct job *job,
+		     const struct job_state *st, struct notifier **out)
+{
+	struct spec_records records;
+	struct notify_settings settings;
+	struct notifier_config config;
+	struct job_spec spec;
+	int rc = -1;
+
+	*out = NULL;
+	if (store_read_spec(job, &spec, &records, &cli->error) < 0)
+		return -1;
+	if (notify_settings_read(records.meta.root, &settings,
+				 &cli->error) < 0)
+		goto out;
+	notifier_config_init(&config, job, &spec);
+	*out = notifier_new(&config);
+	if (!*out) {
+		error_errno(&cli->error, NULL, ENOMEM, "notify redeliver");
+	} else if (exists_at(job->dir_fd, "completion_event.json")) {
+		rc = notifier_redeliver(*out, &settings, &cli->error);
+	} else if (!notify_finished_wanted(&settings)) {
+		error_set(&cli->error, "invalid_state", "job %s has no "
+			  "completion event and no notify sink", job->id);
+	} else {
+		rc = notifier_job_finished(*out, st, records.meta.root,
+					   &settings, 0);
+	}
+	if (rc == 0)
+		notifier_drain(*out);
+	notify_settings_free(&settings);
+out:
+	spec_free(&spec);
+	spec_records_free(&records);
+	return rc;
+}
+
+int cmd_notify_redeliver(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct notifier *notifier = NULL;
+	struct job_state st;
+	struct job job;
+	const char *results;
+	char event_id[128];
+	int delivered, rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (store_job_state(&job, &st, &cli->error) < 0)
+		goto out;
+	if (!job_status_terminal(st.status)) {
+		error_set(&cli->error, "invalid_state", "invalid job state: "
+			  "job %s is %s; only finished jobs have a completion "
+			  "event", job.id, job_status_name(st.status));
+		goto out;
+	}
+	job.lock_fd = job_lock_open(job.dir_fd);
+	if (job.lock_fd < 0 ||
+	    job_lock_take(job.lock_fd, LOCK_DELIVERY, 1, 0) < 0) {
+		error_set(&cli->error, "invalid_state", "the completion event "
+			  "of job %s is being delivered right now", job.id);
+		goto out;
+	}
+	if (completion_delivered(&job) && !cli->args.seen[O_FORCE]) {
+		error_set(&cli->error, "invalid_state", "the completion event "
+			  "of job %s was delivered; use --force to deliver it "
+			  "again", job.id);
+		goto out;
+	}
+	if (redeliver(cli, &job, &st, &notifier) < 0)
+		goto out;
+	results = notifier_results(notifier, &delivered);
+	snprintf(event_id, sizeof(event_id), "%s:job.finished", job.id);
+	envelope_begin(w, "notify.redeliver");
+	jw_kv_str(w, "job_id", job.id);
+	jw_kv_str(w, "event_id", event_id);
+	jw_kv_bool(w, "delivered", delivered);
+	jw_key(w, "delivery_results");
+	jw_raw(w, results, strlen(results));
+	rc = 0;
+out:
+	notifier_free(notifier);
+	store_job_close(&job);
+	return rc;
+}

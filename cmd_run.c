@@ -1,0 +1,456 @@
+/* cmd_run.c - run, create and start: a job's definition from the options,
+ * its directory and records, the launch and the answer. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define SNAPSHOT_MAX_MS 10000
+
+/* "key=value" in a string the cli keeps until exit. */
+static char *owned_entry(struct cli *cli, const char *key, const char *value)
+{
+	size_t key_len = strlen(key), value_len = strlen(value);
+	char *entry = malloc(key_len + value_len + 2);
+
+	if (!entry || strv_push(&cli->owned, entry) < 0) {
+		free(entry);
+		return NULL;
+	}
+	memcpy(entry, key, key_len);
+	entry[key_len] = '=';
+	memcpy(entry + key_len + 1, value, value_len + 1);
+	return entry;
+}
+
+static int spec_add_meta(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+	const char *session = args->value[O_CALLBACK_SESSION];
+	const char *agent = args->value[O_CALLBACK_AGENT];
+	char *entry;
+
+	for (size_t i = 0; i < args->list[O_META].n; i++)
+		if (strv_setenv(&spec->meta, args->list[O_META].v[i]) < 0)
+			return -1;
+	if (session) {
+		entry = owned_entry(cli, META_CALLBACK_SESSION, session);
+		if (!entry || strv_setenv(&spec->meta, entry) < 0)
+			return -1;
+	}
+	if (agent) {
+		entry = owned_entry(cli, META_CALLBACK_AGENT, agent);
+		if (!entry || strv_setenv(&spec->meta, entry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Absolute env-file paths: a created job starts from anywhere. */
+static int spec_add_env_files(struct cli *cli, struct job_spec *spec)
+{
+	const struct strv *files = &cli->args.list[O_ENV_FILE];
+
+	for (size_t i = 0; i < files->n; i++) {
+		char *path = path_absolute(files->v[i]);
+
+		if (!path || strv_push(&cli->owned, path) < 0 ||
+		    strv_push(&spec->env_files, path) < 0) {
+			free(path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int spec_copy_lists(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+
+	for (size_t i = 0; i < args->trailing_count; i++)
+		if (strv_push(&spec->command, args->trailing[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < args->list[O_ENV].n; i++)
+		if (strv_push(&spec->env, args->list[O_ENV].v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < args->list[O_MASK].n; i++)
+		if (strv_push(&spec->mask, args->list[O_MASK].v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < args->list[O_TAG].n; i++)
+		if (tags_add(&spec->tags, args->list[O_TAG].v[i]) < 0)
+			return -1;
+	if (spec_add_env_files(cli, spec) < 0 || spec_add_meta(cli, spec) < 0)
+		return -1;
+	return 0;
+}
+
+#define STDIN_MAX_DEFAULT (64ull << 20)
+
+static int spec_add_input(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+
+	if (args->value[O_STDIN] || args->value[O_STDIN_FILE])
+		spec->stdin_mode = STDIN_FILE;
+	else if (args->seen[O_INTERACTIVE] || args->seen[O_PTY])
+		spec->stdin_mode = STDIN_INTERACTIVE;	/* a terminal is */
+	spec->pty = args->seen[O_PTY];
+	spec->pty_cols = 80;
+	spec->pty_rows = 24;
+	if (args->value[O_PTY_SIZE])
+		parse_pty_size(args->value[O_PTY_SIZE], &spec->pty_cols,
+			       &spec->pty_rows);
+	return 0;
+}
+
+/* The bytes of --stdin TEXT, --stdin - or --stdin-file, as a descriptor
+ * to copy from. */
+static int input_source(struct cli *cli)
+{
+	const char *text = cli->args.value[O_STDIN];
+	const char *file = cli->args.value[O_STDIN_FILE];
+	int fds[2], fd;
+
+	if (file)
+		return open_input_file(cli, "--stdin-file", file);
+	if (strcmp(text, "-") == 0)
+		return dup(0);
+	/* --stdin TEXT: through an anonymous file, like every other source */
+	fd = memfd_create("agent-exec-stdin", MFD_CLOEXEC);
+	if (fd < 0 && pipe2(fds, O_CLOEXEC) == 0) {
+		if (write_all(fds[1], text, strlen(text)) < 0) {
+			close(fds[0]);
+			fds[0] = -1;
+		}
+		close(fds[1]);
+		return fds[0];
+	}
+	if (fd >= 0 && (write_all(fd, text, strlen(text)) < 0 ||
+			lseek(fd, 0, SEEK_SET) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		error_errno(&cli->error, NULL, errno, "--stdin");
+	return fd;
+}
+
+/* Copy the job's input into <job>/stdin, where start finds it too. */
+static int store_input(struct cli *cli, const struct job *job,
+		       struct job_spec *spec)
+{
+	uint64_t max = number_or(cli, O_STDIN_MAX_BYTES, STDIN_MAX_DEFAULT);
+	int fd, rc;
+
+	if (spec->stdin_mode != STDIN_FILE)
+		return 0;
+	fd = input_source(cli);
+	if (fd < 0)
+		return -1;
+	rc = store_write_stdin(job, fd, max, &spec->stdin_bytes, &cli->error);
+	close(fd);
+	return rc;
+}
+
+static int spec_add_notify(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+
+	spec->notify_command = args->value[O_NOTIFY_COMMAND];
+	spec->notify_file = owned_path(cli, args->value[O_NOTIFY_FILE]);
+	if (args->value[O_NOTIFY_FILE] && !spec->notify_file)
+		return error_errno(&cli->error, NULL, errno, "--notify-file");
+	spec->notify_timeout_ms = number_or(cli, O_NOTIFY_TIMEOUT,
+					    NOTIFY_TIMEOUT_DEFAULT);
+	spec->notify_retries = number_or(cli, O_NOTIFY_RETRIES,
+					 NOTIFY_RETRIES_DEFAULT);
+	spec->notify_delivery_set = args->seen[O_NOTIFY_TIMEOUT] ||
+				    args->seen[O_NOTIFY_RETRIES];
+	return 0;
+}
+
+/* The definition of a new job, from run's or create's options. The shell
+ * wrapper comes first: a broken config fails before anything exists. */
+static int spec_build(struct cli *cli, struct job_spec *spec)
+{
+	const struct args *args = &cli->args;
+	const char *cwd = args->value[O_CWD] ? args->value[O_CWD] : ".";
+
+	memset(spec, 0, sizeof(*spec));
+	if (config_shell_wrapper(args->value[O_SHELL_WRAPPER],
+				 args->value[O_CONFIG], &spec->wrapper,
+				 &cli->owned, &cli->error) < 0)
+		return -1;
+	if (spec_copy_lists(cli, spec) < 0)
+		return error_errno(&cli->error, NULL, ENOMEM,
+				   "cannot build the job's definition");
+	spec->inherit_env = !args->seen[O_NO_INHERIT_ENV];
+	spec->timeout_ms = number_or(cli, O_TIMEOUT, 0);
+	spec->kill_after_ms = number_or(cli, O_KILL_AFTER, 0);
+	spec->progress_every_ms = number_or(cli, O_PROGRESS_EVERY, 0);
+	spec->cwd = path_effective(cwd);
+	if (!spec->cwd && args->value[O_CWD])
+		return error_errno(&cli->error, "invalid_cwd", errno,
+				   "cannot resolve --cwd \"%s\"", cwd);
+	if (!spec->cwd)
+		return error_errno(&cli->error, "invalid_cwd", errno,
+				   "cannot resolve the current directory");
+	if (args->value[O_LOG]) {
+		spec->full_log = path_absolute(args->value[O_LOG]);
+		if (!spec->full_log)
+			return error_errno(&cli->error, NULL, errno,
+					   "cannot resolve --log \"%s\"",
+					   args->value[O_LOG]);
+	}
+	if (spec_add_input(cli, spec) < 0)
+		return -1;
+	return spec_add_notify(cli, spec);
+}
+
+/* job.created in the event log: what the job is, who asked for it. */
+static void log_created(struct cli *cli, const struct job *job,
+			const struct job_spec *spec, int deferred)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.created");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
+	jw_kv_str(&w, "cwd", spec->cwd);
+	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
+	jw_key(&w, "meta");
+	jw_object_begin(&w);
+	for (size_t i = 0; i < spec->meta.n; i++) {
+		const char *entry = spec->meta.v[i];
+		size_t key_len = strcspn(entry, "=");
+		char key[160];
+
+		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
+		jw_kv_str(&w, key, entry + key_len + 1);
+	}
+	jw_object_end(&w);
+	jw_object_end(&w);
+	if (w.error) {
+		jw_free(&w);
+	} else if (deferred) {	/* the supervisor logs it, off our path */
+		cli->launch.created_event = w.buf;
+		cli->launch.created_len = w.len;
+	} else {
+		events_append(cli->root.abs, w.buf, w.len);
+		jw_free(&w);
+	}
+}
+
+/* Make the job directory, its records and logs; the ALIVE lock stays
+ * held in job->lock_fd. created jobs keep their --env values in env.json
+ * and are recorded as created. */
+static int make_job(struct cli *cli, struct job_spec *spec,
+		    struct job *job, int created)
+{
+	char created_at[TIMESTAMP_LEN + 1];
+	struct job_state st = { .status = JOB_CREATED };
+
+	if (store_job_new(&cli->root, job, &cli->error) < 0)
+		return -1;
+	diag(cli, 1, "job directory %s", job->dir);
+	format_utc_now(created_at);
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
+	/* a job run now gets its logs from its supervisor */
+	if (store_input(cli, job, spec) < 0 ||
+	    store_write_meta(job, &cli->root, spec, created_at, created,
+			     &cli->error) < 0 ||
+	    (created && store_create_logs(job, &cli->error) < 0))
+		goto fail;
+	if (created && store_write_state(job->dir_fd, &st, 1) < 0) {
+		error_errno(&cli->error, NULL, errno,
+			    "cannot write %s/state.json", job->dir);
+		goto fail;
+	}
+	log_created(cli, job, spec, !created);
+	return 0;
+fail:
+	store_job_discard(&cli->root, job);
+	return -1;
+}
+
+/* Wait as run/start do: until the job ends (--wait), or at most the
+ * snapshot delay. Returns the milliseconds spent. */
+static uint64_t observe_job(struct cli *cli, const struct job *job,
+			    uint64_t snapshot_ms)
+{
+	int64_t begin = clock_mono_ms();
+
+	if (cli->args.seen[O_WAIT])
+		store_wait_alive_free(job, -1);
+	else if (snapshot_ms > 0)
+		store_wait_alive_free(job, (int64_t)snapshot_ms);
+	else
+		return 0;
+	return (uint64_t)(clock_mono_ms() - begin);
+}
+
+static void write_run_answer(struct cli *cli, const char *type,
+			     const struct job *job, const struct job_spec *spec,
+			     const struct job_state *st, uint64_t snapshot_ms,
+			     uint64_t waited_ms)
+{
+	struct json_writer *w = &cli->out;
+	int waited = cli->args.seen[O_WAIT];
+	uint64_t tail_lines = number_or(cli, O_TAIL_LINES, 50);
+	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
+
+	envelope_begin(w, type);
+	jw_kv_str(w, "job_id", job->id);
+	jw_kv_str(w, "state", job_status_name(st->status));
+	write_tags(w, &spec->tags);
+	spec_write_env_vars(w, spec);
+	if (!waited && snapshot_ms > 0)
+		write_snapshot(w, "snapshot", job, tail_lines, max_bytes);
+	store_write_log_paths(w, job);
+	jw_kv_u64(w, "waited_ms", waited_ms);
+	jw_kv_u64(w, "elapsed_ms",
+		  (uint64_t)(clock_mono_ms() - cli->started_ms));
+	if (waited && st->has_exit_code)
+		jw_kv_i64(w, "exit_code", st->exit_code);
+	if (waited && st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	if (waited)
+		write_snapshot(w, "final_snapshot", job, tail_lines, max_bytes);
+	write_state_extras(w, st);
+}
+
+static uint64_t snapshot_delay(const struct cli *cli)
+{
+	uint64_t snapshot_ms = number_or(cli, O_SNAPSHOT_AFTER, 10000);
+
+	if (cli->args.seen[O_WAIT])
+		return 0;
+	return snapshot_ms > SNAPSHOT_MAX_MS ? SNAPSHOT_MAX_MS : snapshot_ms;
+}
+
+/* Launch (the ALIVE lock is held), observe, answer: run and start. */
+static int launch_and_answer(struct cli *cli, const char *type,
+			     struct job *job, const struct job_spec *spec)
+{
+	uint64_t snapshot_ms = snapshot_delay(cli), waited_ms;
+	struct job_state st;
+
+	if (exec_launch(job, spec, &cli->launch, &cli->error) < 0)
+		return -1;
+	waited_ms = observe_job(cli, job, snapshot_ms);
+	if (read_job_state(cli, job, &st) < 0)
+		return -1;
+	diag(cli, 1, "job %s is %s", job->id, job_status_name(st.status));
+	write_run_answer(cli, type, job, spec, &st, snapshot_ms, waited_ms);
+	return 0;
+}
+
+int cmd_run(struct cli *cli)
+{
+	struct job_spec spec;
+	struct job job;
+	int rc = -1;
+
+	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 0) == 0) {
+		rc = launch_and_answer(cli, "run", &job, &spec);
+		store_job_close(&job);
+	}
+	free(cli->launch.created_event);
+	cli->launch.created_event = NULL;
+	spec_free(&spec);
+	return rc;
+}
+
+int cmd_create(struct cli *cli)
+{
+	struct json_writer *w = &cli->out;
+	struct job_spec spec;
+	struct job job;
+	int rc = -1;
+
+	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 1) == 0) {
+		envelope_begin(w, "create");
+		jw_kv_str(w, "job_id", job.id);
+		jw_kv_str(w, "state", "created");
+		store_write_log_paths(w, &job);
+		write_tags(w, &spec.tags);
+		spec_write_env_vars(w, &spec);
+		store_job_close(&job);	/* releases the lock */
+		rc = 0;
+	}
+	spec_free(&spec);
+	return rc;
+}
+
+/* The ALIVE lock of a created job: whoever holds it starts it, so two
+ * starts never launch two supervisors. */
+static int take_start_lock(struct cli *cli, struct job *job)
+{
+	job->lock_fd = job_lock_open(job->dir_fd);
+	if (job->lock_fd >= 0 &&
+	    job_lock_take(job->lock_fd, LOCK_ALIVE, 1, 0) == 0)
+		return 0;
+	if (job->lock_fd >= 0 && (errno == EAGAIN || errno == EACCES))
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s is already being started or "
+				 "is running", job->id);
+	return error_errno(&cli->error, NULL, errno, "cannot lock job %s",
+			   job->id);
+}
+
+static int check_startable(struct cli *cli, const struct job *job)
+{
+	struct job_state st;
+
+	if (store_read_state(job, &st, &cli->error) < 0)
+		return -1;
+	if (st.status != JOB_CREATED)
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s is in '%s' state; only "
+				 "'created' jobs can be started", job->id,
+				 job_status_name(st.status));
+	return 0;
+}
+
+/* From here the job is no longer "created": should its supervisor die
+ * before it records running, readers find running with a free lock and
+ * record the loss (instead of a job that looks never started). */
+static int mark_launching(struct cli *cli, const struct job *job)
+{
+	struct job_state st = { .status = JOB_RUNNING };
+
+	snprintf(st.id, sizeof(st.id), "%s", job->id);
+	format_utc_now(st.started_at);
+	memcpy(st.updated_at, st.started_at, sizeof(st.updated_at));
+	if (store_write_state(job->dir_fd, &st, 0) < 0)
+		return error_errno(&cli->error, NULL, errno,
+				   "cannot write %s/state.json", job->dir);
+	return 0;
+}
+
+int cmd_start(struct cli *cli)
+{
+	struct spec_records records = { 0 };
+	struct job_spec spec = { 0 };
+	struct job job;
+	int rc = -1;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	if (take_start_lock(cli, &job) == 0 && check_startable(cli, &job) == 0
+	    && store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
+	    mark_launching(cli, &job) == 0)
+		rc = launch_and_answer(cli, "start", &job, &spec);
+	spec_free(&spec);
+	spec_records_free(&records);
+	store_job_close(&job);
+	return rc;
+}

@@ -1,0 +1,529 @@
+/* exec_child.c - the job child, from fork to exec: its argv, environment
+ * and stdio (pipes or a terminal), and the report of a failed launch. */
+#include "exec_supervisor.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/fmt.h"
+
+extern char **environ;
+
+#define ENV_FILE_MAX (1u << 20)
+
+enum launch_stage { STAGE_CWD = 1, STAGE_STDIO, STAGE_EXEC };
+
+struct launch_failure {
+	int stage;
+	int err;
+};
+
+/* Report why the child could not become the job, then exit. */
+static void child_fail(int report_fd, int stage)
+{
+	struct launch_failure failure = { stage, errno };
+
+	if (write(report_fd, &failure, sizeof(failure)) < 0) {
+		/* the supervisor sees a short report and says so */
+	}
+	_exit(127);
+}
+
+/* What the child's stdin, stdout and stderr become. With a PTY the child
+ * opens the terminal's slave itself, so it becomes its controlling
+ * terminal. */
+struct child_stdio {
+	int in, out, err;	/* descriptors to dup2, when no pty */
+	char pty_name[64];	/* the slave's path, "" when no pty */
+};
+
+static int child_open_pty(const char *name)
+{
+	int fd = open(name, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -1;
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -1;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static void child_run(const struct supervisor *sv, char **argv,
+		      char **envp, const struct child_stdio *io,
+		      int report_fd)
+{
+	signals_reset();
+	setsid();
+	umask(sv->context->old_umask);
+	if (chdir(sv->spec->cwd) < 0)
+		child_fail(report_fd, STAGE_CWD);
+	if (io->pty_name[0] ? child_open_pty(io->pty_name) < 0
+			    : (dup2(io->in, 0) < 0 || dup2(io->out, 1) < 0 ||
+			       dup2(io->err, 2) < 0))
+		child_fail(report_fd, STAGE_STDIO);
+	exec_search(argv, envp);	/* PATH from the job's environment */
+	child_fail(report_fd, STAGE_EXEC);
+}
+
+/* Start the child with vfork: it borrows our memory until it execs, so
+ * nothing is copied (half the time of fork and exec here) and we resume
+ * once it has exec'd or failed. Every signal stays blocked across the
+ * vfork, so no handler of ours runs in the child before it resets them;
+ * the child only makes system calls and never returns. */
+static int spawn_job(struct supervisor *sv, char **argv, char **envp,
+		     const struct child_stdio *io, int report_fd)
+{
+	sigset_t all, saved;
+	pid_t child;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &saved) < 0)
+		return -1;
+	child = vfork();
+	if (child == 0)
+		child_run(sv, argv, envp, io, report_fd);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	sv->child = child;
+	return child < 0 ? -1 : 0;
+}
+
+/* argv of the job: the command itself, or a single word given to the
+ * shell wrapper as a script. */
+static char **job_argv(const struct job_spec *spec)
+{
+	struct strv argv = { 0 };
+
+	if (spec->command.n == 1) {
+		for (size_t i = 0; i < spec->wrapper.n; i++)
+			if (strv_push(&argv, spec->wrapper.v[i]) < 0)
+				goto fail;
+	}
+	for (size_t i = 0; i < spec->command.n; i++)
+		if (strv_push(&argv, spec->command.v[i]) < 0)
+			goto fail;
+	return argv.v;
+fail:
+	strv_free(&argv);
+	return NULL;
+}
+
+/* Keep s in owned (freed once the job is forked); NULL if out of memory. */
+static char *own(struct strv *owned, char *s)
+{
+	if (s && strv_push(owned, s) == 0)
+		return s;
+	free(s);
+	return NULL;
+}
+
+/* "KEY" alone means KEY with an empty value. */
+static char *env_entry_complete(char *entry, struct strv *owned)
+{
+	size_t len;
+	char *full;
+
+	if (strchr(entry, '='))
+		return entry;
+	len = strlen(entry);
+	full = malloc(len + 2);
+	if (full) {
+		memcpy(full, entry, len);
+		memcpy(full + len, "=", 2);
+	}
+	return own(owned, full);
+}
+
+static char *trim(char *text)
+{
+	char *end;
+
+	while (*text == ' ' || *text == '\t' || *text == '\r')
+		text++;
+	end = text + strlen(text);
+	while (end > text && (end[-1] == ' ' || end[-1] == '\t' ||
+			      end[-1] == '\r'))
+		*--end = '\0';
+	return text;
+}
+
+/* An env file: one KEY=VALUE a line, trimmed; blank lines and lines
+ * starting with '#' skipped; split at the first '='; no quoting, no
+ * expansion (as agent-exec 0.1). Its text is owned: envp points in it. */
+static int env_file_apply(struct strv *env, struct strv *owned,
+			  const char *path, char *why, size_t why_size)
+{
+	char *text, *line, *next;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &len) < 0) {
+		snprintf(why, why_size, "cannot read env file %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (!own(owned, text))
+		goto no_memory;
+	for (line = text; line; line = next) {
+		char *entry;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		entry = trim(line);
+		if (!*entry || *entry == '#')
+			continue;
+		entry = env_entry_complete(entry, owned);
+		if (!entry || strv_setenv(env, entry) < 0)
+			goto no_memory;
+	}
+	return 0;
+no_memory:
+	snprintf(why, why_size, "cannot read env file %s: %s", path,
+		 strerror(ENOMEM));
+	return -1;
+}
+
+/* What every job can rely on: AGENT_EXEC=1, its id and its root. */
+static int env_add_agent_exec(struct strv *env, struct strv *owned,
+			      const struct job *job)
+{
+	size_t root_len = strlen(job->dir) - strlen(job->id) - 1;
+	char *id = own(owned, malloc(strlen(job->id) + 19));
+	char *root = own(owned, malloc(root_len + 17));
+
+	if (!id || !root)
+		return -1;
+	snprintf(id, strlen(job->id) + 19, "AGENT_EXEC_JOB_ID=%s", job->id);
+	snprintf(root, root_len + 17, "AGENT_EXEC_ROOT=%.*s", (int)root_len,
+	       job->dir);
+	return strv_setenv(env, (char *)"AGENT_EXEC=1") < 0 ||
+	       strv_setenv(env, id) < 0 || strv_setenv(env, root) < 0 ? -1 : 0;
+}
+
+/* The job's environment: inherited (or empty), then the env files, then
+ * --env, in order (later wins), then AGENT_EXEC*. The strings made here
+ * are listed in owned. NULL with why[] filled on failure. */
+static char **job_env(const struct job_spec *spec, const struct job *job,
+		      struct strv *owned, char *why, size_t why_size)
+{
+	struct strv env = { 0 };
+
+	if (spec->inherit_env)
+		for (char **var = environ; *var; var++)
+			if (strv_push(&env, *var) < 0)
+				goto no_memory;
+	for (size_t i = 0; i < spec->env_files.n; i++)
+		if (env_file_apply(&env, owned, spec->env_files.v[i], why,
+				   why_size) < 0)
+			goto fail;
+	for (size_t i = 0; i < spec->env.n; i++) {
+		char *entry = env_entry_complete(spec->env.v[i], owned);
+
+		if (!entry || strv_setenv(&env, entry) < 0)
+			goto no_memory;
+	}
+	if (env_add_agent_exec(&env, owned, job) < 0)
+		goto no_memory;
+	if (!env.v)
+		env.v = calloc(1, sizeof(*env.v));	/* an empty one */
+	if (env.v)
+		return env.v;
+no_memory:
+	snprintf(why, why_size, "cannot build the job's environment: %s",
+		 strerror(ENOMEM));
+fail:
+	strv_free(&env);
+	return NULL;
+}
+
+/* A word with no shell syntax: a shell would just look it up and run it. */
+static int word_is_plain(const char *word)
+{
+	if (!*word)
+		return 0;
+	for (; *word; word++)
+		if (!isalnum((unsigned char)*word) && !strchr("_-./+,:@%", *word))
+			return 0;
+	return 1;
+}
+
+static int word_is_shell_builtin(const char *word)
+{
+	return word_index(word, ". alias bg break cd command continue echo "
+			   "eval exec exit export false fc fg getopts hash "
+			   "jobs kill local printf pwd read readonly return "
+			   "set shift source test times trap true type ulimit "
+			   "umask unalias unset wait") >= 0;
+}
+
+static int wrapper_is_posix_shell(const struct strv *wrapper)
+{
+	const char *program = wrapper->n ? wrapper->v[0] : "";
+	const char *base = strrchr(program, '/');
+
+	base = base ? base + 1 : program;
+	return word_index(base, "sh bash dash ash ksh mksh zsh") >= 0;
+}
+
+static int executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+/* dir/name, with a relative dir taken from the job's cwd. */
+static int executable_in(const char *dir, size_t dir_len, const char *cwd,
+			 const char *name)
+{
+	char path[4096];
+
+	if (dir_len == 0)
+		snprintf(path, sizeof(path), "%s/%s", cwd, name);
+	else if (dir[0] == '/')
+		snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
+	else
+		snprintf(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
+			 dir, name);
+	return executable_file(path);
+}
+
+/* Whether a shell started with envp would find program (as execvp). */
+static int program_found(const char *program, char **envp, const char *cwd)
+{
+	const char *path = "/usr/local/bin:/bin:/usr/bin";
+
+	if (program[0] == '/')
+		return executable_file(program);
+	if (strchr(program, '/'))
+		return executable_in("", 0, cwd, program);
+	for (char **var = envp; *var; var++)
+		if (strncmp(*var, "PATH=", 5) == 0)
+			path = *var + 5;
+	for (;;) {
+		size_t len = strcspn(path, ":");
+
+		if (executable_in(path, len, cwd, program))
+			return 1;
+		if (!path[len])
+			return 0;
+		path += len + 1;
+	}
+}
+
+/* A single plain word for a POSIX shell that names no program: say so,
+ * instead of letting the shell run and exit 127. */
+static int command_missing(const struct job_spec *spec, char **envp)
+{
+	const char *word = spec->command.n == 1 ? spec->command.v[0] : NULL;
+
+	return word && wrapper_is_posix_shell(&spec->wrapper) &&
+	       word_is_plain(word) && !word_is_shell_builtin(word) &&
+	       !program_found(word, envp, spec->cwd);
+}
+
+static void describe_failure(struct supervisor *sv, const char **argv,
+			     const struct launch_failure *failure)
+{
+	char *text = sv->state.error;
+	size_t size = sizeof(sv->state.error);
+
+	switch (failure->stage) {
+	case STAGE_CWD:
+		snprintf(text, size, "cannot change directory to \"%s\": %s",
+			 sv->spec->cwd, strerror(failure->err));
+		break;
+	case STAGE_EXEC:
+		if (failure->err == ENOENT)
+			snprintf(text, size, "command not found: \"%s\"",
+				 argv[0]);
+		else
+			snprintf(text, size, "cannot execute \"%s\": %s",
+				 argv[0], strerror(failure->err));
+		break;
+	default:
+		snprintf(text, size, "cannot set up the job's stdio: %s",
+			 strerror(failure->err));
+		break;
+	}
+}
+
+static int pipe_nonblocking_read(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	return fcntl(fds[0], F_SETFL, O_NONBLOCK);
+}
+
+/* Read the child's launch report: 0 when exec succeeded (end of file). */
+static int await_exec(int report_fd, struct launch_failure *failure)
+{
+	ssize_t got = read_full(report_fd, failure, sizeof(*failure));
+
+	if (got == 0)
+		return 0;
+	if (got != (ssize_t)sizeof(*failure)) {
+		failure->stage = STAGE_EXEC;
+		failure->err = got < 0 ? errno : EIO;
+	}
+	return -1;
+}
+
+static int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* A new PTY master, unlocked, and its slave's name. */
+static int open_pty_master(char *name, size_t size)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 &&
+	    ptsname_r(master, name, size) == 0)
+		return master;
+	if (master >= 0)
+		close(master);
+	return -1;
+}
+
+/* A PTY: the supervisor keeps the master (output and input), the child
+ * gets the slave's name. */
+static int open_pty(struct supervisor *sv, struct child_stdio *io)
+{
+	struct winsize size = { .ws_col = (unsigned short)sv->spec->pty_cols,
+				.ws_row = (unsigned short)sv->spec->pty_rows };
+	int master = open_pty_master(io->pty_name, sizeof(io->pty_name));
+
+	if (master < 0 || ioctl(master, TIOCSWINSZ, &size) < 0 ||
+	    set_nonblocking(master) < 0) {
+		if (master >= 0)
+			close(master);
+		return -1;
+	}
+	sv->out.pipe_fd = master;
+	sv->input_fd = master;
+	sv->input_is_pty = 1;
+	return 0;
+}
+
+/* The job's stdin when it is not interactive: nothing, or <job>/stdin. */
+static int open_stdin(const struct supervisor *sv)
+{
+	if (sv->spec->stdin_mode == STDIN_FILE)
+		return openat(sv->job->dir_fd, "stdin", O_RDONLY | O_CLOEXEC |
+			      O_NOFOLLOW);
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Pipes or a PTY for the child; the supervisor's ends go into sv. */
+static int prepare_stdio(struct supervisor *sv, struct child_stdio *io)
+{
+	int out[2], err[2], in[2];
+
+	*io = (struct child_stdio){ -1, -1, -1, "" };
+	if (sv->spec->pty)
+		return open_pty(sv, io);
+	if (pipe_nonblocking_read(out) < 0)
+		return -1;
+	sv->out.pipe_fd = out[0];
+	io->out = out[1];
+	if (pipe_nonblocking_read(err) < 0)
+		return -1;
+	sv->err.pipe_fd = err[0];
+	io->err = err[1];
+	if (sv->spec->stdin_mode != STDIN_INTERACTIVE) {
+		io->in = open_stdin(sv);
+		return io->in < 0 ? -1 : 0;
+	}
+	if (pipe2(in, O_CLOEXEC) < 0 || set_nonblocking(in[1]) < 0)
+		return -1;
+	io->in = in[0];
+	sv->input_fd = in[1];
+	return 0;
+}
+
+static void close_child_ends(struct child_stdio *io)
+{
+	if (io->in >= 0)
+		close(io->in);
+	if (io->out >= 0)
+		close(io->out);
+	if (io->err >= 0)
+		close(io->err);
+	io->in = io->out = io->err = -1;
+}
+
+/* Fork the job; 0 once it runs, -1 with state.error set. */
+int spawn_child(struct supervisor *sv)
+{
+	char **argv = job_argv(sv->spec), **envp;
+	int report[2] = { -1, -1 };
+	struct launch_failure failure;
+	struct child_stdio io = { -1, -1, -1, "" };
+	struct strv owned = { 0 };
+	int rc = -1;
+
+	envp = job_env(sv->spec, sv->job, &owned, sv->state.error,
+		       sizeof(sv->state.error));
+	if (!envp)
+		goto out;
+	if (!argv || prepare_stdio(sv, &io) < 0 ||
+	    pipe2(report, O_CLOEXEC) < 0) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot prepare the job: %s", strerror(errno));
+		goto out;
+	}
+	if (command_missing(sv->spec, envp)) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "command not found: \"%s\"", sv->spec->command.v[0]);
+		goto out;
+	}
+	if (spawn_job(sv, argv, envp, &io, report[1]) < 0) {
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot fork the job: %s", strerror(errno));
+		goto out;
+	}
+	sv->started_ms = clock_mono_ms();
+	close_child_ends(&io);
+	close(report[1]);
+	report[1] = -1;
+	/* the launching CLI creates the logs meanwhile: usually they exist */
+	if (open_logs(sv) < 0) {
+		kill(sv->child, SIGKILL);
+		waitpid(sv->child, NULL, 0);
+		goto out;
+	}
+	if (await_exec(report[0], &failure) < 0) {
+		describe_failure(sv, (const char **)argv, &failure);
+		waitpid(sv->child, NULL, 0);
+		goto out;
+	}
+	rc = 0;
+out:
+	close_child_ends(&io);
+	if (report[0] >= 0)
+		close(report[0]);
+	if (report[1] >= 0)
+		close(report[1]);
+	free(argv);
+	free(envp);
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	strv_free(&owned);
+	return rc;
+}

@@ -1,0 +1,182 @@
+/* lib/fmt.c - text formats with no product knowledge: UTC timestamps,
+ * strict decimal numbers, ASCII words, bounded copies. */
+#include "lib/fmt.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+/* Bounded copy; NULL copies as "". */
+void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t len = src ? strnlen(src, size - 1) : 0;
+
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+size_t scan_u64(const char *text, uint64_t *out)
+{
+	uint64_t value = 0;
+	size_t n = 0;
+
+	for (; text[n] >= '0' && text[n] <= '9'; n++) {
+		unsigned digit = (unsigned)(text[n] - '0');
+
+		if (value > (UINT64_MAX - digit) / 10)
+			return 0;
+		value = value * 10 + digit;
+	}
+	if (n)
+		*out = value;
+	return n;
+}
+
+static void put_digits(char *out, unsigned value, int width)
+{
+	while (width-- > 0) {
+		out[width] = (char)('0' + value % 10);
+		value /= 10;
+	}
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the
+ * civil-from-days algorithms of H. Hinnant): no libc time zone code. */
+static int64_t days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+	int64_t era;
+	unsigned year_of_era, day_of_year, day_of_era;
+
+	year -= month <= 2;
+	era = (year >= 0 ? year : year - 399) / 400;
+	year_of_era = (unsigned)(year - era * 400);
+	day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 +
+		     day_of_year;
+	return era * 146097 + (int64_t)day_of_era - 719468;
+}
+
+static void civil_from_days(int64_t days, int64_t *year, unsigned *month,
+			    unsigned *day)
+{
+	int64_t era;
+	unsigned day_of_era, year_of_era, day_of_year, mp;
+
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	day_of_era = (unsigned)(days - era * 146097);
+	year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+		       day_of_era / 146096) / 365;
+	day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 -
+				    year_of_era / 100);
+	mp = (5 * day_of_year + 2) / 153;
+	*day = day_of_year - (153 * mp + 2) / 5 + 1;
+	*month = mp < 10 ? mp + 3 : mp - 9;
+	*year = (int64_t)year_of_era + era * 400 + (*month <= 2);
+}
+
+void format_utc(time_t t, char out[TIMESTAMP_LEN + 1])
+{
+	int64_t days = (int64_t)t / 86400, seconds = (int64_t)t % 86400, year;
+	unsigned month, day;
+
+	if (seconds < 0) {
+		seconds += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	put_digits(out, (unsigned)year, 4);
+	out[4] = '-';
+	put_digits(out + 5, month, 2);
+	out[7] = '-';
+	put_digits(out + 8, day, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (unsigned)(seconds / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (unsigned)(seconds / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (unsigned)(seconds % 60), 2);
+	out[19] = 'Z';
+	out[20] = '\0';
+}
+
+static int digits_at(const char *text, int count, unsigned *value)
+{
+	*value = 0;
+	for (int i = 0; i < count; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		*value = *value * 10 + (unsigned)(text[i] - '0');
+	}
+	return 0;
+}
+
+int parse_utc(const char *text, time_t *out)
+{
+	unsigned year, month, day, hour, minute, second;
+
+	if (!text || strlen(text) < TIMESTAMP_LEN || text[4] != '-' ||
+	    text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+	    text[16] != ':' || digits_at(text, 4, &year) < 0 ||
+	    digits_at(text + 5, 2, &month) < 0 ||
+	    digits_at(text + 8, 2, &day) < 0 ||
+	    digits_at(text + 11, 2, &hour) < 0 ||
+	    digits_at(text + 14, 2, &minute) < 0 ||
+	    digits_at(text + 17, 2, &second) < 0 || month < 1 || month > 12 ||
+	    day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+		return -1;
+	*out = (time_t)(days_from_civil(year, month, day) * 86400 +
+			hour * 3600 + minute * 60 + second);
+	return 0;
+}
+
+void format_utc_now(char out[TIMESTAMP_LEN + 1])
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	format_utc(now.tv_sec, out);
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 32) : c;
+}
+
+int ascii_case_equal(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (ascii_lower((unsigned char)*a) !=
+		    ascii_lower((unsigned char)*b))
+			return 0;
+		if (!*a)
+			return 1;
+	}
+	return 1;
+}
+
+int word_index(const char *word, const char *list)
+{
+	size_t len = strlen(word);
+
+	for (int index = 0; *list; index++) {
+		size_t n = strcspn(list, " ");
+
+		if (n == len && memcmp(list, word, len) == 0)
+			return index;
+		list += n + (list[n] == ' ');
+	}
+	return -1;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t value;
+	size_t n = s ? scan_u64(s, &value) : 0;
+
+	if (!n || s[n])
+		return -1;
+	*out = value;
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* lib/fmt.h - text formats with no product knowledge: UTC timestamps
+ * (YYYY-MM-DDTHH:MM:SSZ), strict decimal numbers, ASCII words and bounded
+ * copies. */
+#ifndef AE_LIB_FMT_H
+#define AE_LIB_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define TIMESTAMP_LEN 20	/* YYYY-MM-DDTHH:MM:SSZ */
+
+/* t (seconds since the epoch) as YYYY-MM-DDTHH:MM:SSZ, NUL-terminated. */
+void format_utc(time_t t, char out[TIMESTAMP_LEN + 1]);
+void format_utc_now(char out[TIMESTAMP_LEN + 1]);
+/* The seconds of a YYYY-MM-DDTHH:MM:SSZ timestamp: 0, or -1 if malformed. */
+int parse_utc(const char *text, time_t *out);
+
+/* The decimal digits at the start of text as *out: how many there were,
+ * 0 when none or on overflow (then *out is untouched). */
+size_t scan_u64(const char *text, uint64_t *out);
+/* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
+int parse_u64(const char *s, uint64_t *out);
+/* Whether a and b agree in their first n bytes (or up to their common
+ * end), ASCII letters compared without case: strncasecmp(a, b, n) == 0
+ * without locales. */
+int ascii_case_equal(const char *a, const char *b, size_t n);
+/* The position of word among the words of list (separated by single
+ * spaces), or -1 when it is not one of them. */
+int word_index(const char *word, const char *list);
+/* Copy src into dst[size], cut short if need be, always NUL-terminated;
+ * NULL copies as "". */
+void copy_str(char *dst, size_t size, const char *src);
+
+#endif

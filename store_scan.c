@@ -1,0 +1,512 @@
+/* store_scan.c - the store as a whole: listing every job, gc, and removing
+ * a job directory. */
+#include "store_scan.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/fmt.h"
+#include "lib/utf8.h"
+
+/* The command's words, or a single shell string's own words. */
+static size_t command_words(const struct json_value *command,
+			    const char *words[8], char *split, size_t size)
+{
+	const struct json_value *first = command && command->type == JSON_ARRAY
+					 ? command->u.children.first : NULL;
+	size_t count = 0;
+
+	if (first && !first->next && first->type == JSON_STRING) {
+		/* a script is named by its first command */
+		snprintf(split, size, "%s", first->u.string.ptr);
+		split[strcspn(split, ";&|\n()")] = '\0';
+		for (char *at = split; count < 8;) {
+			while (*at == ' ' || *at == '\t')
+				at++;
+			if (!*at)
+				break;
+			words[count++] = at;
+			while (*at && *at != ' ' && *at != '\t')
+				at++;
+			if (*at)
+				*at++ = '\0';
+		}
+		return count;
+	}
+	for (const struct json_value *w = first; w && count < 8; w = w->next)
+		if (w->type == JSON_STRING)
+			words[count++] = w->u.string.ptr;
+	return count;
+}
+
+void job_name(const struct json_value *command, char *name, size_t size)
+{
+	const char *words[8];
+	char split[256];
+	size_t count = command_words(command, words, split, sizeof(split));
+	size_t used = 0, parts = 0;
+
+	name[0] = '\0';
+	for (size_t i = 0; i < count && parts < 3; i++) {
+		const char *word = words[i];
+		const char *base = strrchr(word, '/');
+
+		if (strcmp(word, "&&") == 0 || strcmp(word, "||") == 0 ||
+		    strcmp(word, ";") == 0 || strcmp(word, "|") == 0)
+			break;	/* the first command of a script names it */
+		if (i > 0 && word[0] == '-')
+			continue;	/* options say little */
+		if (i == 0 && base && base[1])
+			word = base + 1;	/* the verb, not its path */
+		used += (size_t)snprintf(name + used, size > used ? size - used
+					 : 0, "%s%s", used ? " " : "", word);
+		if (used >= size)
+			break;
+		parts++;
+	}
+	if (used >= size && size > 4)
+		memcpy(name + size - 4, "...", 4);
+}
+
+void job_summary_free(struct job_summary *summary)
+{
+	free(summary->cwd);
+	free(summary->meta_json);
+	for (size_t i = 0; i < summary->tags.n; i++)
+		free(summary->tags.v[i]);
+	strv_free(&summary->tags);
+	free(summary);
+}
+
+/* The caller metadata as compact JSON, so list can print it later. */
+static int summary_copy_meta(struct job_summary *summary,
+			     const struct json_value *meta)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 0);
+	write_caller_meta_value(&w, meta);
+	if (w.error) {
+		jw_free(&w);
+		return -1;
+	}
+	summary->meta_json = w.buf;	/* the writer's buffer is ours now */
+	return 0;
+}
+
+static struct job_summary *summary_from_meta(const struct json_value *meta)
+{
+	struct job_summary *summary = calloc(1, sizeof(*summary));
+	const struct json_value *tags = json_get(meta, "tags");
+	const char *cwd = json_get_str(meta, "cwd");
+	const char *raw_cwd = json_get_str(json_get(meta, "raw"), "cwd");
+
+	if (!summary)
+		return NULL;
+	copy_str(summary->id, sizeof(summary->id),
+		 json_get_str(json_get(meta, "job"), "id"));
+	copy_str(summary->created_at, sizeof(summary->created_at),
+		 json_get_str(meta, "created_at"));
+	job_name(json_get(meta, "command"), summary->name,
+		 sizeof(summary->name));
+	if (raw_cwd)
+		summary->cwd = hex_decode(raw_cwd);	/* the exact bytes */
+	else if (cwd && !(summary->cwd = strdup(cwd)))
+		goto fail;
+	if (summary_copy_meta(summary, meta) < 0)
+		goto fail;
+	if (tags && tags->type == JSON_ARRAY) {
+		for (const struct json_value *tag = tags->u.children.first;
+		     tag; tag = tag->next) {
+			char *copy;
+
+			if (tag->type != JSON_STRING)
+				continue;
+			copy = strdup(tag->u.string.ptr);
+			if (!copy || strv_push(&summary->tags, copy) < 0) {
+				free(copy);
+				goto fail;
+			}
+		}
+	}
+	return summary;
+fail:
+	job_summary_free(summary);
+	return NULL;
+}
+
+/* One directory of the root: 1 visited, 0 not a job, -1 unreadable. */
+/* The common case, a job that is not running: both records read by
+ * their paths from the root, no directory opened (no liveness to check).
+ * 1 with *out; 0 when the job needs the careful path. */
+static int list_settled(const struct store_root *root, int root_fd,
+			const char *name, struct job_summary **out)
+{
+	char path[JOB_ID_MAX + 16];
+	struct json_doc doc;
+	struct job_state st;
+	struct error ignored;
+	int settled;
+
+	snprintf(path, sizeof(path), "%s/state.json", name);
+	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
+		return 0;
+	settled = state_parse(doc.root, &st) == 0 &&
+		  st.status != JOB_RUNNING;
+	json_doc_free(&doc);
+	snprintf(path, sizeof(path), "%s/meta.json", name);
+	if (!settled || store_read_record(root_fd, root->abs, path, &doc,
+				    &ignored) < 0)
+		return 0;
+	*out = meta_complete(doc.root) ? summary_from_meta(doc.root) : NULL;
+	json_doc_free(&doc);
+	if (!*out)
+		return 0;
+	(*out)->state = st;
+	(*out)->state_ok = 1;
+	return 1;
+}
+
+static int list_one(const struct store_root *root, int root_fd,
+		    const char *name, struct job_summary **out)
+{
+	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	struct json_doc meta;
+	struct error ignored;
+	int dir_fd;
+
+	*out = NULL;
+	if (list_settled(root, root_fd, name, out))
+		return 1;
+	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				       O_CLOEXEC);
+	if (dir_fd < 0)	/* deleted meanwhile, or not a directory */
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP
+		       ? 0 : -1;
+	if (store_job_at(&job, root, name, dir_fd) < 0)
+		return -1;
+	if (store_read_meta(&job, &meta, &ignored) < 0) {
+		store_job_close(&job);
+		return strcmp(ignored.code, "job_not_found") == 0 ? 0 : -1;
+	}
+	*out = summary_from_meta(meta.root);
+	json_doc_free(&meta);
+	if (*out)
+		(*out)->state_ok = store_job_state(&job, &(*out)->state,
+						   &ignored) == 0;
+	store_job_close(&job);
+	if (*out && !(*out)->state_ok &&
+	    strcmp(ignored.code, "job_not_found") == 0) {
+		job_summary_free(*out);	/* deleted while we read it */
+		*out = NULL;
+		return 0;
+	}
+	return *out ? 1 : -1;
+}
+
+int store_list(const struct store_root *root, job_visitor visit, void *ctx,
+	       uint64_t *skipped, struct error *e)
+{
+	struct dirent *entry;
+	DIR *dir;
+	int root_fd, opened;
+
+	*skipped = 0;
+	opened = store_root_listing(root, &dir, e);
+	if (opened <= 0)
+		return opened;
+	root_fd = dirfd(dir);
+	while ((entry = readdir(dir))) {
+		struct job_summary *summary;
+		int rc;
+
+		if (entry->d_name[0] == '.' ||
+		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+			continue;
+		rc = list_one(root, root_fd, entry->d_name, &summary);
+		if (rc < 0)
+			(*skipped)++;
+		if (rc > 0 && visit(ctx, summary) < 0) {
+			closedir(dir);
+			return error_errno(e, NULL, ENOMEM, "cannot list jobs");
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+int parse_duration(const char *text, uint64_t *seconds)
+{
+	static const struct { char suffix; uint64_t unit; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	char digits[32];
+	uint64_t unit = 1, value;
+	size_t len;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	for (size_t i = 0; len > 0 && i < 4; i++) {
+		if (text[len - 1] == units[i].suffix) {
+			unit = units[i].unit;
+			len--;
+			break;
+		}
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return -1;
+	memcpy(digits, text, len);
+	digits[len] = '\0';
+	if (parse_u64(digits, &value) < 0 || value > UINT64_MAX / unit)
+		return -1;
+	*seconds = value * unit;
+	return 0;
+}
+
+#define TREE_DEPTH_MAX 16
+
+/* Size of the regular files under dir_fd (symlinks not followed). */
+static uint64_t tree_bytes(int dir_fd, int depth)
+{
+	DIR *dir = dir_list(dir_fd);
+	struct dirent *entry;
+	uint64_t total = 0;
+
+	if (!dir)
+		return 0;
+	while ((entry = readdir(dir))) {
+		struct stat st;
+
+		if (strcmp(entry->d_name, ".") == 0 ||
+		    strcmp(entry->d_name, "..") == 0 ||
+		    fstatat(dir_fd, entry->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH_MAX) {
+			int sub = openat(dir_fd, entry->d_name, O_RDONLY |
+					 O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				total += tree_bytes(sub, depth + 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(dir);
+	return total;
+}
+
+/* Remove everything under dir_fd: entries are unlinked, never followed. */
+static int tree_empty(int dir_fd, int depth)
+{
+	DIR *dir = dir_list(dir_fd);
+	struct dirent *entry;
+	int rc = 0;
+
+	if (!dir)
+		return -1;
+	while ((entry = readdir(dir))) {
+		struct stat st;
+		int sub;
+
+		if (strcmp(entry->d_name, ".") == 0 ||
+		    strcmp(entry->d_name, "..") == 0)
+			continue;
+		if (fstatat(dir_fd, entry->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0
+		    && S_ISDIR(st.st_mode)) {
+			sub = depth < TREE_DEPTH_MAX ?
+			      openat(dir_fd, entry->d_name, O_RDONLY |
+				     O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			if (sub < 0 || tree_empty(sub, depth + 1) < 0)
+				rc = -1;
+			if (sub >= 0)
+				close(sub);
+			if (unlinkat(dir_fd, entry->d_name, AT_REMOVEDIR) < 0)
+				rc = -1;
+		} else if (unlinkat(dir_fd, entry->d_name, 0) < 0) {
+			rc = -1;
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+#define DELETED_PREFIX ".deleted-"
+
+/* Take the job out of sight in one rename, then empty and remove it:
+ * readers find the whole job or no job, never half of one. A crash
+ * midway leaves a hidden .deleted-* directory that gc removes. */
+static int remove_job_dir(int root_fd, const char *name, int dir_fd)
+{
+	char hidden[sizeof(DELETED_PREFIX) + 256];
+
+	snprintf(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
+	if (renameat(root_fd, name, root_fd, hidden) < 0)
+		return -1;
+	if (tree_empty(dir_fd, 0) < 0)
+		return -1;
+	return unlinkat(root_fd, hidden, AT_REMOVEDIR);
+}
+
+/* What an interrupted removal left behind. */
+static void remove_leftover(int root_fd, const char *name)
+{
+	int dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY |
+					   O_NOFOLLOW | O_CLOEXEC);
+
+	if (dir_fd < 0)
+		return;
+	if (tree_empty(dir_fd, 0) == 0)
+		unlinkat(root_fd, name, AT_REMOVEDIR);
+	close(dir_fd);
+}
+
+int store_job_remove(const struct store_root *root, struct job *job,
+		     uint64_t *bytes, struct error *e)
+{
+	int root_fd = store_root_open(root), rc;
+
+	if (root_fd < 0)
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				   root->abs);
+	*bytes = tree_bytes(job->dir_fd, 0);
+	rc = remove_job_dir(root_fd, job->id, job->dir_fd);
+	close(root_fd);
+	if (rc < 0)
+		return error_errno(e, NULL, errno, "cannot remove %s",
+				   job->dir);
+	return 0;
+}
+
+static int meta_unreadable(const struct job *job)
+{
+	struct json_doc meta;
+	struct error e;
+
+	if (!exists_at(job->dir_fd, "meta.json"))
+		return 0;
+	if (store_read_meta(job, &meta, &e) < 0)
+		return 1;
+	json_doc_free(&meta);
+	return 0;
+}
+
+/* Decide (and do) what gc does with one job directory. */
+static int gc_one(const struct store_root *root, int root_fd,
+		  const char *name, const char *cutoff, const char *reason_old,
+		  int dry_run, struct gc_entry *entry, char *reason_buf,
+		  size_t reason_size, gc_visitor visit, void *ctx)
+{
+	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	struct job_state st;
+	struct error e;
+	const char *stamp;
+	int dir_fd, rc;
+
+	*entry = (struct gc_entry){ .job_id = name, .state = "unknown",
+				    .action = "skipped",
+				    .reason = "state_unreadable" };
+	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				       O_CLOEXEC);
+	if (dir_fd < 0 || store_job_at(&job, root, name, dir_fd) < 0)
+		return visit(ctx, entry);
+	entry->job = &job;
+	/* a job without meta.json may be collected (as agent-exec 0.1 does);
+	 * one whose meta.json is there but unreadable is left alone */
+	if (meta_unreadable(&job)) {
+		entry->reason = "meta_unreadable";
+		goto out;
+	}
+	if (store_job_state(&job, &st, &e) < 0)
+		goto out;
+	entry->st = &st;
+	entry->state = job_status_name(st.status);
+	stamp = st.finished_at[0] ? st.finished_at : st.updated_at;
+	if (st.status == JOB_RUNNING)
+		entry->reason = "running";
+	else if (st.status == JOB_CREATED)
+		entry->reason = "non_terminal_status";
+	else if (!stamp[0])
+		entry->reason = "no_timestamp";
+	else if (strncmp(stamp, cutoff, 19) >= 0)
+		entry->reason = "too_recent";
+	else {
+		entry->reason = reason_old;
+		entry->bytes = tree_bytes(dir_fd, 0);
+		if (dry_run) {
+			entry->action = "would_delete";
+		} else if (remove_job_dir(root_fd, name, dir_fd) == 0) {
+			entry->action = "deleted";
+		} else {
+			snprintf(reason_buf, reason_size, "delete_failed: %s",
+				 strerror(errno));
+			entry->reason = reason_buf;
+		}
+	}
+out:
+	rc = visit(ctx, entry);
+	store_job_close(&job);
+	return rc;
+}
+
+int store_gc(const struct store_root *root, const char *cutoff,
+	     const char *older_than, int dry_run, gc_visitor visit, void *ctx,
+	     struct gc_totals *totals, struct error *e)
+{
+	char reason_old[96], reason_failed[160];
+	struct dirent *entry;
+	DIR *dir;
+	int root_fd, opened;
+
+	*totals = (struct gc_totals){ 0 };
+	opened = store_root_listing(root, &dir, e);
+	if (opened <= 0)
+		return opened;
+	root_fd = dirfd(dir);
+	snprintf(reason_old, sizeof(reason_old), "older_than_%s", older_than);
+	while ((entry = readdir(dir))) {
+		struct gc_entry decision;
+		int rc;
+
+		if (!dry_run && strncmp(entry->d_name, DELETED_PREFIX,
+					strlen(DELETED_PREFIX)) == 0) {
+			remove_leftover(root_fd, entry->d_name);
+			continue;
+		}
+		if (entry->d_name[0] == '.' ||
+		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+			continue;
+		if (!utf8_valid(entry->d_name)) {
+			totals->skipped++;
+			continue;
+		}
+		rc = gc_one(root, root_fd, entry->d_name, cutoff, reason_old,
+			    dry_run, &decision, reason_failed,
+			    sizeof(reason_failed), visit, ctx);
+		if (strcmp(decision.action, "skipped") == 0)
+			totals->skipped++;
+		else
+			totals->freed_bytes += decision.bytes;
+		if (strcmp(decision.action, "deleted") == 0)
+			totals->deleted++;
+		if (rc < 0) {
+			closedir(dir);
+			return error_errno(e, NULL, ENOMEM, "cannot run gc");
+		}
+	}
+	closedir(dir);
+	return 0;
+}

@@ -1,0 +1,728 @@
+/* store_spec.c - a job's definition on disk: meta.json (and env.json, the
+ * real --env values of a job started later), written once, read back,
+ * updated member by member under a lock; tags; the job's stdin file. */
+#include "store_spec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/fmt.h"
+#include "lib/utf8.h"
+
+static int env_key_masked(const struct job_spec *spec, const char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < spec->mask.n; i++)
+		if (strlen(spec->mask.v[i]) == key_len &&
+		    strncmp(spec->mask.v[i], entry, key_len) == 0)
+			return 1;
+	return 0;
+}
+
+char *spec_env_display(const struct job_spec *spec, const char *entry)
+{
+	size_t key_len = strcspn(entry, "=");
+	char *shown;
+
+	if (!env_key_masked(spec, entry))
+		return strdup(entry);
+	shown = malloc(key_len + 5);
+	if (shown) {
+		memcpy(shown, entry, key_len);
+		memcpy(shown + key_len, "=***", 5);
+	}
+	return shown;
+}
+
+void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec)
+{
+	if (spec->env.n == 0)
+		return;
+	jw_key(w, "env_vars");
+	jw_array_begin(w);
+	for (size_t i = 0; i < spec->env.n; i++) {
+		char *shown = spec_env_display(spec, spec->env.v[i]);
+
+		jw_string(w, shown ? shown : "");
+		free(shown);
+	}
+	jw_array_end(w);
+}
+
+static void write_env_members(struct json_writer *w,
+			      const struct job_spec *spec)
+{
+	jw_key(w, "env_keys");
+	jw_array_begin(w);
+	for (size_t i = 0; i < spec->env.n; i++)
+		jw_string_n(w, spec->env.v[i], strcspn(spec->env.v[i], "="));
+	jw_array_end(w);
+	spec_write_env_vars(w, spec);
+	if (spec->mask.n)
+		jw_kv_strings(w, "mask", spec->mask.v, spec->mask.n);
+}
+
+void spec_free(struct job_spec *spec)
+{
+	strv_free(&spec->command);
+	strv_free(&spec->wrapper);
+	strv_free(&spec->env);
+	strv_free(&spec->env_files);
+	strv_free(&spec->mask);
+	strv_free(&spec->tags);
+	strv_free(&spec->meta);
+	free(spec->cwd);
+	free(spec->full_log);
+	spec->cwd = spec->full_log = NULL;
+}
+
+static void write_caller_meta_spec(struct json_writer *w,
+				   const struct job_spec *spec)
+{
+	jw_key(w, "meta");
+	jw_object_begin(w);
+	for (size_t i = 0; i < spec->meta.n; i++) {
+		const char *entry = spec->meta.v[i];
+		size_t key_len = strcspn(entry, "=");
+		char key[160];
+
+		copy_str(key, key_len + 1 < sizeof(key) ? key_len + 1
+							 : sizeof(key), entry);
+		jw_kv_str(w, key, entry[key_len] ? entry + key_len + 1 : "");
+	}
+	jw_object_end(w);
+}
+
+/* JSON holds text, not bytes: a string that is not UTF-8 is stored as its
+ * lossy text where it is shown, and exactly, in hex, under "raw". */
+static void jw_hex(struct json_writer *w, const char *text)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t len = strlen(text);
+	char *hex = malloc(2 * len + 1);
+
+	if (!hex) {
+		jw_null(w);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)text[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)text[i] & 15];
+	}
+	jw_string_n(w, hex, 2 * len);
+	free(hex);
+}
+
+char *hex_decode(const char *hex)
+{
+	size_t len = strlen(hex);
+	char *out = malloc(len / 2 + 1);
+
+	if (!out || len % 2)
+		goto bad;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned value = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+
+			value = value * 16 +
+				(unsigned)(c >= '0' && c <= '9' ? c - '0'
+					   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+					   : 16);
+		}
+		if (value > 255 || value == 0)
+			goto bad;
+		out[i] = (char)value;
+	}
+	out[len / 2] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static int strv_all_utf8(const struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!utf8_valid(sv->v[i]))
+			return 0;
+	return 1;
+}
+
+static void jw_hex_strv(struct json_writer *w, const char *key,
+			const struct strv *sv)
+{
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (size_t i = 0; i < sv->n; i++)
+		jw_hex(w, sv->v[i]);
+	jw_array_end(w);
+}
+
+/* "raw": the exact bytes of what start needs and JSON cannot hold. */
+static void write_raw_spec(struct json_writer *w, const struct job_spec *spec)
+{
+	int command = !strv_all_utf8(&spec->command);
+	int cwd = !utf8_valid(spec->cwd);
+	int files = !strv_all_utf8(&spec->env_files);
+	int log = spec->full_log && !utf8_valid(spec->full_log);
+
+	if (!command && !cwd && !files && !log)
+		return;
+	jw_key(w, "raw");
+	jw_object_begin(w);
+	if (command)
+		jw_hex_strv(w, "command", &spec->command);
+	if (cwd) {
+		jw_key(w, "cwd");
+		jw_hex(w, spec->cwd);
+	}
+	if (files)
+		jw_hex_strv(w, "env_files", &spec->env_files);
+	if (log) {
+		jw_key(w, "log_path");
+		jw_hex(w, spec->full_log);
+	}
+	jw_object_end(w);
+}
+
+/* meta.json's notification: the job.finished sinks of run/create and how
+ * to deliver (output-match rules come only from notify set). */
+static void write_notification_spec(struct json_writer *w,
+				    const struct job_spec *spec)
+{
+	jw_key(w, "notification");
+	jw_object_begin(w);
+	if (spec->notify_command)
+		jw_kv_str(w, "notify_command", spec->notify_command);
+	if (spec->notify_file)
+		jw_kv_str(w, "notify_file", spec->notify_file);
+	jw_kv_u64(w, "notify_timeout_ms", spec->notify_timeout_ms);
+	jw_kv_u64(w, "notify_retries", spec->notify_retries);
+	jw_object_end(w);
+}
+
+static const char *const stdin_modes[] = { "null", "file", "interactive" };
+
+/* How the job gets its input: stdin_mode, and pty when on a terminal. */
+static void write_input_spec(struct json_writer *w,
+			     const struct job_spec *spec)
+{
+	jw_kv_str(w, "stdin_mode", stdin_modes[spec->stdin_mode]);
+	if (spec->stdin_mode == STDIN_FILE)
+		jw_kv_u64(w, "stdin_bytes", spec->stdin_bytes);
+	if (!spec->pty)
+		return;
+	jw_key(w, "pty");
+	jw_object_begin(w);
+	jw_kv_u64(w, "cols", spec->pty_cols);
+	jw_kv_u64(w, "rows", spec->pty_rows);
+	jw_object_end(w);
+}
+
+static void read_input_spec(const struct json_value *meta,
+			    struct job_spec *spec)
+{
+	const char *mode = json_get_str(meta, "stdin_mode");
+	const struct json_value *pty = json_get(meta, "pty");
+	uint64_t number;
+
+	for (size_t i = 0; mode && i < 3; i++)
+		if (strcmp(mode, stdin_modes[i]) == 0)
+			spec->stdin_mode = (enum stdin_mode)i;
+	if (json_get_u64(meta, "stdin_bytes", &number) == 0)
+		spec->stdin_bytes = number;
+	if (!pty || pty->type != JSON_OBJECT)
+		return;
+	spec->pty = 1;
+	spec->pty_cols = json_get_u64(pty, "cols", &number) == 0 ?
+			 (unsigned)number : 80;
+	spec->pty_rows = json_get_u64(pty, "rows", &number) == 0 ?
+			 (unsigned)number : 24;
+}
+
+/* env.json: the real --env entries of a job that starts later. */
+static int write_env_record(const struct job *job, const struct job_spec *spec)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	jw_kv_strings(&w, "env", spec->env.v, spec->env.n);
+	if (!strv_all_utf8(&spec->env))
+		jw_hex_strv(&w, "env_hex", &spec->env);
+	jw_object_end(&w);
+	return store_write_json(job->dir_fd, "env.json", &w, 0);
+}
+
+int store_write_meta(const struct job *job, const struct store_root *root,
+		     const struct job_spec *spec, const char *created_at,
+		     int keep_env, struct error *e)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	jw_key(&w, "job");
+	jw_object_begin(&w);
+	jw_kv_str(&w, "id", job->id);
+	jw_object_end(&w);
+	jw_kv_str(&w, "schema_version", SCHEMA_VERSION);
+	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
+	jw_kv_str(&w, "created_at", created_at);
+	jw_kv_str(&w, "root", root->path);
+	write_env_members(&w, spec);
+	jw_kv_str(&w, "cwd", spec->cwd);
+	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
+	jw_kv_bool(&w, "inherit_env", spec->inherit_env);
+	if (spec->env_files.n)
+		jw_kv_strings(&w, "env_files", spec->env_files.v,
+			      spec->env_files.n);
+	jw_kv_u64(&w, "timeout_ms", spec->timeout_ms);
+	jw_kv_u64(&w, "kill_after_ms", spec->kill_after_ms);
+	jw_kv_u64(&w, "progress_every_ms", spec->progress_every_ms);
+	jw_kv_strings(&w, "shell_wrapper", spec->wrapper.v, spec->wrapper.n);
+	if (spec->full_log)
+		jw_kv_str(&w, "log_path", spec->full_log);
+	write_input_spec(&w, spec);
+	if (spec->meta.n)
+		write_caller_meta_spec(&w, spec);
+	if (spec->notify_command || spec->notify_file ||
+	    spec->notify_delivery_set)
+		write_notification_spec(&w, spec);
+	write_raw_spec(&w, spec);
+	jw_object_end(&w);
+	if (keep_env && spec->env.n && write_env_record(job, spec) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/env.json",
+				   job->dir);
+	if (store_write_json(job->dir_fd, "meta.json", &w, 0) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/meta.json",
+				   job->dir);
+	return 0;
+}
+
+int meta_complete(const struct json_value *meta)
+{
+	const struct json_value *command = json_get(meta, "command");
+	const struct json_value *env_keys = json_get(meta, "env_keys");
+
+	return json_get_str(json_get(meta, "job"), "id") &&
+	       json_get_str(meta, "schema_version") &&
+	       command && command->type == JSON_ARRAY &&
+	       json_get_str(meta, "created_at") &&
+	       json_get_str(meta, "root") &&
+	       env_keys && env_keys->type == JSON_ARRAY;
+}
+
+int store_read_meta(const struct job *job, struct json_doc *doc,
+		    struct error *e)
+{
+	if (store_read_record(job->dir_fd, job->dir, "meta.json", doc, e) < 0)
+		return -1;
+	if (!meta_complete(doc->root)) {
+		json_doc_free(doc);
+		errno = EINVAL;
+		return error_set(e, "corrupt_record",
+			    "%s/meta.json lacks required keys", job->dir);
+	}
+	return 0;
+}
+
+static int strv_from_json(struct strv *sv, const struct json_value *array)
+{
+	if (!array || array->type != JSON_ARRAY)
+		return 0;
+	for (const struct json_value *item = array->u.children.first; item;
+	     item = item->next)
+		if (item->type == JSON_STRING &&
+		    strv_push(sv, (char *)item->u.string.ptr) < 0)
+			return -1;
+	return 0;
+}
+
+/* Caller metadata back as KEY=VALUE entries; the strings are built here
+ * and owned by the records. */
+static int meta_entries_from_json(struct strv *sv, struct spec_records *rec,
+				  const struct json_value *object)
+{
+	if (!object || object->type != JSON_OBJECT)
+		return 0;
+	for (const struct json_value *member = object->u.children.first;
+	     member; member = member->next) {
+		size_t key_len = member->key_len, value_len;
+		char *entry;
+
+		if (member->type != JSON_STRING)
+			continue;
+		value_len = member->u.string.len;
+		entry = malloc(key_len + value_len + 2);
+		if (!entry || strv_push(&rec->owned, entry) < 0) {
+			free(entry);
+			return -1;
+		}
+		memcpy(entry, member->key, key_len);
+		entry[key_len] = '=';
+		memcpy(entry + key_len + 1, member->u.string.ptr, value_len);
+		entry[key_len + 1 + value_len] = '\0';
+		if (strv_push(sv, entry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static uint64_t json_u64_or(const struct json_value *obj, const char *key,
+			    uint64_t fallback)
+{
+	uint64_t value;
+
+	return json_get_u64(obj, key, &value) == 0 ? value : fallback;
+}
+
+/* Exact bytes from "raw" (hex), replacing the lossy text read before. */
+static int strv_from_hex(struct strv *sv, struct spec_records *rec,
+			 const struct json_value *array)
+{
+	struct strv exact = { 0 };
+
+	if (!array || array->type != JSON_ARRAY)
+		return 0;
+	for (const struct json_value *item = array->u.children.first; item;
+	     item = item->next) {
+		char *bytes = item->type == JSON_STRING
+			      ? hex_decode(item->u.string.ptr) : NULL;
+
+		if (!bytes || strv_push(&rec->owned, bytes) < 0 ||
+		    strv_push(&exact, bytes) < 0) {
+			free(bytes);
+			strv_free(&exact);
+			return -1;
+		}
+	}
+	strv_free(sv);
+	*sv = exact;
+	return 0;
+}
+
+static int string_from_hex(char **out, const char *hex)
+{
+	char *bytes;
+
+	if (!hex)
+		return 0;
+	bytes = hex_decode(hex);
+	if (!bytes)
+		return -1;
+	free(*out);
+	*out = bytes;
+	return 0;
+}
+
+static int read_raw_spec(const struct json_value *meta,
+			 struct spec_records *rec, struct job_spec *spec)
+{
+	const struct json_value *raw = json_get(meta, "raw");
+
+	if (!raw)
+		return 0;
+	return strv_from_hex(&spec->command, rec, json_get(raw, "command")) ||
+	       strv_from_hex(&spec->env_files, rec,
+			     json_get(raw, "env_files")) ||
+	       string_from_hex(&spec->cwd, json_get_str(raw, "cwd")) ||
+	       string_from_hex(&spec->full_log, json_get_str(raw, "log_path"))
+	       ? -1 : 0;
+}
+
+/* The --env values of a created job: env.json, else what meta.json shows
+ * (records written by other tools). */
+static int read_env_entries(const struct job *job, struct spec_records *rec,
+			    struct job_spec *spec)
+{
+	struct error ignored;
+	const struct json_value *meta = rec->meta.root;
+
+	if (store_read_record(job->dir_fd, job->dir, "env.json", &rec->env,
+			&ignored) == 0)
+		return strv_from_json(&spec->env, json_get(rec->env.root, "env")) ||
+		       strv_from_hex(&spec->env, rec,
+				     json_get(rec->env.root, "env_hex")) ? -1 : 0;
+	if (json_get(meta, "env_vars_runtime"))
+		return strv_from_json(&spec->env,
+				      json_get(meta, "env_vars_runtime"));
+	return strv_from_json(&spec->env, json_get(meta, "env_vars"));
+}
+
+int store_read_spec(const struct job *job, struct job_spec *spec,
+		    struct spec_records *rec, struct error *e)
+{
+	const struct json_value *meta, *inherit;
+	const char *cwd, *log_path;
+	static char *default_wrapper[] = { "sh", "-lc" };
+
+	memset(spec, 0, sizeof(*spec));
+	memset(rec, 0, sizeof(*rec));
+	if (store_read_meta(job, &rec->meta, e) < 0)
+		return -1;
+	meta = rec->meta.root;
+	cwd = json_get_str(meta, "cwd");
+	log_path = json_get_str(meta, "log_path");
+	inherit = json_get(meta, "inherit_env");
+	spec->inherit_env = !inherit || inherit->type != JSON_BOOL ||
+			    inherit->u.boolean;
+	read_input_spec(meta, spec);
+	spec->timeout_ms = json_u64_or(meta, "timeout_ms", 0);
+	spec->kill_after_ms = json_u64_or(meta, "kill_after_ms", 0);
+	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
+	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
+	spec->full_log = log_path ? strdup(log_path) : NULL;
+	if (!spec->cwd || (log_path && !spec->full_log) ||
+	    strv_from_json(&spec->command, json_get(meta, "command")) < 0 ||
+	    strv_from_json(&spec->wrapper, json_get(meta, "shell_wrapper")) < 0 ||
+	    strv_from_json(&spec->env_files, json_get(meta, "env_files")) < 0 ||
+	    strv_from_json(&spec->mask, json_get(meta, "mask")) < 0 ||
+	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
+	    meta_entries_from_json(&spec->meta, rec,
+				   json_get(meta, "meta")) < 0 ||
+	    read_env_entries(job, rec, spec) < 0 ||
+	    read_raw_spec(meta, rec, spec) < 0)
+		goto fail;
+	if (spec->wrapper.n == 0)
+		for (size_t i = 0; i < 2; i++)
+			if (strv_push(&spec->wrapper, default_wrapper[i]) < 0)
+				goto fail;
+	if (spec->command.n == 0) {
+		spec_free(spec);
+		spec_records_free(rec);
+		return error_set(e, "corrupt_record",
+				 "%s/meta.json has an empty command", job->dir);
+	}
+	return 0;
+fail:
+	spec_free(spec);
+	spec_records_free(rec);
+	return error_errno(e, NULL, ENOMEM, "cannot read the job %s", job->id);
+}
+
+void spec_records_free(struct spec_records *rec)
+{
+	json_doc_free(&rec->meta);
+	json_doc_free(&rec->env);
+	for (size_t i = 0; i < rec->owned.n; i++)
+		free(rec->owned.v[i]);
+	strv_free(&rec->owned);
+}
+
+/* The caller metadata object of a meta.json record ({} when none). */
+void write_caller_meta_value(struct json_writer *w,
+				    const struct json_value *meta_record)
+{
+	const struct json_value *meta = json_get(meta_record, "meta");
+
+	if (meta && meta->type == JSON_OBJECT) {
+		jw_value(w, meta);
+	} else {
+		jw_object_begin(w);
+		jw_object_end(w);
+	}
+}
+
+void store_write_caller_meta(struct json_writer *w,
+			     const struct json_value *meta_record)
+{
+	jw_key(w, "meta");
+	write_caller_meta_value(w, meta_record);
+}
+
+int store_meta_update(const struct job *job, const char *key,
+		      meta_member_builder build, void *ctx, struct error *e)
+{
+	int lock_fd = job_lock_open(job->dir_fd), rc = -1, keep;
+	const struct json_value *old;
+	struct json_writer w, value;
+	struct json_doc meta, parsed;
+	char parse_error[128];
+
+	if (lock_fd < 0 || job_lock_take(lock_fd, LOCK_META, 1, 1) < 0) {
+		error_errno(e, NULL, errno, "cannot lock %s", job->dir);
+		goto out;
+	}
+	if (store_read_meta(job, &meta, e) < 0)
+		goto out;
+	old = json_get(meta.root, key);
+	jw_init_mem(&value, RECORD_MAX, 0);
+	keep = build(old, &value, ctx, e);
+	if (keep < 0 || value.error) {
+		if (keep >= 0)
+			error_errno(e, NULL, value.error, "cannot update %s",
+				    job->dir);
+		jw_free(&value);
+		json_doc_free(&meta);
+		goto out;
+	}
+	/* the new value goes through the record's writer, which indents it
+	 * at its depth */
+	if (keep && json_parse(&parsed, value.buf, value.len, 32, parse_error,
+			       sizeof(parse_error)) < 0) {
+		error_set(e, "internal_error", "cannot update %s: %s", job->dir,
+			  parse_error);
+		jw_free(&value);
+		json_doc_free(&meta);
+		goto out;
+	}
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	for (const struct json_value *member = meta.root->u.children.first;
+	     member; member = member->next) {
+		if (member == old) {
+			if (keep) {
+				jw_key(&w, key);
+				jw_value(&w, parsed.root);
+			}
+		} else {
+			jw_key(&w, member->key);
+			jw_value(&w, member);
+		}
+	}
+	if (!old && keep) {
+		jw_key(&w, key);
+		jw_value(&w, parsed.root);
+	}
+	jw_object_end(&w);
+	if (keep)
+		json_doc_free(&parsed);
+	jw_free(&value);
+	json_doc_free(&meta);
+	if (store_write_json(job->dir_fd, "meta.json", &w, 1) < 0)
+		error_errno(e, NULL, errno, "cannot write %s/meta.json",
+			    job->dir);
+	else
+		rc = 0;
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
+}
+
+static int build_tags(const struct json_value *old, struct json_writer *w,
+		      void *ctx, struct error *e)
+{
+	const struct strv *tags = ctx;
+
+	(void)old;
+	(void)e;
+	jw_array_begin(w);
+	for (size_t i = 0; i < tags->n; i++)
+		jw_string(w, tags->v[i]);
+	jw_array_end(w);
+	return 1;
+}
+
+int store_set_tags(const struct job *job, const struct strv *tags,
+		   struct error *e)
+{
+	return store_meta_update(job, "tags", build_tags, (void *)tags, e);
+}
+
+int meta_wants_completion(const struct json_value *meta)
+{
+	const struct json_value *notification = json_get(meta, "notification");
+	const char *command = json_get_str(notification, "notify_command");
+	const char *file = json_get_str(notification, "notify_file");
+
+	return (command && *command) || (file && *file);
+}
+
+int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,
+		      uint64_t *bytes, struct error *e)
+{
+	char buf[65536];
+	int out = openat(job->dir_fd, "stdin", O_WRONLY | O_CREAT | O_EXCL |
+			 O_CLOEXEC | O_NOFOLLOW, 0600);
+	ssize_t got;
+
+	*bytes = 0;
+	if (out < 0)
+		return error_errno(e, NULL, errno, "cannot create %s/stdin",
+				   job->dir);
+	while ((got = read_full(fd, buf, sizeof(buf))) > 0) {
+		if (*bytes + (uint64_t)got > max_bytes) {
+			close(out);
+			return error_set(e, "input_too_large", "the job's input "
+					 "is larger than --stdin-max-bytes "
+					 "(%llu)", (unsigned long long)max_bytes);
+		}
+		if (write_all(out, buf, (size_t)got) < 0)
+			break;
+		*bytes += (uint64_t)got;
+	}
+	if (got < 0 || close(out) < 0)
+		return error_errno(e, NULL, errno, "cannot copy the job's input "
+				   "to %s/stdin", job->dir);
+	return 0;
+}
+
+const char *tag_invalid(const char *text, int pattern)
+{
+	size_t len = strlen(text);
+	int segment_len = 0;
+
+	if (len == 0)
+		return "a tag must not be empty";
+	if (len >= 2 && strcmp(text + len - 2, ".*") == 0) {
+		if (!pattern)
+			return "'.*' is only allowed in list --tag filters";
+		len -= 2;
+		if (len == 0)
+			return "the namespace before '.*' must not be empty";
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '.') {
+			if (segment_len == 0)
+				return "empty segment (leading, trailing or "
+				       "double '.')";
+			segment_len = 0;
+		} else if (isalnum(c) || c == '-') {
+			segment_len++;
+		} else {
+			return "only ASCII letters, digits, '-' and '.' are "
+			       "allowed";
+		}
+	}
+	return segment_len ? NULL
+			   : "empty segment (leading, trailing or double '.')";
+}
+
+int tags_match(const struct strv *tags, const char *pattern)
+{
+	size_t len = strlen(pattern);
+	int prefix = len >= 2 && strcmp(pattern + len - 2, ".*") == 0;
+
+	if (prefix)
+		len -= 2;
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *tag = tags->v[i];
+
+		if (!prefix && strcmp(tag, pattern) == 0)
+			return 1;
+		if (prefix && strncmp(tag, pattern, len) == 0 &&
+		    (tag[len] == '\0' || tag[len] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+int tags_add(struct strv *tags, char *tag)
+{
+	for (size_t i = 0; i < tags->n; i++)
+		if (strcmp(tags->v[i], tag) == 0)
+			return 0;
+	return strv_push(tags, tag);
+}

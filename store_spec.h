@@ -1,0 +1,110 @@
+/* store_spec.h - a job's definition on disk: meta.json (and env.json, the
+ * real --env values of a job started later), written once, read back,
+ * updated member by member under a lock; tags; the job's stdin file
+ * (store_spec.c). */
+#ifndef AE_STORE_SPEC_H
+#define AE_STORE_SPEC_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* A job's definition: what run/create record in meta.json, what start
+ * reads back, what the supervisor launches. The spec owns its arrays and
+ * its cwd and full_log (spec_free); the strings in the arrays are borrowed
+ * (from argv, or from the parsed records of struct spec_records). */
+struct job_spec {
+	struct strv command;	/* argv as given */
+	struct strv wrapper;	/* shell wrapper argv, e.g. sh -lc */
+	char *cwd;		/* effective working directory */
+	struct strv env;	/* KEY=VALUE from --env, real values */
+	struct strv env_files;	/* absolute paths, read when the job starts */
+	struct strv mask;	/* keys whose values are never shown */
+	struct strv tags;
+	struct strv meta;	/* caller metadata KEY=VALUE, keys unique */
+	int inherit_env;
+	uint64_t timeout_ms, kill_after_ms, progress_every_ms;
+	char *full_log;		/* --log: absolute, NULL = <job>/full.log */
+	enum stdin_mode {
+		STDIN_NULL, STDIN_FILE, STDIN_INTERACTIVE
+	} stdin_mode;
+	uint64_t stdin_bytes;	/* STDIN_FILE: the size of <job>/stdin */
+	int pty;		/* on a pseudo-terminal (takes input too) */
+	unsigned pty_cols, pty_rows;
+	const char *notify_command;	/* job.finished sinks, NULL = none */
+	const char *notify_file;	/* absolute */
+	uint64_t notify_timeout_ms, notify_retries;
+	int notify_delivery_set;	/* either was given */
+};
+void spec_free(struct job_spec *spec);
+
+/* Caller metadata keys set by --callback-session / --callback-agent. */
+#define META_CALLBACK_SESSION "callback_session"
+#define META_CALLBACK_AGENT "callback_agent"
+
+/* "KEY=VALUE" as shown to users: "KEY=***" when KEY is masked. */
+char *spec_env_display(const struct job_spec *spec, const char *entry);
+/* The "env_vars" member (shown form), when there are --env entries. */
+void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec);
+
+/* Write meta.json (and, when keep_env is set, env.json: the real --env
+ * values a job started later needs, in a file of its own, 0600). */
+int store_write_meta(const struct job *job, const struct store_root *root,
+		     const struct job_spec *spec, const char *created_at,
+		     int keep_env, struct error *e);
+/* The parsed records a spec read back from disk borrows its strings from. */
+struct spec_records {
+	struct json_doc meta, env;
+	struct strv owned;	/* strings built for the spec */
+};
+/* Rebuild a job's spec from meta.json and env.json (for start). */
+int store_read_spec(const struct job *job, struct job_spec *spec,
+		    struct spec_records *records, struct error *e);
+void spec_records_free(struct spec_records *records);
+/* Parse meta.json (corrupt_record when unreadable or missing required
+ * keys). */
+int store_read_meta(const struct job *job, struct json_doc *doc,
+		    struct error *e);
+/* Whether a parsed meta.json has the keys every record must have. */
+int meta_complete(const struct json_value *meta);
+/* Write the "meta" member: the caller metadata of meta.json ({} if none). */
+void store_write_caller_meta(struct json_writer *w,
+			     const struct json_value *meta_record);
+/* The caller metadata object alone ({} when none). */
+void write_caller_meta_value(struct json_writer *w,
+			     const struct json_value *meta_record);
+/* Whether meta.json configures a job.finished sink. */
+int meta_wants_completion(const struct json_value *meta);
+/* The exact bytes a "raw" hex string of meta.json stands for (heap), NULL
+ * when malformed. */
+char *hex_decode(const char *hex);
+
+/* Replace the tags in meta.json, under LOCK_META. */
+int store_set_tags(const struct job *job, const struct strv *tags,
+		   struct error *e);
+/* Read-modify-write one member of meta.json under LOCK_META: build gets
+ * the member's current value (NULL if absent) and writes the new one into
+ * value; it returns 1 to set it, 0 to remove the member, -1 to give up
+ * (with e filled). Every other member is kept as it is. */
+typedef int (*meta_member_builder)(const struct json_value *old,
+				   struct json_writer *value, void *ctx,
+				   struct error *e);
+int store_meta_update(const struct job *job, const char *key,
+		      meta_member_builder build, void *ctx, struct error *e);
+
+/* <job>/stdin, the bytes a job reads as its standard input: copied from
+ * fd until end of file, at most max_bytes (more is an error). */
+int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,
+		      uint64_t *bytes, struct error *e);
+
+/* Tags: segments of ASCII letters, digits and '-' joined by single dots.
+ * NULL when text is a valid tag (pattern == 0) or list filter (pattern ==
+ * 1: a tag, or a tag followed by ".*"), else why not. */
+const char *tag_invalid(const char *text, int pattern);
+/* Whether a job's tags match a filter: equal, or for "ns.*" equal to ns or
+ * starting with "ns.". */
+int tags_match(const struct strv *tags, const char *pattern);
+/* Append tag unless already present (first occurrence kept). */
+int tags_add(struct strv *tags, char *tag);
+
+#endif

@@ -1,0 +1,312 @@
+/* store_state.c - the job's state: state.json and every transition of it.
+ * No other file writes state.json. */
+#include "store_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "json_parse.h"
+#include "lib/fmt.h"
+#include "store_spec.h"
+
+static const char *const status_names[] = {
+	"created", "running", "exited", "killed", "failed", "unknown"
+};
+
+const char *job_status_name(enum job_status status)
+{
+	return status_names[status];
+}
+
+int job_status_parse(const char *name, enum job_status *out)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(*status_names);
+	     i++) {
+		if (strcmp(name, status_names[i]) == 0) {
+			*out = (enum job_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int job_status_terminal(enum job_status status)
+{
+	return status == JOB_EXITED || status == JOB_KILLED ||
+	       status == JOB_FAILED;
+}
+
+static void write_result(struct json_writer *w, const struct job_state *st)
+{
+	jw_key(w, "result");
+	jw_object_begin(w);
+	jw_key(w, "exit_code");
+	if (st->has_exit_code)
+		jw_i64(w, st->exit_code);
+	else
+		jw_null(w);
+	jw_key(w, "signal");
+	jw_string(w, st->signal[0] ? st->signal : NULL);
+	jw_key(w, "duration_ms");
+	if (st->has_duration)
+		jw_u64(w, st->duration_ms);
+	else
+		jw_null(w);
+	jw_object_end(w);
+}
+
+int store_write_state(int dir_fd, const struct job_state *st, int durable)
+{
+	struct json_writer w;
+	int rc;
+
+	jw_init_mem(&w, RECORD_MAX, 1);
+	jw_object_begin(&w);
+	jw_key(&w, "job");
+	jw_object_begin(&w);
+	jw_kv_str(&w, "id", st->id);
+	jw_kv_str(&w, "status", job_status_name(st->status));
+	if (st->started_at[0])
+		jw_kv_str(&w, "started_at", st->started_at);
+	jw_object_end(&w);
+	write_result(&w, st);
+	if (st->has_pid)
+		jw_kv_i64(&w, "pid", st->pid);
+	if (st->finished_at[0])
+		jw_kv_str(&w, "finished_at", st->finished_at);
+	jw_kv_str(&w, "updated_at", st->updated_at);
+	if (st->supervisor_pid)
+		jw_kv_i64(&w, "supervisor_pid", st->supervisor_pid);
+	if (st->timed_out)
+		jw_kv_bool(&w, "timed_out", 1);
+	if (st->completion_event)
+		jw_kv_bool(&w, "completion_event", 1);
+	if (st->error[0])
+		jw_kv_str(&w, "error", st->error);
+	if (st->has_usage) {
+		jw_key(&w, "usage");
+		jw_object_begin(&w);
+		jw_kv_u64(&w, "user_cpu_ms", st->user_cpu_ms);
+		jw_kv_u64(&w, "sys_cpu_ms", st->sys_cpu_ms);
+		jw_kv_u64(&w, "max_rss_kib", st->max_rss_kib);
+		jw_object_end(&w);
+	}
+	jw_object_end(&w);
+	if (w.error) {
+		errno = w.error;
+		jw_free(&w);
+		return -1;
+	}
+	rc = store_write_record(dir_fd, "state.json", w.buf, w.len, durable);
+	if (rc < 0 && (errno == ENOSPC || errno == EDQUOT))
+		rc = store_write_reserved(dir_fd, "state.json", w.buf, w.len);
+	jw_free(&w);
+	return rc;
+}
+
+static void parse_usage(const struct json_value *usage, struct job_state *st)
+{
+	if (!usage || usage->type != JSON_OBJECT)
+		return;
+	st->has_usage = json_get_u64(usage, "user_cpu_ms",
+				     &st->user_cpu_ms) == 0;
+	json_get_u64(usage, "sys_cpu_ms", &st->sys_cpu_ms);
+	json_get_u64(usage, "max_rss_kib", &st->max_rss_kib);
+}
+
+int state_parse(const struct json_value *root, struct job_state *st)
+{
+	const struct json_value *job = json_get(root, "job");
+	const struct json_value *result = json_get(root, "result");
+	const struct json_value *timed_out = json_get(root, "timed_out");
+	const char *status = json_get_str(job, "status");
+	int64_t number;
+
+	memset(st, 0, sizeof(*st));
+	if (!json_get_str(job, "id") || !status ||
+	    job_status_parse(status, &st->status) < 0 ||
+	    st->status == JOB_UNKNOWN || !result ||
+	    result->type != JSON_OBJECT || !json_get_str(root, "updated_at"))
+		return -1;
+	copy_str(st->id, sizeof(st->id), json_get_str(job, "id"));
+	copy_str(st->started_at, sizeof(st->started_at),
+		 json_get_str(job, "started_at"));
+	copy_str(st->finished_at, sizeof(st->finished_at),
+		 json_get_str(root, "finished_at"));
+	copy_str(st->updated_at, sizeof(st->updated_at),
+		 json_get_str(root, "updated_at"));
+	if (json_get_i64(result, "exit_code", &number) == 0 &&
+	    number >= INT32_MIN && number <= INT32_MAX) {
+		st->has_exit_code = 1;
+		st->exit_code = (int)number;
+	}
+	copy_str(st->signal, sizeof(st->signal),
+		 json_get_str(result, "signal"));
+	st->has_duration = json_get_u64(result, "duration_ms",
+					&st->duration_ms) == 0;
+	st->has_pid = json_get_i64(root, "pid", &st->pid) == 0;
+	json_get_i64(root, "supervisor_pid", &st->supervisor_pid);
+	st->timed_out = timed_out && timed_out->type == JSON_BOOL &&
+			timed_out->u.boolean;
+	st->completion_event = json_get(root, "completion_event") &&
+			       json_get(root, "completion_event")->type ==
+			       JSON_BOOL &&
+			       json_get(root, "completion_event")->u.boolean;
+	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
+	parse_usage(json_get(root, "usage"), st);
+	return 0;
+}
+
+int store_read_state(const struct job *job, struct job_state *st,
+		     struct error *e)
+{
+	struct json_doc doc;
+	int rc;
+
+	if (store_read_record(job->dir_fd, job->dir, "state.json", &doc, e) < 0)
+		return -1;
+	rc = state_parse(doc.root, st);
+	json_doc_free(&doc);
+	if (rc < 0) {
+		errno = EINVAL;
+		return error_set(e, "corrupt_record",
+			    "%s/state.json lacks required keys or has an "
+			    "unknown status", job->dir);
+	}
+	return 0;
+}
+
+static void state_mark_lost(const struct job *job, struct job_state *st,
+			    int had_state)
+{
+	if (!had_state) {
+		memset(st, 0, sizeof(*st));
+		copy_str(st->id, sizeof(st->id), job->id);
+	}
+	st->status = JOB_FAILED;
+	st->has_exit_code = 0;
+	st->signal[0] = '\0';
+	st->has_duration = 0;
+	format_utc_now(st->finished_at);
+	memcpy(st->updated_at, st->finished_at, sizeof(st->updated_at));
+	copy_str(st->error, sizeof(st->error), "supervisor_lost");
+}
+
+/* Whether the job's meta.json configures a job.finished sink: a lost job
+ * that has one gets its event from whoever records the loss. */
+static int job_wants_completion(const struct job *job)
+{
+	struct json_doc meta;
+	struct error ignored;
+	int wanted;
+
+	if (store_read_meta(job, &meta, &ignored) < 0)
+		return 0;
+	wanted = meta_wants_completion(meta.root);
+	json_doc_free(&meta);
+	return wanted;
+}
+
+/* The event log learns of the loss as a job.finished. */
+static void log_lost(const struct job *job, const struct job_state *st)
+{
+	struct json_writer w;
+	char root[4096];
+
+	jw_init_mem(&w, 4096, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.finished");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_str(&w, "state", job_status_name(st->status));
+	jw_kv_str(&w, "finished_at", st->finished_at);
+	jw_kv_str(&w, "error", st->error);
+	jw_object_end(&w);
+	events_root_of(job->dir, root, sizeof(root));
+	if (!w.error)
+		events_append(root, w.buf, w.len);
+	jw_free(&w);
+}
+
+/* Under LOCK_RECOVER: read again (someone may have recovered or finished
+ * meanwhile) and record the loss if it still stands. */
+static int recover_lost_job(const struct job *job, int lock_fd,
+			    struct job_state *st, struct error *e)
+{
+	int had_state = store_read_state(job, st, e) == 0;
+
+	if (!had_state && errno != ENOENT)
+		return -1;
+	if (had_state && st->status != JOB_RUNNING)
+		return 0;
+	if (job_lock_held(lock_fd, LOCK_ALIVE) == 1) {
+		if (!had_state) {	/* a moment: ask again */
+			error_set(e, "corrupt_record",
+				  "job %s is still being launched", job->id);
+			e->retryable = 1;
+			return -1;
+		}
+		return 0;
+	}
+	state_mark_lost(job, st, had_state);
+	st->completion_event = job_wants_completion(job);
+	if (store_write_state(job->dir_fd, st, 1) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/state.json",
+				  job->dir);
+	st->recovered = 1;
+	store_release_reserve(job->dir_fd);
+	log_lost(job, st);
+	return 0;
+}
+
+/* state.json is missing while the ALIVE lock is held: the launch is under
+ * way and running will be recorded in a moment. */
+static void state_launching(const struct job *job, struct job_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	copy_str(st->id, sizeof(st->id), job->id);
+	st->status = JOB_RUNNING;
+	format_utc_now(st->updated_at);
+}
+
+int store_job_state(const struct job *job, struct job_state *st,
+		    struct error *e)
+{
+	int missing, lock_fd, held, rc;
+
+	if (store_read_state(job, st, e) == 0) {
+		if (st->status != JOB_RUNNING)
+			return 0;
+		missing = 0;
+	} else if (errno == ENOENT) {
+		missing = 1;
+	} else {
+		return -1;
+	}
+	/* without a lock file the record was not made by a launch of ours
+	 * (hand-written or foreign): report it, do not recover it */
+	lock_fd = missing ? job_lock_open_existing(job->dir_fd)
+			  : job_lock_open(job->dir_fd);
+	if (lock_fd < 0)
+		return missing ? -1 : error_errno(e, NULL, errno,
+						 "cannot open %s/lock", job->dir);
+	held = job_lock_held(lock_fd, LOCK_ALIVE);
+	if (held == 1 && missing)
+		state_launching(job, st);
+	if (held != 0) {
+		close(lock_fd);
+		return held < 0 ? error_errno(e, NULL, errno, "cannot test %s/lock",
+					     job->dir) : 0;
+	}
+	if (job_lock_take(lock_fd, LOCK_RECOVER, 1, 1) < 0) {
+		close(lock_fd);
+		return error_errno(e, NULL, errno, "cannot lock %s/lock",
+				   job->dir);
+	}
+	rc = recover_lost_job(job, lock_fd, st, e);
+	close(lock_fd);
+	return rc;
+}
