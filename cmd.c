@@ -123,7 +123,7 @@ void write_state_extras(struct json_writer *w,
 int read_job_state(struct cli *cli, const struct job *job,
 			  struct job_state *st)
 {
-	if (store_job_state(job, st, &cli->error) < 0)
+	if (state_observe(job, st, &cli->error) < 0)
 		return -1;
 	notify_ensure_delivered(job, st);
 	return 0;
@@ -173,18 +173,10 @@ void write_tags(struct json_writer *w, const struct strv *tags)
 }
 
 int signal_job(struct cli *cli, const struct job *job,
-		      const struct job_state *st, int signo)
+	       const struct job_state *st, int signo)
 {
-	if (!st->has_pid)
-		return 0;	/* still launching: nothing to signal yet */
-	diag(cli, 1, "sending signal %d to process group %lld", signo,
-	     (long long)st->pid);
-	if (kill(-(pid_t)st->pid, signo) == 0)
-		return 0;
-	if (errno == ESRCH && (kill((pid_t)st->pid, signo) == 0 ||
-			       errno == ESRCH))
-		return 0;	/* already gone: the record will say so */
-	return error_errno(&cli->error, NULL, errno,
-			  "cannot signal job %s (pid %lld)", job->id,
-			  (long long)st->pid);
+	if (st->has_pid)
+		diag(cli, 1, "sending signal %d to process group %lld", signo,
+		     (long long)st->pid);
+	return exec_signal_job(job, st, signo, &cli->error);
 }

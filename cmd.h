@@ -10,7 +10,9 @@
 #include "config.h"
 #include "events.h"
 #include "exec.h"
+#include "exec_input.h"
 #include "json.h"
+#include "notify_redeliver.h"
 #include "notify_sink.h"
 #include "skills.h"
 #include "store_logs.h"
@@ -61,6 +63,7 @@ const char *owned_path(struct cli *cli, const char *given);
 /* A file whose bytes go to a job, open for reading; -1 with an
  * invalid_input error naming the option and the file. */
 int open_input_file(struct cli *cli, const char *option, const char *file);
+/* Send signo to the job (exec_signal_job), saying so with --verbose. */
 int signal_job(struct cli *cli, const struct job *job,
 	       const struct job_state *st, int signo);
 

@@ -10,102 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct listing {
-	const char *cwd;	/* filter, NULL = all */
-	const char *state;	/* filter, NULL = all */
-	const struct strv *tag_patterns;	/* all must match */
-	const struct store_root *root;
-	struct job_summary **jobs;
-	size_t count, cap;
-};
-
-static const char *summary_state(const struct job_summary *summary)
-{
-	return summary->state_ok ? job_status_name(summary->state.status)
-				 : "unknown";
-}
-
-static int listing_wants(const struct listing *listing,
-			 const struct job_summary *summary)
-{
-	if (listing->cwd &&
-	    (!summary->cwd || strcmp(summary->cwd, listing->cwd) != 0))
-		return 0;
-	if (listing->state &&
-	    strcmp(summary_state(summary), listing->state) != 0)
-		return 0;
-	for (size_t i = 0; i < listing->tag_patterns->n; i++)
-		if (!tags_match(&summary->tags, listing->tag_patterns->v[i]))
-			return 0;
-	return 1;
-}
-
-/* A job list just recorded as lost: its completion event is due now. */
-static void deliver_recovered(const struct store_root *root,
-			      const struct job_summary *summary)
-{
-	struct error ignored;
-	struct job job;
-
-	if (!summary->state_ok || !summary->state.recovered ||
-	    store_job_open(root, summary->id, &job, &ignored) < 0)
-		return;
-	notify_ensure_delivered(&job, &summary->state);
-	store_job_close(&job);
-}
-
-static int listing_add(void *ctx, struct job_summary *summary)
-{
-	struct listing *listing = ctx;
-
-	deliver_recovered(listing->root, summary);
-	if (!listing_wants(listing, summary)) {
-		job_summary_free(summary);
-		return 0;
-	}
-	if (listing->count == listing->cap) {
-		size_t cap = listing->cap ? listing->cap * 2 : 64;
-		struct job_summary **grown = realloc(listing->jobs,
-						     cap * sizeof(*grown));
-
-		if (!grown) {
-			job_summary_free(summary);
-			return -1;
-		}
-		listing->jobs = grown;
-		listing->cap = cap;
-	}
-	listing->jobs[listing->count++] = summary;
-	return 0;
-}
-
-/* Newest started first; never-started jobs last; ties by id, newest
- * first. */
-static int summary_compare(const struct job_summary *x,
-			   const struct job_summary *y)
-{
-	const char *x_started = x->state_ok ? x->state.started_at : "";
-	const char *y_started = y->state_ok ? y->state.started_at : "";
-	int order;
-
-	if (!*x_started != !*y_started)
-		return *x_started ? -1 : 1;
-	order = strcmp(y_started, x_started);
-	return order ? order : strcmp(y->id, x->id);
-}
-
-static int summary_order(const void *a, const void *b)
-{
-	return summary_compare(*(struct job_summary *const *)a,
-			       *(struct job_summary *const *)b);
-}
-
-static void sort_summaries(struct job_summary **v, size_t n)
-{
-	if (n > 1)
-		qsort(v, n, sizeof(*v), summary_order);
-}
-
 static void write_summary(struct json_writer *w,
 			  const struct job_summary *summary)
 {
@@ -136,33 +40,30 @@ static void write_summary(struct json_writer *w,
 	jw_object_end(w);
 }
 
-static void write_listing(struct cli *cli, struct listing *listing,
-			  uint64_t skipped)
+static void write_listing(struct cli *cli, const struct job_list *list)
 {
 	struct json_writer *w = &cli->out;
 	uint64_t limit = number_or(cli, O_LIMIT, 0);
-	int truncated = limit > 0 && listing->count > limit;
-	size_t shown = truncated ? (size_t)limit : listing->count;
+	int truncated = limit > 0 && list->count > limit;
+	size_t shown = truncated ? (size_t)limit : list->count;
 
-	sort_summaries(listing->jobs, listing->count);
 	envelope_begin(w, "list");
 	jw_kv_str(w, "root", cli->root.path);
 	jw_key(w, "jobs");
 	jw_array_begin(w);
 	for (size_t i = 0; i < shown; i++)
-		write_summary(w, listing->jobs[i]);
+		write_summary(w, list->jobs[i]);
 	jw_array_end(w);
 	jw_kv_bool(w, "truncated", truncated);
-	jw_kv_u64(w, "skipped", skipped);
+	jw_kv_u64(w, "skipped", list->skipped);
 }
 
 int cmd_list(struct cli *cli)
 {
-	struct listing listing = { .state = cli->args.value[O_STATE],
-				   .tag_patterns = &cli->args.list[O_TAG],
-				   .root = &cli->root };
+	struct job_filter filter = { .state = cli->args.value[O_STATE],
+				     .tags = &cli->args.list[O_TAG] };
+	struct job_list list;
 	char *cwd = NULL;
-	uint64_t skipped;
 	int rc = -1;
 
 	if (!cli->args.seen[O_ALL]) {
@@ -173,16 +74,15 @@ int cmd_list(struct cli *cli)
 			return error_errno(&cli->error, NULL, errno,
 					  "cannot resolve the directory to "
 					  "list");
-		listing.cwd = cwd;
+		filter.cwd = cwd;
 	}
-	if (store_list(&cli->root, listing_add, &listing, &skipped,
+	/* a job this listing finds lost has its job.finished delivered */
+	if (store_list(&cli->root, &filter, notify_ensure_delivered, &list,
 		       &cli->error) == 0) {
-		write_listing(cli, &listing, skipped);
+		write_listing(cli, &list);
+		job_list_free(&list);
 		rc = 0;
 	}
-	for (size_t i = 0; i < listing.count; i++)
-		job_summary_free(listing.jobs[i]);
-	free(listing.jobs);
 	free(cwd);
 	return rc;
 }
@@ -257,8 +157,8 @@ static int stop_for_delete(struct cli *cli, const struct job *job,
 				 "use delete --force", job->id);
 	if (signal_job(cli, job, st, SIGKILL) < 0)
 		return -1;
-	store_wait_alive_free(job, DELETE_FORCE_WAIT_MS);
-	if (store_job_state(job, st, &cli->error) < 0)
+	store_wait_ended(job, DELETE_FORCE_WAIT_MS);
+	if (state_observe(job, st, &cli->error) < 0)
 		return -1;
 	if (st->status == JOB_RUNNING)
 		return error_set(&cli->error, "invalid_state", "job %s did not "
@@ -277,22 +177,13 @@ int cmd_delete(struct cli *cli)
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	if (store_job_state(&job, &st, &cli->error) < 0)
+	if (state_observe(&job, &st, &cli->error) < 0)
 		goto out;
 	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
 		goto out;
 	/* holding ALIVE keeps a concurrent start from launching it */
-	job.lock_fd = job_lock_open(job.dir_fd);
-	if (job.lock_fd < 0) {
-		error_errno(&cli->error, NULL, errno, "cannot open %s/lock",
-			    job.dir);
+	if (store_claim_removal(&job, &cli->error) < 0)
 		goto out;
-	}
-	if (job_lock_take_timed(job.lock_fd, LOCK_ALIVE, 1, 2000) != 1) {
-		error_set(&cli->error, "invalid_state",
-			  "job %s is being started; try again", job.id);
-		goto out;
-	}
 	if (store_job_remove(&cli->root, &job, &bytes, &cli->error) < 0)
 		goto out;
 	envelope_begin(w, "delete");
@@ -328,19 +219,11 @@ int cmd_schema(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
 	struct json_doc schema;
-	char err[160];
-	const char *comment;
 
-	if (json_parse(&schema, embedded_schema, embedded_schema_len, 64, err,
-		       sizeof(err)) < 0)
-		return error_set(&cli->error, "internal_error",
-				 "the embedded schema is broken: %s", err);
-	comment = json_get_str(schema.root, "$comment");
+	if (skills_schema(&schema, &cli->error) < 0)
+		return -1;
 	envelope_begin(w, "schema");
-	jw_kv_str(w, "schema_format", "json-schema-draft-07");
-	jw_key(w, "schema");
-	jw_value(w, schema.root);
-	jw_kv_str(w, "generated_at", comment ? comment : "unknown");
+	skills_write_schema(w, &schema);
 	json_doc_free(&schema);
 	return 0;
 }

@@ -9,46 +9,31 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define KILL_SETTLE_MS 1000
 
-static void write_json_strings(struct json_writer *w, const char *key,
-			       const struct json_value *array)
-{
-	jw_key(w, key);
-	jw_array_begin(w);
-	for (const struct json_value *item = array && array->type == JSON_ARRAY
-					     ? array->u.children.first : NULL;
-	     item; item = item->next)
-		if (item->type == JSON_STRING)
-			jw_string(w, item->u.string.ptr);
-	jw_array_end(w);
-}
-
 int cmd_status(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
+	struct job_summary *summary;
 	uint64_t sizes[2];
-	struct json_doc meta;
 	struct job_state st;
 	struct job job;
 	int rc = -1;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	if (store_read_meta(&job, &meta, &cli->error) < 0)
+	if (store_summary(&job, &summary, &cli->error) < 0)
 		goto out;
 	if (read_job_state(cli, &job, &st) < 0)
-		goto out_meta;
+		goto out_summary;
 	envelope_begin(w, "status");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "state", job_status_name(st.status));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
-	jw_kv_str(w, "created_at", json_get_str(meta.root, "created_at"));
+	jw_kv_str(w, "created_at", summary->created_at);
 	if (st.started_at[0])
 		jw_kv_str(w, "started_at", st.started_at);
 	if (st.finished_at[0])
@@ -59,13 +44,14 @@ int cmd_status(struct cli *cli)
 	if (st.has_duration)
 		jw_kv_u64(w, "duration_ms", st.duration_ms);
 	write_state_extras(w, &st);
-	write_json_strings(w, "tags", json_get(meta.root, "tags"));
-	store_write_caller_meta(w, meta.root);
+	write_tags(w, &summary->tags);
+	jw_key(w, "meta");
+	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
 	store_log_sizes(&job, sizes);
 	write_offsets(w, sizes);
 	rc = 0;
-out_meta:
-	json_doc_free(&meta);
+out_summary:
+	job_summary_free(summary);
 out:
 	store_job_close(&job);
 	return rc;
@@ -156,7 +142,7 @@ static int await_terminal(struct cli *cli, const struct job *job,
 			return 0;
 		if (st->status == JOB_RUNNING) {
 			diag(cli, 2, "waiting on the lock of job %s", job->id);
-			if (store_wait_alive_free(job, left) < 0)
+			if (store_wait_ended(job, left) < 0)
 				return error_errno(&cli->error, NULL, errno,
 						  "cannot wait for job %s",
 						  job->id);
@@ -194,15 +180,6 @@ static void uppercase_copy(char *out, size_t size, const char *text)
 	out[i] = '\0';
 }
 
-/* Signals whose default action does not end a process: kill does not
- * wait for the job to end after sending them. */
-static int signal_ends_job(int signo)
-{
-	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&
-	       signo != SIGTTIN && signo != SIGTTOU && signo != SIGWINCH &&
-	       signo != SIGCHLD && signo != SIGURG;
-}
-
 int cmd_kill(struct cli *cli)
 {
 	const char *name = cli->args.value[O_SIGNAL] ?
@@ -233,7 +210,7 @@ int cmd_kill(struct cli *cli)
 		if (signal_job(cli, &job, &st, signo) < 0)
 			goto out;
 		if (signal_ends_job(signo))
-			store_wait_alive_free(&job, KILL_SETTLE_MS);
+			store_wait_ended(&job, KILL_SETTLE_MS);
 		if (read_job_state(cli, &job, &st) < 0)
 			goto out;
 	}
@@ -278,27 +255,6 @@ out:
 	return rc;
 }
 
-/* The file log ID --stream reads: <job>/<stream>.log, but for full the
- * --log PATH the job was given instead (the job's full.log stays empty). */
-static char *log_file(struct cli *cli, const struct job *job,
-		      const char *stream)
-{
-	char name[16];
-	struct json_doc meta;
-	const char *log_path;
-	char *path;
-
-	snprintf(name, sizeof(name), "%s.log", stream);
-	if (strcmp(stream, "full") != 0)
-		return strdup(name);
-	if (store_read_meta(job, &meta, &cli->error) < 0)
-		return NULL;
-	log_path = json_get_str(meta.root, "log_path");
-	path = strdup(log_path && log_path[0] == '/' ? log_path : name);
-	json_doc_free(&meta);
-	return path;
-}
-
 int cmd_log(struct cli *cli)
 {
 	const char *stream = cli->args.value[O_STREAM] ?
@@ -310,7 +266,7 @@ int cmd_log(struct cli *cli)
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	file = log_file(cli, &job, stream);
+	file = store_log_file(&job, stream, &cli->error);
 	if (!file)
 		goto out;
 	path = file[0] == '/' ? strdup(file) : store_job_path(&job, file);
@@ -352,68 +308,13 @@ static int write_source(struct cli *cli)
 	return fd;
 }
 
-/* Connect to <job>/input.sock by its name relative to the job directory
- * (a socket's path is limited to about 100 bytes). */
-static int connect_input(const struct job *job)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX,
-				    .sun_path = "input.sock" };
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
-
-	if (fd >= 0 && (fchdir(job->dir_fd) < 0 ||
-			connect(fd, (struct sockaddr *)&addr,
-				sizeof(addr)) < 0)) {
-		err = errno;
-		close(fd);
-		fd = -1;
-		errno = err;
-	}
-	err = errno;
-	if (cwd >= 0) {
-		if (fchdir(cwd) < 0) {
-			/* nothing later needs the old directory */
-		}
-		close(cwd);
-	}
-	errno = err;
-	return fd;
-}
-
-/* Send mode and bytes, then read the supervisor's verdict. */
-static int send_input(struct cli *cli, int sock, int source, char mode,
-		      uint64_t *bytes)
-{
-	char buf[65536], reply[256];
-	ssize_t got;
-	uint64_t taken;
-
-	if (write_all(sock, &mode, 1) < 0)
-		got = -1;
-	else
-		while ((got = read_full(source, buf, sizeof(buf))) > 0)
-			if (write_all(sock, buf, (size_t)got) < 0)
-				break;	/* the verdict says why */
-	shutdown(sock, SHUT_WR);
-	got = read_full(sock, reply, sizeof(reply) - 1);
-	reply[got > 0 ? got : 0] = '\0';
-	reply[strcspn(reply, "\n")] = '\0';
-	if (strncmp(reply, "ok ", 3) == 0 && scan_u64(reply + 3, &taken)) {
-		*bytes = taken;
-		return 0;
-	}
-	return error_set(&cli->error, "invalid_state", "cannot write to the "
-			 "job: %s", strncmp(reply, "error ", 6) == 0
-			 ? reply + 6 : "no answer from its supervisor");
-}
-
 int cmd_write(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
 	struct job_state st;
 	struct job job;
 	uint64_t bytes = 0;
-	int source = -1, sock = -1, rc = -1;
+	int source = -1, rc = -1;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
@@ -428,14 +329,8 @@ int cmd_write(struct cli *cli)
 	source = write_source(cli);
 	if (source < 0)
 		goto out;
-	sock = connect_input(&job);
-	if (sock < 0) {
-		error_set(&cli->error, "invalid_state", "job %s does not take "
-			  "input: run it with --interactive or --pty", job.id);
-		goto out;
-	}
-	if (send_input(cli, sock, source, cli->args.seen[O_EOF] ? 'e' : 'w',
-		       &bytes) < 0)
+	if (exec_input_send(&job, source, cli->args.seen[O_EOF], &bytes,
+			    &cli->error) < 0)
 		goto out;
 	envelope_begin(w, "write");
 	jw_kv_str(w, "job_id", job.id);
@@ -445,8 +340,6 @@ int cmd_write(struct cli *cli)
 out:
 	if (source >= 0)
 		close(source);
-	if (sock >= 0)
-		close(sock);
 	store_job_close(&job);
 	return rc;
 }
@@ -485,112 +378,28 @@ int cmd_notify_set(struct cli *cli)
 	return rc;
 }
 
-/* Whether completion_event.json says it was delivered. */
-static int completion_delivered(const struct job *job)
-{
-	struct json_doc record;
-	char *text, err[64];
-	size_t len;
-	const char *status;
-	int delivered = 0;
-
-	if (read_file_at(job->dir_fd, "completion_event.json", RECORD_MAX,
-			 &text, &len) < 0)
-		return 0;
-	if (json_parse(&record, text, len, 32, err, sizeof(err)) == 0) {
-		status = json_get_str(record.root, "delivery_status");
-		delivered = status && strcmp(status, "delivered") == 0;
-		json_doc_free(&record);
-	}
-	free(text);
-	return delivered;
-}
-
-/* Deliver now, from this process: the event on file, or one built from
- * the terminal state when the supervisor died before writing it. */
-static int redeliver(struct cli *cli, const struct job *job,
-		     const struct job_state *st, struct notifier **out)
-{
-	struct spec_records records;
-	struct notify_settings settings;
-	struct notifier_config config;
-	struct job_spec spec;
-	int rc = -1;
-
-	*out = NULL;
-	if (store_read_spec(job, &spec, &records, &cli->error) < 0)
-		return -1;
-	if (notify_settings_read(records.meta.root, &settings,
-				 &cli->error) < 0)
-		goto out;
-	notifier_config_init(&config, job, &spec);
-	*out = notifier_new(&config);
-	if (!*out) {
-		error_errno(&cli->error, NULL, ENOMEM, "notify redeliver");
-	} else if (exists_at(job->dir_fd, "completion_event.json")) {
-		rc = notifier_redeliver(*out, &settings, &cli->error);
-	} else if (!notify_finished_wanted(&settings)) {
-		error_set(&cli->error, "invalid_state", "job %s has no "
-			  "completion event and no notify sink", job->id);
-	} else {
-		rc = notifier_job_finished(*out, st, records.meta.root,
-					   &settings, 0);
-	}
-	if (rc == 0)
-		notifier_drain(*out);
-	notify_settings_free(&settings);
-out:
-	spec_free(&spec);
-	spec_records_free(&records);
-	return rc;
-}
-
 int cmd_notify_redeliver(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
-	struct notifier *notifier = NULL;
+	struct redelivery done;
 	struct job_state st;
 	struct job job;
-	const char *results;
-	char event_id[128];
-	int delivered, rc = -1;
+	int rc = -1;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	if (store_job_state(&job, &st, &cli->error) < 0)
-		goto out;
-	if (!job_status_terminal(st.status)) {
-		error_set(&cli->error, "invalid_state", "invalid job state: "
-			  "job %s is %s; only finished jobs have a completion "
-			  "event", job.id, job_status_name(st.status));
-		goto out;
+	if (state_observe(&job, &st, &cli->error) == 0 &&
+	    notify_redeliver_now(&job, &st, cli->args.seen[O_FORCE], &done,
+				 &cli->error) == 0) {
+		envelope_begin(w, "notify.redeliver");
+		jw_kv_str(w, "job_id", job.id);
+		jw_kv_str(w, "event_id", done.event_id);
+		jw_kv_bool(w, "delivered", done.delivered);
+		jw_key(w, "delivery_results");
+		jw_raw(w, done.results, strlen(done.results));
+		free(done.results);
+		rc = 0;
 	}
-	job.lock_fd = job_lock_open(job.dir_fd);
-	if (job.lock_fd < 0 ||
-	    job_lock_take(job.lock_fd, LOCK_DELIVERY, 1, 0) < 0) {
-		error_set(&cli->error, "invalid_state", "the completion event "
-			  "of job %s is being delivered right now", job.id);
-		goto out;
-	}
-	if (completion_delivered(&job) && !cli->args.seen[O_FORCE]) {
-		error_set(&cli->error, "invalid_state", "the completion event "
-			  "of job %s was delivered; use --force to deliver it "
-			  "again", job.id);
-		goto out;
-	}
-	if (redeliver(cli, &job, &st, &notifier) < 0)
-		goto out;
-	results = notifier_results(notifier, &delivered);
-	snprintf(event_id, sizeof(event_id), "%s:job.finished", job.id);
-	envelope_begin(w, "notify.redeliver");
-	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "event_id", event_id);
-	jw_kv_bool(w, "delivered", delivered);
-	jw_key(w, "delivery_results");
-	jw_raw(w, results, strlen(results));
-	rc = 0;
-out:
-	notifier_free(notifier);
 	store_job_close(&job);
 	return rc;
 }

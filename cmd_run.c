@@ -157,20 +157,24 @@ static int store_input(struct cli *cli, const struct job *job,
 	return rc;
 }
 
+/* The job.finished sinks and how to deliver: recorded when any is given,
+ * with the delivery defaults then. */
 static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 {
 	const struct args *args = &cli->args;
+	struct notification_spec *n = &spec->notification;
 
-	spec->notify_command = args->value[O_NOTIFY_COMMAND];
-	spec->notify_file = owned_path(cli, args->value[O_NOTIFY_FILE]);
-	if (args->value[O_NOTIFY_FILE] && !spec->notify_file)
+	n->command = args->value[O_NOTIFY_COMMAND];
+	n->file = owned_path(cli, args->value[O_NOTIFY_FILE]);
+	if (args->value[O_NOTIFY_FILE] && !n->file)
 		return error_errno(&cli->error, NULL, errno, "--notify-file");
-	spec->notify_timeout_ms = number_or(cli, O_NOTIFY_TIMEOUT,
-					    NOTIFY_TIMEOUT_DEFAULT);
-	spec->notify_retries = number_or(cli, O_NOTIFY_RETRIES,
-					 NOTIFY_RETRIES_DEFAULT);
-	spec->notify_delivery_set = args->seen[O_NOTIFY_TIMEOUT] ||
-				    args->seen[O_NOTIFY_RETRIES];
+	n->has_timeout = n->has_retries = 1;
+	n->timeout_ms = number_or(cli, O_NOTIFY_TIMEOUT,
+				  NOTIFY_TIMEOUT_DEFAULT);
+	n->retries = number_or(cli, O_NOTIFY_RETRIES, NOTIFY_RETRIES_DEFAULT);
+	spec->has_notification = n->command || n->file ||
+				 args->seen[O_NOTIFY_TIMEOUT] ||
+				 args->seen[O_NOTIFY_RETRIES];
 	return 0;
 }
 
@@ -212,42 +216,6 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	return spec_add_notify(cli, spec);
 }
 
-/* job.created in the event log: what the job is, who asked for it. */
-static void log_created(struct cli *cli, const struct job *job,
-			const struct job_spec *spec, int deferred)
-{
-	struct json_writer w;
-
-	jw_init_mem(&w, RECORD_MAX, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "job.created");
-	jw_kv_str(&w, "job_id", job->id);
-	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
-	jw_kv_str(&w, "cwd", spec->cwd);
-	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
-	jw_key(&w, "meta");
-	jw_object_begin(&w);
-	for (size_t i = 0; i < spec->meta.n; i++) {
-		const char *entry = spec->meta.v[i];
-		size_t key_len = strcspn(entry, "=");
-		char key[160];
-
-		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
-		jw_kv_str(&w, key, entry + key_len + 1);
-	}
-	jw_object_end(&w);
-	jw_object_end(&w);
-	if (w.error) {
-		jw_free(&w);
-	} else if (deferred) {	/* the supervisor logs it, off our path */
-		cli->launch.created_event = w.buf;
-		cli->launch.created_len = w.len;
-	} else {
-		events_append(cli->root.abs, w.buf, w.len);
-		jw_free(&w);
-	}
-}
-
 /* Make the job directory, its records and logs; the ALIVE lock stays
  * held in job->lock_fd. created jobs keep their --env values in env.json
  * and are recorded as created. */
@@ -255,26 +223,20 @@ static int make_job(struct cli *cli, struct job_spec *spec,
 		    struct job *job, int created)
 {
 	char created_at[TIMESTAMP_LEN + 1];
-	struct job_state st = { .status = JOB_CREATED };
 
 	if (store_job_new(&cli->root, job, &cli->error) < 0)
 		return -1;
 	diag(cli, 1, "job directory %s", job->dir);
 	format_utc_now(created_at);
-	snprintf(st.id, sizeof(st.id), "%s", job->id);
-	memcpy(st.updated_at, created_at, sizeof(st.updated_at));
-	/* a job run now gets its logs from its supervisor */
+	/* a job run now gets its logs from its supervisor, and its
+	 * job.created once we have answered */
 	if (store_input(cli, job, spec) < 0 ||
 	    store_write_meta(job, &cli->root, spec, created_at, created,
 			     &cli->error) < 0 ||
-	    (created && store_create_logs(job, &cli->error) < 0))
+	    (created && (store_create_logs(job, &cli->error) < 0 ||
+			 state_created(job, spec, created_at,
+				       &cli->error) < 0)))
 		goto fail;
-	if (created && store_write_state(job->dir_fd, &st, 1) < 0) {
-		error_errno(&cli->error, NULL, errno,
-			    "cannot write %s/state.json", job->dir);
-		goto fail;
-	}
-	log_created(cli, job, spec, !created);
 	return 0;
 fail:
 	store_job_discard(&cli->root, job);
@@ -289,9 +251,9 @@ static uint64_t observe_job(struct cli *cli, const struct job *job,
 	int64_t begin = clock_mono_ms();
 
 	if (cli->args.seen[O_WAIT])
-		store_wait_alive_free(job, -1);
+		store_wait_ended(job, -1);
 	else if (snapshot_ms > 0)
-		store_wait_alive_free(job, (int64_t)snapshot_ms);
+		store_wait_ended(job, (int64_t)snapshot_ms);
 	else
 		return 0;
 	return (uint64_t)(clock_mono_ms() - begin);
@@ -360,11 +322,10 @@ int cmd_run(struct cli *cli)
 	int rc = -1;
 
 	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 0) == 0) {
+		cli->launch.log_created = 1;
 		rc = launch_and_answer(cli, "run", &job, &spec);
 		store_job_close(&job);
 	}
-	free(cli->launch.created_event);
-	cli->launch.created_event = NULL;
 	spec_free(&spec);
 	return rc;
 }
@@ -390,49 +351,17 @@ int cmd_create(struct cli *cli)
 	return rc;
 }
 
-/* The ALIVE lock of a created job: whoever holds it starts it, so two
- * starts never launch two supervisors. */
-static int take_start_lock(struct cli *cli, struct job *job)
-{
-	job->lock_fd = job_lock_open(job->dir_fd);
-	if (job->lock_fd >= 0 &&
-	    job_lock_take(job->lock_fd, LOCK_ALIVE, 1, 0) == 0)
-		return 0;
-	if (job->lock_fd >= 0 && (errno == EAGAIN || errno == EACCES))
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s is already being started or "
-				 "is running", job->id);
-	return error_errno(&cli->error, NULL, errno, "cannot lock job %s",
-			   job->id);
-}
-
 static int check_startable(struct cli *cli, const struct job *job)
 {
 	struct job_state st;
 
-	if (store_read_state(job, &st, &cli->error) < 0)
+	if (state_read(job, &st, &cli->error) < 0)
 		return -1;
 	if (st.status != JOB_CREATED)
 		return error_set(&cli->error, "invalid_state", "invalid job "
 				 "state: job %s is in '%s' state; only "
 				 "'created' jobs can be started", job->id,
 				 job_status_name(st.status));
-	return 0;
-}
-
-/* From here the job is no longer "created": should its supervisor die
- * before it records running, readers find running with a free lock and
- * record the loss (instead of a job that looks never started). */
-static int mark_launching(struct cli *cli, const struct job *job)
-{
-	struct job_state st = { .status = JOB_RUNNING };
-
-	snprintf(st.id, sizeof(st.id), "%s", job->id);
-	format_utc_now(st.started_at);
-	memcpy(st.updated_at, st.started_at, sizeof(st.updated_at));
-	if (store_write_state(job->dir_fd, &st, 0) < 0)
-		return error_errno(&cli->error, NULL, errno,
-				   "cannot write %s/state.json", job->dir);
 	return 0;
 }
 
@@ -445,9 +374,13 @@ int cmd_start(struct cli *cli)
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	if (take_start_lock(cli, &job) == 0 && check_startable(cli, &job) == 0
-	    && store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
-	    mark_launching(cli, &job) == 0)
+	/* whoever holds ALIVE starts the job: two starts never launch two
+	 * supervisors; from state_launching on, a supervisor that dies before
+	 * it records running leaves a job readers record as lost */
+	if (store_claim_start(&job, &cli->error) == 0 &&
+	    check_startable(cli, &job) == 0 &&
+	    store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
+	    state_launching(&job, &cli->error) == 0)
 		rc = launch_and_answer(cli, "start", &job, &spec);
 	spec_free(&spec);
 	spec_records_free(&records);

@@ -21,6 +21,7 @@
 
 #include "json_parse.h"
 #include "lib/fmt.h"
+#include "lib/sig.h"
 
 #define EVENTS_DIR ".events"
 #define SEGMENT_MAX (4u << 20)	/* a new segment beyond this size */
@@ -33,14 +34,6 @@ struct segment {
 	uint64_t base;
 	char name[32];
 };
-
-void events_root_of(const char *job_dir, char *out, size_t size)
-{
-	const char *slash = strrchr(job_dir, '/');
-	size_t len = slash ? (size_t)(slash - job_dir) : 0;
-
-	snprintf(out, size, "%.*s", (int)len, len ? job_dir : "/");
-}
 
 static int segment_name(const char *name, uint64_t *base)
 {
@@ -202,13 +195,6 @@ struct reader {
 	int stopped;		/* stdout closed */
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int signo)
-{
-	stop_signal = signo;
-}
-
 static int prefix_match(const char *pattern, const char *value)
 {
 	size_t len = strlen(pattern);
@@ -363,21 +349,22 @@ static int next_segment(struct reader *r)
 	return 0;
 }
 
-/* Sleep until the log changes (inotify), a signal, the reader of our
- * stdout goes away (a pipe reports POLLERR), or a second passes. Returns
- * 0, or -1 when stdout is closed. */
-static int follow_wait(int notify_fd, const sigset_t *unblocked)
+/* Sleep until the log changes (inotify), a stop signal arrives, the
+ * reader of our stdout goes away (a pipe reports POLLERR), or a second
+ * passes. Returns 0, or -1 when it is time to stop. */
+static int follow_wait(int notify_fd, int stop_fd)
 {
-	struct pollfd pfds[2] = {
+	struct pollfd pfds[3] = {
 		{ .fd = 1, .events = 0 },
 		{ .fd = notify_fd, .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
 	};
-	struct timespec timeout = { FOLLOW_POLL_MS / 1000,
-				    (FOLLOW_POLL_MS % 1000) * 1000000 };
 	char drain[4096];
 
-	if (ppoll(pfds, 2, &timeout, unblocked) <= 0)
+	if (poll(pfds, 3, FOLLOW_POLL_MS) <= 0)
 		return 0;
+	if (pfds[2].revents && sig_next(stop_fd) > 0)
+		return -1;	/* taken: the command ends with 0 */
 	if (pfds[0].revents & (POLLERR | POLLHUP | POLLNVAL))
 		return -1;
 	if (pfds[1].revents)
@@ -405,35 +392,17 @@ static int watch_dir(const char *root)
 #endif
 }
 
-/* SIGINT, SIGTERM, SIGHUP end --follow cleanly: they are blocked except
- * while waiting, and their handler only notes them. */
-static void catch_stops(sigset_t *unblocked)
-{
-	struct sigaction action = { .sa_handler = on_stop };
-	sigset_t stops;
-
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGHUP);
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGINT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
-	sigaction(SIGHUP, &action, NULL);
-	sigprocmask(SIG_BLOCK, &stops, unblocked);
-	sigdelset(unblocked, SIGINT);
-	sigdelset(unblocked, SIGTERM);
-	sigdelset(unblocked, SIGHUP);
-}
+/* SIGINT, SIGTERM and SIGHUP end --follow cleanly: they arrive through a
+ * watcher, polled with the log. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
 int events_read(const char *root, const struct events_query *query,
 		struct error *e)
 {
 	struct reader r = { .query = query, .fd = -1 };
 	struct segment segs[SEGMENTS_SEEN];
-	sigset_t unblocked;
 	size_t count = 0;
-	int notify_fd = -1;
+	int notify_fd = -1, stop_fd = -1;
 
 	r.dir_fd = open_events_dir(root, query->follow);
 	if (r.dir_fd < 0)
@@ -445,24 +414,26 @@ int events_read(const char *root, const struct events_query *query,
 		return error_errno(e, NULL, ENOMEM, "events");
 	}
 	if (query->follow) {
-		catch_stops(&unblocked);
+		stop_fd = sig_watch(stop_signals, 3);
 		notify_fd = watch_dir(root);	/* before reading: no gap */
 	}
 	segments_list(r.dir_fd, segs, &count);
 	e->code = NULL;
 	reader_start(&r, segs, count, e);
-	while (!e->code && !r.stopped && !stop_signal) {
+	while (!e->code && !r.stopped) {
 		if (r.fd >= 0)
 			read_segment(&r);
 		if (next_segment(&r))
 			continue;
-		if (!query->follow || follow_wait(notify_fd, &unblocked) < 0)
+		if (!query->follow || follow_wait(notify_fd, stop_fd) < 0)
 			break;
 	}
 	if (r.fd >= 0)
 		close(r.fd);
 	if (notify_fd >= 0)
 		close(notify_fd);
+	/* the stop signals stay watched: the command ends here, and a late
+	 * one must not end it with another status */
 	free(r.line);
 	close(r.dir_fd);
 	return e->code ? -1 : 0;

@@ -18,9 +18,6 @@
  * log is a convenience, the job's records are the truth. */
 void events_append(const char *root, const char *object, size_t len);
 
-/* The jobs root of a job directory path (dirname), into out. */
-void events_root_of(const char *job_dir, char *out, size_t size);
-
 struct events_query {
 	const char *since;	/* a cursor, "end", or NULL: from the start */
 	const char *job_id;	/* a job id or prefix, or NULL */

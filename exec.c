@@ -1,10 +1,13 @@
-/* exec.c - the supervisor. run forks twice (the middle process calls
- * setsid and exits), so the supervisor belongs to no terminal and to none
- * of the caller's process groups. It forks the job into a process group of
- * its own, records "running" with the job's pid and only then tells the
- * caller it is ready. One poll() loop then copies the job's output to the
- * logs, reaps it, enforces the timeout and writes the terminal record. */
-#include "exec_supervisor.h"
+/* exec.c - launching and supervising a job. run forks twice (the middle
+ * process calls setsid and exits), so the supervisor belongs to no
+ * terminal and to none of the caller's process groups. It starts the job
+ * in a process group of its own (exec_child.c), has it recorded running
+ * with its pid and only then tells the caller it is ready. One poll() loop
+ * then copies the job's output (exec_output.c), serves write commands
+ * (exec_input.c), reaps the job, enforces its timeout, has its end
+ * recorded (store_state.c) and drives the delivery of its events
+ * (notify_sink.c) until all of that is done. */
+#include "exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,16 +20,19 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifndef AE_SELFPIPE
-#include <sys/signalfd.h>
-#endif
 
-#include "events.h"
+#include "exec_child.h"
+#include "exec_input.h"
+#include "exec_output.h"
 #include "lib/fmt.h"
+#include "lib/sig.h"
+#include "notify_sink.h"
 #include "store_logs.h"
 
 #define LINGER_MS 1000		/* the 1-second rule for descendants */
 #define READY_BYTE 'R'
+
+/* ---- signals ------------------------------------------------------------ */
 
 int signal_parse(const char *text)
 {
@@ -54,90 +60,82 @@ int signal_parse(const char *text)
 	return index < 0 ? -1 : numbers[index];
 }
 
-/* Signals the supervisor reacts to: SIGCHLD, and the ones it passes on to
+int signal_ends_job(int signo)
+{
+	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&
+	       signo != SIGTTIN && signo != SIGTTOU && signo != SIGWINCH &&
+	       signo != SIGCHLD && signo != SIGURG;
+}
+
+int exec_signal_job(const struct job *job, const struct job_state *st,
+		    int signo, struct error *e)
+{
+	if (!st->has_pid)
+		return 0;	/* still launching: nothing to signal yet */
+	if (kill(-(pid_t)st->pid, signo) == 0)
+		return 0;
+	if (errno == ESRCH && (kill((pid_t)st->pid, signo) == 0 ||
+			       errno == ESRCH))
+		return 0;	/* already gone: the record will say so */
+	return error_errno(e, NULL, errno, "cannot signal job %s (pid %lld)",
+			   job->id, (long long)st->pid);
+}
+
+/* What the supervisor watches: SIGCHLD, and the signals it passes on to
  * the job's process group. */
-static const int forwarded_signals[] = {
-	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
+static const int watched_signals[] = {
+	SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 };
 
-static void handled_set(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGCHLD);
-	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
-		sigaddset(set, forwarded_signals[i]);
-}
+/* ---- the supervisor's state ------------------------------------------- */
 
-#ifdef AE_SELFPIPE
+/* Where the supervisor is in the job's life. Each phase is entered at one
+ * place: RUNNING in record_running, EXITED in reap_children, ENDED in
+ * record_terminal (or record_failed, from STARTING). */
+enum phase {
+	PHASE_STARTING,	/* launching the job */
+	PHASE_RUNNING,	/* its main process runs */
+	PHASE_EXITED,	/* its main process was reaped; descendants may
+			   hold its pipes open, for at most LINGER_MS */
+	PHASE_ENDED,	/* the terminal record is on disk and the waiters
+			   let go; left to do: the pipes' last output, a
+			   write command's answer, deliveries */
+};
 
-/* The portable path: handlers write the signal number into a pipe that
- * the loop polls. The write end is the one piece of global state, and
- * only the supervisor sets it. */
-static int self_pipe_write_fd = -1;
+struct supervisor {
+	struct job *job;
+	const struct job_spec *spec;	/* = &own_spec once copied */
+	struct job_spec own_spec;	/* owns its strings (not argv's) */
+	const struct launch_context *context;
+	enum phase phase;
+	struct job_state state;
+	int ready_fd;		/* to the launching CLI; -1 once told */
+	int signal_fd;
+	int delivery_fd;	/* holds DELIVERY for the supervisor's life */
+	struct child child;
+	int child_status;
+	struct rusage usage;
+	int64_t started_ms, exited_ms;
+	int64_t timeout_at, kill_at;	/* monotonic ms, 0 = not armed */
+	int64_t progress_at;
+	struct notifier *notifier;
+	struct json_doc meta;	/* meta.json as last read */
+	struct stat meta_seen;	/* its identity then: inode and mtime */
+	struct notify_settings settings;
+	struct capture capture;
+	struct channel channel;
+	/* the buffers last: a page of them becomes resident only once used,
+	 * and the fields above share as few pages as they can */
+	char input_buf[CHANNEL_BUF_BYTES];
+	char full_buf[FULL_BUF_BYTES];
+	char out_partial[LINE_MAX_BYTES], err_partial[LINE_MAX_BYTES];
+};
 
-static void on_signal(int signo)
-{
-	int saved = errno;
-	unsigned char byte = (unsigned char)signo;
-
-	if (write(self_pipe_write_fd, &byte, 1) < 0) {
-		/* pipe full: a wakeup is already pending */
-	}
-	errno = saved;
-}
-
-static int signals_open(void)
-{
-	struct sigaction action = { .sa_handler = on_signal };
-	sigset_t set;
-	int fds[2];
-
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -1;
-	self_pipe_write_fd = fds[1];
-	handled_set(&set);
-	action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	sigfillset(&action.sa_mask);
-	for (int signo = 1; signo < _NSIG; signo++)
-		if (sigismember(&set, signo) == 1 &&
-		    sigaction(signo, &action, NULL) < 0)
-			return -1;
-	return fds[0];
-}
-
-/* The next pending signal number, 0 when none. */
-static int signals_next(int fd)
-{
-	unsigned char byte;
-
-	return read(fd, &byte, 1) == 1 ? byte : 0;
-}
-
-#else
-
-static int signals_open(void)
-{
-	sigset_t set;
-
-	handled_set(&set);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-static int signals_next(int fd)
-{
-	struct signalfd_siginfo info;
-
-	return read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info)
-		       ? (int)info.ssi_signo : 0;
-}
-
-#endif
+/* ---- notifications ------------------------------------------------------ */
 
 /* Re-read meta.json only when it was replaced (notify set renames a new
  * one into place): one fstatat per read chunk, never a parse per line. */
-void meta_refresh(struct supervisor *sv)
+static void meta_refresh(struct supervisor *sv)
 {
 	struct notify_settings settings;
 	struct json_doc meta;
@@ -163,6 +161,52 @@ void meta_refresh(struct supervisor *sv)
 	sv->settings = settings;
 }
 
+/* A line of output: an output-match event when the rule matches it. */
+static void line_seen(void *ctx, enum match_stream stream, const char *line,
+		      size_t len)
+{
+	struct supervisor *sv = ctx;
+
+	if (sv->notifier && sv->settings.match &&
+	    notify_line_matches(&sv->settings, stream, line, len))
+		notifier_output_matched(sv->notifier, &sv->settings,
+					sv->meta.root, stream, line, len);
+}
+
+/* Hold DELIVERY for life (a delivery cut short by our death is then
+ * seen, and finished, by the next reader), and load the settings. */
+static void notifications_open(struct supervisor *sv)
+{
+	struct notifier_config config;
+
+	sv->delivery_fd = store_claim_delivery(sv->job);
+	notifier_config_init(&config, sv->job, sv->spec);
+	sv->notifier = notifier_new(&config);
+	meta_refresh(sv);
+}
+
+/* job.finished, for the terminal transition: built from the terminal
+ * state and meta.json, persisted and queued when it has sinks. */
+static char *finished_event(void *ctx, const struct job_state *st,
+			    size_t *len)
+{
+	struct supervisor *sv = ctx;
+
+	return notifier_job_finished(sv->notifier, st, sv->meta.root,
+				     &sv->settings, len);
+}
+
+/* What the terminal transition asks of notifications: the sinks are
+ * those configured when the job ends. */
+static void completion_of(struct supervisor *sv, struct state_completion *c)
+{
+	c->wanted = notify_finished_wanted(&sv->settings);
+	c->complete = sv->notifier ? finished_event : NULL;
+	c->ctx = sv;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
 static void tell_ready(struct supervisor *sv)
 {
 	char byte = READY_BYTE;
@@ -176,106 +220,61 @@ static void tell_ready(struct supervisor *sv)
 	sv->ready_fd = -1;
 }
 
-static void state_stamp(struct job_state *st)
+/* The job runs: recorded with its pid, then the caller is told. */
+static void record_running(struct supervisor *sv)
 {
-	format_utc_now(st->updated_at);
+	state_running(sv->job, &sv->state, sv->child.pid);
+	sv->phase = PHASE_RUNNING;
+	tell_ready(sv);
 }
 
-/* Record a launch that did not happen; the job never ran. */
-static void notifications_open(struct supervisor *sv);
-
-static void log_created(struct supervisor *sv);
-
+/* The job could not be launched (state.error says why): recorded failed,
+ * then the caller is told. A job that never ran still has its (empty)
+ * logs and its events. */
 static void record_failed(struct supervisor *sv)
 {
+	struct state_completion completion;
 	struct error ignored;
 
-	/* a job that never ran still has its (empty) logs and its events */
 	store_create_logs(sv->job, &ignored);
-	log_created(sv);
-	if (!sv->notifier && sv->signal_fd >= 0)
+	if (sv->context->log_created)
+		state_log_created(sv->job, sv->spec);
+	if (sv->signal_fd >= 0)
 		notifications_open(sv);
-	sv->state.status = JOB_FAILED;
-	state_stamp(&sv->state);
-	memcpy(sv->state.finished_at, sv->state.updated_at,
-	       sizeof(sv->state.finished_at));
-	sv->state.has_duration = 1;
-	sv->state.duration_ms = 0;
-	if (sv->notifier) {
-		meta_refresh(sv);
-		sv->state.completion_event =
-			notify_finished_wanted(&sv->settings);
-	}
-	store_write_state(sv->job->dir_fd, &sv->state, 1);
-	store_release_reserve(sv->job->dir_fd);
-	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
-	sv->terminal = 1;
+	completion_of(sv, &completion);
+	state_failed(sv->job, &sv->state, sv->notifier ? &completion : NULL);
+	sv->phase = PHASE_ENDED;
+	channel_shutdown(&sv->channel);
 	tell_ready(sv);
-	if (sv->notifier &&
-	    notifier_job_finished(sv->notifier, &sv->state, sv->meta.root,
-				  &sv->settings, 1) == 0)
-		notifier_drain(sv->notifier);
 }
 
-static void usage_fill(struct job_state *st, const struct rusage *ru)
-{
-	st->has_usage = 1;
-	st->user_cpu_ms = (uint64_t)ru->ru_utime.tv_sec * 1000 +
-			  (uint64_t)ru->ru_utime.tv_usec / 1000;
-	st->sys_cpu_ms = (uint64_t)ru->ru_stime.tv_sec * 1000 +
-			 (uint64_t)ru->ru_stime.tv_usec / 1000;
-	st->max_rss_kib = (uint64_t)ru->ru_maxrss;
-}
-
-/* The job is over: write the truth durably, then let waiters go. */
+/* The job is over: its end recorded (exited or killed: store_state.c
+ * decides), its completion, then its waiters let go. */
 static void record_terminal(struct supervisor *sv)
 {
-	struct job_state *st = &sv->state;
-	int status = sv->child_status;
+	struct job_end end = {
+		.wait_status = sv->child_status,
+		.usage = sv->usage,
+		.duration_ms = (uint64_t)(clock_mono_ms() - sv->started_ms),
+		.log_error = sv->capture.log_error,
+	};
+	struct state_completion completion;
 
-	if (WIFSIGNALED(status)) {
-		st->status = JOB_KILLED;
-		snprintf(st->signal, sizeof(st->signal), "%d",
-			 WTERMSIG(status));
-	} else {
-		st->status = JOB_EXITED;
-		st->has_exit_code = 1;
-		st->exit_code = WEXITSTATUS(status);
-	}
-	st->has_duration = 1;
-	st->duration_ms = (uint64_t)(clock_mono_ms() - sv->started_ms);
-	state_stamp(st);
-	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
-	usage_fill(st, &sv->usage);
-	if (sv->log_error)
-		snprintf(st->error, sizeof(st->error),
-			 "output cut: cannot write logs: %s",
-			 strerror(sv->log_error));
-	/* the sinks are those configured when the job ends */
 	meta_refresh(sv);
-	st->completion_event = notify_finished_wanted(&sv->settings);
-	test_stop_at("job-ended");
-	/* with a completion event, its record's directory fsync follows
-	 * and covers this rename too */
-	if (store_write_state(sv->job->dir_fd, st,
-			      sv->notifier && st->completion_event
-			      ? DURABLE_DATA : DURABLE_FULL) < 0)
-		store_write_state(sv->job->dir_fd, st, DURABLE_NONE);
-	store_release_reserve(sv->job->dir_fd);
-	/* the event log has job.finished (and completion_event.json is on
-	 * disk) before any waiter is let go */
-	if (sv->notifier)
-		notifier_job_finished(sv->notifier, st, sv->meta.root,
-				      &sv->settings, 1);
-	job_lock_release(sv->job->lock_fd, LOCK_ALIVE);
-	sv->terminal = 1;
-	input_shutdown(sv);
+	completion_of(sv, &completion);
+	state_ended(sv->job, &sv->state, &end, &completion);
+	sv->phase = PHASE_ENDED;
+	channel_shutdown(&sv->channel);
 }
+
+/* ---- the loop ----------------------------------------------------------- */
 
 static void group_signal(struct supervisor *sv, int signo)
 {
-	if (kill(-sv->child, signo) < 0 && !sv->child_reaped)
-		kill(sv->child, signo);
+	pid_t pid = sv->child.pid;
+
+	if (kill(-pid, signo) < 0 && sv->phase == PHASE_RUNNING)
+		kill(pid, signo);
 }
 
 static void reap_children(struct supervisor *sv)
@@ -285,13 +284,13 @@ static void reap_children(struct supervisor *sv)
 	pid_t pid;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
-		if (pid != sv->child) {
+		if (pid != sv->child.pid) {
 			if (sv->notifier)
 				notifier_child_exited(sv->notifier, pid,
 						      status);
 			continue;
 		}
-		sv->child_reaped = 1;
+		sv->phase = PHASE_EXITED;
 		sv->child_status = status;
 		sv->usage = usage;
 		sv->exited_ms = clock_mono_ms();
@@ -302,10 +301,10 @@ static void handle_signals(struct supervisor *sv)
 {
 	int signo;
 
-	while ((signo = signals_next(sv->signal_fd)) > 0) {
+	while ((signo = sig_next(sv->signal_fd)) > 0) {
 		if (signo == SIGCHLD)
 			reap_children(sv);
-		else if (!sv->child_reaped)
+		else if (sv->phase == PHASE_RUNNING)
 			group_signal(sv, signo);
 	}
 }
@@ -314,7 +313,7 @@ static void handle_timers(struct supervisor *sv, int64_t now)
 {
 	if (sv->timeout_at && now >= sv->timeout_at) {
 		sv->timeout_at = 0;
-		if (!sv->child_reaped) {
+		if (sv->phase == PHASE_RUNNING) {
 			sv->state.timed_out = 1;
 			group_signal(sv, SIGTERM);
 			if (sv->spec->kill_after_ms == 0)
@@ -326,17 +325,15 @@ static void handle_timers(struct supervisor *sv, int64_t now)
 	}
 	if (sv->kill_at && now >= sv->kill_at) {
 		sv->kill_at = 0;
-		if (!sv->terminal)
+		if (sv->phase != PHASE_ENDED)
 			group_signal(sv, SIGKILL);
 	}
 	if (sv->notifier)
 		notifier_tick(sv->notifier, now);
 	if (sv->progress_at && now >= sv->progress_at) {
 		sv->progress_at = time_after(now, sv->spec->progress_every_ms);
-		if (!sv->terminal) {
-			state_stamp(&sv->state);
-			store_write_state(sv->job->dir_fd, &sv->state, 0);
-		}
+		if (sv->phase != PHASE_ENDED)
+			state_progress(sv->job, &sv->state);
 	}
 }
 
@@ -354,111 +351,67 @@ static int poll_timeout(const struct supervisor *sv, int64_t now)
 {
 	int64_t next = earliest(sv->timeout_at, sv->kill_at);
 
-	if (!sv->terminal) {
+	if (sv->phase != PHASE_ENDED) {
 		next = earliest(next, sv->progress_at);
-		if (sv->child_reaped)
+		if (sv->phase == PHASE_EXITED)
 			next = earliest(next, sv->exited_ms + LINGER_MS);
 	}
 	if (sv->notifier)
 		next = earliest(next, notifier_deadline(sv->notifier));
-	next = earliest(next, sv->client_deadline);
+	next = earliest(next, channel_deadline(&sv->channel));
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000
 							  : next - now);
 }
 
-static int streams_open(const struct supervisor *sv)
+/* What the job printed; notify set may have changed the rules since the
+ * last chunk. */
+static void output_read(struct supervisor *sv, struct stream *s)
 {
-	return sv->out.pipe_fd >= 0 || sv->err.pipe_fd >= 0;
+	meta_refresh(sv);
+	capture_read(&sv->capture, s);
+}
+
+static int work_left(const struct supervisor *sv)
+{
+	return sv->phase != PHASE_ENDED || capture_open(&sv->capture) ||
+	       channel_busy(&sv->channel) ||
+	       (sv->notifier && notifier_busy(sv->notifier));
 }
 
 static void supervise_loop(struct supervisor *sv)
 {
-	while (!sv->terminal || streams_open(sv) || sv->client_fd >= 0 ||
-	       (sv->notifier && notifier_busy(sv->notifier))) {
-		int client_wants = sv->client_fd >= 0 && !sv->client_eof &&
-				   sv->input_off == sv->input_len;
+	while (work_left(sv)) {
 		struct pollfd fds[6] = {
 			{ .fd = sv->signal_fd, .events = POLLIN },
-			{ .fd = sv->out.pipe_fd, .events = POLLIN },
-			{ .fd = sv->err.pipe_fd, .events = POLLIN },
-			{ .fd = sv->client_fd < 0 ? sv->listen_fd : -1,
-			  .events = POLLIN },
-			{ .fd = client_wants ? sv->client_fd : -1,
-			  .events = POLLIN },
-			{ .fd = sv->input_off < sv->input_len ? sv->input_fd
-							       : -1,
-			  .events = POLLOUT },
+			{ .fd = sv->capture.out.pipe_fd, .events = POLLIN },
+			{ .fd = sv->capture.err.pipe_fd, .events = POLLIN },
 		};
 		int64_t now = clock_mono_ms();
-		int ready = poll(fds, 6, poll_timeout(sv, now));
+		int ready;
 
+		channel_poll_fds(&sv->channel, fds + 3);
+		ready = poll(fds, 6, poll_timeout(sv, now));
 		if (ready < 0 && errno != EINTR)
 			break;
 		if (ready > 0 && fds[0].revents)
 			handle_signals(sv);
 		if (ready > 0 && fds[1].revents)
-			stream_read(sv, &sv->out);
+			output_read(sv, &sv->capture.out);
 		if (ready > 0 && fds[2].revents)
-			stream_read(sv, &sv->err);
-		if (ready > 0 && fds[3].revents)
-			input_accept(sv);
-		if (ready > 0 && fds[4].revents && sv->client_fd >= 0)
-			client_read(sv);
-		if (ready > 0 && fds[5].revents && sv->input_fd >= 0)
-			input_write(sv);
-		client_progress(sv);
+			output_read(sv, &sv->capture.err);
+		channel_handle(&sv->channel, fds + 3);
 		now = clock_mono_ms();
 		handle_timers(sv, now);
-		if (!sv->terminal && sv->child_reaped &&
-		    (!streams_open(sv) || now >= sv->exited_ms + LINGER_MS))
+		if (sv->phase == PHASE_EXITED &&
+		    (!capture_open(&sv->capture) ||
+		     now >= sv->exited_ms + LINGER_MS))
 			record_terminal(sv);
 	}
 }
 
-static void record_running(struct supervisor *sv)
-{
-	struct job_state *st = &sv->state;
-
-	st->status = JOB_RUNNING;
-	st->has_pid = 1;
-	st->pid = sv->child;
-	state_stamp(st);
-	store_write_state(sv->job->dir_fd, st, 0);
-}
-
-/* The job.created event the launching CLI left us, logged once: after
- * the answer, before job.started (or job.finished). */
-static void log_created(struct supervisor *sv)
-{
-	char root[4096];
-
-	if (!sv->context->created_event || sv->created_logged)
-		return;
-	sv->created_logged = 1;
-	events_root_of(sv->job->dir, root, sizeof(root));
-	events_append(root, sv->context->created_event,
-		      sv->context->created_len);
-}
-
-static void log_started(const struct supervisor *sv)
-{
-	struct json_writer w;
-	char root[4096];
-
-	jw_init_mem(&w, 4096, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "job.started");
-	jw_kv_str(&w, "job_id", sv->job->id);
-	jw_kv_i64(&w, "pid", sv->child);
-	jw_kv_str(&w, "started_at", sv->state.started_at);
-	jw_object_end(&w);
-	events_root_of(sv->job->dir, root, sizeof(root));
-	if (!w.error)
-		events_append(root, w.buf, w.len);
-	jw_free(&w);
-}
+/* ---- starting the job --------------------------------------------------- */
 
 static void arm_timers(struct supervisor *sv)
 {
@@ -497,7 +450,8 @@ static int spec_copy(struct job_spec *to, const struct job_spec *from)
 	    strv_copy(&to->env, &from->env) < 0 ||
 	    strv_copy(&to->env_files, &from->env_files) < 0 ||
 	    strv_copy(&to->mask, &from->mask) < 0 ||
-	    strv_copy(&to->tags, &from->tags) < 0)
+	    strv_copy(&to->tags, &from->tags) < 0 ||
+	    strv_copy(&to->meta, &from->meta) < 0)
 		return -1;	/* the process exits soon: no cleanup */
 	return 0;
 }
@@ -525,16 +479,96 @@ static void argv_blank(const struct launch_context *context,
 		 job_id);
 }
 
-/* Hold LOCK_DELIVERY for life (a delivery cut short by our death is then
- * seen, and finished, by the next reader), and load the settings. */
-static void notifications_open(struct supervisor *sv)
+/* Start the job: the child, its logs while it execs, its report, then
+ * the input channel when it takes input. 0 when the job runs; -1 with
+ * state.error set and nothing of the job left running. */
+static int launch_job(struct supervisor *sv)
 {
-	struct notifier_config config;
+	char *why = sv->state.error;
+	size_t why_size = sizeof(sv->state.error);
 
-	job_lock_take(sv->job->lock_fd, LOCK_DELIVERY, 1, 0);
-	notifier_config_init(&config, sv->job, sv->spec);
-	sv->notifier = notifier_new(&config);
-	meta_refresh(sv);
+	if (child_start(&sv->child, sv->job, sv->spec, sv->context->old_umask,
+			why, why_size) < 0)
+		return -1;
+	sv->started_ms = clock_mono_ms();
+	/* the launching CLI creates the logs meanwhile: usually they exist */
+	if (capture_open_logs(&sv->capture, sv->job, sv->spec->full_log, why,
+			      why_size) < 0) {
+		child_abort(&sv->child);
+		return -1;
+	}
+	if (child_await(&sv->child, sv->spec, why, why_size) < 0)
+		return -1;
+	channel_attach(&sv->channel, sv->child.input_fd,
+		       sv->child.input_is_pty);
+	sv->child.input_fd = -1;
+	if (sv->spec->stdin_mode == STDIN_INTERACTIVE &&
+	    channel_listen(&sv->channel, why, why_size) < 0) {
+		child_abort(&sv->child);
+		return -1;
+	}
+	capture_attach(&sv->capture, sv->child.out_fd, sv->child.err_fd);
+	return 0;
+}
+
+/* What the caller need not wait for, once it has its answer. */
+static void announce(struct supervisor *sv)
+{
+	if (sv->context->log_created)
+		state_log_created(sv->job, sv->spec);
+	notifications_open(sv);
+	/* room for the terminal record, even if the output fills the disk */
+	store_reserve_record(sv->job->dir_fd);
+	state_log_started(sv->job, &sv->state);
+}
+
+/* Everything but the buffers, which stay untouched until used. */
+static void supervisor_init(struct supervisor *sv, struct job *job,
+			    const struct job_spec *spec, int ready_fd,
+			    const struct launch_context *context)
+{
+	sv->job = job;
+	sv->spec = spec;
+	sv->context = context;
+	sv->phase = PHASE_STARTING;
+	sv->ready_fd = ready_fd;
+	sv->signal_fd = sv->delivery_fd = -1;
+	sv->child.pid = -1;
+	state_begin(&sv->state, job, getpid());
+	capture_init(&sv->capture, sv->full_buf, sv->out_partial,
+		     sv->err_partial, line_seen, sv);
+	channel_init(&sv->channel, job, sv->input_buf);
+}
+
+/* Everything the supervisor needs before it can start the job: its own
+ * copy of the definition (the caller's argv is blanked next), a detached
+ * life, the signals it watches. -1 with state.error set. */
+static int supervisor_ready(struct supervisor *sv)
+{
+	char *why = sv->state.error;
+	size_t why_size = sizeof(sv->state.error);
+
+	if (spec_copy(&sv->own_spec, sv->spec) < 0) {
+		snprintf(why, why_size, "cannot copy the job's definition: %s",
+			 strerror(errno));
+		return -1;
+	}
+	sv->spec = &sv->own_spec;
+	argv_blank(sv->context, sv->job->id);
+	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
+				   sv->job->lock_fd }, 3) < 0) {
+		snprintf(why, why_size, "cannot detach the supervisor: %s",
+			 strerror(errno));
+		return -1;
+	}
+	sv->signal_fd = sig_watch(watched_signals, sizeof(watched_signals) /
+						   sizeof(*watched_signals));
+	if (sv->signal_fd < 0) {
+		snprintf(why, why_size, "cannot set up signal handling: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void supervise(struct job *job, const struct job_spec *spec,
@@ -544,90 +578,40 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	 * used, which keeps the supervisor's resident memory small */
 	static struct supervisor sv;
 
-	sv.job = job;
-	sv.context = context;
-	sv.spec = &sv.own_spec;
-	sv.ready_fd = ready_fd;
-	/* field by field: assigning whole streams would write (and so make
-	 * resident) their 16 KiB line buffers */
-	sv.out.partial = sv.out_partial;
-	sv.err.partial = sv.err_partial;
-	sv.out.tag = "[STDOUT]";
-	sv.out.id = MATCH_STDOUT;
-	sv.out.pipe_fd = -1;
-	sv.err.tag = "[STDERR]";
-	sv.err.id = MATCH_STDERR;
-	sv.err.pipe_fd = -1;
-	sv.input_fd = sv.listen_fd = sv.client_fd = sv.signal_fd = -1;
-	snprintf(sv.state.id, sizeof(sv.state.id), "%s", job->id);
-	sv.state.supervisor_pid = getpid();
-	format_utc_now(sv.state.started_at);
-	if (spec_copy(&sv.own_spec, spec) < 0) {
-		snprintf(sv.state.error, sizeof(sv.state.error),
-			 "cannot copy the job's definition: %s",
-			 strerror(errno));
-		record_failed(&sv);
-		return;
-	}
-	argv_blank(context, job->id);
-	if (daemon_detach((int[]){ ready_fd, job->dir_fd, job->lock_fd },
-			  3) < 0) {
-		snprintf(sv.state.error, sizeof(sv.state.error),
-			 "cannot detach the supervisor: %s", strerror(errno));
-		record_failed(&sv);
-		return;
-	}
-	sv.signal_fd = signals_open();
-	if (sv.signal_fd < 0) {
-		snprintf(sv.state.error, sizeof(sv.state.error),
-			 "cannot set up signal handling: %s", strerror(errno));
-		record_failed(&sv);
+	supervisor_init(&sv, job, spec, ready_fd, context);
+	if (supervisor_ready(&sv) < 0) {
+		record_failed(&sv);	/* without signals: no loop */
 		return;
 	}
 	test_stop_at("supervisor-start");
-	if (spawn_child(&sv) < 0 ||
-	    (sv.input_fd >= 0 && input_listen(&sv) < 0)) {
+	if (launch_job(&sv) < 0) {
 		record_failed(&sv);
-		return;
+	} else {
+		record_running(&sv);
+		announce(&sv);
+		test_stop_at("job-running");
+		arm_timers(&sv);
 	}
-	record_running(&sv);
-	tell_ready(&sv);
-	/* what the caller need not wait for */
-	log_created(&sv);
-	notifications_open(&sv);
-	/* room for the terminal record, even if the output fills the disk */
-	store_reserve_record(job->dir_fd);
-	log_started(&sv);
-	test_stop_at("job-running");
-	arm_timers(&sv);
 	supervise_loop(&sv);
 }
 
-/* No supervisor could start: the caller logs job.created itself. */
-static void log_created_here(const struct job *job,
-			     const struct launch_context *context)
+/* ---- the caller's side -------------------------------------------------- */
+
+/* Nothing could start: record it here, as the supervisor would. */
+static int launch_failed(struct job *job, const struct job_spec *spec,
+			 const struct launch_context *context,
+			 const char *what, int err, struct error *e)
 {
-	char root[4096];
+	struct job_state st;
+	struct error ignored;
 
-	if (!context->created_event)
-		return;
-	events_root_of(job->dir, root, sizeof(root));
-	events_append(root, context->created_event, context->created_len);
-}
-
-/* Nothing could start: record it ourselves, as the supervisor would. */
-static int launch_failed(struct job *job, const char *what, int err,
-			 struct error *e)
-{
-	struct job_state st = { .status = JOB_FAILED, .has_duration = 1 };
-
-	snprintf(st.id, sizeof(st.id), "%s", job->id);
-	format_utc_now(st.updated_at);
-	memcpy(st.started_at, st.updated_at, sizeof(st.started_at));
-	memcpy(st.finished_at, st.updated_at, sizeof(st.finished_at));
+	store_create_logs(job, &ignored);
+	if (context->log_created)
+		state_log_created(job, spec);
+	state_begin(&st, job, 0);
 	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
 		 strerror(err));
-	if (store_write_state(job->dir_fd, &st, 1) < 0)
+	if (state_failed(job, &st, NULL) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);
 	return 0;
@@ -660,19 +644,14 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 {
 	struct supervise_args args = { job, spec, context, { -1, -1 } };
 	struct error ignored;
-	int rc = 0;
+	int rc;
 
-	if (pipe2(args.ready, O_CLOEXEC) < 0) {
-		int err = errno;
-
-		log_created_here(job, context);
-		return launch_failed(job, "create the readiness pipe", err, e);
-	}
+	if (pipe2(args.ready, O_CLOEXEC) < 0)
+		return launch_failed(job, spec, context,
+				     "create the readiness pipe", errno, e);
 	if (fork_detached(supervise_detached, &args) < 0) {
-		int err = errno;
-
-		log_created_here(job, context);
-		rc = launch_failed(job, "fork the supervisor", err, e);
+		rc = launch_failed(job, spec, context, "fork the supervisor",
+				   errno, e);
 		close(args.ready[0]);
 		close(args.ready[1]);
 		return rc;
@@ -687,5 +666,5 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 	close(args.ready[0]);
 	close(job->lock_fd);
 	job->lock_fd = -1;
-	return rc;
+	return 0;
 }

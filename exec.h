@@ -1,12 +1,15 @@
-/* exec.h - launching a job: the double fork, the supervisor's event loop
- * (signals, output pipes, timers), the child's environment, cwd and process
- * group, timeout and kill-after, and output capture into the logs. */
+/* exec.h - running a job: launching it under a supervisor of its own (the
+ * double fork, the readiness handshake), and signalling it. The supervisor
+ * itself (exec.c) starts the job (exec_child.h), captures its output
+ * (exec_output.h), serves its input (exec_input.h) and has its states
+ * recorded (store_state.h). */
 #ifndef AE_EXEC_H
 #define AE_EXEC_H
 
 #include <sys/types.h>
 
 #include "store_spec.h"
+#include "store_state.h"
 
 /* What the launching process hands over to the supervisor it forks. */
 struct launch_context {
@@ -15,10 +18,8 @@ struct launch_context {
 				   so no argument (an --env value) stays
 				   visible in ps for the life of the job */
 	int argc;
-	/* the job.created event, for the supervisor to log once it has
-	 * answered (NULL: logged already) */
-	char *created_event;
-	size_t created_len;
+	int log_created;	/* a new job (run): job.created goes to the
+				   event log once the caller has its answer */
 };
 
 /* Start the supervisor of job, whose ALIVE lock the caller holds in
@@ -32,5 +33,13 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 
 /* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
 int signal_parse(const char *text);
+/* Whether signo's default action ends a process (kill waits for the job's
+ * end only after those). */
+int signal_ends_job(int signo);
+/* Send signo to the job's process group (or its main process, when the
+ * group is gone): 0 when sent, or when there is nothing (left) to signal;
+ * -1 with e set. */
+int exec_signal_job(const struct job *job, const struct job_state *st,
+		    int signo, struct error *e);
 
 #endif

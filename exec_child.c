@@ -1,6 +1,6 @@
 /* exec_child.c - the job child, from fork to exec: its argv, environment
  * and stdio (pipes or a terminal), and the report of a failed launch. */
-#include "exec_supervisor.h"
+#include "exec_child.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/fmt.h"
+#include "lib/sig.h"
 
 extern char **environ;
 
@@ -60,14 +61,14 @@ static int child_open_pty(const char *name)
 	return 0;
 }
 
-static void child_run(const struct supervisor *sv, char **argv,
-		      char **envp, const struct child_stdio *io,
+static void child_run(const struct job_spec *spec, mode_t job_umask,
+		      char **argv, char **envp, const struct child_stdio *io,
 		      int report_fd)
 {
-	signals_reset();
+	sig_reset();
 	setsid();
-	umask(sv->context->old_umask);
-	if (chdir(sv->spec->cwd) < 0)
+	umask(job_umask);
+	if (chdir(spec->cwd) < 0)
 		child_fail(report_fd, STAGE_CWD);
 	if (io->pty_name[0] ? child_open_pty(io->pty_name) < 0
 			    : (dup2(io->in, 0) < 0 || dup2(io->out, 1) < 0 ||
@@ -82,8 +83,9 @@ static void child_run(const struct supervisor *sv, char **argv,
  * once it has exec'd or failed. Every signal stays blocked across the
  * vfork, so no handler of ours runs in the child before it resets them;
  * the child only makes system calls and never returns. */
-static int spawn_job(struct supervisor *sv, char **argv, char **envp,
-		     const struct child_stdio *io, int report_fd)
+static pid_t spawn_job(const struct job_spec *spec, mode_t job_umask,
+		       char **argv, char **envp, const struct child_stdio *io,
+		       int report_fd)
 {
 	sigset_t all, saved;
 	pid_t child;
@@ -93,10 +95,9 @@ static int spawn_job(struct supervisor *sv, char **argv, char **envp,
 		return -1;
 	child = vfork();
 	if (child == 0)
-		child_run(sv, argv, envp, io, report_fd);
+		child_run(spec, job_umask, argv, envp, io, report_fd);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	sv->child = child;
-	return child < 0 ? -1 : 0;
+	return child;
 }
 
 /* argv of the job: the command itself, or a single word given to the
@@ -198,15 +199,15 @@ no_memory:
 static int env_add_agent_exec(struct strv *env, struct strv *owned,
 			      const struct job *job)
 {
-	size_t root_len = strlen(job->dir) - strlen(job->id) - 1;
-	char *id = own(owned, malloc(strlen(job->id) + 19));
-	char *root = own(owned, malloc(root_len + 17));
+	size_t id_size = strlen(job->id) + 19;
+	size_t root_size = strlen(job->root) + 17;
+	char *id = own(owned, malloc(id_size));
+	char *root = own(owned, malloc(root_size));
 
 	if (!id || !root)
 		return -1;
-	snprintf(id, strlen(job->id) + 19, "AGENT_EXEC_JOB_ID=%s", job->id);
-	snprintf(root, root_len + 17, "AGENT_EXEC_ROOT=%.*s", (int)root_len,
-	       job->dir);
+	snprintf(id, id_size, "AGENT_EXEC_JOB_ID=%s", job->id);
+	snprintf(root, root_size, "AGENT_EXEC_ROOT=%s", job->root);
 	return strv_setenv(env, (char *)"AGENT_EXEC=1") < 0 ||
 	       strv_setenv(env, id) < 0 || strv_setenv(env, root) < 0 ? -1 : 0;
 }
@@ -284,43 +285,24 @@ static int executable_file(const char *path)
 	       access(path, X_OK) == 0;
 }
 
-/* dir/name, with a relative dir taken from the job's cwd. */
-static int executable_in(const char *dir, size_t dir_len, const char *cwd,
-			 const char *name)
+/* A place the job's shell would look for a program, relative ones taken
+ * from the job's cwd (we have not entered it): 1 when it holds one. */
+static int executable_candidate(const char *candidate, void *ctx)
 {
+	const char *cwd = ctx;
 	char path[4096];
 
-	if (dir_len == 0)
-		snprintf(path, sizeof(path), "%s/%s", cwd, name);
-	else if (dir[0] == '/')
-		snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, dir, name);
-	else
-		snprintf(path, sizeof(path), "%s/%.*s/%s", cwd, (int)dir_len,
-			 dir, name);
+	if (candidate[0] == '/')
+		return executable_file(candidate);
+	snprintf(path, sizeof(path), "%s/%s", cwd, candidate);
 	return executable_file(path);
 }
 
 /* Whether a shell started with envp would find program (as execvp). */
 static int program_found(const char *program, char **envp, const char *cwd)
 {
-	const char *path = "/usr/local/bin:/bin:/usr/bin";
-
-	if (program[0] == '/')
-		return executable_file(program);
-	if (strchr(program, '/'))
-		return executable_in("", 0, cwd, program);
-	for (char **var = envp; *var; var++)
-		if (strncmp(*var, "PATH=", 5) == 0)
-			path = *var + 5;
-	for (;;) {
-		size_t len = strcspn(path, ":");
-
-		if (executable_in(path, len, cwd, program))
-			return 1;
-		if (!path[len])
-			return 0;
-		path += len + 1;
-	}
+	return path_search(program, env_value(envp, "PATH"),
+			   executable_candidate, (void *)cwd) == 1;
 }
 
 /* A single plain word for a POSIX shell that names no program: say so,
@@ -334,27 +316,33 @@ static int command_missing(const struct job_spec *spec, char **envp)
 	       !program_found(word, envp, spec->cwd);
 }
 
-static void describe_failure(struct supervisor *sv, const char **argv,
-			     const struct launch_failure *failure)
+/* The program the job's argv starts with (for messages). */
+static const char *job_program(const struct job_spec *spec)
 {
-	char *text = sv->state.error;
-	size_t size = sizeof(sv->state.error);
+	if (spec->command.n == 1 && spec->wrapper.n > 0)
+		return spec->wrapper.v[0];
+	return spec->command.v[0];
+}
 
+static void describe_failure(const struct job_spec *spec,
+			     const struct launch_failure *failure, char *why,
+			     size_t why_size)
+{
 	switch (failure->stage) {
 	case STAGE_CWD:
-		snprintf(text, size, "cannot change directory to \"%s\": %s",
-			 sv->spec->cwd, strerror(failure->err));
+		snprintf(why, why_size, "cannot change directory to \"%s\": %s",
+			 spec->cwd, strerror(failure->err));
 		break;
 	case STAGE_EXEC:
 		if (failure->err == ENOENT)
-			snprintf(text, size, "command not found: \"%s\"",
-				 argv[0]);
+			snprintf(why, why_size, "command not found: \"%s\"",
+				 job_program(spec));
 		else
-			snprintf(text, size, "cannot execute \"%s\": %s",
-				 argv[0], strerror(failure->err));
+			snprintf(why, why_size, "cannot execute \"%s\": %s",
+				 job_program(spec), strerror(failure->err));
 		break;
 	default:
-		snprintf(text, size, "cannot set up the job's stdio: %s",
+		snprintf(why, why_size, "cannot set up the job's stdio: %s",
 			 strerror(failure->err));
 		break;
 	}
@@ -365,20 +353,6 @@ static int pipe_nonblocking_read(int fds[2])
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
 	return fcntl(fds[0], F_SETFL, O_NONBLOCK);
-}
-
-/* Read the child's launch report: 0 when exec succeeded (end of file). */
-static int await_exec(int report_fd, struct launch_failure *failure)
-{
-	ssize_t got = read_full(report_fd, failure, sizeof(*failure));
-
-	if (got == 0)
-		return 0;
-	if (got != (ssize_t)sizeof(*failure)) {
-		failure->stage = STAGE_EXEC;
-		failure->err = got < 0 ? errno : EIO;
-	}
-	return -1;
 }
 
 static int set_nonblocking(int fd)
@@ -401,12 +375,13 @@ static int open_pty_master(char *name, size_t size)
 	return -1;
 }
 
-/* A PTY: the supervisor keeps the master (output and input), the child
- * gets the slave's name. */
-static int open_pty(struct supervisor *sv, struct child_stdio *io)
+/* A PTY: the supervisor keeps the master (output, and a copy for input),
+ * the child gets the slave's name. */
+static int open_pty(struct child *c, const struct job_spec *spec,
+		    struct child_stdio *io)
 {
-	struct winsize size = { .ws_col = (unsigned short)sv->spec->pty_cols,
-				.ws_row = (unsigned short)sv->spec->pty_rows };
+	struct winsize size = { .ws_col = (unsigned short)spec->pty_cols,
+				.ws_row = (unsigned short)spec->pty_rows };
 	int master = open_pty_master(io->pty_name, sizeof(io->pty_name));
 
 	if (master < 0 || ioctl(master, TIOCSWINSZ, &size) < 0 ||
@@ -415,115 +390,154 @@ static int open_pty(struct supervisor *sv, struct child_stdio *io)
 			close(master);
 		return -1;
 	}
-	sv->out.pipe_fd = master;
-	sv->input_fd = master;
-	sv->input_is_pty = 1;
-	return 0;
+	c->out_fd = master;
+	c->input_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	c->input_is_pty = 1;
+	return c->input_fd < 0 ? -1 : 0;
 }
 
 /* The job's stdin when it is not interactive: nothing, or <job>/stdin. */
-static int open_stdin(const struct supervisor *sv)
+static int open_stdin(const struct job *job, const struct job_spec *spec)
 {
-	if (sv->spec->stdin_mode == STDIN_FILE)
-		return openat(sv->job->dir_fd, "stdin", O_RDONLY | O_CLOEXEC |
+	if (spec->stdin_mode == STDIN_FILE)
+		return openat(job->dir_fd, "stdin", O_RDONLY | O_CLOEXEC |
 			      O_NOFOLLOW);
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-/* Pipes or a PTY for the child; the supervisor's ends go into sv. */
-static int prepare_stdio(struct supervisor *sv, struct child_stdio *io)
+/* Pipes or a PTY for the child; the supervisor's ends go into c. */
+static int prepare_stdio(struct child *c, const struct job *job,
+			 const struct job_spec *spec, struct child_stdio *io)
 {
 	int out[2], err[2], in[2];
 
 	*io = (struct child_stdio){ -1, -1, -1, "" };
-	if (sv->spec->pty)
-		return open_pty(sv, io);
+	if (spec->pty)
+		return open_pty(c, spec, io);
 	if (pipe_nonblocking_read(out) < 0)
 		return -1;
-	sv->out.pipe_fd = out[0];
+	c->out_fd = out[0];
 	io->out = out[1];
 	if (pipe_nonblocking_read(err) < 0)
 		return -1;
-	sv->err.pipe_fd = err[0];
+	c->err_fd = err[0];
 	io->err = err[1];
-	if (sv->spec->stdin_mode != STDIN_INTERACTIVE) {
-		io->in = open_stdin(sv);
+	if (spec->stdin_mode != STDIN_INTERACTIVE) {
+		io->in = open_stdin(job, spec);
 		return io->in < 0 ? -1 : 0;
 	}
 	if (pipe2(in, O_CLOEXEC) < 0 || set_nonblocking(in[1]) < 0)
 		return -1;
 	io->in = in[0];
-	sv->input_fd = in[1];
+	c->input_fd = in[1];
 	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 static void close_child_ends(struct child_stdio *io)
 {
-	if (io->in >= 0)
-		close(io->in);
-	if (io->out >= 0)
-		close(io->out);
-	if (io->err >= 0)
-		close(io->err);
-	io->in = io->out = io->err = -1;
+	close_fd(&io->in);
+	close_fd(&io->out);
+	close_fd(&io->err);
 }
 
-/* Fork the job; 0 once it runs, -1 with state.error set. */
-int spawn_child(struct supervisor *sv)
+/* What the supervisor holds of the child, closed. */
+static void child_close(struct child *c)
 {
-	char **argv = job_argv(sv->spec), **envp;
+	close_fd(&c->report_fd);
+	close_fd(&c->out_fd);
+	close_fd(&c->err_fd);
+	close_fd(&c->input_fd);
+}
+
+/* Build what the child needs and fork it; -1 with why filled. */
+static int child_spawn(struct child *c, const struct job *job,
+		       const struct job_spec *spec, mode_t job_umask,
+		       struct strv *owned, char *why, size_t why_size)
+{
+	char **argv = job_argv(spec), **envp;
 	int report[2] = { -1, -1 };
-	struct launch_failure failure;
 	struct child_stdio io = { -1, -1, -1, "" };
-	struct strv owned = { 0 };
 	int rc = -1;
 
-	envp = job_env(sv->spec, sv->job, &owned, sv->state.error,
-		       sizeof(sv->state.error));
+	envp = job_env(spec, job, owned, why, why_size);
 	if (!envp)
 		goto out;
-	if (!argv || prepare_stdio(sv, &io) < 0 ||
+	if (!argv || prepare_stdio(c, job, spec, &io) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
-			 "cannot prepare the job: %s", strerror(errno));
+		snprintf(why, why_size, "cannot prepare the job: %s",
+			 strerror(errno));
 		goto out;
 	}
-	if (command_missing(sv->spec, envp)) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
-			 "command not found: \"%s\"", sv->spec->command.v[0]);
+	if (command_missing(spec, envp)) {
+		snprintf(why, why_size, "command not found: \"%s\"",
+			 spec->command.v[0]);
 		goto out;
 	}
-	if (spawn_job(sv, argv, envp, &io, report[1]) < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
-			 "cannot fork the job: %s", strerror(errno));
+	c->pid = spawn_job(spec, job_umask, argv, envp, &io, report[1]);
+	if (c->pid < 0) {
+		snprintf(why, why_size, "cannot fork the job: %s",
+			 strerror(errno));
 		goto out;
 	}
-	sv->started_ms = clock_mono_ms();
-	close_child_ends(&io);
-	close(report[1]);
-	report[1] = -1;
-	/* the launching CLI creates the logs meanwhile: usually they exist */
-	if (open_logs(sv) < 0) {
-		kill(sv->child, SIGKILL);
-		waitpid(sv->child, NULL, 0);
-		goto out;
-	}
-	if (await_exec(report[0], &failure) < 0) {
-		describe_failure(sv, (const char **)argv, &failure);
-		waitpid(sv->child, NULL, 0);
-		goto out;
-	}
+	c->report_fd = report[0];
+	report[0] = -1;
 	rc = 0;
 out:
 	close_child_ends(&io);
-	if (report[0] >= 0)
-		close(report[0]);
-	if (report[1] >= 0)
-		close(report[1]);
+	close_fd(&report[0]);
+	close_fd(&report[1]);
 	free(argv);
 	free(envp);
+	return rc;
+}
+
+int child_start(struct child *c, const struct job *job,
+		const struct job_spec *spec, mode_t job_umask, char *why,
+		size_t why_size)
+{
+	struct strv owned = { 0 };
+	int rc;
+
+	*c = (struct child){ .pid = -1, .report_fd = -1, .out_fd = -1,
+			     .err_fd = -1, .input_fd = -1 };
+	rc = child_spawn(c, job, spec, job_umask, &owned, why, why_size);
 	for (size_t i = 0; i < owned.n; i++)
 		free(owned.v[i]);
 	strv_free(&owned);
+	if (rc < 0)
+		child_close(c);
 	return rc;
+}
+
+int child_await(struct child *c, const struct job_spec *spec, char *why,
+		size_t why_size)
+{
+	struct launch_failure failure;
+	ssize_t got = read_full(c->report_fd, &failure, sizeof(failure));
+
+	close_fd(&c->report_fd);
+	if (got == 0)
+		return 0;
+	if (got != (ssize_t)sizeof(failure)) {
+		failure.stage = STAGE_EXEC;
+		failure.err = got < 0 ? errno : EIO;
+	}
+	describe_failure(spec, &failure, why, why_size);
+	waitpid(c->pid, NULL, 0);
+	child_close(c);
+	return -1;
+}
+
+void child_abort(struct child *c)
+{
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+	child_close(c);
 }

@@ -2,7 +2,7 @@
  * and notify set, the payloads of job.finished and job.output.matched, and
  * the delivery of a finished job's event that its supervisor could not
  * finish. Delivery itself is notify_sink.c's. */
-#include "notify_sink.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +17,6 @@
 
 #define EVENT_TAIL_LINES 40
 #define EVENT_TAIL_BYTES 4096
-
-static uint64_t u64_member(const struct json_value *obj, const char *key,
-			   uint64_t fallback)
-{
-	uint64_t value;
-
-	return json_get_u64(obj, key, &value) == 0 ? value : fallback;
-}
 
 static const char *nonempty(const char *text)
 {
@@ -43,25 +35,23 @@ static enum match_stream stream_parse(const char *name)
 int notify_settings_read(const struct json_value *meta,
 			 struct notify_settings *out, struct error *e)
 {
-	const struct json_value *n = json_get(meta, "notification");
-	const struct json_value *m = json_get(n, "on_output_match");
-	const char *match_type = json_get_str(m, "match_type");
+	struct notification_spec n;
 	char why[128];
 
+	spec_read_notification(json_get(meta, "notification"), &n);
 	memset(out, 0, sizeof(*out));
-	out->command = nonempty(json_get_str(n, "notify_command"));
-	out->file = nonempty(json_get_str(n, "notify_file"));
-	out->timeout_ms = u64_member(n, "notify_timeout_ms",
-				     NOTIFY_TIMEOUT_DEFAULT);
-	out->retries = u64_member(n, "notify_retries", NOTIFY_RETRIES_DEFAULT);
-	out->pattern = nonempty(json_get_str(m, "pattern"));
+	out->command = nonempty(n.command);
+	out->file = nonempty(n.file);
+	out->timeout_ms = n.has_timeout ? n.timeout_ms : NOTIFY_TIMEOUT_DEFAULT;
+	out->retries = n.has_retries ? n.retries : NOTIFY_RETRIES_DEFAULT;
+	out->pattern = nonempty(n.pattern);
 	if (!out->pattern)
 		return 0;
 	out->match = 1;
-	out->match_regex = match_type && strcmp(match_type, "regex") == 0;
-	out->stream = stream_parse(json_get_str(m, "stream"));
-	out->match_command = nonempty(json_get_str(m, "command"));
-	out->match_file = nonempty(json_get_str(m, "file"));
+	out->match_regex = n.match_type && strcmp(n.match_type, "regex") == 0;
+	out->stream = stream_parse(n.stream);
+	out->match_command = nonempty(n.match_command);
+	out->match_file = nonempty(n.match_file);
 	if (!out->match_regex)
 		return 0;
 	out->compiled = pattern_compile(out->pattern, why, sizeof(why));
@@ -104,95 +94,57 @@ int notify_line_matches(const struct notify_settings *settings,
 	       pattern_match(settings->compiled, line, len);
 }
 
-/* The notification settings as plain fields, for merging. */
-struct notification_fields {
-	const char *command, *file;
-	int has_timeout, has_retries;
-	uint64_t timeout_ms, retries;
-	const char *pattern, *match_type, *stream, *match_command, *match_file;
-};
-
 static const char *pick(const char *change, const char *current)
 {
 	return change ? change : current;
 }
 
-static void fields_merge(struct notification_fields *f,
+/* The notification after a change: the recorded one with what was given
+ * replacing it; any output flag rebuilds the rule from the current one
+ * (or contains/either); an empty string clears. */
+static void fields_merge(struct notification_spec *f,
 			 const struct json_value *old,
 			 const struct notify_change *c)
 {
-	const struct json_value *match = json_get(old, "on_output_match");
 	int match_given = c->pattern || c->match_type || c->stream ||
 			  c->match_command || c->match_file;
 
-	memset(f, 0, sizeof(*f));
-	f->command = pick(c->command, json_get_str(old, "notify_command"));
-	f->file = pick(c->file, json_get_str(old, "notify_file"));
-	f->has_timeout = c->has_timeout ||
-			 json_get_u64(old, "notify_timeout_ms",
-				      &f->timeout_ms) == 0;
-	if (c->has_timeout)
+	spec_read_notification(old, f);
+	f->command = nonempty(pick(c->command, f->command));
+	f->file = nonempty(pick(c->file, f->file));
+	if (c->has_timeout) {
+		f->has_timeout = 1;
 		f->timeout_ms = c->timeout_ms;
-	f->has_retries = c->has_retries ||
-			 json_get_u64(old, "notify_retries", &f->retries) == 0;
-	if (c->has_retries)
+	}
+	if (c->has_retries) {
+		f->has_retries = 1;
 		f->retries = c->retries;
-	f->pattern = json_get_str(match, "pattern");
-	f->match_type = json_get_str(match, "match_type");
-	f->stream = json_get_str(match, "stream");
-	f->match_command = json_get_str(match, "command");
-	f->match_file = json_get_str(match, "file");
-	if (!match_given)
-		return;
-	f->pattern = pick(c->pattern, f->pattern);
-	f->match_type = pick(c->match_type, f->match_type ? f->match_type
-							  : "contains");
-	f->stream = pick(c->stream, f->stream ? f->stream : "either");
-	f->match_command = pick(c->match_command, f->match_command);
-	f->match_file = pick(c->match_file, f->match_file);
+	}
+	if (match_given) {
+		f->pattern = pick(c->pattern, f->pattern);
+		f->match_type = pick(c->match_type, f->match_type
+				     ? f->match_type : "contains");
+		f->stream = pick(c->stream, f->stream ? f->stream : "either");
+		f->match_command = pick(c->match_command, f->match_command);
+		f->match_file = pick(c->match_file, f->match_file);
+	}
+	f->pattern = nonempty(f->pattern);
+	f->match_command = nonempty(f->match_command);
+	f->match_file = nonempty(f->match_file);
 }
 
 /* Delivery settings without a sink or a rule mean nothing: empty. */
-static int fields_empty(const struct notification_fields *f)
+static int fields_empty(const struct notification_spec *f)
 {
-	return !nonempty(f->command) && !nonempty(f->file) &&
-	       !nonempty(f->pattern);
+	return !f->command && !f->file && !f->pattern;
 }
 
-static void write_fields(struct json_writer *w,
-			 const struct notification_fields *f)
-{
-	jw_object_begin(w);
-	if (nonempty(f->command))
-		jw_kv_str(w, "notify_command", f->command);
-	if (nonempty(f->file))
-		jw_kv_str(w, "notify_file", f->file);
-	if (f->has_timeout)
-		jw_kv_u64(w, "notify_timeout_ms", f->timeout_ms);
-	if (f->has_retries)
-		jw_kv_u64(w, "notify_retries", f->retries);
-	if (nonempty(f->pattern)) {
-		jw_key(w, "on_output_match");
-		jw_object_begin(w);
-		jw_kv_str(w, "pattern", f->pattern);
-		jw_kv_str(w, "match_type", f->match_type ? f->match_type
-							 : "contains");
-		jw_kv_str(w, "stream", f->stream ? f->stream : "either");
-		if (nonempty(f->match_command))
-			jw_kv_str(w, "command", f->match_command);
-		if (nonempty(f->match_file))
-			jw_kv_str(w, "file", f->match_file);
-		jw_object_end(w);
-	}
-	jw_object_end(w);
-}
-
-static int check_regex(const struct notification_fields *f, struct error *e)
+static int check_regex(const struct notification_spec *f, struct error *e)
 {
 	struct pattern *compiled;
 	char why[128];
 
-	if (!nonempty(f->pattern) || !f->match_type ||
+	if (!f->pattern || !f->match_type ||
 	    strcmp(f->match_type, "regex") != 0)
 		return 0;
 	compiled = pattern_compile(f->pattern, why, sizeof(why));
@@ -211,14 +163,14 @@ static int build_notification(const struct json_value *old,
 			      struct error *e)
 {
 	struct notify_change *change = ctx;
-	struct notification_fields fields;
+	struct notification_spec fields;
 	struct json_writer compact;
 
 	fields_merge(&fields, old, change);
 	if (check_regex(&fields, e) < 0)
 		return -1;
 	jw_init_mem(&compact, RECORD_MAX, 0);
-	write_fields(&compact, &fields);
+	spec_write_notification(&compact, &fields);
 	free(change->result);
 	change->result = compact.error ? NULL : compact.buf;
 	if (!change->result) {
@@ -230,7 +182,7 @@ static int build_notification(const struct json_value *old,
 		memcpy(change->result, "{}", 3);
 		return 0;
 	}
-	write_fields(value, &fields);
+	spec_write_notification(value, &fields);
 	return 1;
 }
 
@@ -273,18 +225,6 @@ static void write_caller(struct json_writer *w,
 	if (config->callback_agent)
 		jw_kv_str(w, "callback_agent", config->callback_agent);
 	store_write_caller_meta(w, meta);
-}
-
-static void write_usage(struct json_writer *w, const struct job_state *st)
-{
-	if (!st->has_usage)
-		return;
-	jw_key(w, "usage");
-	jw_object_begin(w);
-	jw_kv_u64(w, "user_cpu_ms", st->user_cpu_ms);
-	jw_kv_u64(w, "sys_cpu_ms", st->sys_cpu_ms);
-	jw_kv_u64(w, "max_rss_kib", st->max_rss_kib);
-	jw_object_end(w);
 }
 
 /* The job's duration; for a job whose supervisor was lost, the span
@@ -338,7 +278,7 @@ void notify_write_finished(struct json_writer *w,
 	jw_kv_bool(w, "timed_out", st->timed_out);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
-	write_usage(w, st);
+	state_write_usage(w, st);
 	write_caller(w, config, meta);
 	jw_object_end(w);
 }
@@ -365,81 +305,4 @@ void notify_write_matched(struct json_writer *w,
 	jw_kv_str(w, "event_id", event_id);
 	write_caller(w, config, meta);
 	jw_object_end(w);
-}
-
-struct deliverer {
-	const struct job *job;
-	int lock_fd;
-};
-
-/* Whether completion_event.json still waits for delivery (or is missing,
- * i.e. the supervisor died before writing it). */
-static int completion_pending(const struct job *job, int *exists)
-{
-	struct json_doc record;
-	char *text, err[64];
-	size_t len;
-	const char *status;
-	int pending;
-
-	*exists = read_file_at(job->dir_fd, "completion_event.json",
-			       EVENT_MAX * 2, &text, &len) == 0;
-	if (!*exists)
-		return errno == ENOENT;
-	if (json_parse(&record, text, len, 32, err, sizeof(err)) < 0) {
-		free(text);
-		return 0;
-	}
-	free(text);
-	status = json_get_str(record.root, "delivery_status");
-	pending = status && strcmp(status, "pending") == 0;
-	json_doc_free(&record);
-	return pending;
-}
-
-/* The detached process: holds LOCK_DELIVERY (inherited), delivers, ends. */
-static void deliver_detached(void *ctx)
-{
-	struct deliverer *d = ctx;
-	struct spec_records records;
-	struct notify_settings settings;
-	struct notifier_config config;
-	struct job_spec spec;
-	struct job_state st;
-	struct notifier *n;
-	struct error e;
-	int exists;
-
-	daemon_detach((int[]){ d->job->dir_fd, d->lock_fd }, 2);
-	if (store_read_spec(d->job, &spec, &records, &e) < 0 ||
-	    notify_settings_read(records.meta.root, &settings, &e) < 0 ||
-	    store_read_state(d->job, &st, &e) < 0)
-		return;
-	notifier_config_init(&config, d->job, &spec);
-	n = notifier_new(&config);
-	if (!n || !completion_pending(d->job, &exists))
-		return;
-	if (exists ? notifier_redeliver(n, &settings, &e)
-		   : notifier_job_finished(n, &st, records.meta.root,
-					   &settings, 0))
-		return;
-	notifier_drain(n);
-}
-
-void notify_ensure_delivered(const struct job *job,
-			     const struct job_state *state)
-{
-	struct deliverer d = { job, -1 };
-	int exists;
-
-	if (!job_status_terminal(state->status) || !state->completion_event)
-		return;
-	d.lock_fd = job_lock_open(job->dir_fd);
-	if (d.lock_fd < 0)
-		return;
-	/* a live holder is delivering it; the lock passes to our child */
-	if (job_lock_take(d.lock_fd, LOCK_DELIVERY, 1, 0) == 0 &&
-	    completion_pending(job, &exists))
-		fork_detached(deliver_detached, &d);
-	close(d.lock_fd);
 }

@@ -84,10 +84,4 @@ void notify_write_matched(struct json_writer *w,
 			  enum match_stream stream, const char *line,
 			  size_t len);
 
-/* For readers (status, wait, ...): a finished job whose job.finished is due
- * and not delivered, with nobody delivering it (its supervisor died), gets
- * a detached process that delivers it. */
-void notify_ensure_delivered(const struct job *job,
-			     const struct job_state *state);
-
 #endif

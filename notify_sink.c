@@ -19,30 +19,15 @@
 #include "events.h"
 #include "json_parse.h"
 #include "lib/fmt.h"
+#include "lib/sig.h"
+#include "notify_record.h"
 
 extern char **environ;
 
 #define RUNNING_MAX 4		/* sink children at once */
-
 #define QUEUED_MAX 256		/* output-match events waiting */
-
 #define BACKOFF_FIRST_MS 500
-
 #define BACKOFF_MAX_MS 60000
-
-#define RESULTS_MAX 256		/* attempts recorded per event */
-
-enum sink_type { SINK_COMMAND, SINK_FILE };
-
-struct delivery_result {
-	enum sink_type type;
-	char *target;
-	int success;
-	unsigned attempt;
-	uint64_t duration_ms;
-	char attempted_at[TIMESTAMP_LEN + 1];
-	char error[200];
-};
 
 struct sink {
 	enum sink_type type;
@@ -62,10 +47,10 @@ struct event {
 	char *json;		/* the event, compact */
 	size_t len;
 	uint64_t timeout_ms, retries;
-	size_t nsinks, nresults;
-	size_t history;		/* results of earlier deliveries, kept first */
+	size_t nsinks;
 	struct sink sinks[2];
-	struct delivery_result *results;
+	struct delivery_results results;
+	size_t history;		/* results of earlier deliveries, kept first */
 };
 
 struct notifier {
@@ -90,9 +75,7 @@ static void event_free(struct event *ev)
 {
 	for (size_t i = 0; i < ev->nsinks; i++)
 		free(ev->sinks[i].target);
-	for (size_t i = 0; i < ev->nresults; i++)
-		free(ev->results[i].target);
-	free(ev->results);
+	record_results_free(&ev->results);
 	free(ev->json);
 	free(ev);
 }
@@ -165,10 +148,7 @@ static void enqueue(struct notifier *n, struct event *ev)
 /* The event log of the job's root gets a copy of every event. */
 static void log_event(const struct notifier *n, const char *json, size_t len)
 {
-	char root[4096];
-
-	events_root_of(n->config.job->dir, root, sizeof(root));
-	events_append(root, json, len);
+	events_append(n->config.job->root, json, len);
 }
 
 static int event_delivered(const struct event *ev)
@@ -199,120 +179,32 @@ static int result_before(const struct delivery_result *a,
 
 static void results_sort(struct event *ev)
 {
-	for (size_t i = ev->history + 1; i < ev->nresults; i++) {
-		struct delivery_result moving = ev->results[i];
+	struct delivery_result *v = ev->results.v;
+
+	for (size_t i = ev->history + 1; i < ev->results.n; i++) {
+		struct delivery_result moving = v[i];
 		size_t j = i;
 
-		for (; j > ev->history &&
-		       result_before(&moving, &ev->results[j - 1]); j--)
-			ev->results[j] = ev->results[j - 1];
-		ev->results[j] = moving;
+		for (; j > ev->history && result_before(&moving, &v[j - 1]);
+		     j--)
+			v[j] = v[j - 1];
+		v[j] = moving;
 	}
 }
 
-static void write_results(struct json_writer *w, const struct event *ev)
-{
-	jw_array_begin(w);
-	for (size_t i = 0; i < ev->nresults; i++) {
-		const struct delivery_result *r = &ev->results[i];
-
-		jw_object_begin(w);
-		jw_kv_str(w, "sink_type", r->type == SINK_COMMAND ? "command"
-								  : "file");
-		jw_kv_str(w, "target", r->target);
-		jw_kv_bool(w, "success", r->success);
-		if (!r->success)
-			jw_kv_str(w, "error", r->error);
-		jw_kv_str(w, "attempted_at", r->attempted_at);
-		jw_kv_u64(w, "attempt", r->attempt);
-		jw_kv_u64(w, "duration_ms", r->duration_ms);
-		jw_object_end(w);
-	}
-	jw_array_end(w);
-}
-
-static const char *delivery_status(const struct event *ev)
+static enum delivery_status delivery_status(const struct event *ev)
 {
 	if (!event_done(ev))
-		return "pending";
-	return event_delivered(ev) ? "delivered" : "failed";
+		return DELIVERY_PENDING;
+	return event_delivered(ev) ? DELIVERY_DELIVERED : DELIVERY_FAILED;
 }
 
-/* The event's members followed by what became of its delivery. */
-static int write_record(struct json_writer *w, const struct event *ev)
+/* completion_event.json after every attempt of job.finished; a line of
+ * notification_events.ndjson once an output match is done. */
+static int record_event(const struct notifier *n, const struct event *ev)
 {
-	struct json_doc doc;
-	char err[64];
-
-	if (json_parse(&doc, ev->json, ev->len, 32, err, sizeof(err)) < 0)
-		return -1;
-	jw_object_begin(w);
-	for (const struct json_value *m = doc.root->u.children.first; m;
-	     m = m->next) {
-		jw_key(w, m->key);
-		jw_value(w, m);
-	}
-	jw_key(w, "delivery_results");
-	write_results(w, ev);
-	jw_kv_bool(w, "delivered", event_done(ev) && event_delivered(ev));
-	jw_kv_str(w, "delivery_status", delivery_status(ev));
-	jw_object_end(w);
-	json_doc_free(&doc);
-	return 0;
-}
-
-/* completion_event.json, rewritten after every attempt. */
-static int write_completion(struct notifier *n, const struct event *ev)
-{
-	struct json_writer w;
-	int rc = -1;
-
-	jw_init_mem(&w, EVENT_MAX + 65536, 1);
-	if (write_record(&w, ev) == 0 && !w.error)
-		rc = store_write_record(n->config.job->dir_fd,
-					"completion_event.json", w.buf, w.len,
-					1);
-	jw_free(&w);
-	return rc;
-}
-
-/* One whole line appended under a lock: concurrent writers never
- * interleave, readers never see half a line. */
-static int append_line(int dir_fd, const char *dir_path, const char *name,
-		       const char *text, size_t len)
-{
-	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	char *line = malloc(len + 1);
-	int fd, rc = -1, err;
-
-	if (!line)
-		return -1;
-	memcpy(line, text, len);
-	line[len] = '\n';
-	fd = dir_fd >= 0 ? openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT |
-				  O_CLOEXEC | O_NOFOLLOW, 0600)
-			 : open(dir_path, O_WRONLY | O_APPEND | O_CREAT |
-				O_CLOEXEC, 0600);
-	if (fd >= 0 && fcntl(fd, F_OFD_SETLKW, &lock) == 0 &&
-	    write_all(fd, line, len + 1) == 0 && fsync(fd) == 0)
-		rc = 0;
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	free(line);
-	errno = err;
-	return rc;
-}
-
-static void append_match_record(struct notifier *n, const struct event *ev)
-{
-	struct json_writer w;
-
-	jw_init_mem(&w, EVENT_MAX + 65536, 0);
-	if (write_record(&w, ev) == 0 && !w.error)
-		append_line(n->config.job->dir_fd, NULL,
-			    "notification_events.ndjson", w.buf, w.len);
-	jw_free(&w);
+	return record_write(n->config.job, ev->finished, ev->json, ev->len,
+			    &ev->results, delivery_status(ev));
 }
 
 /* The event on the sink's stdin: an anonymous file (nothing to block on,
@@ -351,9 +243,7 @@ static void command_child(const struct notifier *n, const struct event *ev,
 			  const struct sink *s)
 {
 	const struct strv *wrapper = n->config.wrapper;
-	char *event_path = store_job_path(n->config.job, ev->finished ?
-				"completion_event.json" :
-				"notification_events.ndjson");
+	char *event_path = record_path(n->config.job, ev->finished);
 	struct strv env = { 0 };
 	char *argv[16], attempt[24];
 	size_t argc = 0;
@@ -399,35 +289,15 @@ static void file_child(const struct event *ev, const struct sink *s)
 		mkdir_parents(s->target, 0700);
 		*slash = '/';
 	}
-	if (append_line(-1, s->target, NULL, ev->json, ev->len) < 0)
+	if (append_line(AT_FDCWD, s->target, ev->json, ev->len) < 0)
 		_exit(errno > 0 && errno < 256 ? errno : 255);
 	_exit(0);
-}
-
-/* A new, zeroed entry of ev's results (NULL when full or out of memory). */
-static struct delivery_result *result_add(struct event *ev, const char *target)
-{
-	struct delivery_result *grown, *r;
-
-	if (ev->nresults == RESULTS_MAX)
-		return NULL;
-	grown = realloc(ev->results, (ev->nresults + 1) * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	ev->results = grown;
-	r = &ev->results[ev->nresults];
-	memset(r, 0, sizeof(*r));
-	r->target = strdup(target ? target : "");
-	if (!r->target)
-		return NULL;
-	ev->nresults++;
-	return r;
 }
 
 static void result_record(struct event *ev, const struct sink *s,
 			  int success, const char *error, int64_t now)
 {
-	struct delivery_result *r = result_add(ev, s->target);
+	struct delivery_result *r = record_result_add(&ev->results, s->target);
 
 	if (!r)
 		return;
@@ -470,7 +340,7 @@ static void remember_results(struct notifier *n, const struct event *ev)
 	struct json_writer w;
 
 	jw_init_mem(&w, 1 << 20, 0);
-	write_results(&w, ev);
+	record_write_results(&w, &ev->results);
 	free(n->last_results);
 	n->last_results = w.error ? NULL : w.buf;
 	if (w.error)
@@ -483,7 +353,7 @@ static void event_finish(struct notifier *n, struct event *ev)
 	struct event **at = &n->head;
 
 	if (!ev->finished)
-		append_match_record(n, ev);
+		record_event(n, ev);
 	while (*at != ev)
 		at = &(*at)->next;
 	*at = ev->next;
@@ -532,7 +402,7 @@ static void attempt_settle(struct notifier *n, struct event *ev,
 		s->due_ms = now + (int64_t)backoff_ms(s->attempts);
 	}
 	if (ev->finished) {
-		write_completion(n, ev);
+		record_event(n, ev);
 		remember_results(n, ev);
 	}
 	if (event_done(ev))
@@ -568,7 +438,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	format_utc_now(s->attempted_at);
 	pid = fork();
 	if (pid == 0) {
-		signals_reset();
+		sig_reset();
 		setsid();	/* its own group: a timeout kills it all */
 		if (s->type == SINK_COMMAND)
 			command_child(n, ev, s);
@@ -651,95 +521,42 @@ const char *notifier_results(const struct notifier *n, int *delivered)
 	return n->last_results ? n->last_results : "[]";
 }
 
-int notifier_job_finished(struct notifier *n, const struct job_state *st,
-			  const struct json_value *meta,
-			  const struct notify_settings *settings, int logged)
+char *notifier_job_finished(struct notifier *n, const struct job_state *st,
+			    const struct json_value *meta,
+			    const struct notify_settings *settings,
+			    size_t *len)
 {
-	char id[128];
+	char id[128], *text;
 	struct json_writer w;
 	struct event *ev;
 
 	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	notify_write_finished(&w, &n->config, id, st, meta);
-	if (logged && !w.error)
-		log_event(n, w.buf, w.len);
+	text = w.error ? NULL : strndup(w.buf, w.len);
+	*len = text ? w.len : 0;
 	if (!notify_finished_wanted(settings)) {
 		jw_free(&w);
-		return 0;
+		return text;
 	}
 	ev = event_new(&w, id, 1, settings);
 	if (!ev) {
 		jw_free(&w);
-		return -1;
+		return text;
 	}
 	if (sink_add(ev, SINK_COMMAND, settings->command) < 0 ||
 	    sink_add(ev, SINK_FILE, settings->file) < 0) {
 		event_free(ev);
-		return -1;
+		return text;
 	}
 	/* persisted before the first attempt: a crash cannot lose it */
-	write_completion(n, ev);
+	record_event(n, ev);
 	if (ev->nsinks == 0) {
 		event_free(ev);
-		return 0;
+		return text;
 	}
 	enqueue(n, ev);
-	return 0;
-}
-
-/* The event part of a completion record: every member but the delivery
- * keys. */
-static int event_from_record(const struct json_value *record,
-			     struct json_writer *w)
-{
-	jw_object_begin(w);
-	for (const struct json_value *m = record->u.children.first; m;
-	     m = m->next) {
-		if (!strcmp(m->key, "delivery_results") ||
-		    !strcmp(m->key, "delivered") ||
-		    !strcmp(m->key, "delivery_status"))
-			continue;
-		jw_key(w, m->key);
-		jw_value(w, m);
-	}
-	jw_object_end(w);
-	return w->error ? -1 : 0;
-}
-
-/* Earlier attempts of a record, kept so the file stays the full story. */
-static void results_from_record(struct event *ev,
-				const struct json_value *record)
-{
-	const struct json_value *results = json_get(record, "delivery_results");
-
-	if (!results || results->type != JSON_ARRAY)
-		return;
-	for (const struct json_value *r = results->u.children.first; r;
-	     r = r->next) {
-		const char *type = json_get_str(r, "sink_type");
-		const struct json_value *success = json_get(r, "success");
-		const char *at = json_get_str(r, "attempted_at");
-		const char *error = json_get_str(r, "error");
-		struct delivery_result *out;
-		uint64_t number;
-
-		out = result_add(ev, json_get_str(r, "target"));
-		if (!out)
-			return;
-		out->type = type && !strcmp(type, "file") ? SINK_FILE
-							  : SINK_COMMAND;
-		out->success = success && success->type == JSON_BOOL &&
-			       success->u.boolean;
-		out->attempt = json_get_u64(r, "attempt", &number) == 0
-			       ? (unsigned)number : 0;
-		out->duration_ms = json_get_u64(r, "duration_ms", &number) == 0
-				   ? number : 0;
-		snprintf(out->attempted_at, sizeof(out->attempted_at), "%s",
-			 at ? at : "");
-		snprintf(out->error, sizeof(out->error), "%s",
-			 error ? error : "");
-	}
+	return text;
 }
 
 int notifier_redeliver(struct notifier *n,
@@ -747,48 +564,38 @@ int notifier_redeliver(struct notifier *n,
 		       struct error *e)
 {
 	const struct job *job = n->config.job;
-	struct json_writer w;
-	struct json_doc record;
+	struct delivery_results history = { 0 };
+	struct json_writer w = { 0 };
 	struct event *ev;
-	const char *id;
-	char *text, err[128];
+	char id[128], *event;
 	size_t len;
 
-	if (read_file_at(job->dir_fd, "completion_event.json", EVENT_MAX * 2,
-			 &text, &len) < 0)
-		return error_errno(e, "invalid_state", errno, "job %s has no "
-				   "completion event to deliver (%s/"
-				   "completion_event.json)", job->id,
-				   job->dir);
-	if (json_parse(&record, text, len, 32, err, sizeof(err)) < 0) {
-		free(text);
-		return error_set(e, "corrupt_record", "cannot parse %s/"
-				 "completion_event.json: %s", job->dir, err);
+	if (record_read_completion(job, &event, &len, id, sizeof(id), &history,
+				   e) < 0) {
+		record_results_free(&history);
+		return -1;
 	}
-	free(text);
-	id = json_get_str(record.root, "event_id");
-	jw_init_mem(&w, EVENT_MAX, 0);
-	event_from_record(record.root, &w);
-	ev = event_new(&w, id ? id : "", 1, settings);
+	w.buf = event;
+	w.len = len;
+	ev = event_new(&w, id, 1, settings);
 	if (!ev || sink_add(ev, SINK_COMMAND, settings->command) < 0 ||
 	    sink_add(ev, SINK_FILE, settings->file) < 0) {
 		if (ev)
 			event_free(ev);
 		else
-			jw_free(&w);
-		json_doc_free(&record);
+			free(event);
+		record_results_free(&history);
 		return error_errno(e, NULL, ENOMEM, "cannot redeliver");
 	}
-	results_from_record(ev, record.root);
-	ev->history = ev->nresults;
-	json_doc_free(&record);
+	ev->results = history;
+	ev->history = history.n;
 	if (ev->nsinks == 0) {
 		event_free(ev);
 		return error_set(e, "invalid_state", "job %s has no notify "
 				 "sink configured (notify set --command or "
 				 "--file)", job->id);
 	}
-	write_completion(n, ev);
+	record_event(n, ev);
 	enqueue(n, ev);
 	return 0;
 }
@@ -823,7 +630,7 @@ void notifier_output_matched(struct notifier *n,
 	    sink_add(ev, SINK_FILE, settings->match_file) < 0 ||
 	    ev->nsinks == 0) {
 		/* no sink (or no memory): the record alone */
-		append_match_record(n, ev);
+		record_event(n, ev);
 		event_free(ev);
 		return;
 	}
@@ -832,14 +639,11 @@ void notifier_output_matched(struct notifier *n,
 
 void notifier_drain(struct notifier *n)
 {
-	sigset_t child, saved;
+	static const int child_only[] = { SIGCHLD };
+	int watch_fd = sig_watch(child_only, 1);
 
-	sigemptyset(&child);
-	sigaddset(&child, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &child, &saved);
 	while (notifier_busy(n)) {
 		int64_t now = clock_mono_ms(), deadline, wait_ms;
-		struct timespec timeout;
 		pid_t pid;
 		int status;
 
@@ -847,11 +651,15 @@ void notifier_drain(struct notifier *n)
 		deadline = notifier_deadline(n);
 		wait_ms = deadline ? deadline - now : 1000;
 		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
-		timeout.tv_sec = wait_ms / 1000;
-		timeout.tv_nsec = (wait_ms % 1000) * 1000000;
-		sigtimedwait(&child, NULL, &timeout);
+		/* without a watcher, a second's poll at worst */
+		if (watch_fd >= 0 && sig_wait(watch_fd, wait_ms) > 0)
+			while (sig_next(watch_fd) > 0)
+				;
+		else if (watch_fd < 0)
+			sleep_ms(wait_ms);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			notifier_child_exited(n, pid, status);
 	}
-	sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (watch_fd >= 0)
+		sig_unwatch(watch_fd, child_only, 1);
 }

@@ -1,7 +1,9 @@
 /* notify_sink.h - the delivery engine: events queued for their sinks, a
  * command (run through the shell wrapper, the event JSON on its stdin) or
  * a file (one NDJSON line per event). Every attempt is a child process of
- * the caller's event loop, so delivery never blocks it (notify_sink.c). */
+ * the caller's event loop, so delivery never blocks it; a hanging attempt
+ * is killed at its timeout, a failed one retried with backoff, each one
+ * recorded (notify_record.h) (notify_sink.c). */
 #ifndef AE_NOTIFY_SINK_H
 #define AE_NOTIFY_SINK_H
 
@@ -15,13 +17,15 @@ struct notifier;
 struct notifier *notifier_new(const struct notifier_config *config);
 void notifier_free(struct notifier *n);
 
-/* Build job.finished from the terminal state and meta.json (and add it
- * to the event log when logged); when the settings have sinks, write it to
- * completion_event.json (atomic, fsynced, "delivery_status":"pending")
- * and queue its delivery. */
-int notifier_job_finished(struct notifier *n, const struct job_state *state,
-			  const struct json_value *meta,
-			  const struct notify_settings *settings, int logged);
+/* Build job.finished from the terminal state and meta.json; when the
+ * settings have sinks, write it to completion_event.json (atomic, fsynced,
+ * "delivery_status":"pending") and queue its delivery. Returns the event's
+ * text, for the event log (heap, its length in *len; NULL when out of
+ * memory). */
+char *notifier_job_finished(struct notifier *n, const struct job_state *state,
+			    const struct json_value *meta,
+			    const struct notify_settings *settings,
+			    size_t *len);
 /* Queue delivery of the pending completion_event.json (redelivery). */
 int notifier_redeliver(struct notifier *n,
 		       const struct notify_settings *settings,

@@ -367,3 +367,24 @@ void skill_install_free(struct skill_install *out)
 	free(out->lock_file_path);
 	out->path = out->lock_file_path = NULL;
 }
+
+int skills_schema(struct json_doc *schema, struct error *e)
+{
+	char err[160];
+
+	if (json_parse(schema, embedded_schema, embedded_schema_len, 64, err,
+		       sizeof(err)) < 0)
+		return error_set(e, "internal_error",
+				 "the embedded schema is broken: %s", err);
+	return 0;
+}
+
+void skills_write_schema(struct json_writer *w, const struct json_doc *schema)
+{
+	const char *comment = json_get_str(schema->root, "$comment");
+
+	jw_kv_str(w, "schema_format", "json-schema-draft-07");
+	jw_key(w, "schema");
+	jw_value(w, schema->root);
+	jw_kv_str(w, "generated_at", comment ? comment : "unknown");
+}

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "json.h"
+#include "json_parse.h"
 #include "lib/sys.h"
 
 /* What the binary carries (build/embed.c, made by tools/embed.sh from
@@ -30,5 +32,11 @@ struct skill_install {
 int skills_install(const char *source, int global, struct skill_install *out,
 		   struct error *e);
 void skill_install_free(struct skill_install *out);
+
+/* The schema command: the embedded schema, parsed (internal_error if it
+ * does not parse), and the answer's members "schema_format", "schema"
+ * and "generated_at" (its $comment). */
+int skills_schema(struct json_doc *schema, struct error *e);
+void skills_write_schema(struct json_writer *w, const struct json_doc *schema);
 
 #endif

@@ -7,14 +7,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
+
+#include "lib/sig.h"
 
 /* Open file description locks belong to the open file, not the process:
  * the launching CLI takes the ALIVE lock and the supervisor it forks keeps
@@ -32,6 +32,102 @@
 #define LOCK_FILE "lock"
 #define RESERVE_FILE ".reserve"
 #define RESERVE_BYTES 16384	/* more than any state record needs */
+#define REMOVAL_WAIT_MS 2000	/* a start under way ends its launch by then */
+
+/* ---- the lock file ----------------------------------------------------
+ * <job>/lock carries four locks, a byte each, and only this file names
+ * them:
+ *   ALIVE     held exclusively from the moment the job directory exists
+ *             until its terminal record is on disk: by the launching CLI,
+ *             then by the supervisor, which inherits the open file
+ *             description (an open-file lock: it passes to the forked
+ *             supervisor with no gap, and the kernel drops it however the
+ *             supervisor dies). Free while state.json says running: the
+ *             supervisor is gone. A start and a delete take it too, so
+ *             neither can race a launch. Waiters ask for it shared: a
+ *             shared request never looks like a live supervisor.
+ *   RECOVER   serialises the recording of a lost supervisor;
+ *   META      serialises read-modify-writes of meta.json;
+ *   DELIVERY  held by whoever delivers job.finished: the supervisor for
+ *             its whole life, or the process finishing what it could not.
+ */
+enum lock_byte { LOCK_ALIVE, LOCK_RECOVER, LOCK_META, LOCK_DELIVERY };
+
+static int lock_file_open(int dir_fd, int create)
+{
+	if (!create)
+		return openat(dir_fd, LOCK_FILE, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	return openat(dir_fd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC |
+					 O_NOFOLLOW, 0600);
+}
+
+static int lock_byte(int fd, int cmd, short type, enum lock_byte byte)
+{
+	struct flock fl = {
+		.l_type = type, .l_whence = SEEK_SET,
+		.l_start = byte, .l_len = 1, .l_pid = 0,
+	};
+
+	return fcntl(fd, cmd, &fl);
+}
+
+/* Take byte at once (0, or -1 with EAGAIN/EACCES when held), or waiting
+ * for it. */
+static int lock_take(int lock_fd, enum lock_byte byte, int exclusive,
+		     int wait)
+{
+	short type = exclusive ? F_WRLCK : F_RDLCK;
+
+	if (!wait)
+		return lock_byte(lock_fd, LOCK_SET, type, byte);
+	while (lock_byte(lock_fd, LOCK_SETW, type, byte) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+struct lock_wait {
+	int fd;
+	enum lock_byte byte;
+	short type;
+};
+
+/* A classic lock here: it conflicts with the supervisor's open-file lock
+ * all the same, and every tool (valgrind) knows a signal interrupts it. */
+static int lock_wait_call(void *ctx)
+{
+	const struct lock_wait *wait = ctx;
+
+	return lock_byte(wait->fd, F_SETLKW, wait->type, wait->byte);
+}
+
+/* lock_take waiting at most timeout_ms (< 0: no limit): 1 taken, 0 timed
+ * out, -1 on error. */
+static int lock_take_timed(int lock_fd, enum lock_byte byte, int exclusive,
+			   int64_t timeout_ms)
+{
+	struct lock_wait wait = { lock_fd, byte, exclusive ? F_WRLCK : F_RDLCK };
+
+	if (timeout_ms < 0)
+		return lock_take(lock_fd, byte, exclusive, 1) == 0 ? 1 : -1;
+	return sig_call_until(time_after(clock_mono_ms(), (uint64_t)timeout_ms),
+			      lock_wait_call, &wait);
+}
+
+/* ALIVE exclusively on job->lock_fd (opened here when need be), at once
+ * or within timeout_ms: 1 taken, 0 held by another, -1 on error. */
+static int claim_alive(struct job *job, int64_t timeout_ms)
+{
+	if (job->lock_fd < 0)
+		job->lock_fd = lock_file_open(job->dir_fd, 1);
+	if (job->lock_fd < 0)
+		return -1;
+	if (timeout_ms > 0)
+		return lock_take_timed(job->lock_fd, LOCK_ALIVE, 1, timeout_ms);
+	if (lock_take(job->lock_fd, LOCK_ALIVE, 1, 0) == 0)
+		return 1;
+	return errno == EAGAIN || errno == EACCES ? 0 : -1;
+}
 
 /* Field index (0-based) of a colon-separated /etc/passwd line, in place:
  * the field's text, NUL-terminated, or NULL when the line is shorter. */
@@ -215,14 +311,29 @@ int store_root_listing(const struct store_root *root, DIR **dir,
 			   fd < 0 ? "open" : "read", root->abs);
 }
 
+/* The root as a job names it: the absolute path without a trailing '/'
+ * (heap). */
+static char *root_of(const char *abs)
+{
+	size_t len = strlen(abs);
+
+	while (len > 1 && abs[len - 1] == '/')
+		len--;
+	return strndup(abs, len);
+}
+
 int store_job_at(struct job *job, const struct store_root *root,
 		    const char *name, int dir_fd)
 {
 	copy_str(job->id, sizeof(job->id), name);
 	job->dir = path_join(root->abs, name);
+	job->root = root_of(root->abs);
 	job->dir_fd = dir_fd;
 	job->lock_fd = -1;
-	if (!job->dir) {
+	if (!job->dir || !job->root) {
+		free(job->dir);
+		free(job->root);
+		job->dir = job->root = NULL;
 		close(dir_fd);
 		return -1;
 	}
@@ -279,8 +390,8 @@ int store_job_new(const struct store_root *root, struct job *job,
 	}
 	dir_fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				      O_CLOEXEC);
-	lock_fd = dir_fd < 0 ? -1 : job_lock_open(dir_fd);
-	if (lock_fd < 0 || job_lock_take(lock_fd, LOCK_ALIVE, 1, 0) < 0) {
+	lock_fd = dir_fd < 0 ? -1 : lock_file_open(dir_fd, 1);
+	if (lock_fd < 0 || lock_take(lock_fd, LOCK_ALIVE, 1, 0) < 0) {
 		err = errno;
 		if (lock_fd >= 0)
 			close(lock_fd);
@@ -385,7 +496,8 @@ void store_job_close(struct job *job)
 	if (job->lock_fd >= 0)
 		close(job->lock_fd);
 	free(job->dir);
-	job->dir = NULL;
+	free(job->root);
+	job->dir = job->root = NULL;
 	job->dir_fd = job->lock_fd = -1;
 }
 
@@ -560,52 +672,77 @@ int store_write_reserved(int dir_fd, const char *name, const char *data,
 	return 0;
 }
 
-int job_lock_open_existing(int dir_fd)
+/* ---- the lock file: its verbs ----------------------------------------- */
+
+int store_claim_start(struct job *job, struct error *e)
 {
-	return openat(dir_fd, LOCK_FILE, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	int taken = claim_alive(job, 0);
+
+	if (taken > 0)
+		return 0;
+	if (taken == 0)
+		return error_set(e, "invalid_state", "invalid job state: job %s "
+				 "is already being started or is running",
+				 job->id);
+	return error_errno(e, NULL, errno, "cannot lock job %s", job->id);
 }
 
-int job_lock_open(int dir_fd)
+int store_claim_removal(struct job *job, struct error *e)
 {
-	return openat(dir_fd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC |
-					 O_NOFOLLOW, 0600);
+	int taken = claim_alive(job, REMOVAL_WAIT_MS);
+
+	if (taken > 0)
+		return 0;
+	if (taken == 0)
+		return error_set(e, "invalid_state",
+				 "job %s is being started; try again", job->id);
+	return error_errno(e, NULL, errno, "cannot open %s/lock", job->dir);
 }
 
-static int lock_byte(int fd, int cmd, short type, enum job_lock_byte byte)
+void store_release_alive(const struct job *job)
 {
-	struct flock fl = {
-		.l_type = type, .l_whence = SEEK_SET,
-		.l_start = byte, .l_len = 1, .l_pid = 0,
-	};
-
-	return fcntl(fd, cmd, &fl);
+	if (job->lock_fd >= 0)
+		lock_byte(job->lock_fd, LOCK_SET, F_UNLCK, LOCK_ALIVE);
 }
 
-int job_lock_take(int lock_fd, enum job_lock_byte byte, int exclusive,
-		  int wait)
+/* A new descriptor of the lock file holding byte exclusively (waiting
+ * for it, or not); -1/errno. */
+static int claim_byte(const struct job *job, enum lock_byte byte, int wait)
 {
-	short type = exclusive ? F_WRLCK : F_RDLCK;
+	int fd = lock_file_open(job->dir_fd, 1);
 
-	if (!wait)
-		return lock_byte(lock_fd, LOCK_SET, type, byte);
-	while (lock_byte(lock_fd, LOCK_SETW, type, byte) < 0)
-		if (errno != EINTR)
-			return -1;
-	return 0;
+	if (fd >= 0 && lock_take(fd, byte, 1, wait) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
-int job_lock_release(int lock_fd, enum job_lock_byte byte)
+int store_claim_delivery(const struct job *job)
 {
-	return lock_byte(lock_fd, LOCK_SET, F_UNLCK, byte);
+	return claim_byte(job, LOCK_DELIVERY, 0);
 }
 
-int job_lock_held(int lock_fd, enum job_lock_byte byte)
+int store_claim_meta(const struct job *job)
+{
+	return claim_byte(job, LOCK_META, 1);
+}
+
+int store_lock_open(const struct job *job, int create)
+{
+	return lock_file_open(job->dir_fd, create);
+}
+
+int store_alive(int lock_fd)
 {
 	/* asking for a read lock reports only exclusive holders, so readers
 	 * blocked in wait never look like a live supervisor */
 	struct flock fl = {
 		.l_type = F_RDLCK, .l_whence = SEEK_SET,
-		.l_start = byte, .l_len = 1, .l_pid = 0,
+		.l_start = LOCK_ALIVE, .l_len = 1, .l_pid = 0,
 	};
 
 	if (fcntl(lock_fd, LOCK_GET, &fl) < 0)
@@ -613,80 +750,19 @@ int job_lock_held(int lock_fd, enum job_lock_byte byte)
 	return fl.l_type != F_UNLCK;
 }
 
-static void on_alarm(int signo)
+int store_claim_recovery(int lock_fd)
 {
-	(void)signo;
+	return lock_take(lock_fd, LOCK_RECOVER, 1, 1);
 }
 
-/* Take a lock on byte, giving up after timeout_ms: a repeating interval
- * timer interrupts the blocking fcntl, so a signal that fires just before
- * the call cannot make us miss the deadline. */
-static int lock_timed(int fd, enum job_lock_byte byte, short type,
-		      int64_t timeout_ms)
+int store_wait_ended(const struct job *job, int64_t timeout_ms)
 {
-	struct sigaction action = { .sa_handler = on_alarm }, saved;
-	struct itimerval timer = { .it_interval = { 0, 10000 } }, off = { 0 };
-	struct timespec no_wait = { 0, 0 };
-	sigset_t alarm_only, saved_mask;
-	int64_t deadline = time_after(clock_mono_ms(), (uint64_t)timeout_ms);
-	int rc = 0;
-
-	sigemptyset(&action.sa_mask);
-	if (sigaction(SIGALRM, &action, &saved) < 0)
-		return -1;
-	for (;;) {
-		int64_t left = deadline - clock_mono_ms();
-
-		if (left <= 0)
-			break;
-		if (left > 86400000)
-			left = 86400000;	/* re-armed each day */
-		timer.it_value.tv_sec = left / 1000;
-		timer.it_value.tv_usec = (left % 1000) * 1000;
-		setitimer(ITIMER_REAL, &timer, NULL);
-		/* a classic lock here: it conflicts with the supervisor's
-		 * open-file lock all the same, and every tool (valgrind)
-		 * knows a signal interrupts it */
-		if (lock_byte(fd, F_SETLKW, type, byte) == 0) {
-			rc = 1;
-			break;
-		}
-		if (errno != EINTR) {
-			rc = -1;
-			break;
-		}
-	}
-	/* an alarm may be pending already: block, disarm, discard it, and
-	 * only then give SIGALRM its old disposition back */
-	sigemptyset(&alarm_only);
-	sigaddset(&alarm_only, SIGALRM);
-	sigprocmask(SIG_BLOCK, &alarm_only, &saved_mask);
-	setitimer(ITIMER_REAL, &off, NULL);
-	while (sigtimedwait(&alarm_only, NULL, &no_wait) > 0)
-		;
-	sigaction(SIGALRM, &saved, NULL);
-	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-	return rc;
-}
-
-int job_lock_take_timed(int lock_fd, enum job_lock_byte byte, int exclusive,
-			int64_t timeout_ms)
-{
-	if (timeout_ms < 0)
-		return job_lock_take(lock_fd, byte, exclusive, 1) == 0 ? 1 : -1;
-	return lock_timed(lock_fd, byte, exclusive ? F_WRLCK : F_RDLCK,
-			  timeout_ms);
-}
-
-int store_wait_alive_free(const struct job *job, int64_t timeout_ms)
-{
-	int fd = openat(job->dir_fd, LOCK_FILE, O_RDWR | O_CLOEXEC |
-						O_NOFOLLOW);
+	int fd = lock_file_open(job->dir_fd, 0);
 	int rc;
 
 	if (fd < 0)
 		return errno == ENOENT ? 1 : -1;
-	rc = job_lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms);
+	rc = lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms);
 	close(fd);		/* closing drops the lock we took */
 	return rc;
 }

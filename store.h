@@ -20,17 +20,6 @@
 #define RECORD_MAX (8u << 20)	/* largest meta.json/state.json we read */
 #define ERROR_TEXT_MAX 512
 
-/* Bytes of <job>/lock used as separate locks. ALIVE is write-locked from
- * the moment the job directory exists until its terminal record is written:
- * by the launching CLI, then by the supervisor that inherits the open file
- * description. A free ALIVE lock on a "running" job means it was lost. */
-enum job_lock_byte {
-	LOCK_ALIVE = 0,
-	LOCK_RECOVER = 1,	/* serialises recovery of a lost job */
-	LOCK_META = 2,		/* serialises read-modify-write of meta.json */
-	LOCK_DELIVERY = 3,	/* held while job.finished is being delivered */
-};
-
 /* The jobs root: path as resolved (shown to users), absolute form (used in
  * paths we print). */
 struct store_root {
@@ -41,8 +30,9 @@ struct store_root {
 struct job {
 	char id[JOB_ID_MAX + 1];
 	char *dir;		/* absolute path of the job directory */
+	char *root;		/* absolute path of its jobs root */
 	int dir_fd;
-	int lock_fd;		/* -1 unless this process holds a lock */
+	int lock_fd;		/* -1 unless this process holds ALIVE */
 };
 
 int store_root_resolve(const char *flag_root, struct store_root *root,
@@ -106,22 +96,36 @@ int store_write_reserved(int dir_fd, const char *name, const char *data,
 int store_read_record(int dir_fd, const char *dir, const char *name,
 		      struct json_doc *doc, struct error *e);
 
-/* Lock primitives on <job>/lock. */
-int job_lock_open(int dir_fd);
-/* The lock file when it exists (never created); -1/errno. */
-int job_lock_open_existing(int dir_fd);
-int job_lock_take(int lock_fd, enum job_lock_byte byte, int exclusive,
-		  int wait);
-int job_lock_release(int lock_fd, enum job_lock_byte byte);
-/* job_lock_take, waiting at most timeout_ms (< 0: no limit): 1 taken,
- * 0 timed out, -1 on error. */
-int job_lock_take_timed(int lock_fd, enum job_lock_byte byte, int exclusive,
-			int64_t timeout_ms);
-/* 1 if another open file holds byte exclusively, 0 if free, -1 on error. */
-int job_lock_held(int lock_fd, enum job_lock_byte byte);
+/* The lock file, <job>/lock, whose locks say who is alive (the protocol:
+ * store.c). ALIVE is held from the moment a job directory exists until its
+ * terminal record is on disk, by the launching CLI and then by the
+ * supervisor; free while state.json says running, it means the supervisor
+ * is gone. */
+
+/* ALIVE for start: whoever holds it launches the job, so two starts never
+ * launch two supervisors. invalid_state when it is held. */
+int store_claim_start(struct job *job, struct error *e);
+/* ALIVE for delete, waiting a moment for a start under way. */
+int store_claim_removal(struct job *job, struct error *e);
+/* The terminal record is on disk: let the job's waiters go. */
+void store_release_alive(const struct job *job);
+/* A descriptor holding DELIVERY (delivering job.finished: closing it, or
+ * the holder's death, ends the claim), or -1 with EAGAIN when another
+ * process delivers. */
+int store_claim_delivery(const struct job *job);
+/* A descriptor holding META (waits for it): read-modify-writes of
+ * meta.json happen one at a time. -1/errno. */
+int store_claim_meta(const struct job *job);
 /* Block until the job's ALIVE lock is free (the job ended or its
  * supervisor died) or timeout_ms passed (< 0: no limit). 1 ended, 0 timed
  * out, -1 on error. */
-int store_wait_alive_free(const struct job *job, int64_t timeout_ms);
+int store_wait_ended(const struct job *job, int64_t timeout_ms);
+
+/* For the one who records a lost supervisor (store_state.c): the lock
+ * file (create: make it when missing), whether ALIVE is held (1, 0, or -1
+ * on error), and RECOVER, waited for. */
+int store_lock_open(const struct job *job, int create);
+int store_alive(int lock_fd);
+int store_claim_recovery(int lock_fd);
 
 #endif

@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "store_spec.h"
 
 #define TAIL_CHUNK 65536
 
@@ -416,4 +419,23 @@ void store_write_outputs(struct json_writer *w, const struct job *job,
 		if (fd >= 0)
 			close(fd);
 	}
+}
+
+char *store_log_file(const struct job *job, const char *stream,
+		     struct error *e)
+{
+	char name[16];
+	struct json_doc meta;
+	const char *log_path;
+	char *path;
+
+	snprintf(name, sizeof(name), "%s.log", stream);
+	if (strcmp(stream, "full") != 0)
+		return strdup(name);
+	if (store_read_meta(job, &meta, e) < 0)
+		return NULL;
+	log_path = json_get_str(meta.root, "log_path");
+	path = strdup(log_path && log_path[0] == '/' ? log_path : name);
+	json_doc_free(&meta);
+	return path;
 }

@@ -35,6 +35,12 @@ void store_write_outputs(struct json_writer *w, const struct job *job,
 			 struct tail_info info[2], uint64_t next[2]);
 /* The current sizes of stdout.log and stderr.log. */
 void store_log_sizes(const struct job *job, uint64_t sizes[2]);
+/* The log that log --stream reads (stdout, stderr, full): the name of the
+ * job's own file ("stdout.log"), or for full the --log PATH the job was
+ * given, absolute (its own full.log then stays empty). Heap; NULL with e
+ * set. */
+char *store_log_file(const struct job *job, const char *stream,
+		     struct error *e);
 /* log: lines of one log file (a name in the job directory, e.g.
  * "stdout.log", or an absolute path: a --log PATH), from line offset (or
  * the last limit lines when offset < 0), as the members "lines",

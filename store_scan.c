@@ -77,6 +77,7 @@ void job_name(const struct json_value *command, char *name, size_t size)
 
 void job_summary_free(struct job_summary *summary)
 {
+	free(summary->created_at);
 	free(summary->cwd);
 	free(summary->meta_json);
 	for (size_t i = 0; i < summary->tags.n; i++)
@@ -112,8 +113,9 @@ static struct job_summary *summary_from_meta(const struct json_value *meta)
 		return NULL;
 	copy_str(summary->id, sizeof(summary->id),
 		 json_get_str(json_get(meta, "job"), "id"));
-	copy_str(summary->created_at, sizeof(summary->created_at),
-		 json_get_str(meta, "created_at"));
+	summary->created_at = strdup(json_get_str(meta, "created_at"));
+	if (!summary->created_at)
+		goto fail;
 	job_name(json_get(meta, "command"), summary->name,
 		 sizeof(summary->name));
 	if (raw_cwd)
@@ -175,7 +177,8 @@ static int list_settled(const struct store_root *root, int root_fd,
 }
 
 static int list_one(const struct store_root *root, int root_fd,
-		    const char *name, struct job_summary **out)
+		    const char *name, job_lost_hook on_lost,
+		    struct job_summary **out)
 {
 	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct json_doc meta;
@@ -199,8 +202,10 @@ static int list_one(const struct store_root *root, int root_fd,
 	*out = summary_from_meta(meta.root);
 	json_doc_free(&meta);
 	if (*out)
-		(*out)->state_ok = store_job_state(&job, &(*out)->state,
+		(*out)->state_ok = state_observe(&job, &(*out)->state,
 						   &ignored) == 0;
+	if (*out && (*out)->state_ok && (*out)->state.recovered && on_lost)
+		on_lost(&job, &(*out)->state);
 	store_job_close(&job);
 	if (*out && !(*out)->state_ok &&
 	    strcmp(ignored.code, "job_not_found") == 0) {
@@ -211,14 +216,67 @@ static int list_one(const struct store_root *root, int root_fd,
 	return *out ? 1 : -1;
 }
 
-int store_list(const struct store_root *root, job_visitor visit, void *ctx,
-	       uint64_t *skipped, struct error *e)
+const char *summary_state(const struct job_summary *summary)
+{
+	return summary->state_ok ? job_status_name(summary->state.status)
+				 : "unknown";
+}
+
+static int filter_passes(const struct job_filter *filter,
+			 const struct job_summary *summary)
+{
+	if (filter->cwd &&
+	    (!summary->cwd || strcmp(summary->cwd, filter->cwd) != 0))
+		return 0;
+	if (filter->state &&
+	    strcmp(summary_state(summary), filter->state) != 0)
+		return 0;
+	for (size_t i = 0; filter->tags && i < filter->tags->n; i++)
+		if (!tags_match(&summary->tags, filter->tags->v[i]))
+			return 0;
+	return 1;
+}
+
+static int list_add(struct job_list *list, struct job_summary *summary)
+{
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 64;
+		struct job_summary **grown = realloc(list->jobs,
+						     cap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		list->jobs = grown;
+		list->cap = cap;
+	}
+	list->jobs[list->count++] = summary;
+	return 0;
+}
+
+/* Newest started first; never-started jobs last; ties by id, newest
+ * first. */
+static int summary_order(const void *a, const void *b)
+{
+	const struct job_summary *x = *(struct job_summary *const *)a;
+	const struct job_summary *y = *(struct job_summary *const *)b;
+	const char *x_started = x->state_ok ? x->state.started_at : "";
+	const char *y_started = y->state_ok ? y->state.started_at : "";
+	int order;
+
+	if (!*x_started != !*y_started)
+		return *x_started ? -1 : 1;
+	order = strcmp(y_started, x_started);
+	return order ? order : strcmp(y->id, x->id);
+}
+
+int store_list(const struct store_root *root, const struct job_filter *filter,
+	       job_lost_hook on_lost, struct job_list *list, struct error *e)
 {
 	struct dirent *entry;
 	DIR *dir;
 	int root_fd, opened;
 
-	*skipped = 0;
+	*list = (struct job_list){ 0 };
 	opened = store_root_listing(root, &dir, e);
 	if (opened <= 0)
 		return opened;
@@ -230,16 +288,46 @@ int store_list(const struct store_root *root, job_visitor visit, void *ctx,
 		if (entry->d_name[0] == '.' ||
 		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
 			continue;
-		rc = list_one(root, root_fd, entry->d_name, &summary);
+		rc = list_one(root, root_fd, entry->d_name, on_lost, &summary);
 		if (rc < 0)
-			(*skipped)++;
-		if (rc > 0 && visit(ctx, summary) < 0) {
+			list->skipped++;
+		if (rc <= 0)
+			continue;
+		if (!filter_passes(filter, summary)) {
+			job_summary_free(summary);
+		} else if (list_add(list, summary) < 0) {
+			job_summary_free(summary);
 			closedir(dir);
+			job_list_free(list);
 			return error_errno(e, NULL, ENOMEM, "cannot list jobs");
 		}
 	}
 	closedir(dir);
+	if (list->count > 1)
+		qsort(list->jobs, list->count, sizeof(*list->jobs),
+		      summary_order);
 	return 0;
+}
+
+void job_list_free(struct job_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		job_summary_free(list->jobs[i]);
+	free(list->jobs);
+	*list = (struct job_list){ 0 };
+}
+
+int store_summary(const struct job *job, struct job_summary **out,
+		  struct error *e)
+{
+	struct json_doc meta;
+
+	if (store_read_meta(job, &meta, e) < 0)
+		return -1;
+	*out = summary_from_meta(meta.root);
+	json_doc_free(&meta);
+	return *out ? 0 : error_errno(e, NULL, ENOMEM, "cannot read job %s",
+				      job->id);
 }
 
 int parse_duration(const char *text, uint64_t *seconds)
@@ -430,7 +518,7 @@ static int gc_one(const struct store_root *root, int root_fd,
 		entry->reason = "meta_unreadable";
 		goto out;
 	}
-	if (store_job_state(&job, &st, &e) < 0)
+	if (state_observe(&job, &st, &e) < 0)
 		goto out;
 	entry->st = &st;
 	entry->state = job_status_name(st.status);

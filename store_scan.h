@@ -11,7 +11,7 @@
 /* One job as list shows it. */
 struct job_summary {
 	char id[JOB_ID_MAX + 1];
-	char created_at[TIMESTAMP_LEN + 1];
+	char *created_at;	/* heap */
 	char *cwd;		/* heap, NULL if absent */
 	struct strv tags;	/* heap strings */
 	char *meta_json;	/* the caller metadata object, compact JSON */
@@ -21,12 +21,33 @@ struct job_summary {
 };
 void job_summary_free(struct job_summary *summary);
 
-/* Visit every job of the root whose meta.json parses (a missing root is
- * empty); *skipped counts unreadable ones. The visitor takes ownership of
- * the summary. */
-typedef int (*job_visitor)(void *ctx, struct job_summary *summary);
-int store_list(const struct store_root *root, job_visitor visit, void *ctx,
-	       uint64_t *skipped, struct error *e);
+/* The state list shows: the job's, or "unknown" when unreadable. */
+const char *summary_state(const struct job_summary *summary);
+/* A job's summary from its meta.json alone (state not read). */
+int store_summary(const struct job *job, struct job_summary **out,
+		  struct error *e);
+
+/* Which jobs list shows: all filters must pass (NULL: any). */
+struct job_filter {
+	const char *cwd;		/* the job's cwd, exactly */
+	const char *state;		/* a state name, or "unknown" */
+	const struct strv *tags;	/* each must match (tags_match) */
+};
+struct job_list {
+	struct job_summary **jobs;
+	size_t count, cap;
+	uint64_t skipped;	/* job directories that could not be read */
+};
+/* Called for each job a listing recorded as lost (its supervisor died):
+ * its job.finished is due now. */
+typedef void (*job_lost_hook)(const struct job *job,
+			      const struct job_state *state);
+/* The jobs of the root that pass filter (a missing root has none),
+ * newest started first, never-started ones last, ties by id, newest
+ * first. */
+int store_list(const struct store_root *root, const struct job_filter *filter,
+	       job_lost_hook on_lost, struct job_list *list, struct error *e);
+void job_list_free(struct job_list *list);
 
 /* A derived short name for a job: its command's verb and target
  * ("npm run build", "pytest tests/"), at most name_size - 1 bytes. */

@@ -193,19 +193,51 @@ static void write_raw_spec(struct json_writer *w, const struct job_spec *spec)
 	jw_object_end(w);
 }
 
-/* meta.json's notification: the job.finished sinks of run/create and how
- * to deliver (output-match rules come only from notify set). */
-static void write_notification_spec(struct json_writer *w,
-				    const struct job_spec *spec)
+void spec_read_notification(const struct json_value *notification,
+			    struct notification_spec *out)
 {
-	jw_key(w, "notification");
+	const struct json_value *match = json_get(notification,
+						  "on_output_match");
+
+	memset(out, 0, sizeof(*out));
+	out->command = json_get_str(notification, "notify_command");
+	out->file = json_get_str(notification, "notify_file");
+	out->has_timeout = json_get_u64(notification, "notify_timeout_ms",
+					&out->timeout_ms) == 0;
+	out->has_retries = json_get_u64(notification, "notify_retries",
+					&out->retries) == 0;
+	out->pattern = json_get_str(match, "pattern");
+	out->match_type = json_get_str(match, "match_type");
+	out->stream = json_get_str(match, "stream");
+	out->match_command = json_get_str(match, "command");
+	out->match_file = json_get_str(match, "file");
+}
+
+void spec_write_notification(struct json_writer *w,
+			     const struct notification_spec *n)
+{
 	jw_object_begin(w);
-	if (spec->notify_command)
-		jw_kv_str(w, "notify_command", spec->notify_command);
-	if (spec->notify_file)
-		jw_kv_str(w, "notify_file", spec->notify_file);
-	jw_kv_u64(w, "notify_timeout_ms", spec->notify_timeout_ms);
-	jw_kv_u64(w, "notify_retries", spec->notify_retries);
+	if (n->command)
+		jw_kv_str(w, "notify_command", n->command);
+	if (n->file)
+		jw_kv_str(w, "notify_file", n->file);
+	if (n->has_timeout)
+		jw_kv_u64(w, "notify_timeout_ms", n->timeout_ms);
+	if (n->has_retries)
+		jw_kv_u64(w, "notify_retries", n->retries);
+	if (n->pattern) {
+		jw_key(w, "on_output_match");
+		jw_object_begin(w);
+		jw_kv_str(w, "pattern", n->pattern);
+		jw_kv_str(w, "match_type", n->match_type ? n->match_type
+							 : "contains");
+		jw_kv_str(w, "stream", n->stream ? n->stream : "either");
+		if (n->match_command)
+			jw_kv_str(w, "command", n->match_command);
+		if (n->match_file)
+			jw_kv_str(w, "file", n->match_file);
+		jw_object_end(w);
+	}
 	jw_object_end(w);
 }
 
@@ -294,9 +326,10 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 	write_input_spec(&w, spec);
 	if (spec->meta.n)
 		write_caller_meta_spec(&w, spec);
-	if (spec->notify_command || spec->notify_file ||
-	    spec->notify_delivery_set)
-		write_notification_spec(&w, spec);
+	if (spec->has_notification) {
+		jw_key(&w, "notification");
+		spec_write_notification(&w, &spec->notification);
+	}
 	write_raw_spec(&w, spec);
 	jw_object_end(&w);
 	if (keep_env && spec->env.n && write_env_record(job, spec) < 0)
@@ -542,13 +575,13 @@ void store_write_caller_meta(struct json_writer *w,
 int store_meta_update(const struct job *job, const char *key,
 		      meta_member_builder build, void *ctx, struct error *e)
 {
-	int lock_fd = job_lock_open(job->dir_fd), rc = -1, keep;
+	int lock_fd = store_claim_meta(job), rc = -1, keep;
 	const struct json_value *old;
 	struct json_writer w, value;
 	struct json_doc meta, parsed;
 	char parse_error[128];
 
-	if (lock_fd < 0 || job_lock_take(lock_fd, LOCK_META, 1, 1) < 0) {
+	if (lock_fd < 0) {
 		error_errno(e, NULL, errno, "cannot lock %s", job->dir);
 		goto out;
 	}
@@ -631,11 +664,10 @@ int store_set_tags(const struct job *job, const struct strv *tags,
 
 int meta_wants_completion(const struct json_value *meta)
 {
-	const struct json_value *notification = json_get(meta, "notification");
-	const char *command = json_get_str(notification, "notify_command");
-	const char *file = json_get_str(notification, "notify_file");
+	struct notification_spec n;
 
-	return (command && *command) || (file && *file);
+	spec_read_notification(json_get(meta, "notification"), &n);
+	return (n.command && *n.command) || (n.file && *n.file);
 }
 
 int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,

@@ -9,6 +9,25 @@
 
 #include "store.h"
 
+/* meta.json's "notification", as recorded: the sinks of job.finished, how
+ * to deliver, the output-match rule; NULL strings and has_* = 0 stand for
+ * absent members. Read and written here only; what it means (defaults,
+ * regexes, merging) is notify.c's. */
+struct notification_spec {
+	const char *command, *file;
+	int has_timeout, has_retries;
+	uint64_t timeout_ms, retries;
+	const char *pattern, *match_type, *stream, *match_command, *match_file;
+};
+/* The members of a "notification" value (NULL: none). */
+void spec_read_notification(const struct json_value *notification,
+			    struct notification_spec *out);
+/* The "notification" value: the strings given, the numbers had, and the
+ * output-match rule when it has a pattern (match_type "contains" and
+ * stream "either" unless given). */
+void spec_write_notification(struct json_writer *w,
+			     const struct notification_spec *n);
+
 /* A job's definition: what run/create record in meta.json, what start
  * reads back, what the supervisor launches. The spec owns its arrays and
  * its cwd and full_log (spec_free); the strings in the arrays are borrowed
@@ -31,10 +50,8 @@ struct job_spec {
 	uint64_t stdin_bytes;	/* STDIN_FILE: the size of <job>/stdin */
 	int pty;		/* on a pseudo-terminal (takes input too) */
 	unsigned pty_cols, pty_rows;
-	const char *notify_command;	/* job.finished sinks, NULL = none */
-	const char *notify_file;	/* absolute */
-	uint64_t notify_timeout_ms, notify_retries;
-	int notify_delivery_set;	/* either was given */
+	struct notification_spec notification;	/* strings borrowed */
+	int has_notification;	/* written to meta.json */
 };
 void spec_free(struct job_spec *spec);
 

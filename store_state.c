@@ -1,17 +1,22 @@
-/* store_state.c - the job's state: state.json and every transition of it.
- * No other file writes state.json. */
+/* store_state.c - the job's state: state.json and every transition of it
+ * (created, running, exited or killed, failed, lost), each with its line
+ * in the event log. No other file writes state.json.
+ *
+ * A terminal transition keeps one order: the state record (fsynced), then
+ * the completion record (the notifier's, through the completion it is
+ * given) and the job.finished line, and only then the release of ALIVE,
+ * so a waiter let go finds all of them on disk. */
 #include "store_state.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "events.h"
-#include "json_parse.h"
 #include "lib/fmt.h"
-#include "store_spec.h"
 
 static const char *const status_names[] = {
 	"created", "running", "exited", "killed", "failed", "unknown"
@@ -59,51 +64,66 @@ static void write_result(struct json_writer *w, const struct job_state *st)
 	jw_object_end(w);
 }
 
-int store_write_state(int dir_fd, const struct job_state *st, int durable)
+void state_write_usage(struct json_writer *w, const struct job_state *st)
+{
+	if (!st->has_usage)
+		return;
+	jw_key(w, "usage");
+	jw_object_begin(w);
+	jw_kv_u64(w, "user_cpu_ms", st->user_cpu_ms);
+	jw_kv_u64(w, "sys_cpu_ms", st->sys_cpu_ms);
+	jw_kv_u64(w, "max_rss_kib", st->max_rss_kib);
+	jw_object_end(w);
+}
+
+void state_format(struct json_writer *w, const struct job_state *st)
+{
+	jw_object_begin(w);
+	jw_key(w, "job");
+	jw_object_begin(w);
+	jw_kv_str(w, "id", st->id);
+	jw_kv_str(w, "status", job_status_name(st->status));
+	if (st->started_at[0])
+		jw_kv_str(w, "started_at", st->started_at);
+	jw_object_end(w);
+	write_result(w, st);
+	if (st->has_pid)
+		jw_kv_i64(w, "pid", st->pid);
+	if (st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	jw_kv_str(w, "updated_at", st->updated_at);
+	if (st->supervisor_pid)
+		jw_kv_i64(w, "supervisor_pid", st->supervisor_pid);
+	if (st->timed_out)
+		jw_kv_bool(w, "timed_out", 1);
+	if (st->completion_event)
+		jw_kv_bool(w, "completion_event", 1);
+	if (st->error[0])
+		jw_kv_str(w, "error", st->error);
+	state_write_usage(w, st);
+	jw_object_end(w);
+}
+
+/* The one writer of state.json: atomic, durable as asked; on a full disk,
+ * into the blocks set aside for it. */
+static int write_state(const struct job *job, const struct job_state *st,
+		       int durable)
 {
 	struct json_writer w;
 	int rc;
 
 	jw_init_mem(&w, RECORD_MAX, 1);
-	jw_object_begin(&w);
-	jw_key(&w, "job");
-	jw_object_begin(&w);
-	jw_kv_str(&w, "id", st->id);
-	jw_kv_str(&w, "status", job_status_name(st->status));
-	if (st->started_at[0])
-		jw_kv_str(&w, "started_at", st->started_at);
-	jw_object_end(&w);
-	write_result(&w, st);
-	if (st->has_pid)
-		jw_kv_i64(&w, "pid", st->pid);
-	if (st->finished_at[0])
-		jw_kv_str(&w, "finished_at", st->finished_at);
-	jw_kv_str(&w, "updated_at", st->updated_at);
-	if (st->supervisor_pid)
-		jw_kv_i64(&w, "supervisor_pid", st->supervisor_pid);
-	if (st->timed_out)
-		jw_kv_bool(&w, "timed_out", 1);
-	if (st->completion_event)
-		jw_kv_bool(&w, "completion_event", 1);
-	if (st->error[0])
-		jw_kv_str(&w, "error", st->error);
-	if (st->has_usage) {
-		jw_key(&w, "usage");
-		jw_object_begin(&w);
-		jw_kv_u64(&w, "user_cpu_ms", st->user_cpu_ms);
-		jw_kv_u64(&w, "sys_cpu_ms", st->sys_cpu_ms);
-		jw_kv_u64(&w, "max_rss_kib", st->max_rss_kib);
-		jw_object_end(&w);
-	}
-	jw_object_end(&w);
+	state_format(&w, st);
 	if (w.error) {
 		errno = w.error;
 		jw_free(&w);
 		return -1;
 	}
-	rc = store_write_record(dir_fd, "state.json", w.buf, w.len, durable);
+	rc = store_write_record(job->dir_fd, "state.json", w.buf, w.len,
+				durable);
 	if (rc < 0 && (errno == ENOSPC || errno == EDQUOT))
-		rc = store_write_reserved(dir_fd, "state.json", w.buf, w.len);
+		rc = store_write_reserved(job->dir_fd, "state.json", w.buf,
+					  w.len);
 	jw_free(&w);
 	return rc;
 }
@@ -161,8 +181,8 @@ int state_parse(const struct json_value *root, struct job_state *st)
 	return 0;
 }
 
-int store_read_state(const struct job *job, struct job_state *st,
-		     struct error *e)
+int state_read(const struct job *job, struct job_state *st,
+	       struct error *e)
 {
 	struct json_doc doc;
 	int rc;
@@ -180,8 +200,223 @@ int store_read_state(const struct job *job, struct job_state *st,
 	return 0;
 }
 
-static void state_mark_lost(const struct job *job, struct job_state *st,
-			    int had_state)
+/* ---- the event log's lines of a job's life ----------------------------- */
+
+/* Append a line built in w (a compact object) to the event log. */
+static void log_line(const struct job *job, struct json_writer *w)
+{
+	if (!w->error)
+		events_append(job->root, w->buf, w->len);
+	jw_free(w);
+}
+
+void state_log_created(const struct job *job, const struct job_spec *spec)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, RECORD_MAX, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.created");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
+	jw_kv_str(&w, "cwd", spec->cwd);
+	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
+	jw_key(&w, "meta");
+	jw_object_begin(&w);
+	for (size_t i = 0; i < spec->meta.n; i++) {
+		const char *entry = spec->meta.v[i];
+		size_t key_len = strcspn(entry, "=");
+		char key[160];
+
+		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
+		jw_kv_str(&w, key, entry + key_len + 1);
+	}
+	jw_object_end(&w);
+	jw_object_end(&w);
+	log_line(job, &w);
+}
+
+void state_log_started(const struct job *job, const struct job_state *st)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, 4096, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.started");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_i64(&w, "pid", st->pid);
+	jw_kv_str(&w, "started_at", st->started_at);
+	jw_object_end(&w);
+	log_line(job, &w);
+}
+
+/* job.finished as the event log gets it when no notifier builds the
+ * whole event: how the job ended, and why when it failed. */
+static void log_finished_short(const struct job *job,
+			       const struct job_state *st)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, 4096, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "event_type", "job.finished");
+	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_str(&w, "state", job_status_name(st->status));
+	jw_kv_str(&w, "finished_at", st->finished_at);
+	if (st->error[0])
+		jw_kv_str(&w, "error", st->error);
+	jw_object_end(&w);
+	log_line(job, &w);
+}
+
+/* ---- transitions --------------------------------------------------------- */
+
+static void stamp(struct job_state *st)
+{
+	format_utc_now(st->updated_at);
+}
+
+int state_created(const struct job *job, const struct job_spec *spec,
+		  const char *created_at, struct error *e)
+{
+	struct job_state st = { .status = JOB_CREATED };
+
+	copy_str(st.id, sizeof(st.id), job->id);
+	copy_str(st.updated_at, sizeof(st.updated_at), created_at);
+	if (write_state(job, &st, DURABLE_FULL) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/state.json",
+				   job->dir);
+	state_log_created(job, spec);
+	return 0;
+}
+
+int state_launching(const struct job *job, struct error *e)
+{
+	struct job_state st = { .status = JOB_RUNNING };
+
+	copy_str(st.id, sizeof(st.id), job->id);
+	format_utc_now(st.started_at);
+	memcpy(st.updated_at, st.started_at, sizeof(st.updated_at));
+	if (write_state(job, &st, DURABLE_NONE) < 0)
+		return error_errno(e, NULL, errno, "cannot write %s/state.json",
+				   job->dir);
+	return 0;
+}
+
+void state_begin(struct job_state *st, const struct job *job,
+		 int64_t supervisor_pid)
+{
+	memset(st, 0, sizeof(*st));
+	copy_str(st->id, sizeof(st->id), job->id);
+	st->supervisor_pid = supervisor_pid;
+	format_utc_now(st->started_at);
+	memcpy(st->updated_at, st->started_at, sizeof(st->updated_at));
+}
+
+void state_running(const struct job *job, struct job_state *st, int64_t pid)
+{
+	st->status = JOB_RUNNING;
+	st->has_pid = 1;
+	st->pid = pid;
+	stamp(st);
+	write_state(job, st, DURABLE_NONE);
+}
+
+void state_progress(const struct job *job, struct job_state *st)
+{
+	stamp(st);
+	write_state(job, st, DURABLE_NONE);
+}
+
+/* A terminal record: written (as durable as asked, else at least
+ * written), the reserve it no longer needs given back, then job.finished:
+ * completion_event.json persisted and the whole event logged by the
+ * completion, else the short line. A record that could not be written is
+ * not announced: the job stays running on disk, with ALIVE about to be
+ * free, and the next reader records the loss. */
+static int record_final(const struct job *job, const struct job_state *st,
+			int durable, const struct state_completion *completion)
+{
+	int rc = write_state(job, st, durable);
+	char *line = NULL;
+	size_t len = 0;
+
+	if (rc < 0 && durable != DURABLE_NONE)
+		rc = write_state(job, st, DURABLE_NONE);
+	store_release_reserve(job->dir_fd);
+	if (rc < 0)
+		return -1;
+	if (completion)
+		line = completion->complete(completion->ctx, st, &len);
+	if (line)
+		events_append(job->root, line, len);
+	else
+		log_finished_short(job, st);
+	free(line);
+	return 0;
+}
+
+static void usage_fill(struct job_state *st, const struct rusage *ru)
+{
+	st->has_usage = 1;
+	st->user_cpu_ms = (uint64_t)ru->ru_utime.tv_sec * 1000 +
+			  (uint64_t)ru->ru_utime.tv_usec / 1000;
+	st->sys_cpu_ms = (uint64_t)ru->ru_stime.tv_sec * 1000 +
+			 (uint64_t)ru->ru_stime.tv_usec / 1000;
+	st->max_rss_kib = (uint64_t)ru->ru_maxrss;
+}
+
+void state_ended(const struct job *job, struct job_state *st,
+		 const struct job_end *end,
+		 const struct state_completion *completion)
+{
+	if (WIFSIGNALED(end->wait_status)) {
+		st->status = JOB_KILLED;
+		snprintf(st->signal, sizeof(st->signal), "%d",
+			 WTERMSIG(end->wait_status));
+	} else {
+		st->status = JOB_EXITED;
+		st->has_exit_code = 1;
+		st->exit_code = WEXITSTATUS(end->wait_status);
+	}
+	st->has_duration = 1;
+	st->duration_ms = end->duration_ms;
+	stamp(st);
+	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
+	usage_fill(st, &end->usage);
+	if (end->log_error)
+		snprintf(st->error, sizeof(st->error),
+			 "output cut: cannot write logs: %s",
+			 strerror(end->log_error));
+	st->completion_event = completion && completion->wanted;
+	test_stop_at("job-ended");
+	/* with a completion event, its record's directory fsync follows
+	 * and covers this rename too */
+	record_final(job, st, st->completion_event ? DURABLE_DATA
+						   : DURABLE_FULL, completion);
+	store_release_alive(job);
+}
+
+int state_failed(const struct job *job, struct job_state *st,
+		 const struct state_completion *completion)
+{
+	int rc;
+
+	st->status = JOB_FAILED;
+	stamp(st);
+	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
+	st->has_duration = 1;
+	st->duration_ms = 0;
+	st->completion_event = completion && completion->wanted;
+	rc = record_final(job, st, DURABLE_FULL, completion);
+	store_release_alive(job);
+	return rc;
+}
+
+/* ---- the loss of a supervisor ----------------------------------------- */
+
+static void mark_lost(const struct job *job, struct job_state *st,
+		      int had_state)
 {
 	if (!had_state) {
 		memset(st, 0, sizeof(*st));
@@ -211,38 +446,18 @@ static int job_wants_completion(const struct job *job)
 	return wanted;
 }
 
-/* The event log learns of the loss as a job.finished. */
-static void log_lost(const struct job *job, const struct job_state *st)
-{
-	struct json_writer w;
-	char root[4096];
-
-	jw_init_mem(&w, 4096, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "job.finished");
-	jw_kv_str(&w, "job_id", job->id);
-	jw_kv_str(&w, "state", job_status_name(st->status));
-	jw_kv_str(&w, "finished_at", st->finished_at);
-	jw_kv_str(&w, "error", st->error);
-	jw_object_end(&w);
-	events_root_of(job->dir, root, sizeof(root));
-	if (!w.error)
-		events_append(root, w.buf, w.len);
-	jw_free(&w);
-}
-
-/* Under LOCK_RECOVER: read again (someone may have recovered or finished
+/* Under RECOVER: read again (someone may have recovered or finished
  * meanwhile) and record the loss if it still stands. */
 static int recover_lost_job(const struct job *job, int lock_fd,
 			    struct job_state *st, struct error *e)
 {
-	int had_state = store_read_state(job, st, e) == 0;
+	int had_state = state_read(job, st, e) == 0;
 
 	if (!had_state && errno != ENOENT)
 		return -1;
 	if (had_state && st->status != JOB_RUNNING)
 		return 0;
-	if (job_lock_held(lock_fd, LOCK_ALIVE) == 1) {
+	if (store_alive(lock_fd) == 1) {
 		if (!had_state) {	/* a moment: ask again */
 			error_set(e, "corrupt_record",
 				  "job %s is still being launched", job->id);
@@ -251,20 +466,18 @@ static int recover_lost_job(const struct job *job, int lock_fd,
 		}
 		return 0;
 	}
-	state_mark_lost(job, st, had_state);
+	mark_lost(job, st, had_state);
 	st->completion_event = job_wants_completion(job);
-	if (store_write_state(job->dir_fd, st, 1) < 0)
+	if (record_final(job, st, DURABLE_FULL, NULL) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);
 	st->recovered = 1;
-	store_release_reserve(job->dir_fd);
-	log_lost(job, st);
 	return 0;
 }
 
 /* state.json is missing while the ALIVE lock is held: the launch is under
  * way and running will be recorded in a moment. */
-static void state_launching(const struct job *job, struct job_state *st)
+static void state_being_launched(const struct job *job, struct job_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	copy_str(st->id, sizeof(st->id), job->id);
@@ -272,12 +485,12 @@ static void state_launching(const struct job *job, struct job_state *st)
 	format_utc_now(st->updated_at);
 }
 
-int store_job_state(const struct job *job, struct job_state *st,
-		    struct error *e)
+int state_observe(const struct job *job, struct job_state *st,
+		  struct error *e)
 {
 	int missing, lock_fd, held, rc;
 
-	if (store_read_state(job, st, e) == 0) {
+	if (state_read(job, st, e) == 0) {
 		if (st->status != JOB_RUNNING)
 			return 0;
 		missing = 0;
@@ -288,20 +501,19 @@ int store_job_state(const struct job *job, struct job_state *st,
 	}
 	/* without a lock file the record was not made by a launch of ours
 	 * (hand-written or foreign): report it, do not recover it */
-	lock_fd = missing ? job_lock_open_existing(job->dir_fd)
-			  : job_lock_open(job->dir_fd);
+	lock_fd = store_lock_open(job, !missing);
 	if (lock_fd < 0)
 		return missing ? -1 : error_errno(e, NULL, errno,
 						 "cannot open %s/lock", job->dir);
-	held = job_lock_held(lock_fd, LOCK_ALIVE);
+	held = store_alive(lock_fd);
 	if (held == 1 && missing)
-		state_launching(job, st);
+		state_being_launched(job, st);
 	if (held != 0) {
 		close(lock_fd);
 		return held < 0 ? error_errno(e, NULL, errno, "cannot test %s/lock",
 					     job->dir) : 0;
 	}
-	if (job_lock_take(lock_fd, LOCK_RECOVER, 1, 1) < 0) {
+	if (store_claim_recovery(lock_fd) < 0) {
 		close(lock_fd);
 		return error_errno(e, NULL, errno, "cannot lock %s/lock",
 				   job->dir);

@@ -1,11 +1,15 @@
-/* store_state.h - the job's state: state.json, as a fixed-size value, and
- * the true state of a job whose supervisor may be gone (store_state.c). */
+/* store_state.h - the job's state: state.json, as a fixed-size value, the
+ * true state of a job whose supervisor may be gone, and every transition,
+ * each with its line of the event log (store_state.c). No other file
+ * writes state.json. */
 #ifndef AE_STORE_STATE_H
 #define AE_STORE_STATE_H
 
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "store.h"
+#include "store_spec.h"
 
 enum job_status {
 	JOB_CREATED, JOB_RUNNING, JOB_EXITED, JOB_KILLED, JOB_FAILED,
@@ -37,18 +41,71 @@ struct job_state {
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
 };
 
-/* Write state.json atomically (store_write_record's durability); on a
- * full disk, into the reserve. */
-int store_write_state(int dir_fd, const struct job_state *state,
-		      int durable);
-/* Read state.json as it is on disk (errno ENOENT when missing). */
-int store_read_state(const struct job *job, struct job_state *state,
-		     struct error *e);
-/* The job's true state: state.json, except that a job whose supervisor is
- * gone is recorded (once, under LOCK_RECOVER) as failed/supervisor_lost. */
-int store_job_state(const struct job *job, struct job_state *state,
-		    struct error *e);
+/* The "usage" member, when the job's resource usage is known. */
+void state_write_usage(struct json_writer *w, const struct job_state *st);
+/* The state.json text of st (the one format; state_parse reads it). */
+void state_format(struct json_writer *w, const struct job_state *st);
 /* Parse a state record already read (for listings). 0, or -1. */
-int state_parse(const struct json_value *root, struct job_state *state);
+int state_parse(const struct json_value *root, struct job_state *st);
+/* state.json as it is on disk (errno ENOENT when missing). */
+int state_read(const struct job *job, struct job_state *st,
+	       struct error *e);
+/* The job's true state: state.json, except that a job whose supervisor is
+ * gone is recorded (once, under RECOVER) as failed/supervisor_lost, with
+ * its job.finished line; st->recovered tells that this call recorded it. */
+int state_observe(const struct job *job, struct job_state *st,
+		  struct error *e);
+
+/* ---- transitions: each writes state.json, and its line of the event log
+ * (job.created, job.started, job.finished) ---- */
+
+/* create: the job exists and waits for start (updated at created_at, the
+ * time meta.json gives); durable, then job.created. */
+int state_created(const struct job *job, const struct job_spec *spec,
+		  const char *created_at, struct error *e);
+/* start: running without a pid until the supervisor records it, so that
+ * a supervisor that dies first leaves a job readers record as lost. */
+int state_launching(const struct job *job, struct error *e);
+/* The supervisor's record of its job: id, its own pid, started now. */
+void state_begin(struct job_state *st, const struct job *job,
+		 int64_t supervisor_pid);
+/* running with the job's pid: written before the launch is answered, not
+ * fsynced (the answer waits on it). */
+void state_running(const struct job *job, struct job_state *st, int64_t pid);
+/* The launch's lines, logged once the caller has its answer (run: both;
+ * start: job.started). */
+void state_log_created(const struct job *job, const struct job_spec *spec);
+void state_log_started(const struct job *job, const struct job_state *st);
+/* --progress-every: updated_at now. */
+void state_progress(const struct job *job, struct job_state *st);
+
+/* What a terminal transition asks of the job's notifications: whether
+ * job.finished has sinks (state.json's completion_event), and complete,
+ * called after the state record is on disk and before the waiters are let
+ * go: it persists completion_event.json, queues the delivery and returns
+ * the job.finished line for the event log (heap; NULL: the short line). */
+struct state_completion {
+	int wanted;
+	char *(*complete)(void *ctx, const struct job_state *st, size_t *len);
+	void *ctx;
+};
+/* How the job's main process ended, as its supervisor saw it. */
+struct job_end {
+	int wait_status;
+	struct rusage usage;
+	uint64_t duration_ms;
+	int log_error;		/* errno of a failed log write, 0 if none */
+};
+/* The job ended: exited or killed, decided here from the wait status;
+ * recorded durably, then completion, then ALIVE released (by job->lock_fd,
+ * which the caller holds). st keeps timed_out and the ids already set. */
+void state_ended(const struct job *job, struct job_state *st,
+		 const struct job_end *end,
+		 const struct state_completion *completion);
+/* The job could not be launched: failed, with st->error saying why (set
+ * by the caller); the same order, then ALIVE released. 0, or -1/errno
+ * when the record could not be written. */
+int state_failed(const struct job *job, struct job_state *st,
+		 const struct state_completion *completion);
 
 #endif

@@ -409,16 +409,6 @@ void close_fds_except(const int *keep, size_t count)
 			close(fd);
 }
 
-void signals_reset(void)
-{
-	sigset_t none;
-
-	for (int signo = 1; signo < _NSIG; signo++)
-		signal(signo, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 int daemon_detach(const int *keep, size_t count)
 {
 	int null_fd;
@@ -505,36 +495,96 @@ int strv_setenv(struct strv *env, char *entry)
 	return strv_push(env, entry);
 }
 
-int exec_search(char **argv, char **envp)
+int append_line(int dir_fd, const char *path, const char *text, size_t len)
 {
-	const char *path = "/usr/local/bin:/bin:/usr/bin";
-	size_t name_len = strlen(argv[0]);
-	int denied = 0;
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		    (dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW);
+	char *line = malloc(len + 1);
+	int fd, rc = -1, err;
 
-	if (strchr(argv[0], '/'))
-		return execve(argv[0], argv, envp);
+	if (!line)
+		return -1;
+	memcpy(line, text, len);
+	line[len] = '\n';
+	fd = openat(dir_fd, path, flags, 0600);
+	if (fd >= 0 && fcntl(fd, F_OFD_SETLKW, &lock) == 0 &&
+	    write_all(fd, line, len + 1) == 0 && fsync(fd) == 0)
+		rc = 0;
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	errno = err;
+	return rc;
+}
+
+const char *env_value(char **envp, const char *name)
+{
+	size_t len = strlen(name);
+	const char *value = NULL;
+
 	for (char **var = envp; *var; var++)
-		if (strncmp(*var, "PATH=", 5) == 0)
-			path = *var + 5;
+		if (strncmp(*var, name, len) == 0 && (*var)[len] == '=')
+			value = *var + len + 1;	/* the last one wins */
+	return value;
+}
+
+int path_search(const char *name, const char *path_var,
+		int (*visit)(const char *candidate, void *ctx), void *ctx)
+{
+	const char *path = path_var ? path_var : "/usr/local/bin:/bin:/usr/bin";
+	size_t name_len = strlen(name);
+
+	if (strchr(name, '/'))
+		return visit(name, ctx);
 	for (;;) {
 		size_t len = strcspn(path, ":");
 		char candidate[4096];
+		int stop;
 
 		if (len + name_len + 2 <= sizeof(candidate)) {
+			/* an empty entry is the current directory */
 			memcpy(candidate, path, len);
 			candidate[len] = '/';
-			memcpy(candidate + len + (len > 0), argv[0], name_len + 1);
-			execve(candidate, argv, envp);
-			if (errno == EACCES)
-				denied = 1;
-			else if (errno != ENOENT && errno != ENOTDIR)
-				return -1;
+			memcpy(candidate + len + (len > 0), name, name_len + 1);
+			stop = visit(candidate, ctx);
+			if (stop)
+				return stop;
 		}
 		if (!path[len])
-			break;
+			return 0;
 		path += len + 1;
 	}
-	if (denied)
+}
+
+struct exec_try {
+	char **argv, **envp;
+	int denied;
+};
+
+static int exec_candidate(const char *candidate, void *ctx)
+{
+	struct exec_try *try = ctx;
+
+	execve(candidate, try->argv, try->envp);
+	if (errno == EACCES)
+		try->denied = 1;
+	else if (errno != ENOENT && errno != ENOTDIR)
+		return -1;
+	return 0;
+}
+
+int exec_search(char **argv, char **envp)
+{
+	struct exec_try try = { argv, envp, 0 };
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return -1;
+	}
+	path_search(argv[0], env_value(envp, "PATH"), exec_candidate, &try);
+	if (try.denied)
 		errno = EACCES;
 	return -1;
 }

@@ -67,9 +67,6 @@ char *path_real_dir(const char *path);
 char *path_effective(const char *path);
 /* Close every descriptor except those listed (used after forking). */
 void close_fds_except(const int *keep, size_t count);
-/* In a child about to exec: every signal disposition back to default,
- * nothing blocked. */
-void signals_reset(void);
 /* Become a background process: only the listed descriptors kept, stdio on
  * /dev/null, cwd "/", SIGPIPE ignored. 0, or -1/errno. */
 int daemon_detach(const int *keep, size_t count);
@@ -97,10 +94,24 @@ void strv_free(struct strv *sv);	/* frees the array, not the strings */
  * later value for a key wins. 0, or -1/ENOMEM. */
 int strv_setenv(struct strv *env, char *entry);
 
-/* execve argv[0] as execvp would: a name with a '/' as it is, else in each
- * directory of envp's PATH (default /usr/local/bin:/bin:/usr/bin). Returns
- * only on failure: -1 with errno EACCES when some candidate was denied,
- * else the last error. */
+/* Append text and a newline as one whole line under a lock, fsynced:
+ * concurrent writers never interleave, readers never see half a line.
+ * path is relative to dir_fd; a symlink is followed only for AT_FDCWD (a
+ * path the user gave). 0, or -1/errno. */
+int append_line(int dir_fd, const char *path, const char *text, size_t len);
+
+/* The value of name in an environment (its last entry), or NULL. */
+const char *env_value(char **envp, const char *name);
+/* Each place execvp looks for name, in order: name itself when it holds a
+ * '/', else dir/name for each directory of path_var, a PATH value (NULL:
+ * /usr/local/bin:/bin:/usr/bin; an empty entry is the current directory).
+ * visit returns nonzero to stop the search: that value is returned; 0 once
+ * every place was visited. */
+int path_search(const char *name, const char *path_var,
+		int (*visit)(const char *candidate, void *ctx), void *ctx);
+/* execve argv[0] as execvp would, searching envp's PATH (path_search).
+ * Returns only on failure: -1 with errno EACCES when some candidate was
+ * denied, else the last error. */
 int exec_search(char **argv, char **envp);
 
 #endif

@@ -78,10 +78,19 @@ check_lacks() {
 	fi
 }
 
+# bound SECONDS: a deadline for work the binary does, stretched under a
+# tool that slows every call of it (valgrind, the sanitizers, an emulator).
+# A wait that succeeds ends as early as ever; only a failure takes longer.
+bound() {
+	case ${AE_UNDER_TOOL:-} in
+	valgrind | asan | qemu) echo $(($1 * 6)) ;;
+	*) echo "$1" ;;
+	esac
+}
 # until_true SECONDS CMD...: poll CMD every 50 ms until it succeeds (0) or
-# the deadline passes (1).
+# the deadline (bound SECONDS) passes (1).
 until_true() {
-	_deadline=$(( $(date +%s) + $1 ))
+	_deadline=$(( $(date +%s) + $(bound "$1") ))
 	shift
 	while :; do
 		"$@" && return 0

@@ -21,7 +21,7 @@ read_all() {
 	READS=0
 	PROBLEMS=""
 	_cursor=0:0
-	_deadline=$(($(date +%s) + 15))
+	_deadline=$(($(date +%s) + $(bound 15)))
 	while :; do
 		_ans=$(ae tail --cursor "$_cursor" --max-bytes "$2" "$1")
 		READS=$((READS + 1))
@@ -46,7 +46,7 @@ read_all() {
 			[ "$_next" = "$_cursor" ] && return 0 ;;
 		esac
 		if [ "$(date +%s)" -gt "$_deadline" ]; then
-			PROBLEMS="$PROBLEMS [no end after 15 s]"
+			PROBLEMS="$PROBLEMS [no end after $(bound 15) s]"
 			return 1
 		fi
 		[ "$_next" = "$_cursor" ] && sleep 0.02

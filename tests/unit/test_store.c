@@ -263,7 +263,20 @@ static struct job scratch_job(void)
 
 	snprintf(job.id, sizeof(job.id), "01TESTJOB");
 	job.dir = strdup(scratch);
+	job.root = strdup(scratch);	/* its event log goes with it */
 	return job;
+}
+
+/* state.json as the store writes it, for a fixture. */
+static void put_state(const struct job_state *st)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, 1 << 16, 1);
+	state_format(&w, st);
+	ck_assert_int_eq(w.error, 0);
+	put_file("state.json", w.buf, w.len);
+	jw_free(&w);
 }
 
 static struct job_state running_state(void)
@@ -292,8 +305,8 @@ START_TEST(test_state_round_trip)
 	st.user_cpu_ms = 7;
 	snprintf(st.finished_at, sizeof(st.finished_at), "2026-01-02T03:04:07Z");
 	snprintf(st.error, sizeof(st.error), "output cut: \"quoted\"");
-	ck_assert_int_eq(store_write_state(job.dir_fd, &st, 0), 0);
-	ck_assert_int_eq(store_read_state(&job, &back, &e), 0);
+	put_state(&st);
+	ck_assert_int_eq(state_read(&job, &back, &e), 0);
 	ck_assert_int_eq(back.status, JOB_KILLED);
 	ck_assert_str_eq(back.signal, "15");
 	ck_assert_int_eq(back.has_exit_code, 0);
@@ -314,12 +327,12 @@ START_TEST(test_corrupt_state_is_a_clear_error)
 	struct error e;
 
 	put_file("state.json", "{\"job\":", 7);
-	ck_assert_int_eq(store_read_state(&job, &st, &e), -1);
+	ck_assert_int_eq(state_read(&job, &st, &e), -1);
 	ck_assert_str_eq(e.code, "corrupt_record");
 	ck_assert_ptr_nonnull(strstr(e.message, "state.json"));
 	put_file("state.json", "{\"job\":{\"id\":\"x\",\"status\":\"bogus\"},"
 		 "\"result\":{},\"updated_at\":\"t\"}", 60);
-	ck_assert_int_eq(store_read_state(&job, &st, &e), -1);
+	ck_assert_int_eq(state_read(&job, &st, &e), -1);
 	ck_assert_str_eq(e.code, "corrupt_record");
 	store_job_close(&job);
 }
@@ -327,26 +340,25 @@ END_TEST
 
 START_TEST(test_lost_supervisor_is_recorded_once)
 {
-	struct job job = scratch_job();
+	struct job job = scratch_job(), holder = scratch_job();
 	struct job_state st = running_state();
 	struct error e;
-	int lock_fd = job_lock_open(scratch_fd);
 
-	ck_assert_int_eq(store_write_state(job.dir_fd, &st, 0), 0);
+	put_state(&st);
 	/* a live holder of ALIVE: the job is running */
-	ck_assert_int_eq(job_lock_take(lock_fd, LOCK_ALIVE, 1, 0), 0);
-	ck_assert_int_eq(store_job_state(&job, &st, &e), 0);
+	ck_assert_int_eq(store_claim_start(&holder, &e), 0);
+	ck_assert_int_eq(state_observe(&job, &st, &e), 0);
 	ck_assert_int_eq(st.status, JOB_RUNNING);
-	ck_assert_int_eq(store_wait_alive_free(&job, 100), 0);
+	ck_assert_int_eq(store_wait_ended(&job, 100), 0);
 	/* the holder is gone: failed/supervisor_lost, on disk too */
-	close(lock_fd);
-	ck_assert_int_eq(store_wait_alive_free(&job, 100), 1);
-	ck_assert_int_eq(store_job_state(&job, &st, &e), 0);
+	store_job_close(&holder);
+	ck_assert_int_eq(store_wait_ended(&job, 100), 1);
+	ck_assert_int_eq(state_observe(&job, &st, &e), 0);
 	ck_assert_int_eq(st.status, JOB_FAILED);
 	ck_assert_str_eq(st.error, "supervisor_lost");
 	ck_assert_int_eq(st.pid, 12345);
 	ck_assert_str_eq(st.started_at, "2026-01-02T03:04:05Z");
-	ck_assert_int_eq(store_read_state(&job, &st, &e), 0);
+	ck_assert_int_eq(state_read(&job, &st, &e), 0);
 	ck_assert_int_eq(st.status, JOB_FAILED);
 	store_job_close(&job);
 }
@@ -354,45 +366,56 @@ END_TEST
 
 START_TEST(test_missing_state_launching_or_lost)
 {
-	struct job job = scratch_job();
+	struct job job = scratch_job(), launcher = scratch_job();
 	struct job_state st;
 	struct error e;
-	int lock_fd;
 
 	/* no state and no lock file: not our launch, reported as an error */
-	ck_assert_int_eq(store_job_state(&job, &st, &e), -1);
+	ck_assert_int_eq(state_observe(&job, &st, &e), -1);
 	ck_assert_str_eq(e.code, "corrupt_record");
 	/* lock held: the launch is under way */
-	lock_fd = job_lock_open(scratch_fd);
-	ck_assert_int_eq(job_lock_take(lock_fd, LOCK_ALIVE, 1, 0), 0);
-	ck_assert_int_eq(store_job_state(&job, &st, &e), 0);
+	ck_assert_int_eq(store_claim_start(&launcher, &e), 0);
+	ck_assert_int_eq(state_observe(&job, &st, &e), 0);
 	ck_assert_int_eq(st.status, JOB_RUNNING);
 	ck_assert_int_eq(st.has_pid, 0);
 	/* the launcher died before running was recorded */
-	close(lock_fd);
-	ck_assert_int_eq(store_job_state(&job, &st, &e), 0);
+	store_job_close(&launcher);
+	ck_assert_int_eq(state_observe(&job, &st, &e), 0);
 	ck_assert_int_eq(st.status, JOB_FAILED);
 	ck_assert_str_eq(st.error, "supervisor_lost");
 	store_job_close(&job);
 }
 END_TEST
 
+/* A shared lock on ALIVE (byte 0 of <job>/lock), as a waiter holds it
+ * while it blocks: taken here by hand, as the protocol says. */
+static int take_shared_alive(int fd)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 1 };
+
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 START_TEST(test_waiters_do_not_look_alive)
 {
-	int supervisor_fd = job_lock_open(scratch_fd);
-	int waiter_fd = job_lock_open(scratch_fd);
-	int probe_fd = job_lock_open(scratch_fd);
+	struct job probe_job = scratch_job(), supervisor = scratch_job();
+	int waiter_fd = store_lock_open(&probe_job, 1);
+	int probe_fd = store_lock_open(&probe_job, 1);
+	struct error e;
 
-	ck_assert_int_eq(job_lock_held(probe_fd, LOCK_ALIVE), 0);
-	ck_assert_int_eq(job_lock_take(waiter_fd, LOCK_ALIVE, 0, 0), 0);
-	ck_assert_int_eq(job_lock_held(probe_fd, LOCK_ALIVE), 0);
-	ck_assert_int_eq(job_lock_take(supervisor_fd, LOCK_ALIVE, 1, 0), -1);
+	ck_assert_int_eq(store_alive(probe_fd), 0);
+	ck_assert_int_eq(take_shared_alive(waiter_fd), 0);
+	ck_assert_int_eq(store_alive(probe_fd), 0);
+	ck_assert_int_eq(store_claim_start(&supervisor, &e), -1);
+	ck_assert_str_eq(e.code, "invalid_state");
 	close(waiter_fd);
-	ck_assert_int_eq(job_lock_take(supervisor_fd, LOCK_ALIVE, 1, 0), 0);
-	ck_assert_int_eq(job_lock_held(probe_fd, LOCK_ALIVE), 1);
-	ck_assert_int_eq(job_lock_release(supervisor_fd, LOCK_ALIVE), 0);
-	ck_assert_int_eq(job_lock_held(probe_fd, LOCK_ALIVE), 0);
-	close(supervisor_fd);
+	ck_assert_int_eq(store_claim_start(&supervisor, &e), 0);
+	ck_assert_int_eq(store_alive(probe_fd), 1);
+	store_release_alive(&supervisor);
+	ck_assert_int_eq(store_alive(probe_fd), 0);
+	store_job_close(&supervisor);
+	store_job_close(&probe_job);
 	close(probe_fd);
 }
 END_TEST

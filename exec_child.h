@@ -1,0 +1,37 @@
+/* exec_child.h - the job child: from fork to exec (its argv, environment,
+ * cwd, stdio, session and process group), and the report of a launch that
+ * failed, through a close-on-exec pipe whose end of file means the exec
+ * worked (exec_child.c). */
+#ifndef AE_EXEC_CHILD_H
+#define AE_EXEC_CHILD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "store_spec.h"
+
+/* What the supervisor keeps of a child it started. */
+struct child {
+	pid_t pid;		/* the job's main process = its group */
+	int report_fd;		/* the launch report: end of file = exec'd */
+	int out_fd, err_fd;	/* its output (out_fd: its terminal), or -1 */
+	int input_fd;		/* its stdin's write end, a copy of its
+				   terminal, or -1 when it takes no input */
+	int input_is_pty;
+};
+
+/* Start the job as spec says, in its own session, with the caller's umask
+ * job_umask. 0 with c filled (the exec still to be confirmed), or -1 with
+ * why filled and nothing left open. */
+int child_start(struct child *c, const struct job *job,
+		const struct job_spec *spec, mode_t job_umask, char *why,
+		size_t why_size);
+/* Wait for the child's launch report: 0 when it is the job now; -1 with
+ * why filled when it could not be (the child is reaped, its descriptors
+ * closed). */
+int child_await(struct child *c, const struct job_spec *spec, char *why,
+		size_t why_size);
+/* A started child that must not run after all: killed, reaped, closed. */
+void child_abort(struct child *c);
+
+#endif

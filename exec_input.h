@@ -1,0 +1,60 @@
+/* exec_input.h - the write channel: <job>/input.sock, through which a
+ * write command hands the supervisor bytes for the job's stdin (or its
+ * terminal). Both ends live here: the supervisor's (struct channel, polled
+ * in its loop) and the command's (exec_input_send). The protocol: the
+ * command sends 'w' (or 'e': end of input after the bytes), its bytes, and
+ * shuts its side; the supervisor passes them on at the job's pace and
+ * answers "ok <bytes taken>" or "error <why>" (exec_input.c). */
+#ifndef AE_EXEC_INPUT_H
+#define AE_EXEC_INPUT_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define CHANNEL_BUF_BYTES 16384
+
+struct channel {
+	const struct job *job;
+	int input_fd;		/* the job's stdin (write end), -1 when none */
+	int input_is_pty;	/* input_fd is (a copy of) its terminal */
+	int input_line_open;	/* the last byte written was not a newline */
+	int listen_fd;		/* <job>/input.sock, -1 when none */
+	int client_fd;		/* the write command being served, -1 */
+	int client_mode;	/* 'w' or 'e' (then EOF), 0 until known */
+	int client_eof;		/* it sent all its bytes */
+	int64_t client_deadline;	/* after the job's end: answer by */
+	uint64_t client_bytes;
+	char client_error[160];
+	size_t input_len, input_off;
+	char *input_buf;	/* CHANNEL_BUF_BYTES */
+};
+
+/* A channel for job, using the caller's buffer; no input yet. */
+void channel_init(struct channel *ch, const struct job *job, char *buf);
+/* The job's stdin (or a copy of its terminal), which the channel takes
+ * over; -1: the job takes no input. */
+void channel_attach(struct channel *ch, int input_fd, int input_is_pty);
+/* Listen on <job>/input.sock. -1 with why filled. */
+int channel_listen(struct channel *ch, char *why, size_t why_size);
+/* The three descriptors the loop polls for the channel now, and what to
+ * do when they are ready. */
+void channel_poll_fds(const struct channel *ch, struct pollfd fds[3]);
+void channel_handle(struct channel *ch, const struct pollfd fds[3]);
+/* When a command being answered must be done (monotonic ms, 0 = none),
+ * and whether one is being served. */
+int64_t channel_deadline(const struct channel *ch);
+int channel_busy(const struct channel *ch);
+/* The job is over: no more input; a command being served gets a moment
+ * to finish, and its answer. */
+void channel_shutdown(struct channel *ch);
+
+/* The command's end: send the bytes of source_fd (eof: then end the job's
+ * input) to the job's supervisor; *bytes gets what the job took.
+ * invalid_state when the job takes no input or refused it. */
+int exec_input_send(const struct job *job, int source_fd, int eof,
+		    uint64_t *bytes, struct error *e);
+
+#endif

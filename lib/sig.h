@@ -1,0 +1,35 @@
+/* lib/sig.h - the one way this program waits for signals and time. A
+ * watcher is a descriptor that becomes readable when one of its signals
+ * arrives (signalfd; with SELFPIPE=1, a self-pipe written by handlers), to
+ * poll() beside the caller's other descriptors, with the caller's next
+ * deadline as the timeout. A blocking call that cannot be polled (the
+ * kernel's lock wait) gets a deadline from an interval timer instead. */
+#ifndef AE_LIB_SIG_H
+#define AE_LIB_SIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Watch the listed signals (at most one watcher per process): from now on
+ * they arrive through the returned descriptor, never as interruptions.
+ * -1/errno on failure. */
+int sig_watch(const int *signals, size_t count);
+/* The next signal that arrived, 0 when none is pending. */
+int sig_next(int watch_fd);
+/* Stop watching the signals sig_watch was given: they get their default
+ * disposition back, unblocked. */
+void sig_unwatch(int watch_fd, const int *signals, size_t count);
+/* Wait until the watcher is readable or timeout_ms passed (< 0: no
+ * limit): 1 readable, 0 timed out, -1 on error. */
+int sig_wait(int watch_fd, int64_t timeout_ms);
+
+/* Run call(ctx), a blocking call that returns 0 when done or -1 with
+ * errno, retried after EINTR, until it is done or the deadline (monotonic
+ * ms) passes: 1 done, 0 deadline passed, -1 failed (errno). */
+int sig_call_until(int64_t deadline_ms, int (*call)(void *ctx), void *ctx);
+
+/* In a child about to exec: every disposition back to default, nothing
+ * blocked. */
+void sig_reset(void);
+
+#endif

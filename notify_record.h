@@ -1,0 +1,69 @@
+/* notify_record.h - what became of an event's delivery, on disk: the one
+ * reader and writer of completion_event.json (job.finished with its
+ * delivery results, rewritten after every attempt) and of
+ * notification_events.ndjson (a line per output-match event, once
+ * delivered) (notify_record.c). */
+#ifndef AE_NOTIFY_RECORD_H
+#define AE_NOTIFY_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "lib/fmt.h"
+#include "store.h"
+
+enum sink_type { SINK_COMMAND, SINK_FILE };
+
+/* One attempt of one sink. */
+struct delivery_result {
+	enum sink_type type;
+	char *target;
+	int success;
+	unsigned attempt;
+	uint64_t duration_ms;
+	char attempted_at[TIMESTAMP_LEN + 1];
+	char error[200];
+};
+
+/* An event's attempts, in the order they are shown. */
+struct delivery_results {
+	struct delivery_result *v;
+	size_t n;
+};
+/* A new, zeroed result (NULL when the list is full or out of memory). */
+struct delivery_result *record_result_add(struct delivery_results *results,
+					  const char *target);
+void record_results_free(struct delivery_results *results);
+/* The "delivery_results" array. */
+void record_write_results(struct json_writer *w,
+			  const struct delivery_results *results);
+
+enum delivery_status { DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_FAILED };
+
+/* The record of an event's delivery: the event's members, then
+ * "delivery_results", "delivered" and "delivery_status". completion:
+ * completion_event.json, replaced atomically and fsynced; else a line
+ * appended to notification_events.ndjson. */
+int record_write(const struct job *job, int completion, const char *event,
+		 size_t len, const struct delivery_results *results,
+		 enum delivery_status status);
+
+/* The path of the record (heap): completion_event.json, or
+ * notification_events.ndjson. */
+char *record_path(const struct job *job, int completion);
+
+/* completion_event.json as found: missing, unreadable, or its status. */
+enum completion_found {
+	COMPLETION_MISSING, COMPLETION_UNREADABLE, COMPLETION_PENDING,
+	COMPLETION_DELIVERED, COMPLETION_FAILED
+};
+enum completion_found record_completion_found(const struct job *job);
+/* completion_event.json read back for another delivery: the event alone
+ * (compact, heap), its id, and its earlier attempts appended to history.
+ * invalid_state when there is none, corrupt_record when unreadable. */
+int record_read_completion(const struct job *job, char **event, size_t *len,
+			   char *event_id, size_t id_size,
+			   struct delivery_results *history, struct error *e);
+
+#endif
