@@ -123,7 +123,7 @@ endif
 # binary and the tests (tests/busybox.sh; root, or a user namespace)
 busybox-check: $(BIN) build/schema_check
 	@sh tests/deps.sh busybox
-	@sh tests/busybox.sh $(BIN) $(TESTS)
+	@CHECKER_SRCS="$(CHECKER_SRCS)" sh tests/busybox.sh $(BIN) $(TESTS)
 
 # ---- fuzzing (clang, libFuzzer) ----------------------------------------
 # make fuzz builds the harnesses; make fuzz-run runs each FUZZ_SECONDS on

@@ -7,7 +7,6 @@
 #include "store_spec.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* the version is written once, in the Makefile (VERSION) */
@@ -159,7 +158,7 @@ static const struct command_def commands[] = {
 	{ "help", CMD_HELP, -1, 0, no_opts, "help [COMMAND]" },
 };
 
-const struct command_def *cli_command(const char *name)
+static const struct command_def *cli_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (strcmp(commands[i].name, name) == 0)

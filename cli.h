@@ -1,5 +1,5 @@
-/* cli.h - the command line: parsing argv against per-command option
- * tables into struct args. Separate from main.c so it can be unit-tested. */
+/* cli.h - the command line parsed: argv against per-command option tables
+ * into struct args, and the help text (cli.c). */
 #ifndef AE_CLI_H
 #define AE_CLI_H
 
@@ -78,7 +78,6 @@ struct args {
 int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	      size_t usage_size);
 void cli_args_free(struct args *args);
-const struct command_def *cli_command(const char *name);
 /* A tail cursor, "<stdout offset>:<stderr offset>": 0, or -1. */
 int parse_cursor(const char *text, uint64_t offsets[2]);
 /* "COLSxROWS" (each 1..65535): 0, or -1 when malformed. */

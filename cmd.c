@@ -3,13 +3,11 @@
 #include "cmd.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <unistd.h>
 
 void diag(const struct cli *cli, int level, const char *fmt, ...)
 {

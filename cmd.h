@@ -1,6 +1,5 @@
-/* cmd.h - the command line's side: one function per command (cmd_run.c,
- * cmd_job.c, cmd_admin.c), each parsing its options, calling the wings and
- * rendering one answer, and what they share (cmd.c). */
+/* cmd.h - the commands, one function each (cmd_run.c, cmd_job.c,
+ * cmd_admin.c): parse, call the wings, render one answer; cmd.c shares. */
 #ifndef AE_CMD_H
 #define AE_CMD_H
 

@@ -4,11 +4,9 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static void write_summary(struct json_writer *w,
 			  const struct job_summary *summary)

@@ -1,6 +1,5 @@
-/* config.h - the configuration file: a strict reader for the part of TOML
- * we use (tables, strings, arrays, integers, booleans, comments) with
- * line-numbered errors, and the shell wrapper it configures. */
+/* config.h - config.toml: a strict reader for the part of TOML we use, with
+ * line-numbered errors, and the shell wrapper it sets (config.c). */
 #ifndef AE_CONFIG_H
 #define AE_CONFIG_H
 

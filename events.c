@@ -1,6 +1,12 @@
-/* events.c - the event log. Segments are named by the stream offset of
- * their first byte (20 digits, so names sort as offsets), which makes a
- * line's cursor its segment's base plus its position in the segment. */
+/* events.c - the event log: one append-only NDJSON stream of every job's
+ * lifecycle (job.created, job.started, job.finished, job.output.matched,
+ * delivery.attempted) under <root>/.events/. Writers append whole lines
+ * under a lock; the log rotates into segments and keeps the newest, so it
+ * stays bounded. Each line starts with its cursor, the byte offset of its
+ * start in the whole stream, so a reader resumes exactly where it left.
+ * Segments are named by the stream offset of their first byte (20 digits,
+ * so names sort as offsets), which makes a line's cursor its segment's base
+ * plus its position in the segment. */
 #include "events.h"
 
 #include <dirent.h>

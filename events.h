@@ -1,9 +1,5 @@
-/* events.h - the event log: one append-only NDJSON stream of every job's
- * lifecycle (job.created, job.started, job.finished, job.output.matched,
- * delivery.attempted) under <root>/.events/. Writers append whole lines
- * under a lock; the log rotates into segments and keeps the newest, so it
- * stays bounded. Each line starts with its cursor, the byte offset of its
- * start in the whole stream, so a reader resumes exactly where it left. */
+/* events.h - the event log, <root>/.events/: one bounded NDJSON stream of
+ * every job's lifecycle, appended a whole line at a time, read by cursor. */
 #ifndef AE_EVENTS_H
 #define AE_EVENTS_H
 

@@ -1,8 +1,5 @@
-/* exec.h - running a job: launching it under a supervisor of its own (the
- * double fork, the readiness handshake), and signalling it. The supervisor
- * itself (exec.c) starts the job (exec_child.h), captures its output
- * (exec_output.h), serves its input (exec_input.h) and has its states
- * recorded (store_state.h). */
+/* exec.h - running a job: its launch under a supervisor of its own, the
+ * supervisor and its loop (exec.c), and signalling the job. */
 #ifndef AE_EXEC_H
 #define AE_EXEC_H
 

@@ -1,5 +1,6 @@
-/* exec_child.c - the job child, from fork to exec: its argv, environment
- * and stdio (pipes or a terminal), and the report of a failed launch. */
+/* exec_child.c - the job child, from fork to exec: its argv, environment,
+ * cwd and stdio (pipes or a terminal), in a session of its own; and the
+ * report of a launch that failed, through a close-on-exec pipe. */
 #include "exec_child.h"
 
 #include <ctype.h>
@@ -12,7 +13,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "lib/fmt.h"

@@ -1,7 +1,5 @@
-/* exec_child.h - the job child: from fork to exec (its argv, environment,
- * cwd, stdio, session and process group), and the report of a launch that
- * failed, through a close-on-exec pipe whose end of file means the exec
- * worked (exec_child.c). */
+/* exec_child.h - the job child from fork to exec (argv, environment, cwd,
+ * stdio, session) and the report of a launch that failed (exec_child.c). */
 #ifndef AE_EXEC_CHILD_H
 #define AE_EXEC_CHILD_H
 

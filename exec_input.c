@@ -1,6 +1,9 @@
-/* exec_input.c - the write channel: <job>/input.sock, through which write
- * commands hand bytes to the supervisor for the job's stdin; the
- * supervisor's end and the command's. */
+/* exec_input.c - the write channel: <job>/input.sock, through which a write
+ * command hands the supervisor bytes for the job's stdin (or its terminal).
+ * Both ends live here. The protocol: the command sends 'w' (or 'e': end of
+ * input after the bytes), its bytes, and shuts its side; the supervisor
+ * passes them on at the job's pace (reading more only once the last ones
+ * went to the job) and answers "ok <bytes taken>" or "error <why>". */
 #include "exec_input.h"
 
 #include <errno.h>

@@ -1,10 +1,5 @@
-/* exec_input.h - the write channel: <job>/input.sock, through which a
- * write command hands the supervisor bytes for the job's stdin (or its
- * terminal). Both ends live here: the supervisor's (struct channel, polled
- * in its loop) and the command's (exec_input_send). The protocol: the
- * command sends 'w' (or 'e': end of input after the bytes), its bytes, and
- * shuts its side; the supervisor passes them on at the job's pace and
- * answers "ok <bytes taken>" or "error <why>" (exec_input.c). */
+/* exec_input.h - the write channel, <job>/input.sock: the supervisor's end
+ * (struct channel) and the write command's (exec_input.c). */
 #ifndef AE_EXEC_INPUT_H
 #define AE_EXEC_INPUT_H
 

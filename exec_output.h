@@ -1,8 +1,5 @@
-/* exec_output.h - output capture: what the job prints, copied from its
- * pipes (or its terminal) to stdout.log and stderr.log unchanged and to
- * full.log line by line, each line also handed to an observer (the
- * output-match rules), in fixed memory whatever the job prints
- * (exec_output.c). The logs are read back by store_logs.c. */
+/* exec_output.h - output capture: the job's pipes copied to its three logs
+ * and, line by line, to the output-match rules, in fixed memory. */
 #ifndef AE_EXEC_OUTPUT_H
 #define AE_EXEC_OUTPUT_H
 

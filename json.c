@@ -3,10 +3,8 @@
 #include "json.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json_parse.h"
 #include "lib/sys.h"

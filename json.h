@@ -1,6 +1,5 @@
 /* json.h - the JSON writer: compact or pretty, into a descriptor or memory,
- * strings as lossy UTF-8 (json.c). No global state: every function works on
- * the writer it is given. Reading JSON: json_parse.h. */
+ * strings as lossy UTF-8 (json.c); reading JSON is json_parse.h's. */
 #ifndef AE_JSON_H
 #define AE_JSON_H
 

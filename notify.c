@@ -1,15 +1,11 @@
 /* notify.c - events about jobs: the notification settings of meta.json
- * and notify set, the payloads of job.finished and job.output.matched, and
- * the delivery of a finished job's event that its supervisor could not
- * finish. Delivery itself is notify_sink.c's. */
+ * and what notify set does to them, and the payloads of job.finished and
+ * job.output.matched. Their delivery is notify_sink.c's. */
 #include "notify.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json_parse.h"
 #include "lib/fmt.h"

@@ -1,7 +1,5 @@
-/* notify.h - events about jobs (job.finished, job.output.matched): the
- * notification settings of meta.json and notify set, the events' payloads,
- * and the delivery of a finished job's event that its supervisor could not
- * finish (notify.c). Delivery itself: notify_sink.h. */
+/* notify.h - events about jobs: the notification settings, notify set, and
+ * the payloads of job.finished and job.output.matched (notify.c). */
 #ifndef AE_NOTIFY_H
 #define AE_NOTIFY_H
 

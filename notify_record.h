@@ -1,8 +1,5 @@
-/* notify_record.h - what became of an event's delivery, on disk: the one
- * reader and writer of completion_event.json (job.finished with its
- * delivery results, rewritten after every attempt) and of
- * notification_events.ndjson (a line per output-match event, once
- * delivered) (notify_record.c). */
+/* notify_record.h - the delivery records, completion_event.json and
+ * notification_events.ndjson: written and read here only (notify_record.c). */
 #ifndef AE_NOTIFY_RECORD_H
 #define AE_NOTIFY_RECORD_H
 

@@ -1,9 +1,5 @@
-/* notify_sink.h - the delivery engine: events queued for their sinks, a
- * command (run through the shell wrapper, the event JSON on its stdin) or
- * a file (one NDJSON line per event). Every attempt is a child process of
- * the caller's event loop, so delivery never blocks it; a hanging attempt
- * is killed at its timeout, a failed one retried with backoff, each one
- * recorded (notify_record.h) (notify_sink.c). */
+/* notify_sink.h - the delivery engine: each attempt of a sink a child of the
+ * caller's loop, timed out, retried with backoff, recorded (notify_sink.c). */
 #ifndef AE_NOTIFY_SINK_H
 #define AE_NOTIFY_SINK_H
 

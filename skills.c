@@ -1,11 +1,11 @@
-/* skills.c - install-skills and its lock file. */
+/* skills.c - what the binary carries for agents: the schema command's
+ * answer, and install-skills (the embedded SKILL.md or a local skill
+ * folder) with its lock file, .agents/.skill-lock.json. */
 #include "skills.h"
 
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,5 @@
-/* skills.h - what the binary carries for agents: the JSON Schema of
- * everything it prints (the schema command) and its SKILL.md, which
- * install-skills writes into .agents/skills, recording what it installed
- * in .agents/.skill-lock.json. */
+/* skills.h - what the binary carries for agents: its JSON Schema (schema)
+ * and its SKILL.md (install-skills, with its lock file) (skills.c). */
 #ifndef AE_SKILLS_H
 #define AE_SKILLS_H
 

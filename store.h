@@ -1,7 +1,5 @@
-/* store.h - the job store: root resolution, job ids, job directories,
- * atomic records, and the job's lock file, whose locks say who is alive
- * (store.c). The records themselves: store_state.h (state.json),
- * store_spec.h (meta.json, env.json), store_logs.h (the logs). */
+/* store.h - the job store: the root, ids, job directories, atomic records,
+ * and the lock file whose locks say who is alive (store.c). */
 #ifndef AE_STORE_H
 #define AE_STORE_H
 

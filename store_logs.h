@@ -1,6 +1,5 @@
-/* store_logs.h - a job's logs: created empty with the job, then read back
- * as tails, as reads from an offset (the cursor), as pages of lines
- * (store_logs.c). The supervisor writes them (exec_output.c). */
+/* store_logs.h - a job's logs, created empty and read back: tails, reads
+ * from a cursor, pages of lines (store_logs.c). */
 #ifndef AE_STORE_LOGS_H
 #define AE_STORE_LOGS_H
 

@@ -46,7 +46,10 @@ static size_t command_words(const struct json_value *command,
 	return count;
 }
 
-void job_name(const struct json_value *command, char *name, size_t size)
+/* A derived short name for a job: its command's verb and target
+ * ("npm run build", "pytest tests/"), at most size - 1 bytes. */
+static void job_name(const struct json_value *command, char *name,
+		     size_t size)
 {
 	const char *words[8];
 	char split[256];

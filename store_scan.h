@@ -49,10 +49,6 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	       job_lost_hook on_lost, struct job_list *list, struct error *e);
 void job_list_free(struct job_list *list);
 
-/* A derived short name for a job: its command's verb and target
- * ("npm run build", "pytest tests/"), at most name_size - 1 bytes. */
-void job_name(const struct json_value *command, char *name, size_t name_size);
-
 /* A gc retention: "30d", "24h", "60m", "3600s" or bare seconds (spaces
  * around allowed). 0, or -1 when malformed or too large. */
 int parse_duration(const char *text, uint64_t *seconds);

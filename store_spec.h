@@ -1,7 +1,5 @@
-/* store_spec.h - a job's definition on disk: meta.json (and env.json, the
- * real --env values of a job started later), written once, read back,
- * updated member by member under a lock; tags; the job's stdin file
- * (store_spec.c). */
+/* store_spec.h - a job's definition on disk: meta.json and env.json written,
+ * read back, updated under a lock; tags; its stdin file (store_spec.c). */
 #ifndef AE_STORE_SPEC_H
 #define AE_STORE_SPEC_H
 

@@ -1,7 +1,5 @@
-/* store_state.h - the job's state: state.json, as a fixed-size value, the
- * true state of a job whose supervisor may be gone, and every transition,
- * each with its line of the event log (store_state.c). No other file
- * writes state.json. */
+/* store_state.h - the job's state: state.json and every transition of it,
+ * each with its event-log line; no other file writes state.json. */
 #ifndef AE_STORE_STATE_H
 #define AE_STORE_STATE_H
 

@@ -1,6 +1,5 @@
-/* lib/fmt.h - text formats with no product knowledge: UTC timestamps
- * (YYYY-MM-DDTHH:MM:SSZ), strict decimal numbers, ASCII words and bounded
- * copies. */
+/* lib/fmt.h - text formats, no product knowledge: UTC timestamps, strict
+ * decimal numbers, ASCII words, bounded copies (lib/fmt.c). */
 #ifndef AE_LIB_FMT_H
 #define AE_LIB_FMT_H
 

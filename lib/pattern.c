@@ -1,11 +1,10 @@
-/* pattern.c - regular expressions for output matching: a recursive-descent
- * parser to a small syntax tree, a compiler to a Thompson NFA program, and
- * a Pike VM that runs every NFA thread in lockstep over the line's bytes.
- * The syntax is described in pattern.h. */
+/* lib/pattern.c - regular expressions for output matching: a
+ * recursive-descent parser to a small syntax tree, a compiler to a Thompson
+ * NFA program, and a Pike VM that runs every NFA thread in lockstep over
+ * the line's bytes. The syntax is described in pattern.h. */
 #include "lib/pattern.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

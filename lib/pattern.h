@@ -1,7 +1,9 @@
-/* pattern.h - the regular expressions of output matching (--output-match-type
- * regex): a small compiler to a Thompson NFA and a Pike VM that answers
- * "does this line match anywhere", in time linear in the line whatever the
- * pattern (no backtracking, so no pattern can stall a supervisor).
+/* lib/pattern.h - the regular expressions of output matching: compiled to a
+ * Thompson NFA, run by a Pike VM in time linear in the line (pattern.c). */
+#ifndef AE_PATTERN_H
+#define AE_PATTERN_H
+
+/* No backtracking, so no pattern can stall a supervisor.
  *
  * Syntax: POSIX extended regular expressions, plus the common escapes of
  * Rust's regex crate (the reference's syntax):
@@ -15,8 +17,6 @@
  * backreferences, non-ASCII characters inside brackets, other (?...)
  * groups, repetition counts above 1000, patterns that compile to more
  * than PATTERN_MAX_PROGRAM instructions. */
-#ifndef AE_PATTERN_H
-#define AE_PATTERN_H
 
 #include <stddef.h>
 

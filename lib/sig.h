@@ -1,9 +1,5 @@
-/* lib/sig.h - the one way this program waits for signals and time. A
- * watcher is a descriptor that becomes readable when one of its signals
- * arrives (signalfd; with SELFPIPE=1, a self-pipe written by handlers), to
- * poll() beside the caller's other descriptors, with the caller's next
- * deadline as the timeout. A blocking call that cannot be polled (the
- * kernel's lock wait) gets a deadline from an interval timer instead. */
+/* lib/sig.h - the one way to wait for signals and time: a watcher to poll
+ * (signalfd, or a self-pipe), and a deadline for an unpollable call. */
 #ifndef AE_LIB_SIG_H
 #define AE_LIB_SIG_H
 

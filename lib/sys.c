@@ -7,15 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/fmt.h"
@@ -398,7 +398,8 @@ static int close_listed_except(const int *keep, size_t count)
 	return 0;
 }
 
-void close_fds_except(const int *keep, size_t count)
+/* Close every descriptor except those listed (after forking). */
+static void close_fds_except(const int *keep, size_t count)
 {
 	if (close_spans_except(keep, count) == 0 ||
 	    close_listed_except(keep, count) == 0)

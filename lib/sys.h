@@ -1,7 +1,5 @@
-/* lib/sys.h - what every module needs from the system: EINTR-safe whole
- * reads and writes, whole files, clocks, paths, descriptors and processes,
- * string vectors, and the error record ({code, message}) that the CLI turns
- * into JSON. No product knowledge. */
+/* lib/sys.h - the system, no product knowledge: EINTR-safe I/O, files,
+ * clocks, paths, processes, string vectors, the error record (lib/sys.c). */
 #ifndef AE_LIB_SYS_H
 #define AE_LIB_SYS_H
 
@@ -65,8 +63,6 @@ char *path_absolute(const char *path);
 char *path_real_dir(const char *path);
 /* path_real_dir(path) when that works, else path_absolute(path). */
 char *path_effective(const char *path);
-/* Close every descriptor except those listed (used after forking). */
-void close_fds_except(const int *keep, size_t count);
 /* Become a background process: only the listed descriptors kept, stdio on
  * /dev/null, cwd "/", SIGPIPE ignored. 0, or -1/errno. */
 int daemon_detach(const int *keep, size_t count);

@@ -1,6 +1,5 @@
-/* lib/utf8.h - UTF-8 as Rust's String::from_utf8_lossy reads it (every
- * maximal invalid subpart becomes U+FFFD), for the JSON writer and parser,
- * full.log and the records that keep bytes JSON cannot hold. */
+/* lib/utf8.h - UTF-8 as Rust's from_utf8_lossy reads it (each invalid
+ * subpart becomes U+FFFD), and the encoding of a code point (lib/utf8.c). */
 #ifndef AE_LIB_UTF8_H
 #define AE_LIB_UTF8_H
 

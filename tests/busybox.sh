@@ -201,7 +201,8 @@ done
 # the schema checker, static
 (
 	cd "$repo"
-	src="tests/tools/schema_check.c json.c sys.c"
+	# the Makefile says which sources it links (CHECKER_SRCS)
+	src=${CHECKER_SRCS:?run through make busybox-check}
 	# shellcheck disable=SC2086 # the sources
 	{ command -v musl-gcc >/dev/null 2>&1 &&
 		musl-gcc -static -std=c11 -D_GNU_SOURCE -O1 -I. \
