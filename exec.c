@@ -456,29 +456,6 @@ static int spec_copy(struct job_spec *to, const struct job_spec *from)
 	return 0;
 }
 
-/* Overwrite the caller's argv (what ps and /proc/PID/cmdline show) with a
- * title: the job's command and --env values are not to linger there. */
-static void argv_blank(const struct launch_context *context,
-		       const char *job_id)
-{
-	char *start, *end;
-
-	if (context->argc < 1 || !context->argv[0])
-		return;
-	start = end = context->argv[0];
-	for (int i = 0; i < context->argc; i++) {
-		char *arg = context->argv[i];
-
-		if (arg != end)		/* not contiguous: blank it alone */
-			memset(arg, 0, strlen(arg));
-		else
-			end = arg + strlen(arg) + 1;
-	}
-	memset(start, 0, (size_t)(end - start));
-	snprintf(start, (size_t)(end - start), "agent-exec supervisor %s",
-		 job_id);
-}
-
 /* Start the job: the child, its logs while it execs, its report, then
  * the input channel when it takes input. 0 when the job runs; -1 with
  * state.error set and nothing of the job left running. */
@@ -541,10 +518,11 @@ static void supervisor_init(struct supervisor *sv, struct job *job,
 }
 
 /* Everything the supervisor needs before it can start the job: its own
- * copy of the definition (the caller's argv is blanked next), a detached
- * life, the signals it watches. -1 with state.error set. */
+ * copy of the definition, its title, a detached life, the signals it
+ * watches. -1 with state.error set. */
 static int supervisor_ready(struct supervisor *sv)
 {
+	char title[JOB_ID_MAX + 32];
 	char *why = sv->state.error;
 	size_t why_size = sizeof(sv->state.error);
 
@@ -554,7 +532,8 @@ static int supervisor_ready(struct supervisor *sv)
 		return -1;
 	}
 	sv->spec = &sv->own_spec;
-	argv_blank(sv->context, sv->job->id);
+	snprintf(title, sizeof(title), "agent-exec supervisor %s", sv->job->id);
+	proc_title_set(sv->context->title, sv->context->title_size, title);
 	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
 				   sv->job->lock_fd }, 3) < 0) {
 		snprintf(why, why_size, "cannot detach the supervisor: %s",

@@ -11,10 +11,9 @@
 /* What the launching process hands over to the supervisor it forks. */
 struct launch_context {
 	mode_t old_umask;	/* the caller's umask, given to the job */
-	char **argv;		/* the caller's argv: the supervisor blanks it,
-				   so no argument (an --env value) stays
-				   visible in ps for the life of the job */
-	int argc;
+	char *title;		/* the memory of the caller's arguments, blank:
+				   the supervisor's title goes there */
+	size_t title_size;
 	int log_created;	/* a new job (run): job.created goes to the
 				   event log once the caller has its answer */
 };

@@ -3,7 +3,9 @@
  * {"ok":false,"type":"error",...} with exit status 1). Usage errors print
  * a message on stderr only and exit 2. The commands: cmd.h. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cmd.h"
@@ -52,6 +54,30 @@ static int dispatch(struct cli *cli)
 	}
 }
 
+/* The arguments, copied to the heap; the originals are blanked and the
+ * process shows "agent-exec" instead: an --env value must not stay on a
+ * command line for as long as the command runs (run --wait). NULL when
+ * out of memory. */
+static char **arguments_take(struct cli *cli, int argc, char **argv)
+{
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+
+	if (!copy || strv_push(&cli->owned, (char *)copy) < 0) {
+		free(copy);
+		return NULL;
+	}
+	for (int i = 0; i < argc; i++) {
+		copy[i] = strdup(argv[i]);
+		if (!copy[i] || strv_push(&cli->owned, copy[i]) < 0)
+			return NULL;
+	}
+	cli->launch.title_size = proc_title_area(argv, argc,
+						 &cli->launch.title);
+	proc_title_set(cli->launch.title, cli->launch.title_size,
+		       "agent-exec");
+	return copy;
+}
+
 int main(int argc, char **argv)
 {
 	static struct cli cli;
@@ -62,9 +88,12 @@ int main(int argc, char **argv)
 	/* our files are 0600 and directories 0700 whatever the umask; the
 	 * job gets the caller's umask back */
 	cli.launch.old_umask = umask(077);
-	cli.launch.argv = argv;
-	cli.launch.argc = argc;
 	signal(SIGPIPE, SIG_IGN);
+	argv = arguments_take(&cli, argc, argv);
+	if (!argv) {
+		write_str(2, "agent-exec: out of memory\n");
+		return 2;
+	}
 	parsed = cli_parse(argc, argv, &cli.args, usage, sizeof(usage));
 	if (parsed != 0) {
 		if (parsed < 0) {

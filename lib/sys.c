@@ -427,6 +427,34 @@ int daemon_detach(const int *keep, size_t count)
 	return chdir("/");
 }
 
+size_t proc_title_area(char **argv, int argc, char **start)
+{
+	char *end;
+
+	*start = NULL;
+	if (argc < 1 || !argv[0])
+		return 0;
+	*start = end = argv[0];
+	for (int i = 0; i < argc; i++) {
+		char *arg = argv[i];
+
+		if (arg != end)		/* not contiguous: blank it alone */
+			memset(arg, 0, strlen(arg));
+		else
+			end = arg + strlen(arg) + 1;
+	}
+	memset(*start, 0, (size_t)(end - *start));
+	return (size_t)(end - *start);
+}
+
+void proc_title_set(char *area, size_t size, const char *title)
+{
+	if (!area || size == 0)
+		return;
+	memset(area, 0, size);
+	snprintf(area, size, "%s", title);
+}
+
 int fork_detached(void (*fn)(void *ctx), void *ctx)
 {
 	pid_t middle = fork();

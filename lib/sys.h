@@ -66,6 +66,12 @@ char *path_effective(const char *path);
 /* Become a background process: only the listed descriptors kept, stdio on
  * /dev/null, cwd "/", SIGPIPE ignored. 0, or -1/errno. */
 int daemon_detach(const int *keep, size_t count);
+/* The memory of the process's arguments (what ps and /proc/PID/cmdline
+ * show), zeroed: its size, and its beginning in *start. The strings argv
+ * points to are gone: copy what is needed first. */
+size_t proc_title_area(char **argv, int argc, char **start);
+/* Show title as the process's command line, in that area. */
+void proc_title_set(char *area, size_t size, const char *title);
 /* Run fn(ctx) in a grandchild in a new session: the middle process calls
  * setsid, forks and exits, and is reaped here, so the grandchild belongs
  * to no terminal, to none of our process groups, and is not our child. fn

@@ -59,6 +59,18 @@ check "... nor in state.json, completion_event.json" lacks_masked \
 	"$ROOT/$id/state.json" "$ROOT/$id/completion_event.json"
 ae events >"$TMP/events.ndjson"
 check "... nor in the event log" lacks_masked "$TMP/events.ndjson"
+# run --wait lives as long as its job: its own command line must not keep
+# the values either
+ae run --wait --tag waited.run --env "PLAIN=$plain" --env "HIDDEN=$masked" \
+	--mask HIDDEN -- sh -c 'echo started >"$1"; sleep 30' x "$TMP/waited.started" \
+	>"$TMP/waited.out" 2>&1 &
+waiter=$!
+wait_for "run --wait: the job runs" 10 test -e "$TMP/waited.started"
+cmdline_check "while run --wait waits, no command line holds an --env value" no_secret_cmdline
+wid=$(json_str job_id "$(ae list --all --tag waited.run)")
+ae kill "$wid" >/dev/null
+wait "$waiter"
+check_contains "... run --wait answers once the job is killed" "$(cat "$TMP/waited.out")" '"state":"killed"'
 # a created job keeps the real value only in env.json
 capture ae create --env "HIDDEN=$masked" --mask HIDDEN -- \
 	sh -c 'printf %s "$HIDDEN" >"$1"' x "$TMP/created.saw"
