@@ -533,7 +533,7 @@ static int supervisor_ready(struct supervisor *sv)
 	}
 	sv->spec = &sv->own_spec;
 	snprintf(title, sizeof(title), "agent-exec supervisor %s", sv->job->id);
-	proc_title_set(sv->context->title, sv->context->title_size, title);
+	proc_title_set(title);
 	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
 				   sv->job->lock_fd }, 3) < 0) {
 		snprintf(why, why_size, "cannot detach the supervisor: %s",

@@ -11,9 +11,6 @@
 /* What the launching process hands over to the supervisor it forks. */
 struct launch_context {
 	mode_t old_umask;	/* the caller's umask, given to the job */
-	char *title;		/* the memory of the caller's arguments, blank:
-				   the supervisor's title goes there */
-	size_t title_size;
 	int log_created;	/* a new job (run): job.created goes to the
 				   event log once the caller has its answer */
 };

@@ -71,10 +71,8 @@ static char **arguments_take(struct cli *cli, int argc, char **argv)
 		if (!copy[i] || strv_push(&cli->owned, copy[i]) < 0)
 			return NULL;
 	}
-	cli->launch.title_size = proc_title_area(argv, argc,
-						 &cli->launch.title);
-	proc_title_set(cli->launch.title, cli->launch.title_size,
-		       "agent-exec");
+	proc_title_init(argv, argc);
+	proc_title_set("agent-exec");
 	return copy;
 }
 

@@ -81,7 +81,10 @@ static void deliver_detached(void *ctx)
 	struct job_state st;
 	struct notifier *n;
 	struct error e;
+	char title[JOB_ID_MAX + 32];
 
+	snprintf(title, sizeof(title), "agent-exec deliver %s", d->job->id);
+	proc_title_set(title);
 	daemon_detach((int[]){ d->job->dir_fd, d->delivery_fd }, 2);
 	if (state_read(d->job, &st, &e) < 0)
 		return;

@@ -427,14 +427,18 @@ int daemon_detach(const int *keep, size_t count)
 	return chdir("/");
 }
 
-size_t proc_title_area(char **argv, int argc, char **start)
+/* The memory of the process's arguments, where its title goes: set once,
+ * at start (proc_title_init), then only written. */
+static char *title_area;
+static size_t title_size;
+
+void proc_title_init(char **argv, int argc)
 {
 	char *end;
 
-	*start = NULL;
 	if (argc < 1 || !argv[0])
-		return 0;
-	*start = end = argv[0];
+		return;
+	title_area = end = argv[0];
 	for (int i = 0; i < argc; i++) {
 		char *arg = argv[i];
 
@@ -443,16 +447,16 @@ size_t proc_title_area(char **argv, int argc, char **start)
 		else
 			end = arg + strlen(arg) + 1;
 	}
-	memset(*start, 0, (size_t)(end - *start));
-	return (size_t)(end - *start);
+	title_size = (size_t)(end - title_area);
+	memset(title_area, 0, title_size);
 }
 
-void proc_title_set(char *area, size_t size, const char *title)
+void proc_title_set(const char *title)
 {
-	if (!area || size == 0)
+	if (!title_area || title_size == 0)
 		return;
-	memset(area, 0, size);
-	snprintf(area, size, "%s", title);
+	memset(title_area, 0, title_size);
+	snprintf(title_area, title_size, "%s", title);
 }
 
 int fork_detached(void (*fn)(void *ctx), void *ctx)

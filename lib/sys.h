@@ -66,12 +66,13 @@ char *path_effective(const char *path);
 /* Become a background process: only the listed descriptors kept, stdio on
  * /dev/null, cwd "/", SIGPIPE ignored. 0, or -1/errno. */
 int daemon_detach(const int *keep, size_t count);
-/* The memory of the process's arguments (what ps and /proc/PID/cmdline
- * show), zeroed: its size, and its beginning in *start. The strings argv
- * points to are gone: copy what is needed first. */
-size_t proc_title_area(char **argv, int argc, char **start);
-/* Show title as the process's command line, in that area. */
-void proc_title_set(char *area, size_t size, const char *title);
+/* Blank the memory of the process's arguments (what ps and
+ * /proc/PID/cmdline show), once, at start: the strings argv points to are
+ * gone, so copy what is needed first. */
+void proc_title_init(char **argv, int argc);
+/* Show title as the process's command line, in that memory (forked copies
+ * write their own). */
+void proc_title_set(const char *title);
 /* Run fn(ctx) in a grandchild in a new session: the middle process calls
  * setsid, forks and exits, and is reaped here, so the grandchild belongs
  * to no terminal, to none of our process groups, and is not our child. fn
