@@ -118,7 +118,7 @@ void write_state_extras(struct json_writer *w,
 
 /* The job's true state; a finished job whose completion event nobody is
  * delivering (its supervisor died) gets delivered on the way. */
-int read_job_state(struct cli *cli, const struct job *job,
+int read_job_state(struct cli *cli, struct job *job,
 			  struct job_state *st)
 {
 	if (state_observe(job, st, &cli->error) < 0)

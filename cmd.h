@@ -54,7 +54,7 @@ void write_tags(struct json_writer *w, const struct strv *tags);
 int open_job(struct cli *cli, struct job *job);
 /* The job's true state; a finished job whose completion event nobody is
  * delivering (its supervisor died) gets delivered on the way. */
-int read_job_state(struct cli *cli, const struct job *job,
+int read_job_state(struct cli *cli, struct job *job,
 		   struct job_state *st);
 /* A path the supervisor (whose cwd is "/") finds: absolute, kept until
  * exit. "" stays "" (no sink). */

@@ -146,7 +146,7 @@ int cmd_gc(struct cli *cli)
 #define DELETE_FORCE_WAIT_MS 10000
 
 /* delete --force on a running job: kill its group, wait for its end. */
-static int stop_for_delete(struct cli *cli, const struct job *job,
+static int stop_for_delete(struct cli *cli, struct job *job,
 			   struct job_state *st)
 {
 	if (!cli->args.seen[O_FORCE])

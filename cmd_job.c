@@ -122,7 +122,7 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 
 /* Until the job is terminal: block on its lock while it runs, poll while
  * it is only created. 1 terminal, 0 deadline passed, -1 error. */
-static int await_terminal(struct cli *cli, const struct job *job,
+static int await_terminal(struct cli *cli, struct job *job,
 			  struct job_state *st, int64_t deadline)
 {
 	int64_t poll_ms = (int64_t)number_or(cli, O_POLL_MS, 200);

@@ -494,8 +494,6 @@ static void announce(struct supervisor *sv)
 	if (sv->context->log_created)
 		state_log_created(sv->job, sv->spec);
 	notifications_open(sv);
-	/* room for the terminal record, even if the output fills the disk */
-	store_reserve_record(sv->job->dir_fd);
 	state_log_started(sv->job, &sv->state);
 }
 
@@ -534,8 +532,10 @@ static int supervisor_ready(struct supervisor *sv)
 	sv->spec = &sv->own_spec;
 	snprintf(title, sizeof(title), "agent-exec supervisor %s", sv->job->id);
 	proc_title_set(title);
+	/* the reserve stays open: the terminal record needs no descriptor */
 	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
-				   sv->job->lock_fd }, 3) < 0) {
+				   sv->job->lock_fd, sv->job->reserve_fd },
+			  4) < 0) {
 		snprintf(why, why_size, "cannot detach the supervisor: %s",
 			 strerror(errno));
 		return -1;
@@ -645,5 +645,7 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 	close(args.ready[0]);
 	close(job->lock_fd);
 	job->lock_fd = -1;
+	close(job->reserve_fd);
+	job->reserve_fd = -1;
 	return 0;
 }

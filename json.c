@@ -470,6 +470,10 @@ void jw_value(struct json_writer *w, const struct json_value *v)
 {
 	const struct json_value *child;
 
+	if (!v) {		/* a member the record lacks */
+		jw_null(w);
+		return;
+	}
 	switch (v->type) {
 	case JSON_NULL: jw_null(w); break;
 	case JSON_BOOL: jw_bool(w, v->u.boolean); break;

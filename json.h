@@ -72,7 +72,7 @@ void jw_kv_strings(struct json_writer *w, const char *key,
 
 struct json_value;
 
-/* Serialize a parsed value (recursively) into a writer. */
+/* Serialize a parsed value (recursively) into a writer; NULL as null. */
 void jw_value(struct json_writer *w, const struct json_value *v);
 
 #endif

@@ -86,7 +86,10 @@ int main(int argc, char **argv)
 	/* our files are 0600 and directories 0700 whatever the umask; the
 	 * job gets the caller's umask back */
 	cli.launch.old_umask = umask(077);
+	/* a closed reader and a file-size limit are errors to report, not
+	 * reasons to die (the job and the sinks get the defaults back) */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	argv = arguments_take(&cli, argc, argv);
 	if (!argv) {
 		write_str(2, "agent-exec: out of memory\n");

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/sig.h"
+#include "store_record.h"
 
 /* Open file description locks belong to the open file, not the process:
  * the launching CLI takes the ALIVE lock and the supervisor it forks keeps
@@ -30,8 +30,6 @@
 #endif
 
 #define LOCK_FILE "lock"
-#define RESERVE_FILE ".reserve"
-#define RESERVE_BYTES 16384	/* more than any state record needs */
 #define REMOVAL_WAIT_MS 2000	/* a start under way ends its launch by then */
 
 /* ---- the lock file ----------------------------------------------------
@@ -129,6 +127,27 @@ static int claim_alive(struct job *job, int64_t timeout_ms)
 	return errno == EAGAIN || errno == EACCES ? 0 : -1;
 }
 
+/* ---- the reserve ------------------------------------------------------ */
+
+int store_hold_reserve(struct job *job, struct error *e)
+{
+	if (job->reserve_fd >= 0)
+		return 0;
+	job->reserve_fd = store_reserve_open(job->dir_fd);
+	if (job->reserve_fd < 0)
+		return error_errno(e, NULL, errno, "cannot set aside room for "
+				   "the records of job %s", job->id);
+	return 0;
+}
+
+void store_release_reserve(struct job *job)
+{
+	store_reserve_remove(job->dir_fd);
+	if (job->reserve_fd >= 0)
+		close(job->reserve_fd);
+	job->reserve_fd = -1;
+}
+
 /* Field index (0-based) of a colon-separated /etc/passwd line, in place:
  * the field's text, NUL-terminated, or NULL when the line is shorter. */
 static char *passwd_field(char *line, int index)
@@ -224,33 +243,6 @@ void store_root_free(struct store_root *root)
 	root->path = root->abs = NULL;
 }
 
-static void random_bytes(void *buf, size_t n)
-{
-	unsigned char *p = buf;
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = getrandom(p + got, n - got, 0);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)r;
-	}
-	if (got == n)
-		return;
-	/* no getrandom (old kernel, seccomp): clock and pid still make ids
-	 * unique enough together with the mkdir(O_EXCL) retry */
-	uint64_t seed = (uint64_t)clock_real_ms() * 6364136223846793005ULL ^
-			(uint64_t)getpid() << 17 ^ (uint64_t)clock_mono_ms();
-	for (; got < n; got++) {
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		p[got] = (unsigned char)(seed >> 56);
-	}
-}
-
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 void job_id_generate(char out[JOB_ID_LEN + 1])
@@ -329,7 +321,7 @@ int store_job_at(struct job *job, const struct store_root *root,
 	job->dir = path_join(root->abs, name);
 	job->root = root_of(root->abs);
 	job->dir_fd = dir_fd;
-	job->lock_fd = -1;
+	job->lock_fd = job->reserve_fd = -1;
 	if (!job->dir || !job->root) {
 		free(job->dir);
 		free(job->root);
@@ -344,7 +336,7 @@ static void job_dir_remove(int root_fd, const char *id, int dir_fd)
 {
 	static const char *const names[] = {
 		"meta.json", "state.json", "stdout.log", "stderr.log",
-		"full.log", "env.json", "stdin", RESERVE_FILE, LOCK_FILE
+		"full.log", "env.json", "stdin", ".reserve", LOCK_FILE
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -369,7 +361,7 @@ int store_job_new(const struct store_root *root, struct job *job,
 		  struct error *e)
 {
 	char id[JOB_ID_LEN + 1];
-	int root_fd, dir_fd, lock_fd, err;
+	int root_fd, dir_fd, lock_fd, reserve_fd, err;
 
 	root_fd = store_root_open(root);
 	if (root_fd < 0 && errno == ENOENT) {	/* the first job */
@@ -402,12 +394,26 @@ int store_job_new(const struct store_root *root, struct job *job,
 		close(root_fd);
 		return error_errno(e, NULL, err, "cannot lock job %s", id);
 	}
+	/* the room for the terminal record comes first: a job whose end
+	 * could not be recorded is refused now */
+	reserve_fd = store_reserve_open(dir_fd);
+	if (reserve_fd < 0) {
+		err = errno;
+		close(lock_fd);
+		job_dir_remove(root_fd, id, dir_fd);
+		close(dir_fd);
+		close(root_fd);
+		return error_errno(e, NULL, err, "cannot set aside room for the "
+				   "records of job %s in %s", id, root->abs);
+	}
 	close(root_fd);
 	if (store_job_at(job, root, id, dir_fd) < 0) {
 		close(lock_fd);
+		close(reserve_fd);
 		return error_errno(e, NULL, ENOMEM, "cannot open job %s", id);
 	}
 	job->lock_fd = lock_fd;
+	job->reserve_fd = reserve_fd;
 	return 0;
 }
 
@@ -495,10 +501,12 @@ void store_job_close(struct job *job)
 		close(job->dir_fd);
 	if (job->lock_fd >= 0)
 		close(job->lock_fd);
+	if (job->reserve_fd >= 0)
+		close(job->reserve_fd);
 	free(job->dir);
 	free(job->root);
 	job->dir = job->root = NULL;
-	job->dir_fd = job->lock_fd = -1;
+	job->dir_fd = job->lock_fd = job->reserve_fd = -1;
 }
 
 void store_job_discard(const struct store_root *root, struct job *job)
@@ -517,161 +525,6 @@ char *store_job_path(const struct job *job, const char *name)
 	return path_join(job->dir, name);
 }
 
-int store_write_record(int dir_fd, const char *name, const char *data,
-		       size_t len, int durable)
-{
-	char tmp[16];
-	unsigned char rnd[6];
-	int fd = -1, err;
-
-	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
-		random_bytes(rnd, sizeof(rnd));
-		memcpy(tmp, ".tmp-", 5);
-		for (int i = 0; i < 6; i++)
-			tmp[5 + i] = crockford[rnd[i] & 31];
-		tmp[11] = '\0';
-		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-					  O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST)
-			return -1;
-	}
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0))
-		goto fail;
-	test_stop_at("record-written");
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dir_fd, tmp, dir_fd, name) < 0)
-		goto fail;
-	if (durable == DURABLE_FULL)
-		fsync(dir_fd);
-	return 0;
-fail:
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dir_fd, tmp, 0);
-	errno = err;
-	return -1;
-}
-
-int store_write_json(int dir_fd, const char *name,
-			     struct json_writer *w, int durable)
-{
-	int rc;
-
-	if (w->error) {
-		errno = w->error;
-		jw_free(w);
-		return -1;
-	}
-	rc = store_write_record(dir_fd, name, w->buf, w->len, durable);
-	jw_free(w);
-	return rc;
-}
-
-/* Whether the directory open as dir_fd is no longer at path: deleted
- * (or being deleted) while we read it. */
-static int dir_vanished(int dir_fd, const char *path)
-{
-	struct stat open_dir, named;
-
-	if (fstat(dir_fd, &open_dir) < 0)
-		return 0;
-	return stat(path, &named) < 0 || named.st_ino != open_dir.st_ino ||
-	       named.st_dev != open_dir.st_dev;
-}
-
-/* Read and parse a record of the job directory; corrupt_record on any
- * failure, naming the file and the cause. */
-int store_read_record(int dir_fd, const char *dir, const char *name,
-		       struct json_doc *doc, struct error *e)
-{
-	char parse_error[160];
-	char *text;
-	size_t len;
-	int rc;
-
-	doc->root = NULL;
-	doc->arena = NULL;
-	if (read_file_at(dir_fd, name, RECORD_MAX, &text, &len) < 0) {
-		int err = errno;
-
-		if (err == ENOENT && dir_vanished(dir_fd, dir)) {
-			error_set(e, "job_not_found", "job not found: %s was "
-				  "deleted", dir);
-			errno = ENOENT;
-			return -1;
-		}
-		return error_errno(e, "corrupt_record", err,
-				   "cannot read %s/%s", dir, name);
-	}
-	rc = json_parse(doc, text, len, 32, parse_error, sizeof(parse_error));
-	free(text);
-	if (rc < 0) {
-		json_doc_free(doc);
-		errno = EINVAL;
-		return error_set(e, "corrupt_record", "cannot parse %s/%s: %s",
-			    dir, name, parse_error);
-	}
-	if (doc->root->type != JSON_OBJECT) {
-		json_doc_free(doc);
-		errno = EINVAL;
-		return error_set(e, "corrupt_record",
-			    "cannot parse %s/%s: not a JSON object", dir, name);
-	}
-	return 0;
-}
-
-int store_reserve_record(int dir_fd)
-{
-	int fd = openat(dir_fd, RESERVE_FILE, O_WRONLY | O_CREAT | O_CLOEXEC |
-			O_NOFOLLOW, 0600);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = posix_fallocate(fd, 0, RESERVE_BYTES);
-	close(fd);
-	if (rc != 0)
-		unlinkat(dir_fd, RESERVE_FILE, 0);
-	return rc == 0 ? 0 : -1;
-}
-
-void store_release_reserve(int dir_fd)
-{
-	unlinkat(dir_fd, RESERVE_FILE, 0);
-}
-
-/* The disk is full: write the record into the blocks of the reserve and
- * rename that into place. Needs no new space. */
-int store_write_reserved(int dir_fd, const char *name, const char *data,
-			      size_t len)
-{
-	int fd = openat(dir_fd, RESERVE_FILE, O_WRONLY | O_CLOEXEC |
-			O_NOFOLLOW);
-	int err;
-
-	if (fd < 0)
-		return -1;
-	if (len > RESERVE_BYTES || pwrite(fd, data, len, 0) != (ssize_t)len ||
-	    ftruncate(fd, (off_t)len) < 0 || fsync(fd) < 0) {
-		err = errno;
-		close(fd);
-		errno = len > RESERVE_BYTES ? EFBIG : err;
-		return -1;
-	}
-	close(fd);
-	if (renameat(dir_fd, RESERVE_FILE, dir_fd, name) < 0)
-		return -1;
-	fsync(dir_fd);
-	return 0;
-}
-
 /* ---- the lock file: its verbs ----------------------------------------- */
 
 int store_claim_start(struct job *job, struct error *e)
@@ -679,7 +532,7 @@ int store_claim_start(struct job *job, struct error *e)
 	int taken = claim_alive(job, 0);
 
 	if (taken > 0)
-		return 0;
+		return store_hold_reserve(job, e);
 	if (taken == 0)
 		return error_set(e, "invalid_state", "invalid job state: job %s "
 				 "is already being started or is running",

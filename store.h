@@ -11,11 +11,11 @@
 #include "json_parse.h"
 #include "lib/fmt.h"
 #include "lib/sys.h"
+#include "store_record.h"
 
 #define SCHEMA_VERSION "0.1"
 #define JOB_ID_LEN 26		/* a ULID */
 #define JOB_ID_MAX 64		/* longest id (or prefix) we accept */
-#define RECORD_MAX (8u << 20)	/* largest meta.json/state.json we read */
 #define ERROR_TEXT_MAX 512
 
 /* The jobs root: path as resolved (shown to users), absolute form (used in
@@ -31,6 +31,7 @@ struct job {
 	char *root;		/* absolute path of its jobs root */
 	int dir_fd;
 	int lock_fd;		/* -1 unless this process holds ALIVE */
+	int reserve_fd;		/* <job>/.reserve while held, else -1 */
 };
 
 int store_root_resolve(const char *flag_root, struct store_root *root,
@@ -49,7 +50,7 @@ void job_id_generate(char out[JOB_ID_LEN + 1]);
 int job_id_valid(const char *text);
 
 /* Create the root (0700) if needed and a new job directory in it (0700),
- * holding its ALIVE lock in job->lock_fd. */
+ * holding its ALIVE lock in job->lock_fd and its reserve. */
 int store_job_new(const struct store_root *root, struct job *job,
 		  struct error *e);
 /* Open an existing job by id or unambiguous id prefix. Errors:
@@ -67,32 +68,13 @@ void store_job_discard(const struct store_root *root, struct job *job);
 /* Absolute path of a file in the job directory (heap). */
 char *store_job_path(const struct job *job, const char *name);
 
-/* How durable a record write is: not at all, its data only (the caller
- * fsyncs the directory after a later write, which makes this rename
- * durable too: one journal commit fewer), or data and name. */
-enum { DURABLE_NONE, DURABLE_FULL, DURABLE_DATA };
-
-/* Atomic record write: temp file, fsync (DURABLE_FULL or DURABLE_DATA),
- * rename, fsync of the directory (DURABLE_FULL). 0, or -1/errno. */
-int store_write_record(int dir_fd, const char *name, const char *data,
-		       size_t len, int durable);
-/* store_write_record of what a memory writer holds; frees the writer. */
-int store_write_json(int dir_fd, const char *name, struct json_writer *w,
-		     int durable);
-/* Set aside space for one record (<job>/.reserve), so the terminal record
- * can be written even when the job's output has filled the disk. Release
- * it when unused. */
-int store_reserve_record(int dir_fd);
-void store_release_reserve(int dir_fd);
-/* The disk is full: write the record into the blocks of the reserve and
- * rename that into place, durably. Needs no new space. */
-int store_write_reserved(int dir_fd, const char *name, const char *data,
-			 size_t len);
-/* Read and parse a record of the job directory dir (open as dir_fd); a
- * JSON object, else corrupt_record naming the file and the cause
- * (job_not_found when the directory was deleted meanwhile). */
-int store_read_record(int dir_fd, const char *dir, const char *name,
-		      struct json_doc *doc, struct error *e);
+/* <job>/.reserve (store_record.h), made with the job and held open by
+ * whoever will write its terminal record (the launching CLI, then the
+ * supervisor), so that record can be written on a full disk and without a
+ * free descriptor. store_hold_reserve opens it (making it again if
+ * missing): io_error with the real errno when there is no room. */
+int store_hold_reserve(struct job *job, struct error *e);
+void store_release_reserve(struct job *job);
 
 /* The lock file, <job>/lock, whose locks say who is alive (the protocol:
  * store.c). ALIVE is held from the moment a job directory exists until its
@@ -101,7 +83,8 @@ int store_read_record(int dir_fd, const char *dir, const char *name,
  * is gone. */
 
 /* ALIVE for start: whoever holds it launches the job, so two starts never
- * launch two supervisors. invalid_state when it is held. */
+ * launch two supervisors (invalid_state when it is held); and the job's
+ * reserve (store_hold_reserve). */
 int store_claim_start(struct job *job, struct error *e);
 /* ALIVE for delete, waiting a moment for a start under way. */
 int store_claim_removal(struct job *job, struct error *e);

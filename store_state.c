@@ -106,7 +106,7 @@ void state_format(struct json_writer *w, const struct job_state *st)
 
 /* The one writer of state.json: atomic, durable as asked; on a full disk,
  * into the blocks set aside for it. */
-static int write_state(const struct job *job, const struct job_state *st,
+static int write_state(struct job *job, const struct job_state *st,
 		       int durable)
 {
 	struct json_writer w;
@@ -121,9 +121,10 @@ static int write_state(const struct job *job, const struct job_state *st,
 	}
 	rc = store_write_record(job->dir_fd, "state.json", w.buf, w.len,
 				durable);
-	if (rc < 0 && (errno == ENOSPC || errno == EDQUOT))
-		rc = store_write_reserved(job->dir_fd, "state.json", w.buf,
-					  w.len);
+	if (rc < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG ||
+		       errno == EMFILE || errno == ENFILE))
+		rc = store_write_reserved(job->dir_fd, job->reserve_fd,
+					  "state.json", w.buf, w.len);
 	jw_free(&w);
 	return rc;
 }
@@ -276,7 +277,7 @@ static void stamp(struct job_state *st)
 	format_utc_now(st->updated_at);
 }
 
-int state_created(const struct job *job, const struct job_spec *spec,
+int state_created(struct job *job, const struct job_spec *spec,
 		  const char *created_at, struct error *e)
 {
 	struct job_state st = { .status = JOB_CREATED };
@@ -290,7 +291,7 @@ int state_created(const struct job *job, const struct job_spec *spec,
 	return 0;
 }
 
-int state_launching(const struct job *job, struct error *e)
+int state_launching(struct job *job, struct error *e)
 {
 	struct job_state st = { .status = JOB_RUNNING };
 
@@ -313,7 +314,7 @@ void state_begin(struct job_state *st, const struct job *job,
 	memcpy(st->updated_at, st->started_at, sizeof(st->updated_at));
 }
 
-void state_running(const struct job *job, struct job_state *st, int64_t pid)
+void state_running(struct job *job, struct job_state *st, int64_t pid)
 {
 	st->status = JOB_RUNNING;
 	st->has_pid = 1;
@@ -322,7 +323,7 @@ void state_running(const struct job *job, struct job_state *st, int64_t pid)
 	write_state(job, st, DURABLE_NONE);
 }
 
-void state_progress(const struct job *job, struct job_state *st)
+void state_progress(struct job *job, struct job_state *st)
 {
 	stamp(st);
 	write_state(job, st, DURABLE_NONE);
@@ -334,7 +335,7 @@ void state_progress(const struct job *job, struct job_state *st)
  * completion, else the short line. A record that could not be written is
  * not announced: the job stays running on disk, with ALIVE about to be
  * free, and the next reader records the loss. */
-static int record_final(const struct job *job, const struct job_state *st,
+static int record_final(struct job *job, const struct job_state *st,
 			int durable, const struct state_completion *completion)
 {
 	int rc = write_state(job, st, durable);
@@ -343,7 +344,7 @@ static int record_final(const struct job *job, const struct job_state *st,
 
 	if (rc < 0 && durable != DURABLE_NONE)
 		rc = write_state(job, st, DURABLE_NONE);
-	store_release_reserve(job->dir_fd);
+	store_release_reserve(job);
 	if (rc < 0)
 		return -1;
 	if (completion)
@@ -366,7 +367,7 @@ static void usage_fill(struct job_state *st, const struct rusage *ru)
 	st->max_rss_kib = (uint64_t)ru->ru_maxrss;
 }
 
-void state_ended(const struct job *job, struct job_state *st,
+void state_ended(struct job *job, struct job_state *st,
 		 const struct job_end *end,
 		 const struct state_completion *completion)
 {
@@ -397,7 +398,7 @@ void state_ended(const struct job *job, struct job_state *st,
 	store_release_alive(job);
 }
 
-int state_failed(const struct job *job, struct job_state *st,
+int state_failed(struct job *job, struct job_state *st,
 		 const struct state_completion *completion)
 {
 	int rc;
@@ -448,7 +449,7 @@ static int job_wants_completion(const struct job *job)
 
 /* Under RECOVER: read again (someone may have recovered or finished
  * meanwhile) and record the loss if it still stands. */
-static int recover_lost_job(const struct job *job, int lock_fd,
+static int recover_lost_job(struct job *job, int lock_fd,
 			    struct job_state *st, struct error *e)
 {
 	int had_state = state_read(job, st, e) == 0;
@@ -485,7 +486,7 @@ static void state_being_launched(const struct job *job, struct job_state *st)
 	format_utc_now(st->updated_at);
 }
 
-int state_observe(const struct job *job, struct job_state *st,
+int state_observe(struct job *job, struct job_state *st,
 		  struct error *e)
 {
 	int missing, lock_fd, held, rc;

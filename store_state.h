@@ -51,7 +51,7 @@ int state_read(const struct job *job, struct job_state *st,
 /* The job's true state: state.json, except that a job whose supervisor is
  * gone is recorded (once, under RECOVER) as failed/supervisor_lost, with
  * its job.finished line; st->recovered tells that this call recorded it. */
-int state_observe(const struct job *job, struct job_state *st,
+int state_observe(struct job *job, struct job_state *st,
 		  struct error *e);
 
 /* ---- transitions: each writes state.json, and its line of the event log
@@ -59,23 +59,23 @@ int state_observe(const struct job *job, struct job_state *st,
 
 /* create: the job exists and waits for start (updated at created_at, the
  * time meta.json gives); durable, then job.created. */
-int state_created(const struct job *job, const struct job_spec *spec,
+int state_created(struct job *job, const struct job_spec *spec,
 		  const char *created_at, struct error *e);
 /* start: running without a pid until the supervisor records it, so that
  * a supervisor that dies first leaves a job readers record as lost. */
-int state_launching(const struct job *job, struct error *e);
+int state_launching(struct job *job, struct error *e);
 /* The supervisor's record of its job: id, its own pid, started now. */
 void state_begin(struct job_state *st, const struct job *job,
 		 int64_t supervisor_pid);
 /* running with the job's pid: written before the launch is answered, not
  * fsynced (the answer waits on it). */
-void state_running(const struct job *job, struct job_state *st, int64_t pid);
+void state_running(struct job *job, struct job_state *st, int64_t pid);
 /* The launch's lines, logged once the caller has its answer (run: both;
  * start: job.started). */
 void state_log_created(const struct job *job, const struct job_spec *spec);
 void state_log_started(const struct job *job, const struct job_state *st);
 /* --progress-every: updated_at now. */
-void state_progress(const struct job *job, struct job_state *st);
+void state_progress(struct job *job, struct job_state *st);
 
 /* What a terminal transition asks of the job's notifications: whether
  * job.finished has sinks (state.json's completion_event), and complete,
@@ -97,13 +97,13 @@ struct job_end {
 /* The job ended: exited or killed, decided here from the wait status;
  * recorded durably, then completion, then ALIVE released (by job->lock_fd,
  * which the caller holds). st keeps timed_out and the ids already set. */
-void state_ended(const struct job *job, struct job_state *st,
+void state_ended(struct job *job, struct job_state *st,
 		 const struct job_end *end,
 		 const struct state_completion *completion);
 /* The job could not be launched: failed, with st->error saying why (set
  * by the caller); the same order, then ALIVE released. 0, or -1/errno
  * when the record could not be written. */
-int state_failed(const struct job *job, struct job_state *st,
+int state_failed(struct job *job, struct job_state *st,
 		 const struct state_completion *completion);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -424,6 +425,7 @@ int daemon_detach(const int *keep, size_t count)
 	if (null_fd > 2)
 		close(null_fd);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	return chdir("/");
 }
 
@@ -457,6 +459,33 @@ void proc_title_set(const char *title)
 		return;
 	memset(title_area, 0, title_size);
 	snprintf(title_area, title_size, "%s", title);
+}
+
+void random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(p + got, n - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (got == n)
+		return;
+	/* no getrandom (old kernel, seccomp): clock and pid still make ids
+	 * unique enough together with the mkdir(O_EXCL) retry */
+	uint64_t seed = (uint64_t)clock_real_ms() * 6364136223846793005ULL ^
+			(uint64_t)getpid() << 17 ^ (uint64_t)clock_mono_ms();
+	for (; got < n; got++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[got] = (unsigned char)(seed >> 56);
+	}
 }
 
 int fork_detached(void (*fn)(void *ctx), void *ctx)

@@ -64,7 +64,7 @@ char *path_real_dir(const char *path);
 /* path_real_dir(path) when that works, else path_absolute(path). */
 char *path_effective(const char *path);
 /* Become a background process: only the listed descriptors kept, stdio on
- * /dev/null, cwd "/", SIGPIPE ignored. 0, or -1/errno. */
+ * /dev/null, cwd "/", SIGPIPE and SIGXFSZ ignored. 0, or -1/errno. */
 int daemon_detach(const int *keep, size_t count);
 /* Blank the memory of the process's arguments (what ps and
  * /proc/PID/cmdline show), once, at start: the strings argv points to are
@@ -73,6 +73,9 @@ void proc_title_init(char **argv, int argc);
 /* Show title as the process's command line, in that memory (forked copies
  * write their own). */
 void proc_title_set(const char *title);
+/* n random bytes: getrandom, else (no getrandom: an old kernel, seccomp)
+ * a generator seeded from the clocks and the pid. */
+void random_bytes(void *buf, size_t n);
 /* Run fn(ctx) in a grandchild in a new session: the middle process calls
  * setsid, forks and exits, and is reaped here, so the grandchild belongs
  * to no terminal, to none of our process groups, and is not our child. fn

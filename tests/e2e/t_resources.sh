@@ -84,6 +84,28 @@ if [ -n "$can_mount" ]; then
 	capture in_root "$froot" run --wait -- echo after
 	check_eq "full disk freed: run works again" \
 		"$RC $(json_str state "$OUT") $(json_str stdout_tail "$OUT")" "0 exited after"
+	# a disk with only a page or two free: the job is refused, or its end
+	# is recorded as it was; never a false supervisor_lost
+	for free_kib in 4 8 12 20 28 40; do
+		rm -f "$full/fill"
+		avail=$(df -k "$full" | awk 'NR == 2 { print $4 }')
+		head -c $(((avail - free_kib) * 1024)) /dev/zero >"$full/fill" 2>/dev/null
+		jobs_before=$(entries "$froot")
+		capture in_root "$froot" run --wait -- sh -c 'exit 7'
+		case "$RC $(json_str code "$OUT")$(json_str state "$OUT") $(json_num exit_code "$OUT")" in
+		"1 io_error "*)
+			[ "$(json_bool retryable "$OUT")" = true ] &&
+				[ "$(entries "$froot")" = "$jobs_before" ] &&
+				outcome=refused || outcome="refused badly: $OUT" ;;
+		"0 exited 7") outcome="exited 7" ;;
+		*) outcome="wrong: $OUT" ;;
+		esac
+		nearly="$nearly $free_kib:$outcome"
+	done
+	echo "# note: nearly full disk:$nearly"
+	check "nearly full disk (4-40 KiB free): each run is refused (io_error, retryable, nothing left) or records its real end" \
+		test -z "$(printf '%s\n' "$nearly" | grep -e 'wrong' -e 'badly')"
+	check_contains "... with only 4 KiB free it is refused" "$nearly" "4:refused"
 	umount_all
 else
 	for what in "full disk: run fails with io_error, retryable, no job directory left" \
