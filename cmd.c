@@ -157,11 +157,11 @@ const char *owned_path(struct cli *cli, const char *given)
 int open_input_file(struct cli *cli, const char *option,
 			   const char *file)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(AT_FDCWD, file, O_RDONLY, 0);
 
 	if (fd < 0)
-		error_errno(&cli->error, "invalid_input", errno,
-			    "cannot read %s %s", option, file);
+		error_set(&cli->error, "invalid_input", "cannot read %s %s: %s",
+			  option, file, file_strerror(errno));
 	return fd;
 }
 

@@ -510,8 +510,9 @@ static int wrapper_from_file(const char *path, struct wrapper_search *search,
 	int rc;
 
 	if (read_file_at(AT_FDCWD, path, CONFIG_MAX, &text, &len) < 0)
-		return error_errno(e, "invalid_config", errno,
-				   "cannot read config file %s", path);
+		return error_set(e, "invalid_config",
+				 "cannot read config file %s: %s", path,
+				 file_strerror(errno));
 	rc = toml_parse(text, len, visit_wrapper, search, parse_err,
 			sizeof(parse_err));
 	free(text);

@@ -170,7 +170,7 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 
 	if (read_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &len) < 0) {
 		snprintf(why, why_size, "cannot read env file %s: %s", path,
-			 strerror(errno));
+			 file_strerror(errno));
 		return -1;
 	}
 	if (!own(owned, text))

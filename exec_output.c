@@ -199,12 +199,12 @@ void capture_attach(struct capture *c, int out_fd, int err_fd)
 /* full.log, or the --log path (its directory made when missing). */
 static int open_full_log(const struct job *job, const char *path)
 {
-	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+	int flags = O_WRONLY | O_CREAT | O_APPEND;
 	char *slash = path ? strrchr(path, '/') : NULL;
 
 	if (!path)
-		return openat(job->dir_fd, "full.log", flags | O_NOFOLLOW,
-			      0600);
+		return openat(job->dir_fd, "full.log",
+			      flags | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (slash && slash != path) {
 		char *parent = strndup(path, (size_t)(slash - path));
 
@@ -213,7 +213,7 @@ static int open_full_log(const struct job *job, const char *path)
 		mkdir_parents(parent, 0700);
 		free(parent);
 	}
-	return open(path, flags, 0600);
+	return open_regular(AT_FDCWD, path, flags, 0600);
 }
 
 int capture_open_logs(struct capture *c, const struct job *job,
@@ -239,6 +239,6 @@ int capture_open_logs(struct capture *c, const struct job *job,
 		failed = full_log ? full_log : "full.log";
 	if (failed)
 		snprintf(why, why_size, "cannot open the log %s: %s", failed,
-			 strerror(errno));
+			 file_strerror(errno));
 	return failed ? -1 : 0;
 }

@@ -319,7 +319,7 @@ static void describe_exit(const struct sink *s, const struct event *ev,
 		snprintf(why, size, "killed by signal %d", WTERMSIG(status));
 	else if (s->type == SINK_FILE)
 		snprintf(why, size, "cannot append to %s: %s", s->target,
-			 strerror(WEXITSTATUS(status)));
+			 file_strerror(WEXITSTATUS(status)));
 	else
 		snprintf(why, size, "exited with status %d",
 			 WEXITSTATUS(status));

@@ -360,8 +360,8 @@ int store_log_page(struct json_writer *w, const struct job *job,
 	struct stat st;
 	uint64_t size, total, first, count;
 	/* a job's own log by name; a --log PATH as given */
-	int fd = path[0] == '/' ? open(path, O_RDONLY | O_CLOEXEC) :
-		 openat(job->dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_regular(path[0] == '/' ? AT_FDCWD : job->dir_fd, path,
+			      O_RDONLY, 0);
 
 	size = fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	pg.line = malloc(LOG_LINE_MAX + 1);

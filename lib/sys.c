@@ -192,6 +192,39 @@ static char *read_rest(int fd, const char *first, size_t have,
 	return buf;
 }
 
+int open_regular(int dir_fd, const char *path, int flags, mode_t mode)
+{
+	int follow = dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW;
+	int fd = openat(dir_fd, path, flags | follow | O_NONBLOCK | O_CLOEXEC,
+			mode);
+	struct stat st;
+	int err;
+
+	if (fd < 0) {
+		if (errno == ENXIO)	/* a FIFO with no reader, a socket */
+			errno = EINVAL;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		err = errno;
+	else
+		return fd;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+const char *file_strerror(int err)
+{
+	return err == EINVAL ? "not a regular file" : strerror(err);
+}
+
 int read_file_at(int dir_fd, const char *name, size_t max_len,
 		 char **out, size_t *out_len)
 {
@@ -200,7 +233,7 @@ int read_file_at(int dir_fd, const char *name, size_t max_len,
 	size_t len = 0;
 	int fd, err;
 
-	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_regular(dir_fd, name, O_RDONLY, 0);
 	if (fd < 0)
 		return -1;
 	/* records are small: one read, and a short one is the end of the
@@ -560,8 +593,6 @@ int strv_setenv(struct strv *env, char *entry)
 int append_line(int dir_fd, const char *path, const char *text, size_t len)
 {
 	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    (dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW);
 	char *line = malloc(len + 1);
 	int fd, rc = -1, err;
 
@@ -569,7 +600,7 @@ int append_line(int dir_fd, const char *path, const char *text, size_t len)
 		return -1;
 	memcpy(line, text, len);
 	line[len] = '\n';
-	fd = openat(dir_fd, path, flags, 0600);
+	fd = open_regular(dir_fd, path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	if (fd >= 0 && fcntl(fd, F_OFD_SETLKW, &lock) == 0 &&
 	    write_all(fd, line, len + 1) == 0 && fsync(fd) == 0)
 		rc = 0;

@@ -37,8 +37,16 @@ int write_str(int fd, const char *s);
 /* Read until n bytes or end of file: the count, or -1/errno. */
 ssize_t read_full(int fd, void *buf, size_t n);
 ssize_t pread_full(int fd, void *buf, size_t n, off_t offset);
-/* Read a whole file relative to dir_fd into a NUL-terminated heap buffer;
- * a file larger than max_len fails with EFBIG. 0, or -1/errno. */
+/* Open a regular file relative to dir_fd, never blocking (a FIFO, a device
+ * or a socket is refused with EINVAL, a directory with EISDIR): a symlink
+ * is followed only for AT_FDCWD (a path the user gave), never inside the
+ * store. Close-on-exec. -1/errno. */
+int open_regular(int dir_fd, const char *path, int flags, mode_t mode);
+/* strerror, saying "not a regular file" for open_regular's EINVAL. */
+const char *file_strerror(int err);
+/* Read a whole regular file relative to dir_fd (open_regular) into a
+ * NUL-terminated heap buffer; a file larger than max_len fails with EFBIG.
+ * 0, or -1/errno. */
 int read_file_at(int dir_fd, const char *name, size_t max_len,
 		 char **out, size_t *out_len);
 /* Sleep ms milliseconds, resuming after signals. */

@@ -331,3 +331,41 @@ check_schema "every meta.json of the jobs run here parses and matches" meta_reco
 # shellcheck disable=SC2046
 check_schema "every state.json of the jobs run here parses and matches" state_record \
 	$(real_records state.json)
+
+# ---- paths that block: a FIFO where a file is expected ------------------------------------
+
+# Every path the user names is opened without blocking and must be a
+# regular file: a FIFO never hangs a command or leaves a job running.
+mkfifo "$TMP/fifo"
+# bounded CMD...: the binary, killed after 20 s (exit 124: it hung)
+bounded() { timeout 20 "$AE_BIN" --root "$ROOT" "$@"; }
+capture bounded run --wait --env-file "$TMP/fifo" -- true
+check_eq "run --env-file FIFO: answers, the job failed" "$RC $(json_str state "$OUT")" "0 failed"
+check_contains "... saying why" "$(json_text error "$OUT")" "cannot read env file $TMP/fifo: not a regular file"
+check_eq "... status agrees" "$(state_of "$(job_id "$OUT")")" failed
+capture bounded run --env-file "$TMP/fifo" -- true
+check_between "... run without --wait answers within its window (elapsed_ms)" \
+	"$(json_num elapsed_ms "$OUT")" 0 5000
+capture bounded run --wait --log "$TMP/fifo" -- sh -c 'echo started >"$1"; sleep 30' x "$TMP/log-fifo.started"
+id=$(job_id "$OUT")
+check_eq "run --log FIFO: answers, the job failed" "$RC $(json_str state "$OUT")" "0 failed"
+check_contains "... saying why" "$(json_text error "$OUT")" "cannot open the log $TMP/fifo: not a regular file"
+check_eq "... no job process left running" "$(record_num "$id" pid)" ""
+capture bounded run --stdin-file "$TMP/fifo" -- cat
+check_eq "run --stdin-file FIFO: invalid_input, nothing made" \
+	"$RC $(json_str code "$OUT")" "1 invalid_input"
+check_contains "... saying why" "$(json_text message "$OUT")" "not a regular file"
+capture ae run --snapshot-after 0 --interactive -- cat
+wid=$(job_id "$OUT")
+capture bounded write "$wid" --file "$TMP/fifo"
+check_eq "write --file FIFO: invalid_input" "$RC $(json_str code "$OUT")" "1 invalid_input"
+ae kill "$wid" >/dev/null
+capture bounded run --config "$TMP/fifo" -- true
+check_eq "--config FIFO: invalid_config" "$RC $(json_str code "$OUT")" "1 invalid_config"
+capture bounded run --wait --notify-file "$TMP/fifo" --notify-retries 0 -- true
+id=$(job_id "$OUT")
+check_eq "run --notify-file FIFO: the job runs: exited" "$RC $(json_str state "$OUT")" "0 exited"
+# delivery_failed: the completion record says the delivery failed
+delivery_failed() { grep -q '"delivery_status": "failed"' "$ROOT/$id/completion_event.json" 2>/dev/null; }
+wait_for "... the file sink fails instead of waiting for a reader" 20 delivery_failed
+check_contains "... saying why" "$(cat "$ROOT/$id/completion_event.json")" "not a regular file"
