@@ -65,7 +65,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I. \
 UNIT_SRCS := $(LIB_SRCS) build/embed.c $(sort $(wildcard tests/unit/test_*.c))
 
 .PHONY: all check unit e2e clean fuzz fuzz-run asan valgrind bench \
-	busybox-check install uninstall dist
+	busybox-check faultsweep install uninstall dist
 
 all: $(BIN)
 
@@ -124,6 +124,14 @@ endif
 busybox-check: $(BIN) build/schema_check
 	@sh tests/deps.sh busybox
 	@CHECKER_SRCS="$(CHECKER_SRCS)" sh tests/busybox.sh $(BIN) $(TESTS)
+
+# the fault-injection sweep: the Nth call of each system call that touches
+# the store or the processes fails (strace -e inject), for every N a run
+# --wait with a notify command reaches; invariants checked after each
+# (tests/faultsweep.sh: about a minute)
+faultsweep: $(BIN) build/schema_check
+	@sh tests/deps.sh strace
+	@AE_BIN=$(CURDIR)/$(BIN) sh tests/faultsweep.sh
 
 # ---- fuzzing (clang, libFuzzer) ----------------------------------------
 # make fuzz builds the harnesses; make fuzz-run runs each FUZZ_SECONDS on

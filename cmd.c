@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <fcntl.h>
 
 void diag(const struct cli *cli, int level, const char *fmt, ...)
@@ -42,8 +43,24 @@ void envelope_begin(struct json_writer *w, const char *type)
 /* Finish the answer (or the error): one line on stdout. */
 int answer_finish(struct cli *cli)
 {
-	if (jw_flush(&cli->out) < 0 || write_all(1, "\n", 1) < 0)
+	struct json_writer *w = &cli->out;
+	size_t done = 0;
+	int attempts = 3;
+	ssize_t put;
+
+	jw_raw(w, "\n", 1);	/* the answer and its newline: one write */
+	if (w->error) {
+		errno = w->error;
 		return -1;
+	}
+	while (done < w->len) {
+		put = write(1, w->buf + done, w->len - done);
+		if (put > 0)
+			done += (size_t)put;
+		else if (put < 0 && errno != EINTR &&
+			 (--attempts == 0 || !error_may_pass(errno)))
+			return -1;
+	}
 	return 0;
 }
 
@@ -56,6 +73,9 @@ int print_error(struct cli *cli)
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
 	jw_kv_bool(w, "ok", 0);
 	jw_kv_str(w, "type", "error");
+	/* the command made or started this job before it failed */
+	if (cli->error_job[0])
+		jw_kv_str(w, "job_id", cli->error_job);
 	jw_key(w, "error");
 	jw_object_begin(w);
 	jw_kv_str(w, "code", cli->error.code);

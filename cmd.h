@@ -19,6 +19,8 @@
 #include "store_spec.h"
 #include "store_state.h"
 
+#define ANSWER_MAX (1u << 30)	/* the largest answer we build */
+
 struct cli {
 	struct args args;
 	struct store_root root;
@@ -26,8 +28,8 @@ struct cli {
 	struct error error;
 	int64_t started_ms;
 	struct launch_context launch;
+	char error_job[JOB_ID_MAX + 1];	/* the job an error leaves behind */
 	struct strv owned;	/* heap strings freed at exit */
-	char out_buf[65536];
 };
 
 /* A diagnostic line on stderr when --verbose is at least level. */
@@ -39,7 +41,9 @@ uint64_t number_or(const struct cli *cli, enum opt_id id, uint64_t fallback);
 void envelope_begin(struct json_writer *w, const char *type);
 /* The error envelope of cli->error. */
 int print_error(struct cli *cli);
-/* Flush the answer and end its line. */
+/* Write the answer and its newline, whole (a write that fails for a
+ * reason that may pass is tried again): 0, or -1/errno when the caller
+ * cannot have it. */
 int answer_finish(struct cli *cli);
 
 void write_tail_figures(struct json_writer *w, const struct tail_info info[2]);

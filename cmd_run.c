@@ -306,6 +306,8 @@ static int launch_and_answer(struct cli *cli, const char *type,
 
 	if (exec_launch(job, spec, &cli->launch, &cli->error) < 0)
 		return -1;
+	/* from here the job exists: an error still names it */
+	copy_str(cli->error_job, sizeof(cli->error_job), job->id);
 	waited_ms = observe_job(cli, job, snapshot_ms);
 	if (read_job_state(cli, job, &st) < 0)
 		return -1;

@@ -26,6 +26,7 @@
 #include "exec_output.h"
 #include "lib/fmt.h"
 #include "lib/sig.h"
+#include "notify_redeliver.h"
 #include "notify_sink.h"
 #include "store_logs.h"
 
@@ -148,9 +149,9 @@ static void meta_refresh(struct supervisor *sv)
 	     now.st_mtim.tv_nsec == sv->meta_seen.st_mtim.tv_nsec &&
 	     now.st_size == sv->meta_seen.st_size))
 		return;
-	sv->meta_seen = now;
 	if (store_read_meta(sv->job, &meta, &ignored) < 0)
-		return;		/* keep what we had */
+		return;		/* keep what we had; try again next time */
+	sv->meta_seen = now;
 	if (notify_settings_read(meta.root, &settings, &ignored) < 0) {
 		json_doc_free(&meta);
 		return;
@@ -179,10 +180,12 @@ static void notifications_open(struct supervisor *sv)
 {
 	struct notifier_config config;
 
+	meta_refresh(sv);
 	sv->delivery_fd = store_claim_delivery(sv->job);
+	if (sv->delivery_fd < 0)
+		return;		/* whoever reads the job delivers, then */
 	notifier_config_init(&config, sv->job, sv->spec);
 	sv->notifier = notifier_new(&config);
-	meta_refresh(sv);
 }
 
 /* job.finished, for the terminal transition: built from the terminal
@@ -241,8 +244,10 @@ static void record_failed(struct supervisor *sv)
 		state_log_created(sv->job, sv->spec);
 	if (sv->signal_fd >= 0)
 		notifications_open(sv);
+	else
+		meta_refresh(sv);	/* no loop to deliver from: readers do */
 	completion_of(sv, &completion);
-	state_failed(sv->job, &sv->state, sv->notifier ? &completion : NULL);
+	state_failed(sv->job, &sv->state, &completion);
 	sv->phase = PHASE_ENDED;
 	channel_shutdown(&sv->channel);
 	tell_ready(sv);
@@ -576,11 +581,32 @@ static void supervise(struct job *job, const struct job_spec *spec,
 
 /* ---- the caller's side -------------------------------------------------- */
 
-/* Nothing could start: record it here, as the supervisor would. */
+/* Whether the job's job.finished has sinks, by its meta.json. */
+static int completion_wanted(const struct job *job)
+{
+	struct notify_settings settings;
+	struct json_doc meta;
+	struct error ignored;
+	int wanted = 0;
+
+	if (store_read_meta(job, &meta, &ignored) < 0)
+		return 0;
+	if (notify_settings_read(meta.root, &settings, &ignored) == 0) {
+		wanted = notify_finished_wanted(&settings);
+		notify_settings_free(&settings);
+	}
+	json_doc_free(&meta);
+	return wanted;
+}
+
+/* Nothing could start: record it here, as the supervisor would, and have
+ * its job.finished delivered by a process of its own. */
 static int launch_failed(struct job *job, const struct job_spec *spec,
 			 const struct launch_context *context,
 			 const char *what, int err, struct error *e)
 {
+	struct state_completion completion = { completion_wanted(job), NULL,
+					       NULL };
 	struct job_state st;
 	struct error ignored;
 
@@ -590,9 +616,10 @@ static int launch_failed(struct job *job, const struct job_spec *spec,
 	state_begin(&st, job, 0);
 	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
 		 strerror(err));
-	if (state_failed(job, &st, NULL) < 0)
+	if (state_failed(job, &st, &completion) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);
+	notify_ensure_delivered(job, &st);
 	return 0;
 }
 

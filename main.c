@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 		}
 		return parsed < 0 ? 2 : 0;
 	}
-	jw_init_fd(&cli.out, 1, cli.out_buf, sizeof(cli.out_buf), 0);
+	/* the answer is built in memory and written whole at the end */
+	jw_init_mem(&cli.out, ANSWER_MAX, 0);
 	failed = store_root_resolve(cli.args.value[O_ROOT], &cli.root,
 				    &cli.error) < 0;
 	if (!failed) {
@@ -116,8 +117,11 @@ int main(int argc, char **argv)
 		print_error(&cli);
 	else if (cli.args.command->id != CMD_EVENTS)
 		jw_object_end(&cli.out);
-	if (failed || cli.args.command->id != CMD_EVENTS)
-		answer_finish(&cli);
+	/* an answer the caller cannot have is a failure too */
+	if ((failed || cli.args.command->id != CMD_EVENTS) &&
+	    answer_finish(&cli) < 0)
+		failed = 1;
+	jw_free(&cli.out);
 	store_root_free(&cli.root);
 	cli_args_free(&cli.args);
 	for (size_t i = 0; i < cli.owned.n; i++)

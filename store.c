@@ -65,8 +65,13 @@ static int lock_byte(int fd, int cmd, short type, enum lock_byte byte)
 		.l_type = type, .l_whence = SEEK_SET,
 		.l_start = byte, .l_len = 1, .l_pid = 0,
 	};
+	int waits = cmd == LOCK_SETW || cmd == F_SETLKW, rc;
 
-	return fcntl(fd, cmd, &fl);
+	/* a call that does not wait is never meant to be interrupted; one
+	 * that waits returns EINTR to its caller (a deadline's timer) */
+	while ((rc = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR && !waits)
+		;
+	return rc;
 }
 
 /* Take byte at once (0, or -1 with EAGAIN/EACCES when held), or waiting
@@ -390,6 +395,8 @@ int store_job_new(const struct store_root *root, struct job *job,
 		if (dir_fd >= 0) {
 			job_dir_remove(root_fd, id, dir_fd);
 			close(dir_fd);
+		} else {
+			unlinkat(root_fd, id, AT_REMOVEDIR);	/* still empty */
 		}
 		close(root_fd);
 		return error_errno(e, NULL, err, "cannot lock job %s", id);
@@ -598,9 +605,11 @@ int store_alive(int lock_fd)
 		.l_start = LOCK_ALIVE, .l_len = 1, .l_pid = 0,
 	};
 
-	if (fcntl(lock_fd, LOCK_GET, &fl) < 0)
-		return -1;
-	return fl.l_type != F_UNLCK;
+	int rc;
+
+	while ((rc = fcntl(lock_fd, LOCK_GET, &fl)) < 0 && errno == EINTR)
+		;
+	return rc < 0 ? -1 : fl.l_type != F_UNLCK;
 }
 
 int store_claim_recovery(int lock_fd)

@@ -17,8 +17,9 @@
 
 static const char temp_chars[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-int store_write_record(int dir_fd, const char *name, const char *data,
-		       size_t len, int durable)
+/* One try of store_write_record. */
+static int write_record_once(int dir_fd, const char *name, const char *data,
+			     size_t len, int durable)
 {
 	char tmp[16];
 	unsigned char rnd[6];
@@ -59,6 +60,17 @@ fail:
 	return -1;
 }
 
+int store_write_record(int dir_fd, const char *name, const char *data,
+		       size_t len, int durable)
+{
+	int attempts = 3;
+
+	while (write_record_once(dir_fd, name, data, len, durable) < 0)
+		if (--attempts == 0 || !error_may_pass(errno))
+			return -1;
+	return 0;
+}
+
 int store_write_json(int dir_fd, const char *name,
 			     struct json_writer *w, int durable)
 {
@@ -86,8 +98,9 @@ static int dir_vanished(int dir_fd, const char *path)
 	       named.st_dev != open_dir.st_dev;
 }
 
-/* Read and parse a record of the job directory; corrupt_record on any
- * failure, naming the file and the cause. */
+/* Read and parse a record of the job directory: corrupt_record when it is
+ * missing, not a file, too large or not a JSON object; io_error when it
+ * could not be read; each naming the file and the cause. */
 int store_read_record(int dir_fd, const char *dir, const char *name,
 		       struct json_doc *doc, struct error *e)
 {
@@ -107,8 +120,12 @@ int store_read_record(int dir_fd, const char *dir, const char *name,
 			errno = ENOENT;
 			return -1;
 		}
-		return error_errno(e, "corrupt_record", err,
-				   "cannot read %s/%s", dir, name);
+		error_errno(e, err == ENOENT || err == ENOTDIR || err == ELOOP ||
+			    err == EISDIR || err == EINVAL || err == EFBIG
+			    ? "corrupt_record" : "io_error", err,
+			    "cannot read %s/%s", dir, name);
+		errno = err;
+		return -1;
 	}
 	rc = json_parse(doc, text, len, 32, parse_error, sizeof(parse_error));
 	free(text);

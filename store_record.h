@@ -18,7 +18,8 @@
 enum { DURABLE_NONE, DURABLE_FULL, DURABLE_DATA };
 
 /* Atomic record write: temp file, fsync (DURABLE_FULL or DURABLE_DATA),
- * rename, fsync of the directory (DURABLE_FULL). 0, or -1/errno. */
+ * rename, fsync of the directory (DURABLE_FULL); a failure that may pass
+ * (error_may_pass) is tried again, up to three times. 0, or -1/errno. */
 int store_write_record(int dir_fd, const char *name, const char *data,
 		       size_t len, int durable);
 /* store_write_record of what a memory writer holds; frees the writer. */

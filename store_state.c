@@ -347,7 +347,7 @@ static int record_final(struct job *job, const struct job_state *st,
 	store_release_reserve(job);
 	if (rc < 0)
 		return -1;
-	if (completion)
+	if (completion && completion->complete)
 		line = completion->complete(completion->ctx, st, &len);
 	if (line)
 		events_append(job->root, line, len);
@@ -391,10 +391,10 @@ void state_ended(struct job *job, struct job_state *st,
 			 strerror(end->log_error));
 	st->completion_event = completion && completion->wanted;
 	test_stop_at("job-ended");
-	/* with a completion event, its record's directory fsync follows
+	/* with a completion record to write, its directory fsync follows
 	 * and covers this rename too */
-	record_final(job, st, st->completion_event ? DURABLE_DATA
-						   : DURABLE_FULL, completion);
+	record_final(job, st, st->completion_event && completion->complete
+			      ? DURABLE_DATA : DURABLE_FULL, completion);
 	store_release_alive(job);
 }
 

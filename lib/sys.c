@@ -46,6 +46,12 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
 	return -1;
 }
 
+int error_may_pass(int err)
+{
+	return err == EINTR || err == EIO || err == EAGAIN || err == EMFILE ||
+	       err == ENFILE || err == ENOMEM;
+}
+
 static int errno_is_transient(int err)
 {
 	return err == ENOSPC || err == EDQUOT || err == EAGAIN ||
@@ -211,10 +217,8 @@ int open_regular(int dir_fd, const char *path, int flags, mode_t mode)
 		err = EISDIR;
 	else if (!S_ISREG(st.st_mode))
 		err = EINVAL;
-	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		err = errno;
 	else
-		return fd;
+		return fd;	/* O_NONBLOCK changes nothing for a file */
 	close(fd);
 	errno = err;
 	return -1;
@@ -225,15 +229,20 @@ const char *file_strerror(int err)
 	return err == EINVAL ? "not a regular file" : strerror(err);
 }
 
-int read_file_at(int dir_fd, const char *name, size_t max_len,
-		 char **out, size_t *out_len)
+/* One try of read_file_at. A record of the store is opened without
+ * blocking and without following a symlink, and with no fstat (a listing
+ * reads thousands); a path the user gave must be a regular file. */
+static int read_file_once(int dir_fd, const char *name, size_t max_len,
+			  char **out, size_t *out_len)
 {
 	char first[4096], *buf = NULL;
 	ssize_t got;
 	size_t len = 0;
 	int fd, err;
 
-	fd = open_regular(dir_fd, name, O_RDONLY, 0);
+	fd = dir_fd == AT_FDCWD ? open_regular(dir_fd, name, O_RDONLY, 0)
+	     : openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		      O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	/* records are small: one read, and a short one is the end of the
@@ -264,6 +273,17 @@ fail:
 	close(fd);
 	errno = err;
 	return -1;
+}
+
+int read_file_at(int dir_fd, const char *name, size_t max_len,
+		 char **out, size_t *out_len)
+{
+	int attempts = 3;
+
+	while (read_file_once(dir_fd, name, max_len, out, out_len) < 0)
+		if (--attempts == 0 || !error_may_pass(errno))
+			return -1;
+	return 0;
 }
 
 void sleep_ms(int64_t ms)

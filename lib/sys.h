@@ -24,6 +24,10 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
  * for ENOSPC and friends) unless code is given. */
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Whether a failed call may succeed when tried again at once: an
+ * interruption, a short-lived shortage of memory or descriptors, a device
+ * error. Readers and writers of records try such a failure three times. */
+int error_may_pass(int err);
 
 int64_t clock_mono_ms(void);
 /* base + ms, saturating at INT64_MAX: a huge duration means "never". */
@@ -44,9 +48,11 @@ ssize_t pread_full(int fd, void *buf, size_t n, off_t offset);
 int open_regular(int dir_fd, const char *path, int flags, mode_t mode);
 /* strerror, saying "not a regular file" for open_regular's EINVAL. */
 const char *file_strerror(int err);
-/* Read a whole regular file relative to dir_fd (open_regular) into a
- * NUL-terminated heap buffer; a file larger than max_len fails with EFBIG.
- * 0, or -1/errno. */
+/* Read a whole file relative to dir_fd into a NUL-terminated heap buffer,
+ * never blocking: a path the user gave (AT_FDCWD) must be a regular file
+ * (open_regular), a record of the store is not followed if a symlink. A
+ * file larger than max_len fails with EFBIG; an error that may pass
+ * (error_may_pass) is tried again, up to three times. 0, or -1/errno. */
 int read_file_at(int dir_fd, const char *name, size_t max_len,
 		 char **out, size_t *out_len);
 /* Sleep ms milliseconds, resuming after signals. */

@@ -7,6 +7,7 @@
 #                                 architecture, multiarch) and the
 #                                 user-mode emulator
 #   sh tests/deps.sh busybox      make busybox-check: a static busybox
+#   sh tests/deps.sh strace       make faultsweep: strace (with -e inject)
 missing=""
 # need PACKAGE TEST...: PACKAGE is missing unless TEST succeeds
 need() {
@@ -48,6 +49,9 @@ cross)
 	;;
 busybox)
 	need busybox-static static_busybox
+	;;
+strace)
+	need strace has strace
 	;;
 *)
 	echo "deps.sh: unknown target '$1'" >&2
