@@ -290,7 +290,7 @@ static int write_env_record(const struct job *job, const struct job_spec *spec)
 	if (!strv_all_utf8(&spec->env))
 		jw_hex_strv(&w, "env_hex", &spec->env);
 	jw_object_end(&w);
-	return store_write_json(job->dir_fd, "env.json", &w, 0);
+	return store_write_json(job->dir_fd, "env.json", &w, DURABLE_FULL);
 }
 
 int store_write_meta(const struct job *job, const struct store_root *root,
@@ -471,23 +471,41 @@ static int read_raw_spec(const struct json_value *meta,
 	       ? -1 : 0;
 }
 
-/* The --env values of a created job: env.json, else what meta.json shows
- * (records written by other tools). */
+/* The --env values of a created job. The reference's records carry them
+ * in env_vars_runtime; ours keep them in env.json, because meta.json shows
+ * masked values as KEY=***. A job with --env entries and neither is
+ * corrupt: the mask must never silently become the value. */
 static int read_env_entries(const struct job *job, struct spec_records *rec,
-			    struct job_spec *spec)
+			    struct job_spec *spec, struct error *e)
 {
-	struct error ignored;
 	const struct json_value *meta = rec->meta.root;
+	const struct json_value *shown = json_get(meta, "env_vars");
+	const struct json_value *env;
 
-	if (store_read_record(job->dir_fd, job->dir, "env.json", &rec->env,
-			&ignored) == 0)
-		return strv_from_json(&spec->env, json_get(rec->env.root, "env")) ||
-		       strv_from_hex(&spec->env, rec,
-				     json_get(rec->env.root, "env_hex")) ? -1 : 0;
 	if (json_get(meta, "env_vars_runtime"))
 		return strv_from_json(&spec->env,
-				      json_get(meta, "env_vars_runtime"));
-	return strv_from_json(&spec->env, json_get(meta, "env_vars"));
+				      json_get(meta, "env_vars_runtime")) < 0 ?
+		       error_errno(e, NULL, errno, "out of memory") : 0;
+	if (!shown || shown->type != JSON_ARRAY || shown->u.children.count == 0)
+		return 0;
+	if (store_read_record(job->dir_fd, job->dir, "env.json", &rec->env,
+			      e) < 0)
+		return -1;
+	env = json_get(rec->env.root, "env");
+	if (!env || env->type != JSON_ARRAY)
+		return error_set(e, "corrupt_record", "%s/env.json has no "
+				 "\"env\" list; the job's --env values are lost: "
+				 "delete it and create it again", job->dir);
+	if (strv_from_json(&spec->env, env) < 0 ||
+	    strv_from_hex(&spec->env, rec, json_get(rec->env.root, "env_hex")))
+		return error_set(e, "corrupt_record", "%s/env.json holds "
+				 "entries that cannot be decoded", job->dir);
+	if (spec->env.n != shown->u.children.count)
+		return error_set(e, "corrupt_record", "%s/env.json holds %zu "
+				 "--env entries where meta.json shows %zu: delete "
+				 "the job and create it again", job->dir,
+				 spec->env.n, shown->u.children.count);
+	return 0;
 }
 
 int store_read_spec(const struct job *job, struct job_spec *spec,
@@ -521,9 +539,13 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
 	    meta_entries_from_json(&spec->meta, rec,
 				   json_get(meta, "meta")) < 0 ||
-	    read_env_entries(job, rec, spec) < 0 ||
 	    read_raw_spec(meta, rec, spec) < 0)
 		goto fail;
+	if (read_env_entries(job, rec, spec, e) < 0) {
+		spec_free(spec);
+		spec_records_free(rec);
+		return -1;
+	}
 	if (spec->wrapper.n == 0)
 		for (size_t i = 0; i < 2; i++)
 			if (strv_push(&spec->wrapper, default_wrapper[i]) < 0)

@@ -204,3 +204,26 @@ check_eq "start: the job sees the env file value" \
 check_lacks "start: the answer has no env file values in env_vars" \
 	"$(printf '%s\n' "$OUT" | sed 's/"final_snapshot".*//')" "$filesecret"
 check_lacks "status lacks env file values" "$(ae status "$id")" "$filesecret"
+
+# env.json missing or corrupt: start refuses (corrupt_record) and changes
+# nothing; the mask never becomes the value
+for kind in missing empty notjson nolist numbers; do
+	capture ae create --env "SECRET=$secret" --mask SECRET \
+		-- sh -c 'printf %s "$SECRET" >"$1"' sh "$TMP/env-$kind.txt"
+	id=$(job_id "$OUT")
+	case $kind in
+	missing) rm -f "$ROOT/$id/env.json" ;;
+	empty) : >"$ROOT/$id/env.json" ;;
+	notjson) printf '{"env":[' >"$ROOT/$id/env.json" ;;
+	nolist) printf '{"other":1}' >"$ROOT/$id/env.json" ;;
+	numbers) printf '{"env":[1,2]}' >"$ROOT/$id/env.json" ;;
+	esac
+	capture ae start --wait "$id"
+	check_eq "start with env.json $kind: corrupt_record" \
+		"$RC $(json_str code "$OUT")" "1 corrupt_record"
+	check_contains "... naming env.json" "$(json_text message "$OUT")" \
+		"$ROOT/$id/env.json"
+	check_eq "... the job is still created" "$(state_of "$id")" created
+	check "... the job never ran with the mask as its value" \
+		test ! -e "$TMP/env-$kind.txt"
+done
