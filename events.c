@@ -174,10 +174,9 @@ void events_append(const char *root, const char *object, size_t len)
 	memcpy(line, head, head_len);
 	memcpy(line + head_len, object + 1, len - 1);
 	line[head_len + len - 1] = '\n';
-	/* one write of the whole line, under the lock */
-	if (write_all(fd, line, head_len + len) < 0) {
-		/* the log is a convenience: the records are the truth */
-	}
+	/* one whole line, under the lock, or nothing: the log is a
+	 * convenience, the records are the truth */
+	(void)append_whole(fd, line, head_len + len);
 out:
 	free(line);
 	if (fd >= 0)

@@ -283,6 +283,9 @@ static void file_child(const struct event *ev, const struct sink *s)
 {
 	char *slash = strrchr(s->target, '/');
 
+	/* a file size limit fails the write (and the line is taken back)
+	 * rather than killing the attempt */
+	signal(SIGXFSZ, SIG_IGN);
 	if (slash && slash != s->target) {
 		*slash = '\0';
 		mkdir_parents(s->target, 0700);

@@ -610,6 +610,23 @@ int strv_setenv(struct strv *env, char *entry)
 	return strv_push(env, entry);
 }
 
+int append_whole(int fd, const void *buf, size_t n)
+{
+	struct stat st;
+	int err;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (write_all(fd, buf, n) == 0)
+		return 0;
+	err = errno;
+	/* a short write (full disk, file size limit) is taken back */
+	while (ftruncate(fd, st.st_size) < 0 && errno == EINTR)
+		;
+	errno = err;
+	return -1;
+}
+
 int append_line(int dir_fd, const char *path, const char *text, size_t len)
 {
 	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -622,7 +639,7 @@ int append_line(int dir_fd, const char *path, const char *text, size_t len)
 	line[len] = '\n';
 	fd = open_regular(dir_fd, path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	if (fd >= 0 && fcntl(fd, F_OFD_SETLKW, &lock) == 0 &&
-	    write_all(fd, line, len + 1) == 0 && fsync(fd) == 0)
+	    append_whole(fd, line, len + 1) == 0 && fsync(fd) == 0)
 		rc = 0;
 	err = errno;
 	if (fd >= 0)

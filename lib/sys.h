@@ -114,8 +114,13 @@ void strv_free(struct strv *sv);	/* frees the array, not the strings */
  * later value for a key wins. 0, or -1/ENOMEM. */
 int strv_setenv(struct strv *env, char *entry);
 
+/* Append n bytes to fd (opened O_APPEND, under the caller's lock) whole or
+ * not at all: a failed or short write is cut back off (full disk, file size
+ * limit), so the next append is not glued to half a line. 0, or -1/errno. */
+int append_whole(int fd, const void *buf, size_t n);
 /* Append text and a newline as one whole line under a lock, fsynced:
- * concurrent writers never interleave, readers never see half a line.
+ * concurrent writers never interleave, readers never see half a line, and
+ * a failed append leaves the file as it was.
  * path is relative to dir_fd; a symlink is followed only for AT_FDCWD (a
  * path the user gave). 0, or -1/errno. */
 int append_line(int dir_fd, const char *path, const char *text, size_t len);

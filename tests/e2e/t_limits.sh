@@ -99,3 +99,48 @@ check_eq "ulimit -f 4 (below the room a job's records need): io_error" \
 	"$RC $(json_str code "$OUT")" "1 io_error"
 check_contains "... naming the real cause" "$(json_text message "$OUT")" "File too large"
 check_eq "... no job directory left behind" "$(ls "$ROOT" | wc -l | tr -d ' ')" "$before"
+
+# An append lands whole or leaves the file as it was: a file-size limit
+# that falls in the middle of a line (as a full disk does) must not leave
+# half a line for the next append to be glued to.
+# (what `ulimit -f 64` allows, in bytes: the unit is the shell's)
+(ulimit -f 64 && exec head -c 200000 /dev/zero >"$TMP/probe") 2>/dev/null
+limit=$(wc -c <"$TMP/probe" | tr -d ' ')
+# fill FILE BYTES LINE: append copies of the whole line LINE up to BYTES
+fill() {
+	while [ "$(wc -c <"$1")" -lt "$(($2 - ${#3} - 1))" ]; do
+		printf '%s\n' "$3" >>"$1"
+	done
+}
+ae run --wait --notify-file "$TMP/near.ndjson" -- true >/dev/null
+wait_for "a first job.finished in the notify file" 20 has_lines "$TMP/near.ndjson" 1
+fill "$TMP/near.ndjson" $((limit - 300)) "$(head -n 1 "$TMP/near.ndjson")"
+size_before=$(wc -c <"$TMP/near.ndjson" | tr -d ' ')
+capture fsize 64 run --wait --notify-file "$TMP/near.ndjson" \
+	--notify-retries 0 -- true
+id=$(job_id "$OUT")
+check_eq "notify file 300 bytes below ulimit -f: the job runs: exited 0" \
+	"$(json_str state "$OUT") $(json_num exit_code "$OUT")" "exited 0"
+wait_for "... the delivery fails" 20 delivery_is "$id" failed
+check_eq "... the line that did not fit is taken back: the file is as it was" \
+	"$(wc -c <"$TMP/near.ndjson" | tr -d ' ')" "$size_before"
+check_contains "... the completion record says why" \
+	"$(cat "$ROOT/$id/completion_event.json")" "File too large"
+ae notify redeliver --force "$id" >/dev/null
+wait_for "... without the limit, a redelivery" 20 delivery_is "$id" delivered
+check_schema "... appends a whole line: every line of the file is a job_finished_event" \
+	job_finished_event --lines "$TMP/near.ndjson"
+
+# the event log: its segment near the limit
+eroot="$TMP/eroot"
+"$AE_BIN" --root "$eroot" run --wait -- true >/dev/null
+seg="$eroot/.events/00000000000000000000.ndjson"
+fill "$seg" $((limit - 200)) "$(head -n 1 "$seg")"
+(ulimit -f 64 && exec timeout 20 "$AE_BIN" --root "$eroot" run --wait -- true) \
+	>/dev/null 2>&1
+last=$("$AE_BIN" --root "$eroot" run --wait -- true)
+"$AE_BIN" --root "$eroot" events >"$TMP/events.out"
+check_schema "event log 200 bytes below ulimit -f: every line events prints is an event_line" \
+	event_line --lines "$TMP/events.out"
+check_eq "... the job run after the limit is in it, whole (created, started, finished)" \
+	"$(grep -c "\"job_id\":\"$(job_id "$last")\"" "$TMP/events.out")" 3
