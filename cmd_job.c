@@ -395,6 +395,8 @@ int cmd_notify_redeliver(struct cli *cli)
 		jw_kv_bool(w, "delivered", done.delivered);
 		jw_key(w, "delivery_results");
 		jw_raw(w, done.results, strlen(done.results));
+		if (done.omitted)
+			jw_kv_u64(w, "delivery_results_omitted", done.omitted);
 		free(done.results);
 		rc = 0;
 	}

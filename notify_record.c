@@ -20,8 +20,17 @@ struct delivery_result *record_result_add(struct delivery_results *results,
 {
 	struct delivery_result *grown, *r;
 
-	if (results->n == RESULTS_MAX)
-		return NULL;
+	if (results->n == RESULTS_MAX) {
+		/* the first attempt stays, and the latest: the one between
+		 * goes, and is counted */
+		free(results->v[1].target);
+		memmove(&results->v[1], &results->v[2],
+			(results->n - 2) * sizeof(*results->v));
+		results->n--;
+		results->omitted++;
+		if (results->settled > 1)
+			results->settled--;
+	}
 	grown = realloc(results->v, (results->n + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
@@ -40,8 +49,7 @@ void record_results_free(struct delivery_results *results)
 	for (size_t i = 0; i < results->n; i++)
 		free(results->v[i].target);
 	free(results->v);
-	results->v = NULL;
-	results->n = 0;
+	memset(results, 0, sizeof(*results));
 }
 
 void record_write_results(struct json_writer *w,
@@ -88,6 +96,8 @@ static int format_record(struct json_writer *w, const char *event,
 	}
 	jw_key(w, "delivery_results");
 	record_write_results(w, results);
+	if (results->omitted)
+		jw_kv_u64(w, "delivery_results_omitted", results->omitted);
 	jw_kv_bool(w, "delivered", status == DELIVERY_DELIVERED);
 	jw_kv_str(w, "delivery_status", status_names[status]);
 	jw_object_end(w);
@@ -173,6 +183,7 @@ static void event_from_record(const struct json_value *record,
 	for (const struct json_value *m = record->u.children.first; m;
 	     m = m->next) {
 		if (!strcmp(m->key, "delivery_results") ||
+		    !strcmp(m->key, "delivery_results_omitted") ||
 		    !strcmp(m->key, "delivered") ||
 		    !strcmp(m->key, "delivery_status"))
 			continue;
@@ -187,7 +198,10 @@ static void results_from_record(struct delivery_results *history,
 				const struct json_value *record)
 {
 	const struct json_value *results = json_get(record, "delivery_results");
+	uint64_t omitted;
 
+	if (json_get_u64(record, "delivery_results_omitted", &omitted) == 0)
+		history->omitted = omitted;
 	if (!results || results->type != JSON_ARRAY)
 		return;
 	for (const struct json_value *r = results->u.children.first; r;

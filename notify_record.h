@@ -23,12 +23,17 @@ struct delivery_result {
 	char error[200];
 };
 
-/* An event's attempts, in the order they are shown. */
+/* An event's attempts, in the order they are shown. At most RESULTS_MAX
+ * are kept: the first attempt and the latest ones; those dropped between
+ * are counted in omitted (written as "delivery_results_omitted"). */
 struct delivery_results {
 	struct delivery_result *v;
 	size_t n;
+	size_t settled;		/* the first ones, from earlier deliveries */
+	uint64_t omitted;
 };
-/* A new, zeroed result (NULL when the list is full or out of memory). */
+/* A new, zeroed result at the end, dropping the second oldest when the
+ * list is full (NULL when out of memory). */
 struct delivery_result *record_result_add(struct delivery_results *results,
 					  const char *target);
 void record_results_free(struct delivery_results *results);

@@ -147,7 +147,8 @@ int notify_redeliver_now(const struct job *job, const struct job_state *st,
 		goto out;
 	if (queue_finished(n, job, st, records.meta.root, &settings, e) == 0) {
 		notifier_drain(n);
-		out->results = strdup(notifier_results(n, &out->delivered));
+		out->results = strdup(notifier_results(n, &out->delivered,
+						       &out->omitted));
 		rc = out->results ? 0 : error_errno(e, NULL, ENOMEM,
 						    "notify redeliver");
 	}

@@ -21,6 +21,7 @@ struct redelivery {
 	char event_id[128];
 	int delivered;
 	char *results;		/* the delivery_results array (heap) */
+	uint64_t omitted;	/* attempts no longer listed in it */
 };
 int notify_redeliver_now(const struct job *job, const struct job_state *st,
 			 int force, struct redelivery *out, struct error *e);

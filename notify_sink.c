@@ -31,7 +31,8 @@ extern char **environ;
 struct sink {
 	enum sink_type type;
 	char *target;
-	unsigned attempts;
+	unsigned attempts;	/* made by this process */
+	unsigned numbered_after; /* the last attempt number of earlier ones */
 	pid_t pid;		/* the running attempt, 0 if none */
 	int64_t started_ms, due_ms, kill_at;
 	int timed_out, done, success;
@@ -49,7 +50,6 @@ struct event {
 	size_t nsinks;
 	struct sink sinks[2];
 	struct delivery_results results;
-	size_t history;		/* results of earlier deliveries, kept first */
 };
 
 struct notifier {
@@ -59,6 +59,7 @@ struct notifier {
 	uint64_t match_seq, dropped;
 	char *last_results;	/* the completion event's results, as JSON */
 	int last_delivered;
+	uint64_t last_omitted;
 };
 
 struct notifier *notifier_new(const struct notifier_config *config)
@@ -91,6 +92,12 @@ void notifier_free(struct notifier *n)
 	}
 	free(n->last_results);
 	free(n);
+}
+
+/* The number an attempt shows: after those of earlier processes. */
+static unsigned attempt_number(const struct sink *s)
+{
+	return s->numbered_after + s->attempts;
 }
 
 static int sink_add(struct event *ev, enum sink_type type, const char *target)
@@ -180,11 +187,11 @@ static void results_sort(struct event *ev)
 {
 	struct delivery_result *v = ev->results.v;
 
-	for (size_t i = ev->history + 1; i < ev->results.n; i++) {
+	for (size_t i = ev->results.settled + 1; i < ev->results.n; i++) {
 		struct delivery_result moving = v[i];
 		size_t j = i;
 
-		for (; j > ev->history && result_before(&moving, &v[j - 1]);
+		for (; j > ev->results.settled && result_before(&moving, &v[j - 1]);
 		     j--)
 			v[j] = v[j - 1];
 		v[j] = moving;
@@ -258,7 +265,7 @@ static void command_child(const struct notifier *n, const struct event *ev,
 		if (strv_push(&env, *var) < 0)
 			_exit(126);
 	snprintf(attempt, sizeof(attempt), "%llu",
-	       (unsigned long long)s->attempts);
+	       (unsigned long long)attempt_number(s));
 	put_env(&env, "AGENT_EXEC_EVENT_PATH", event_path ? event_path : "");
 	put_env(&env, "AGENT_EXEC_JOB_ID", n->config.job->id);
 	put_env(&env, "AGENT_EXEC_EVENT_TYPE", ev->type);
@@ -305,10 +312,13 @@ static void result_record(struct event *ev, const struct sink *s,
 		return;
 	r->type = s->type;
 	r->success = success;
-	r->attempt = s->attempts;
+	r->attempt = attempt_number(s);
 	r->duration_ms = (uint64_t)(now - s->started_ms);
 	memcpy(r->attempted_at, s->attempted_at, sizeof(r->attempted_at));
-	snprintf(r->error, sizeof(r->error), "%s", error);
+	/* a longer reason is cut, and says so */
+	if (snprintf(r->error, sizeof(r->error), "%s", error) >=
+	    (int)sizeof(r->error))
+		memcpy(r->error + sizeof(r->error) - 4, "...", 4);
 	results_sort(ev);
 }
 
@@ -348,6 +358,7 @@ static void remember_results(struct notifier *n, const struct event *ev)
 	if (w.error)
 		jw_free(&w);
 	n->last_delivered = event_done(ev) && event_delivered(ev);
+	n->last_omitted = ev->results.omitted;
 }
 
 static void event_finish(struct notifier *n, struct event *ev)
@@ -382,7 +393,7 @@ static void log_attempt(const struct notifier *n, const struct event *ev,
 	jw_kv_bool(&w, "success", success);
 	if (!success)
 		jw_kv_str(&w, "error", why);
-	jw_kv_u64(&w, "attempt", s->attempts);
+	jw_kv_u64(&w, "attempt", attempt_number(s));
 	jw_kv_u64(&w, "duration_ms", (uint64_t)(now - s->started_ms));
 	jw_object_end(&w);
 	if (!w.error)
@@ -517,9 +528,11 @@ int notifier_busy(const struct notifier *n)
 	return n->head != NULL;
 }
 
-const char *notifier_results(const struct notifier *n, int *delivered)
+const char *notifier_results(const struct notifier *n, int *delivered,
+			     uint64_t *omitted)
 {
 	*delivered = n->last_delivered;
+	*omitted = n->last_omitted;
 	return n->last_results ? n->last_results : "[]";
 }
 
@@ -561,6 +574,19 @@ char *notifier_job_finished(struct notifier *n, const struct job_state *st,
 	return text;
 }
 
+/* A delivery taken over from an earlier process numbers its attempts after
+ * that process's, per sink type. */
+static void continue_numbering(struct event *ev)
+{
+	for (size_t i = 0; i < ev->nsinks; i++)
+		for (size_t r = 0; r < ev->results.n; r++)
+			if (ev->results.v[r].type == ev->sinks[i].type &&
+			    ev->results.v[r].attempt >
+			    ev->sinks[i].numbered_after)
+				ev->sinks[i].numbered_after =
+					ev->results.v[r].attempt;
+}
+
 int notifier_redeliver(struct notifier *n,
 		       const struct notify_settings *settings,
 		       struct error *e)
@@ -590,7 +616,8 @@ int notifier_redeliver(struct notifier *n,
 		return error_errno(e, NULL, ENOMEM, "cannot redeliver");
 	}
 	ev->results = history;
-	ev->history = history.n;
+	ev->results.settled = history.n;
+	continue_numbering(ev);
 	if (ev->nsinks == 0) {
 		event_free(ev);
 		return error_set(e, "invalid_state", "job %s has no notify "

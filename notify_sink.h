@@ -44,7 +44,9 @@ int notifier_busy(const struct notifier *n);
 /* Run until nothing is pending (for a process with no other work). */
 void notifier_drain(struct notifier *n);
 /* The delivery results of this notifier's completion event, as JSON array
- * text, and whether delivery succeeded (for notify redeliver's answer). */
-const char *notifier_results(const struct notifier *n, int *delivered);
+ * text, whether delivery succeeded, and how many attempts the record no
+ * longer lists (for notify redeliver's answer). */
+const char *notifier_results(const struct notifier *n, int *delivered,
+			     uint64_t *omitted);
 
 #endif

@@ -139,6 +139,38 @@ for p in $(cut -d' ' -f1 "$TMP/slow.log"); do
 	until_true 5 proc_gone "$p" || kill -KILL "$p" 2>/dev/null
 done
 
+# ---- no silent cap on the attempts a record lists ----------------------------------------------
+
+# 260 failed redeliveries (the file sink is a directory), then one that works:
+# the record keeps the first attempt and the latest, says how many it no
+# longer lists, and numbers every attempt after the ones before.
+mkdir -p "$TMP/sinkdir"
+capture ae run --wait --notify-file "$TMP/sinkdir" --notify-retries 0 -- true
+id=$(job_id "$OUT")
+wait_for "a file sink that is a directory: the delivery fails" 10 delivery_is "$id" failed
+i=1
+while [ "$i" -lt 260 ]; do
+	ae notify redeliver "$id" >/dev/null
+	i=$((i + 1))
+done
+ae notify set "$id" --file "$TMP/capped.ndjson" >/dev/null
+capture ae notify redeliver "$id"
+check_eq "the 261st attempt delivers: delivered true" \
+	"$(json_bool delivered "$OUT")" true
+check_eq "... the answer says 5 attempts are no longer listed" \
+	"$(json_num delivery_results_omitted "$OUT")" 5
+rec=$(json_flat "$ROOT/$id/completion_event.json")
+check_eq "... the record says so too" \
+	"$(json_num delivery_results_omitted "$rec")" 5
+check_eq "... it lists 256 attempts" \
+	"$(printf '%s\n' "$rec" | grep -o '"attempt": [0-9]*' | wc -l | tr -d ' ')" 256
+check_eq "... the first is attempt 1, the last attempt 261" \
+	"$(printf '%s\n' "$rec" | grep -o '"attempt": [0-9]*' | sed -n '1p;$p' | tr -d '"a-z: ' | tr '\n' ' ')" "1 261 "
+check_contains "... and the last is the success" \
+	"$(printf '%s\n' "$rec" | sed 's/.*"sink_type"//')" '"success": true'
+check_eq "... the sink saw one event" "$(line_count "$TMP/capped.ndjson")" 1
+cp "$ROOT/$id/completion_event.json" "$TMP/ev/record.capped"
+
 # ---- the schema --------------------------------------------------------------------------------
 
 check_schema "the supervisor_lost events are job_finished_events" \
