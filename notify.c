@@ -4,6 +4,7 @@
 #include "notify.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,7 +243,8 @@ void notify_write_finished(struct json_writer *w,
 			   const struct notifier_config *config,
 			   const char *event_id,
 				 const struct job_state *st,
-				 const struct json_value *meta)
+				 const struct json_value *meta,
+				 uint64_t matches_dropped)
 {
 	const struct job *job = config->job;
 	struct tail_info tails[2];
@@ -275,7 +277,35 @@ void notify_write_finished(struct json_writer *w,
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	state_write_usage(w, st);
+	if (matches_dropped)
+		jw_kv_u64(w, "output_matches_dropped", matches_dropped);
 	write_caller(w, config, meta);
+	jw_object_end(w);
+}
+
+void notify_match_id(char *id, size_t size, const struct job *job,
+		     uint64_t seq)
+{
+	snprintf(id, size, "%s:job.output.matched:%llu", job->id,
+		 (unsigned long long)seq);
+}
+
+void notify_write_dropped(struct json_writer *w,
+			  const struct notifier_config *config,
+			  uint64_t first_seq, uint64_t count)
+{
+	char id[JOB_ID_MAX + 64];
+
+	jw_object_begin(w);
+	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
+	jw_kv_str(w, "event_type", "job.output.dropped");
+	jw_kv_str(w, "job_id", config->job->id);
+	jw_kv_u64(w, "dropped", count);
+	notify_match_id(id, sizeof(id), config->job, first_seq);
+	jw_kv_str(w, "first_event_id", id);
+	notify_match_id(id, sizeof(id), config->job, first_seq + count - 1);
+	jw_kv_str(w, "last_event_id", id);
+	jw_kv_str(w, "reason", "queue_full");
 	jw_object_end(w);
 }
 

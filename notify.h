@@ -68,11 +68,13 @@ struct notifier_config {
 void notifier_config_init(struct notifier_config *config,
 			  const struct job *job, const struct job_spec *spec);
 /* job.finished, the reference's keys then ours, built from the terminal
- * state and meta.json (with the tails of the logs). */
+ * state and meta.json (with the tails of the logs); matches_dropped: the
+ * output matches no sink was given so far (written when not 0). */
 void notify_write_finished(struct json_writer *w,
 			   const struct notifier_config *config,
 			   const char *event_id, const struct job_state *st,
-			   const struct json_value *meta);
+			   const struct json_value *meta,
+			   uint64_t matches_dropped);
 /* job.output.matched for one line of stream. */
 void notify_write_matched(struct json_writer *w,
 			  const struct notifier_config *config,
@@ -81,5 +83,13 @@ void notify_write_matched(struct json_writer *w,
 			  const struct json_value *meta,
 			  enum match_stream stream, const char *line,
 			  size_t len);
+/* job.output.dropped: count matches, from first_seq on, that found the
+ * queue of matches waiting for their sinks full. */
+void notify_write_dropped(struct json_writer *w,
+			  const struct notifier_config *config,
+			  uint64_t first_seq, uint64_t count);
+/* The id of the seq-th job.output.matched of a job. */
+void notify_match_id(char *id, size_t size, const struct job *job,
+		     uint64_t seq);
 
 #endif

@@ -75,7 +75,7 @@ void record_write_results(struct json_writer *w,
 }
 
 static const char *const status_names[] = {
-	"pending", "delivered", "failed"
+	"pending", "delivered", "failed", "dropped"
 };
 
 /* The event's members followed by what became of its delivery. */

@@ -41,7 +41,10 @@ void record_results_free(struct delivery_results *results);
 void record_write_results(struct json_writer *w,
 			  const struct delivery_results *results);
 
-enum delivery_status { DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_FAILED };
+/* dropped: an output match given to no sink (the queue was full). */
+enum delivery_status {
+	DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_DROPPED
+};
 
 /* The record of an event's delivery: the event's members, then
  * "delivery_results", "delivered" and "delivery_status". completion:

@@ -56,7 +56,9 @@ struct notifier {
 	struct notifier_config config;
 	struct event *head;
 	size_t queued, running;
-	uint64_t match_seq, dropped;
+	uint64_t match_seq;
+	uint64_t dropped;		/* matches no sink was given */
+	uint64_t dropping, dropping_from; /* a run of them, not yet told */
 	char *last_results;	/* the completion event's results, as JSON */
 	int last_delivered;
 	uint64_t last_omitted;
@@ -361,6 +363,26 @@ static void remember_results(struct notifier *n, const struct event *ev)
 	n->last_omitted = ev->results.omitted;
 }
 
+/* Tell of a run of dropped matches: a job.output.dropped line in the
+ * event log and in notification_events.ndjson. */
+static void report_dropped(struct notifier *n)
+{
+	struct delivery_results none = { 0 };
+	struct json_writer w;
+
+	if (n->dropping == 0)
+		return;
+	jw_init_mem(&w, EVENT_MAX, 0);
+	notify_write_dropped(&w, &n->config, n->dropping_from, n->dropping);
+	if (!w.error) {
+		log_event(n, w.buf, w.len);
+		record_write(n->config.job, 0, w.buf, w.len, &none,
+			     DELIVERY_DROPPED);
+	}
+	jw_free(&w);
+	n->dropping = 0;
+}
+
 static void event_finish(struct notifier *n, struct event *ev)
 {
 	struct event **at = &n->head;
@@ -373,6 +395,7 @@ static void event_finish(struct notifier *n, struct event *ev)
 	if (!ev->finished)
 		n->queued--;
 	event_free(ev);
+	report_dropped(n);	/* there is room again */
 }
 
 /* Record an attempt's outcome; retry later, or the sink is done. */
@@ -547,7 +570,7 @@ char *notifier_job_finished(struct notifier *n, const struct job_state *st,
 
 	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
 	jw_init_mem(&w, EVENT_MAX, 0);
-	notify_write_finished(&w, &n->config, id, st, meta);
+	notify_write_finished(&w, &n->config, id, st, meta, n->dropped);
 	text = w.error ? NULL : strndup(w.buf, w.len);
 	*len = text ? w.len : 0;
 	if (!notify_finished_wanted(settings)) {
@@ -639,12 +662,15 @@ void notifier_output_matched(struct notifier *n,
 	struct event *ev;
 	char id[160];
 
+	n->match_seq++;
 	if (n->queued >= QUEUED_MAX) {
+		/* the job is never blocked: counted, and told of */
+		if (n->dropping++ == 0)
+			n->dropping_from = n->match_seq;
 		n->dropped++;
 		return;
 	}
-	snprintf(id, sizeof(id), "%s:job.output.matched:%llu",
-		 n->config.job->id, (unsigned long long)++n->match_seq);
+	notify_match_id(id, sizeof(id), n->config.job, n->match_seq);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	notify_write_matched(&w, &n->config, id, settings, meta, stream,
 			     line, len);

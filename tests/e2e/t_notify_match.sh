@@ -220,6 +220,47 @@ check_eq "... in order" \
 check_eq "HIT 0, printed before the rule, never fired" \
 	"$(events "$id" | grep -c '"line":"HIT 0"')" 0
 
+# ---- more matches than the queue holds: counted and told, never silently gone ---------------
+
+# 600 matching lines while every sink is held at a gate: 256 wait, the
+# other 344 are given to no sink, and the records and the event log say so.
+Q="$TMP/queue"
+mkdir -p "$Q"
+make_script "$Q/sink.sh" <<EOS
+while [ ! -e "$Q/gate" ]; do sleep 0.05; done
+EOS
+capture ae run --snapshot-after 0 -- sh -c '
+	while [ ! -e "$1/go" ]; do sleep 0.05; done
+	i=1
+	while [ $i -le 600 ]; do echo "QHIT $i"; i=$((i + 1)); done
+	while [ ! -e "$1/end" ]; do sleep 0.05; done' sh "$Q"
+qid=$(job_id "$OUT")
+ae notify set "$qid" --output-pattern QHIT --output-command "$Q/sink.sh" >/dev/null
+: >"$Q/go"
+all_read() { [ "$(grep -c 'QHIT' "$ROOT/$qid/full.log" 2>/dev/null)" = 600 ]; }
+wait_for "600 matching lines, every sink held: the supervisor reads them all" 20 all_read
+: >"$Q/gate"
+records_done() { [ "$(line_count "$ROOT/$qid/notification_events.ndjson")" = 257 ]; }
+wait_for "... once the sinks are let go: 256 records and one job.output.dropped" 60 records_done
+: >"$Q/end"
+ae wait --timeout-ms 20000 "$qid" >/dev/null
+dropped=$(grep '"event_type":"job.output.dropped"' "$ROOT/$qid/notification_events.ndjson")
+check_eq "... it counts the 344 matches no sink was given" "$(json_num dropped "$dropped")" 344
+check_eq "... from the 257th to the 600th" \
+	"$(json_str first_event_id "$dropped") $(json_str last_event_id "$dropped")" \
+	"$qid:job.output.matched:257 $qid:job.output.matched:600"
+check_contains "... its status is dropped" "$dropped" '"delivery_status":"dropped"'
+check_eq "... the delivered matches are the first 256" \
+	"$(grep -c '"delivery_status":"delivered"' "$ROOT/$qid/notification_events.ndjson")" 256
+ae events --job "$qid" >"$TMP/queue.events"
+check_eq "the event log tells the same: a job.output.dropped of 344" \
+	"$(json_num dropped "$(grep '"job.output.dropped"' "$TMP/queue.events")")" 344
+check_eq "... and job.finished counts them: output_matches_dropped 344" \
+	"$(json_num output_matches_dropped "$(grep '"job.finished"' "$TMP/queue.events")")" 344
+check_schema "... every line of the log is an event_line" event_line --lines "$TMP/queue.events"
+check_schema "every line of the record is a notification_line" notification_line \
+	--lines "$ROOT/$qid/notification_events.ndjson"
+
 # ---- the schema ------------------------------------------------------------------------------
 
 check_schema "the rule's records are notification_records" notification_record \
