@@ -56,6 +56,13 @@ static void write_listing(struct cli *cli, const struct job_list *list)
 	jw_kv_u64(w, "skipped", list->skipped);
 }
 
+/* list and gc finish the deliveries a dead supervisor left, and gc keeps
+ * a job until its job.finished is delivered. */
+static const struct job_hooks finished_hooks = {
+	.finished = notify_ensure_delivered,
+	.keep = notify_undelivered,
+};
+
 int cmd_list(struct cli *cli)
 {
 	struct job_filter filter = { .state = cli->args.value[O_STATE],
@@ -74,8 +81,7 @@ int cmd_list(struct cli *cli)
 					  "list");
 		filter.cwd = cwd;
 	}
-	/* a job this listing finds lost has its job.finished delivered */
-	if (store_list(&cli->root, &filter, notify_ensure_delivered, &list,
+	if (store_list(&cli->root, &filter, &finished_hooks, &list,
 		       &cli->error) == 0) {
 		write_listing(cli, &list);
 		job_list_free(&list);
@@ -91,8 +97,6 @@ static int gc_collect(void *ctx, const struct gc_entry *entry)
 {
 	struct json_writer *jobs = ctx;
 
-	if (entry->job && entry->st && entry->st->recovered)
-		notify_ensure_delivered(entry->job, entry->st);
 	jw_object_begin(jobs);
 	jw_kv_str(jobs, "job_id", entry->job_id);
 	jw_kv_str(jobs, "state", entry->state);
@@ -124,8 +128,11 @@ int cmd_gc(struct cli *cli)
 	diag(cli, 1, "gc cutoff %s", cutoff);
 	jw_init_mem(&jobs, 64u << 20, 0);
 	jw_array_begin(&jobs);
-	rc = store_gc(&cli->root, cutoff, older_than ? older_than : "30d",
-		      dry_run, gc_collect, &jobs, &totals, &cli->error);
+	rc = store_gc(&cli->root, &(struct gc_request){
+			      .cutoff = cutoff,
+			      .older_than = older_than ? older_than : "30d",
+			      .dry_run = dry_run, .hooks = &finished_hooks },
+		      gc_collect, &jobs, &totals, &cli->error);
 	jw_array_end(&jobs);
 	if (rc == 0) {
 		envelope_begin(w, "gc");
@@ -171,7 +178,7 @@ int cmd_delete(struct cli *cli)
 	struct job_state st;
 	struct job job;
 	uint64_t bytes = 0;
-	int rc = -1;
+	int force = cli->args.seen[O_FORCE], rc = -1;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
@@ -179,9 +186,20 @@ int cmd_delete(struct cli *cli)
 		goto out;
 	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
 		goto out;
-	/* holding ALIVE keeps a concurrent start from launching it */
-	if (store_claim_removal(&job, &cli->error) < 0)
+	/* every lock: no start, update, recovery (or, without --force,
+	 * delivery) can touch the job while it goes */
+	if (store_claim_removal(&job, REMOVAL_WAIT_MS, !force,
+				&cli->error) < 0)
 		goto out;
+	if (!force && notify_undelivered(&job, &st)) {
+		store_release_claims(&job);
+		notify_ensure_delivered(&job, &st);
+		error_set(&cli->error, "invalid_state", "job %s's job.finished "
+			  "is not delivered yet (its delivery was started): "
+			  "delete it once it is, or use delete --force",
+			  job.id);
+		goto out;
+	}
 	if (store_job_remove(&cli->root, &job, &bytes, &cli->error) < 0)
 		goto out;
 	envelope_begin(w, "delete");

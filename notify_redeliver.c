@@ -103,6 +103,14 @@ static int completion_pending(const struct job *job)
 	return found == COMPLETION_MISSING || found == COMPLETION_PENDING;
 }
 
+const char *notify_undelivered(const struct job *job,
+			       const struct job_state *state)
+{
+	if (!job_status_terminal(state->status) || !state->completion_event)
+		return NULL;
+	return completion_pending(job) ? "delivery_pending" : NULL;
+}
+
 void notify_ensure_delivered(const struct job *job,
 			     const struct job_state *state)
 {

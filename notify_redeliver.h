@@ -10,6 +10,11 @@
  * a detached process that delivers it. */
 void notify_ensure_delivered(const struct job *job,
 			     const struct job_state *state);
+/* "delivery_pending" when the finished job's job.finished was due and is
+ * not delivered yet (pending, or never written), else NULL: gc keeps
+ * such a job. */
+const char *notify_undelivered(const struct job *job,
+			       const struct job_state *state);
 
 /* notify redeliver: deliver job.finished now, from this process (the
  * record on file, or one built from the terminal state when the

@@ -30,7 +30,6 @@
 #endif
 
 #define LOCK_FILE "lock"
-#define REMOVAL_WAIT_MS 2000	/* a start under way ends its launch by then */
 
 /* ---- the lock file ----------------------------------------------------
  * <job>/lock carries four locks, a byte each, and only this file names
@@ -117,19 +116,25 @@ static int lock_take_timed(int lock_fd, enum lock_byte byte, int exclusive,
 			      lock_wait_call, &wait);
 }
 
-/* ALIVE exclusively on job->lock_fd (opened here when need be), at once
+/* byte exclusively on job->lock_fd (opened here when need be), at once
  * or within timeout_ms: 1 taken, 0 held by another, -1 on error. */
-static int claim_alive(struct job *job, int64_t timeout_ms)
+static int claim_held(struct job *job, enum lock_byte byte,
+		      int64_t timeout_ms)
 {
 	if (job->lock_fd < 0)
 		job->lock_fd = lock_file_open(job->dir_fd, 1);
 	if (job->lock_fd < 0)
 		return -1;
 	if (timeout_ms > 0)
-		return lock_take_timed(job->lock_fd, LOCK_ALIVE, 1, timeout_ms);
-	if (lock_take(job->lock_fd, LOCK_ALIVE, 1, 0) == 0)
+		return lock_take_timed(job->lock_fd, byte, 1, timeout_ms);
+	if (lock_take(job->lock_fd, byte, 1, 0) == 0)
 		return 1;
 	return errno == EAGAIN || errno == EACCES ? 0 : -1;
+}
+
+static int claim_alive(struct job *job, int64_t timeout_ms)
+{
+	return claim_held(job, LOCK_ALIVE, timeout_ms);
 }
 
 /* ---- the reserve ------------------------------------------------------ */
@@ -547,16 +552,40 @@ int store_claim_start(struct job *job, struct error *e)
 	return error_errno(e, NULL, errno, "cannot lock job %s", job->id);
 }
 
-int store_claim_removal(struct job *job, struct error *e)
+int store_claim_removal(struct job *job, int64_t wait_ms, int delivery,
+			struct error *e)
 {
-	int taken = claim_alive(job, REMOVAL_WAIT_MS);
+	static const struct {
+		enum lock_byte byte;
+		const char *doing;
+	} claims[] = {
+		{ LOCK_ALIVE, "being started" },
+		{ LOCK_RECOVER, "being recovered" },
+		{ LOCK_META, "being updated (tag set, notify set)" },
+		{ LOCK_DELIVERY, "delivering its job.finished" },
+	};
+	size_t count = delivery ? 4 : 3;
 
-	if (taken > 0)
-		return 0;
-	if (taken == 0)
-		return error_set(e, "invalid_state",
-				 "job %s is being started; try again", job->id);
-	return error_errno(e, NULL, errno, "cannot open %s/lock", job->dir);
+	for (size_t i = 0; i < count; i++) {
+		int taken = claim_held(job, claims[i].byte, wait_ms);
+
+		if (taken > 0)
+			continue;
+		store_release_claims(job);
+		if (taken == 0)
+			return error_set(e, "invalid_state", "job %s is %s; "
+					 "try again", job->id, claims[i].doing);
+		return error_errno(e, NULL, errno, "cannot lock %s/lock",
+				   job->dir);
+	}
+	return 0;
+}
+
+void store_release_claims(struct job *job)
+{
+	if (job->lock_fd >= 0)
+		close(job->lock_fd);	/* every lock it held goes with it */
+	job->lock_fd = -1;
 }
 
 void store_release_alive(const struct job *job)

@@ -86,8 +86,16 @@ void store_release_reserve(struct job *job);
  * launch two supervisors (invalid_state when it is held); and the job's
  * reserve (store_hold_reserve). */
 int store_claim_start(struct job *job, struct error *e);
-/* ALIVE for delete, waiting a moment for a start under way. */
-int store_claim_removal(struct job *job, struct error *e);
+/* Every lock for a removal (DELIVERY too when delivery is set), each
+ * waited for at most wait_ms (0: taken at once or not at all): no start,
+ * recovery, meta.json update or delivery can touch the job while they are
+ * held. invalid_state naming what holds one, and nothing held, when one is
+ * taken. */
+#define REMOVAL_WAIT_MS 2000	/* a start under way ends its launch by then */
+int store_claim_removal(struct job *job, int64_t wait_ms, int delivery,
+			struct error *e);
+/* Let go of the locks store_claim_removal took. */
+void store_release_claims(struct job *job);
 /* The terminal record is on disk: let the job's waiters go. */
 void store_release_alive(const struct job *job);
 /* A descriptor holding DELIVERY (delivering job.finished: closing it, or

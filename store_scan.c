@@ -152,7 +152,8 @@ fail:
  * their paths from the root, no directory opened (no liveness to check).
  * 1 with *out; 0 when the job needs the careful path. */
 static int list_settled(const struct store_root *root, int root_fd,
-			const char *name, struct job_summary **out)
+			const char *name, const struct job_hooks *hooks,
+			struct job_summary **out)
 {
 	char path[JOB_ID_MAX + 16];
 	struct json_doc doc;
@@ -163,8 +164,10 @@ static int list_settled(const struct store_root *root, int root_fd,
 	snprintf(path, sizeof(path), "%s/state.json", name);
 	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
 		return 0;
+	/* a job.finished that was due is looked at on the careful path */
 	settled = state_parse(doc.root, &st) == 0 &&
-		  st.status != JOB_RUNNING;
+		  st.status != JOB_RUNNING &&
+		  !(st.completion_event && hooks && hooks->finished);
 	json_doc_free(&doc);
 	snprintf(path, sizeof(path), "%s/meta.json", name);
 	if (!settled || store_read_record(root_fd, root->abs, path, &doc,
@@ -180,7 +183,7 @@ static int list_settled(const struct store_root *root, int root_fd,
 }
 
 static int list_one(const struct store_root *root, int root_fd,
-		    const char *name, job_lost_hook on_lost,
+		    const char *name, const struct job_hooks *hooks,
 		    struct job_summary **out)
 {
 	struct job job = { .dir_fd = -1, .lock_fd = -1 };
@@ -189,7 +192,7 @@ static int list_one(const struct store_root *root, int root_fd,
 	int dir_fd;
 
 	*out = NULL;
-	if (list_settled(root, root_fd, name, out))
+	if (list_settled(root, root_fd, name, hooks, out))
 		return 1;
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				       O_CLOEXEC);
@@ -207,8 +210,10 @@ static int list_one(const struct store_root *root, int root_fd,
 	if (*out)
 		(*out)->state_ok = state_observe(&job, &(*out)->state,
 						   &ignored) == 0;
-	if (*out && (*out)->state_ok && (*out)->state.recovered && on_lost)
-		on_lost(&job, &(*out)->state);
+	if (*out && (*out)->state_ok &&
+	    job_status_terminal((*out)->state.status) && hooks &&
+	    hooks->finished)
+		hooks->finished(&job, &(*out)->state);
 	store_job_close(&job);
 	if (*out && !(*out)->state_ok &&
 	    strcmp(ignored.code, "job_not_found") == 0) {
@@ -273,7 +278,8 @@ static int summary_order(const void *a, const void *b)
 }
 
 int store_list(const struct store_root *root, const struct job_filter *filter,
-	       job_lost_hook on_lost, struct job_list *list, struct error *e)
+	       const struct job_hooks *hooks, struct job_list *list,
+	       struct error *e)
 {
 	struct dirent *entry;
 	DIR *dir;
@@ -291,7 +297,7 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 		if (entry->d_name[0] == '.' ||
 		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
 			continue;
-		rc = list_one(root, root_fd, entry->d_name, on_lost, &summary);
+		rc = list_one(root, root_fd, entry->d_name, hooks, &summary);
 		if (rc < 0)
 			list->skipped++;
 		if (rc <= 0)
@@ -399,8 +405,17 @@ static uint64_t tree_bytes(int dir_fd, int depth)
 	return total;
 }
 
-/* Remove everything under dir_fd: entries are unlinked, never followed. */
-static int tree_empty(int dir_fd, int depth)
+static int name_in(const char *name, const char *const *names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remove everything under dir_fd but the entries named in spare (a NULL
+ * terminated list, or NULL): entries are unlinked, never followed. */
+static int tree_empty(int dir_fd, int depth, const char *const *spare)
 {
 	DIR *dir = dir_list(dir_fd);
 	struct dirent *entry;
@@ -413,7 +428,8 @@ static int tree_empty(int dir_fd, int depth)
 		int sub;
 
 		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0)
+		    strcmp(entry->d_name, "..") == 0 ||
+		    name_in(entry->d_name, spare))
 			continue;
 		if (fstatat(dir_fd, entry->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) == 0
@@ -421,7 +437,7 @@ static int tree_empty(int dir_fd, int depth)
 			sub = depth < TREE_DEPTH_MAX ?
 			      openat(dir_fd, entry->d_name, O_RDONLY |
 				     O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-			if (sub < 0 || tree_empty(sub, depth + 1) < 0)
+			if (sub < 0 || tree_empty(sub, depth + 1, NULL) < 0)
 				rc = -1;
 			if (sub >= 0)
 				close(sub);
@@ -437,19 +453,42 @@ static int tree_empty(int dir_fd, int depth)
 
 #define DELETED_PREFIX ".deleted-"
 
+/* Empty a job directory, its records last: a removal that fails midway
+ * leaves a job that still reads as itself. */
+static int job_dir_empty(int dir_fd)
+{
+	static const char *const records[] = { "meta.json", "state.json",
+					       NULL };
+
+	if (tree_empty(dir_fd, 0, records) < 0)
+		return -1;
+	for (size_t i = 0; records[i]; i++)
+		if (unlinkat(dir_fd, records[i], 0) < 0 && errno != ENOENT)
+			return -1;
+	return 0;
+}
+
 /* Take the job out of sight in one rename, then empty and remove it:
- * readers find the whole job or no job, never half of one. A crash
- * midway leaves a hidden .deleted-* directory that gc removes. */
+ * readers find the whole job or no job, never half of one. The caller
+ * holds every lock of the job (store_claim_removal), so nothing writes
+ * into it meanwhile. When it cannot be emptied the job is put back in
+ * sight (errno kept); a crash midway leaves a hidden .deleted-* directory
+ * that gc removes. */
 static int remove_job_dir(int root_fd, const char *name, int dir_fd)
 {
 	char hidden[sizeof(DELETED_PREFIX) + 256];
+	int err;
 
 	snprintf(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
 	if (renameat(root_fd, name, root_fd, hidden) < 0)
 		return -1;
-	if (tree_empty(dir_fd, 0) < 0)
-		return -1;
-	return unlinkat(root_fd, hidden, AT_REMOVEDIR);
+	if (job_dir_empty(dir_fd) == 0 &&
+	    unlinkat(root_fd, hidden, AT_REMOVEDIR) == 0)
+		return 0;
+	err = errno;
+	(void)renameat(root_fd, hidden, root_fd, name);
+	errno = err;
+	return -1;
 }
 
 /* What an interrupted removal left behind. */
@@ -460,7 +499,7 @@ static void remove_leftover(int root_fd, const char *name)
 
 	if (dir_fd < 0)
 		return;
-	if (tree_empty(dir_fd, 0) == 0)
+	if (tree_empty(dir_fd, 0, NULL) == 0)
 		unlinkat(root_fd, name, AT_REMOVEDIR);
 	close(dir_fd);
 }
@@ -495,25 +534,73 @@ static int meta_unreadable(const struct job *job)
 	return 0;
 }
 
-/* Decide (and do) what gc does with one job directory. */
-static int gc_one(const struct store_root *root, int root_fd,
-		  const char *name, const char *cutoff, const char *reason_old,
-		  int dry_run, struct gc_entry *entry, char *reason_buf,
-		  size_t reason_size, gc_visitor visit, void *ctx)
+/* One gc over the root. */
+struct gc_pass {
+	const struct store_root *root;
+	int root_fd;
+	const struct gc_request *req;
+	char reason_old[96];	/* "older_than_30d" */
+	char reason_failed[ERROR_TEXT_MAX + 16];
+	gc_visitor visit;
+	void *ctx;
+};
+
+static const char *gc_keep(const struct gc_pass *gc, const struct job *job,
+			   const struct job_state *st)
 {
+	const struct job_hooks *hooks = gc->req->hooks;
+
+	return hooks && hooks->keep ? hooks->keep(job, st) : NULL;
+}
+
+/* Remove an old job, holding every lock of it: entry->action becomes
+ * "deleted", or entry->reason says why it stays. */
+static void gc_remove(struct gc_pass *gc, struct job *job,
+		      const struct job_state *st, struct gc_entry *entry)
+{
+	struct error e;
+	const char *keep;
+
+	if (store_claim_removal(job, 0, 1, &e) < 0) {
+		/* another command holds a lock: next time */
+		snprintf(gc->reason_failed, sizeof(gc->reason_failed),
+			 "delete_failed: %s", e.message);
+		entry->reason = strcmp(e.code, "invalid_state") == 0
+				? "busy" : gc->reason_failed;
+		return;
+	}
+	/* asked again under the locks: nothing can change it now */
+	keep = gc_keep(gc, job, st);
+	if (keep) {
+		entry->reason = keep;
+	} else if (remove_job_dir(gc->root_fd, job->id, job->dir_fd) == 0) {
+		entry->action = "deleted";
+	} else {
+		snprintf(gc->reason_failed, sizeof(gc->reason_failed),
+			 "delete_failed: %s", strerror(errno));
+		entry->reason = gc->reason_failed;
+	}
+	store_release_claims(job);
+}
+
+/* Decide (and do) what gc does with one job directory. */
+static int gc_one(struct gc_pass *gc, const char *name,
+		  struct gc_entry *entry)
+{
+	const struct job_hooks *hooks = gc->req->hooks;
 	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct job_state st;
 	struct error e;
-	const char *stamp;
+	const char *stamp, *keep;
 	int dir_fd, rc;
 
 	*entry = (struct gc_entry){ .job_id = name, .state = "unknown",
 				    .action = "skipped",
 				    .reason = "state_unreadable" };
-	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				       O_CLOEXEC);
-	if (dir_fd < 0 || store_job_at(&job, root, name, dir_fd) < 0)
-		return visit(ctx, entry);
+	dir_fd = openat(gc->root_fd, name, O_RDONLY | O_DIRECTORY |
+					   O_NOFOLLOW | O_CLOEXEC);
+	if (dir_fd < 0 || store_job_at(&job, gc->root, name, dir_fd) < 0)
+		return gc->visit(gc->ctx, entry);
 	entry->job = &job;
 	/* a job without meta.json may be collected (as agent-exec 0.1 does);
 	 * one whose meta.json is there but unreadable is left alone */
@@ -525,6 +612,8 @@ static int gc_one(const struct store_root *root, int root_fd,
 		goto out;
 	entry->st = &st;
 	entry->state = job_status_name(st.status);
+	if (job_status_terminal(st.status) && hooks && hooks->finished)
+		hooks->finished(&job, &st);
 	stamp = st.finished_at[0] ? st.finished_at : st.updated_at;
 	if (st.status == JOB_RUNNING)
 		entry->reason = "running";
@@ -532,49 +621,48 @@ static int gc_one(const struct store_root *root, int root_fd,
 		entry->reason = "non_terminal_status";
 	else if (!stamp[0])
 		entry->reason = "no_timestamp";
-	else if (strncmp(stamp, cutoff, 19) >= 0)
+	else if (strncmp(stamp, gc->req->cutoff, 19) >= 0)
 		entry->reason = "too_recent";
+	else if ((keep = gc_keep(gc, &job, &st)))
+		entry->reason = keep;
 	else {
-		entry->reason = reason_old;
+		entry->reason = gc->reason_old;
 		entry->bytes = tree_bytes(dir_fd, 0);
-		if (dry_run) {
+		if (gc->req->dry_run)
 			entry->action = "would_delete";
-		} else if (remove_job_dir(root_fd, name, dir_fd) == 0) {
-			entry->action = "deleted";
-		} else {
-			snprintf(reason_buf, reason_size, "delete_failed: %s",
-				 strerror(errno));
-			entry->reason = reason_buf;
-		}
+		else
+			gc_remove(gc, &job, &st, entry);
 	}
 out:
-	rc = visit(ctx, entry);
+	rc = gc->visit(gc->ctx, entry);
 	store_job_close(&job);
 	return rc;
 }
 
-int store_gc(const struct store_root *root, const char *cutoff,
-	     const char *older_than, int dry_run, gc_visitor visit, void *ctx,
-	     struct gc_totals *totals, struct error *e)
+int store_gc(const struct store_root *root, const struct gc_request *req,
+	     gc_visitor visit, void *ctx, struct gc_totals *totals,
+	     struct error *e)
 {
-	char reason_old[96], reason_failed[160];
+	struct gc_pass gc = { .root = root, .req = req, .visit = visit,
+			      .ctx = ctx };
 	struct dirent *entry;
 	DIR *dir;
-	int root_fd, opened;
+	int opened;
 
 	*totals = (struct gc_totals){ 0 };
 	opened = store_root_listing(root, &dir, e);
 	if (opened <= 0)
 		return opened;
-	root_fd = dirfd(dir);
-	snprintf(reason_old, sizeof(reason_old), "older_than_%s", older_than);
+	gc.root_fd = dirfd(dir);
+	snprintf(gc.reason_old, sizeof(gc.reason_old), "older_than_%s",
+		 req->older_than);
 	while ((entry = readdir(dir))) {
 		struct gc_entry decision;
 		int rc;
 
-		if (!dry_run && strncmp(entry->d_name, DELETED_PREFIX,
-					strlen(DELETED_PREFIX)) == 0) {
-			remove_leftover(root_fd, entry->d_name);
+		if (!req->dry_run && strncmp(entry->d_name, DELETED_PREFIX,
+					     strlen(DELETED_PREFIX)) == 0) {
+			remove_leftover(gc.root_fd, entry->d_name);
 			continue;
 		}
 		if (entry->d_name[0] == '.' ||
@@ -584,9 +672,7 @@ int store_gc(const struct store_root *root, const char *cutoff,
 			totals->skipped++;
 			continue;
 		}
-		rc = gc_one(root, root_fd, entry->d_name, cutoff, reason_old,
-			    dry_run, &decision, reason_failed,
-			    sizeof(reason_failed), visit, ctx);
+		rc = gc_one(&gc, entry->d_name, &decision);
 		if (strcmp(decision.action, "skipped") == 0)
 			totals->skipped++;
 		else

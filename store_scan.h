@@ -38,15 +38,23 @@ struct job_list {
 	size_t count, cap;
 	uint64_t skipped;	/* job directories that could not be read */
 };
-/* Called for each job a listing recorded as lost (its supervisor died):
- * its job.finished is due now. */
-typedef void (*job_lost_hook)(const struct job *job,
-			      const struct job_state *state);
+/* What list and gc ask of the wings above about a finished job whose
+ * job.finished was due (the store knows nothing of notifications). */
+struct job_hooks {
+	/* deliver job.finished when it is not delivered and nobody is
+	 * delivering it (its supervisor died) */
+	void (*finished)(const struct job *job, const struct job_state *st);
+	/* a reason gc must keep the job (job.finished not delivered yet),
+	 * or NULL */
+	const char *(*keep)(const struct job *job, const struct job_state *st);
+};
 /* The jobs of the root that pass filter (a missing root has none),
  * newest started first, never-started ones last, ties by id, newest
- * first. */
+ * first. hooks->finished is called for each finished job whose
+ * job.finished was due. */
 int store_list(const struct store_root *root, const struct job_filter *filter,
-	       job_lost_hook on_lost, struct job_list *list, struct error *e);
+	       const struct job_hooks *hooks, struct job_list *list,
+	       struct error *e);
 void job_list_free(struct job_list *list);
 
 /* A gc retention: "30d", "24h", "60m", "3600s" or bare seconds (spaces
@@ -67,13 +75,21 @@ struct gc_totals {
 	uint64_t deleted, skipped, freed_bytes;
 };
 typedef int (*gc_visitor)(void *ctx, const struct gc_entry *entry);
+/* What gc is asked to do. */
+struct gc_request {
+	const char *cutoff;	/* a timestamp: finished before it goes */
+	const char *older_than;	/* the retention as given, for the reasons */
+	int dry_run;		/* only say what would go */
+	const struct job_hooks *hooks;
+};
 /* Collect finished jobs whose finished_at (else updated_at) is before
- * cutoff (a timestamp); dry_run only says what would go. Running jobs are
- * never touched (a lost one is recorded as failed first); symlinks are not
- * followed. older_than is the retention as given, for the reasons. */
-int store_gc(const struct store_root *root, const char *cutoff,
-	     const char *older_than, int dry_run, gc_visitor visit, void *ctx,
-	     struct gc_totals *totals, struct error *e);
+ * the cutoff. Running jobs are never touched (a lost one is recorded as
+ * failed first), nor a job whose job.finished is not delivered yet
+ * (hooks->keep; its delivery is started), nor one another command holds
+ * a lock of ("busy"); symlinks are not followed. */
+int store_gc(const struct store_root *root, const struct gc_request *req,
+	     gc_visitor visit, void *ctx, struct gc_totals *totals,
+	     struct error *e);
 /* Remove a job directory (no symlink followed); *bytes gets what it held. */
 int store_job_remove(const struct store_root *root, struct job *job,
 		     uint64_t *bytes, struct error *e);

@@ -162,3 +162,32 @@ check_eq "list while jobs are deleted: never an error" \
 	"$(cat "$TMP"/reads.list.* | grep -c '"ok":false')" 0
 check_eq "list while jobs are deleted: never a skipped (half-deleted) job" \
 	"$(cat "$TMP"/reads.list.* | grep -c '"skipped":[1-9]')" 0
+
+# delete racing tag set and notify set on the same job: a delete either
+# removes the whole job or fails and changes nothing (the job is there,
+# intact); it never hides a job it could not remove.
+lost=""
+i=0
+while [ $i -lt 30 ]; do
+	id=$(job_id "$(ae run --wait -- true)")
+	(
+		n=0
+		while [ $n -lt 20 ]; do
+			"$AE_BIN" --root "$ROOT" tag set "$id" --tag "t$n" >/dev/null 2>&1
+			"$AE_BIN" --root "$ROOT" notify set "$id" --command "true $n" >/dev/null 2>&1
+			n=$((n + 1))
+		done
+	) &
+	writer=$!
+	capture ae delete "$id"
+	wait "$writer"
+	if [ "$(json_bool ok "$OUT")" = true ]; then
+		[ -e "$ROOT/$id" ] && lost="$lost [$id deleted but still there]"
+	else
+		st=$(state_of "$id")
+		[ "$st" = exited ] || lost="$lost [$id: $(json_text message "$OUT"); then status $st]"
+	fi
+	i=$((i + 1))
+done
+check_eq "30 deletes racing tag set and notify set: each removed the job or changed nothing" "$lost" ""
+check_eq "... no hidden half-deleted job is left" "$(ls -A "$ROOT" | grep -c '^\.deleted-')" 0

@@ -139,6 +139,70 @@ for p in $(cut -d' ' -f1 "$TMP/slow.log"); do
 	until_true 5 proc_gone "$p" || kill -KILL "$p" 2>/dev/null
 done
 
+# ---- a pending event is never deleted undelivered ---------------------------------------------
+
+# gate.sh DIR: note the attempt number; succeed only once DIR/open exists
+make_script "$TMP/gate.sh" <<'EOS'
+echo "$AGENT_EXEC_DELIVERY_ATTEMPT" >>"$1/attempts"
+[ -e "$1/open" ]
+EOS
+# pending_job DIR: a job that exited 0, whose supervisor was killed while
+# its sink was failing (between retries): its record stays pending
+pending_job() {
+	mkdir -p "$1"
+	_id=$(start_job --notify-command "$TMP/gate.sh $1" --notify-retries 8 -- true)
+	until_true 10 has_lines "$1/attempts" 1
+	until_true 10 grep -q '"success": false' "$ROOT/$_id/completion_event.json"
+	_sup=$(record_num "$_id" supervisor_pid)
+	kill -KILL "${_sup:-none}" 2>/dev/null
+	until_true 5 proc_gone "${_sup:-0}"
+	echo "$_id"
+}
+# age ID: make the job look finished in 2020 (gc's cutoff is by finished_at)
+age() {
+	sed 's/"finished_at": "[^"]*"/"finished_at": "2020-01-01T00:00:00Z"/' \
+		"$ROOT/$1/state.json" >"$TMP/aged" && cat "$TMP/aged" >"$ROOT/$1/state.json"
+}
+gid=$(pending_job "$TMP/gA")
+check_eq "supervisor killed between a sink's retries: the record stays pending" \
+	"$(delivery_status "$gid")" pending
+age "$gid"
+: >"$TMP/gA/open"
+capture ae gc --older-than 1d
+check_contains "gc of the old job with a pending event: skipped, delivery_pending" "$OUT" \
+	"{\"job_id\":\"$gid\",\"state\":\"exited\",\"action\":\"skipped\",\"reason\":\"delivery_pending\""
+check "... the job is still there" test -e "$ROOT/$gid/completion_event.json"
+wait_for "... and gc started its delivery: delivered" 15 delivery_is "$gid" delivered
+first=$(head -n 1 "$TMP/gA/attempts")
+last=$(tail -n 1 "$TMP/gA/attempts")
+check "... the recovered delivery numbers its attempts after the earlier ones ($first, then $last)" \
+	test "$last" -gt "$first"
+check_eq "... and the record says so" \
+	"$(json_flat "$ROOT/$gid/completion_event.json" | grep -o '"attempt": [0-9]*' | tail -n 1 | tr -dc 0-9)" "$last"
+capture ae gc --older-than 1d
+check_contains "once delivered, the next gc deletes it" "$OUT" \
+	"{\"job_id\":\"$gid\",\"state\":\"exited\",\"action\":\"deleted\""
+
+lid=$(pending_job "$TMP/gL")
+: >"$TMP/gL/open"
+ae list --all >/dev/null
+wait_for "list finishes the pending delivery of a job it did not recover: delivered" 15 \
+	delivery_is "$lid" delivered
+
+did=$(pending_job "$TMP/gD")
+capture ae delete "$did"
+check_eq "delete of a job whose event is pending: invalid_state" \
+	"$RC $(json_str code "$OUT")" "1 invalid_state"
+check_contains "... saying why and what to do" "$(json_text message "$OUT")" "not delivered yet"
+check "... the job is still there" test -e "$ROOT/$did/meta.json"
+: >"$TMP/gD/open"
+wait_for "... the delivery it started delivers it" 15 delivery_is "$did" delivered
+capture ae delete "$did"
+check_eq "... then delete works" "$RC $(json_bool deleted "$OUT")" "0 true"
+did=$(pending_job "$TMP/gF")
+capture ae delete --force "$did"
+check_eq "delete --force deletes it undelivered" "$RC $(json_bool deleted "$OUT")" "0 true"
+
 # ---- no silent cap on the attempts a record lists ----------------------------------------------
 
 # 260 failed redeliveries (the file sink is a directory), then one that works:
