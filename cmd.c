@@ -147,6 +147,41 @@ int read_job_state(struct cli *cli, struct job *job,
 	return 0;
 }
 
+int await_terminal(struct cli *cli, struct job *job, struct job_state *st,
+		   int64_t deadline)
+{
+	int64_t poll_ms = (int64_t)number_or(cli, O_POLL_MS, 200);
+	int idle = 0;
+
+	if (poll_ms < 1)
+		poll_ms = 1;
+	for (;;) {
+		int64_t left = deadline ? deadline - clock_mono_ms() : -1;
+		int64_t nap = deadline && left < poll_ms ? left : poll_ms;
+		int waited;
+
+		if (read_job_state(cli, job, st) < 0)
+			return -1;
+		if (job_status_terminal(st->status))
+			return 1;
+		if (deadline && left <= 0)
+			return 0;
+		if (st->status != JOB_RUNNING || idle) {
+			/* created, or running with no lock to block on (a
+			 * supervisor renewing a removed lock file) */
+			sleep_ms(nap);
+			idle = 0;
+			continue;
+		}
+		diag(cli, 2, "waiting on the lock of job %s", job->id);
+		waited = store_wait_ended(job, left);
+		if (waited < 0)
+			return error_errno(&cli->error, NULL, errno,
+					   "cannot wait for job %s", job->id);
+		idle = waited == 2;
+	}
+}
+
 int open_job(struct cli *cli, struct job *job)
 {
 	if (store_job_open(&cli->root, cli->args.positional.v[0], job,

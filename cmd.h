@@ -60,6 +60,11 @@ int open_job(struct cli *cli, struct job *job);
  * delivering (its supervisor died) gets delivered on the way. */
 int read_job_state(struct cli *cli, struct job *job,
 		   struct job_state *st);
+/* Until the job is terminal or the deadline (monotonic ms, 0: none)
+ * passes: block on its lock while it runs, poll while it is only created.
+ * 1 terminal, 0 deadline passed, -1 error. */
+int await_terminal(struct cli *cli, struct job *job, struct job_state *st,
+		   int64_t deadline);
 /* A path the supervisor (whose cwd is "/") finds: absolute, kept until
  * exit. "" stays "" (no sink). */
 const char *owned_path(struct cli *cli, const char *given);

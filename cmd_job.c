@@ -120,35 +120,6 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 	write_state_extras(w, st);
 }
 
-/* Until the job is terminal: block on its lock while it runs, poll while
- * it is only created. 1 terminal, 0 deadline passed, -1 error. */
-static int await_terminal(struct cli *cli, struct job *job,
-			  struct job_state *st, int64_t deadline)
-{
-	int64_t poll_ms = (int64_t)number_or(cli, O_POLL_MS, 200);
-
-	if (poll_ms < 1)
-		poll_ms = 1;
-	for (;;) {
-		int64_t left = deadline ? deadline - clock_mono_ms() : -1;
-
-		if (read_job_state(cli, job, st) < 0)
-			return -1;
-		if (job_status_terminal(st->status))
-			return 1;
-		if (deadline && left <= 0)
-			return 0;
-		if (st->status == JOB_RUNNING) {
-			diag(cli, 2, "waiting on the lock of job %s", job->id);
-			if (store_wait_ended(job, left) < 0)
-				return error_errno(&cli->error, NULL, errno,
-						  "cannot wait for job %s",
-						  job->id);
-		} else {
-			sleep_ms(deadline && left < poll_ms ? left : poll_ms);
-		}
-	}
-}
 
 int cmd_wait(struct cli *cli)
 {

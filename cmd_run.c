@@ -244,15 +244,16 @@ fail:
 
 /* Wait as run/start do: until the job ends (--wait), or at most the
  * snapshot delay. Returns the milliseconds spent. */
-static uint64_t observe_job(struct cli *cli, const struct job *job,
+static uint64_t observe_job(struct cli *cli, struct job *job,
 			    uint64_t snapshot_ms)
 {
 	int64_t begin = clock_mono_ms();
+	struct job_state st;
 
 	if (cli->args.seen[O_WAIT])
-		store_wait_ended(job, -1);
+		await_terminal(cli, job, &st, 0);
 	else if (snapshot_ms > 0)
-		store_wait_ended(job, (int64_t)snapshot_ms);
+		await_terminal(cli, job, &st, time_after(begin, snapshot_ms));
 	else
 		return 0;
 	return (uint64_t)(clock_mono_ms() - begin);

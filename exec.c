@@ -113,6 +113,7 @@ struct supervisor {
 	int ready_fd;		/* to the launching CLI; -1 once told */
 	int signal_fd;
 	int delivery_fd;	/* holds DELIVERY for the supervisor's life */
+	int lock_watch_fd;	/* tells when the lock file is removed */
 	struct child child;
 	int child_status;
 	struct rusage usage;
@@ -388,16 +389,17 @@ static int work_left(const struct supervisor *sv)
 static void supervise_loop(struct supervisor *sv)
 {
 	while (work_left(sv)) {
-		struct pollfd fds[6] = {
+		struct pollfd fds[7] = {
 			{ .fd = sv->signal_fd, .events = POLLIN },
 			{ .fd = sv->capture.out.pipe_fd, .events = POLLIN },
 			{ .fd = sv->capture.err.pipe_fd, .events = POLLIN },
+			[6] = { .fd = sv->lock_watch_fd, .events = POLLIN },
 		};
 		int64_t now = clock_mono_ms();
 		int ready;
 
 		channel_poll_fds(&sv->channel, fds + 3);
-		ready = poll(fds, 6, poll_timeout(sv, now));
+		ready = poll(fds, 7, poll_timeout(sv, now));
 		if (ready < 0 && errno != EINTR)
 			break;
 		if (ready > 0 && fds[0].revents)
@@ -407,6 +409,9 @@ static void supervise_loop(struct supervisor *sv)
 		if (ready > 0 && fds[2].revents)
 			output_read(sv, &sv->capture.err);
 		channel_handle(&sv->channel, fds + 3);
+		if (ready > 0 && fds[6].revents)
+			store_lock_changed(sv->job, &sv->lock_watch_fd,
+					   &sv->delivery_fd);
 		now = clock_mono_ms();
 		handle_timers(sv, now);
 		if (sv->phase == PHASE_EXITED &&
@@ -512,7 +517,7 @@ static void supervisor_init(struct supervisor *sv, struct job *job,
 	sv->context = context;
 	sv->phase = PHASE_STARTING;
 	sv->ready_fd = ready_fd;
-	sv->signal_fd = sv->delivery_fd = -1;
+	sv->signal_fd = sv->delivery_fd = sv->lock_watch_fd = -1;
 	sv->child.pid = -1;
 	state_begin(&sv->state, job, getpid());
 	capture_init(&sv->capture, sv->full_buf, sv->out_partial,
@@ -535,7 +540,7 @@ static int supervisor_ready(struct supervisor *sv)
 		return -1;
 	}
 	sv->spec = &sv->own_spec;
-	snprintf(title, sizeof(title), "agent-exec supervisor %s", sv->job->id);
+	store_supervisor_title(title, sizeof(title), sv->job->id);
 	proc_title_set(title);
 	/* the reserve stays open: the terminal record needs no descriptor */
 	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
@@ -573,6 +578,8 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	} else {
 		record_running(&sv);
 		announce(&sv);
+		/* last: a descriptor to spare, for the supervisor only */
+		sv.lock_watch_fd = store_lock_watch(sv.job);
 		test_stop_at("job-running");
 		arm_timers(&sv);
 	}

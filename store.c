@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/proc.h"
 #include "lib/sig.h"
 #include "store_record.h"
 
@@ -646,14 +648,96 @@ int store_claim_recovery(int lock_fd)
 	return lock_take(lock_fd, LOCK_RECOVER, 1, 1);
 }
 
+void store_release_recovery(int lock_fd)
+{
+	lock_byte(lock_fd, LOCK_SET, F_UNLCK, LOCK_RECOVER);
+}
+
+void store_supervisor_title(char *title, size_t size, const char *id)
+{
+	snprintf(title, size, "agent-exec supervisor %s", id);
+}
+
+int store_supervisor_vouched(const struct job *job, int64_t pid)
+{
+	char title[JOB_ID_MAX + 32];
+	struct stat dir;
+
+	if (pid <= 1 || fstat(job->dir_fd, &dir) < 0)
+		return 0;
+	store_supervisor_title(title, sizeof(title), job->id);
+	/* its title names the job, and it holds this very directory open
+	 * (a copy of the directory elsewhere is not its job) */
+	return proc_cmdline_is((pid_t)pid, title) &&
+	       proc_holds_open((pid_t)pid, dir.st_dev, dir.st_ino);
+}
+
+int store_lock_watch(const struct job *job)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char *path = store_job_path(job, LOCK_FILE);
+
+	/* an unlink changes the file's link count: IN_ATTRIB */
+	if (fd >= 0 && (!path || inotify_add_watch(fd, path, IN_ATTRIB) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+int store_lock_changed(struct job *job, int *watch_fd, int *delivery_fd)
+{
+	char events[4096];
+	int renewed;
+
+	while (read(*watch_fd, events, sizeof(events)) > 0)
+		;
+	renewed = store_relock(job, delivery_fd);
+	if (renewed > 0) {
+		close(*watch_fd);
+		*watch_fd = store_lock_watch(job);
+	}
+	return renewed;
+}
+
+int store_relock(struct job *job, int *delivery_fd)
+{
+	struct stat held;
+	int fd, delivery;
+
+	if (job->lock_fd < 0 || fstat(job->lock_fd, &held) < 0 ||
+	    held.st_nlink > 0)
+		return 0;
+	/* the file was removed (a tmp cleaner): a new one, locked as the
+	 * old, so readers and waiters find the supervisor again */
+	fd = lock_file_open(job->dir_fd, 1);
+	if (fd < 0 || lock_take(fd, LOCK_ALIVE, 1, 0) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	delivery = *delivery_fd >= 0 ? claim_byte(job, LOCK_DELIVERY, 0) : -1;
+	if (*delivery_fd >= 0 && delivery >= 0) {
+		close(*delivery_fd);
+		*delivery_fd = delivery;
+	}
+	/* waiters on the old file wake, and find the new one */
+	lock_byte(job->lock_fd, LOCK_SET, F_UNLCK, LOCK_ALIVE);
+	close(job->lock_fd);
+	job->lock_fd = fd;
+	return 1;
+}
+
 int store_wait_ended(const struct job *job, int64_t timeout_ms)
 {
 	int fd = lock_file_open(job->dir_fd, 0);
 	int rc;
 
 	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;
-	rc = lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms);
+		return errno == ENOENT ? 2 : -1;
+	rc = lock_take(fd, LOCK_ALIVE, 0, 0) == 0 ? 2
+	     : lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms);
 	close(fd);		/* closing drops the lock we took */
 	return rc;
 }

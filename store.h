@@ -106,15 +106,33 @@ int store_claim_delivery(const struct job *job);
  * meta.json happen one at a time. -1/errno. */
 int store_claim_meta(const struct job *job);
 /* Block until the job's ALIVE lock is free (the job ended or its
- * supervisor died) or timeout_ms passed (< 0: no limit). 1 ended, 0 timed
- * out, -1 on error. */
+ * supervisor died) or timeout_ms passed (< 0: no limit). 1 released, 0
+ * timed out, 2 nothing to wait on (free already, or no lock file: ask the
+ * state again, and poll if it still says running), -1 on error. */
 int store_wait_ended(const struct job *job, int64_t timeout_ms);
 
 /* For the one who records a lost supervisor (store_state.c): the lock
  * file (create: make it when missing), whether ALIVE is held (1, 0, or -1
- * on error), and RECOVER, waited for. */
+ * on error), and RECOVER, waited for, and let go. */
 int store_lock_open(const struct job *job, int create);
 int store_alive(int lock_fd);
 int store_claim_recovery(int lock_fd);
+void store_release_recovery(int lock_fd);
+
+/* The process title of the job's supervisor: "agent-exec supervisor ID". */
+void store_supervisor_title(char *title, size_t size, const char *id);
+/* 1 when process pid is this job's supervisor: its title names the job
+ * and it holds the job's directory open (a live supervisor whose lock file
+ * was removed is still alive), else 0. */
+int store_supervisor_vouched(const struct job *job, int64_t pid);
+/* For the supervisor, now and then: when its lock file was removed, make
+ * a new one and hold ALIVE on it (and DELIVERY on *delivery_fd, when
+ * held). 1 renewed, 0 nothing to do, -1/errno. */
+int store_relock(struct job *job, int *delivery_fd);
+/* An inotify descriptor that becomes readable when the job's lock file is
+ * removed (-1 when there is none to watch), and what the supervisor does
+ * then: store_relock, and a watch on the new file in *watch_fd. */
+int store_lock_watch(const struct job *job);
+int store_lock_changed(struct job *job, int *watch_fd, int *delivery_fd);
 
 #endif

@@ -357,6 +357,30 @@ static int record_final(struct job *job, const struct job_state *st,
 	return 0;
 }
 
+/* The supervisor's (or its launcher's) terminal record: a terminal state
+ * is final, so when one is on disk already (a reader recorded the loss of
+ * a supervisor it could not see) it stays, and no second job.finished is
+ * told. Under RECOVER, against a reader recording the loss right now. */
+static int record_own_final(struct job *job, const struct job_state *st,
+			    int durable,
+			    const struct state_completion *completion)
+{
+	int guarded = job->lock_fd >= 0 &&
+		      store_claim_recovery(job->lock_fd) == 0;
+	struct job_state on_disk;
+	struct error ignored;
+	int rc = 0;
+
+	if (state_read(job, &on_disk, &ignored) == 0 &&
+	    job_status_terminal(on_disk.status))
+		store_release_reserve(job);
+	else
+		rc = record_final(job, st, durable, completion);
+	if (guarded)
+		store_release_recovery(job->lock_fd);
+	return rc;
+}
+
 static void usage_fill(struct job_state *st, const struct rusage *ru)
 {
 	st->has_usage = 1;
@@ -393,8 +417,8 @@ void state_ended(struct job *job, struct job_state *st,
 	test_stop_at("job-ended");
 	/* with a completion record to write, its directory fsync follows
 	 * and covers this rename too */
-	record_final(job, st, st->completion_event && completion->complete
-			      ? DURABLE_DATA : DURABLE_FULL, completion);
+	record_own_final(job, st, st->completion_event && completion->complete
+				  ? DURABLE_DATA : DURABLE_FULL, completion);
 	store_release_alive(job);
 }
 
@@ -409,7 +433,7 @@ int state_failed(struct job *job, struct job_state *st,
 	st->has_duration = 1;
 	st->duration_ms = 0;
 	st->completion_event = completion && completion->wanted;
-	rc = record_final(job, st, DURABLE_FULL, completion);
+	rc = record_own_final(job, st, DURABLE_FULL, completion);
 	store_release_alive(job);
 	return rc;
 }
@@ -447,6 +471,19 @@ static int job_wants_completion(const struct job *job)
 	return wanted;
 }
 
+/* Whether the supervisor lives: ALIVE held, or, when nobody holds it on
+ * the file there is (a tmp cleaner may have removed the one it holds),
+ * its recorded pid vouched for. 1, 0, or -1 on error. */
+static int supervisor_alive(const struct job *job, int lock_fd,
+			    const struct job_state *st)
+{
+	int held = lock_fd >= 0 ? store_alive(lock_fd) : 0;
+
+	if (held != 0)
+		return held;
+	return store_supervisor_vouched(job, st->supervisor_pid);
+}
+
 /* Under RECOVER: read again (someone may have recovered or finished
  * meanwhile) and record the loss if it still stands. */
 static int recover_lost_job(struct job *job, int lock_fd,
@@ -458,7 +495,8 @@ static int recover_lost_job(struct job *job, int lock_fd,
 		return -1;
 	if (had_state && st->status != JOB_RUNNING)
 		return 0;
-	if (store_alive(lock_fd) == 1) {
+	if (had_state ? supervisor_alive(job, lock_fd, st) == 1
+		      : store_alive(lock_fd) == 1) {
 		if (!had_state) {	/* a moment: ask again */
 			error_set(e, "corrupt_record",
 				  "job %s is still being launched", job->id);
@@ -489,7 +527,7 @@ static void state_being_launched(const struct job *job, struct job_state *st)
 int state_observe(struct job *job, struct job_state *st,
 		  struct error *e)
 {
-	int missing, lock_fd, held, rc;
+	int missing, lock_fd, alive, rc;
 
 	if (state_read(job, st, e) == 0) {
 		if (st->status != JOB_RUNNING)
@@ -500,24 +538,31 @@ int state_observe(struct job *job, struct job_state *st,
 	} else {
 		return -1;
 	}
-	/* without a lock file the record was not made by a launch of ours
-	 * (hand-written or foreign): report it, do not recover it */
-	lock_fd = store_lock_open(job, !missing);
-	if (lock_fd < 0)
+	/* a reader never makes the lock file */
+	lock_fd = store_lock_open(job, 0);
+	if (lock_fd < 0 && (errno != ENOENT || missing))
+		/* without state.json nor a lock file the job was not made by
+		 * a launch of ours (hand-written or foreign): report it */
 		return missing ? -1 : error_errno(e, NULL, errno,
 						 "cannot open %s/lock", job->dir);
-	held = store_alive(lock_fd);
-	if (held == 1 && missing)
+	alive = missing ? store_alive(lock_fd) : supervisor_alive(job, lock_fd, st);
+	if (alive == 1 && missing)
 		state_being_launched(job, st);
-	if (held != 0) {
-		close(lock_fd);
-		return held < 0 ? error_errno(e, NULL, errno, "cannot test %s/lock",
-					     job->dir) : 0;
+	if (alive != 0) {
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return alive < 0 ? error_errno(e, NULL, errno, "cannot test "
+					      "%s/lock", job->dir) : 0;
 	}
-	if (store_claim_recovery(lock_fd) < 0) {
-		close(lock_fd);
-		return error_errno(e, NULL, errno, "cannot lock %s/lock",
-				   job->dir);
+	/* lost: the loss is recorded once, under RECOVER */
+	if (lock_fd < 0)
+		lock_fd = store_lock_open(job, 1);
+	if (lock_fd < 0 || store_claim_recovery(lock_fd) < 0) {
+		rc = error_errno(e, NULL, errno, "cannot lock %s/lock",
+				 job->dir);
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return rc;
 	}
 	rc = recover_lost_job(job, lock_fd, st, e);
 	close(lock_fd);

@@ -381,6 +381,55 @@ check_eq "run killed (-9) mid-launch: the job still runs to its end: exited 4" \
 check_eq "... with its output" "$(cat "$ROOT/$id/stdout.log")" "done"
 check_hasnt "... not supervisor_lost" error "$out"
 
+# ---- the lock file removed under a live supervisor (a tmp cleaner) --------------------
+
+G="$TMP/gone-lock"
+mkdir -p "$G"
+id=$(start_job --notify-file "$G/events.ndjson" -- sh -c \
+	'while [ ! -e "$1/go" ]; do sleep 0.05; done; echo finished; exit 3' sh "$G")
+sup=$(record_num "$id" supervisor_pid)
+"$AE_BIN" --root "$ROOT" wait "$id" >"$TMP/ans/gone-lock.wait" 2>&1 &
+waiter=$!
+until_true 10 asleep "$waiter"
+# stopped, the supervisor cannot renew its lock file: readers must vouch for it
+kill -STOP "${sup:-none}"
+rm -f "$ROOT/$id/lock"
+capture ae status "$id"
+check_eq "lock file removed, supervisor stopped: status still says running" \
+	"$(json_str state "$OUT")" running
+check_hasnt "... no supervisor_lost" error "$OUT"
+capture ae list --all
+check_contains "... list agrees" "$OUT" "\"job_id\":\"$id\","
+check_eq "... and nobody recorded a loss" "$(json_flat "$ROOT/$id/state.json" | grep -c supervisor_lost)" 0
+check "... the blocked wait is still waiting" process_alive "$waiter"
+kill -CONT "${sup:-none}"
+wait_for "the supervisor makes a new lock file" 10 test -e "$ROOT/$id/lock"
+capture ae status "$id"
+check_eq "... status: running" "$(json_str state "$OUT")" running
+: >"$G/go"
+wait_for "the wait returns when the job ends" 10 proc_gone "$waiter"
+wait "$waiter" 2>/dev/null
+out=$(cat "$TMP/ans/gone-lock.wait")
+check_eq "... with the real end: exited 3" \
+	"$(json_str state "$out") $(json_num exit_code "$out")" "exited 3"
+check_eq "... status agrees, and it is final" "$(state_of "$id")" exited
+wait_for "... its job.finished is delivered" 10 has_lines "$G/events.ndjson" 1
+check_eq "... once: one line in the sink" "$(line_count "$G/events.ndjson")" 1
+check_eq "... one job.finished in the event log" \
+	"$(ae events --job "$id" --type job.finished | wc -l | tr -d ' ')" 1
+# removed while the supervisor runs (it renews the file at once)
+capture ae run --snapshot-after 0 -- sh -c \
+	'while [ ! -e "$1/go2" ]; do sleep 0.05; done; exit 5' sh "$G"
+id=$(job_id "$OUT")
+rm -f "$ROOT/$id/lock"
+capture ae status "$id"
+check_eq "lock file removed under a running supervisor: status says running" \
+	"$(json_str state "$OUT")" running
+: >"$G/go2"
+out=$(ae wait --timeout-ms 10000 "$id")
+check_eq "... and the job ends with its real exit code: exited 5" \
+	"$(json_str state "$out") $(json_num exit_code "$out")" "exited 5"
+
 # ---- every record in the roots ------------------------------------------------------
 
 check_schema "every meta.json parses and matches meta_record" meta_record \

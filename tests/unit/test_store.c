@@ -352,7 +352,7 @@ START_TEST(test_lost_supervisor_is_recorded_once)
 	ck_assert_int_eq(store_wait_ended(&job, 100), 0);
 	/* the holder is gone: failed/supervisor_lost, on disk too */
 	store_job_close(&holder);
-	ck_assert_int_eq(store_wait_ended(&job, 100), 1);
+	ck_assert_int_eq(store_wait_ended(&job, 100), 2);	/* free already */
 	ck_assert_int_eq(state_observe(&job, &st, &e), 0);
 	ck_assert_int_eq(st.status, JOB_FAILED);
 	ck_assert_str_eq(st.error, "supervisor_lost");
