@@ -186,6 +186,9 @@ int cmd_delete(struct cli *cli)
 		goto out;
 	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
 		goto out;
+	/* the record of its process group goes: nothing of it may stay */
+	if (job_lost(&st) && signal_job(cli, &job, &st, SIGKILL) < 0)
+		goto out;
 	/* every lock: no start, update, recovery (or, without --force,
 	 * delivery) can touch the job while it goes */
 	if (store_claim_removal(&job, REMOVAL_WAIT_MS, !force,

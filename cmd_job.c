@@ -182,6 +182,8 @@ int cmd_kill(struct cli *cli)
 			store_wait_ended(&job, KILL_SETTLE_MS);
 		if (read_job_state(cli, &job, &st) < 0)
 			goto out;
+	} else if (job_lost(&st) && signal_job(cli, &job, &st, signo) < 0) {
+		goto out;	/* what its lost supervisor left running */
 	}
 	uppercase_copy(shown, sizeof(shown), name);
 	envelope_begin(w, "kill");

@@ -25,6 +25,7 @@
 #include "exec_input.h"
 #include "exec_output.h"
 #include "lib/fmt.h"
+#include "lib/proc.h"
 #include "lib/sig.h"
 #include "notify_redeliver.h"
 #include "notify_sink.h"
@@ -71,8 +72,23 @@ int signal_ends_job(int signo)
 int exec_signal_job(const struct job *job, const struct job_state *st,
 		    int signo, struct error *e)
 {
+	struct job_marks marks;
+	int vouched;
+
 	if (!st->has_pid)
 		return 0;	/* still launching: nothing to signal yet */
+	if (st->status != JOB_RUNNING)
+		return state_kill_leftovers(job, st, signo) < 0 ? -1 : 0;
+	/* a pid is signalled only when it is vouched for: its session holds
+	 * a process of this job (without /proc, the live supervisor's
+	 * record is trusted) */
+	if (store_job_marks(&marks, job) < 0)
+		return error_errno(e, NULL, errno, "cannot signal job %s",
+				   job->id);
+	vouched = proc_session_vouched((pid_t)st->pid, marks.list);
+	store_job_marks_free(&marks);
+	if (vouched == 0)
+		return 0;	/* nothing of the job is left */
 	if (kill(-(pid_t)st->pid, signo) == 0)
 		return 0;
 	if (errno == ESRCH && (kill((pid_t)st->pid, signo) == 0 ||

@@ -30,8 +30,10 @@ int signal_parse(const char *text);
  * end only after those). */
 int signal_ends_job(int signo);
 /* Send signo to the job's process group (or its main process, when the
- * group is gone): 0 when sent, or when there is nothing (left) to signal;
- * -1 with e set. */
+ * group is gone), once its session is vouched for; for a job that is no
+ * longer running (its supervisor lost), to every process left of its
+ * session. 0 when sent, or when there is nothing (left) to signal; -1
+ * with e set. */
 int exec_signal_job(const struct job *job, const struct job_state *st,
 		    int signo, struct error *e);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,10 +64,14 @@ static int child_open_pty(const char *name)
 
 static void child_run(const struct job_spec *spec, mode_t job_umask,
 		      char **argv, char **envp, const struct child_stdio *io,
-		      int report_fd)
+		      int report_fd, pid_t supervisor)
 {
 	sig_reset();
 	setsid();
+	/* the job dies with its supervisor (its own children are found by
+	 * whoever records the loss): never a job that runs on unseen */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != supervisor)
+		_exit(127);	/* the supervisor died already */
 	umask(job_umask);
 	if (chdir(spec->cwd) < 0)
 		child_fail(report_fd, STAGE_CWD);
@@ -88,14 +93,15 @@ static pid_t spawn_job(const struct job_spec *spec, mode_t job_umask,
 		       int report_fd)
 {
 	sigset_t all, saved;
-	pid_t child;
+	pid_t child, supervisor = getpid();
 
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &saved) < 0)
 		return -1;
 	child = vfork();
 	if (child == 0)
-		child_run(spec, job_umask, argv, envp, io, report_fd);
+		child_run(spec, job_umask, argv, envp, io, report_fd,
+			  supervisor);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return child;
 }
@@ -199,15 +205,16 @@ no_memory:
 static int env_add_agent_exec(struct strv *env, struct strv *owned,
 			      const struct job *job)
 {
-	size_t id_size = strlen(job->id) + 19;
-	size_t root_size = strlen(job->root) + 17;
-	char *id = own(owned, malloc(id_size));
-	char *root = own(owned, malloc(root_size));
+	struct job_marks marks;
+	char *id, *root;
 
+	if (store_job_marks(&marks, job) < 0)
+		return -1;
+	root = own(owned, marks.root);	/* owned from here */
+	id = own(owned, strdup(marks.id));
 	if (!id || !root)
 		return -1;
-	snprintf(id, id_size, "AGENT_EXEC_JOB_ID=%s", job->id);
-	snprintf(root, root_size, "AGENT_EXEC_ROOT=%s", job->root);
+	/* the marks that vouch for the job's processes (store_job_marks) */
 	return strv_setenv(env, (char *)"AGENT_EXEC=1") < 0 ||
 	       strv_setenv(env, id) < 0 || strv_setenv(env, root) < 0 ? -1 : 0;
 }

@@ -653,6 +653,28 @@ void store_release_recovery(int lock_fd)
 	lock_byte(lock_fd, LOCK_SET, F_UNLCK, LOCK_RECOVER);
 }
 
+int store_job_marks(struct job_marks *marks, const struct job *job)
+{
+	size_t root_size = strlen(job->root) + sizeof("AGENT_EXEC_ROOT=");
+
+	snprintf(marks->id, sizeof(marks->id), "AGENT_EXEC_JOB_ID=%s",
+		 job->id);
+	marks->root = malloc(root_size);
+	if (!marks->root)
+		return -1;
+	snprintf(marks->root, root_size, "AGENT_EXEC_ROOT=%s", job->root);
+	marks->list[0] = marks->id;
+	marks->list[1] = marks->root;
+	marks->list[2] = NULL;
+	return 0;
+}
+
+void store_job_marks_free(struct job_marks *marks)
+{
+	free(marks->root);
+	marks->root = NULL;
+}
+
 void store_supervisor_title(char *title, size_t size, const char *id)
 {
 	snprintf(title, size, "agent-exec supervisor %s", id);

@@ -119,6 +119,16 @@ int store_alive(int lock_fd);
 int store_claim_recovery(int lock_fd);
 void store_release_recovery(int lock_fd);
 
+/* What every job's environment says of it, and so vouches for the
+ * processes of its session: AGENT_EXEC_JOB_ID=ID and AGENT_EXEC_ROOT=ROOT
+ * (list: both, NULL-terminated). 0, or -1/ENOMEM. */
+struct job_marks {
+	char id[JOB_ID_MAX + 24];
+	char *root;
+	const char *list[3];
+};
+int store_job_marks(struct job_marks *marks, const struct job *job);
+void store_job_marks_free(struct job_marks *marks);
 /* The process title of the job's supervisor: "agent-exec supervisor ID". */
 void store_supervisor_title(char *title, size_t size, const char *id);
 /* 1 when process pid is this job's supervisor: its title names the job

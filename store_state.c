@@ -9,6 +9,7 @@
 #include "store_state.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "events.h"
 #include "lib/fmt.h"
+#include "lib/proc.h"
 
 static const char *const status_names[] = {
 	"created", "running", "exited", "killed", "failed", "unknown"
@@ -484,6 +486,27 @@ static int supervisor_alive(const struct job *job, int lock_fd,
 	return store_supervisor_vouched(job, st->supervisor_pid);
 }
 
+int job_lost(const struct job_state *st)
+{
+	return st->status == JOB_FAILED &&
+	       strcmp(st->error, "supervisor_lost") == 0;
+}
+
+int state_kill_leftovers(const struct job *job, const struct job_state *st,
+			 int signo)
+{
+	struct job_marks marks;
+	int signalled;
+
+	if (!st->has_pid)
+		return 0;
+	if (store_job_marks(&marks, job) < 0)
+		return -1;
+	signalled = proc_session_signal((pid_t)st->pid, marks.list, signo);
+	store_job_marks_free(&marks);
+	return signalled;
+}
+
 /* Under RECOVER: read again (someone may have recovered or finished
  * meanwhile) and record the loss if it still stands. */
 static int recover_lost_job(struct job *job, int lock_fd,
@@ -505,6 +528,9 @@ static int recover_lost_job(struct job *job, int lock_fd,
 		}
 		return 0;
 	}
+	/* the job dies with its supervisor: nothing of it runs on unseen */
+	if (had_state)
+		state_kill_leftovers(job, st, SIGKILL);
 	mark_lost(job, st, had_state);
 	st->completion_event = job_wants_completion(job);
 	if (record_final(job, st, DURABLE_FULL, NULL) < 0)

@@ -48,6 +48,13 @@ int state_parse(const struct json_value *root, struct job_state *st);
 /* state.json as it is on disk (errno ENOENT when missing). */
 int state_read(const struct job *job, struct job_state *st,
 	       struct error *e);
+/* Whether the job ended because its supervisor was lost. */
+int job_lost(const struct job_state *st);
+/* Signal every process left of a job whose supervisor is gone: the
+ * session its main process led, vouched for by the environment of one of
+ * them (store_job_env_entry). The number signalled. */
+int state_kill_leftovers(const struct job *job, const struct job_state *st,
+			 int signo);
 /* The job's true state: state.json, except that a job whose supervisor is
  * gone is recorded (once, under RECOVER) as failed/supervisor_lost, with
  * its job.finished line; st->recovered tells that this call recorded it. */

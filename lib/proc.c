@@ -119,22 +119,26 @@ static int proc_session(pid_t pid, pid_t *session)
 	return rc;
 }
 
-static int environ_has(pid_t pid, const char *entry)
+/* Whether process pid's environment holds every one of entries (a NULL
+ * terminated list of "NAME=value"). */
+static int environ_has(pid_t pid, const char *const *entries)
 {
-	size_t len, want = strlen(entry);
+	size_t len, found = 0, wanted = 0;
 	char *env = proc_file(pid, "environ", ENVIRON_MAX, &len);
-	int found = 0;
 
-	for (size_t at = 0; env && at < len && !found;
-	     at += strlen(env + at) + 1)
-		found = strncmp(env + at, entry, want + 1) == 0;
+	while (entries[wanted])
+		wanted++;
+	for (size_t at = 0; env && at < len; at += strlen(env + at) + 1)
+		for (size_t i = 0; i < wanted; i++)
+			if (strcmp(env + at, entries[i]) == 0)
+				found++;
 	free(env);
-	return found;
+	return env && found >= wanted;
 }
 
 /* One round: signal the members of session sid (all of them once it is
  * vouched for). The number signalled. */
-static int signal_round(pid_t sid, const char *env_entry, int signo,
+static int signal_round(pid_t sid, const char *const *env_entries, int signo,
 			int *vouched)
 {
 	DIR *all = opendir("/proc");
@@ -152,7 +156,7 @@ static int signal_round(pid_t sid, const char *env_entry, int signo,
 		    proc_session(pid, &session) < 0 || session != sid)
 			continue;
 		if (!*vouched)
-			*vouched = environ_has(pid, env_entry);
+			*vouched = environ_has(pid, env_entries);
 		if (*vouched && kill(pid, signo) == 0)
 			signalled++;
 	}
@@ -160,14 +164,36 @@ static int signal_round(pid_t sid, const char *env_entry, int signo,
 	return signalled;
 }
 
-int proc_session_signal(pid_t sid, const char *env_entry, int signo)
+int proc_session_vouched(pid_t sid, const char *const *env_entries)
+{
+	DIR *all = opendir("/proc");
+	struct dirent *entry;
+	int vouched = 0;
+
+	if (!all)
+		return -1;
+	while (!vouched && (entry = readdir(all))) {
+		char *end;
+		long number = strtol(entry->d_name, &end, 10);
+		pid_t session;
+
+		if (!*end && number > 0 &&
+		    proc_session((pid_t)number, &session) == 0 &&
+		    session == sid)
+			vouched = environ_has((pid_t)number, env_entries);
+	}
+	closedir(all);
+	return vouched;
+}
+
+int proc_session_signal(pid_t sid, const char *const *env_entries, int signo)
 {
 	int vouched = 0, total = 0;
 
 	if (sid <= 1)
 		return 0;
 	for (int round = 0; round < SIGNAL_ROUNDS; round++) {
-		int signalled = signal_round(sid, env_entry, signo, &vouched);
+		int signalled = signal_round(sid, env_entries, signo, &vouched);
 
 		if (signalled == 0 && (round > 0 || !vouched))
 			break;

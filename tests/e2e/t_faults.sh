@@ -381,6 +381,57 @@ check_eq "run killed (-9) mid-launch: the job still runs to its end: exited 4" \
 check_eq "... with its output" "$(cat "$ROOT/$id/stdout.log")" "done"
 check_hasnt "... not supervisor_lost" error "$out"
 
+# ---- a job dies with its supervisor ------------------------------------------------------
+
+# job_procs ID: the live processes whose environment marks them as ID's
+job_procs() {
+	for _e in /proc/[0-9]*/environ; do
+		{ tr '\0' '\n' <"$_e"; } 2>/dev/null | grep -qx "AGENT_EXEC_JOB_ID=$1" || continue
+		_p=${_e#/proc/}
+		_p=${_p%/environ}
+		[ "$(proc_field "$_p" 3)" = Z ] || echo "$_p"
+	done
+}
+no_job_procs() { [ -z "$(job_procs "$1")" ]; }
+has_job_procs() { [ "$(job_procs "$1" | wc -l | tr -d ' ')" = "$2" ]; }
+id=$(start_job --timeout 1500 -- sleep 300)
+jpid=$(record_num "$id" pid)
+sup=$(record_num "$id" supervisor_pid)
+kill -KILL "${sup:-none}"
+wait_for "supervisor killed (-9): the job's process dies with it" 10 proc_gone "${jpid:-0}"
+check_eq "... status says failed, supervisor_lost" \
+	"$(json_str state "$(ae status "$id")") $(json_text error "$(ae status "$id")")" \
+	"failed supervisor_lost"
+# a job whose processes fork: the children outlive the main process
+id=$(start_job -- sh -c 'sleep 300 & sleep 301 & wait')
+wait_for "a job with two children: three processes of it run" 10 has_job_procs "$id" 3
+sup=$(record_num "$id" supervisor_pid)
+kill -KILL "${sup:-none}"
+until_true 5 proc_gone "${sup:-0}"
+capture ae status "$id"
+check_eq "... its supervisor killed: status says failed, supervisor_lost" \
+	"$(json_str state "$OUT") $(json_text error "$OUT")" "failed supervisor_lost"
+wait_for "... and whoever recorded the loss killed what the job left: no process of it runs" \
+	10 no_job_procs "$id"
+capture ae kill "$id"
+check_eq "kill on the lost job: an answer, failed" "$RC $(json_str state "$OUT")" "0 failed"
+capture ae delete --force "$id"
+check_eq "delete --force on it: deleted" "$RC $(json_bool deleted "$OUT")" "0 true"
+
+# a running job whose record names another process: never signalled
+setsid sleep 300 </dev/null >/dev/null 2>&1 &
+stranger=$!
+until_true 5 process_alive "$stranger"
+id=$(start_job -- sleep 300)
+jpid=$(record_num "$id" pid)
+sed "s/\"pid\": $jpid,/\"pid\": $stranger,/" "$ROOT/$id/state.json" >"$TMP/planted" &&
+	cat "$TMP/planted" >"$ROOT/$id/state.json"
+check_eq "a running record naming a stranger's pid (planted)" "$(record_num "$id" pid)" "$stranger"
+ae kill --signal KILL "$id" >/dev/null
+check "... kill never signals the stranger: it lives" process_alive "$stranger"
+kill -KILL "$stranger" "$jpid" 2>/dev/null
+wait "$stranger" 2>/dev/null
+
 # ---- the lock file removed under a live supervisor (a tmp cleaner) --------------------
 
 G="$TMP/gone-lock"
