@@ -94,19 +94,40 @@ static int segments_list(int dir_fd, struct segment *segs, size_t *count)
 
 /* ---- writing ---------------------------------------------------------- */
 
+static int root_private(const char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	int private = fd >= 0 && fd_private(fd, &st) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	return private;
+}
+
 static int open_events_dir(const char *root, int create)
 {
 	char path[PATH_MAX];
 
 	int fd;
 
+	struct stat st;
+
 	snprintf(path, sizeof(path), "%s/" EVENTS_DIR, root);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	/* created once: every later append finds it */
-	if (fd >= 0 || errno != ENOENT || !create ||
-	    mkdir_parents(path, 0700) < 0)
-		return fd;
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && create &&
+	    mkdir_parents(path, 0700) == 0)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				O_NOFOLLOW);
+	/* another user's, or writable by others (it or the root): not ours
+	 * to trust */
+	if (fd >= 0 && (fd_private(fd, &st) != 1 || !root_private(root))) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
 }
 
 /* The segment to append to, rotating (and trimming) when it is full. */
@@ -410,6 +431,12 @@ int events_read(const char *root, const struct events_query *query,
 	int notify_fd = -1, stop_fd = -1;
 
 	r.dir_fd = open_events_dir(root, query->follow);
+	if (r.dir_fd < 0 && errno == EPERM)
+		return error_set(e, "unsafe_permissions", "%s or its "
+				 EVENTS_DIR " is not yours alone (another user "
+				 "owns it or can write to it): its events are "
+				 "not to be trusted; chmod go-w it, or use a "
+				 "jobs root of your own", root);
 	if (r.dir_fd < 0)
 		return errno == ENOENT ? 0 : error_errno(e, NULL, errno,
 				"cannot open %s/" EVENTS_DIR, root);

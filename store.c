@@ -160,101 +160,6 @@ void store_release_reserve(struct job *job)
 	job->reserve_fd = -1;
 }
 
-/* Field index (0-based) of a colon-separated /etc/passwd line, in place:
- * the field's text, NUL-terminated, or NULL when the line is shorter. */
-static char *passwd_field(char *line, int index)
-{
-	char *end;
-
-	for (; index > 0; index--) {
-		line = strchr(line, ':');
-		if (!line)
-			return NULL;
-		line++;
-	}
-	end = strchr(line, ':');
-	if (end)
-		*end = '\0';
-	return line;
-}
-
-/* The home directory /etc/passwd gives uid (heap), as getpwuid would say
- * without name services; NULL when there is none. */
-static char *passwd_home(uid_t uid)
-{
-	char *text, *line, *next, *home = NULL;
-	size_t len;
-
-	if (read_file_at(AT_FDCWD, "/etc/passwd", 1 << 20, &text, &len) < 0)
-		return NULL;
-	for (line = text; line && !home; line = next) {
-		char *uid_text, *dir;
-		uint64_t id;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		uid_text = passwd_field(line, 2);
-		if (!uid_text || parse_u64(uid_text, &id) < 0 || id != uid)
-			continue;
-		dir = passwd_field(uid_text + strlen(uid_text) + 1, 2);
-		if (dir && *dir)
-			home = strdup(dir);
-	}
-	free(text);
-	return home;
-}
-
-static char *default_root(void)
-{
-	const char *home = getenv("HOME");
-	const char *xdg = getenv("XDG_DATA_HOME");
-
-	if (xdg && *xdg)
-		return path_join(xdg, "agent-exec/jobs");
-	if (!home || !*home) {
-		char *found = passwd_home(getuid());
-		char *root = found ? path_join(found,
-			".local/share/agent-exec/jobs") : NULL;
-
-		free(found);
-		return root ? root : strdup("~/.local/share/agent-exec/jobs");
-	}
-	return path_join(home, ".local/share/agent-exec/jobs");
-}
-
-int store_root_resolve(const char *flag_root, struct store_root *root,
-		       struct error *e)
-{
-	const char *env_root = getenv("AGENT_EXEC_ROOT");
-
-	root->path = root->abs = NULL;
-	if (flag_root && !*flag_root)
-		return error_set(e, "invalid_root", "--root must not be empty");
-	if (flag_root)
-		root->path = strdup(flag_root);
-	else if (env_root && *env_root)
-		root->path = strdup(env_root);
-	else
-		root->path = default_root();
-	if (root->path)
-		root->abs = path_absolute(root->path);
-	if (!root->abs) {
-		int err = errno;
-
-		store_root_free(root);
-		return error_errno(e, NULL, err, "cannot resolve the jobs root");
-	}
-	return 0;
-}
-
-void store_root_free(struct store_root *root)
-{
-	free(root->path);
-	free(root->abs);
-	root->path = root->abs = NULL;
-}
-
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 void job_id_generate(char out[JOB_ID_LEN + 1])
@@ -289,30 +194,6 @@ int job_id_valid(const char *text)
 			return 0;
 	}
 	return 1;
-}
-
-int store_root_open(const struct store_root *root)
-{
-	return open(root->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-/* The listing of the jobs root (its descriptor: dirfd(*dir)): 1, or 0 when
- * there is no root yet (nothing to list), or -1 with e set. */
-int store_root_listing(const struct store_root *root, DIR **dir,
-			struct error *e)
-{
-	int fd = store_root_open(root), err;
-
-	*dir = fd < 0 ? NULL : fdopendir(fd);
-	if (*dir)
-		return 1;
-	err = errno;
-	if (fd < 0 && err == ENOENT)
-		return 0;
-	if (fd >= 0)
-		close(fd);
-	return error_errno(e, NULL, err, "cannot %s jobs root %s",
-			   fd < 0 ? "open" : "read", root->abs);
 }
 
 /* The root as a job names it: the absolute path without a trailing '/'
@@ -375,16 +256,18 @@ int store_job_new(const struct store_root *root, struct job *job,
 	char id[JOB_ID_LEN + 1];
 	int root_fd, dir_fd, lock_fd, reserve_fd, err;
 
-	root_fd = store_root_open(root);
+	root_fd = store_root_open_trusted(root, e);
 	if (root_fd < 0 && errno == ENOENT) {	/* the first job */
 		if (mkdir_parents(root->abs, 0700) < 0)
 			return error_errno(e, NULL, errno, "cannot create jobs "
 					   "root %s", root->abs);
-		root_fd = store_root_open(root);
+		root_fd = store_root_open_trusted(root, e);
 	}
 	if (root_fd < 0)
-		return error_errno(e, NULL, errno, "cannot open jobs root %s",
-				  root->abs);
+		return errno == ENOENT || errno == ENOTDIR
+		       ? error_errno(e, NULL, errno, "cannot open jobs root %s",
+				     root->abs)
+		       : -1;
 	if (make_job_dir(root_fd, id) < 0) {
 		err = errno;
 		close(root_fd);
@@ -477,14 +360,11 @@ int store_job_open(const struct store_root *root, const char *id,
 			    "invalid job id \"%.80s\": expected a job id or "
 			    "prefix (letters, digits, '-', '_'; at most %d)",
 			    id, JOB_ID_MAX);
-	root_fd = store_root_open(root);
-	if (root_fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return error_set(e, "job_not_found", "job not found: %s",
-				    id);
-		return error_errno(e, NULL, errno, "cannot open jobs root %s",
-				  root->abs);
-	}
+	root_fd = store_root_open_trusted(root, e);
+	if (root_fd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+		       ? error_set(e, "job_not_found", "job not found: %s", id)
+		       : -1;
 	copy_str(name, sizeof(name), id);
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					O_CLOEXEC);
@@ -506,6 +386,10 @@ int store_job_open(const struct store_root *root, const char *id,
 	}
 	if (store_job_at(job, root, name, dir_fd) < 0)
 		return error_errno(e, NULL, ENOMEM, "cannot open job %s", id);
+	if (store_trusted(dir_fd, job->dir, e) < 0) {
+		store_job_close(job);
+		return -1;
+	}
 	return 0;
 }
 

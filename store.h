@@ -1,5 +1,5 @@
-/* store.h - the job store: the root, ids, job directories, atomic records,
- * and the lock file whose locks say who is alive (store.c). */
+/* store.h - the job store: ids, job directories, the reserve, and the lock
+ * file whose locks say who is alive (store.c). */
 #ifndef AE_STORE_H
 #define AE_STORE_H
 
@@ -12,18 +12,12 @@
 #include "lib/fmt.h"
 #include "lib/sys.h"
 #include "store_record.h"
+#include "store_root.h"
 
 #define SCHEMA_VERSION "0.1"
 #define JOB_ID_LEN 26		/* a ULID */
 #define JOB_ID_MAX 64		/* longest id (or prefix) we accept */
 #define ERROR_TEXT_MAX 512
-
-/* The jobs root: path as resolved (shown to users), absolute form (used in
- * paths we print). */
-struct store_root {
-	char *path;
-	char *abs;
-};
 
 struct job {
 	char id[JOB_ID_MAX + 1];
@@ -33,16 +27,6 @@ struct job {
 	int lock_fd;		/* -1 unless this process holds ALIVE */
 	int reserve_fd;		/* <job>/.reserve while held, else -1 */
 };
-
-int store_root_resolve(const char *flag_root, struct store_root *root,
-		       struct error *e);
-void store_root_free(struct store_root *root);
-/* The root directory, open; -1/errno. */
-int store_root_open(const struct store_root *root);
-/* The listing of the jobs root (its descriptor: dirfd(*dir)): 1, or 0 when
- * there is no root yet (nothing to list), or -1 with e set. */
-int store_root_listing(const struct store_root *root, DIR **dir,
-		       struct error *e);
 
 /* A new ULID: 48-bit time in ms, 80 random bits, Crockford base32. */
 void job_id_generate(char out[JOB_ID_LEN + 1]);

@@ -161,6 +161,12 @@ static int list_settled(const struct store_root *root, int root_fd,
 	struct error ignored;
 	int settled;
 
+	struct stat dir;
+
+	/* a directory that is not private goes the careful way (skipped) */
+	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !stat_private(&dir))
+		return 0;
 	snprintf(path, sizeof(path), "%s/state.json", name);
 	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
 		return 0;
@@ -201,6 +207,10 @@ static int list_one(const struct store_root *root, int root_fd,
 		       ? 0 : -1;
 	if (store_job_at(&job, root, name, dir_fd) < 0)
 		return -1;
+	if (store_trusted(dir_fd, job.dir, &ignored) < 0) {
+		store_job_close(&job);
+		return -1;	/* another user's: skipped */
+	}
 	if (store_read_meta(&job, &meta, &ignored) < 0) {
 		store_job_close(&job);
 		return strcmp(ignored.code, "job_not_found") == 0 ? 0 : -1;
@@ -602,6 +612,10 @@ static int gc_one(struct gc_pass *gc, const char *name,
 	if (dir_fd < 0 || store_job_at(&job, gc->root, name, dir_fd) < 0)
 		return gc->visit(gc->ctx, entry);
 	entry->job = &job;
+	if (store_trusted(dir_fd, job.dir, &e) < 0) {
+		entry->reason = "unsafe_permissions";
+		goto out;
+	}
 	/* a job without meta.json may be collected (as agent-exec 0.1 does);
 	 * one whose meta.json is there but unreadable is left alone */
 	if (meta_unreadable(&job)) {

@@ -190,3 +190,58 @@ check_eq "the file sink's path is taken literally (one file of that name)" \
 check_schema "... holding a valid job_finished_event" job_finished_event --lines \
 	"$TMP/sink;touch $P.10/events \$(touch $P.11).ndjson"
 check_eq "still nothing executed" "$(ls "$TMP" | grep -c '^pwned')" 0
+
+# ---- a root another user could write to -----------------------------------------------------
+
+# A root writable by others, or another user's, is refused (as ssh refuses
+# such files): a planted "running" job there could make us signal any
+# process, and its event log could be read or forged.
+W="$TMP/wroot"
+"$AE_BIN" --root "$W" run --wait -- true >/dev/null
+wid=$(ls "$W" | grep -v '^\.' | head -n 1)
+chmod 0777 "$W"
+for cmd in "run -- true" "list --all" "status $wid" "gc" "kill $wid" "events"; do
+	# shellcheck disable=SC2086 # the words of cmd
+	capture "$AE_BIN" --root "$W" $cmd
+	check_eq "a world-writable root: $cmd is refused: unsafe_permissions" \
+		"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+done
+check_contains "... the message names the root and why" "$(json_text message "$OUT")" \
+	"$W or its .events is not yours alone"
+capture "$AE_BIN" --root "$W" status "$wid"
+check_contains "... status names the root and what is wrong" "$(json_text message "$OUT")" \
+	"$W is writable by everyone (mode 0777)"
+check_eq "... nothing was made in it" "$(ls "$W" | grep -vc '^\.')" 1
+chmod 0700 "$W"
+chmod 0770 "$W/$wid"
+capture "$AE_BIN" --root "$W" status "$wid"
+check_eq "a group-writable job directory: status is refused: unsafe_permissions" \
+	"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+capture "$AE_BIN" --root "$W" list --all
+check_eq "... list skips it: no job, skipped 1" \
+	"$(json_num skipped "$OUT") $(printf '%s' "$OUT" | grep -c "$wid")" "1 0"
+capture "$AE_BIN" --root "$W" gc --older-than 0
+check_contains "... gc leaves it: unsafe_permissions" "$OUT" \
+	"\"job_id\":\"$wid\",\"state\":\"unknown\",\"action\":\"skipped\",\"reason\":\"unsafe_permissions\""
+chmod 0700 "$W/$wid"
+capture "$AE_BIN" --root "$W" status "$wid"
+check_eq "... made private again, it is a job again" "$RC $(json_str state "$OUT")" "0 exited"
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	N="$TMP/nroot"
+	"$AE_BIN" --root "$N" run --wait -- true >/dev/null
+	nid=$(ls "$N" | grep -v '^\.' | head -n 1)
+	chown -R nobody "$N"
+	capture "$AE_BIN" --root "$N" status "$nid"
+	check_eq "another user's root (root runs status): unsafe_permissions" \
+		"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+	check_contains "... saying whose it is" "$(json_text message "$OUT")" "is owned by uid $(id -u nobody)"
+	capture "$AE_BIN" --root "$N" run -- true
+	check_eq "... run in it is refused too" "$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+	chown root "$N"
+	capture "$AE_BIN" --root "$N" status "$nid"
+	check_eq "another user's job directory in our root: unsafe_permissions" \
+		"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+else
+	echo "# skip: another user's root and job directory need root (chown)"
+fi

@@ -1,0 +1,169 @@
+/* store_root.c - the jobs root: where it is (--root, AGENT_EXEC_ROOT, the
+ * XDG data directory, the home directory), and whether it can be trusted. */
+#include "store_root.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/fmt.h"
+
+/* Field index (0-based) of a colon-separated /etc/passwd line, in place:
+ * the field's text, NUL-terminated, or NULL when the line is shorter. */
+static char *passwd_field(char *line, int index)
+{
+	char *end;
+
+	for (; index > 0; index--) {
+		line = strchr(line, ':');
+		if (!line)
+			return NULL;
+		line++;
+	}
+	end = strchr(line, ':');
+	if (end)
+		*end = '\0';
+	return line;
+}
+
+/* The home directory /etc/passwd gives uid (heap), as getpwuid would say
+ * without name services; NULL when there is none. */
+static char *passwd_home(uid_t uid)
+{
+	char *text, *line, *next, *home = NULL;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, "/etc/passwd", 1 << 20, &text, &len) < 0)
+		return NULL;
+	for (line = text; line && !home; line = next) {
+		char *uid_text, *dir;
+		uint64_t id;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		uid_text = passwd_field(line, 2);
+		if (!uid_text || parse_u64(uid_text, &id) < 0 || id != uid)
+			continue;
+		dir = passwd_field(uid_text + strlen(uid_text) + 1, 2);
+		if (dir && *dir)
+			home = strdup(dir);
+	}
+	free(text);
+	return home;
+}
+
+static char *default_root(void)
+{
+	const char *home = getenv("HOME");
+	const char *xdg = getenv("XDG_DATA_HOME");
+
+	if (xdg && *xdg)
+		return path_join(xdg, "agent-exec/jobs");
+	if (!home || !*home) {
+		char *found = passwd_home(getuid());
+		char *root = found ? path_join(found,
+			".local/share/agent-exec/jobs") : NULL;
+
+		free(found);
+		return root ? root : strdup("~/.local/share/agent-exec/jobs");
+	}
+	return path_join(home, ".local/share/agent-exec/jobs");
+}
+
+int store_root_resolve(const char *flag_root, struct store_root *root,
+		       struct error *e)
+{
+	const char *env_root = getenv("AGENT_EXEC_ROOT");
+
+	root->path = root->abs = NULL;
+	if (flag_root && !*flag_root)
+		return error_set(e, "invalid_root", "--root must not be empty");
+	if (flag_root)
+		root->path = strdup(flag_root);
+	else if (env_root && *env_root)
+		root->path = strdup(env_root);
+	else
+		root->path = default_root();
+	if (root->path)
+		root->abs = path_absolute(root->path);
+	if (!root->abs) {
+		int err = errno;
+
+		store_root_free(root);
+		return error_errno(e, NULL, err, "cannot resolve the jobs root");
+	}
+	return 0;
+}
+
+void store_root_free(struct store_root *root)
+{
+	free(root->path);
+	free(root->abs);
+	root->path = root->abs = NULL;
+}
+
+int store_root_open(const struct store_root *root)
+{
+	return open(root->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int store_trusted(int fd, const char *path, struct error *e)
+{
+	char why[96];
+	struct stat st;
+	int private = fd_private(fd, &st);
+
+	if (private > 0)
+		return 0;
+	if (private < 0)
+		return error_errno(e, NULL, errno, "cannot stat %s", path);
+	return error_set(e, "unsafe_permissions", "%s %s: another user could "
+			 "plant jobs or read them there; use a jobs root of "
+			 "your own, or chmod go-w it", path,
+			 private_why(&st, why, sizeof(why)));
+}
+
+int store_root_open_trusted(const struct store_root *root, struct error *e)
+{
+	int fd = store_root_open(root), err;
+
+	if (fd < 0) {
+		err = errno;
+		if (err != ENOENT && err != ENOTDIR)
+			error_errno(e, NULL, err, "cannot open jobs root %s",
+				    root->abs);
+		errno = err;
+		return -1;
+	}
+	if (store_trusted(fd, root->abs, e) < 0) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+int store_root_listing(const struct store_root *root, DIR **dir,
+			struct error *e)
+{
+	int fd = store_root_open_trusted(root, e), err;
+
+	if (fd < 0 && errno == ENOTDIR)
+		return error_errno(e, NULL, errno, "cannot open jobs root %s",
+				   root->abs);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	*dir = fdopendir(fd);
+	if (*dir)
+		return 1;
+	err = errno;
+	close(fd);
+	return error_errno(e, NULL, err, "cannot read jobs root %s",
+			   root->abs);
+}
+
