@@ -568,25 +568,31 @@ void random_bytes(void *buf, size_t n)
 int fork_detached(void (*fn)(void *ctx), void *ctx)
 {
 	pid_t middle = fork();
-	int status;
+	int status = 0;
 
 	if (middle < 0)
 		return -1;
 	if (middle == 0) {
 		pid_t worker;
 
+		/* its exit status is the errno of what failed, or 0 */
 		if (setsid() < 0)
-			_exit(1);
+			_exit(errno > 0 && errno < 256 ? errno : EPERM);
 		worker = fork();
 		if (worker == 0) {
 			fn(ctx);
 			_exit(0);
 		}
-		_exit(worker < 0 ? 1 : 0);
+		_exit(worker >= 0 ? 0 : errno > 0 && errno < 256 ? errno
+								 : EAGAIN);
 	}
-	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
-		;
-	return 0;
+	while (waitpid(middle, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;	/* reaped elsewhere: cannot tell */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	errno = WIFEXITED(status) ? WEXITSTATUS(status) : EAGAIN;
+	return -1;
 }
 
 void test_stop_at(const char *stage)

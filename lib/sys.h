@@ -104,7 +104,8 @@ void random_bytes(void *buf, size_t n);
  * setsid, forks and exits, and is reaped here, so the grandchild belongs
  * to no terminal, to none of our process groups, and is not our child. fn
  * must not return to the caller's code: the grandchild exits after it.
- * 0 once the middle process is reaped, -1/errno if it could not fork. */
+ * 0 once the middle process is reaped, -1/errno if it could not fork (or
+ * the middle process could not). */
 int fork_detached(void (*fn)(void *ctx), void *ctx);
 
 /* For the fault tests: when $AGENT_EXEC_TEST_STOP_AT names this stage,

@@ -144,3 +144,44 @@ check_schema "event log 200 bytes below ulimit -f: every line events prints is a
 	event_line --lines "$TMP/events.out"
 check_eq "... the job run after the limit is in it, whole (created, started, finished)" \
 	"$(grep -c "\"job_id\":\"$(job_id "$last")\"" "$TMP/events.out")" 3
+
+# ---- a pids cgroup ------------------------------------------------------------------------
+
+# pids_cgroup: a new pids cgroup (v1, or v2 with the pids controller), its
+# path on stdout; fails where none can be made (not root, no cgroupfs)
+pids_cgroup() {
+	for _base in /sys/fs/cgroup/pids /sys/fs/cgroup; do
+		[ -w "$_base" ] || continue
+		[ "$_base" = /sys/fs/cgroup ] &&
+			! grep -qw pids "$_base/cgroup.controllers" 2>/dev/null && continue
+		mkdir "$_base/ae-test-$$" 2>/dev/null || continue
+		[ -e "$_base/ae-test-$$/pids.max" ] && { echo "$_base/ae-test-$$"; return 0; }
+		rmdir "$_base/ae-test-$$"
+	done
+	return 1
+}
+if cg=$(pids_cgroup); then
+	bad=""
+	for n in 1 2 3 4; do
+		echo "$n" >"$cg/pids.max"
+		capture timeout 20 sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --root "$3" run --wait -- true' \
+			sh "$cg" "$AE_BIN" "$ROOT"
+		state=$(json_str state "$OUT")
+		case "$RC:$state:$(json_text error "$OUT")" in
+		124:*) bad="$bad [pids.max $n: hung]" ;;
+		0:exited:* | 0:failed:cannot*) ;;
+		*) bad="$bad [pids.max $n: exit $RC, $state, $(json_text error "$OUT")]" ;;
+		esac
+		id=$(job_id "$OUT")
+		[ -n "$id" ] && [ "$(state_of "$id")" != "$state" ] && bad="$bad [pids.max $n: status disagrees]"
+	done
+	check_eq "a pids cgroup with pids.max 1-4: run --wait answers each time with the real reason, never supervisor_lost" "$bad" ""
+	capture timeout 20 sh -c 'echo 2 >"$1/pids.max" && echo $$ >"$1/cgroup.procs" && exec "$2" --root "$3" run --wait -- true' \
+		sh "$cg" "$AE_BIN" "$ROOT"
+	check_eq "... pids.max 2: failed, the supervisor could not be forked" \
+		"$(json_str state "$OUT") $(json_text error "$OUT")" \
+		"failed cannot fork the supervisor: Resource temporarily unavailable"
+	rmdir "$cg" 2>/dev/null
+else
+	echo "# skip: a pids cgroup needs root and a writable cgroupfs"
+fi
