@@ -106,11 +106,18 @@ check_eq "... no job directory left behind" "$(ls "$ROOT" | wc -l | tr -d ' ')" 
 # (what `ulimit -f 64` allows, in bytes: the unit is the shell's)
 (ulimit -f 64 && exec head -c 200000 /dev/zero >"$TMP/probe") 2>/dev/null
 limit=$(wc -c <"$TMP/probe" | tr -d ' ')
-# fill FILE BYTES LINE: append copies of the whole line LINE up to BYTES
+# fill FILE BYTES LINE: append copies of the whole line LINE, then pad the
+# last line with spaces (still JSON), so that FILE holds exactly BYTES
 fill() {
 	while [ "$(wc -c <"$1")" -lt "$(($2 - ${#3} - 1))" ]; do
 		printf '%s\n' "$3" >>"$1"
 	done
+	_size=$(wc -c <"$1" | tr -d ' ')
+	head -c "$((_size - 1))" "$1" >"$1.tmp"
+	head -c "$(($2 - _size))" /dev/zero | tr '\0' ' ' >>"$1.tmp"
+	echo >>"$1.tmp"
+	cat "$1.tmp" >"$1"
+	rm -f "$1.tmp"
 }
 ae run --wait --notify-file "$TMP/near.ndjson" -- true >/dev/null
 wait_for "a first job.finished in the notify file" 20 has_lines "$TMP/near.ndjson" 1
