@@ -27,6 +27,7 @@
 
 #include "json_parse.h"
 #include "lib/fmt.h"
+#include "lib/owner.h"
 #include "lib/sig.h"
 
 #define EVENTS_DIR ".events"

@@ -11,49 +11,17 @@
 #include <unistd.h>
 
 #include "lib/fmt.h"
-
-/* Field index (0-based) of a colon-separated /etc/passwd line, in place:
- * the field's text, NUL-terminated, or NULL when the line is shorter. */
-static char *passwd_field(char *line, int index)
-{
-	char *end;
-
-	for (; index > 0; index--) {
-		line = strchr(line, ':');
-		if (!line)
-			return NULL;
-		line++;
-	}
-	end = strchr(line, ':');
-	if (end)
-		*end = '\0';
-	return line;
-}
+#include "lib/owner.h"
 
 /* The home directory /etc/passwd gives uid (heap), as getpwuid would say
  * without name services; NULL when there is none. */
 static char *passwd_home(uid_t uid)
 {
-	char *text, *line, *next, *home = NULL;
-	size_t len;
+	char *line = user_db_line("/etc/passwd", uid);
+	char *dir = line ? colon_field(line, 5) : NULL;
+	char *home = dir && *dir ? strdup(dir) : NULL;
 
-	if (read_file_at(AT_FDCWD, "/etc/passwd", 1 << 20, &text, &len) < 0)
-		return NULL;
-	for (line = text; line && !home; line = next) {
-		char *uid_text, *dir;
-		uint64_t id;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		uid_text = passwd_field(line, 2);
-		if (!uid_text || parse_u64(uid_text, &id) < 0 || id != uid)
-			continue;
-		dir = passwd_field(uid_text + strlen(uid_text) + 1, 2);
-		if (dir && *dir)
-			home = strdup(dir);
-	}
-	free(text);
+	free(line);
 	return home;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/fmt.h"
+#include "lib/owner.h"
 #include "lib/utf8.h"
 
 /* The command's words, or a single shell string's own words. */

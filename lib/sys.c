@@ -143,30 +143,6 @@ static ssize_t read_until(int fd, void *buf, size_t n, off_t offset)
 	return (ssize_t)got;
 }
 
-int stat_private(const struct stat *st)
-{
-	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
-}
-
-int fd_private(int fd, struct stat *st)
-{
-	if (fstat(fd, st) < 0)
-		return -1;
-	return stat_private(st);
-}
-
-const char *private_why(const struct stat *st, char *buf, size_t size)
-{
-	if (st->st_uid != geteuid())
-		snprintf(buf, size, "is owned by uid %u, not by you (uid %u)",
-			 (unsigned)st->st_uid, (unsigned)geteuid());
-	else
-		snprintf(buf, size, "is writable by %s (mode %04o)",
-			 st->st_mode & S_IWOTH ? "everyone" : "its group",
-			 (unsigned)(st->st_mode & 07777));
-	return buf;
-}
-
 int exists_at(int dir_fd, const char *name)
 {
 	struct stat st;

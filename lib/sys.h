@@ -59,15 +59,6 @@ int read_file_at(int dir_fd, const char *name, size_t max_len,
 /* Sleep ms milliseconds, resuming after signals. */
 void sleep_ms(int64_t ms);
 
-/* Whether the open file is the caller's alone to change: owned by the
- * effective user and writable by neither group nor others (what ssh asks
- * of ~/.ssh). 1 yes, 0 no (st tells why), -1/errno. */
-int fd_private(int fd, struct stat *st);
-int stat_private(const struct stat *st);
-/* "is owned by uid N, not by you (uid M)" or "is writable by others":
- * why st is not private, for a message. */
-const char *private_why(const struct stat *st, char *buf, size_t size);
-
 /* Whether name exists in dir_fd (a symlink counts, not followed). Not
  * faccessat: musl's refuses AT_SYMLINK_NOFOLLOW. */
 int exists_at(int dir_fd, const char *name);

@@ -213,9 +213,9 @@ check_contains "... status names the root and what is wrong" "$(json_text messag
 	"$W is writable by everyone (mode 0777)"
 check_eq "... nothing was made in it" "$(ls "$W" | grep -vc '^\.')" 1
 chmod 0700 "$W"
-chmod 0770 "$W/$wid"
+chmod 0703 "$W/$wid"
 capture "$AE_BIN" --root "$W" status "$wid"
-check_eq "a group-writable job directory: status is refused: unsafe_permissions" \
+check_eq "a world-writable job directory: status is refused: unsafe_permissions" \
 	"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
 capture "$AE_BIN" --root "$W" list --all
 check_eq "... list skips it: no job, skipped 1" \
@@ -242,6 +242,24 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	capture "$AE_BIN" --root "$N" status "$nid"
 	check_eq "another user's job directory in our root: unsafe_permissions" \
 		"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+	chown -R root "$N"
+	# group-writable: refused for a shared group, allowed for the user's
+	# private group (named as the user, no other member), as ssh does
+	own_group=$(id -gn)
+	if grep -q "^$own_group:[^:]*:$(id -g):\$" /etc/group && [ "$own_group" = "$(id -un)" ] &&
+		other=$(getent group nogroup users 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$other" ]; then
+		chmod 0770 "$N"
+		chgrp "$other" "$N"
+		capture "$AE_BIN" --root "$N" status "$nid"
+		check_eq "a root writable by a shared group ($other): unsafe_permissions" \
+			"$RC $(json_str code "$OUT")" "1 unsafe_permissions"
+		check_contains "... saying so" "$(json_text message "$OUT")" "is writable by its group (mode 0770)"
+		chgrp "$own_group" "$N"
+		capture "$AE_BIN" --root "$N" status "$nid"
+		check_eq "... by the user's private group ($own_group): trusted" "$RC $(json_str state "$OUT")" "0 exited"
+	else
+		echo "# skip: no private group of the user, or no other group, to test group-writable roots"
+	fi
 else
 	echo "# skip: another user's root and job directory need root (chown)"
 fi
