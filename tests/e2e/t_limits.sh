@@ -7,6 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/n"
+# EMFILE as musl and glibc (the sanitizer build) say it
+EMFILE_TEXT='No file descriptors available|Too many open files'
 
 # limited N CMD...: the binary under `ulimit -n N` (descriptors)
 limited() {
@@ -62,11 +64,11 @@ before=$(ls "$ROOT" | wc -l | tr -d ' ')
 capture limited 6 run --wait -- true
 check_eq "ulimit -n 6: run --wait is refused at once: io_error, retryable" \
 	"$RC $(json_str code "$OUT") $(json_bool retryable "$OUT")" "1 io_error true"
-check_contains "... saying why" "$(json_text message "$OUT")" "No file descriptors available"
+check_match "... saying why" "$(json_text message "$OUT")" "$EMFILE_TEXT"
 check_eq "... no job directory left behind" "$(ls "$ROOT" | wc -l | tr -d ' ')" "$before"
 capture limited 7 run --wait -- true
 check_eq "ulimit -n 7: run --wait answers at once: failed" "$RC $(json_str state "$OUT")" "0 failed"
-check_contains "... saying why" "$(json_text error "$OUT")" "No file descriptors available"
+check_match "... saying why" "$(json_text error "$OUT")" "$EMFILE_TEXT"
 capture limited 7 run -- true
 check_eq "ulimit -n 7: run answers failed" "$(json_str state "$OUT")" failed
 check_between "... within its window, not after it (elapsed_ms)" \
@@ -167,7 +169,10 @@ pids_cgroup() {
 	done
 	return 1
 }
-if cg=$(pids_cgroup); then
+if [ -n "${AE_UNDER_TOOL:-}" ]; then
+	# LeakSanitizer and valgrind need processes of their own at exit
+	echo "# skip: a pids cgroup under $AE_UNDER_TOOL (it needs processes of its own)"
+elif cg=$(pids_cgroup); then
 	bad=""
 	for n in 1 2 3 4; do
 		echo "$n" >"$cg/pids.max"
