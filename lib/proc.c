@@ -106,14 +106,23 @@ static int proc_session(pid_t pid, pid_t *session)
 	size_t len;
 	char *stat = proc_file(pid, "stat", 4096, &len);
 	char *after = stat ? strrchr(stat, ')') : NULL;	/* comm may hold ')' */
-	char state;
-	long sid;
+	char *field;
+	long number = 0;
 	int rc = -1;
 
-	if (after && sscanf(after + 1, " %c %*d %*d %ld", &state, &sid) == 2 &&
-	    state != 'Z' && state != 'X') {
-		*session = (pid_t)sid;
-		rc = 0;
+	/* after the name: state, parent, group, session */
+	if (after && after[1] == ' ' && after[2] && after[2] != 'Z' &&
+	    after[2] != 'X') {
+		field = after + 3;
+		for (int i = 0; i < 3 && field; i++) {
+			number = strtol(field, &field, 10);
+			if (*field != ' ')
+				field = NULL;
+		}
+		if (field) {
+			*session = (pid_t)number;
+			rc = 0;
+		}
 	}
 	free(stat);
 	return rc;
