@@ -198,7 +198,7 @@ static void notifications_open(struct supervisor *sv)
 	struct notifier_config config;
 
 	meta_refresh(sv);
-	sv->delivery_fd = store_claim_delivery(sv->job);
+	sv->delivery_fd = store_claim_delivery(sv->job, 0);
 	if (sv->delivery_fd < 0)
 		return;		/* whoever reads the job delivers, then */
 	notifier_config_init(&config, sv->job, sv->spec);

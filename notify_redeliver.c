@@ -13,6 +13,9 @@
 #include "notify_record.h"
 #include "notify_sink.h"
 
+/* how long notify redeliver waits for another process's delivery */
+#define REDELIVER_WAIT_MS 2000
+
 /* A notifier for job from its records: its settings (in *settings) and
  * what its sinks run with. NULL with e set. */
 static struct notifier *notifier_for(const struct job *job,
@@ -119,7 +122,7 @@ void notify_ensure_delivered(const struct job *job,
 	if (!job_status_terminal(state->status) || !state->completion_event)
 		return;
 	/* a live holder is delivering it; our claim passes to our child */
-	d.delivery_fd = store_claim_delivery(job);
+	d.delivery_fd = store_claim_delivery(job, 0);
 	if (d.delivery_fd >= 0 && completion_pending(job))
 		fork_detached(deliver_detached, &d);
 	if (d.delivery_fd >= 0)
@@ -140,10 +143,16 @@ int notify_redeliver_now(const struct job *job, const struct job_state *st,
 		return error_set(e, "invalid_state", "invalid job state: job %s "
 				 "is %s; only finished jobs have a completion "
 				 "event", job->id, job_status_name(st->status));
-	delivery_fd = store_claim_delivery(job);
-	if (delivery_fd < 0)
-		return error_set(e, "invalid_state", "the completion event of "
-				 "job %s is being delivered right now", job->id);
+	/* a supervisor that has just settled a delivery lets go of it as
+	 * it ends: a redelivery typed right after waits for that */
+	delivery_fd = store_claim_delivery(job, REDELIVER_WAIT_MS);
+	if (delivery_fd < 0) {
+		error_set(e, "invalid_state", "the completion event of job %s "
+			  "is being delivered right now; try again when that "
+			  "delivery has settled", job->id);
+		e->retryable = 1;
+		return -1;
+	}
 	if (!force && record_completion_found(job) == COMPLETION_DELIVERED) {
 		error_set(e, "invalid_state", "the completion event of job %s "
 			  "was delivered; use --force to deliver it again",

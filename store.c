@@ -481,7 +481,7 @@ void store_release_alive(const struct job *job)
 }
 
 /* A new descriptor of the lock file holding byte exclusively (waiting
- * for it, or not); -1/errno. */
+ * for it without limit, or not at all); -1/errno. */
 static int claim_byte(const struct job *job, enum lock_byte byte, int wait)
 {
 	int fd = lock_file_open(job->dir_fd, 1);
@@ -496,9 +496,21 @@ static int claim_byte(const struct job *job, enum lock_byte byte, int wait)
 	return fd;
 }
 
-int store_claim_delivery(const struct job *job)
+int store_claim_delivery(const struct job *job, int64_t wait_ms)
 {
-	return claim_byte(job, LOCK_DELIVERY, 0);
+	int fd, taken;
+
+	if (wait_ms <= 0)
+		return claim_byte(job, LOCK_DELIVERY, 0);
+	fd = lock_file_open(job->dir_fd, 1);
+	if (fd < 0)
+		return -1;
+	taken = lock_take_timed(fd, LOCK_DELIVERY, 1, wait_ms);
+	if (taken > 0)
+		return fd;
+	close(fd);
+	errno = taken == 0 ? EAGAIN : errno;
+	return -1;
 }
 
 int store_claim_meta(const struct job *job)

@@ -83,9 +83,9 @@ void store_release_claims(struct job *job);
 /* The terminal record is on disk: let the job's waiters go. */
 void store_release_alive(const struct job *job);
 /* A descriptor holding DELIVERY (delivering job.finished: closing it, or
- * the holder's death, ends the claim), or -1 with EAGAIN when another
- * process delivers. */
-int store_claim_delivery(const struct job *job);
+ * the holder's death, ends the claim), taken at once or within wait_ms,
+ * or -1 with EAGAIN when another process delivers. */
+int store_claim_delivery(const struct job *job, int64_t wait_ms);
 /* A descriptor holding META (waits for it): read-modify-writes of
  * meta.json happen one at a time. -1/errno. */
 int store_claim_meta(const struct job *job);

@@ -280,6 +280,24 @@ check_eq "... the line is the same event" \
 	"$(json_str event_id "$(cat "$TMP/later.ndjson")")" "$id:job.finished"
 cp "$ROOT/$id/completion_event.json" "$TMP/ans/record.redelivered"
 
+# a redelivery typed while the supervisor still delivers: it waits (up to
+# 2 s) for that delivery to settle, then delivers; refused, retryable, when
+# the other delivery goes on longer
+id=$(start_job --notify-command "while [ ! -e '$TMP/release' ]; do sleep 0.05; done" \
+	-- true)
+wait_for "a supervisor delivering until released" 10 \
+	process_alive "$(record_num "$id" supervisor_pid)"
+until_true 10 test -e "$ROOT/$id/completion_event.json"
+capture ae notify redeliver --force "$id"
+check_eq "redeliver during a long delivery: invalid_state, retryable" \
+	"$RC $(json_str code "$OUT") $(json_bool retryable "$OUT")" "1 invalid_state true"
+check_contains "... the message says to try again" "$OUT" "try again when"
+printf '%s\n' "$OUT" >"$TMP/ans/error.busy"
+touch "$TMP/release"
+capture ae notify redeliver --force "$id"
+check_eq "redeliver as that delivery settles: waits for it, then delivers" \
+	"$RC $(json_bool delivered "$OUT")" "0 true"
+
 # ---- the schema ----------------------------------------------------------------------------
 
 check_schema "every notify set answer is a notify_set" notify_set "$TMP"/ans/set.*
