@@ -471,10 +471,11 @@ static char *default_config_path(void)
 
 static int push_default(struct strv *wrapper)
 {
-	static char *sh_lc[] = { "sh", "-lc" };
+	/* not a login shell: a profile would replace the caller's PATH */
+	static char *sh_c[] = { "sh", "-c" };
 
-	return strv_push(wrapper, sh_lc[0]) < 0 ||
-	       strv_push(wrapper, sh_lc[1]) < 0 ? -1 : 0;
+	return strv_push(wrapper, sh_c[0]) < 0 ||
+	       strv_push(wrapper, sh_c[1]) < 0 ? -1 : 0;
 }
 
 /* --shell-wrapper "prog flags": words split on ASCII white space. */

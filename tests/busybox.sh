@@ -2,7 +2,7 @@
 # The end-to-end suite in a chroot that holds nothing but a static busybox:
 # no bash, no jq, no GNU tools, no C library files. It shows that the
 # static binary needs nothing from the system, that the jobs' shell
-# wrapper (sh -lc) works with busybox sh, and that the tests are POSIX sh
+# wrapper (sh -c) works with busybox sh, and that the tests are POSIX sh
 # that runs under busybox ash with busybox's applets.
 #   sh tests/busybox.sh BIN [TEST...]    (make busybox-check [TESTS=...])
 #   BIN      the static agent-exec to test (e.g. agent-exec)

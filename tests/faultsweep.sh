@@ -36,7 +36,7 @@
 #
 # strace counts "when=N" per syscall AND PER TRACEE: the Nth call fails in
 # every traced process that makes N such calls (the CLI, the middle process,
-# the supervisor, the job's sh, the notify command's sh -lc and its
+# the supervisor, the job's sh, the notify command's sh -c and its
 # children, and each retry of it). So the number of points of a pair is the
 # largest number of calls any single process makes in the un-injected
 # scenario (the most over three baseline runs), capped at FS_CAP. A system
@@ -135,7 +135,8 @@ head_of() { printf '%s' "$1" | tr '\n' ' ' | head -c 400; }
 # execve, else its parent's program) and how it ended ("exited N",
 # "killed SIGX", or "- -" when the log has no end for it). Roles: cli, middle
 # (the CLI's first child), supervisor (the middle's child), then PARENT/job
-# (sh -c), PARENT/sink (sh -lc, a notify command), PARENT/fork (a forked
+# (sh -c running the job's script), PARENT/sink (sh -c running the notify
+# command), PARENT/fork (a forked
 # process that did not exec), PARENT/PROGRAM, e.g. supervisor/sink/cat or
 # cli/fork/fork (a background delivery process started by the CLI).
 progs() {
@@ -154,8 +155,7 @@ progs() {
 		if (q == "middle" && !(p in exe)) return R[p] = "supervisor"
 		if (!(p in exe)) return R[p] = q "/fork"
 		a = exe[p]; sub(/.*\//, "", a)
-		if (a == "sh" && arg1[p] == "-c") a = "job"
-		if (a == "sh" && arg1[p] == "-lc") a = "sink"
+		if (a == "sh" && arg1[p] == "-c") a = sink[p] ? "sink" : "job"
 		return R[p] = q "/" a
 	}
 	NR == 1 { exe[$1] = ae; first = $1 }
@@ -163,12 +163,13 @@ progs() {
 	/ execve\("/ {
 		path = $0; sub(/^[^"]*"/, "", path); sub(/".*/, "", path)
 		a1 = $0; sub(/^[^[]*\[[^,]*, "/, "", a1); sub(/".*/, "", a1)
-		if ($0 ~ /<unfinished \.\.\.>$/) { pend[pid] = path; pa1[pid] = a1; next }
-		if ($0 ~ /\) += 0$/) { exe[pid] = path; arg1[pid] = a1 }
+		s = ($0 ~ /"cat >> /)
+		if ($0 ~ /<unfinished \.\.\.>$/) { pend[pid] = path; pa1[pid] = a1; ps[pid] = s; next }
+		if ($0 ~ /\) += 0$/) { exe[pid] = path; arg1[pid] = a1; sink[pid] = s }
 		next
 	}
 	/<\.\.\. execve resumed>/ {
-		if ($0 ~ /\) += 0$/ && (pid in pend)) { exe[pid] = pend[pid]; arg1[pid] = pa1[pid] }
+		if ($0 ~ /\) += 0$/ && (pid in pend)) { exe[pid] = pend[pid]; arg1[pid] = pa1[pid]; sink[pid] = ps[pid] }
 		next
 	}
 	/(fork|vfork|clone|clone3)(\(|  *resumed>)/ && /= [0-9]+$/ {

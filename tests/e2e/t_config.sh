@@ -1,6 +1,6 @@
 #!/bin/sh
 # The shell wrapper: --shell-wrapper > --config FILE > $XDG_CONFIG_HOME (if
-# absolute) or ~/.config agent-exec/config.toml > sh -lc; only single-word
+# absolute) or ~/.config agent-exec/config.toml > sh -c; only single-word
 # commands use it; bad configs are errors that create nothing; the TOML
 # subset; start keeps the wrapper recorded at create time.
 . "$(dirname "$0")/lib.sh"
@@ -50,8 +50,8 @@ root_empty() { [ ! -d "$ROOT" ] || [ -z "$(ls -A "$ROOT")" ]; }
 run_one 'echo hi'
 check_eq "no config: the job runs" "$(json_str stdout_tail "$OUT")" hi
 check_eq "no config: no wrapper script ran" "$(via)" none
-check_eq "no config: meta.json shell_wrapper is sh -lc" "$(meta_wrapper)" \
-	'"shell_wrapper": ["sh","-lc"]'
+check_eq "no config: meta.json shell_wrapper is sh -c" "$(meta_wrapper)" \
+	'"shell_wrapper": ["sh","-c"]'
 
 config "$HOME/.config/agent-exec/config.toml" "$TMP/w_home"
 run_one 'echo hi'
@@ -185,12 +185,12 @@ check_eq "comments, unknown keys and sections, '...' strings, multi-line arrays"
 check_eq "... the job ran" "$(json_str stdout_tail "$OUT")" hi
 printf '[shell]\nwindows = ["cmd"]\n' >"$TMP/nounix.toml"
 run_one --config "$TMP/nounix.toml" 'echo hi'
-check_eq "a [shell] without unix: the default sh -lc" "$(meta_wrapper)" \
-	'"shell_wrapper": ["sh","-lc"]'
+check_eq "a [shell] without unix: the default sh -c" "$(meta_wrapper)" \
+	'"shell_wrapper": ["sh","-c"]'
 printf '' >"$TMP/blank.toml"
 run_one --config "$TMP/blank.toml" 'echo hi'
-check_eq "an empty config file: the default sh -lc" "$(meta_wrapper)" \
-	'"shell_wrapper": ["sh","-lc"]'
+check_eq "an empty config file: the default sh -c" "$(meta_wrapper)" \
+	'"shell_wrapper": ["sh","-c"]'
 
 # ---- create keeps its wrapper ---------------------------------------------------------------
 

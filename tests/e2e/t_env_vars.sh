@@ -64,6 +64,60 @@ id=$(job_id "$out")
 check_contains "a job can ask status about itself with them" "$(printed "$id")" \
 	"\"job_id\":\"$id\",\"state\":\"running\""
 
+# ---- the caller's environment, PATH included ------------------------------------------------
+
+# A directory on the caller's PATH that no profile knows: a one-word
+# command (through the default wrapper) finds the program in it, and so
+# does a notify command.
+mkdir -p "$TMP/callerbin"
+printf '#!/bin/sh\necho "hello from the caller PATH"\n' >"$TMP/callerbin/ae-caller-tool"
+printf '#!/bin/sh\ncat >"$1"\n' >"$TMP/callerbin/ae-report-back"
+chmod +x "$TMP/callerbin/ae-caller-tool" "$TMP/callerbin/ae-report-back"
+CALLER_PATH="$TMP/callerbin:$PATH"
+capture env PATH="$CALLER_PATH" "$AE_BIN" --root "$ROOT" run --wait ae-caller-tool
+id=$(job_id "$OUT")
+check_eq "a one-word command on the caller's PATH runs: exited 0" \
+	"$(json_str state "$OUT") $(json_num exit_code "$OUT")" "exited 0"
+check_eq "... and prints" "$(printed "$id")" "hello from the caller PATH"
+check_contains "... meta.json records the default wrapper sh -c" \
+	"$(json_flat "$ROOT/$id/meta.json")" '"shell_wrapper": ["sh","-c"]'
+capture env PATH="$CALLER_PATH" "$AE_BIN" --root "$ROOT" run --wait \
+	--notify-command "ae-report-back '$TMP/reported.json'" -- true
+id=$(job_id "$OUT")
+wait_for "a notify command on the caller's PATH is found and delivers" 20 \
+	delivery_is "$id" delivered
+check_eq "... it got the job.finished event" \
+	"$(json_str event_type "$(cat "$TMP/reported.json")")" job.finished
+
+# one word (through sh -c) and argv (executed directly) see the same
+# environment: the caller's, with --env and AGENT_EXEC*, nothing from a
+# profile (a shell adds PWD, SHLVL and _, which are left out here, as is
+# the job's own id)
+env_of() {
+	sed -n '/^[A-Za-z_][A-Za-z0-9_]*=/p' "$ROOT/$1/stdout.log" |
+		grep -v '^PWD=\|^SHLVL=\|^_=\|^OLDPWD=\|^AGENT_EXEC_JOB_ID=' | sort
+}
+id1=$(job_id "$(env PATH="$CALLER_PATH" AE_PROBE='a b' "$AE_BIN" --root "$ROOT" \
+	run --wait --env EXTRA=1 -- env)")
+id2=$(job_id "$(env PATH="$CALLER_PATH" AE_PROBE='a b' "$AE_BIN" --root "$ROOT" \
+	run --wait --env EXTRA=1 -- env -u AE_NOT_SET)")
+check "run -- env (one word) printed an environment" test -n "$(env_of "$id1")"
+check_eq "... the same as run -- env -u X (argv)" "$(env_of "$id1")" "$(env_of "$id2")"
+check_contains "... the caller's PATH, unchanged" "$(env_of "$id1")" "PATH=$CALLER_PATH"
+check_contains "... the caller's variables" "$(env_of "$id1")" "AE_PROBE=a b"
+check_contains "... and --env" "$(env_of "$id1")" "EXTRA=1"
+want=$(env PATH="$CALLER_PATH" AE_PROBE='a b' EXTRA=1 AGENT_EXEC=1 \
+	AGENT_EXEC_ROOT="$ROOT" env |
+	grep -v '^PWD=\|^SHLVL=\|^_=\|^OLDPWD=\|^AGENT_EXEC_JOB_ID=' | sort)
+check_contains "... and its own id" "$(cat "$ROOT/$id1/stdout.log")" \
+	"AGENT_EXEC_JOB_ID=$id1"
+check_eq "... exactly the caller's environment, --env and AGENT_EXEC*" \
+	"$(env_of "$id1")" "$want"
+# a login shell stays one option away
+capture ae run --wait --shell-wrapper 'sh -lc' 'echo $0'
+check_eq "--shell-wrapper 'sh -lc': a login shell runs the word" \
+	"$(json_str state "$OUT") $(printed "$(job_id "$OUT")")" "exited sh"
+
 # ---- names in list ---------------------------------------------------------------------------
 
 # name_of ID: the name list gives the job.

@@ -142,7 +142,7 @@ START_TEST(test_shell_wrapper_precedence)
 	ck_assert_str_eq(got, "bash -c");
 	write_config("[other]\nx = 1\n");
 	ck_assert_int_eq(resolve(NULL, path, got), 0);
-	ck_assert_str_eq(got, "sh -lc");
+	ck_assert_str_eq(got, "sh -c");
 	write_config("[shell]\nunix = []\n");
 	ck_assert_int_eq(resolve(NULL, path, got), -1);
 	ck_assert_ptr_nonnull(strstr(got, "must not be empty"));
@@ -172,7 +172,7 @@ START_TEST(test_default_config_location)
 	mkdir(dir, 0700);
 	setenv("XDG_CONFIG_HOME", config_dir, 1);
 	ck_assert_int_eq(resolve(NULL, NULL, got), 0);	/* no file: default */
-	ck_assert_str_eq(got, "sh -lc");
+	ck_assert_str_eq(got, "sh -c");
 	snprintf(dir, sizeof(dir), "%s/agent-exec/config.toml", config_dir);
 	FILE *f = fopen(dir, "w");
 	fputs("[shell]\nunix = ['dash', '-c']\n", f);
@@ -182,7 +182,7 @@ START_TEST(test_default_config_location)
 	setenv("XDG_CONFIG_HOME", "relative/ignored", 1);
 	setenv("HOME", config_dir, 1);	/* ~/.config/agent-exec: absent */
 	ck_assert_int_eq(resolve(NULL, NULL, got), 0);
-	ck_assert_str_eq(got, "sh -lc");
+	ck_assert_str_eq(got, "sh -c");
 	unlink(dir);
 	snprintf(dir, sizeof(dir), "%s/agent-exec", config_dir);
 	rmdir(dir);
