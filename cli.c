@@ -80,6 +80,7 @@ static const struct opt_def opt_defs[] = {
 	{ "force", O_FORCE, OPT_FLAG },
 	{ "source", O_SOURCE, OPT_VALUE },
 	{ "global", O_GLOBAL, OPT_FLAG },
+	{ "kill-leftovers", O_KILL_LEFTOVERS, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -88,7 +89,7 @@ static const struct opt_def opt_defs[] = {
 	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
 	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
-	O_PTY_SIZE
+	O_PTY_SIZE, O_KILL_LEFTOVERS
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
 
@@ -96,7 +97,9 @@ static const unsigned char run_opts[] = {
 	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
 };
 static const unsigned char create_opts[] = { DEFINITION_OPTS, O_COUNT };
-static const unsigned char start_opts[] = { OBSERVE_OPTS, O_COUNT };
+static const unsigned char start_opts[] = {
+	OBSERVE_OPTS, O_KILL_LEFTOVERS, O_COUNT
+};
 static const unsigned char no_opts[] = { O_COUNT };
 static const unsigned char tail_opts[] = {
 	O_TAIL_LINES, O_MAX_BYTES, O_SINCE_STDOUT, O_SINCE_STDERR, O_CURSOR,

@@ -134,6 +134,7 @@ void write_state_extras(struct json_writer *w,
 		jw_kv_bool(w, "timed_out", 1);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+	state_write_leftovers(w, st);
 }
 
 /* The job's true state; a finished job whose completion event nobody is

@@ -33,6 +33,8 @@ static void write_summary(struct json_writer *w,
 	jw_array_end(w);
 	if (summary->state_ok && st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (summary->state_ok)
+		state_write_leftovers(w, st);
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
 	jw_object_end(w);
@@ -172,6 +174,32 @@ static int stop_for_delete(struct cli *cli, struct job *job,
 	return 0;
 }
 
+/* delete of a finished job that left processes running: refused, or
+ * with --force they are killed first (its supervisor ends with them). */
+static int leftovers_for_delete(struct cli *cli, struct job *job,
+				struct job_state *st)
+{
+	if (!cli->args.seen[O_FORCE])
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s left %u process(es) running "
+				 "(pid %d%s); end them with kill %s, or use "
+				 "delete --force", job->id,
+				 (unsigned)st->leftovers.count,
+				 (int)st->leftovers.pids[0],
+				 st->leftovers.count > 1 ? ", ..." : "",
+				 job->id);
+	if (state_kill_leftovers(job, st, SIGKILL) < 0)
+		return error_errno(&cli->error, NULL, errno, "cannot end what "
+				   "job %s left running", job->id);
+	/* its supervisor records their end, then has nothing left to do */
+	if (state_leftovers_settle(job, DELETE_FORCE_WAIT_MS) < 0)
+		return error_set(&cli->error, "invalid_state", "what job %s "
+				 "left running did not end within %d s of "
+				 "SIGKILL", job->id,
+				 DELETE_FORCE_WAIT_MS / 1000);
+	return 0;
+}
+
 int cmd_delete(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
@@ -185,6 +213,8 @@ int cmd_delete(struct cli *cli)
 	if (state_observe(&job, &st, &cli->error) < 0)
 		goto out;
 	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
+		goto out;
+	if (st.leftovers.count && leftovers_for_delete(cli, &job, &st) < 0)
 		goto out;
 	/* the record of its process group goes: nothing of it may stay */
 	if (job_lost(&st) && signal_job(cli, &job, &st, SIGKILL) < 0)

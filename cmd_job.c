@@ -149,6 +149,30 @@ static void uppercase_copy(char *out, size_t size, const char *text)
 	out[i] = '\0';
 }
 
+/* A finished job's leftovers (or what a lost supervisor left): each one
+ * signalled, then, for a signal that ends them, a moment to go. The
+ * number signalled, or -1. */
+static int kill_leftovers(struct cli *cli, struct job *job,
+			  struct job_state *st, int signo)
+{
+	int64_t deadline = time_after(clock_mono_ms(), KILL_SETTLE_MS);
+	int signalled;
+
+	diag(cli, 1, "sending signal %d to what job %s left running", signo,
+	     job->id);
+	signalled = state_kill_leftovers(job, st, signo);
+	if (signalled < 0)
+		return error_errno(&cli->error, NULL, errno, "cannot signal "
+				   "what job %s left running", job->id);
+	while (signalled && signal_ends_job(signo) && st->leftovers.count &&
+	       clock_mono_ms() < deadline) {
+		sleep_ms(20);
+		if (read_job_state(cli, job, st) < 0)
+			return -1;
+	}
+	return signalled;
+}
+
 int cmd_kill(struct cli *cli)
 {
 	const char *name = cli->args.value[O_SIGNAL] ?
@@ -158,7 +182,7 @@ int cmd_kill(struct cli *cli)
 	char shown[32];
 	struct job_state st;
 	struct job job;
-	int rc = -1;
+	int rc = -1, leftovers = -1;
 
 	if (signo < 0)
 		return error_set(&cli->error, "invalid_signal",
@@ -182,8 +206,11 @@ int cmd_kill(struct cli *cli)
 			store_wait_ended(&job, KILL_SETTLE_MS);
 		if (read_job_state(cli, &job, &st) < 0)
 			goto out;
-	} else if (job_lost(&st) && signal_job(cli, &job, &st, signo) < 0) {
-		goto out;	/* what its lost supervisor left running */
+	} else if (st.leftovers.count || job_lost(&st)) {
+		/* what it (or its lost supervisor) left running */
+		leftovers = kill_leftovers(cli, &job, &st, signo);
+		if (leftovers < 0)
+			goto out;
 	}
 	uppercase_copy(shown, sizeof(shown), name);
 	envelope_begin(w, "kill");
@@ -194,6 +221,9 @@ int cmd_kill(struct cli *cli)
 		jw_kv_i64(w, "exit_code", st.exit_code);
 	if (st.error[0])
 		jw_kv_str(w, "error", st.error);
+	if (leftovers >= 0)
+		jw_kv_u64(w, "leftovers_signalled", (uint64_t)leftovers);
+	state_write_leftovers(w, &st);
 	rc = 0;
 out:
 	store_job_close(&job);

@@ -195,6 +195,7 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	spec->inherit_env = !args->seen[O_NO_INHERIT_ENV];
 	spec->timeout_ms = number_or(cli, O_TIMEOUT, 0);
 	spec->kill_after_ms = number_or(cli, O_KILL_AFTER, 0);
+	spec->kill_leftovers = args->seen[O_KILL_LEFTOVERS];
 	spec->progress_every_ms = number_or(cli, O_PROGRESS_EVERY, 0);
 	spec->cwd = path_effective(cwd);
 	if (!spec->cwd && args->value[O_CWD])
@@ -381,6 +382,8 @@ int cmd_start(struct cli *cli)
 	 * it records running leaves a job readers record as lost */
 	if (store_claim_start(&job, &cli->error) == 0 &&
 	    check_startable(cli, &job) == 0 &&
+	    (!cli->args.seen[O_KILL_LEFTOVERS] ||
+	     store_set_kill_leftovers(&job, &cli->error) == 0) &&
 	    store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
 	    state_launching(&job, &cli->error) == 0)
 		rc = launch_and_answer(cli, "start", &job, &spec);

@@ -6,7 +6,9 @@
  * then copies the job's output (exec_output.c), serves write commands
  * (exec_input.c), reaps the job, enforces its timeout, has its end
  * recorded (store_state.c) and drives the delivery of its events
- * (notify_sink.c) until all of that is done. */
+ * (notify_sink.c) until all of that is done. As the reaper of every
+ * orphan of its job, it also knows what the job leaves behind when its
+ * main process ends, and lives until those leftovers are gone. */
 #include "exec.h"
 
 #include <errno.h>
@@ -23,6 +25,7 @@
 
 #include "exec_child.h"
 #include "exec_input.h"
+#include "exec_leftovers.h"
 #include "exec_output.h"
 #include "lib/fmt.h"
 #include "lib/proc.h"
@@ -116,7 +119,8 @@ enum phase {
 			   hold its pipes open, for at most LINGER_MS */
 	PHASE_ENDED,	/* the terminal record is on disk and the waiters
 			   let go; left to do: the pipes' last output, a
-			   write command's answer, deliveries */
+			   write command's answer, deliveries, the wait
+			   for the job's leftovers */
 };
 
 struct supervisor {
@@ -135,6 +139,7 @@ struct supervisor {
 	struct rusage usage;
 	int64_t started_ms, exited_ms;
 	int64_t timeout_at, kill_at;	/* monotonic ms, 0 = not armed */
+	struct leftovers_watch leftovers;
 	int64_t progress_at;
 	struct notifier *notifier;
 	struct json_doc meta;	/* meta.json as last read */
@@ -270,6 +275,14 @@ static void record_failed(struct supervisor *sv)
 	tell_ready(sv);
 }
 
+/* Every child reaped: what the job left has ended, and the record says
+ * so. */
+static void leftovers_check(struct supervisor *sv)
+{
+	if (sv->phase == PHASE_ENDED && leftovers_gone(&sv->leftovers))
+		state_leftovers_ended(sv->job, &sv->state);
+}
+
 /* The job is over: its end recorded (exited or killed: store_state.c
  * decides), its completion, then its waiters let go. */
 static void record_terminal(struct supervisor *sv)
@@ -282,11 +295,14 @@ static void record_terminal(struct supervisor *sv)
 	};
 	struct state_completion completion;
 
+	leftovers_note(&sv->leftovers, &sv->state, sv->spec->kill_leftovers,
+		       sv->spec->kill_after_ms);
 	meta_refresh(sv);
 	completion_of(sv, &completion);
 	state_ended(sv->job, &sv->state, &end, &completion);
 	sv->phase = PHASE_ENDED;
 	channel_shutdown(&sv->channel);
+	leftovers_check(sv);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -317,6 +333,7 @@ static void reap_children(struct supervisor *sv)
 		sv->usage = usage;
 		sv->exited_ms = clock_mono_ms();
 	}
+	leftovers_check(sv);
 }
 
 static void handle_signals(struct supervisor *sv)
@@ -350,6 +367,7 @@ static void handle_timers(struct supervisor *sv, int64_t now)
 		if (sv->phase != PHASE_ENDED)
 			group_signal(sv, SIGKILL);
 	}
+	leftovers_tick(&sv->leftovers, now);
 	if (sv->notifier)
 		notifier_tick(sv->notifier, now);
 	if (sv->progress_at && now >= sv->progress_at) {
@@ -371,7 +389,8 @@ static int64_t earliest(int64_t a, int64_t b)
 /* Milliseconds until the next timer, -1 for none. */
 static int poll_timeout(const struct supervisor *sv, int64_t now)
 {
-	int64_t next = earliest(sv->timeout_at, sv->kill_at);
+	int64_t next = earliest(earliest(sv->timeout_at, sv->kill_at),
+				sv->leftovers.kill_at);
 
 	if (sv->phase != PHASE_ENDED) {
 		next = earliest(next, sv->progress_at);
@@ -398,7 +417,7 @@ static void output_read(struct supervisor *sv, struct stream *s)
 static int work_left(const struct supervisor *sv)
 {
 	return sv->phase != PHASE_ENDED || capture_open(&sv->capture) ||
-	       channel_busy(&sv->channel) ||
+	       channel_busy(&sv->channel) || sv->leftovers.live ||
 	       (sv->notifier && notifier_busy(sv->notifier));
 }
 
@@ -556,6 +575,7 @@ static int supervisor_ready(struct supervisor *sv)
 		return -1;
 	}
 	sv->spec = &sv->own_spec;
+	leftovers_adopt();
 	store_supervisor_title(title, sizeof(title), sv->job->id);
 	proc_title_set(title);
 	/* the reserve stays open: the terminal record needs no descriptor */

@@ -277,6 +277,7 @@ void notify_write_finished(struct json_writer *w,
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	state_write_usage(w, st);
+	state_write_leftovers(w, st);	/* as the main process ended */
 	if (matches_dropped)
 		jw_kv_u64(w, "output_matches_dropped", matches_dropped);
 	write_caller(w, config, meta);

@@ -271,6 +271,7 @@ static void command_child(const struct notifier *n, const struct event *ev,
 	put_env(&env, "AGENT_EXEC_EVENT_PATH", event_path ? event_path : "");
 	put_env(&env, "AGENT_EXEC_JOB_ID", n->config.job->id);
 	put_env(&env, "AGENT_EXEC_EVENT_TYPE", ev->type);
+	/* also what tells this process from the job's (HELPER_ENV_MARK) */
 	put_env(&env, "AGENT_EXEC_EVENT_ID", ev->id);
 	put_env(&env, "AGENT_EXEC_DELIVERY_ATTEMPT", attempt);
 	if (n->config.callback_session)

@@ -112,6 +112,9 @@ struct job_marks {
 	const char *list[3];
 };
 int store_job_marks(struct job_marks *marks, const struct job *job);
+/* What sets a process agent-exec runs for a job apart from the job's own
+ * (a notify command: its environment holds the event's id). */
+#define HELPER_ENV_MARK "AGENT_EXEC_EVENT_ID="
 void store_job_marks_free(struct job_marks *marks);
 /* The process title of the job's supervisor: "agent-exec supervisor ID". */
 void store_supervisor_title(char *title, size_t size, const char *id);

@@ -171,9 +171,10 @@ static int list_settled(const struct store_root *root, int root_fd,
 	snprintf(path, sizeof(path), "%s/state.json", name);
 	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
 		return 0;
-	/* a job.finished that was due is looked at on the careful path */
+	/* a job.finished that was due, and leftovers (which live now?), are
+	 * looked at on the careful path */
 	settled = state_parse(doc.root, &st) == 0 &&
-		  st.status != JOB_RUNNING &&
+		  st.status != JOB_RUNNING && !st.leftovers.count &&
 		  !(st.completion_event && hooks && hooks->finished);
 	json_doc_free(&doc);
 	snprintf(path, sizeof(path), "%s/meta.json", name);
@@ -634,6 +635,8 @@ static int gc_one(struct gc_pass *gc, const char *name,
 		entry->reason = "running";
 	else if (st.status == JOB_CREATED)
 		entry->reason = "non_terminal_status";
+	else if (st.leftovers.count)
+		entry->reason = "leftovers";	/* processes of it still run */
 	else if (!stamp[0])
 		entry->reason = "no_timestamp";
 	else if (strncmp(stamp, gc->req->cutoff, 19) >= 0)

@@ -1,9 +1,8 @@
 /* store_spec.c - a job's definition on disk: meta.json (and env.json, the
  * real --env values of a job started later), written once, read back,
- * updated member by member under a lock; tags; the job's stdin file. */
+ * updated member by member under a lock; the job's stdin file. */
 #include "store_spec.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -318,6 +317,8 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 			      spec->env_files.n);
 	jw_kv_u64(&w, "timeout_ms", spec->timeout_ms);
 	jw_kv_u64(&w, "kill_after_ms", spec->kill_after_ms);
+	if (spec->kill_leftovers)
+		jw_kv_bool(&w, "kill_leftovers", 1);
 	jw_kv_u64(&w, "progress_every_ms", spec->progress_every_ms);
 	jw_kv_strings(&w, "shell_wrapper", spec->wrapper.v, spec->wrapper.n);
 	if (spec->full_log)
@@ -528,6 +529,10 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	read_input_spec(meta, spec);
 	spec->timeout_ms = json_u64_or(meta, "timeout_ms", 0);
 	spec->kill_after_ms = json_u64_or(meta, "kill_after_ms", 0);
+	spec->kill_leftovers = json_get(meta, "kill_leftovers") &&
+			       json_get(meta, "kill_leftovers")->type ==
+			       JSON_BOOL &&
+			       json_get(meta, "kill_leftovers")->u.boolean;
 	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
 	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
 	spec->full_log = log_path ? strdup(log_path) : NULL;
@@ -683,6 +688,21 @@ int store_set_tags(const struct job *job, const struct strv *tags,
 	return store_meta_update(job, "tags", build_tags, (void *)tags, e);
 }
 
+static int build_true(const struct json_value *old,
+		      struct json_writer *w, void *ctx, struct error *e)
+{
+	(void)old;
+	(void)ctx;
+	(void)e;
+	jw_bool(w, 1);
+	return 1;
+}
+
+int store_set_kill_leftovers(const struct job *job, struct error *e)
+{
+	return store_meta_update(job, "kill_leftovers", build_true, NULL, e);
+}
+
 int meta_wants_completion(const struct json_value *meta)
 {
 	struct notification_spec n;
@@ -718,64 +738,4 @@ int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,
 		return error_errno(e, NULL, errno, "cannot copy the job's input "
 				   "to %s/stdin", job->dir);
 	return 0;
-}
-
-const char *tag_invalid(const char *text, int pattern)
-{
-	size_t len = strlen(text);
-	int segment_len = 0;
-
-	if (len == 0)
-		return "a tag must not be empty";
-	if (len >= 2 && strcmp(text + len - 2, ".*") == 0) {
-		if (!pattern)
-			return "'.*' is only allowed in list --tag filters";
-		len -= 2;
-		if (len == 0)
-			return "the namespace before '.*' must not be empty";
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '.') {
-			if (segment_len == 0)
-				return "empty segment (leading, trailing or "
-				       "double '.')";
-			segment_len = 0;
-		} else if (isalnum(c) || c == '-') {
-			segment_len++;
-		} else {
-			return "only ASCII letters, digits, '-' and '.' are "
-			       "allowed";
-		}
-	}
-	return segment_len ? NULL
-			   : "empty segment (leading, trailing or double '.')";
-}
-
-int tags_match(const struct strv *tags, const char *pattern)
-{
-	size_t len = strlen(pattern);
-	int prefix = len >= 2 && strcmp(pattern + len - 2, ".*") == 0;
-
-	if (prefix)
-		len -= 2;
-	for (size_t i = 0; i < tags->n; i++) {
-		const char *tag = tags->v[i];
-
-		if (!prefix && strcmp(tag, pattern) == 0)
-			return 1;
-		if (prefix && strncmp(tag, pattern, len) == 0 &&
-		    (tag[len] == '\0' || tag[len] == '.'))
-			return 1;
-	}
-	return 0;
-}
-
-int tags_add(struct strv *tags, char *tag)
-{
-	for (size_t i = 0; i < tags->n; i++)
-		if (strcmp(tags->v[i], tag) == 0)
-			return 0;
-	return strv_push(tags, tag);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "store_tags.h"
 
 /* meta.json's "notification", as recorded: the sinks of job.finished, how
  * to deliver, the output-match rule; NULL strings and has_* = 0 stand for
@@ -40,6 +41,7 @@ struct job_spec {
 	struct strv tags;
 	struct strv meta;	/* caller metadata KEY=VALUE, keys unique */
 	int inherit_env;
+	int kill_leftovers;	/* end what the job leaves when it ends */
 	uint64_t timeout_ms, kill_after_ms, progress_every_ms;
 	char *full_log;		/* --log: absolute, NULL = <job>/full.log */
 	enum stdin_mode {
@@ -107,19 +109,13 @@ typedef int (*meta_member_builder)(const struct json_value *old,
 int store_meta_update(const struct job *job, const char *key,
 		      meta_member_builder build, void *ctx, struct error *e);
 
+/* start --kill-leftovers: meta.json's kill_leftovers set, for this and
+ * every later look at the job's definition. */
+int store_set_kill_leftovers(const struct job *job, struct error *e);
+
 /* <job>/stdin, the bytes a job reads as its standard input: copied from
  * fd until end of file, at most max_bytes (more is an error). */
 int store_write_stdin(const struct job *job, int fd, uint64_t max_bytes,
 		      uint64_t *bytes, struct error *e);
-
-/* Tags: segments of ASCII letters, digits and '-' joined by single dots.
- * NULL when text is a valid tag (pattern == 0) or list filter (pattern ==
- * 1: a tag, or a tag followed by ".*"), else why not. */
-const char *tag_invalid(const char *text, int pattern);
-/* Whether a job's tags match a filter: equal, or for "ns.*" equal to ns or
- * starting with "ns.". */
-int tags_match(const struct strv *tags, const char *pattern);
-/* Append tag unless already present (first occurrence kept). */
-int tags_add(struct strv *tags, char *tag);
 
 #endif

@@ -78,6 +78,27 @@ void state_write_usage(struct json_writer *w, const struct job_state *st)
 	jw_object_end(w);
 }
 
+void state_write_leftovers(struct json_writer *w, const struct job_state *st)
+{
+	const struct leftovers *left = &st->leftovers;
+	uint32_t shown = left->count < LEFTOVER_PIDS_SHOWN ? left->count
+							  : LEFTOVER_PIDS_SHOWN;
+
+	if (left->count) {
+		jw_key(w, "leftovers");
+		jw_object_begin(w);
+		jw_kv_u64(w, "count", left->count);
+		jw_key(w, "pids");
+		jw_array_begin(w);
+		for (uint32_t i = 0; i < shown; i++)
+			jw_i64(w, left->pids[i]);
+		jw_array_end(w);
+		jw_object_end(w);
+	}
+	if (st->leftovers_killed)
+		jw_kv_u64(w, "leftovers_killed", st->leftovers_killed);
+}
+
 void state_format(struct json_writer *w, const struct job_state *st)
 {
 	jw_object_begin(w);
@@ -103,6 +124,7 @@ void state_format(struct json_writer *w, const struct job_state *st)
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	state_write_usage(w, st);
+	state_write_leftovers(w, st);
 	jw_object_end(w);
 }
 
@@ -141,12 +163,35 @@ static void parse_usage(const struct json_value *usage, struct job_state *st)
 	json_get_u64(usage, "max_rss_kib", &st->max_rss_kib);
 }
 
+static void parse_leftovers(const struct json_value *left,
+			    struct job_state *st)
+{
+	const struct json_value *pids = json_get(left, "pids");
+	uint32_t shown = 0;
+	uint64_t count;
+	int64_t pid;
+
+	if (!left || left->type != JSON_OBJECT ||
+	    json_get_u64(left, "count", &count) < 0 || count == 0 ||
+	    count > UINT32_MAX)
+		return;
+	st->leftovers.count = (uint32_t)count;
+	if (!pids || pids->type != JSON_ARRAY)
+		return;
+	for (const struct json_value *v = pids->u.children.first;
+	     v && shown < LEFTOVER_PIDS_SHOWN; v = v->next)
+		if (json_value_i64(v, &pid) == 0 && pid > 0 &&
+		    pid <= INT32_MAX)
+			st->leftovers.pids[shown++] = (int32_t)pid;
+}
+
 int state_parse(const struct json_value *root, struct job_state *st)
 {
 	const struct json_value *job = json_get(root, "job");
 	const struct json_value *result = json_get(root, "result");
 	const struct json_value *timed_out = json_get(root, "timed_out");
 	const char *status = json_get_str(job, "status");
+	uint64_t killed;
 	int64_t number;
 
 	memset(st, 0, sizeof(*st));
@@ -181,6 +226,10 @@ int state_parse(const struct json_value *root, struct job_state *st)
 			       json_get(root, "completion_event")->u.boolean;
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
 	parse_usage(json_get(root, "usage"), st);
+	parse_leftovers(json_get(root, "leftovers"), st);
+	if (json_get_u64(root, "leftovers_killed", &killed) == 0 &&
+	    killed <= UINT32_MAX)
+		st->leftovers_killed = (uint32_t)killed;
 	return 0;
 }
 
@@ -492,19 +541,125 @@ int job_lost(const struct job_state *st)
 	       strcmp(st->error, "supervisor_lost") == 0;
 }
 
+/* ---- what a job leaves behind ----------------------------------------- */
+
+/* The live processes the job left: while its supervisor lives, every
+ * descendant of it (it reaps their orphans) but its notify commands; once
+ * it is gone, every process that carries the job's marks. *vouched says
+ * which. -1 when /proc cannot be read. */
+static int leftovers_find(const struct job *job, const struct job_state *st,
+			  struct pid_list *left, int *vouched)
+{
+	struct job_marks marks;
+	int rc;
+
+	*vouched = store_supervisor_vouched(job, st->supervisor_pid);
+	if (*vouched)
+		return proc_descendants((pid_t)st->supervisor_pid,
+					HELPER_ENV_MARK, left);
+	if (store_job_marks(&marks, job) < 0)
+		return -1;
+	rc = proc_with_environ(marks.list, HELPER_ENV_MARK, left);
+	store_job_marks_free(&marks);
+	return rc;
+}
+
+void state_set_leftovers(struct job_state *st, const pid_t *pids,
+			 size_t count)
+{
+	memset(&st->leftovers, 0, sizeof(st->leftovers));
+	st->leftovers.count = count > UINT32_MAX ? UINT32_MAX
+						 : (uint32_t)count;
+	for (size_t i = 0; i < count && i < LEFTOVER_PIDS_SHOWN; i++)
+		st->leftovers.pids[i] = (int32_t)pids[i];
+}
+
+/* A terminal record still says leftovers that nobody tracks any more (its
+ * supervisor was killed, and they are gone): it says so no more. Under
+ * RECOVER, against the supervisor's own update. */
+static void leftovers_forget(struct job *job)
+{
+	int lock_fd = store_lock_open(job, 0);
+	struct job_state on_disk;
+	struct error ignored;
+
+	if (lock_fd < 0 || store_claim_recovery(lock_fd) < 0) {
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return;
+	}
+	if (state_read(job, &on_disk, &ignored) == 0 &&
+	    job_status_terminal(on_disk.status) && on_disk.leftovers.count) {
+		state_set_leftovers(&on_disk, NULL, 0);
+		stamp(&on_disk);
+		write_state(job, &on_disk, DURABLE_NONE);
+	}
+	close(lock_fd);
+}
+
+/* The terminal record said the job left processes: which live now. */
+static void leftovers_refresh(struct job *job, struct job_state *st)
+{
+	struct pid_list left;
+	int vouched;
+
+	if (leftovers_find(job, st, &left, &vouched) < 0)
+		return;		/* the record's word, then */
+	state_set_leftovers(st, left.pids, left.count);
+	if (!left.count && !vouched)
+		leftovers_forget(job);
+	pid_list_free(&left);
+}
+
 int state_kill_leftovers(const struct job *job, const struct job_state *st,
 			 int signo)
 {
 	struct job_marks marks;
-	int signalled;
+	struct pid_list left;
+	int signalled = 0, vouched = 0;
 
-	if (!st->has_pid)
-		return 0;
+	if (leftovers_find(job, st, &left, &vouched) == 0) {
+		for (size_t i = 0; i < left.count; i++)
+			signalled += kill(left.pids[i], signo) == 0;
+		pid_list_free(&left);
+	}
+	/* with no supervisor to know them: the session the job's main
+	 * process led, even what no longer carries its marks */
+	if (vouched || !st->has_pid)
+		return signalled;
 	if (store_job_marks(&marks, job) < 0)
 		return -1;
-	signalled = proc_session_signal((pid_t)st->pid, marks.list, signo);
+	signalled += proc_session_signal((pid_t)st->pid, marks.list, signo);
 	store_job_marks_free(&marks);
 	return signalled;
+}
+
+int state_leftovers_settle(struct job *job, int64_t timeout_ms)
+{
+	int64_t deadline = time_after(clock_mono_ms(), (uint64_t)timeout_ms);
+	struct job_state st;
+	struct error ignored;
+
+	for (;;) {
+		if (state_read(job, &st, &ignored) < 0 || !st.leftovers.count ||
+		    !store_supervisor_vouched(job, st.supervisor_pid))
+			return 0;
+		if (clock_mono_ms() >= deadline)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+void state_leftovers_ended(struct job *job, struct job_state *st)
+{
+	int guarded = job->lock_fd >= 0 &&
+		      store_claim_recovery(job->lock_fd) == 0;
+
+	state_set_leftovers(st, NULL, 0);
+	stamp(st);
+	write_state(job, st, DURABLE_NONE);
+	if (guarded)
+		store_release_recovery(job->lock_fd);
 }
 
 /* Under RECOVER: read again (someone may have recovered or finished
@@ -556,8 +711,11 @@ int state_observe(struct job *job, struct job_state *st,
 	int missing, lock_fd, alive, rc;
 
 	if (state_read(job, st, e) == 0) {
-		if (st->status != JOB_RUNNING)
+		if (st->status != JOB_RUNNING) {
+			if (st->leftovers.count)
+				leftovers_refresh(job, st);
 			return 0;
+		}
 		missing = 0;
 	} else if (errno == ENOENT) {
 		missing = 1;

@@ -18,6 +18,14 @@ const char *job_status_name(enum job_status status);
 int job_status_parse(const char *name, enum job_status *out);
 int job_status_terminal(enum job_status status);
 
+/* The processes a job left behind when its main process ended, at most
+ * LEFTOVER_PIDS_SHOWN of them by pid. */
+#define LEFTOVER_PIDS_SHOWN 16
+struct leftovers {
+	uint32_t count;
+	int32_t pids[LEFTOVER_PIDS_SHOWN];
+};
+
 /* state.json, as a fixed-size value (no allocation). Empty strings and
  * has_* flags stand for absent or null fields. */
 struct job_state {
@@ -37,8 +45,13 @@ struct job_state {
 	int recovered;		/* not stored: this read recorded the loss */
 	char error[ERROR_TEXT_MAX];	/* "" = no error */
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
+	struct leftovers leftovers;	/* live, once state_observe read it */
+	uint32_t leftovers_killed;	/* by --kill-leftovers */
 };
 
+/* "leftovers":{"count":N,"pids":[...]} when the job left processes that
+ * still live, and "leftovers_killed":N when --kill-leftovers ended some. */
+void state_write_leftovers(struct json_writer *w, const struct job_state *st);
 /* The "usage" member, when the job's resource usage is known. */
 void state_write_usage(struct json_writer *w, const struct job_state *st);
 /* The state.json text of st (the one format; state_parse reads it). */
@@ -50,14 +63,25 @@ int state_read(const struct job *job, struct job_state *st,
 	       struct error *e);
 /* Whether the job ended because its supervisor was lost. */
 int job_lost(const struct job_state *st);
-/* Signal every process left of a job whose supervisor is gone: the
- * session its main process led, vouched for by the environment of one of
- * them (store_job_env_entry). The number signalled. */
+/* Signal every process a finished job left: the descendants of its
+ * supervisor while it lives (notify commands aside), else those that carry
+ * the job's marks and the session its main process led, vouched for by
+ * the marks of one of them. The number signalled, or -1. */
 int state_kill_leftovers(const struct job *job, const struct job_state *st,
 			 int signo);
+/* st->leftovers from a list of pids (the first LEFTOVER_PIDS_SHOWN). */
+void state_set_leftovers(struct job_state *st, const pid_t *pids,
+			 size_t count);
+/* The supervisor's word that the processes its job left are all gone:
+ * state.json without "leftovers". */
+void state_leftovers_ended(struct job *job, struct job_state *st);
+/* Until state.json no longer says the job left processes (or nobody is
+ * left to say it), at most timeout_ms: 0, or -1 when the time ran out. */
+int state_leftovers_settle(struct job *job, int64_t timeout_ms);
 /* The job's true state: state.json, except that a job whose supervisor is
  * gone is recorded (once, under RECOVER) as failed/supervisor_lost, with
- * its job.finished line; st->recovered tells that this call recorded it. */
+ * its job.finished line; st->recovered tells that this call recorded it.
+ * A finished job's leftovers are those that live now. */
 int state_observe(struct job *job, struct job_state *st,
 		  struct error *e);
 

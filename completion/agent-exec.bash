@@ -21,7 +21,7 @@ _agent_exec_commands="run create start status tail write log events wait
 
 _agent_exec_global_opts="--root --verbose --help --version"
 # run and create: the job's definition
-_agent_exec_definition_opts="--timeout --kill-after --cwd --env --env-file
+_agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env --env-file
 	--no-inherit-env --inherit-env --mask --tag --log --progress-every
 	--config --shell-wrapper --meta --callback-session --callback-agent
 	--notify-command --notify-file --notify-timeout --notify-retries
@@ -34,7 +34,7 @@ _agent_exec_observe_opts="--snapshot-after --tail-lines --max-bytes --wait
 # flag for write only).
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --interactive --pty --eof --follow --all --dry-run
-	--force --global "
+	--force --global --kill-leftovers "
 
 _agent_exec_signals="TERM INT KILL HUP QUIT USR1 USR2 PIPE ALRM CONT STOP
 	TSTP WINCH"
@@ -46,7 +46,7 @@ _agent_exec_opts() {
 	case $1 in
 	run) opts="$_agent_exec_definition_opts $_agent_exec_observe_opts" ;;
 	create) opts=$_agent_exec_definition_opts ;;
-	start) opts=$_agent_exec_observe_opts ;;
+	start) opts="$_agent_exec_observe_opts --kill-leftovers" ;;
 	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
 		--cursor" ;;
 	write) opts="--data --file --stdin --eof" ;;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,15 +100,15 @@ int proc_holds_open(pid_t pid, dev_t dev, ino_t ino)
 	return held;
 }
 
-/* The session of a live process, from /proc/<pid>/stat: 0, or -1 when
- * it is gone or a zombie (dead already). */
-static int proc_session(pid_t pid, pid_t *session)
+/* The parent and the session of a live process, from /proc/<pid>/stat:
+ * 0, or -1 when it is gone or a zombie (dead already). */
+static int proc_family(pid_t pid, pid_t *parent, pid_t *session)
 {
 	size_t len;
 	char *stat = proc_file(pid, "stat", 4096, &len);
 	char *after = stat ? strrchr(stat, ')') : NULL;	/* comm may hold ')' */
 	char *field;
-	long number = 0;
+	long numbers[3];
 	int rc = -1;
 
 	/* after the name: state, parent, group, session */
@@ -115,17 +116,40 @@ static int proc_session(pid_t pid, pid_t *session)
 	    after[2] != 'X') {
 		field = after + 3;
 		for (int i = 0; i < 3 && field; i++) {
-			number = strtol(field, &field, 10);
+			numbers[i] = strtol(field, &field, 10);
 			if (*field != ' ')
 				field = NULL;
 		}
 		if (field) {
-			*session = (pid_t)number;
+			*parent = (pid_t)numbers[0];
+			*session = (pid_t)numbers[2];
 			rc = 0;
 		}
 	}
 	free(stat);
 	return rc;
+}
+
+static int proc_session(pid_t pid, pid_t *session)
+{
+	pid_t parent;
+
+	return proc_family(pid, &parent, session);
+}
+
+/* Whether process pid's environment holds an entry starting with
+ * prefix. */
+static int environ_has_prefix(pid_t pid, const char *prefix)
+{
+	size_t len, prefix_len = strlen(prefix);
+	char *env = proc_file(pid, "environ", ENVIRON_MAX, &len);
+	int found = 0;
+
+	for (size_t at = 0; env && !found && at < len;
+	     at += strlen(env + at) + 1)
+		found = strncmp(env + at, prefix, prefix_len) == 0;
+	free(env);
+	return found;
 }
 
 /* Whether process pid's environment holds every one of entries (a NULL
@@ -211,4 +235,147 @@ int proc_session_signal(pid_t sid, const char *const *env_entries, int signo)
 			break;	/* only a kill can be sure to be done */
 	}
 	return total;
+}
+
+/* ---- descendants ------------------------------------------------------- */
+
+struct family {
+	pid_t pid, parent;
+	int taken;	/* 1 a descendant, -1 skipped (with its subtree) */
+};
+
+/* Every live process (but the caller) with its parent, in a heap array;
+ * -1 when /proc cannot be read. */
+static int family_table(struct family **table, size_t *count)
+{
+	DIR *all = opendir("/proc");
+	struct dirent *entry;
+	size_t cap = 0;
+
+	*table = NULL;
+	*count = 0;
+	if (!all)
+		return -1;
+	while ((entry = readdir(all))) {
+		char *end;
+		long number = strtol(entry->d_name, &end, 10);
+		pid_t parent, session;
+
+		if (*end || number <= 0 || (pid_t)number == getpid() ||
+		    proc_family((pid_t)number, &parent, &session) < 0)
+			continue;
+		if (*count == cap) {
+			struct family *grown = realloc(*table, (cap ? cap * 2
+								    : 256) *
+						       sizeof(**table));
+
+			if (!grown) {
+				closedir(all);
+				free(*table);
+				*table = NULL;
+				errno = ENOMEM;
+				return -1;
+			}
+			*table = grown;
+			cap = cap ? cap * 2 : 256;
+		}
+		(*table)[(*count)++] = (struct family){ (pid_t)number, parent,
+							0 };
+	}
+	closedir(all);
+	return 0;
+}
+
+/* Whether pid is ancestor or one of the descendants taken so far. */
+static int family_taken(const struct family *table, size_t count,
+			pid_t ancestor, pid_t pid)
+{
+	if (pid == ancestor)
+		return 1;
+	for (size_t i = 0; i < count; i++)
+		if (table[i].pid == pid)
+			return table[i].taken == 1;
+	return 0;
+}
+
+/* The pids of the table's entries taken (1) into out; the table freed.
+ * -1/ENOMEM. */
+static int family_keep(struct family *table, size_t count,
+		       struct pid_list *out)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < count; i++)
+		kept += table[i].taken == 1;
+	out->pids = kept ? malloc(kept * sizeof(*out->pids)) : NULL;
+	if (kept && !out->pids) {
+		free(table);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (table[i].taken == 1)
+			out->pids[out->count++] = table[i].pid;
+	free(table);
+	return 0;
+}
+
+int proc_descendants(pid_t ancestor, const char *skip_env_prefix,
+		     struct pid_list *out)
+{
+	struct family *table;
+	size_t count, grown = 1;
+
+	*out = (struct pid_list){ 0 };
+	if (family_table(&table, &count) < 0)
+		return -1;
+	/* a generation per round, until one adds nobody */
+	while (grown) {
+		grown = 0;
+		for (size_t i = 0; i < count; i++) {
+			if (table[i].taken ||
+			    !family_taken(table, count, ancestor,
+					  table[i].parent))
+				continue;
+			table[i].taken = skip_env_prefix &&
+					 environ_has_prefix(table[i].pid,
+							    skip_env_prefix)
+					 ? -1 : 1;
+			grown++;
+		}
+	}
+	return family_keep(table, count, out);
+}
+
+int proc_with_environ(const char *const *env_entries,
+		      const char *skip_env_prefix, struct pid_list *out)
+{
+	struct family *table;
+	size_t count;
+
+	*out = (struct pid_list){ 0 };
+	if (family_table(&table, &count) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		table[i].taken = environ_has(table[i].pid, env_entries) &&
+				 !(skip_env_prefix &&
+				   environ_has_prefix(table[i].pid,
+						      skip_env_prefix));
+	return family_keep(table, count, out);
+}
+
+void pid_list_free(struct pid_list *list)
+{
+	free(list->pids);
+	*list = (struct pid_list){ 0 };
+}
+
+int proc_become_subreaper(void)
+{
+#ifdef PR_SET_CHILD_SUBREAPER
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
 }

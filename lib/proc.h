@@ -25,4 +25,28 @@ int proc_session_vouched(pid_t sid, const char *const *env_entries);
  * signalled (0: none, or the session was not vouched for). */
 int proc_session_signal(pid_t sid, const char *const *env_entries, int signo);
 
+/* A list of pids (heap). */
+struct pid_list {
+	pid_t *pids;
+	size_t count;
+};
+void pid_list_free(struct pid_list *list);
+
+/* Every live descendant of ancestor, as parents say now; a process whose
+ * environment has an entry starting with skip_env_prefix (NULL: none) is
+ * left out, with its own descendants. 0, or -1 when /proc cannot be
+ * read. */
+int proc_descendants(pid_t ancestor, const char *skip_env_prefix,
+		     struct pid_list *out);
+/* Every live process (but the caller) with every one of env_entries in
+ * its environment, but those with an entry starting with skip_env_prefix
+ * (NULL: none). 0, or -1 when /proc cannot be read. */
+int proc_with_environ(const char *const *env_entries,
+		      const char *skip_env_prefix, struct pid_list *out);
+
+/* Make the caller the reaper of its orphaned descendants (Linux: a child
+ * subreaper), so that every process its children leave stays its
+ * descendant. 0, or -1/errno where the system cannot. */
+int proc_become_subreaper(void);
+
 #endif

@@ -132,6 +132,10 @@ process_alive() { kill -0 "$1" 2>/dev/null; }
 cleanup() {
 	for _dir in "$ROOT"/*/; do
 		[ -f "$_dir/state.json" ] || continue
+		# what a finished job left running (its supervisor waits for it)
+		grep -q '"leftovers"' "$_dir/state.json" &&
+			"$AE_BIN" --root "$ROOT" kill --signal KILL \
+				"$(basename "$_dir")" >/dev/null 2>&1
 		grep -q '"status": *"running"' "$_dir/state.json" || continue
 		_pid=$(json_num pid "$(cat "$_dir/state.json")")
 		_sup=$(json_num supervisor_pid "$(cat "$_dir/state.json")")

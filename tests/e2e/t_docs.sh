@@ -200,7 +200,7 @@ candidates_are "completion: 'agent-exec log --stream ' gives the streams" \
 candidates_are "completion: '--output-match-type ' gives contains and regex" \
 	"agent-exec notify set X --output-match-type " "contains regex"
 candidates_are "completion: after --env K=V, run's options still complete" \
-	"agent-exec run --env A=B --kill" "--kill-after"
+	"agent-exec run --env A=B --kill" "--kill-after --kill-leftovers"
 
 mkdir "$TMP/dir-one" "$TMP/dir-two"
 : >"$TMP/dir-file"
