@@ -296,7 +296,8 @@ static void record_terminal(struct supervisor *sv)
 	struct state_completion completion;
 
 	leftovers_note(&sv->leftovers, &sv->state, sv->spec->kill_leftovers,
-		       sv->spec->kill_after_ms);
+		       sv->spec->kill_after_ms ? sv->spec->kill_after_ms
+					       : LEFTOVERS_GRACE_MS);
 	meta_refresh(sv);
 	completion_of(sv, &completion);
 	state_ended(sv->job, &sv->state, &end, &completion);

@@ -7,6 +7,9 @@
 
 #include "store_state.h"
 
+/* --kill-leftovers' grace between SIGTERM and SIGKILL without --kill-after */
+#define LEFTOVERS_GRACE_MS 1000
+
 struct leftovers_watch {
 	int live;		/* the job left processes, not all reaped */
 	int64_t kill_at;	/* --kill-leftovers' SIGKILL (monotonic ms),

@@ -159,6 +159,16 @@ check_contains "... meta.json records the option" \
 wait_for "... status reports no leftovers any more" 10 no_leftovers "$id"
 check_match "... and says it killed them" "$(ae status "$id")" '"leftovers_killed":[2-9]'
 
+# without --kill-after: SIGKILL after a grace of 1 s
+rm -f "$TMP/stubborn.pid"
+capture ae run --wait --kill-leftovers -- sh -c "
+	sh -c 'trap \"\" TERM; echo \$\$ >\"$TMP/stubborn.pid\"; while :; do sleep 1; done' >/dev/null 2>&1 &
+	while [ ! -s '$TMP/stubborn.pid' ]; do sleep 0.05; done"
+check_eq "run --kill-leftovers without --kill-after: exited 0" \
+	"$(json_str state "$OUT") $(json_num exit_code "$OUT")" "exited 0"
+wait_for "... a leftover that ignores SIGTERM still goes (SIGKILL after 1 s)" 10 \
+	proc_gone "$(cat "$TMP/stubborn.pid")"
+
 # create --kill-leftovers, and start --kill-leftovers of a job created without
 for how in create start; do
 	rm -f "$TMP/setsid.pid"
