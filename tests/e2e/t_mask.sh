@@ -111,6 +111,24 @@ capture ae run --wait --env TOKEN=s3cr3t --env OTHER=s3 --mask TOKEN --mask OTHE
 	-- sh -c 'echo "$OTHER $TOKEN ${TOKEN}x $OTHER"'
 check_eq "two masked values, one the start of the other: each replaced" \
 	"$(json_str stdout_tail "$OUT")" "*** *** ***x ***"
+capture ae run --wait --env EMPTY= --mask EMPTY -- sh -c 'echo "[$EMPTY]"'
+check_eq "an empty masked value hides nothing" "$(json_str stdout_tail "$OUT")" \
+	"[]"
+{ printf 'LONG='; head -c 100000 /dev/zero | tr '\0' y; echo; } >"$TMP/long.env"
+capture ae run --wait --env-file "$TMP/long.env" --mask LONG -- \
+	sh -c 'printf "%s\n%s\n" "$LONG" "$LONG"; printf "%s" "$LONG" | head -c 99999'
+id=$(job_id "$OUT")
+# each line of stdout.log as itself, or its length when long
+check_eq "a 100,000-byte value, over several reads: replaced; a prefix at the end is not" \
+	"$(awk '{ print (length($0) > 20 ? length($0) " bytes" : $0) }' \
+		"$ROOT/$id/stdout.log" | tr '\n' ' ')" "*** *** 99999 bytes "
+# a value longer than the kernel's limit for one environment string
+{ printf 'BIG='; head -c 140000 /dev/zero | tr '\0' x; echo; } >"$TMP/big.env"
+capture ae run --wait --env-file "$TMP/big.env" --mask BIG -- true
+check_eq "a masked value over 128 KiB: the job failed" "$(json_str state "$OUT")" \
+	failed
+check_contains "... the error names the variable and the limit" \
+	"$(json_text error "$OUT")" "masked variable BIG is longer than 131072 bytes"
 # (in a root of its own: the value is in its logs)
 capture "$AE_BIN" --root "$TMP/unmasked" run --wait --env TOKEN=s3cr3t \
 	--mask NOTGIVEN -- sh -c 'echo $TOKEN'
