@@ -33,7 +33,8 @@ static int set_find(const struct redact_set *set, const char *value,
 		    size_t len)
 {
 	for (size_t i = 0; i < set->count; i++)
-		if (set->lens[i] == len && memcmp(set->values[i], value, len) == 0)
+		if (set->lens[i] == len &&
+		    memcmp(set->values[i], value, len) == 0)
 			return 1;
 	return 0;
 }
