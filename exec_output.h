@@ -1,5 +1,5 @@
-/* exec_output.h - output capture: the job's pipes copied to its three logs
- * and, line by line, to the output-match rules, masked values replaced. */
+/* exec_output.h - output capture in fixed memory: the job's pipes, masked
+ * values replaced, to its three logs and line by line to output matches. */
 #ifndef AE_EXEC_OUTPUT_H
 #define AE_EXEC_OUTPUT_H
 
