@@ -502,9 +502,10 @@ static int spec_copy(struct job_spec *to, const struct job_spec *from)
 	return 0;
 }
 
-/* Start the job: the child, its logs while it execs, its report, then
- * the input channel when it takes input. 0 when the job runs; -1 with
- * state.error set and nothing of the job left running. */
+/* Start the job: the child, its logs and the masking of its output while
+ * it execs, its report, then the input channel when it takes input. 0
+ * when the job runs; -1 with state.error set and nothing of the job left
+ * running. */
 static int launch_job(struct supervisor *sv)
 {
 	char *why = sv->state.error;
@@ -516,7 +517,9 @@ static int launch_job(struct supervisor *sv)
 	sv->started_ms = clock_mono_ms();
 	/* the launching CLI creates the logs meanwhile: usually they exist */
 	if (capture_open_logs(&sv->capture, sv->job, sv->spec->full_log, why,
-			      why_size) < 0) {
+			      why_size) < 0 ||
+	    capture_redact(&sv->capture, &sv->child.secrets, why,
+			   why_size) < 0) {
 		child_abort(&sv->child);
 		return -1;
 	}

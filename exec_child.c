@@ -255,6 +255,32 @@ fail:
 	return NULL;
 }
 
+/* The values of the masked keys in envp, every entry of each (inherited,
+ * from an env file or --env): what the job's output must never show. */
+static int secrets_collect(struct redact_set *secrets,
+			   const struct job_spec *spec, char **envp, char *why,
+			   size_t why_size)
+{
+	for (char **var = envp; *var; var++) {
+		size_t key_len = strcspn(*var, "=");
+		const char *value = *var + key_len + ((*var)[key_len] == '=');
+
+		if (!spec_env_masked(&spec->mask, *var) ||
+		    redact_set_add(secrets, value, strlen(value)) >= 0)
+			continue;
+		if (errno == EINVAL)
+			snprintf(why, why_size, "the value of the masked "
+				 "variable %.*s is longer than %d bytes",
+				 (int)key_len, *var, REDACT_SECRET_MAX);
+		else
+			snprintf(why, why_size, "cannot hide the value of "
+				 "%.*s: %s", (int)key_len, *var,
+				 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* A word with no shell syntax: a shell would just look it up and run it. */
 static int word_is_plain(const char *word)
 {
@@ -461,6 +487,7 @@ static void child_close(struct child *c)
 	close_fd(&c->out_fd);
 	close_fd(&c->err_fd);
 	close_fd(&c->input_fd);
+	redact_set_free(&c->secrets);
 }
 
 /* Build what the child needs and fork it; -1 with why filled. */
@@ -474,7 +501,8 @@ static int child_spawn(struct child *c, const struct job *job,
 	int rc = -1;
 
 	envp = job_env(spec, job, owned, why, why_size);
-	if (!envp)
+	if (!envp || secrets_collect(&c->secrets, spec, envp, why,
+				     why_size) < 0)
 		goto out;
 	if (!argv || prepare_stdio(c, job, spec, &io) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0) {

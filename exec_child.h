@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/redact.h"
 #include "store_spec.h"
 
 /* What the supervisor keeps of a child it started. */
@@ -16,11 +17,13 @@ struct child {
 	int input_fd;		/* its stdin's write end, a copy of its
 				   terminal, or -1 when it takes no input */
 	int input_is_pty;
+	struct redact_set secrets;	/* its masked variables' values */
 };
 
 /* Start the job as spec says, in its own session, with the caller's umask
- * job_umask. 0 with c filled (the exec still to be confirmed), or -1 with
- * why filled and nothing left open. */
+ * job_umask. 0 with c filled (the exec still to be confirmed; c->secrets:
+ * the value of each masked key in the environment the job was given,
+ * whatever its source), or -1 with why filled and nothing left open. */
 int child_start(struct child *c, const struct job *job,
 		const struct job_spec *spec, mode_t job_umask, char *why,
 		size_t why_size);
@@ -29,7 +32,8 @@ int child_start(struct child *c, const struct job *job,
  * closed). */
 int child_await(struct child *c, const struct job_spec *spec, char *why,
 		size_t why_size);
-/* A started child that must not run after all: killed, reaped, closed. */
+/* A started child that must not run after all: killed, reaped, closed
+ * (its secrets forgotten). */
 void child_abort(struct child *c);
 
 #endif

@@ -1,6 +1,8 @@
 /* exec_output.c - output capture: the job's pipes (or terminal) copied to
  * stdout.log, stderr.log and full.log, line by line for full.log and the
- * output-match rules, in fixed memory. */
+ * output-match rules, in fixed memory. Masked values are replaced first,
+ * each stream by a redactor of its own (lib/redact.c), so no reader of
+ * the logs or of the lines ever sees one. */
 #include "exec_output.h"
 
 #include <errno.h>
@@ -128,8 +130,45 @@ static void stream_lines(struct capture *c, struct stream *s,
 	}
 }
 
+/* Bytes the job printed, once redacted: to the stream's log and lines. */
+static void stream_take(struct capture *c, struct stream *s,
+			const char *data, size_t len)
+{
+	log_write(c, s->log_fd, data, len);
+	stream_lines(c, s, data, len);
+}
+
+struct redacted_to {
+	struct capture *capture;
+	struct stream *stream;
+};
+
+static void redacted_take(void *ctx, const char *data, size_t len)
+{
+	struct redacted_to *to = ctx;
+
+	stream_take(to->capture, to->stream, data, len);
+}
+
+/* What the job printed, its masked values replaced; the end of data that
+ * may begin one waits for the next read (or end of file). */
+static void stream_output(struct capture *c, struct stream *s,
+			  const char *data, size_t len)
+{
+	struct redacted_to to = { c, s };
+
+	if (s->redactor)
+		redact_feed(s->redactor, data, len, redacted_take, &to);
+	else
+		stream_take(c, s, data, len);
+}
+
 static void stream_close(struct capture *c, struct stream *s)
 {
+	struct redacted_to to = { c, s };
+
+	if (s->redactor)
+		redact_flush(s->redactor, redacted_take, &to);
 	if (s->partial_len > 0)
 		line_emit(c, s, 1);	/* the unterminated last line */
 	close(s->pipe_fd);
@@ -153,8 +192,7 @@ void capture_read(struct capture *c, struct stream *s)
 			stream_close(c, s);
 			break;
 		}
-		log_write(c, s->log_fd, buf, (size_t)got);
-		stream_lines(c, s, buf, (size_t)got);
+		stream_output(c, s, buf, (size_t)got);
 		/* a full default pipe (64 KiB) says the job outruns us */
 		if (got >= 65536 && !s->widened) {
 			s->widened = 1;
@@ -184,10 +222,28 @@ void capture_init(struct capture *c, char *full_buf, char *out_partial,
 	c->err.id = MATCH_STDERR;
 	c->err.pipe_fd = c->err.log_fd = -1;
 	c->err.partial = err_partial;
+	c->out.redactor = c->err.redactor = NULL;
 	c->full_fd = -1;
 	c->full_buf = full_buf;
 	c->observe = observe;
 	c->observer_ctx = ctx;
+}
+
+int capture_redact(struct capture *c, const struct redact_set *secrets,
+		   char *why, size_t why_size)
+{
+	if (secrets->count == 0)
+		return 0;
+	c->out.redactor = redactor_new(secrets);
+	c->err.redactor = redactor_new(secrets);
+	if (c->out.redactor && c->err.redactor)
+		return 0;
+	redactor_free(c->out.redactor);
+	redactor_free(c->err.redactor);
+	c->out.redactor = c->err.redactor = NULL;
+	snprintf(why, why_size, "cannot prepare the masking of the job's "
+		 "output: %s", strerror(ENOMEM));
+	return -1;
 }
 
 void capture_attach(struct capture *c, int out_fd, int err_fd)

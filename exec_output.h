@@ -1,5 +1,5 @@
-/* exec_output.h - output capture: the job's pipes copied to its three logs
- * and, line by line, to the output-match rules, in fixed memory. */
+/* exec_output.h - output capture in fixed memory: the job's pipes, masked
+ * values replaced, to its three logs and line by line to output matches. */
 #ifndef AE_EXEC_OUTPUT_H
 #define AE_EXEC_OUTPUT_H
 
@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/fmt.h"
+#include "lib/redact.h"
 #include "notify.h"
 #include "store.h"
 
@@ -23,6 +24,7 @@ struct stream {
 	int widened;		/* its pipe was made PIPE_BIG */
 	size_t partial_len;	/* bytes of the current, unfinished line */
 	char *partial;		/* LINE_MAX_BYTES */
+	struct redactor *redactor;	/* NULL when nothing is masked */
 };
 
 /* Each complete line (or piece of an over-long one) of a stream. */
@@ -53,6 +55,12 @@ void capture_attach(struct capture *c, int out_fd, int err_fd);
  * <job>/full.log, which then stays empty). -1 with why filled. */
 int capture_open_logs(struct capture *c, const struct job *job,
 		      const char *full_log, char *why, size_t why_size);
+/* From now on, replace each of secrets (which must outlive the capture)
+ * with "***" in what the job prints, before anything sees it: the logs,
+ * the lines, the output-match rules. Nothing to do for an empty set. -1
+ * with why filled. */
+int capture_redact(struct capture *c, const struct redact_set *secrets,
+		   char *why, size_t why_size);
 /* Read what the job printed on s (a few chunks at most, then back to the
  * caller's poll); end of file closes s. */
 void capture_read(struct capture *c, struct stream *s);

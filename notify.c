@@ -208,6 +208,7 @@ void notifier_config_init(struct notifier_config *config,
 	config->job = job;
 	config->wrapper = &spec->wrapper;
 	config->cwd = spec->cwd;
+	config->mask = &spec->mask;
 	config->callback_session = meta_value(spec, META_CALLBACK_SESSION);
 	config->callback_agent = meta_value(spec, META_CALLBACK_AGENT);
 }

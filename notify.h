@@ -56,15 +56,16 @@ int notify_set(const struct job *job, struct notify_change *change,
 	       struct error *e);
 
 /* Who a job's events are for and how its command sinks run: the job, the
- * shell wrapper, the cwd, the callback metadata. */
+ * shell wrapper, the cwd, the masked keys, the callback metadata. */
 struct notifier_config {
 	const struct job *job;
 	const struct strv *wrapper;	/* shell wrapper for command sinks */
 	const char *cwd;		/* where command sinks run */
+	const struct strv *mask;	/* left out of their environment */
 	const char *callback_session, *callback_agent;	/* NULL if none */
 };
 
-/* The config for a job's spec (wrapper, cwd, callback metadata). */
+/* The config for a job's spec (wrapper, cwd, masks, callback metadata). */
 void notifier_config_init(struct notifier_config *config,
 			  const struct job *job, const struct job_spec *spec);
 /* job.finished, the reference's keys then ours, built from the terminal

@@ -263,8 +263,11 @@ static void command_child(const struct notifier *n, const struct event *ev,
 		_exit(126);
 	if (!n->config.cwd || chdir(n->config.cwd) < 0)
 		(void)!chdir("/");
+	/* the caller's environment, but for the masked keys (it may have
+	 * exported one) */
 	for (char **var = environ; *var; var++)
-		if (strv_push(&env, *var) < 0)
+		if (!spec_env_masked(n->config.mask, *var) &&
+		    strv_push(&env, *var) < 0)
 			_exit(126);
 	snprintf(attempt, sizeof(attempt), "%llu",
 	       (unsigned long long)attempt_number(s));

@@ -12,13 +12,13 @@
 #include "lib/fmt.h"
 #include "lib/utf8.h"
 
-static int env_key_masked(const struct job_spec *spec, const char *entry)
+int spec_env_masked(const struct strv *mask, const char *entry)
 {
 	size_t key_len = strcspn(entry, "=");
 
-	for (size_t i = 0; i < spec->mask.n; i++)
-		if (strlen(spec->mask.v[i]) == key_len &&
-		    strncmp(spec->mask.v[i], entry, key_len) == 0)
+	for (size_t i = 0; mask && i < mask->n; i++)
+		if (strlen(mask->v[i]) == key_len &&
+		    strncmp(mask->v[i], entry, key_len) == 0)
 			return 1;
 	return 0;
 }
@@ -28,7 +28,7 @@ char *spec_env_display(const struct job_spec *spec, const char *entry)
 	size_t key_len = strcspn(entry, "=");
 	char *shown;
 
-	if (!env_key_masked(spec, entry))
+	if (!spec_env_masked(&spec->mask, entry))
 		return strdup(entry);
 	shown = malloc(key_len + 5);
 	if (shown) {

@@ -59,6 +59,9 @@ void spec_free(struct job_spec *spec);
 #define META_CALLBACK_SESSION "callback_session"
 #define META_CALLBACK_AGENT "callback_agent"
 
+/* Whether the KEY of a "KEY=VALUE" entry (or of "KEY") is one of mask
+ * (NULL: none is). */
+int spec_env_masked(const struct strv *mask, const char *entry);
 /* "KEY=VALUE" as shown to users: "KEY=***" when KEY is masked. */
 char *spec_env_display(const struct job_spec *spec, const char *entry);
 /* The "env_vars" member (shown form), when there are --env entries. */

@@ -163,7 +163,7 @@ check_between "... after timeout + kill-after, about 2 s (ms)" "$took" 1900 5000
 
 printf 'FROMFILE=1\n' >"$TMP/opts.env"
 capture ae create --timeout 5000 --kill-after 700 --cwd "$TMP/d1" \
-	--env A=1 --env-file "$TMP/opts.env" --no-inherit-env --mask A \
+	--env A=av --env-file "$TMP/opts.env" --no-inherit-env --mask A \
 	--tag t1 --tag t2 --log "$TMP/custom.log" --progress-every 300 \
 	--config "$TMP/no-such-config.toml" --shell-wrapper "sh -c" \
 	--meta k=v --callback-session sess --callback-agent agent \
@@ -186,10 +186,10 @@ check_contains "meta.json: mask" "$meta" '"mask": ["A"]'
 check_contains "meta.json: callback_session" "$meta" \
 	'"callback_session": "sess"'
 out=$(ae start --wait "$id")
-check_eq "the job defined with every option runs with env and env file" \
-	"$(json_str state "$out") $(json_str stdout_tail "$out")" "exited 1/1"
+check_eq "the job defined with every option runs with env (masked) and env file" \
+	"$(json_str state "$out") $(json_str stdout_tail "$out")" "exited ***/1"
 check_contains "--log: the combined log goes to the given path" \
-	"$(cat "$TMP/custom.log" 2>/dev/null)" '[STDOUT] 1/1'
+	"$(cat "$TMP/custom.log" 2>/dev/null)" '[STDOUT] ***/1'
 check_eq "--log: the job's own full.log stays empty" \
 	"$(file_size "$ROOT/$id/full.log")" 0
 

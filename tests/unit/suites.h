@@ -11,5 +11,6 @@ Suite *cli_suite(void);
 Suite *config_suite(void);
 Suite *notify_suite(void);
 Suite *pattern_suite(void);
+Suite *redact_suite(void);
 
 #endif

@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, notify_suite());
 	srunner_add_suite(runner, pattern_suite());
+	srunner_add_suite(runner, redact_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	run = srunner_ntests_run(runner);
 	failed = srunner_ntests_failed(runner);
