@@ -148,6 +148,8 @@ int read_job_state(struct cli *cli, struct job *job,
 	return 0;
 }
 
+#define TERMINAL_SETTLE_MS 1000
+
 int await_terminal(struct cli *cli, struct job *job, struct job_state *st,
 		   int64_t deadline)
 {
@@ -163,8 +165,13 @@ int await_terminal(struct cli *cli, struct job *job, struct job_state *st,
 
 		if (read_job_state(cli, job, st) < 0)
 			return -1;
-		if (job_status_terminal(st->status))
+		if (job_status_terminal(st->status)) {
+			/* its supervisor logs job.finished between the record
+			 * and letting go of ALIVE: answer once that is done */
+			if (!idle)
+				store_wait_ended(job, TERMINAL_SETTLE_MS);
 			return 1;
+		}
 		if (deadline && left <= 0)
 			return 0;
 		if (st->status != JOB_RUNNING || idle) {
