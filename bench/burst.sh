@@ -2,15 +2,14 @@
 # burst.sh: figure 7, 200 launches back to back (a plain shell loop), timed
 # from before the first launch until all 200 jobs are terminal, median over
 # N bursts, each into a fresh store or queue. Every tool runs the same job,
-# sleep 0, executed directly (two words: agent-exec execs them without its
-# shell wrapper, whose login profile would cost ~3.5 ms of CPU per job on
-# this machine, 200 times, and measure /etc/profile rather than launches):
-#   agent-exec  run --snapshot-after 0 -- sleep 0, x200; then list --all
+# the one-word command true (agent-exec runs it through its default
+# wrapper, sh -c; nohup, nq and tsp exec /usr/bin/true):
+#   agent-exec  run --snapshot-after 0 -- true, x200; then list --all
 #               until it shows 200 jobs, none running (polled every 5 ms)
-#   floor       sh -c 'sleep 0 &', x200 (nothing to wait for)
-#   nohup       sh -c 'nohup sleep 0 >/dev/null 2>&1 &', x200
-#   nq          nq sleep 0, x200; then nq -w (one queue: one by one)
-#   tsp         tsp sleep 0, x200 on a server with 200 slots (tsp -S 200);
+#   floor       sh -c 'true &', x200 (nothing to wait for)
+#   nohup       sh -c 'nohup true >/dev/null 2>&1 &', x200
+#   nq          nq true, x200; then nq -w (one queue: one by one)
+#   tsp         tsp true, x200 on a server with 200 slots (tsp -S 200);
 #               then tsp -l until it shows 200 finished jobs
 # Target: agent-exec <= 300 ms.
 # shellcheck source=bench/lib.sh
@@ -44,11 +43,11 @@ burst() {
 	while [ "$_i" -lt "$count" ]; do
 		_i=$((_i + 1))
 		case $1 in
-		agent-exec) "$AE" --root "$_root" run --snapshot-after 0 -- sleep 0 ;;
-		floor) sh -c 'sleep 0 &' ;;
-		nohup) sh -c 'nohup sleep 0 >/dev/null 2>&1 &' ;;
-		nq) nq sleep 0 ;;
-		tsp) tsp sleep 0 ;;
+		agent-exec) "$AE" --root "$_root" run --snapshot-after 0 -- true ;;
+		floor) sh -c 'true &' ;;
+		nohup) sh -c 'nohup true >/dev/null 2>&1 &' ;;
+		nq) nq true ;;
+		tsp) tsp true ;;
 		esac >/dev/null || die "$1: launch $_i failed"
 	done
 	case $1 in
@@ -61,7 +60,7 @@ burst() {
 	us_to_ms "$_us" >>"$WORK/$1.ms"
 }
 
-figure burst "7. $count launches back to back (sleep 0), until all are terminal"
+figure burst "7. $count launches back to back (true), until all are terminal"
 tools="floor nohup agent-exec"
 if have nq; then
 	nq_env

@@ -256,6 +256,9 @@ bench_init() {
 	esac
 	BENCH_NAME=$1
 	WORK=$(mktemp -d "$BENCH_BASE/$1.XXXXXX") || die "mktemp"
+	# no config.toml of the user's: "the default wrapper" is agent-exec's
+	XDG_CONFIG_HOME=$BENCH_BASE/.config
+	export XDG_CONFIG_HOME
 	trap _bench_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

@@ -17,6 +17,8 @@
 #   BENCH_RUNS=N      repetitions of every median (a quick run: 3); the
 #                     1 GiB log runs then run once (BENCH_LOG_RUNS=N sets
 #                     them; BENCH_LOG_BYTES=N another size, to try it out)
+#   PAUSE_MS=N        the pause between the runs of launch's idle-machine
+#                     row [50] (its headline row runs back to back)
 #   BENCH_TMP=DIR     the scratch directory [mktemp -d in ${TMPDIR:-/tmp}];
 #                     the log figure needs about 4 GiB free there
 #   BENCH_INSTALL=1   as root with apt-get: install nq and task-spooler
