@@ -134,6 +134,8 @@ void write_state_extras(struct json_writer *w,
 		jw_kv_bool(w, "timed_out", 1);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (st->exec_error)
+		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 }
 
 /* The job's true state; a finished job whose completion event nobody is

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "store_spec.h"
+#include "store_state.h"
 
 /* What the supervisor keeps of a child it started. */
 struct child {
@@ -26,9 +27,9 @@ int child_start(struct child *c, const struct job *job,
 		size_t why_size);
 /* Wait for the child's launch report: 0 when it is the job now; -1 with
  * why filled when it could not be (the child is reaped, its descriptors
- * closed). */
+ * closed), and exec_error set when its command could not be executed. */
 int child_await(struct child *c, const struct job_spec *spec, char *why,
-		size_t why_size);
+		size_t why_size, enum exec_error *exec_error);
 /* A started child that must not run after all: killed, reaped, closed. */
 void child_abort(struct child *c);
 
