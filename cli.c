@@ -35,6 +35,7 @@ static const struct opt_def opt_defs[] = {
 	{ "progress-every", O_PROGRESS_EVERY, OPT_NUMBER },
 	{ "wait", O_WAIT, OPT_FLAG },
 	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_NUMBER },
+	{ "exit-status", O_EXIT_STATUS, OPT_FLAG },
 	{ "notify-command", O_NOTIFY_COMMAND, OPT_VALUE },
 	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
 	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_NUMBER },
@@ -90,7 +91,8 @@ static const struct opt_def opt_defs[] = {
 	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
 	O_PTY_SIZE
 #define OBSERVE_OPTS \
-	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
+	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS, \
+	O_EXIT_STATUS
 
 static const unsigned char run_opts[] = {
 	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
@@ -111,7 +113,9 @@ static const unsigned char log_opts[] = {
 static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
-static const unsigned char wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
+static const unsigned char wait_opts[] = {
+	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_COUNT
+};
 static const unsigned char kill_opts[] = { O_SIGNAL, O_COUNT };
 static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
@@ -430,6 +434,13 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
 		return usage_error(usage, size, "%s",
 				   "--pty-size needs --pty");
+	/* without --wait the answer comes while the job may still run: an
+	 * exit status then would depend on a race */
+	if (args->seen[O_EXIT_STATUS] && !args->seen[O_WAIT] &&
+	    args->command->id != CMD_WAIT)
+		return usage_error(usage, size, "--exit-status needs --wait "
+				   "(a job still running has no exit status; "
+				   "%s)", "wait --exit-status ID waits for it");
 	if (args->value[O_STATE] && args->command->id == CMD_LIST &&
 	    strcmp(args->value[O_STATE], "created") &&
 	    strcmp(args->value[O_STATE], "running") &&

@@ -135,6 +135,8 @@ int cmd_wait(struct cli *cli)
 	ended = await_terminal(cli, &job, &st, deadline);
 	if (ended >= 0)
 		write_wait_answer(cli, &job, &st, ended == 0);
+	if (ended >= 0 && cli->args.seen[O_EXIT_STATUS])
+		cli->exit_status = job_exit_status(&st);
 	store_job_close(&job);
 	return ended < 0 ? -1 : 0;
 }

@@ -314,6 +314,8 @@ static int launch_and_answer(struct cli *cli, const char *type,
 		return -1;
 	diag(cli, 1, "job %s is %s", job->id, job_status_name(st.status));
 	write_run_answer(cli, type, job, spec, &st, snapshot_ms, waited_ms);
+	if (cli->args.seen[O_EXIT_STATUS])
+		cli->exit_status = job_exit_status(&st);
 	return 0;
 }
 

@@ -138,5 +138,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cli.owned.n; i++)
 		free(cli.owned.v[i]);
 	strv_free(&cli.owned);
-	return failed ? 1 : 0;
+	return failed ? 1 : cli.exit_status;
 }

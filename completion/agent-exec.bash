@@ -28,13 +28,13 @@ _agent_exec_definition_opts="--timeout --kill-after --cwd --env --env-file
 	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size"
 # run and start: the snapshot and the wait
 _agent_exec_observe_opts="--snapshot-after --tail-lines --max-bytes --wait
-	--wait-poll-ms"
+	--wait-poll-ms --exit-status"
 
 # Options that take no value; every other option takes one (--stdin is a
 # flag for write only).
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
-	--inherit-env --wait --interactive --pty --eof --follow --all --dry-run
-	--force --global "
+	--inherit-env --wait --exit-status --interactive --pty --eof --follow
+	--all --dry-run --force --global "
 
 _agent_exec_signals="TERM INT KILL HUP QUIT USR1 USR2 PIPE ALRM CONT STOP
 	TSTP WINCH"
@@ -52,7 +52,7 @@ _agent_exec_opts() {
 	write) opts="--data --file --stdin --eof" ;;
 	log) opts="--stream --offset --limit" ;;
 	events) opts="--follow --since --job --type" ;;
-	wait) opts="--timeout-ms --poll-ms" ;;
+	wait) opts="--timeout-ms --poll-ms --exit-status" ;;
 	kill) opts="--signal" ;;
 	list) opts="--all --cwd --state --tag --limit" ;;
 	"tag set") opts="--tag" ;;

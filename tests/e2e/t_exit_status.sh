@@ -123,3 +123,117 @@ capture ae run --wait --cwd "$TMP/work" --env-file "$TMP/none.env" -- true
 check_out "an env file that cannot be read: failed" \
 	"$(json_str state "$OUT")" failed
 check_hasnt "... without exec_error" exec_error "$OUT"
+
+# ---- --exit-status -----------------------------------------------------------
+
+# exits_with DESC STATUS DEFINITION CMD...: CMD exits STATUS and prints one
+# valid answer of DEFINITION, ok:true.
+exits_with() {
+	_desc=$1
+	_status=$2
+	_def=$3
+	shift 3
+	capture "$@"
+	check_out "$_desc: exit $_status" "$RC" "$_status"
+	check_eq "... one answer on stdout, ok:true" \
+		"$OUT_LINES $(json_bool ok "$OUT")" "1 true"
+	check_schema "... a valid $_def answer" "$_def" "$(answer_file exits)"
+}
+
+# run --wait
+exits_with "run --wait --exit-status, exit 0" 0 run \
+	ae run --wait --exit-status -- true
+exits_with "run --wait --exit-status, exit 3" 3 run \
+	ae run --wait --exit-status -- sh -c 'exit 3'
+check_eq "... exit_code 3 in the answer" "$(json_num exit_code "$OUT")" 3
+exits_with "run --wait --exit-status, the job kills itself with TERM: 128+15" \
+	143 run ae run --wait --exit-status -- sh -c 'kill -TERM $$'
+check_eq "... killed, signal 15" \
+	"$(json_str state "$OUT") $(json_str signal "$OUT")" "killed 15"
+exits_with "run --wait --exit-status, a file without execute permission" \
+	126 run ae run --wait --exit-status -- ./noexec x
+exits_with "run --wait --exit-status, a directory" 126 run \
+	ae run --wait --exit-status -- ./adir
+exits_with "run --wait --exit-status, not found" 127 run \
+	ae run --wait --exit-status -- ae-no-such-program
+exits_with "run --wait --exit-status, a --cwd that does not exist (failed)" \
+	125 run ae run --wait --exit-status --cwd "$TMP/no-such-dir" -- true
+check_eq "... failed" "$(json_str state "$OUT")" failed
+exits_with "run --wait --exit-status, an unreadable env file (failed)" 125 run \
+	ae run --wait --exit-status --env-file "$TMP/none.env" -- true
+exits_with "run --wait without --exit-status, exit 3: status 0 (0.1)" 0 run \
+	ae run --wait -- sh -c 'exit 3'
+
+# start --wait
+created() { job_id "$(ae create "$@")"; }
+exits_with "start --wait --exit-status, exit 0" 0 start \
+	ae start --wait --exit-status "$(created -- true)"
+exits_with "start --wait --exit-status, exit 3" 3 start \
+	ae start --wait --exit-status "$(created -- sh -c 'exit 3')"
+exits_with "start --wait --exit-status, killed by TERM" 143 start \
+	ae start --wait --exit-status "$(created -- sh -c 'kill -TERM $$')"
+exits_with "start --wait --exit-status, a file without execute permission" \
+	126 start ae start --wait --exit-status "$(created -- ./noexec)"
+exits_with "start --wait --exit-status, a directory" 126 start \
+	ae start --wait --exit-status "$(created -- ./adir x)"
+exits_with "start --wait --exit-status, not found" 127 start \
+	ae start --wait --exit-status "$(created -- ae-no-such-program x)"
+mkdir "$TMP/gone"
+id=$(created --cwd "$TMP/gone" -- true)
+rmdir "$TMP/gone"
+exits_with "start --wait --exit-status, its --cwd removed since create" 125 \
+	start ae start --wait --exit-status "$id"
+
+# wait, on jobs started without waiting
+started() { start_job "$@"; }
+exits_with "wait --exit-status, exit 0" 0 wait \
+	ae wait --exit-status "$(started -- true)"
+exits_with "wait --exit-status, exit 3" 3 wait \
+	ae wait --exit-status "$(started -- sh -c 'exit 3')"
+exits_with "wait --exit-status, killed by TERM" 143 wait \
+	ae wait --exit-status "$(started -- sh -c 'kill -TERM $$')"
+exits_with "wait --exit-status, a file without execute permission" 126 wait \
+	ae wait --exit-status "$(started -- ./noexec x)"
+exits_with "wait --exit-status, a directory" 126 wait \
+	ae wait --exit-status "$(started -- ./adir x)"
+exits_with "wait --exit-status, not found" 127 wait \
+	ae wait --exit-status "$(started -- ae-no-such-program)"
+exits_with "wait --exit-status, an unreadable env file" 125 wait \
+	ae wait --exit-status "$(started --env-file "$TMP/none.env" -- true)"
+id=$(started -- sleep 30)
+exits_with "wait --exit-status, deadline passed on a running job: 124" 124 \
+	wait ae wait --exit-status --timeout-ms 300 "$id"
+check_eq "... the answer says running, timed_out" \
+	"$(json_str state "$OUT") $(json_bool timed_out "$OUT")" "running true"
+ae kill --signal KILL "$id" >/dev/null
+exits_with "wait --exit-status on the job killed with KILL: 128+9" 137 wait \
+	ae wait --exit-status "$id"
+exits_with "wait --exit-status, deadline passed on a created job: 124" 124 \
+	wait ae wait --exit-status --timeout-ms 300 "$(created -- true)"
+exits_with "wait without --exit-status, exit 3: status 0 (0.1)" 0 wait \
+	ae wait "$(started -- sh -c 'exit 3')"
+
+# a job's 1 or 2 against agent-exec's own errors: ok tells them apart
+exits_with "a job that exits 1: status 1, ok:true" 1 run \
+	ae run --wait --exit-status -- false
+check_error "an error of agent-exec keeps status 1, ok:false" job_not_found \
+	ae wait --exit-status 0NOSUCHJOB
+dirs=$(job_dirs)
+check_usage_error "run --exit-status without --wait: a usage error" \
+	ae run --exit-status -- true
+check_contains "... saying it needs --wait" "$ERR" "--exit-status needs --wait"
+check_eq "... and no job was made" "$(job_dirs)" "$dirs"
+check_usage_error "start --exit-status without --wait: a usage error" \
+	ae start --exit-status "$(created -- true)"
+check_usage_error "create --exit-status: a usage error (no such option)" \
+	ae create --exit-status -- true
+
+# in a shell script
+got=$(ae run --wait --exit-status -- sh -c 'exit 3' >/dev/null && echo no)
+check_eq "run --wait --exit-status -- sh -c 'exit 3' && echo no: no echo" \
+	"$got" ""
+got=$(ae run --wait --exit-status -- true >/dev/null && echo deploy)
+check_eq "run --wait --exit-status -- true && echo deploy: deploys" \
+	"$got" deploy
+ae run --wait --exit-status -- sh -c 'exit 3' >/dev/null
+check_eq "... \$? is the job's 3" "$?" 3

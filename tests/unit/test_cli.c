@@ -113,6 +113,23 @@ START_TEST(test_usage_errors)
 	cli_args_free(&args);
 	ck_assert_int_eq(PARSE(&args, usage, "status", "-x", "J"), -1);
 	cli_args_free(&args);
+	/* --exit-status: with --wait on run and start, on wait */
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--exit-status", "true"),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(usage, "needs --wait"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "start", "--exit-status", "J"),
+			 -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--wait", "--exit-status",
+			       "true"), 0);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "wait", "--exit-status", "J"), 0);
+	ck_assert_int_eq(args.seen[O_EXIT_STATUS], 1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "create", "--exit-status", "x"),
+			 -1);
+	cli_args_free(&args);
 }
 END_TEST
 
