@@ -7,6 +7,7 @@
 #include "store_spec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* the version is written once, in the Makefile (VERSION) */
@@ -578,8 +579,33 @@ int parse_pty_size(const char *text, unsigned *cols, unsigned *rows)
 	return 0;
 }
 
+/* --env NAME=VALUE, or NAME alone: the caller's value (as docker run -e
+ * NAME), which must be there. A name is anything before the first '=',
+ * never empty. */
+static int check_env(const struct strv *env, char *usage, size_t size)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		const char *entry = env->v[i];
+		size_t name_len = strcspn(entry, "=");
+
+		if (name_len == 0) {
+			snprintf(usage, size, "--env \"%.64s\": the variable "
+				 "name is empty (expected NAME=VALUE, or NAME "
+				 "for the value agent-exec has)", entry);
+			return -1;
+		}
+		if (!entry[name_len] && !getenv(entry)) {
+			snprintf(usage, size, "--env %.64s: agent-exec has no "
+				 "%.64s in its environment to pass on; give "
+				 "--env %.64s=VALUE", entry, entry, entry);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Values checked as they are parsed (as the reference does): tags and
- * list filters, caller metadata. */
+ * list filters, caller metadata, --env. */
 static int check_values(const struct args *args, char *usage, size_t size)
 {
 	int pattern = args->command->id == CMD_LIST;
@@ -620,7 +646,7 @@ static int check_values(const struct args *args, char *usage, size_t size)
 			return -1;
 		}
 	}
-	return 0;
+	return check_env(&args->list[O_ENV], usage, size);
 }
 
 int cli_parse(int argc, char **argv, struct args *args, char *usage,
