@@ -4,6 +4,7 @@
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
 
+#include "lib/fmt.h"
 #include "store_spec.h"
 
 #include <stdio.h>
@@ -57,6 +58,7 @@ static const struct opt_def opt_defs[] = {
 	{ "pty-size", O_PTY_SIZE, OPT_VALUE },
 	{ "data", O_DATA, OPT_VALUE },
 	{ "eof", O_EOF, OPT_FLAG },
+	{ "timeout", O_WRITE_TIMEOUT, OPT_VALUE },	/* write: a duration */
 	{ "since-stdout", O_SINCE_STDOUT, OPT_NUMBER },
 	{ "since-stderr", O_SINCE_STDERR, OPT_NUMBER },
 	{ "cursor", O_CURSOR, OPT_VALUE },
@@ -106,7 +108,7 @@ static const unsigned char tail_opts[] = {
 	O_COUNT
 };
 static const unsigned char write_opts[] = {
-	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_COUNT
+	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_WRITE_TIMEOUT, O_COUNT
 };
 static const unsigned char log_opts[] = {
 	O_STREAM, O_OFFSET, O_LIMIT, O_COUNT
@@ -141,7 +143,8 @@ static const struct command_def commands[] = {
 	{ "status", CMD_STATUS, 1, 0, no_opts, "status JOB_ID" },
 	{ "tail", CMD_TAIL, 1, 0, tail_opts, "tail [OPTIONS] JOB_ID" },
 	{ "write", CMD_WRITE, 1, 0, write_opts,
-	  "write [--data TEXT | --file PATH | --stdin] [--eof] JOB_ID" },
+	  "write [--data TEXT | --file PATH | --stdin] [--eof] [--timeout D] "
+	  "JOB_ID" },
 	{ "log", CMD_LOG, 1, 0, log_opts,
 	  "log [--stream S] [--offset N] [--limit M] JOB_ID" },
 	{ "events", CMD_EVENTS, 0, 0, events_opts,
@@ -611,6 +614,7 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	int pattern = args->command->id == CMD_LIST;
 	const struct strv *tags = &args->list[O_TAG];
 	const struct strv *meta = &args->list[O_META];
+	uint64_t ignored;
 
 	for (size_t i = 0; i < tags->n; i++) {
 		const char *why = tag_invalid(tags->v[i], pattern);
@@ -625,6 +629,13 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
 		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
+		return -1;
+	}
+	if (args->value[O_WRITE_TIMEOUT] &&
+	    parse_duration_ms(args->value[O_WRITE_TIMEOUT], &ignored) < 0) {
+		snprintf(usage, size, "--timeout: invalid duration \"%.40s\" "
+			 "(milliseconds, or a number and ms, s, m, h or d: "
+			 "500ms, 10s, 2m)", args->value[O_WRITE_TIMEOUT]);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&

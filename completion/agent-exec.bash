@@ -49,7 +49,7 @@ _agent_exec_opts() {
 	start) opts=$_agent_exec_observe_opts ;;
 	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
 		--cursor" ;;
-	write) opts="--data --file --stdin --eof" ;;
+	write) opts="--data --file --stdin --eof --timeout" ;;
 	log) opts="--stream --offset --limit" ;;
 	events) opts="--follow --since --job --type" ;;
 	wait) opts="--timeout-ms --poll-ms --exit-status" ;;
@@ -265,6 +265,9 @@ _agent_exec() {
 			_agent_exec_add "$prefix" compgen -W "30d 7d 1d 24h 60m 3600s" -- "$value" ;;
 		--pty-size)
 			_agent_exec_add "$prefix" compgen -W "80x24 120x40" -- "$value" ;;
+		--timeout)
+			[[ $cmd == write ]] &&
+				_agent_exec_add "$prefix" compgen -W "500ms 1s 10s 1m 0" -- "$value" ;;
 		--mask)
 			_agent_exec_add "$prefix" compgen -e -- "$value" ;;
 		--env)

@@ -199,6 +199,8 @@ candidates_are "completion: 'agent-exec log --stream ' gives the streams" \
 	"agent-exec log --stream " "full stderr stdout"
 candidates_are "completion: '--output-match-type ' gives contains and regex" \
 	"agent-exec notify set X --output-match-type " "contains regex"
+candidates_are "completion: 'agent-exec write --timeout 1' gives durations" \
+	"agent-exec write --timeout 1" "10s 1m 1s"
 candidates_are "completion: after --env K=V, run's options still complete" \
 	"agent-exec run --env A=B --kill" "--kill-after"
 

@@ -251,6 +251,40 @@ START_TEST(test_small_helpers)
 }
 END_TEST
 
+START_TEST(test_parse_duration_ms)
+{
+	uint64_t ms = 7;
+
+	ck_assert_int_eq(parse_duration_ms("250", &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(parse_duration_ms("250ms", &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(parse_duration_ms("10s", &ms), 0);
+	ck_assert_uint_eq(ms, 10000);
+	ck_assert_int_eq(parse_duration_ms("2m", &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(parse_duration_ms("1h", &ms), 0);
+	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(parse_duration_ms("1d", &ms), 0);
+	ck_assert_uint_eq(ms, 86400000);
+	ck_assert_int_eq(parse_duration_ms("0", &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+	ms = 7;
+	ck_assert_int_eq(parse_duration_ms("", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("-1", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms(" 5s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5 s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5sec", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("1.5s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5S", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551615", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551615s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551616", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms(NULL, &ms), -1);
+}
+END_TEST
+
 /* Where a shell finds a program: the first executable file on PATH,
  * directories passed over; else why not (with the path at fault). */
 START_TEST(test_program_find)
@@ -315,6 +349,7 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_read_file_at_limits);
 	tcase_add_test(tc, test_mkdir_parents);
 	tcase_add_test(tc, test_program_find);
+	tcase_add_test(tc, test_parse_duration_ms);
 	tcase_add_test(tc, test_strv_grows);
 	tcase_add_test(tc, test_fail_messages);
 	tcase_add_test(tc, test_small_helpers);
