@@ -60,7 +60,7 @@ check_contains "meta: inherit_env" "$meta" '"inherit_env": true'
 check_contains "meta: timeout_ms" "$meta" '"timeout_ms": 60000'
 check_contains "meta: kill_after_ms" "$meta" '"kill_after_ms": 500'
 check_contains "meta: progress_every_ms" "$meta" '"progress_every_ms": 0'
-check_contains "meta: shell_wrapper" "$meta" '"shell_wrapper": ["sh","-lc"]'
+check_contains "meta: shell_wrapper" "$meta" '"shell_wrapper": ["sh","-c"]'
 check_eq "meta: first key order (job, schema_version, command)" \
 	"$(printf '%s' "$meta" | sed 's/"id": "[^"]*"/"id": ID/' | cut -c 1-59)" \
 	'{"job": {"id": ID},"schema_version": "0.1","command": ["sh"'
