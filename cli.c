@@ -4,9 +4,11 @@
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
 
+#include "lib/fmt.h"
 #include "store_spec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* the version is written once, in the Makefile (VERSION) */
@@ -35,6 +37,7 @@ static const struct opt_def opt_defs[] = {
 	{ "progress-every", O_PROGRESS_EVERY, OPT_NUMBER },
 	{ "wait", O_WAIT, OPT_FLAG },
 	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_NUMBER },
+	{ "exit-status", O_EXIT_STATUS, OPT_FLAG },
 	{ "notify-command", O_NOTIFY_COMMAND, OPT_VALUE },
 	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
 	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_NUMBER },
@@ -55,6 +58,7 @@ static const struct opt_def opt_defs[] = {
 	{ "pty-size", O_PTY_SIZE, OPT_VALUE },
 	{ "data", O_DATA, OPT_VALUE },
 	{ "eof", O_EOF, OPT_FLAG },
+	{ "timeout", O_WRITE_TIMEOUT, OPT_VALUE },	/* write: a duration */
 	{ "since-stdout", O_SINCE_STDOUT, OPT_NUMBER },
 	{ "since-stderr", O_SINCE_STDERR, OPT_NUMBER },
 	{ "cursor", O_CURSOR, OPT_VALUE },
@@ -91,7 +95,8 @@ static const struct opt_def opt_defs[] = {
 	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
 	O_PTY_SIZE, O_KILL_LEFTOVERS
 #define OBSERVE_OPTS \
-	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS
+	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS, \
+	O_EXIT_STATUS
 
 static const unsigned char run_opts[] = {
 	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
@@ -106,7 +111,7 @@ static const unsigned char tail_opts[] = {
 	O_COUNT
 };
 static const unsigned char write_opts[] = {
-	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_COUNT
+	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_WRITE_TIMEOUT, O_COUNT
 };
 static const unsigned char log_opts[] = {
 	O_STREAM, O_OFFSET, O_LIMIT, O_COUNT
@@ -114,7 +119,9 @@ static const unsigned char log_opts[] = {
 static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
-static const unsigned char wait_opts[] = { O_TIMEOUT_MS, O_POLL_MS, O_COUNT };
+static const unsigned char wait_opts[] = {
+	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_COUNT
+};
 static const unsigned char kill_opts[] = { O_SIGNAL, O_COUNT };
 static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
@@ -139,7 +146,8 @@ static const struct command_def commands[] = {
 	{ "status", CMD_STATUS, 1, 0, no_opts, "status JOB_ID" },
 	{ "tail", CMD_TAIL, 1, 0, tail_opts, "tail [OPTIONS] JOB_ID" },
 	{ "write", CMD_WRITE, 1, 0, write_opts,
-	  "write [--data TEXT | --file PATH | --stdin] [--eof] JOB_ID" },
+	  "write [--data TEXT | --file PATH | --stdin] [--eof] [--timeout D] "
+	  "JOB_ID" },
 	{ "log", CMD_LOG, 1, 0, log_opts,
 	  "log [--stream S] [--offset N] [--limit M] JOB_ID" },
 	{ "events", CMD_EVENTS, 0, 0, events_opts,
@@ -433,6 +441,13 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
 		return usage_error(usage, size, "%s",
 				   "--pty-size needs --pty");
+	/* without --wait the answer comes while the job may still run: an
+	 * exit status then would depend on a race */
+	if (args->seen[O_EXIT_STATUS] && !args->seen[O_WAIT] &&
+	    args->command->id != CMD_WAIT)
+		return usage_error(usage, size, "--exit-status needs --wait "
+				   "(a job still running has no exit status; "
+				   "%s)", "wait --exit-status ID waits for it");
 	if (args->value[O_STATE] && args->command->id == CMD_LIST &&
 	    strcmp(args->value[O_STATE], "created") &&
 	    strcmp(args->value[O_STATE], "running") &&
@@ -570,13 +585,39 @@ int parse_pty_size(const char *text, unsigned *cols, unsigned *rows)
 	return 0;
 }
 
+/* --env NAME=VALUE, or NAME alone: the caller's value (as docker run -e
+ * NAME), which must be there. A name is anything before the first '=',
+ * never empty. */
+static int check_env(const struct strv *env, char *usage, size_t size)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		const char *entry = env->v[i];
+		size_t name_len = strcspn(entry, "=");
+
+		if (name_len == 0) {
+			snprintf(usage, size, "--env \"%.64s\": the variable "
+				 "name is empty (expected NAME=VALUE, or NAME "
+				 "for the value agent-exec has)", entry);
+			return -1;
+		}
+		if (!entry[name_len] && !getenv(entry)) {
+			snprintf(usage, size, "--env %.64s: agent-exec has no "
+				 "%.64s in its environment to pass on; give "
+				 "--env %.64s=VALUE", entry, entry, entry);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Values checked as they are parsed (as the reference does): tags and
- * list filters, caller metadata. */
+ * list filters, caller metadata, --env. */
 static int check_values(const struct args *args, char *usage, size_t size)
 {
 	int pattern = args->command->id == CMD_LIST;
 	const struct strv *tags = &args->list[O_TAG];
 	const struct strv *meta = &args->list[O_META];
+	uint64_t ignored;
 
 	for (size_t i = 0; i < tags->n; i++) {
 		const char *why = tag_invalid(tags->v[i], pattern);
@@ -591,6 +632,13 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
 		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
+		return -1;
+	}
+	if (args->value[O_WRITE_TIMEOUT] &&
+	    parse_duration_ms(args->value[O_WRITE_TIMEOUT], &ignored) < 0) {
+		snprintf(usage, size, "--timeout: invalid duration \"%.40s\" "
+			 "(milliseconds, or a number and ms, s, m, h or d: "
+			 "500ms, 10s, 2m)", args->value[O_WRITE_TIMEOUT]);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&
@@ -612,7 +660,7 @@ static int check_values(const struct args *args, char *usage, size_t size)
 			return -1;
 		}
 	}
-	return 0;
+	return check_env(&args->list[O_ENV], usage, size);
 }
 
 int cli_parse(int argc, char **argv, struct args *args, char *usage,

@@ -134,7 +134,28 @@ void write_state_extras(struct json_writer *w,
 		jw_kv_bool(w, "timed_out", 1);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (st->exec_error)
+		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_leftovers(w, st);
+}
+
+int job_exit_status(const struct job_state *st)
+{
+	uint64_t signo;
+
+	switch (st->status) {
+	case JOB_EXITED:
+		return st->has_exit_code ? st->exit_code & 0xff : 125;
+	case JOB_KILLED:
+		return parse_u64(st->signal, &signo) == 0 && signo < 128
+		       ? 128 + (int)signo : 125;
+	case JOB_FAILED:
+		if (st->exec_error == EXEC_OK)
+			return 125;
+		return st->exec_error == EXEC_NOT_FOUND ? 127 : 126;
+	default:
+		return 124;	/* still created or running */
+	}
 }
 
 /* The job's true state; a finished job whose completion event nobody is

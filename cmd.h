@@ -29,6 +29,7 @@ struct cli {
 	int64_t started_ms;
 	struct launch_context launch;
 	char error_job[JOB_ID_MAX + 1];	/* the job an error leaves behind */
+	int exit_status;	/* of the process when it answers (--exit-status) */
 	struct strv owned;	/* heap strings freed at exit */
 };
 
@@ -54,6 +55,10 @@ void write_snapshot(struct json_writer *w, const char *key,
 void write_state_extras(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);
 
+/* --exit-status: the job's end as a shell tells it: its exit code, 128+N
+ * for signal N, 127 or 126 when its command could not be executed, 125
+ * for any other failure, 124 when it is not over (a wait's deadline). */
+int job_exit_status(const struct job_state *st);
 /* The job named by the first positional argument. */
 int open_job(struct cli *cli, struct job *job);
 /* The job's true state; a finished job whose completion event nobody is

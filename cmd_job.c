@@ -135,6 +135,8 @@ int cmd_wait(struct cli *cli)
 	ended = await_terminal(cli, &job, &st, deadline);
 	if (ended >= 0)
 		write_wait_answer(cli, &job, &st, ended == 0);
+	if (ended >= 0 && cli->args.seen[O_EXIT_STATUS])
+		cli->exit_status = job_exit_status(&st);
 	store_job_close(&job);
 	return ended < 0 ? -1 : 0;
 }
@@ -309,12 +311,16 @@ static int write_source(struct cli *cli)
 	return fd;
 }
 
+#define WRITE_TIMEOUT_MS 10000
+
 int cmd_write(struct cli *cli)
 {
+	const char *timeout = cli->args.value[O_WRITE_TIMEOUT];
+	uint64_t timeout_ms = WRITE_TIMEOUT_MS;
 	struct json_writer *w = &cli->out;
+	struct input_sent sent;
 	struct job_state st;
 	struct job job;
-	uint64_t bytes = 0;
 	int source = -1, rc = -1;
 
 	if (open_job(cli, &job) < 0)
@@ -330,13 +336,17 @@ int cmd_write(struct cli *cli)
 	source = write_source(cli);
 	if (source < 0)
 		goto out;
-	if (exec_input_send(&job, source, cli->args.seen[O_EOF], &bytes,
-			    &cli->error) < 0)
+	if (timeout)
+		parse_duration_ms(timeout, &timeout_ms);	/* cli.c checked */
+	if (exec_input_send(&job, source, cli->args.seen[O_EOF], timeout_ms,
+			    &sent, &cli->error) < 0)
 		goto out;
 	envelope_begin(w, "write");
 	jw_kv_str(w, "job_id", job.id);
-	jw_kv_u64(w, "bytes", bytes);
-	jw_kv_bool(w, "eof", cli->args.seen[O_EOF]);
+	jw_kv_u64(w, "bytes", sent.bytes);
+	/* a write that timed out sent no end of input */
+	jw_kv_bool(w, "eof", cli->args.seen[O_EOF] && !sent.timed_out);
+	jw_kv_bool(w, "timed_out", sent.timed_out);
 	rc = 0;
 out:
 	if (source >= 0)

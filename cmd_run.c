@@ -50,6 +50,17 @@ static int spec_add_meta(struct cli *cli, struct job_spec *spec)
 	return 0;
 }
 
+/* --env NAME=VALUE as given; NAME alone takes the value agent-exec has
+ * (cli.c made sure there is one), now: a created job keeps it. */
+static int spec_add_env(struct cli *cli, struct job_spec *spec, char *entry)
+{
+	const char *value = strchr(entry, '=') ? NULL : getenv(entry);
+
+	if (value)
+		entry = owned_entry(cli, entry, value);
+	return entry && strchr(entry, '=') ? strv_push(&spec->env, entry) : -1;
+}
+
 /* Absolute env-file paths: a created job starts from anywhere. */
 static int spec_add_env_files(struct cli *cli, struct job_spec *spec)
 {
@@ -75,7 +86,7 @@ static int spec_copy_lists(struct cli *cli, struct job_spec *spec)
 		if (strv_push(&spec->command, args->trailing[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < args->list[O_ENV].n; i++)
-		if (strv_push(&spec->env, args->list[O_ENV].v[i]) < 0)
+		if (spec_add_env(cli, spec, args->list[O_ENV].v[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < args->list[O_MASK].n; i++)
 		if (strv_push(&spec->mask, args->list[O_MASK].v[i]) < 0)
@@ -315,6 +326,8 @@ static int launch_and_answer(struct cli *cli, const char *type,
 		return -1;
 	diag(cli, 1, "job %s is %s", job->id, job_status_name(st.status));
 	write_run_answer(cli, type, job, spec, &st, snapshot_ms, waited_ms);
+	if (cli->args.seen[O_EXIT_STATUS])
+		cli->exit_status = job_exit_status(&st);
 	return 0;
 }
 

@@ -523,7 +523,8 @@ static int launch_job(struct supervisor *sv)
 		child_abort(&sv->child);
 		return -1;
 	}
-	if (child_await(&sv->child, sv->spec, why, why_size) < 0)
+	if (child_await(&sv->child, sv->spec, why, why_size,
+			&sv->state.exec_error) < 0)
 		return -1;
 	channel_attach(&sv->channel, sv->child.input_fd,
 		       sv->child.input_is_pty);
@@ -586,7 +587,8 @@ static int supervisor_ready(struct supervisor *sv)
 	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
 				   sv->job->lock_fd, sv->job->reserve_fd },
 			  4) < 0) {
-		snprintf(why, why_size, "cannot detach the supervisor: %s",
+		snprintf(why, why_size, "cannot detach the supervisor (its "
+			 "stdio on /dev/null or an empty pipe, its cwd /): %s",
 			 strerror(errno));
 		return -1;
 	}

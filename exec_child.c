@@ -17,24 +17,31 @@
 #include <unistd.h>
 
 #include "lib/fmt.h"
+#include "lib/program.h"
 #include "lib/sig.h"
 
 extern char **environ;
 
 #define ENV_FILE_MAX (1u << 20)
 
-enum launch_stage { STAGE_CWD = 1, STAGE_STDIO, STAGE_EXEC };
+enum launch_stage { STAGE_CWD = 1, STAGE_STDIO, STAGE_LOOKUP, STAGE_EXEC };
 
 struct launch_failure {
 	int stage;
 	int err;
+	char path[1024];	/* what could not be opened or executed */
 };
 
-/* Report why the child could not become the job, then exit. */
-static void child_fail(int report_fd, int stage)
+/* Report why the child could not become the job, then exit. No library
+ * call but memcpy and strlen: this runs in a vfork child. */
+static void child_fail(int report_fd, int stage, const char *path)
 {
-	struct launch_failure failure = { stage, errno };
+	struct launch_failure failure = { .stage = stage, .err = errno };
+	size_t len = path ? strlen(path) : 0;
 
+	if (len >= sizeof(failure.path))
+		len = sizeof(failure.path) - 1;
+	memcpy(failure.path, path ? path : "", len);
 	if (write(report_fd, &failure, sizeof(failure)) < 0) {
 		/* the supervisor sees a short report and says so */
 	}
@@ -62,25 +69,46 @@ static int child_open_pty(const char *name)
 	return 0;
 }
 
-static void child_run(const struct job_spec *spec, mode_t job_umask,
-		      char **argv, char **envp, const struct child_stdio *io,
-		      int report_fd, pid_t supervisor)
+/* What the child is given to become the job. */
+struct child_plan {
+	const struct job_spec *spec;
+	mode_t job_umask;
+	char **argv, **envp;
+	const struct child_stdio *io;
+	int report_fd;
+	pid_t supervisor;
+	/* a plain word the shell wrapper would look up: looked up here
+	 * first, so that a program it cannot run is a failed job, with the
+	 * reason, rather than the shell's 127 or 126 */
+	const char *look_up;
+};
+
+static void child_run(const struct child_plan *plan)
 {
+	const struct child_stdio *io = plan->io;
+	char program[sizeof(((struct launch_failure *)0)->path)];
+
 	sig_reset();
 	setsid();
 	/* the job dies with its supervisor (its own children are found by
 	 * whoever records the loss): never a job that runs on unseen */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != supervisor)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 &&
+	    getppid() != plan->supervisor)
 		_exit(127);	/* the supervisor died already */
-	umask(job_umask);
-	if (chdir(spec->cwd) < 0)
-		child_fail(report_fd, STAGE_CWD);
+	umask(plan->job_umask);
+	if (chdir(plan->spec->cwd) < 0)
+		child_fail(plan->report_fd, STAGE_CWD, plan->spec->cwd);
 	if (io->pty_name[0] ? child_open_pty(io->pty_name) < 0
 			    : (dup2(io->in, 0) < 0 || dup2(io->out, 1) < 0 ||
 			       dup2(io->err, 2) < 0))
-		child_fail(report_fd, STAGE_STDIO);
-	exec_search(argv, envp);	/* PATH from the job's environment */
-	child_fail(report_fd, STAGE_EXEC);
+		child_fail(plan->report_fd, STAGE_STDIO, io->pty_name);
+	/* PATH from the job's environment, relative paths from its cwd */
+	if (plan->look_up &&
+	    program_find(plan->look_up, env_value(plan->envp, "PATH"), program,
+			 sizeof(program)) < 0)
+		child_fail(plan->report_fd, STAGE_LOOKUP, program);
+	exec_search(plan->argv, plan->envp, program, sizeof(program));
+	child_fail(plan->report_fd, STAGE_EXEC, program);
 }
 
 /* Start the child with vfork: it borrows our memory until it execs, so
@@ -88,20 +116,17 @@ static void child_run(const struct job_spec *spec, mode_t job_umask,
  * once it has exec'd or failed. Every signal stays blocked across the
  * vfork, so no handler of ours runs in the child before it resets them;
  * the child only makes system calls and never returns. */
-static pid_t spawn_job(const struct job_spec *spec, mode_t job_umask,
-		       char **argv, char **envp, const struct child_stdio *io,
-		       int report_fd)
+static pid_t spawn_job(const struct child_plan *plan)
 {
 	sigset_t all, saved;
-	pid_t child, supervisor = getpid();
+	pid_t child;
 
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &saved) < 0)
 		return -1;
 	child = vfork();
 	if (child == 0)
-		child_run(spec, job_umask, argv, envp, io, report_fd,
-			  supervisor);
+		child_run(plan);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return child;
 }
@@ -310,43 +335,16 @@ static int wrapper_is_posix_shell(const struct strv *wrapper)
 	return word_index(base, "sh bash dash ash ksh mksh zsh") >= 0;
 }
 
-static int executable_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	       access(path, X_OK) == 0;
-}
-
-/* A place the job's shell would look for a program, relative ones taken
- * from the job's cwd (we have not entered it): 1 when it holds one. */
-static int executable_candidate(const char *candidate, void *ctx)
-{
-	const char *cwd = ctx;
-	char path[4096];
-
-	if (candidate[0] == '/')
-		return executable_file(candidate);
-	snprintf(path, sizeof(path), "%s/%s", cwd, candidate);
-	return executable_file(path);
-}
-
-/* Whether a shell started with envp would find program (as execvp). */
-static int program_found(const char *program, char **envp, const char *cwd)
-{
-	return path_search(program, env_value(envp, "PATH"),
-			   executable_candidate, (void *)cwd) == 1;
-}
-
-/* A single plain word for a POSIX shell that names no program: say so,
- * instead of letting the shell run and exit 127. */
-static int command_missing(const struct job_spec *spec, char **envp)
+/* The single plain word a POSIX shell wrapper would look up and run, or
+ * NULL (several words, shell syntax, a builtin, another wrapper). */
+static const char *word_to_look_up(const struct job_spec *spec)
 {
 	const char *word = spec->command.n == 1 ? spec->command.v[0] : NULL;
 
-	return word && wrapper_is_posix_shell(&spec->wrapper) &&
-	       word_is_plain(word) && !word_is_shell_builtin(word) &&
-	       !program_found(word, envp, spec->cwd);
+	if (word && wrapper_is_posix_shell(&spec->wrapper) &&
+	    word_is_plain(word) && !word_is_shell_builtin(word))
+		return word;
+	return NULL;
 }
 
 /* The program the job's argv starts with (for messages). */
@@ -357,23 +355,66 @@ static const char *job_program(const struct job_spec *spec)
 	return spec->command.v[0];
 }
 
+static enum exec_error exec_error_of(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		return EXEC_NOT_FOUND;
+	case EACCES:
+	case EPERM:
+		return EXEC_PERMISSION_DENIED;
+	case EISDIR:
+		return EXEC_IS_A_DIRECTORY;
+	default:
+		return EXEC_CANNOT_EXECUTE;
+	}
+}
+
+/* name could not be executed: not found (as a shell says it), or the
+ * path at fault and the cause. */
+static void describe_exec(const char *name,
+			  const struct launch_failure *failure, char *why,
+			  size_t why_size, enum exec_error *exec_error)
+{
+	const char *path = failure->path;
+
+	*exec_error = exec_error_of(failure->err);
+	if (*exec_error == EXEC_NOT_FOUND && strcmp(path, name) == 0)
+		snprintf(why, why_size, "command not found: \"%s\"", name);
+	else if (!path[0] || strcmp(path, name) == 0)
+		snprintf(why, why_size, "cannot execute \"%s\": %s", name,
+			 strerror(failure->err));
+	else
+		snprintf(why, why_size, "cannot execute \"%s\" (%s): %s", name,
+			 path, strerror(failure->err));
+}
+
 static void describe_failure(const struct job_spec *spec,
 			     const struct launch_failure *failure, char *why,
-			     size_t why_size)
+			     size_t why_size, enum exec_error *exec_error)
 {
 	switch (failure->stage) {
 	case STAGE_CWD:
 		snprintf(why, why_size, "cannot change directory to \"%s\": %s",
 			 spec->cwd, strerror(failure->err));
 		break;
-	case STAGE_EXEC:
-		if (failure->err == ENOENT)
-			snprintf(why, why_size, "command not found: \"%s\"",
-				 job_program(spec));
-		else
-			snprintf(why, why_size, "cannot execute \"%s\": %s",
-				 job_program(spec), strerror(failure->err));
+	case STAGE_LOOKUP:
+		describe_exec(spec->command.v[0], failure, why, why_size,
+			      exec_error);
 		break;
+	case STAGE_EXEC:
+		describe_exec(job_program(spec), failure, why, why_size,
+			      exec_error);
+		break;
+	case STAGE_STDIO:
+		if (failure->path[0]) {
+			snprintf(why, why_size, "cannot open the job's terminal "
+				 "%s: %s", failure->path,
+				 strerror(failure->err));
+			break;
+		}
+		/* fall through */
 	default:
 		snprintf(why, why_size, "cannot set up the job's stdio: %s",
 			 strerror(failure->err));
@@ -395,75 +436,126 @@ static int set_nonblocking(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* A new PTY master, unlocked, and its slave's name. */
-static int open_pty_master(char *name, size_t size)
-{
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+#define PTY_MASTER "/dev/ptmx"
 
-	if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 &&
+/* A new PTY master, unlocked, and its slave's name; -1 with why filled,
+ * naming the path that could not be opened. */
+static int open_pty_master(char *name, size_t size, char *why,
+			   size_t why_size)
+{
+	int master = open(PTY_MASTER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0) {
+		int err = errno;
+
+		/* a /dev/ptmx without devpts mounted beside it fails with
+		 * ENODEV, or ENOENT when /dev/pts is not even there */
+		snprintf(why, why_size, "cannot open %s for the job's "
+			 "terminal: %s%s", PTY_MASTER, strerror(err),
+			 err == ENODEV || (err == ENOENT &&
+					   exists_at(AT_FDCWD, PTY_MASTER))
+			 ? " (no devpts mounted on /dev/pts)" : "");
+		return -1;
+	}
+	if (grantpt(master) == 0 && unlockpt(master) == 0 &&
 	    ptsname_r(master, name, size) == 0)
 		return master;
-	if (master >= 0)
-		close(master);
+	snprintf(why, why_size, "cannot set up the job's terminal (%s): %s",
+		 PTY_MASTER, strerror(errno));
+	close(master);
 	return -1;
 }
 
 /* A PTY: the supervisor keeps the master (output, and a copy for input),
  * the child gets the slave's name. */
 static int open_pty(struct child *c, const struct job_spec *spec,
-		    struct child_stdio *io)
+		    struct child_stdio *io, char *why, size_t why_size)
 {
 	struct winsize size = { .ws_col = (unsigned short)spec->pty_cols,
 				.ws_row = (unsigned short)spec->pty_rows };
-	int master = open_pty_master(io->pty_name, sizeof(io->pty_name));
+	int master = open_pty_master(io->pty_name, sizeof(io->pty_name), why,
+				     why_size);
 
-	if (master < 0 || ioctl(master, TIOCSWINSZ, &size) < 0 ||
-	    set_nonblocking(master) < 0) {
-		if (master >= 0)
-			close(master);
+	if (master < 0)
 		return -1;
-	}
 	c->out_fd = master;
 	c->input_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
 	c->input_is_pty = 1;
-	return c->input_fd < 0 ? -1 : 0;
+	if (ioctl(master, TIOCSWINSZ, &size) < 0 || set_nonblocking(master) < 0 ||
+	    c->input_fd < 0) {
+		snprintf(why, why_size, "cannot set up the job's terminal %s: "
+			 "%s", io->pty_name, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-/* The job's stdin when it is not interactive: nothing, or <job>/stdin. */
-static int open_stdin(const struct job *job, const struct job_spec *spec)
+/* The job's stdin when it is not interactive: nothing (/dev/null, or an
+ * empty pipe where there is none), or <job>/stdin. */
+static int open_stdin(const struct job *job, const struct job_spec *spec,
+		      char *why, size_t why_size)
 {
+	int fd;
+
 	if (spec->stdin_mode == STDIN_FILE)
-		return openat(job->dir_fd, "stdin", O_RDONLY | O_CLOEXEC |
-			      O_NOFOLLOW);
-	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+		fd = openat(job->dir_fd, "stdin", O_RDONLY | O_CLOEXEC |
+			    O_NOFOLLOW);
+	else
+		fd = open_null(O_RDONLY);
+	if (fd < 0)
+		snprintf(why, why_size, "cannot open the job's stdin (%s): %s",
+			 spec->stdin_mode == STDIN_FILE ? "<job>/stdin"
+							: "/dev/null, or a pipe",
+			 strerror(errno));
+	return fd;
 }
 
-/* Pipes or a PTY for the child; the supervisor's ends go into c. */
-static int prepare_stdio(struct child *c, const struct job *job,
-			 const struct job_spec *spec, struct child_stdio *io)
+/* The pipes the supervisor reads the job's output from. */
+static int open_output_pipes(struct child *c, struct child_stdio *io,
+			     char *why, size_t why_size)
 {
-	int out[2], err[2], in[2];
+	int out[2], err[2];
+
+	if (pipe_nonblocking_read(out) == 0) {
+		c->out_fd = out[0];
+		io->out = out[1];
+		if (pipe_nonblocking_read(err) == 0) {
+			c->err_fd = err[0];
+			io->err = err[1];
+			return 0;
+		}
+	}
+	snprintf(why, why_size, "cannot make the job's output pipes: %s",
+		 strerror(errno));
+	return -1;
+}
+
+/* Pipes or a PTY for the child; the supervisor's ends go into c. -1 with
+ * why filled. */
+static int prepare_stdio(struct child *c, const struct job *job,
+			 const struct job_spec *spec, struct child_stdio *io,
+			 char *why, size_t why_size)
+{
+	int in[2];
 
 	*io = (struct child_stdio){ -1, -1, -1, "" };
 	if (spec->pty)
-		return open_pty(c, spec, io);
-	if (pipe_nonblocking_read(out) < 0)
+		return open_pty(c, spec, io, why, why_size);
+	if (open_output_pipes(c, io, why, why_size) < 0)
 		return -1;
-	c->out_fd = out[0];
-	io->out = out[1];
-	if (pipe_nonblocking_read(err) < 0)
-		return -1;
-	c->err_fd = err[0];
-	io->err = err[1];
 	if (spec->stdin_mode != STDIN_INTERACTIVE) {
-		io->in = open_stdin(job, spec);
+		io->in = open_stdin(job, spec, why, why_size);
 		return io->in < 0 ? -1 : 0;
 	}
-	if (pipe2(in, O_CLOEXEC) < 0 || set_nonblocking(in[1]) < 0)
-		return -1;
-	io->in = in[0];
-	c->input_fd = in[1];
-	return 0;
+	if (pipe2(in, O_CLOEXEC) == 0) {
+		io->in = in[0];
+		c->input_fd = in[1];
+		if (set_nonblocking(in[1]) == 0)
+			return 0;
+	}
+	snprintf(why, why_size, "cannot make the job's input pipe: %s",
+		 strerror(errno));
+	return -1;
 }
 
 static void close_fd(int *fd)
@@ -504,18 +596,17 @@ static int child_spawn(struct child *c, const struct job *job,
 	if (!envp || secrets_collect(&c->secrets, spec, envp, why,
 				     why_size) < 0)
 		goto out;
-	if (!argv || prepare_stdio(c, job, spec, &io) < 0 ||
-	    pipe2(report, O_CLOEXEC) < 0) {
+	if (!argv || pipe2(report, O_CLOEXEC) < 0) {
 		snprintf(why, why_size, "cannot prepare the job: %s",
-			 strerror(errno));
+			 strerror(argv ? errno : ENOMEM));
 		goto out;
 	}
-	if (command_missing(spec, envp)) {
-		snprintf(why, why_size, "command not found: \"%s\"",
-			 spec->command.v[0]);
+	if (prepare_stdio(c, job, spec, &io, why, why_size) < 0)
 		goto out;
-	}
-	c->pid = spawn_job(spec, job_umask, argv, envp, &io, report[1]);
+	c->pid = spawn_job(&(struct child_plan){
+		.spec = spec, .job_umask = job_umask, .argv = argv,
+		.envp = envp, .io = &io, .report_fd = report[1],
+		.supervisor = getpid(), .look_up = word_to_look_up(spec) });
 	if (c->pid < 0) {
 		snprintf(why, why_size, "cannot fork the job: %s",
 			 strerror(errno));
@@ -552,7 +643,7 @@ int child_start(struct child *c, const struct job *job,
 }
 
 int child_await(struct child *c, const struct job_spec *spec, char *why,
-		size_t why_size)
+		size_t why_size, enum exec_error *exec_error)
 {
 	struct launch_failure failure;
 	ssize_t got = read_full(c->report_fd, &failure, sizeof(failure));
@@ -560,11 +651,11 @@ int child_await(struct child *c, const struct job_spec *spec, char *why,
 	close_fd(&c->report_fd);
 	if (got == 0)
 		return 0;
-	if (got != (ssize_t)sizeof(failure)) {
-		failure.stage = STAGE_EXEC;
-		failure.err = got < 0 ? errno : EIO;
-	}
-	describe_failure(spec, &failure, why, why_size);
+	if (got == (ssize_t)sizeof(failure))
+		describe_failure(spec, &failure, why, why_size, exec_error);
+	else
+		snprintf(why, why_size, "cannot read the job's launch report: "
+			 "%s", got < 0 ? strerror(errno) : "cut short");
 	waitpid(c->pid, NULL, 0);
 	child_close(c);
 	return -1;

@@ -8,6 +8,7 @@
 
 #include "lib/redact.h"
 #include "store_spec.h"
+#include "store_state.h"
 
 /* What the supervisor keeps of a child it started. */
 struct child {
@@ -29,9 +30,9 @@ int child_start(struct child *c, const struct job *job,
 		size_t why_size);
 /* Wait for the child's launch report: 0 when it is the job now; -1 with
  * why filled when it could not be (the child is reaped, its descriptors
- * closed). */
+ * closed), and exec_error set when its command could not be executed. */
 int child_await(struct child *c, const struct job_spec *spec, char *why,
-		size_t why_size);
+		size_t why_size, enum exec_error *exec_error);
 /* A started child that must not run after all: killed, reaped, closed
  * (its secrets forgotten). */
 void child_abort(struct child *c);

@@ -18,9 +18,14 @@ struct channel {
 	int input_line_open;	/* the last byte written was not a newline */
 	int listen_fd;		/* <job>/input.sock, -1 when none */
 	int client_fd;		/* the write command being served, -1 */
-	int client_mode;	/* 'w' or 'e' (then EOF), 0 until known */
+	int client_mode;	/* 'w'/'W' or 'e'/'E' (then EOF), 0 until known */
 	int client_eof;		/* it sent all its bytes */
+	int client_started;	/* 'W'/'E': its timeout line was read */
+	int client_timed_out;	/* its timeout passed before its bytes went */
+	size_t client_line_len;
+	char client_line[24];	/* 'W'/'E': the timeout line so far */
 	int64_t client_deadline;	/* after the job's end: answer by */
+	int64_t client_timeout_at;	/* its timeout (monotonic ms), 0: none */
 	uint64_t client_bytes;
 	char client_error[160];
 	size_t input_len, input_off;
@@ -46,10 +51,18 @@ int channel_busy(const struct channel *ch);
  * to finish, and its answer. */
 void channel_shutdown(struct channel *ch);
 
+/* What a write command achieved: the bytes the job took, and whether its
+ * timeout passed before all of them went (then no end of input was sent). */
+struct input_sent {
+	uint64_t bytes;
+	int timed_out;
+};
 /* The command's end: send the bytes of source_fd (eof: then end the job's
- * input) to the job's supervisor; *bytes gets what the job took.
- * invalid_state when the job takes no input or refused it. */
+ * input) to the job's supervisor, for at most timeout_ms (0: no limit),
+ * reading source_fd included. invalid_state when the job takes no input or
+ * refused it, or its supervisor did not answer. */
 int exec_input_send(const struct job *job, int source_fd, int eof,
-		    uint64_t *bytes, struct error *e);
+		    uint64_t timeout_ms, struct input_sent *sent,
+		    struct error *e);
 
 #endif

@@ -2,6 +2,7 @@
  * the command, print exactly one JSON object on stdout (the answer, or
  * {"ok":false,"type":"error",...} with exit status 1). Usage errors print
  * a message on stderr only and exit 2. The commands: cmd.h. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,12 @@ int main(int argc, char **argv)
 	char usage[512];
 	int parsed, failed;
 
+	/* a descriptor 0-2 the caller closed must not become a record */
+	if (stdio_guard() < 0) {
+		write_str(2, "agent-exec: cannot fill the closed descriptors "
+			  "0-2\n");
+		return 1;
+	}
 	cli.started_ms = clock_mono_ms();
 	/* our files are 0600 and directories 0700 whatever the umask; the
 	 * job gets the caller's umask back */
@@ -119,13 +126,17 @@ int main(int argc, char **argv)
 		jw_object_end(&cli.out);
 	/* an answer the caller cannot have is a failure too */
 	if ((failed || cli.args.command->id != CMD_EVENTS) &&
-	    answer_finish(&cli) < 0)
+	    answer_finish(&cli) < 0) {
+		write_str(2, "agent-exec: cannot write the answer: ");
+		write_str(2, strerror(errno));
+		write_str(2, "\n");
 		failed = 1;
+	}
 	jw_free(&cli.out);
 	store_root_free(&cli.root);
 	cli_args_free(&cli.args);
 	for (size_t i = 0; i < cli.owned.n; i++)
 		free(cli.owned.v[i]);
 	strv_free(&cli.owned);
-	return failed ? 1 : 0;
+	return failed ? 1 : cli.exit_status;
 }

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "json_parse.h"
 #include "lib/fmt.h"
+#include "lib/program.h"
 #include "lib/sig.h"
 #include "notify_record.h"
 
@@ -257,7 +258,7 @@ static void command_child(const struct notifier *n, const struct event *ev,
 	size_t argc = 0;
 	int stdin_fd = event_stdin(ev), null_fd;
 
-	null_fd = open("/dev/null", O_RDWR);
+	null_fd = open_null(O_RDWR);
 	if (stdin_fd < 0 || null_fd < 0 || dup2(stdin_fd, 0) < 0 ||
 	    dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
 		_exit(126);
@@ -287,7 +288,7 @@ static void command_child(const struct notifier *n, const struct event *ev,
 		argv[argc++] = wrapper->v[i];
 	argv[argc++] = s->target;
 	argv[argc] = NULL;
-	exec_search(argv, env.v);
+	exec_search(argv, env.v, attempt, sizeof(attempt));
 	_exit(127);
 }
 

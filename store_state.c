@@ -47,6 +47,25 @@ int job_status_terminal(enum job_status status)
 	       status == JOB_FAILED;
 }
 
+static const char *const exec_error_names[] = {
+	NULL, "not_found", "permission_denied", "is_a_directory",
+	"cannot_execute"
+};
+
+const char *exec_error_name(enum exec_error error)
+{
+	return exec_error_names[error];
+}
+
+static enum exec_error exec_error_parse(const char *name)
+{
+	for (size_t i = 1; name && i < sizeof(exec_error_names) /
+				     sizeof(*exec_error_names); i++)
+		if (strcmp(name, exec_error_names[i]) == 0)
+			return (enum exec_error)i;
+	return EXEC_OK;
+}
+
 static void write_result(struct json_writer *w, const struct job_state *st)
 {
 	jw_key(w, "result");
@@ -123,6 +142,8 @@ void state_format(struct json_writer *w, const struct job_state *st)
 		jw_kv_bool(w, "completion_event", 1);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (st->exec_error)
+		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_usage(w, st);
 	state_write_leftovers(w, st);
 	jw_object_end(w);
@@ -225,6 +246,7 @@ int state_parse(const struct json_value *root, struct job_state *st)
 			       JSON_BOOL &&
 			       json_get(root, "completion_event")->u.boolean;
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
+	st->exec_error = exec_error_parse(json_get_str(root, "exec_error"));
 	parse_usage(json_get(root, "usage"), st);
 	parse_leftovers(json_get(root, "leftovers"), st);
 	if (json_get_u64(root, "leftovers_killed", &killed) == 0 &&

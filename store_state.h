@@ -26,6 +26,17 @@ struct leftovers {
 	int32_t pids[LEFTOVER_PIDS_SHOWN];
 };
 
+/* Why a job's command (or its shell wrapper) could not be executed, as
+ * state.json's "exec_error": a shell says 127 for the first, 126 for the
+ * others. EXEC_OK: it was, or the job failed for another reason. */
+enum exec_error {
+	EXEC_OK, EXEC_NOT_FOUND, EXEC_PERMISSION_DENIED, EXEC_IS_A_DIRECTORY,
+	EXEC_CANNOT_EXECUTE
+};
+/* "not_found", "permission_denied", "is_a_directory", "cannot_execute";
+ * NULL for EXEC_OK. */
+const char *exec_error_name(enum exec_error error);
+
 /* state.json, as a fixed-size value (no allocation). Empty strings and
  * has_* flags stand for absent or null fields. */
 struct job_state {
@@ -44,6 +55,7 @@ struct job_state {
 	int completion_event;	/* job.finished was due when the job ended */
 	int recovered;		/* not stored: this read recorded the loss */
 	char error[ERROR_TEXT_MAX];	/* "" = no error */
+	enum exec_error exec_error;	/* failed: the command's exec */
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
 	struct leftovers leftovers;	/* live, once state_observe read it */
 	uint32_t leftovers_killed;	/* by --kill-leftovers */

@@ -28,13 +28,13 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size"
 # run and start: the snapshot and the wait
 _agent_exec_observe_opts="--snapshot-after --tail-lines --max-bytes --wait
-	--wait-poll-ms"
+	--wait-poll-ms --exit-status"
 
 # Options that take no value; every other option takes one (--stdin is a
 # flag for write only).
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
-	--inherit-env --wait --interactive --pty --eof --follow --all --dry-run
-	--force --global --kill-leftovers "
+	--inherit-env --wait --exit-status --interactive --pty --eof --follow
+	--all --dry-run --force --global --kill-leftovers "
 
 _agent_exec_signals="TERM INT KILL HUP QUIT USR1 USR2 PIPE ALRM CONT STOP
 	TSTP WINCH"
@@ -49,10 +49,10 @@ _agent_exec_opts() {
 	start) opts="$_agent_exec_observe_opts --kill-leftovers" ;;
 	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
 		--cursor" ;;
-	write) opts="--data --file --stdin --eof" ;;
+	write) opts="--data --file --stdin --eof --timeout" ;;
 	log) opts="--stream --offset --limit" ;;
 	events) opts="--follow --since --job --type" ;;
-	wait) opts="--timeout-ms --poll-ms" ;;
+	wait) opts="--timeout-ms --poll-ms --exit-status" ;;
 	kill) opts="--signal" ;;
 	list) opts="--all --cwd --state --tag --limit" ;;
 	"tag set") opts="--tag" ;;
@@ -265,6 +265,9 @@ _agent_exec() {
 			_agent_exec_add "$prefix" compgen -W "30d 7d 1d 24h 60m 3600s" -- "$value" ;;
 		--pty-size)
 			_agent_exec_add "$prefix" compgen -W "80x24 120x40" -- "$value" ;;
+		--timeout)
+			[[ $cmd == write ]] &&
+				_agent_exec_add "$prefix" compgen -W "500ms 1s 10s 1m 0" -- "$value" ;;
 		--mask)
 			_agent_exec_add "$prefix" compgen -e -- "$value" ;;
 		--env)

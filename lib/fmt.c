@@ -180,3 +180,25 @@ int parse_u64(const char *s, uint64_t *out)
 	*out = value;
 	return 0;
 }
+
+int parse_duration_ms(const char *text, uint64_t *ms)
+{
+	static const struct { const char *unit; uint64_t ms; } units[] = {
+		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 },
+	};
+	uint64_t value;
+	size_t n = text ? scan_u64(text, &value) : 0;
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		if (strcmp(text + n, units[i].unit) != 0)
+			continue;
+		if (value > UINT64_MAX / units[i].ms)
+			return -1;
+		*ms = value * units[i].ms;
+		return 0;
+	}
+	return -1;
+}

@@ -20,6 +20,10 @@ int parse_utc(const char *text, time_t *out);
 size_t scan_u64(const char *text, uint64_t *out);
 /* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
 int parse_u64(const char *s, uint64_t *out);
+/* A duration in milliseconds: digits, then a unit (ms, s, m, h, d) or none
+ * (milliseconds, as every --timeout); no sign, no spaces, no overflow. 0,
+ * or -1 when malformed. */
+int parse_duration_ms(const char *text, uint64_t *ms);
 /* Whether a and b agree in their first n bytes (or up to their common
  * end), ASCII letters compared without case: strncasecmp(a, b, n) == 0
  * without locales. */

@@ -1,6 +1,6 @@
 /* lib/sys.c - what every module needs from the system: EINTR-safe I/O,
- * whole files, clocks, paths, descriptors and processes, the PATH search of
- * exec, string vectors, and the error record. */
+ * whole files, clocks, paths, descriptors (/dev/null or what stands for
+ * it) and processes, string vectors, and the error record. */
 #include "lib/sys.h"
 
 #include <dirent.h>
@@ -464,12 +464,46 @@ static void close_fds_except(const int *keep, size_t count)
 			close(fd);
 }
 
+int open_null(int flags)
+{
+	int fd = open("/dev/null", flags | O_CLOEXEC), fds[2];
+
+	if (fd >= 0)
+		return fd;
+	/* a root without /dev/null (a bare chroot, a container): an empty
+	 * pipe reads as end of file and refuses writes (EBADF, no signal) */
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	close(fds[1]);
+	return fds[0];
+}
+
+int stdio_guard(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		int ends[2];
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* a closed one goes on refusing: the read end of an empty
+		 * pipe (end of file, writes fail) lands on it, the lowest
+		 * free descriptor */
+		if (pipe(ends) < 0)
+			return -1;
+		close(ends[1]);
+		if (ends[0] != fd && (dup2(ends[0], fd) < 0 ||
+				      close(ends[0]) < 0))
+			return -1;
+	}
+	return 0;
+}
+
 int daemon_detach(const int *keep, size_t count)
 {
 	int null_fd;
 
 	close_fds_except(keep, count);
-	null_fd = open("/dev/null", O_RDWR);
+	null_fd = open_null(O_RDWR);
 	if (null_fd < 0)
 		return -1;
 	for (int fd = 0; fd < 3; fd++)
@@ -653,74 +687,4 @@ int append_line(int dir_fd, const char *path, const char *text, size_t len)
 	free(line);
 	errno = err;
 	return rc;
-}
-
-const char *env_value(char **envp, const char *name)
-{
-	size_t len = strlen(name);
-	const char *value = NULL;
-
-	for (char **var = envp; *var; var++)
-		if (strncmp(*var, name, len) == 0 && (*var)[len] == '=')
-			value = *var + len + 1;	/* the last one wins */
-	return value;
-}
-
-int path_search(const char *name, const char *path_var,
-		int (*visit)(const char *candidate, void *ctx), void *ctx)
-{
-	const char *path = path_var ? path_var : "/usr/local/bin:/bin:/usr/bin";
-	size_t name_len = strlen(name);
-
-	if (strchr(name, '/'))
-		return visit(name, ctx);
-	for (;;) {
-		size_t len = strcspn(path, ":");
-		char candidate[4096];
-		int stop;
-
-		if (len + name_len + 2 <= sizeof(candidate)) {
-			/* an empty entry is the current directory */
-			memcpy(candidate, path, len);
-			candidate[len] = '/';
-			memcpy(candidate + len + (len > 0), name, name_len + 1);
-			stop = visit(candidate, ctx);
-			if (stop)
-				return stop;
-		}
-		if (!path[len])
-			return 0;
-		path += len + 1;
-	}
-}
-
-struct exec_try {
-	char **argv, **envp;
-	int denied;
-};
-
-static int exec_candidate(const char *candidate, void *ctx)
-{
-	struct exec_try *try = ctx;
-
-	execve(candidate, try->argv, try->envp);
-	if (errno == EACCES)
-		try->denied = 1;
-	else if (errno != ENOENT && errno != ENOTDIR)
-		return -1;
-	return 0;
-}
-
-int exec_search(char **argv, char **envp)
-{
-	struct exec_try try = { argv, envp, 0 };
-
-	if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, envp);
-		return -1;
-	}
-	path_search(argv[0], env_value(envp, "PATH"), exec_candidate, &try);
-	if (try.denied)
-		errno = EACCES;
-	return -1;
 }

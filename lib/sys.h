@@ -78,8 +78,17 @@ char *path_absolute(const char *path);
 char *path_real_dir(const char *path);
 /* path_real_dir(path) when that works, else path_absolute(path). */
 char *path_effective(const char *path);
-/* Become a background process: only the listed descriptors kept, stdio on
- * /dev/null, cwd "/", SIGPIPE and SIGXFSZ ignored. 0, or -1/errno. */
+/* /dev/null opened with flags (close-on-exec); where there is none (a bare
+ * chroot), the read end of an empty pipe: reads give end of file, writes
+ * fail with EBADF (no signal). -1/errno when neither can be had. */
+int open_null(int flags);
+/* At start: each of descriptors 0-2 that is closed gets the read end of an
+ * empty pipe (reads end of file, writes still fail), so no file opened
+ * later lands there and is taken for stdio. 0, or -1/errno. */
+int stdio_guard(void);
+/* Become a background process: only the listed descriptors (none of them
+ * 0-2) kept, stdio on open_null(), cwd "/", SIGPIPE and SIGXFSZ ignored.
+ * 0, or -1/errno. */
 int daemon_detach(const int *keep, size_t count);
 /* Blank the memory of the process's arguments (what ps and
  * /proc/PID/cmdline show), once, at start: the strings argv points to are
@@ -126,19 +135,5 @@ int append_whole(int fd, const void *buf, size_t n);
  * path is relative to dir_fd; a symlink is followed only for AT_FDCWD (a
  * path the user gave). 0, or -1/errno. */
 int append_line(int dir_fd, const char *path, const char *text, size_t len);
-
-/* The value of name in an environment (its last entry), or NULL. */
-const char *env_value(char **envp, const char *name);
-/* Each place execvp looks for name, in order: name itself when it holds a
- * '/', else dir/name for each directory of path_var, a PATH value (NULL:
- * /usr/local/bin:/bin:/usr/bin; an empty entry is the current directory).
- * visit returns nonzero to stop the search: that value is returned; 0 once
- * every place was visited. */
-int path_search(const char *name, const char *path_var,
-		int (*visit)(const char *candidate, void *ctx), void *ctx);
-/* execve argv[0] as execvp would, searching envp's PATH (path_search).
- * Returns only on failure: -1 with errno EACCES when some candidate was
- * denied, else the last error. */
-int exec_search(char **argv, char **envp);
 
 #endif

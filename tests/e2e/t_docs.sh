@@ -190,7 +190,7 @@ candidates_are "completion: 'agent-exec notify ' gives set and redeliver" \
 candidates_are "completion: 'agent-exec run --ti' gives --timeout" \
 	"agent-exec run --ti" "--timeout"
 candidates_are "completion: 'agent-exec wait --' gives wait's and the global options" \
-	"agent-exec wait --" "--help --poll-ms --root --timeout-ms --verbose --version"
+	"agent-exec wait --" "--exit-status --help --poll-ms --root --timeout-ms --verbose --version"
 candidates_include "completion: 'agent-exec kill --signal ' includes TERM and KILL" \
 	"agent-exec kill --signal " TERM KILL
 candidates_are "completion: 'agent-exec list --state r' gives running" \
@@ -199,6 +199,8 @@ candidates_are "completion: 'agent-exec log --stream ' gives the streams" \
 	"agent-exec log --stream " "full stderr stdout"
 candidates_are "completion: '--output-match-type ' gives contains and regex" \
 	"agent-exec notify set X --output-match-type " "contains regex"
+candidates_are "completion: 'agent-exec write --timeout 1' gives durations" \
+	"agent-exec write --timeout 1" "10s 1m 1s"
 candidates_are "completion: after --env K=V, run's options still complete" \
 	"agent-exec run --env A=B --kill" "--kill-after --kill-leftovers"
 

@@ -42,9 +42,61 @@ check_eq "env file: # lines are skipped" "$(echo "$got" | cut -d'|' -f8)" unset
 check_eq "env file: inner spaces are kept" "$(echo "$got" | cut -d'|' -f9)" \
 	"a b"
 
-out=$(ae run --wait --env NOEQ -- sh -c 'printf "[%s][%s]" "${NOEQ-unset}" "${NOEQ+set}"')
-check_eq "--env KEY without =: an empty value" "$(json_str stdout_tail "$out")" \
-	"[][set]"
+# ---- --env NAME: the caller's value (as docker run -e NAME) ----------------
+
+out=$(NOEQ=from-caller ae run --wait --no-inherit-env --env NOEQ \
+	--env PATH -- sh -c 'printf "[%s][%s]" "${NOEQ-unset}" "${NOEQ+set}"')
+check_eq "--env NAME: the caller's value, even with --no-inherit-env" \
+	"$(json_str stdout_tail "$out")" "[from-caller][set]"
+check_contains "... env_vars shows it as NAME=VALUE" "$out" \
+	'"env_vars":["NOEQ=from-caller","PATH='
+out=$(NOEQ= ae run --wait --no-inherit-env --env NOEQ --env PATH -- sh -c \
+	'printf "[%s][%s]" "${NOEQ-unset}" "${NOEQ+set}"')
+check_eq "--env NAME set to empty by the caller: empty, and set" \
+	"$(json_str stdout_tail "$out")" "[][set]"
+printf 'NOEQ=from-file\n' >"$TMP/noeq.env"
+out=$(NOEQ=from-caller ae run --wait --env-file "$TMP/noeq.env" --env NOEQ \
+	-- sh -c 'printf %s "$NOEQ"')
+check_eq "--env NAME wins over an env file, as any --env" \
+	"$(json_str stdout_tail "$out")" from-caller
+dirs=$(job_dirs)
+unset NOEQ_UNSET
+check_usage_error "--env NAME the caller does not have: a usage error" \
+	ae run --wait --env NOEQ_UNSET -- true
+check_contains "... naming it and what to do" "$ERR" \
+	"--env NOEQ_UNSET: agent-exec has no NOEQ_UNSET in its environment to pass on; give --env NOEQ_UNSET=VALUE"
+check_usage_error "--env =x (an empty name): a usage error" \
+	ae run --wait --env =x -- true
+check_contains "... saying the name is empty" "$ERR" "the variable name is empty"
+check_usage_error "--env '' (an empty name): a usage error" \
+	ae run --wait --env '' -- true
+check_usage_error "create --env NAME the caller does not have: a usage error" \
+	ae create --env NOEQ_UNSET -- true
+check_eq "... none of them made a job" "$(job_dirs)" "$dirs"
+# a name that is no shell identifier is passed as given, to programs that
+# read it (a shell cannot)
+# (not through sh or env(1): dash drops such names from what it passes on)
+id=$(job_id "$(ae run --wait --env 'my.dotted-name=v1' -- cat /proc/self/environ)")
+check_eq "--env with a name that is not a shell identifier: passed on" \
+	"$(tr '\0' '\n' <"$ROOT/$id/stdout.log" | grep -xF 'my.dotted-name=v1')" \
+	my.dotted-name=v1
+# create takes the value at create time, and keeps it as any --env value
+# (env.json, masked in meta.json and answers with --mask)
+# (the job compares, as it prints a masked value as ***)
+printf 'at-create-%s' "$$" >"$TMP/noeq.want"
+capture env NOEQ="at-create-$$" "$AE_BIN" --root "$ROOT" create --env NOEQ \
+	--mask NOEQ -- sh -c "[ \"\$NOEQ\" = \"\$(cat '$TMP/noeq.want')\" ] &&
+		echo create-value || echo other-value"
+id=$(job_id "$OUT")
+check_contains "create --env NAME --mask NAME: env_vars masked" "$OUT" \
+	'"env_vars":["NOEQ=***"]'
+check_lacks "... meta.json lacks the value" "$(cat "$ROOT/$id/meta.json")" \
+	"at-create-$$"
+check "... env.json holds it" grep -qF "NOEQ=at-create-$$" "$ROOT/$id/env.json"
+check_schema "... a valid env.json" env_record "$ROOT/$id/env.json"
+out=$(NOEQ=at-start ae start --wait "$id")
+check_eq "start: the job sees the value create took, not start's" \
+	"$(json_str stdout_tail "$out")" create-value
 out=$(ae run --wait --env 'K=a=b' -- sh -c 'printf %s "$K"')
 check_eq "--env splits at the first =" "$(json_str stdout_tail "$out")" a=b
 

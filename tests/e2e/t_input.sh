@@ -154,7 +154,7 @@ check_schema "... meta.json is a meta_record" meta_record "$ROOT/$id/meta.json"
 capture ae write "$id" --data "$(printf 'one\n_')"
 check_out "write --data: exit 0, one line" "$RC $OUT_LINES" "0 1"
 check_eq "... the answer" "$OUT" \
-	'{"schema_version":"0.1","ok":true,"type":"write","job_id":"'"$id"'","bytes":5,"eof":false}'
+	'{"schema_version":"0.1","ok":true,"type":"write","job_id":"'"$id"'","bytes":5,"eof":false,"timed_out":false}'
 printf '%s\n' "$OUT" >"$TMP/ans/write1"
 wait_for "... cat echoes it" 5 grep -q '^one$' "$ROOT/$id/stdout.log"
 capture ae write "$id" --data two --eof

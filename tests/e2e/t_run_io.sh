@@ -22,9 +22,10 @@ out=$(ae run --wait --env AE_TEST_INHERITED=overridden -- \
 	sh -c 'printf %s "$AE_TEST_INHERITED"')
 check_eq "--env overrides an inherited variable" \
 	"$(json_str stdout_tail "$out")" overridden
-out=$(ae run --wait --env AE_TEST_EMPTY -- sh -c 'echo "[${AE_TEST_EMPTY-unset}]"')
-check_eq "--env KEY without = sets an empty value" \
-	"$(json_str stdout_tail "$out")" "[]"
+out=$(ae run --wait --no-inherit-env --env AE_TEST_INHERITED -- \
+	/bin/sh -c 'echo "[${AE_TEST_INHERITED-unset}]"')
+check_eq "--env KEY without = passes the caller's value (--no-inherit-env)" \
+	"$(json_str stdout_tail "$out")" "[from-caller]"
 out=$(ae run --wait --inherit-env -- sh -c 'printf %s "$AE_TEST_INHERITED"')
 check_eq "--inherit-env is the default behaviour" \
 	"$(json_str stdout_tail "$out")" from-caller

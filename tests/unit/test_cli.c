@@ -2,6 +2,7 @@
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../cli.h"
@@ -113,6 +114,49 @@ START_TEST(test_usage_errors)
 	cli_args_free(&args);
 	ck_assert_int_eq(PARSE(&args, usage, "status", "-x", "J"), -1);
 	cli_args_free(&args);
+	/* --exit-status: with --wait on run and start, on wait */
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--exit-status", "true"),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(usage, "needs --wait"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "start", "--exit-status", "J"),
+			 -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--wait", "--exit-status",
+			       "true"), 0);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "wait", "--exit-status", "J"), 0);
+	ck_assert_int_eq(args.seen[O_EXIT_STATUS], 1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "create", "--exit-status", "x"),
+			 -1);
+	cli_args_free(&args);
+}
+END_TEST
+
+/* --env NAME takes the caller's value, which must be there; no empty name */
+START_TEST(test_env_names)
+{
+	struct args args;
+	char usage[256];
+
+	unsetenv("AE_UNIT_ENV_NAME");
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--env", "AE_UNIT_ENV_NAME",
+			       "true"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "AE_UNIT_ENV_NAME=VALUE"));
+	cli_args_free(&args);
+	setenv("AE_UNIT_ENV_NAME", "", 1);
+	ck_assert_int_eq(PARSE(&args, usage, "create", "--env",
+			       "AE_UNIT_ENV_NAME", "true"), 0);
+	cli_args_free(&args);
+	unsetenv("AE_UNIT_ENV_NAME");
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--env", "=x", "true"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "name is empty"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--env", "", "true"), -1);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--env", "a.b=", "true"), 0);
+	cli_args_free(&args);
 }
 END_TEST
 
@@ -162,6 +206,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_global_options_anywhere);
 	tcase_add_test(tc, test_run_trailing_command);
 	tcase_add_test(tc, test_usage_errors);
+	tcase_add_test(tc, test_env_names);
 	tcase_add_test(tc, test_list_states_accepted);
 	tcase_add_test(tc, test_signal_names);
 	suite_add_tcase(suite, tc);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../lib/program.h"
 #include "../../lib/sys.h"
 #include "../../lib/fmt.h"
 #include "suites.h"
@@ -211,6 +212,7 @@ START_TEST(test_small_helpers)
 	char dir[] = "/tmp/ae-sys-XXXXXX", *real;
 	char *argv[] = { (char *)"ae-no-such-program-here", NULL };
 	char *envp[] = { (char *)"PATH=/nonexistent:/also/none", NULL };
+	char at_fault[64];
 
 	ck_assert_uint_eq(scan_u64("123x", &v), 3);
 	ck_assert_uint_eq(v, 123);
@@ -242,8 +244,96 @@ START_TEST(test_small_helpers)
 	ck_assert_int_eq(rmdir(dir), 0);
 
 	errno = 0;
-	ck_assert_int_eq(exec_search(argv, envp), -1);
+	ck_assert_int_eq(exec_search(argv, envp, at_fault, sizeof(at_fault)),
+			 -1);
 	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_str_eq(at_fault, "ae-no-such-program-here");
+}
+END_TEST
+
+START_TEST(test_parse_duration_ms)
+{
+	uint64_t ms = 7;
+
+	ck_assert_int_eq(parse_duration_ms("250", &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(parse_duration_ms("250ms", &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(parse_duration_ms("10s", &ms), 0);
+	ck_assert_uint_eq(ms, 10000);
+	ck_assert_int_eq(parse_duration_ms("2m", &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(parse_duration_ms("1h", &ms), 0);
+	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(parse_duration_ms("1d", &ms), 0);
+	ck_assert_uint_eq(ms, 86400000);
+	ck_assert_int_eq(parse_duration_ms("0", &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+	ms = 7;
+	ck_assert_int_eq(parse_duration_ms("", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("-1", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms(" 5s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5 s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5sec", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("1.5s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5S", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551615", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551615s", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551616", &ms), -1);
+	ck_assert_int_eq(parse_duration_ms(NULL, &ms), -1);
+}
+END_TEST
+
+/* Where a shell finds a program: the first executable file on PATH,
+ * directories passed over; else why not (with the path at fault). */
+START_TEST(test_program_find)
+{
+	char dir[] = "/tmp/ae-unit-find-XXXXXX", path_var[256], found[256];
+	char one[128], two[128], file[160];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(one, sizeof(one), "%s/one", dir);
+	snprintf(two, sizeof(two), "%s/two", dir);
+	ck_assert_int_eq(mkdir(one, 0700), 0);
+	ck_assert_int_eq(mkdir(two, 0700), 0);
+	snprintf(path_var, sizeof(path_var), "%s:%s", one, two);
+	/* one/prog is a directory, two/prog a file without execute bits */
+	snprintf(file, sizeof(file), "%s/prog", one);
+	ck_assert_int_eq(mkdir(file, 0700), 0);
+	snprintf(file, sizeof(file), "%s/prog", two);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(program_find("prog", path_var, found, sizeof(found)),
+			 -1);
+	ck_assert_int_eq(errno, EACCES);
+	ck_assert_str_eq(found, file);
+	/* executable now: found */
+	ck_assert_int_eq(chmod(file, 0700), 0);
+	ck_assert_int_eq(program_find("prog", path_var, found, sizeof(found)),
+			 0);
+	ck_assert_str_eq(found, file);
+	/* a path: itself; a directory is EISDIR */
+	ck_assert_int_eq(program_find(file, "/nonexistent", found,
+				      sizeof(found)), 0);
+	snprintf(file, sizeof(file), "%s/prog", one);
+	ck_assert_int_eq(program_find(file, path_var, found, sizeof(found)),
+			 -1);
+	ck_assert_int_eq(errno, EISDIR);
+	ck_assert_str_eq(found, file);
+	ck_assert_int_eq(program_find("none", path_var, found, sizeof(found)),
+			 -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_str_eq(found, "none");
+	snprintf(file, sizeof(file), "%s/prog", two);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/prog", one);
+	rmdir(file);
+	rmdir(one);
+	rmdir(two);
+	rmdir(dir);
 }
 END_TEST
 
@@ -258,6 +348,8 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_path_join);
 	tcase_add_test(tc, test_read_file_at_limits);
 	tcase_add_test(tc, test_mkdir_parents);
+	tcase_add_test(tc, test_program_find);
+	tcase_add_test(tc, test_parse_duration_ms);
 	tcase_add_test(tc, test_strv_grows);
 	tcase_add_test(tc, test_fail_messages);
 	tcase_add_test(tc, test_small_helpers);
