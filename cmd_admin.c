@@ -33,6 +33,8 @@ static void write_summary(struct json_writer *w,
 	jw_array_end(w);
 	if (summary->state_ok && st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (summary->state_ok && st->exec_error)
+		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	if (summary->state_ok)
 		state_write_leftovers(w, st);
 	jw_key(w, "meta");

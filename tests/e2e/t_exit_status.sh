@@ -237,3 +237,16 @@ check_eq "run --wait --exit-status -- true && echo deploy: deploys" \
 	"$got" deploy
 ae run --wait --exit-status -- sh -c 'exit 3' >/dev/null
 check_eq "... \$? is the job's 3" "$?" 3
+
+# exec_error reaches job.finished and list too
+capture ae run --wait --notify-file "$TMP/exec-error.ndjson" -- ae-no-such-program-xyz
+id=$(job_id "$OUT")
+wait_for "a job whose command is not found: job.finished delivered" 10 \
+	has_lines "$TMP/exec-error.ndjson" 1
+check_eq "... job.finished says exec_error not_found" \
+	"$(json_str exec_error "$(cat "$TMP/exec-error.ndjson")")" not_found
+check_match "... its list entry too" "$(ae list)" \
+	"\"job_id\":\"$id\"[^}]*\"exec_error\":\"not_found\""
+ae list >"$TMP/exec-error.list"
+check_schema "... a valid list" list "$TMP/exec-error.list"
+check_schema "... a valid job.finished" job_finished_event --lines "$TMP/exec-error.ndjson"
