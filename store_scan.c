@@ -464,13 +464,17 @@ static int tree_empty(int dir_fd, int depth, const char *const *spare)
 }
 
 #define DELETED_PREFIX ".deleted-"
+#define REMOVE_ROUNDS 5	/* an emptied job directory, removed */
 
-/* Empty a job directory, its records last: a removal that fails midway
- * leaves a job that still reads as itself. */
+/* Empty a job directory, its records last and its lock file after them:
+ * a removal that fails midway leaves a job that still reads as itself,
+ * and until the records are gone a command that opened the job before it
+ * was hidden meets the remover's locks (had the lock file gone first, it
+ * would make a new one, free to take). */
 static int job_dir_empty(int dir_fd)
 {
 	static const char *const records[] = { "meta.json", "state.json",
-					       NULL };
+					       "lock", NULL };
 
 	if (tree_empty(dir_fd, 0, records) < 0)
 		return -1;
@@ -494,9 +498,17 @@ static int remove_job_dir(int root_fd, const char *name, int dir_fd)
 	snprintf(hidden, sizeof(hidden), DELETED_PREFIX "%s", name);
 	if (renameat(root_fd, name, root_fd, hidden) < 0)
 		return -1;
-	if (job_dir_empty(dir_fd) == 0 &&
-	    unlinkat(root_fd, hidden, AT_REMOVEDIR) == 0)
-		return 0;
+	if (job_dir_empty(dir_fd) == 0) {
+		/* the job is gone; a command that opened it before it was
+		 * hidden may just have made a lock file of its own in it */
+		for (int round = 0; round < REMOVE_ROUNDS; round++) {
+			if (unlinkat(root_fd, hidden, AT_REMOVEDIR) == 0)
+				return 0;
+			if (errno != ENOTEMPTY && errno != EEXIST)
+				break;
+			tree_empty(dir_fd, 0, NULL);
+		}
+	}
 	err = errno;
 	(void)renameat(root_fd, hidden, root_fd, name);
 	errno = err;

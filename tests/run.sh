@@ -1,6 +1,8 @@
 #!/bin/sh
 # Run the unit tests and every end-to-end script (tests/e2e/t_*.sh, a few at
-# a time), show what failed, and end with one line: "N passed, N failed".
+# a time), show what failed, and end with one line: "N passed, N failed",
+# and ", N skipped" when some part of a script was skipped (each "# skip:"
+# note it printed: a tool or a privilege missing, an emulator).
 #   AE_BIN=/path/to/agent-exec   binary under test [./agent-exec]
 #   E2E_ONLY=1                   skip the unit tests
 #   JOBS=N                       scripts run at once [4]
@@ -15,6 +17,7 @@ out_dir=$(mktemp -d "${TMPDIR:-/tmp}/ae-results.XXXXXX") || exit 2
 trap 'rm -rf "$out_dir"' EXIT
 passed=0
 failed=0
+skipped=0
 
 if [ $# -gt 0 ]; then
 	scripts=""
@@ -49,6 +52,7 @@ for script in $scripts; do
 	result="$out_dir/$name.out"
 	ok=$(grep -c '^ok ' "$result")
 	bad=$(grep -c '^not ok ' "$result")
+	skips=$(grep -c '^# skip:' "$result")
 	rc=$(cat "$out_dir/$name.rc" 2>/dev/null || echo 1)
 	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
 		bad=1
@@ -56,13 +60,21 @@ for script in $scripts; do
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
+	skipped=$((skipped + skips))
+	counts="$ok passed"
+	[ "$bad" -gt 0 ] && counts="$counts, $bad failed"
+	[ "$skips" -gt 0 ] && counts="$counts, $skips skipped"
+	echo "$name: $counts"
 	if [ "$bad" -gt 0 ]; then
-		echo "$name: $ok passed, $bad failed"
 		grep -v '^ok ' "$result" | sed 's/^/  /'
-	else
-		echo "$name: $ok passed"
+	elif [ "$skips" -gt 0 ]; then
+		grep '^# skip:' "$result" | sed 's/^/  /'
 	fi
 done
 
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" = 0 ]
