@@ -141,9 +141,11 @@ done
 
 # ---- a pending event is never deleted undelivered ---------------------------------------------
 
-# gate.sh DIR: note the attempt number; succeed only once DIR/open exists
+# gate.sh DIR: note the attempt number; hold while DIR/hold exists;
+# succeed only once DIR/open exists
 make_script "$TMP/gate.sh" <<'EOS'
 echo "$AGENT_EXEC_DELIVERY_ATTEMPT" >>"$1/attempts"
+while [ -e "$1/hold" ]; do sleep 0.05; done
 [ -e "$1/open" ]
 EOS
 # pending_job DIR: a job that exited 0, whose supervisor was killed while
@@ -167,11 +169,14 @@ gid=$(pending_job "$TMP/gA")
 check_eq "supervisor killed between a sink's retries: the record stays pending" \
 	"$(delivery_status "$gid")" pending
 age "$gid"
+# (the delivery gc starts is held until gc has answered)
 : >"$TMP/gA/open"
+: >"$TMP/gA/hold"
 capture ae gc --older-than 1d
 check_contains "gc of the old job with a pending event: skipped, delivery_pending" "$OUT" \
 	"{\"job_id\":\"$gid\",\"state\":\"exited\",\"action\":\"skipped\",\"reason\":\"delivery_pending\""
 check "... the job is still there" test -e "$ROOT/$gid/completion_event.json"
+rm -f "$TMP/gA/hold"
 wait_for "... and gc started its delivery: delivered" 15 delivery_is "$gid" delivered
 first=$(head -n 1 "$TMP/gA/attempts")
 last=$(tail -n 1 "$TMP/gA/attempts")
