@@ -27,7 +27,7 @@ int cmd_status(struct cli *cli)
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out_summary;
 	envelope_begin(w, "status");
-	jw_kv_str(w, "job_id", job.id);
+	write_job_ids(w, job.id);
 	jw_kv_str(w, "state", job_status_name(st.status));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
