@@ -85,6 +85,7 @@ static const struct opt_def opt_defs[] = {
 	{ "source", O_SOURCE, OPT_VALUE },
 	{ "global", O_GLOBAL, OPT_FLAG },
 	{ "kill-leftovers", O_KILL_LEFTOVERS, OPT_FLAG },
+	{ "wait-ms", O_WAIT_MS, OPT_NUMBER },
 };
 
 #define DEFINITION_OPTS \
@@ -108,7 +109,7 @@ static const unsigned char start_opts[] = {
 static const unsigned char no_opts[] = { O_COUNT };
 static const unsigned char tail_opts[] = {
 	O_TAIL_LINES, O_MAX_BYTES, O_SINCE_STDOUT, O_SINCE_STDERR, O_CURSOR,
-	O_COUNT
+	O_WAIT_MS, O_FOLLOW, O_COUNT
 };
 static const unsigned char write_opts[] = {
 	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_WRITE_TIMEOUT, O_COUNT
@@ -418,6 +419,17 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	     args->seen[O_STDIN_FLAG]) > 1)
 		return usage_error(usage, size, "%s", "write takes one of "
 				   "--data, --file and --stdin");
+	if (args->seen[O_WAIT_MS] && !args->value[O_CURSOR] &&
+	    !args->seen[O_SINCE_STDOUT] && !args->seen[O_SINCE_STDERR])
+		return usage_error(usage, size, "%s", "tail --wait-ms waits for "
+				   "output after a point: give --cursor or "
+				   "--since-stdout/--since-stderr");
+	if (args->seen[O_FOLLOW] && args->command->id == CMD_TAIL &&
+	    (args->seen[O_WAIT_MS] || args->seen[O_TAIL_LINES] ||
+	     args->seen[O_MAX_BYTES]))
+		return usage_error(usage, size, "%s", "tail --follow streams "
+				   "the whole output: it takes no --wait-ms, "
+				   "--tail-lines or --max-bytes");
 	if (args->value[O_CURSOR] &&
 	    (args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR]))
 		return usage_error(usage, size, "%s", "--cursor and --since-* "

@@ -81,9 +81,22 @@ int print_error(struct cli *cli)
 	jw_kv_str(w, "code", cli->error.code);
 	jw_kv_str(w, "message", cli->error.message);
 	jw_kv_bool(w, "retryable", cli->error.retryable);
+	if (cli->error.details[0]) {
+		jw_key(w, "details");
+		jw_raw(w, cli->error.details, strlen(cli->error.details));
+	}
 	jw_object_end(w);
 	jw_object_end(w);
 	return 1;
+}
+
+void write_job_ids(struct json_writer *w, const char *id)
+{
+	char short_id[SHORT_ID_LEN + 1];
+
+	jw_kv_str(w, "job_id", id);
+	job_short_id(id, short_id, sizeof(short_id));
+	jw_kv_str(w, "short_job_id", short_id);
 }
 
 void write_tail_figures(struct json_writer *w,

@@ -54,6 +54,8 @@ void write_snapshot(struct json_writer *w, const char *key,
 		    uint64_t max_bytes);
 void write_state_extras(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);
+/* "job_id", then "short_job_id" (what a person types). */
+void write_job_ids(struct json_writer *w, const char *id);
 
 /* --exit-status: the job's end as a shell tells it: its exit code, 128+N
  * for signal N, 127 or 126 when its command could not be executed, 125

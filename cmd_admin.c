@@ -14,7 +14,7 @@ static void write_summary(struct json_writer *w,
 	const struct job_state *st = &summary->state;
 
 	jw_object_begin(w);
-	jw_kv_str(w, "job_id", summary->id);
+	write_job_ids(w, summary->id);
 	jw_kv_str(w, "name", summary->name);
 	jw_kv_str(w, "state", summary_state(summary));
 	if (summary->state_ok && st->has_exit_code)

@@ -27,7 +27,7 @@ int cmd_status(struct cli *cli)
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out_summary;
 	envelope_begin(w, "status");
-	jw_kv_str(w, "job_id", job.id);
+	write_job_ids(w, job.id);
 	jw_kv_str(w, "state", job_status_name(st.status));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
@@ -66,6 +66,53 @@ static int tail_since(const struct cli *cli, uint64_t since[2])
 	return args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR];
 }
 
+/* tail --wait-ms: until output comes after since[], the job ends, or the
+ * wait's time is up. The job's state as it stands then (known: read). */
+static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
+		     const uint64_t since[2])
+{
+	int64_t deadline = time_after(clock_mono_ms(),
+				      cli->args.number[O_WAIT_MS]);
+	int woken;
+
+	while (!job_status_terminal(st->status)) {
+		woken = store_logs_wait(job, since, deadline);
+		if (woken < 0)
+			return error_errno(&cli->error, NULL, errno, "cannot "
+					   "watch the logs of job %s", job->id);
+		if (read_job_state(cli, job, st) < 0)
+			return -1;
+		if (!woken || store_logs_grew(job, since))
+			break;	/* time is up, or the output grew */
+	}
+	return 0;
+}
+
+/* tail --follow: the job's output, raw (stdout to stdout, stderr to
+ * stderr), as it comes and until the job has ended and its logs are read
+ * to their end. A reader that goes away ends it. */
+static int tail_follow(struct cli *cli, struct job *job)
+{
+	uint64_t offsets[2] = { 0, 0 };
+	struct job_state st;
+	int ended = 0;
+
+	while (!ended) {
+		if (read_job_state(cli, job, &st) < 0)
+			return -1;
+		ended = job_status_terminal(st.status);
+		if (store_log_copy(job, 0, &offsets[0], 1) < 0 ||
+		    store_log_copy(job, 1, &offsets[1], 2) < 0)
+			return errno == EPIPE ? 0 : error_errno(&cli->error,
+					NULL, errno, "cannot follow job %s",
+					job->id);
+		if (!ended && store_logs_wait(job, offsets, -1) < 0)
+			return error_errno(&cli->error, NULL, errno, "cannot "
+					   "watch the logs of job %s", job->id);
+	}
+	return 0;
+}
+
 /* tail: the end of the logs, or (--since-*, --cursor) what came after an
  * earlier read. The state is read first: when it says the job is over,
  * the bytes returned are all there will be. */
@@ -77,11 +124,21 @@ int cmd_tail(struct cli *cli)
 	uint64_t since[2], next[2];
 	struct job_state st;
 	struct job job;
-	int incremental = tail_since(cli, since), known;
+	int incremental = tail_since(cli, since), known, rc;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
+	if (cli->args.seen[O_FOLLOW]) {
+		rc = tail_follow(cli, &job);
+		store_job_close(&job);
+		return rc;
+	}
 	known = read_job_state(cli, &job, &st) == 0;
+	if (known && incremental && cli->args.seen[O_WAIT_MS] &&
+	    tail_wait(cli, &job, &st, since) < 0) {
+		store_job_close(&job);
+		return -1;
+	}
 	envelope_begin(w, "tail");
 	jw_kv_str(w, "job_id", job.id);
 	store_write_outputs(w, &job, &(struct output_read){

@@ -282,7 +282,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 
 	envelope_begin(w, type);
-	jw_kv_str(w, "job_id", job->id);
+	write_job_ids(w, job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
 	write_tags(w, &spec->tags);
 	spec_write_env_vars(w, spec);
@@ -355,7 +355,7 @@ int cmd_create(struct cli *cli)
 
 	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 1) == 0) {
 		envelope_begin(w, "create");
-		jw_kv_str(w, "job_id", job.id);
+		write_job_ids(w, job.id);
 		jw_kv_str(w, "state", "created");
 		store_write_log_paths(w, &job);
 		write_tags(w, &spec.tags);

@@ -77,6 +77,15 @@ static char **arguments_take(struct cli *cli, int argc, char **argv)
 	return copy;
 }
 
+/* Whether the command's stdout is a stream, not one answer: events, and
+ * tail --follow (its errors are the usual JSON error all the same). */
+static int streams(const struct cli *cli)
+{
+	return cli->args.command->id == CMD_EVENTS ||
+	       (cli->args.command->id == CMD_TAIL &&
+		cli->args.seen[O_FOLLOW]);
+}
+
 int main(int argc, char **argv)
 {
 	static struct cli cli;
@@ -122,11 +131,10 @@ int main(int argc, char **argv)
 	}
 	if (failed)
 		print_error(&cli);
-	else if (cli.args.command->id != CMD_EVENTS)
+	else if (!streams(&cli))
 		jw_object_end(&cli.out);
 	/* an answer the caller cannot have is a failure too */
-	if ((failed || cli.args.command->id != CMD_EVENTS) &&
-	    answer_finish(&cli) < 0) {
+	if ((failed || !streams(&cli)) && answer_finish(&cli) < 0) {
 		write_str(2, "agent-exec: cannot write the answer: ");
 		write_str(2, strerror(errno));
 		write_str(2, "\n");

@@ -314,39 +314,94 @@ int store_job_new(const struct store_root *root, struct job *job,
 	return 0;
 }
 
-/* Find the one directory whose name starts with prefix (any case). */
-static int find_by_prefix(int root_fd, const char *prefix, char *found,
-			  size_t found_size, struct error *e)
+/* The jobs a text names, by prefix or by short id, at most
+ * CANDIDATES_SHOWN of them by name. */
+struct id_matches {
+	size_t count;
+	char names[CANDIDATES_SHOWN][JOB_ID_MAX + 1];
+};
+
+static void match_add(struct id_matches *m, const char *name)
 {
-	size_t prefix_len = strlen(prefix), matches = 0;
+	if (m->count < CANDIDATES_SHOWN)
+		copy_str(m->names[m->count], sizeof(m->names[0]), name);
+	m->count++;
+}
+
+/* Whether name ends with suffix (any case). */
+static int ends_with(const char *name, const char *suffix, size_t len)
+{
+	size_t name_len = strlen(name);
+
+	return name_len >= len &&
+	       ascii_case_equal(name + name_len - len, suffix, len);
+}
+
+/* ambiguous_job_id, its candidates in e->details. */
+static int ambiguous(const char *text, const char *how,
+		     const struct id_matches *m, struct error *e)
+{
+	size_t shown = m->count < CANDIDATES_SHOWN ? m->count
+						   : CANDIDATES_SHOWN;
+	size_t used;
+
+	error_set(e, "ambiguous_job_id", "job id %s \"%s\" matches %zu jobs "
+		  "(%s, %s%s): give more of the id", how, text, m->count,
+		  m->names[0], m->names[1], m->count > 2 ? ", ..." : "");
+	used = (size_t)snprintf(e->details, sizeof(e->details),
+				"{\"candidates\":[");
+	for (size_t i = 0; i < shown && used < sizeof(e->details); i++)
+		used += (size_t)snprintf(e->details + used,
+					 sizeof(e->details) - used,
+					 "%s\"%s\"", i ? "," : "",
+					 m->names[i]);
+	if (used < sizeof(e->details))
+		snprintf(e->details + used, sizeof(e->details) - used,
+			 "],\"count\":%zu,\"truncated\":%s}", m->count,
+			 m->count > shown ? "true" : "false");
+	return -1;
+}
+
+/* Find the one job directory a text names: its id's prefix (any case),
+ * or, when no id starts with it, a short id (the end of an id, at least
+ * SHORT_ID_MIN characters). */
+static int find_job(int root_fd, const char *text, char *found,
+		    size_t found_size, struct error *e)
+{
+	size_t len = strlen(text);
+	struct id_matches prefix = { 0 }, suffix = { 0 };
+	const struct id_matches *m;
 	DIR *dir = dir_list(root_fd);
 	struct dirent *entry;
-	char first[2][JOB_ID_MAX + 1];
 
 	if (!dir)
 		return error_errno(e, NULL, errno, "cannot read jobs root");
 	while ((entry = readdir(dir))) {
-		if (entry->d_name[0] == '.' ||
-		    !ascii_case_equal(entry->d_name, prefix, prefix_len) ||
-		    !job_id_valid(entry->d_name))
+		if (entry->d_name[0] == '.' || !job_id_valid(entry->d_name) ||
+		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
 			continue;
-		if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN)
-			continue;
-		if (matches < 2)
-			copy_str(first[matches], sizeof(first[0]),
-				 entry->d_name);
-		matches++;
+		if (ascii_case_equal(entry->d_name, text, len))
+			match_add(&prefix, entry->d_name);
+		else if (len >= SHORT_ID_MIN &&
+			 ends_with(entry->d_name, text, len))
+			match_add(&suffix, entry->d_name);
 	}
 	closedir(dir);
-	if (matches == 0)
-		return error_set(e, "job_not_found", "job not found: %s", prefix);
-	if (matches > 1)
-		return error_set(e, "ambiguous_job_id",
-			    "job id prefix \"%s\" matches %zu jobs (%s, %s%s)",
-			    prefix, matches, first[0], first[1],
-			    matches > 2 ? ", ..." : "");
-	copy_str(found, found_size, first[0]);
+	m = prefix.count ? &prefix : &suffix;
+	if (m->count == 0)
+		return error_set(e, "job_not_found", "job not found: %s", text);
+	if (m->count > 1)
+		return ambiguous(text, m == &prefix ? "prefix" : "short id", m,
+				 e);
+	copy_str(found, found_size, m->names[0]);
 	return 0;
+}
+
+void job_short_id(const char *id, char *out, size_t size)
+{
+	size_t len = strlen(id);
+
+	copy_str(out, size, len > SHORT_ID_LEN ? id + len - SHORT_ID_LEN : id);
 }
 
 int store_job_open(const struct store_root *root, const char *id,
@@ -369,7 +424,7 @@ int store_job_open(const struct store_root *root, const char *id,
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					O_CLOEXEC);
 	if (dir_fd < 0 && errno == ENOENT) {
-		if (find_by_prefix(root_fd, id, name, sizeof(name), e) < 0) {
+		if (find_job(root_fd, id, name, sizeof(name), e) < 0) {
 			close(root_fd);
 			return -1;
 		}

@@ -30,6 +30,14 @@ struct job {
 
 /* A new ULID: 48-bit time in ms, 80 random bits, Crockford base32. */
 void job_id_generate(char out[JOB_ID_LEN + 1]);
+/* A job's short id: the last SHORT_ID_LEN characters of its id (random
+ * in a ULID), which store_job_open accepts as it accepts a prefix; a
+ * shorter end of an id works too, down to SHORT_ID_MIN characters. */
+#define SHORT_ID_LEN 6
+#define SHORT_ID_MIN 4
+void job_short_id(const char *id, char *out, size_t size);
+/* How many candidates an ambiguous_job_id error lists (error.details). */
+#define CANDIDATES_SHOWN 20
 /* 1 if text may name a job (letters, digits, '-', '_'; 1..JOB_ID_MAX). */
 int job_id_valid(const char *text);
 

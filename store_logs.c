@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,6 +222,66 @@ void store_log_sizes(const struct job *job, uint64_t sizes[2])
 		sizes[i] = fstatat(job->dir_fd, names[i], &st,
 				   AT_SYMLINK_NOFOLLOW) == 0
 			   ? (uint64_t)st.st_size : 0;
+}
+
+int store_logs_grew(const struct job *job, const uint64_t since[2])
+{
+	uint64_t sizes[2];
+
+	store_log_sizes(job, sizes);
+	return sizes[0] > since[0] || sizes[1] > since[1];
+}
+
+int store_logs_wait(const struct job *job, const uint64_t since[2],
+		    int64_t deadline)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), rc = 0;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	/* a write or a record replaced in the job's directory wakes us */
+	if (fd < 0 || inotify_add_watch(fd, job->dir, IN_MODIFY | IN_MOVED_TO |
+					IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* the watch first, then the sizes: nothing is missed between */
+	while (rc == 0 && !store_logs_grew(job, since)) {
+		int64_t left = deadline < 0 ? -1 : deadline - clock_mono_ms();
+
+		if (deadline >= 0 && left <= 0)
+			break;
+		rc = poll(&pfd, 1, left < 0 || left > 60000 ? 60000 : (int)left);
+		if (rc < 0 && errno == EINTR)
+			rc = 0;
+	}
+	close(fd);
+	return rc < 0 ? -1 : rc > 0 || store_logs_grew(job, since);
+}
+
+int store_log_copy(const struct job *job, int stream, uint64_t *offset,
+		   int out_fd)
+{
+	static const char *const names[2] = { "stdout.log", "stderr.log" };
+	int fd = openat(job->dir_fd, names[stream], O_RDONLY | O_CLOEXEC |
+							   O_NOFOLLOW);
+	char buf[TAIL_CHUNK];
+	ssize_t got;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	while ((got = pread(fd, buf, sizeof(buf), (off_t)*offset)) > 0 ||
+	       (got < 0 && errno == EINTR)) {
+		if (got < 0)
+			continue;
+		if (write_all(out_fd, buf, (size_t)got) < 0) {
+			close(fd);
+			return -1;
+		}
+		*offset += (uint64_t)got;
+	}
+	close(fd);
+	return got < 0 ? -1 : 0;
 }
 
 #define LOG_LINE_MAX 65536	/* longer lines are cut in log pages */

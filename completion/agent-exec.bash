@@ -48,7 +48,7 @@ _agent_exec_opts() {
 	create) opts=$_agent_exec_definition_opts ;;
 	start) opts="$_agent_exec_observe_opts --kill-leftovers" ;;
 	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
-		--cursor" ;;
+		--cursor --wait-ms --follow" ;;
 	write) opts="--data --file --stdin --eof --timeout" ;;
 	log) opts="--stream --offset --limit" ;;
 	events) opts="--follow --since --job --type" ;;

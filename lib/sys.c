@@ -40,6 +40,7 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
 
 	e->code = code;
 	e->retryable = 0;
+	e->details[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
@@ -67,6 +68,7 @@ int error_errno(struct error *e, const char *code, int err,
 
 	e->code = code ? code : "io_error";
 	e->retryable = errno_is_transient(err);
+	e->details[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);

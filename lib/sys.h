@@ -15,6 +15,7 @@ struct error {
 	const char *code;
 	char message[512];
 	int retryable;
+	char details[1536];	/* a JSON object saying more, "" = none */
 };
 
 /* Fill e (code, printf-style message) and return -1, so callers can write

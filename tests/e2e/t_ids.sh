@@ -97,3 +97,54 @@ check_error "an unknown valid id: job_not_found" job_not_found \
 	ae status 7ZZZZZZZZZZZZZZZZZZZZZZZZZ
 check_error "an unknown prefix: job_not_found" job_not_found ae status 7Z
 check_contains "job_not_found names the id" "$(json_text message "$OUT")" 7Z
+
+# ---- short ids ---------------------------------------------------------------------------
+
+mkdir -p "$TMP/short"
+capture ae run --snapshot-after 0 -- true
+sid_job=$(job_id "$OUT")
+printf '%s\n' "$OUT" >"$TMP/short/run"
+short=$(json_str short_job_id "$OUT")
+check_eq "run answers short_job_id: the last 6 characters of job_id" \
+	"$short" "$(printf '%s' "$sid_job" | tail -c 6)"
+capture ae status "$short"
+printf '%s\n' "$OUT" >"$TMP/short/status"
+check_eq "status SHORT_ID finds the job" "$(json_str job_id "$OUT")" "$sid_job"
+check_eq "... and says its short id" "$(json_str short_job_id "$OUT")" "$short"
+capture ae status "$(printf '%s' "$short" | tr 'A-Z' 'a-z')"
+check_eq "... in any case" "$(json_str job_id "$OUT")" "$sid_job"
+capture ae wait "$(printf '%s' "$sid_job" | tail -c 4)"
+check_eq "wait with the last 4 characters finds it too" "$(json_str job_id "$OUT")" "$sid_job"
+for cmd in tail kill log; do
+	capture ae "$cmd" "$short"
+	check_eq "$cmd SHORT_ID: ok" "$RC $(json_str job_id "$OUT")" "0 $sid_job"
+done
+capture ae list
+printf '%s\n' "$OUT" >"$TMP/short/list"
+check_contains "list entries carry short_job_id" "$OUT" \
+	"\"job_id\":\"$sid_job\",\"short_job_id\":\"$short\""
+check_error "3 characters are not a short id: job_not_found" job_not_found \
+	ae status "$(printf '%s' "$sid_job" | tail -c 3)"
+# a prefix is still a prefix: the id's first characters win over a short id
+check_eq "a prefix of the id still works" \
+	"$(json_str job_id "$(ae status "$(printf '%s' "$sid_job" | cut -c 1-20)")")" "$sid_job"
+
+# ambiguous_job_id lists the candidates (at most 20) in error.details
+capture ae status "$common"
+printf '%s\n' "$OUT" >"$TMP/short/error.ambiguous"
+check_contains "ambiguous_job_id: error.details lists the candidates" "$OUT" \
+	'"details":{"candidates":["'
+check_contains "... with the count and truncated false" "$OUT" '"truncated":false}'
+i=0
+while [ $i -lt 22 ]; do ae create -- true >/dev/null; i=$((i + 1)); done
+capture ae status "$common"
+printf '%s\n' "$OUT" >"$TMP/short/error.many"
+check_contains "over 20 candidates: truncated true" "$OUT" '"truncated":true}'
+check_eq "... 20 listed" \
+	"$(printf '%s' "$OUT" | grep -o '"candidates":\[[^]]*\]' | grep -o '"[0-9A-Z]\{26\}"' | wc -l | tr -d ' ')" 20
+check_schema "the answers with short ids match the schema" - "$TMP/short/run" \
+	"$TMP/short/status" "$TMP/short/list" "$TMP/short/error.ambiguous" \
+	"$TMP/short/error.many"
+check_schema "... and their own definitions" run "$TMP/short/run"
+check_schema "... (status)" status "$TMP/short/status"
+check_schema "... (errors)" error "$TMP/short/error.ambiguous" "$TMP/short/error.many"
