@@ -120,7 +120,8 @@ static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
 static const unsigned char wait_opts[] = {
-	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_COUNT
+	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
+	O_COUNT
 };
 static const unsigned char kill_opts[] = { O_SIGNAL, O_COUNT };
 static const unsigned char list_opts[] = {

@@ -104,6 +104,8 @@ int cmd_tail(struct cli *cli)
 	return 0;
 }
 
+/* timed_out: the wait's deadline passed; job_timed_out: the job's own
+ * --timeout ended it. The output as it is then: final once ended. */
 static void write_wait_answer(struct cli *cli, const struct job *job,
 			      const struct job_state *st, int timed_out)
 {
@@ -112,12 +114,14 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 	envelope_begin(w, "wait");
 	jw_kv_str(w, "job_id", job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
-	if (!timed_out && st->has_exit_code)
-		jw_kv_i64(w, "exit_code", st->exit_code);
+	write_job_end(w, st);
 	jw_kv_bool(w, "timed_out", timed_out);
-	if (st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
-	write_state_extras(w, st);
+	if (st->timed_out)
+		jw_kv_bool(w, "job_timed_out", 1);
+	write_end_extras(w, st);
+	write_snapshot(w, timed_out ? "snapshot" : "final_snapshot", job,
+		       number_or(cli, O_TAIL_LINES, 50),
+		       number_or(cli, O_MAX_BYTES, 65536));
 }
 
 

@@ -65,6 +65,31 @@ int signal_parse(const char *text)
 	return index < 0 ? -1 : numbers[index];
 }
 
+/* Named by the signal's number, not by position: the numbers differ
+ * between architectures. */
+const char *signal_name(int signo)
+{
+	static const char *const names[] = {
+		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
+		[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP",
+		[SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
+		[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1",
+		[SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
+		[SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
+		[SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
+		[SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
+		[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG",
+		[SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
+		[SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
+		[SIGWINCH] = "SIGWINCH", [SIGSYS] = "SIGSYS",
+	};
+
+	if (signo > 0 && (size_t)signo < sizeof(names) / sizeof(names[0]))
+		return names[signo];
+	return NULL;
+}
+
 int signal_ends_job(int signo)
 {
 	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&

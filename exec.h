@@ -26,6 +26,8 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 
 /* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
 int signal_parse(const char *text);
+/* "SIGTERM" for 15: the name of signo, or NULL when it has none here. */
+const char *signal_name(int signo);
 /* Whether signo's default action ends a process (kill waits for the job's
  * end only after those). */
 int signal_ends_job(int signo);

@@ -1,0 +1,88 @@
+#!/bin/sh
+# Answers that need no second call (issue 15, "One call instead of two"):
+# run/start say how a job that ended inside the snapshot window ended, wait
+# returns the output and tells its own deadline from the job's --timeout,
+# and every ending signal number comes with its name.
+. "$(dirname "$0")/lib.sh"
+
+# answer_file NAME: the last captured answer, in a file for check_schema.
+answer_file() {
+	printf '%s\n' "$OUT" >"$TMP/$1.json"
+	echo "$TMP/$1.json"
+}
+
+# ---- run/start: a job that ended inside the snapshot window ----------------
+
+capture ae run --snapshot-after 5000 -- sh -c 'echo out; exit 3'
+check_eq "run, ended in the window: exited 3" \
+	"$(json_str state "$OUT") $(json_num exit_code "$OUT")" "exited 3"
+check_match "... finished_at" "$(json_str finished_at "$OUT")" "$TS_RE"
+check "... duration_ms" json_has duration_ms "$OUT"
+check_eq "... the snapshot stays under its 0.1 key" \
+	"$(json_str stdout_tail "$OUT")" out
+check_hasnt "... and there is no final_snapshot" final_snapshot "$OUT"
+check_schema "... a valid run answer" run "$(answer_file run_ended)"
+
+capture ae run --snapshot-after 5000 -- sh -c 'kill -TERM $$'
+check_eq "run, killed in the window: killed, signal 15, SIGTERM" \
+	"$(json_str state "$OUT") $(json_str signal "$OUT") $(json_str signal_name "$OUT")" \
+	"killed 15 SIGTERM"
+check_hasnt "... no exit_code" exit_code "$OUT"
+check_schema "... a valid run answer" run "$(answer_file run_killed)"
+
+capture ae run --snapshot-after 0 -- sleep 30
+id=$(job_id "$OUT")
+check_eq "run, still running: no exit_code, finished_at, duration_ms" \
+	"$(json_has exit_code "$OUT" && echo e)$(json_has finished_at "$OUT" && echo f)$(json_has duration_ms "$OUT" && echo d)" ""
+ae kill --signal KILL "$id" >/dev/null
+
+id=$(job_id "$(ae create -- sh -c 'exit 4')")
+capture ae start --snapshot-after 5000 "$id"
+check_eq "start, ended in the window: exited 4, with duration_ms" \
+	"$(json_str state "$OUT") $(json_num exit_code "$OUT") $(json_has duration_ms "$OUT" && echo d)" \
+	"exited 4 d"
+check_schema "... a valid start answer" start "$(answer_file start_ended)"
+
+capture ae run --wait -- true
+check "run --wait: duration_ms" json_has duration_ms "$OUT"
+
+# ---- wait: its own deadline, the job's timeout, the output ----------------
+
+id=$(start_job --timeout 300 -- sh -c 'echo before; sleep 30')
+capture ae wait "$id"
+check_eq "wait on a job its --timeout killed: timed_out false, job_timed_out true" \
+	"$(json_bool timed_out "$OUT") $(json_bool job_timed_out "$OUT")" "false true"
+check_eq "... killed by 15, SIGTERM" \
+	"$(json_str state "$OUT") $(json_str signal "$OUT") $(json_str signal_name "$OUT")" \
+	"killed 15 SIGTERM"
+check_eq "... final_snapshot with the output" "$(json_str stdout_tail "$OUT")" before
+check "... finished_at and duration_ms" \
+	sh -c "printf '%s' '$OUT' | grep -q '\"finished_at\".*\"duration_ms\"'"
+check_schema "... a valid wait answer" wait "$(answer_file wait_job_timeout)"
+
+id=$(start_job -- sh -c 'i=1; while [ $i -le 5 ]; do echo line$i; i=$((i+1)); done; sleep 30')
+wait_for "the job wrote its 5 lines" 5 sh -c \
+	"[ \$(wc -l <'$ROOT/$id/stdout.log') -ge 5 ]"
+capture ae wait --timeout-ms 300 --tail-lines 2 "$id"
+check_eq "wait past its deadline: timed_out true, no job_timed_out" \
+	"$(json_bool timed_out "$OUT") $(json_has job_timed_out "$OUT" && echo j)" "true "
+check_contains "... a snapshot" "$OUT" '"snapshot":{'
+check_hasnt "... no final_snapshot" final_snapshot "$OUT"
+check_eq "... bounded by --tail-lines 2" "$(json_str stdout_tail "$OUT")" \
+	'line4\nline5'
+check_schema "... a valid wait answer" wait "$(answer_file wait_deadline)"
+capture ae wait --timeout-ms 300 --max-bytes 3 "$id"
+check_between "... and by --max-bytes 3" \
+	"$(json_num stdout_included_bytes "$OUT")" 1 3
+ae kill --signal KILL "$id" >/dev/null
+capture ae wait "$id"
+check_eq "wait once killed by SIGKILL: signal 9, SIGKILL, final_snapshot" \
+	"$(json_str signal "$OUT") $(json_str signal_name "$OUT") $(json_has final_snapshot "$OUT" && echo f)" \
+	"9 SIGKILL f"
+
+# ---- signal_name beside every ending signal --------------------------------
+
+capture ae status "$id"
+check_eq "status: signal 9, SIGKILL" \
+	"$(json_str signal "$OUT") $(json_str signal_name "$OUT")" "9 SIGKILL"
+check_schema "... a valid status answer" status "$(answer_file status_killed)"
