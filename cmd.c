@@ -124,17 +124,6 @@ void write_snapshot(struct json_writer *w, const char *key,
 	jw_object_end(w);
 }
 
-/* "signal_name":"SIGTERM" for "15" (nothing for a number without one). */
-void write_signal_name(struct json_writer *w, const char *number)
-{
-	uint64_t signo;
-	const char *name = parse_u64(number, &signo) == 0 && signo < 256
-			   ? signal_name((int)signo) : NULL;
-
-	if (name)
-		jw_kv_str(w, "signal_name", name);
-}
-
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st)
 {
@@ -159,10 +148,7 @@ void write_state_extras(struct json_writer *w,
 
 void write_end_extras(struct json_writer *w, const struct job_state *st)
 {
-	if (st->signal[0]) {
-		jw_kv_str(w, "signal", st->signal);
-		write_signal_name(w, st->signal);
-	}
+	signal_write(w, st->signal);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	if (st->exec_error)

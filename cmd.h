@@ -56,7 +56,6 @@ void write_snapshot(struct json_writer *w, const char *key,
 void write_state_extras(struct json_writer *w, const struct job_state *st);
 /* signal and signal_name, error, exec_error, leftovers. */
 void write_end_extras(struct json_writer *w, const struct job_state *st);
-void write_signal_name(struct json_writer *w, const char *number);
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);

@@ -90,6 +90,20 @@ const char *signal_name(int signo)
 	return NULL;
 }
 
+void signal_write(struct json_writer *w, const char *number)
+{
+	uint64_t signo;
+	const char *name;
+
+	if (!number[0])
+		return;
+	jw_kv_str(w, "signal", number);
+	name = parse_u64(number, &signo) == 0 && signo < 256
+	       ? signal_name((int)signo) : NULL;
+	if (name)
+		jw_kv_str(w, "signal_name", name);
+}
+
 int signal_ends_job(int signo)
 {
 	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&

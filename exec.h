@@ -28,6 +28,9 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 int signal_parse(const char *text);
 /* "SIGTERM" for 15: the name of signo, or NULL when it has none here. */
 const char *signal_name(int signo);
+/* "signal":number (a job's ending signal, as text) and its signal_name;
+ * nothing for "" (no signal). */
+void signal_write(struct json_writer *w, const char *number);
 /* Whether signo's default action ends a process (kill waits for the job's
  * end only after those). */
 int signal_ends_job(int signo);
