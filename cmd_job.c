@@ -1,15 +1,63 @@
 /* cmd_job.c - the commands about one job: status, tail, wait, kill, log,
  * write, tag set, notify set, notify redeliver. */
 #include "cmd.h"
+#include "notify_record.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KILL_SETTLE_MS 1000
+
+/* How long the job has run so far (to the second: started_at's grain). */
+static void write_elapsed(struct json_writer *w, const struct job_state *st)
+{
+	time_t started, now = time(NULL);
+
+	if (st->status == JOB_RUNNING && st->started_at[0] &&
+	    parse_utc(st->started_at, &started) == 0 && now >= started)
+		jw_kv_u64(w, "elapsed_ms", (uint64_t)(now - started) * 1000);
+}
+
+/* What became of job.finished's delivery: none (nothing was due, or not
+ * yet), pending, delivered or failed, with the attempts made. */
+static void write_delivery(struct json_writer *w, const struct job *job)
+{
+	static const char *const names[] = {
+		[COMPLETION_PENDING] = "pending",
+		[COMPLETION_DELIVERED] = "delivered",
+		[COMPLETION_FAILED] = "failed",
+	};
+	uint64_t attempts = 0;
+	enum completion_found found = record_completion_found(job, &attempts);
+
+	if (found == COMPLETION_UNREADABLE)
+		return;
+	jw_key(w, "notification");
+	jw_object_begin(w);
+	jw_kv_str(w, "delivery", found == COMPLETION_MISSING ||
+		  (found == COMPLETION_DELIVERED && !attempts)
+		  ? "none" : names[found]);
+	jw_kv_u64(w, "attempts", attempts);
+	jw_object_end(w);
+}
+
+/* Ours after the reference's keys: what the job is and where it stands. */
+static void write_status_extras(struct json_writer *w, const struct job *job,
+				const struct job_summary *summary,
+				const struct job_state *st)
+{
+	jw_key(w, "command");
+	jw_raw(w, summary->command_json, strlen(summary->command_json));
+	if (summary->cwd)
+		jw_kv_str(w, "cwd", summary->cwd);
+	write_elapsed(w, st);
+	write_delivery(w, job);
+}
 
 int cmd_status(struct cli *cli)
 {
@@ -45,6 +93,7 @@ int cmd_status(struct cli *cli)
 	write_tags(w, &summary->tags);
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_status_extras(w, &job, summary, &st);
 	store_log_sizes(&job, sizes);
 	write_offsets(w, sizes);
 	rc = 0;

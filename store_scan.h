@@ -15,6 +15,7 @@ struct job_summary {
 	char *cwd;		/* heap, NULL if absent */
 	struct strv tags;	/* heap strings */
 	char *meta_json;	/* the caller metadata object, compact JSON */
+	char *command_json;	/* the command's argv, compact JSON */
 	char name[48];		/* derived from the command */
 	int state_ok;		/* 0: state.json unreadable -> "unknown" */
 	struct job_state state;

@@ -86,3 +86,37 @@ capture ae status "$id"
 check_eq "status: signal 9, SIGKILL" \
 	"$(json_str signal "$OUT") $(json_str signal_name "$OUT")" "9 SIGKILL"
 check_schema "... a valid status answer" status "$(answer_file status_killed)"
+
+# ---- status: what the job is, how long, its notification ------------------
+
+mkdir -p "$TMP/st"
+id=$(cd "$TMP/st" && start_job --tag t1 -- sh -c 'sleep 30')
+wait_for "the job has run for a second" 5 sh -c \
+	"\"\$AE_BIN\" --root '$ROOT' status '$id' | grep -q '\"elapsed_ms\":[1-9]'"
+capture ae status "$id"
+check_contains "status: command is the argv" "$OUT" '"command":["sh","-c","sleep 30"]'
+check_eq "status: cwd" "$(json_str cwd "$OUT")" "$TMP/st"
+check_contains "status: tags" "$OUT" '"tags":["t1"]'
+check_hasnt "status of a running job: no duration_ms" duration_ms "$OUT"
+check_contains "status: no sink, delivery none" "$OUT" \
+	'"notification":{"delivery":"none","attempts":0}'
+check_schema "... a valid status answer" status "$(answer_file status_running)"
+ae kill "$id" >/dev/null
+capture ae status "$id"
+check_eq "status once ended: duration_ms, no elapsed_ms" \
+	"$(json_has duration_ms "$OUT" && echo d)$(json_has elapsed_ms "$OUT" && echo e)" d
+
+id=$(start_job --notify-file "$TMP/st/events.ndjson" -- true)
+wait_for "a file sink: the delivery is recorded" 10 sh -c \
+	"\"\$AE_BIN\" --root '$ROOT' status '$id' | grep -q '\"delivery\":\"delivered\"'"
+capture ae status "$id"
+check_contains "status: delivered after 1 attempt" "$OUT" \
+	'"notification":{"delivery":"delivered","attempts":1}'
+check_schema "... a valid status answer" status "$(answer_file status_delivered)"
+
+id=$(start_job --notify-command false --notify-retries 0 -- true)
+wait_for "a failing sink: the delivery fails" 10 sh -c \
+	"\"\$AE_BIN\" --root '$ROOT' status '$id' | grep -q '\"delivery\":\"failed\"'"
+capture ae status "$id"
+check_contains "status: failed after 1 attempt" "$OUT" \
+	'"notification":{"delivery":"failed","attempts":1}'
