@@ -120,3 +120,15 @@ wait_for "a failing sink: the delivery fails" 10 sh -c \
 capture ae status "$id"
 check_contains "status: failed after 1 attempt" "$OUT" \
 	'"notification":{"delivery":"failed","attempts":1}'
+
+# ---- list: command, cwd_scope, signal_name ---------------------------------
+
+capture sh -c "cd '$TMP/st' && \"\$AE_BIN\" --root '$ROOT' list"
+check_eq "list: cwd_scope is the directory listed" "$(json_str cwd_scope "$OUT")" "$TMP/st"
+check_contains "... its entry carries the command" "$OUT" '"command":["sh","-c","sleep 30"]'
+check_contains "... and the ending signal with its name" "$OUT" \
+	'"signal":"15","signal_name":"SIGTERM"'
+check_schema "... a valid list answer" list "$(answer_file list_scope)"
+capture ae list --all
+check_contains "list --all: cwd_scope null" "$OUT" '"cwd_scope":null'
+check_schema "... a valid list answer" list "$(answer_file list_all)"
