@@ -39,12 +39,21 @@
 
 /* ---- signals ------------------------------------------------------------ */
 
+/* The signals known by name, and their names without "SIG", in the same
+ * order (by number, not by position: numbers differ between
+ * architectures). */
+static const unsigned char signal_numbers[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+	SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH, SIGILL, SIGTRAP,
+	SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGCHLD, SIGTTIN, SIGTTOU, SIGURG,
+	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGSYS,
+};
+static const char signal_words[] =
+	"HUP INT QUIT KILL USR1 USR2 PIPE ALRM TERM CONT STOP TSTP WINCH ILL "
+	"TRAP ABRT BUS FPE SEGV CHLD TTIN TTOU URG XCPU XFSZ VTALRM PROF SYS";
+
 int signal_parse(const char *text)
 {
-	static const unsigned char numbers[] = {
-		SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGPIPE,
-		SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH,
-	};
 	char upper[8] = "";
 	uint64_t number;
 	int index;
@@ -60,47 +69,39 @@ int signal_parse(const char *text)
 		upper[i] = text[i] >= 'a' && text[i] <= 'z' ? text[i] - 32
 							    : text[i];
 	}
-	index = word_index(upper, "HUP INT QUIT KILL USR1 USR2 PIPE ALRM "
-				  "TERM CONT STOP TSTP WINCH");
-	return index < 0 ? -1 : numbers[index];
+	index = word_index(upper, signal_words);
+	return index < 0 ? -1 : signal_numbers[index];
 }
 
-/* Named by the signal's number, not by position: the numbers differ
- * between architectures. */
-const char *signal_name(int signo)
+/* "SIGTERM" for 15 in name[12]; 0, or -1 for a signal without a name. */
+int signal_name(int signo, char name[12])
 {
-	static const char *const names[] = {
-		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
-		[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP",
-		[SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
-		[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1",
-		[SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
-		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
-		[SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
-		[SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
-		[SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
-		[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG",
-		[SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
-		[SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
-		[SIGWINCH] = "SIGWINCH", [SIGSYS] = "SIGSYS",
-	};
+	const char *word = signal_words;
+	size_t i = 0, len;
 
-	if (signo > 0 && (size_t)signo < sizeof(names) / sizeof(names[0]))
-		return names[signo];
-	return NULL;
+	while (i < sizeof(signal_numbers) && signal_numbers[i] != signo) {
+		word = strchr(word, ' ') + 1;
+		i++;
+	}
+	if (i == sizeof(signal_numbers))
+		return -1;
+	len = strcspn(word, " ");
+	memcpy(name, "SIG", 3);
+	memcpy(name + 3, word, len);
+	name[3 + len] = '\0';
+	return 0;
 }
 
 void signal_write(struct json_writer *w, const char *number)
 {
 	uint64_t signo;
-	const char *name;
+	char name[12];
 
 	if (!number[0])
 		return;
 	jw_kv_str(w, "signal", number);
-	name = parse_u64(number, &signo) == 0 && signo < 256
-	       ? signal_name((int)signo) : NULL;
-	if (name)
+	if (parse_u64(number, &signo) == 0 && signo < 256 &&
+	    signal_name((int)signo, name) == 0)
 		jw_kv_str(w, "signal_name", name);
 }
 

@@ -26,8 +26,8 @@ int exec_launch(struct job *job, const struct job_spec *spec,
 
 /* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
 int signal_parse(const char *text);
-/* "SIGTERM" for 15: the name of signo, or NULL when it has none here. */
-const char *signal_name(int signo);
+/* "SIGTERM" for 15 in name; 0, or -1 for a signal without a name here. */
+int signal_name(int signo, char name[12]);
 /* "signal":number (a job's ending signal, as text) and its signal_name;
  * nothing for "" (no signal). */
 void signal_write(struct json_writer *w, const char *number);
