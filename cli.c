@@ -85,6 +85,7 @@ static const struct opt_def opt_defs[] = {
 	{ "source", O_SOURCE, OPT_VALUE },
 	{ "global", O_GLOBAL, OPT_FLAG },
 	{ "kill-leftovers", O_KILL_LEFTOVERS, OPT_FLAG },
+	{ "no-wait", O_NO_WAIT, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -123,7 +124,7 @@ static const unsigned char wait_opts[] = {
 	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
 	O_COUNT
 };
-static const unsigned char kill_opts[] = { O_SIGNAL, O_COUNT };
+static const unsigned char kill_opts[] = { O_SIGNAL, O_NO_WAIT, O_COUNT };
 static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
 };

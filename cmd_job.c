@@ -234,10 +234,11 @@ int cmd_kill(struct cli *cli)
 			   cli->args.value[O_SIGNAL] : "TERM";
 	int signo = signal_parse(name);
 	struct json_writer *w = &cli->out;
-	char shown[32];
+	char shown[32], sent[12];
 	struct job_state st;
 	struct job job;
 	int rc = -1, leftovers = -1;
+	int64_t sent_ms = clock_mono_ms();
 
 	if (signo < 0)
 		return error_set(&cli->error, "invalid_signal",
@@ -257,7 +258,8 @@ int cmd_kill(struct cli *cli)
 	if (st.status == JOB_RUNNING) {
 		if (signal_job(cli, &job, &st, signo) < 0)
 			goto out;
-		if (signal_ends_job(signo))
+		sent_ms = clock_mono_ms();
+		if (signal_ends_job(signo) && !cli->args.seen[O_NO_WAIT])
 			store_wait_ended(&job, KILL_SETTLE_MS);
 		if (read_job_state(cli, &job, &st) < 0)
 			goto out;
@@ -271,9 +273,13 @@ int cmd_kill(struct cli *cli)
 	envelope_begin(w, "kill");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "signal", shown);
+	if (signal_name(signo, sent) == 0)
+		jw_kv_str(w, "signal_name", sent);
 	jw_kv_str(w, "state", job_status_name(st.status));
+	jw_kv_u64(w, "observed_within_ms", (uint64_t)(clock_mono_ms() - sent_ms));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
+	signal_write(w, "ending_signal", st.signal);
 	if (st.error[0])
 		jw_kv_str(w, "error", st.error);
 	if (leftovers >= 0)

@@ -92,17 +92,18 @@ int signal_name(int signo, char name[12])
 	return 0;
 }
 
-void signal_write(struct json_writer *w, const char *number)
+void signal_write(struct json_writer *w, const char *key, const char *number)
 {
 	uint64_t signo;
-	char name[12];
+	char name[12], name_key[32];
 
 	if (!number[0])
 		return;
-	jw_kv_str(w, "signal", number);
+	jw_kv_str(w, key, number);
+	snprintf(name_key, sizeof(name_key), "%s_name", key);
 	if (parse_u64(number, &signo) == 0 && signo < 256 &&
 	    signal_name((int)signo, name) == 0)
-		jw_kv_str(w, "signal_name", name);
+		jw_kv_str(w, name_key, name);
 }
 
 int signal_ends_job(int signo)

@@ -132,3 +132,28 @@ check_schema "... a valid list answer" list "$(answer_file list_scope)"
 capture ae list --all
 check_contains "list --all: cwd_scope null" "$OUT" '"cwd_scope":null'
 check_schema "... a valid list answer" list "$(answer_file list_all)"
+
+# ---- kill: what it observed ---------------------------------------------------
+
+id=$(start_job -- sleep 30)
+capture ae kill --signal kill "$id"
+check_eq "kill --signal kill: signal echoed, signal_name normalised" \
+	"$(json_str signal "$OUT") $(json_str signal_name "$OUT")" "KILL SIGKILL"
+check_eq "... killed, ending_signal 9 SIGKILL" \
+	"$(json_str state "$OUT") $(json_str ending_signal "$OUT") $(json_str ending_signal_name "$OUT")" \
+	"killed 9 SIGKILL"
+check_between "... observed_within_ms" "$(json_num observed_within_ms "$OUT")" 0 1500
+check_schema "... a valid kill answer" kill "$(answer_file kill_ended)"
+
+id=$(start_job -- sh -c 'trap "" TERM; sleep 30')
+t0=$(now_ms)
+capture ae kill --no-wait "$id"
+check_eq "kill --no-wait of a job that ignores TERM: still running, at once" \
+	"$(json_str state "$OUT") $(json_str signal_name "$OUT") $(json_has ending_signal "$OUT" && echo e)" \
+	"running SIGTERM "
+check_between "... without the 1 s wait (ms)" $(($(now_ms) - t0)) 0 900
+check_schema "... a valid kill answer" kill "$(answer_file kill_nowait)"
+capture ae kill --signal 9 "$id"
+check_eq "kill --signal 9: 0.1's signal stays \"9\", signal_name SIGKILL" \
+	"$(json_str signal "$OUT") $(json_str signal_name "$OUT") $(json_str state "$OUT")" \
+	"9 SIGKILL killed"
