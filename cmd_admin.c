@@ -158,6 +158,11 @@ int cmd_gc(struct cli *cli)
 		jw_kv_u64(w, "deleted", totals.deleted);
 		jw_kv_u64(w, "skipped", totals.skipped);
 		jw_kv_u64(w, "freed_bytes", totals.freed_bytes);
+		if (dry_run) {
+			jw_kv_u64(w, "would_delete", totals.would_delete);
+			jw_kv_u64(w, "would_free_bytes",
+				  totals.would_free_bytes);
+		}
 		jw_key(w, "jobs");
 		jw_raw(w, jobs.buf, jobs.len);
 	}

@@ -27,11 +27,6 @@ static void write_elapsed(struct json_writer *w, const struct job_state *st)
  * yet), pending, delivered or failed, with the attempts made. */
 static void write_delivery(struct json_writer *w, const struct job *job)
 {
-	static const char *const names[] = {
-		[COMPLETION_PENDING] = "pending",
-		[COMPLETION_DELIVERED] = "delivered",
-		[COMPLETION_FAILED] = "failed",
-	};
 	uint64_t attempts = 0;
 	enum completion_found found = record_completion_found(job, &attempts);
 
@@ -39,9 +34,11 @@ static void write_delivery(struct json_writer *w, const struct job *job)
 		return;
 	jw_key(w, "notification");
 	jw_object_begin(w);
-	jw_kv_str(w, "delivery", found == COMPLETION_MISSING ||
-		  (found == COMPLETION_DELIVERED && !attempts)
-		  ? "none" : names[found]);
+	/* delivered to no sink at all is none */
+	jw_kv_str(w, "delivery", found == COMPLETION_PENDING ? "pending"
+		  : found == COMPLETION_FAILED ? "failed"
+		  : found == COMPLETION_DELIVERED && attempts ? "delivered"
+		  : "none");
 	jw_kv_u64(w, "attempts", attempts);
 	jw_object_end(w);
 }

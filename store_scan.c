@@ -718,10 +718,13 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 		rc = gc_one(&gc, entry->d_name, &decision);
 		if (strcmp(decision.action, "skipped") == 0)
 			totals->skipped++;
-		else
-			totals->freed_bytes += decision.bytes;
-		if (strcmp(decision.action, "deleted") == 0)
+		else if (strcmp(decision.action, "deleted") == 0) {
 			totals->deleted++;
+			totals->freed_bytes += decision.bytes;
+		} else {
+			totals->would_delete++;
+			totals->would_free_bytes += decision.bytes;
+		}
 		if (rc < 0) {
 			closedir(dir);
 			return error_errno(e, NULL, ENOMEM, "cannot run gc");

@@ -72,8 +72,9 @@ struct gc_entry {
 	const char *reason;
 	uint64_t bytes;
 };
+/* freed_bytes: really freed; would_*: what a dry run would delete. */
 struct gc_totals {
-	uint64_t deleted, skipped, freed_bytes;
+	uint64_t deleted, skipped, freed_bytes, would_delete, would_free_bytes;
 };
 typedef int (*gc_visitor)(void *ctx, const struct gc_entry *entry);
 /* What gc is asked to do. */
