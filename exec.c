@@ -79,12 +79,12 @@ int signal_name(int signo, char name[12])
 	const char *word = signal_words;
 	size_t i = 0, len;
 
-	while (i < sizeof(signal_numbers) && signal_numbers[i] != signo) {
-		word = strchr(word, ' ') + 1;
+	while (i < sizeof(signal_numbers) && signal_numbers[i] != signo)
 		i++;
-	}
 	if (i == sizeof(signal_numbers))
 		return -1;
+	while (i--)	/* the i-th word */
+		word = strchr(word, ' ') + 1;
 	len = strcspn(word, " ");
 	memcpy(name, "SIG", 3);
 	memcpy(name + 3, word, len);
