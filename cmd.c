@@ -148,7 +148,7 @@ void write_state_extras(struct json_writer *w,
 
 void write_end_extras(struct json_writer *w, const struct job_state *st)
 {
-	signal_write(w, "signal", st->signal);
+	state_write_signal(w, "signal", st->signal);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	if (st->exec_error)

@@ -34,7 +34,7 @@ static void write_summary(struct json_writer *w,
 	jw_key(w, "command");
 	jw_raw(w, summary->command_json, strlen(summary->command_json));
 	if (summary->state_ok)
-		signal_write(w, "signal", st->signal);
+		state_write_signal(w, "signal", st->signal);
 	if (summary->state_ok && st->error[0])
 		jw_kv_str(w, "error", st->error);
 	if (summary->state_ok && st->exec_error)

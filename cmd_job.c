@@ -276,7 +276,7 @@ int cmd_kill(struct cli *cli)
 	jw_kv_u64(w, "observed_within_ms", (uint64_t)(clock_mono_ms() - sent_ms));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
-	signal_write(w, "ending_signal", st.signal);
+	state_write_signal(w, "ending_signal", st.signal);
 	if (st.error[0])
 		jw_kv_str(w, "error", st.error);
 	if (leftovers >= 0)

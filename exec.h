@@ -24,13 +24,6 @@ struct launch_context {
 int exec_launch(struct job *job, const struct job_spec *spec,
 		const struct launch_context *context, struct error *e);
 
-/* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
-int signal_parse(const char *text);
-/* "SIGTERM" for 15 in name; 0, or -1 for a signal without a name here. */
-int signal_name(int signo, char name[12]);
-/* key:number (a signal, as text) and key_name: its name ("signal",
- * "signal_name"); nothing for "" (no signal). */
-void signal_write(struct json_writer *w, const char *key, const char *number);
 /* Whether signo's default action ends a process (kill waits for the job's
  * end only after those). */
 int signal_ends_job(int signo);

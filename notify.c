@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "exec.h"
 #include "json_parse.h"
 #include "lib/fmt.h"
 #include "store_logs.h"
@@ -283,7 +282,7 @@ void notify_write_finished(struct json_writer *w,
 	jw_kv_u64(w, "duration_ms", event_duration(st));
 	if (st->has_exit_code)
 		jw_kv_i64(w, "exit_code", st->exit_code);
-	signal_write(w, "signal", st->signal);
+	state_write_signal(w, "signal", st->signal);
 	store_write_log_paths(w, job);
 	jw_kv_str(w, "event_id", event_id);
 	store_write_outputs(w, job, &(struct output_read){

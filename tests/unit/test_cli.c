@@ -7,6 +7,7 @@
 
 #include "../../cli.h"
 #include "../../exec.h"
+#include "../../lib/fmt.h"
 #include "suites.h"
 
 /* Parse a NULL-terminated word list; the usage message lands in usage. */
