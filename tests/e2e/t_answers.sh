@@ -2,7 +2,10 @@
 # Answers that need no second call (issue 15, "One call instead of two"):
 # run/start say how a job that ended inside the snapshot window ended, wait
 # returns the output and tells its own deadline from the job's --timeout,
-# and every ending signal number comes with its name.
+# status says what the job is and where its notification stands, list says
+# its scope, kill what it observed, and every signal number comes with its
+# name. (job.finished's tags and host: t_notify; matched_at:
+# t_notify_match; gc --dry-run: t_gc.)
 . "$(dirname "$0")/lib.sh"
 
 # answer_file NAME: the last captured answer, in a file for check_schema.
