@@ -86,6 +86,7 @@ static const struct opt_def opt_defs[] = {
 	{ "global", O_GLOBAL, OPT_FLAG },
 	{ "kill-leftovers", O_KILL_LEFTOVERS, OPT_FLAG },
 	{ "wait-ms", O_WAIT_MS, OPT_NUMBER },
+	{ "no-wait", O_NO_WAIT, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -121,9 +122,10 @@ static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
 static const unsigned char wait_opts[] = {
-	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_COUNT
+	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
+	O_COUNT
 };
-static const unsigned char kill_opts[] = { O_SIGNAL, O_COUNT };
+static const unsigned char kill_opts[] = { O_SIGNAL, O_NO_WAIT, O_COUNT };
 static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
 };

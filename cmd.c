@@ -137,14 +137,31 @@ void write_snapshot(struct json_writer *w, const char *key,
 	jw_object_end(w);
 }
 
+/* A terminal job's exit_code, finished_at and duration_ms. */
+void write_job_end(struct json_writer *w, const struct job_state *st)
+{
+	if (!job_status_terminal(st->status))
+		return;
+	if (st->has_exit_code)
+		jw_kv_i64(w, "exit_code", st->exit_code);
+	if (st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	if (st->has_duration)
+		jw_kv_u64(w, "duration_ms", st->duration_ms);
+}
+
 /* What we add to the reference's keys: how the job ended, truthfully. */
 void write_state_extras(struct json_writer *w,
 			       const struct job_state *st)
 {
-	if (st->signal[0])
-		jw_kv_str(w, "signal", st->signal);
 	if (st->timed_out)
 		jw_kv_bool(w, "timed_out", 1);
+	write_end_extras(w, st);
+}
+
+void write_end_extras(struct json_writer *w, const struct job_state *st)
+{
+	state_write_signal(w, "signal", st->signal);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	if (st->exec_error)

@@ -52,7 +52,12 @@ void write_offsets(struct json_writer *w, const uint64_t next[2]);
 void write_snapshot(struct json_writer *w, const char *key,
 		    const struct job *job, uint64_t tail_lines,
 		    uint64_t max_bytes);
+/* timed_out (the job's --timeout fired), then write_end_extras. */
 void write_state_extras(struct json_writer *w, const struct job_state *st);
+/* signal and signal_name, error, exec_error, leftovers. */
+void write_end_extras(struct json_writer *w, const struct job_state *st);
+/* A terminal job's exit_code, finished_at and duration_ms. */
+void write_job_end(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);
 /* "job_id", then "short_job_id" (what a person types). */
 void write_job_ids(struct json_writer *w, const char *id);

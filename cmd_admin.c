@@ -31,6 +31,10 @@ static void write_summary(struct json_writer *w,
 	for (size_t i = 0; i < summary->tags.n; i++)
 		jw_string(w, summary->tags.v[i]);
 	jw_array_end(w);
+	jw_key(w, "command");
+	jw_raw(w, summary->command_json, strlen(summary->command_json));
+	if (summary->state_ok)
+		state_write_signal(w, "signal", st->signal);
 	if (summary->state_ok && st->error[0])
 		jw_kv_str(w, "error", st->error);
 	if (summary->state_ok && st->exec_error)
@@ -42,7 +46,9 @@ static void write_summary(struct json_writer *w,
 	jw_object_end(w);
 }
 
-static void write_listing(struct cli *cli, const struct job_list *list)
+/* cwd_scope: the directory listed, or null (--all). */
+static void write_listing(struct cli *cli, const struct job_list *list,
+			  const char *cwd_scope)
 {
 	struct json_writer *w = &cli->out;
 	uint64_t limit = number_or(cli, O_LIMIT, 0);
@@ -51,6 +57,11 @@ static void write_listing(struct cli *cli, const struct job_list *list)
 
 	envelope_begin(w, "list");
 	jw_kv_str(w, "root", cli->root.path);
+	jw_key(w, "cwd_scope");
+	if (cwd_scope)
+		jw_string(w, cwd_scope);
+	else
+		jw_null(w);
 	jw_key(w, "jobs");
 	jw_array_begin(w);
 	for (size_t i = 0; i < shown; i++)
@@ -87,7 +98,7 @@ int cmd_list(struct cli *cli)
 	}
 	if (store_list(&cli->root, &filter, &finished_hooks, &list,
 		       &cli->error) == 0) {
-		write_listing(cli, &list);
+		write_listing(cli, &list, cwd);
 		job_list_free(&list);
 		rc = 0;
 	}
@@ -147,6 +158,11 @@ int cmd_gc(struct cli *cli)
 		jw_kv_u64(w, "deleted", totals.deleted);
 		jw_kv_u64(w, "skipped", totals.skipped);
 		jw_kv_u64(w, "freed_bytes", totals.freed_bytes);
+		if (dry_run) {
+			jw_kv_u64(w, "would_delete", totals.would_delete);
+			jw_kv_u64(w, "would_free_bytes",
+				  totals.would_free_bytes);
+		}
 		jw_key(w, "jobs");
 		jw_raw(w, jobs.buf, jobs.len);
 	}

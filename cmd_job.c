@@ -1,15 +1,60 @@
 /* cmd_job.c - the commands about one job: status, tail, wait, kill, log,
  * write, tag set, notify set, notify redeliver. */
 #include "cmd.h"
+#include "notify_record.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KILL_SETTLE_MS 1000
+
+/* How long the job has run so far (to the second: started_at's grain). */
+static void write_elapsed(struct json_writer *w, const struct job_state *st)
+{
+	time_t started, now = time(NULL);
+
+	if (st->status == JOB_RUNNING && st->started_at[0] &&
+	    parse_utc(st->started_at, &started) == 0 && now >= started)
+		jw_kv_u64(w, "elapsed_ms", (uint64_t)(now - started) * 1000);
+}
+
+/* What became of job.finished's delivery: none (nothing was due, or not
+ * yet), pending, delivered or failed, with the attempts made. */
+static void write_delivery(struct json_writer *w, const struct job *job)
+{
+	uint64_t attempts = 0;
+	enum completion_found found = record_completion_found(job, &attempts);
+
+	if (found == COMPLETION_UNREADABLE)
+		return;
+	jw_key(w, "notification");
+	jw_object_begin(w);
+	/* delivered to no sink at all is none */
+	jw_kv_str(w, "delivery", found == COMPLETION_PENDING ? "pending"
+		  : found == COMPLETION_FAILED ? "failed"
+		  : found == COMPLETION_DELIVERED && attempts ? "delivered"
+		  : "none");
+	jw_kv_u64(w, "attempts", attempts);
+	jw_object_end(w);
+}
+
+/* Ours after the reference's keys: what the job is and where it stands. */
+static void write_status_extras(struct json_writer *w, const struct job *job,
+				const struct job_summary *summary,
+				const struct job_state *st)
+{
+	jw_key(w, "command");
+	jw_raw(w, summary->command_json, strlen(summary->command_json));
+	if (summary->cwd)
+		jw_kv_str(w, "cwd", summary->cwd);
+	write_elapsed(w, st);
+	write_delivery(w, job);
+}
 
 int cmd_status(struct cli *cli)
 {
@@ -45,6 +90,7 @@ int cmd_status(struct cli *cli)
 	write_tags(w, &summary->tags);
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_status_extras(w, &job, summary, &st);
 	store_log_sizes(&job, sizes);
 	write_offsets(w, sizes);
 	rc = 0;
@@ -161,6 +207,8 @@ int cmd_tail(struct cli *cli)
 	return 0;
 }
 
+/* timed_out: the wait's deadline passed; job_timed_out: the job's own
+ * --timeout ended it. The output as it is then: final once ended. */
 static void write_wait_answer(struct cli *cli, const struct job *job,
 			      const struct job_state *st, int timed_out)
 {
@@ -169,12 +217,14 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 	envelope_begin(w, "wait");
 	jw_kv_str(w, "job_id", job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
-	if (!timed_out && st->has_exit_code)
-		jw_kv_i64(w, "exit_code", st->exit_code);
+	write_job_end(w, st);
 	jw_kv_bool(w, "timed_out", timed_out);
-	if (st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
-	write_state_extras(w, st);
+	if (st->timed_out)
+		jw_kv_bool(w, "job_timed_out", 1);
+	write_end_extras(w, st);
+	write_snapshot(w, timed_out ? "snapshot" : "final_snapshot", job,
+		       number_or(cli, O_TAIL_LINES, 50),
+		       number_or(cli, O_MAX_BYTES, 65536));
 }
 
 
@@ -238,10 +288,11 @@ int cmd_kill(struct cli *cli)
 			   cli->args.value[O_SIGNAL] : "TERM";
 	int signo = signal_parse(name);
 	struct json_writer *w = &cli->out;
-	char shown[32];
+	char shown[32], sent[12];
 	struct job_state st;
 	struct job job;
 	int rc = -1, leftovers = -1;
+	int64_t sent_ms = clock_mono_ms();
 
 	if (signo < 0)
 		return error_set(&cli->error, "invalid_signal",
@@ -261,7 +312,8 @@ int cmd_kill(struct cli *cli)
 	if (st.status == JOB_RUNNING) {
 		if (signal_job(cli, &job, &st, signo) < 0)
 			goto out;
-		if (signal_ends_job(signo))
+		sent_ms = clock_mono_ms();
+		if (signal_ends_job(signo) && !cli->args.seen[O_NO_WAIT])
 			store_wait_ended(&job, KILL_SETTLE_MS);
 		if (read_job_state(cli, &job, &st) < 0)
 			goto out;
@@ -275,9 +327,13 @@ int cmd_kill(struct cli *cli)
 	envelope_begin(w, "kill");
 	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "signal", shown);
+	if (signal_name(signo, sent) == 0)
+		jw_kv_str(w, "signal_name", sent);
 	jw_kv_str(w, "state", job_status_name(st.status));
+	jw_kv_u64(w, "observed_within_ms", (uint64_t)(clock_mono_ms() - sent_ms));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
+	state_write_signal(w, "ending_signal", st.signal);
 	if (st.error[0])
 		jw_kv_str(w, "error", st.error);
 	if (leftovers >= 0)

@@ -292,10 +292,8 @@ static void write_run_answer(struct cli *cli, const char *type,
 	jw_kv_u64(w, "waited_ms", waited_ms);
 	jw_kv_u64(w, "elapsed_ms",
 		  (uint64_t)(clock_mono_ms() - cli->started_ms));
-	if (waited && st->has_exit_code)
-		jw_kv_i64(w, "exit_code", st->exit_code);
-	if (waited && st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
+	/* --wait, or a job that ended inside the snapshot window */
+	write_job_end(w, st);
 	if (waited)
 		write_snapshot(w, "final_snapshot", job, tail_lines, max_bytes);
 	write_state_extras(w, st);

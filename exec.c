@@ -39,32 +39,6 @@
 
 /* ---- signals ------------------------------------------------------------ */
 
-int signal_parse(const char *text)
-{
-	static const unsigned char numbers[] = {
-		SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGPIPE,
-		SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH,
-	};
-	char upper[8] = "";
-	uint64_t number;
-	int index;
-
-	if (parse_u64(text, &number) == 0)
-		return number >= 1 && number < (uint64_t)_NSIG ? (int)number
-							       : -1;
-	if (ascii_case_equal(text, "SIG", 3))
-		text += 3;
-	for (size_t i = 0; text[i]; i++) {
-		if (i == sizeof(upper) - 1)
-			return -1;
-		upper[i] = text[i] >= 'a' && text[i] <= 'z' ? text[i] - 32
-							    : text[i];
-	}
-	index = word_index(upper, "HUP INT QUIT KILL USR1 USR2 PIPE ALRM "
-				  "TERM CONT STOP TSTP WINCH");
-	return index < 0 ? -1 : numbers[index];
-}
-
 int signal_ends_job(int signo)
 {
 	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&

@@ -24,8 +24,6 @@ struct launch_context {
 int exec_launch(struct job *job, const struct job_spec *spec,
 		const struct launch_context *context, struct error *e);
 
-/* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
-int signal_parse(const char *text);
 /* Whether signo's default action ends a process (kill waits for the job's
  * end only after those). */
 int signal_ends_job(int signo);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "json_parse.h"
 #include "lib/fmt.h"
@@ -239,6 +240,21 @@ static uint64_t event_duration(const struct job_state *st)
 	return (uint64_t)(finished - started) * 1000;
 }
 
+/* Where the job ran: its tags (as meta.json has them now) and the host. */
+static void write_origin(struct json_writer *w, const struct json_value *meta)
+{
+	const struct json_value *tags = json_get(meta, "tags");
+	struct utsname host;
+
+	jw_key(w, "tags");
+	if (tags)
+		jw_value(w, tags);
+	else
+		jw_raw(w, "[]", 2);
+	if (uname(&host) == 0)
+		jw_kv_str(w, "host", host.nodename);
+}
+
 /* job.finished: the reference's keys, then ours. */
 void notify_write_finished(struct json_writer *w,
 			   const struct notifier_config *config,
@@ -266,8 +282,7 @@ void notify_write_finished(struct json_writer *w,
 	jw_kv_u64(w, "duration_ms", event_duration(st));
 	if (st->has_exit_code)
 		jw_kv_i64(w, "exit_code", st->exit_code);
-	if (st->signal[0])
-		jw_kv_str(w, "signal", st->signal);
+	state_write_signal(w, "signal", st->signal);
 	store_write_log_paths(w, job);
 	jw_kv_str(w, "event_id", event_id);
 	store_write_outputs(w, job, &(struct output_read){
@@ -281,6 +296,7 @@ void notify_write_finished(struct json_writer *w,
 		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_usage(w, st);
 	state_write_leftovers(w, st);	/* as the main process ended */
+	write_origin(w, meta);
 	if (matches_dropped)
 		jw_kv_u64(w, "output_matches_dropped", matches_dropped);
 	write_caller(w, config, meta);
@@ -321,6 +337,8 @@ void notify_write_matched(struct json_writer *w,
 				enum match_stream stream, const char *line,
 				size_t len)
 {
+	char at[TIMESTAMP_LEN + 1];
+
 	jw_object_begin(w);
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
 	jw_kv_str(w, "event_type", "job.output.matched");
@@ -331,6 +349,8 @@ void notify_write_matched(struct json_writer *w,
 	jw_kv_str(w, "stream", stream == MATCH_STDOUT ? "stdout" : "stderr");
 	jw_key(w, "line");
 	jw_string_n(w, line, len);
+	format_utc_now(at);
+	jw_kv_str(w, "matched_at", at);
 	store_write_log_paths(w, config->job);
 	jw_kv_str(w, "event_id", event_id);
 	write_caller(w, config, meta);

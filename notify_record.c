@@ -156,8 +156,11 @@ static int read_completion(const struct job *job, struct json_doc *doc,
 	return rc;
 }
 
-enum completion_found record_completion_found(const struct job *job)
+enum completion_found record_completion_found(const struct job *job,
+					     uint64_t *attempts)
 {
+	const struct json_value *results;
+	uint64_t omitted;
 	struct json_doc doc;
 	enum completion_found found = COMPLETION_UNREADABLE;
 	const char *status;
@@ -170,6 +173,12 @@ enum completion_found record_completion_found(const struct job *job)
 	for (size_t i = 0; status && i < 3; i++)
 		if (strcmp(status, status_names[i]) == 0)
 			found = (enum completion_found)(COMPLETION_PENDING + i);
+	results = json_get(doc.root, "delivery_results");
+	if (attempts && results && results->type == JSON_ARRAY)
+		*attempts += results->u.children.count;
+	if (attempts && json_get_u64(doc.root, "delivery_results_omitted",
+				     &omitted) == 0)
+		*attempts += omitted;
 	json_doc_free(&doc);
 	return found;
 }

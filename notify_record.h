@@ -63,7 +63,9 @@ enum completion_found {
 	COMPLETION_MISSING, COMPLETION_UNREADABLE, COMPLETION_PENDING,
 	COMPLETION_DELIVERED, COMPLETION_FAILED
 };
-enum completion_found record_completion_found(const struct job *job);
+/* attempts (NULL: not wanted) grows by the attempts recorded. */
+enum completion_found record_completion_found(const struct job *job,
+					     uint64_t *attempts);
 /* completion_event.json read back for another delivery: the event alone
  * (compact, heap), its id, and its earlier attempts appended to history.
  * invalid_state when there is none, corrupt_record when unreadable. */

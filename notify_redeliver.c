@@ -56,7 +56,7 @@ static int queue_finished(struct notifier *n, const struct job *job,
 	size_t len;
 	char *line;
 
-	if (record_completion_found(job) != COMPLETION_MISSING)
+	if (record_completion_found(job, NULL) != COMPLETION_MISSING)
 		return notifier_redeliver(n, settings, e);
 	if (!notify_finished_wanted(settings))
 		return error_set(e, "invalid_state", "job %s has no "
@@ -101,7 +101,7 @@ static void deliver_detached(void *ctx)
  * the supervisor died before writing it). */
 static int completion_pending(const struct job *job)
 {
-	enum completion_found found = record_completion_found(job);
+	enum completion_found found = record_completion_found(job, NULL);
 
 	return found == COMPLETION_MISSING || found == COMPLETION_PENDING;
 }
@@ -153,7 +153,7 @@ int notify_redeliver_now(const struct job *job, const struct job_state *st,
 		e->retryable = 1;
 		return -1;
 	}
-	if (!force && record_completion_found(job) == COMPLETION_DELIVERED) {
+	if (!force && record_completion_found(job, NULL) == COMPLETION_DELIVERED) {
 		error_set(e, "invalid_state", "the completion event of job %s "
 			  "was delivered; use --force to deliver it again",
 			  job->id);

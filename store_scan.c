@@ -84,16 +84,19 @@ void job_summary_free(struct job_summary *summary)
 	free(summary->created_at);
 	free(summary->cwd);
 	free(summary->meta_json);
+	free(summary->command_json);
 	for (size_t i = 0; i < summary->tags.n; i++)
 		free(summary->tags.v[i]);
 	strv_free(&summary->tags);
 	free(summary);
 }
 
-/* The caller metadata as compact JSON, so list can print it later. */
+/* The caller metadata and the command as compact JSON, so list can print
+ * them later. */
 static int summary_copy_meta(struct job_summary *summary,
 			     const struct json_value *meta)
 {
+	const struct json_value *command = json_get(meta, "command");
 	struct json_writer w;
 
 	jw_init_mem(&w, RECORD_MAX, 0);
@@ -103,6 +106,16 @@ static int summary_copy_meta(struct job_summary *summary,
 		return -1;
 	}
 	summary->meta_json = w.buf;	/* the writer's buffer is ours now */
+	jw_init_mem(&w, RECORD_MAX, 0);
+	if (command && command->type == JSON_ARRAY)
+		jw_value(&w, command);
+	else
+		jw_raw(&w, "[]", 2);
+	if (w.error) {
+		jw_free(&w);
+		return -1;
+	}
+	summary->command_json = w.buf;
 	return 0;
 }
 
@@ -705,10 +718,13 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 		rc = gc_one(&gc, entry->d_name, &decision);
 		if (strcmp(decision.action, "skipped") == 0)
 			totals->skipped++;
-		else
-			totals->freed_bytes += decision.bytes;
-		if (strcmp(decision.action, "deleted") == 0)
+		else if (strcmp(decision.action, "deleted") == 0) {
 			totals->deleted++;
+			totals->freed_bytes += decision.bytes;
+		} else {
+			totals->would_delete++;
+			totals->would_free_bytes += decision.bytes;
+		}
 		if (rc < 0) {
 			closedir(dir);
 			return error_errno(e, NULL, ENOMEM, "cannot run gc");

@@ -15,6 +15,7 @@ struct job_summary {
 	char *cwd;		/* heap, NULL if absent */
 	struct strv tags;	/* heap strings */
 	char *meta_json;	/* the caller metadata object, compact JSON */
+	char *command_json;	/* the command's argv, compact JSON */
 	char name[48];		/* derived from the command */
 	int state_ok;		/* 0: state.json unreadable -> "unknown" */
 	struct job_state state;
@@ -71,8 +72,9 @@ struct gc_entry {
 	const char *reason;
 	uint64_t bytes;
 };
+/* freed_bytes: really freed; would_*: what a dry run would delete. */
 struct gc_totals {
-	uint64_t deleted, skipped, freed_bytes;
+	uint64_t deleted, skipped, freed_bytes, would_delete, would_free_bytes;
 };
 typedef int (*gc_visitor)(void *ctx, const struct gc_entry *entry);
 /* What gc is asked to do. */

@@ -85,6 +85,21 @@ static void write_result(struct json_writer *w, const struct job_state *st)
 	jw_object_end(w);
 }
 
+void state_write_signal(struct json_writer *w, const char *key,
+			const char *number)
+{
+	uint64_t signo;
+	char name[12], name_key[32];
+
+	if (!number[0])
+		return;
+	jw_kv_str(w, key, number);
+	snprintf(name_key, sizeof(name_key), "%s_name", key);
+	if (parse_u64(number, &signo) == 0 && signo < 256 &&
+	    signal_name((int)signo, name) == 0)
+		jw_kv_str(w, name_key, name);
+}
+
 void state_write_usage(struct json_writer *w, const struct job_state *st)
 {
 	if (!st->has_usage)

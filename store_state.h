@@ -64,6 +64,10 @@ struct job_state {
 /* "leftovers":{"count":N,"pids":[...]} when the job left processes that
  * still live, and "leftovers_killed":N when --kill-leftovers ended some. */
 void state_write_leftovers(struct json_writer *w, const struct job_state *st);
+/* key:number (a signal, as text) and key_name: its name ("signal",
+ * "signal_name"); nothing for "" (no signal). */
+void state_write_signal(struct json_writer *w, const char *key,
+			const char *number);
 /* The "usage" member, when the job's resource usage is known. */
 void state_write_usage(struct json_writer *w, const struct job_state *st);
 /* The state.json text of st (the one format; state_parse reads it). */

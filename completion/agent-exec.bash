@@ -52,8 +52,9 @@ _agent_exec_opts() {
 	write) opts="--data --file --stdin --eof --timeout" ;;
 	log) opts="--stream --offset --limit" ;;
 	events) opts="--follow --since --job --type" ;;
-	wait) opts="--timeout-ms --poll-ms --exit-status" ;;
-	kill) opts="--signal" ;;
+	wait) opts="--timeout-ms --poll-ms --exit-status --tail-lines
+		--max-bytes" ;;
+	kill) opts="--signal --no-wait" ;;
 	list) opts="--all --cwd --state --tag --limit" ;;
 	"tag set") opts="--tag" ;;
 	"notify set") opts="--command --file --output-pattern

@@ -1,8 +1,9 @@
 /* lib/fmt.c - text formats with no product knowledge: UTC timestamps,
- * strict decimal numbers, ASCII words, bounded copies. */
+ * strict decimal numbers, ASCII words, signal names, bounded copies. */
 #include "lib/fmt.h"
 
 #include <stdint.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -201,4 +202,57 @@ int parse_duration_ms(const char *text, uint64_t *ms)
 		return 0;
 	}
 	return -1;
+}
+
+/* The signals known by name, and their names without "SIG", in the same
+ * order (by number, not by position: numbers differ between
+ * architectures). */
+static const unsigned char signal_numbers[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+	SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH, SIGILL, SIGTRAP,
+	SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGCHLD, SIGTTIN, SIGTTOU, SIGURG,
+	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGSYS,
+};
+static const char signal_words[] =
+	"HUP INT QUIT KILL USR1 USR2 PIPE ALRM TERM CONT STOP TSTP WINCH ILL "
+	"TRAP ABRT BUS FPE SEGV CHLD TTIN TTOU URG XCPU XFSZ VTALRM PROF SYS";
+
+int signal_parse(const char *text)
+{
+	char upper[8] = "";
+	uint64_t number;
+	int index;
+
+	if (parse_u64(text, &number) == 0)
+		return number >= 1 && number < (uint64_t)_NSIG ? (int)number
+							       : -1;
+	if (ascii_case_equal(text, "SIG", 3))
+		text += 3;
+	for (size_t i = 0; text[i]; i++) {
+		if (i == sizeof(upper) - 1)
+			return -1;
+		upper[i] = text[i] >= 'a' && text[i] <= 'z' ? text[i] - 32
+							    : text[i];
+	}
+	index = word_index(upper, signal_words);
+	return index < 0 ? -1 : signal_numbers[index];
+}
+
+/* "SIGTERM" for 15 in name[12]; 0, or -1 for a signal without a name. */
+int signal_name(int signo, char name[12])
+{
+	const char *word = signal_words;
+	size_t i = 0, len;
+
+	while (i < sizeof(signal_numbers) && signal_numbers[i] != signo)
+		i++;
+	if (i == sizeof(signal_numbers))
+		return -1;
+	while (i--)	/* the i-th word */
+		word = strchr(word, ' ') + 1;
+	len = strcspn(word, " ");
+	memcpy(name, "SIG", 3);
+	memcpy(name + 3, word, len);
+	name[3 + len] = '\0';
+	return 0;
 }

@@ -1,5 +1,5 @@
 /* lib/fmt.h - text formats, no product knowledge: UTC timestamps, strict
- * decimal numbers, ASCII words, bounded copies (lib/fmt.c). */
+ * decimal numbers, ASCII words, signal names, bounded copies (lib/fmt.c). */
 #ifndef AE_LIB_FMT_H
 #define AE_LIB_FMT_H
 
@@ -31,6 +31,10 @@ int ascii_case_equal(const char *a, const char *b, size_t n);
 /* The position of word among the words of list (separated by single
  * spaces), or -1 when it is not one of them. */
 int word_index(const char *word, const char *list);
+/* Parse a signal given as TERM, SIGTERM, term or a number; -1 if unknown. */
+int signal_parse(const char *text);
+/* "SIGTERM" for 15 in name; 0, or -1 for a signal without a name here. */
+int signal_name(int signo, char name[12]);
 /* Copy src into dst[size], cut short if need be, always NUL-terminated;
  * NULL copies as "". */
 void copy_str(char *dst, size_t size, const char *src);

@@ -68,7 +68,7 @@ check_usage_error "list takes no positional argument" ae list extra
 check "usage errors did not create the root" test ! -e "$ROOT"
 capture ae list --all
 check_eq "usage errors created no job" "$OUT" \
-	'{"schema_version":"0.1","ok":true,"type":"list","root":"'"$ROOT"'","jobs":[],"truncated":false,"skipped":0}'
+	'{"schema_version":"0.1","ok":true,"type":"list","root":"'"$ROOT"'","cwd_scope":null,"jobs":[],"truncated":false,"skipped":0}'
 
 # ---- global options anywhere, --opt=value, trailing command --------------
 

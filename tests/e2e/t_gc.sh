@@ -84,13 +84,20 @@ check_eq "skipped entries have bytes 0" \
 	"$(json_num bytes "$(entry "$recent" "$out")")" 0
 check_eq "dry run: deleted 0, skipped 6" \
 	"$(json_num deleted "$out") $(json_num skipped "$out")" "0 6"
-check_eq "dry run: freed_bytes counts what would be deleted" \
-	"$(json_num freed_bytes "$out")" $((bytes_a + bytes_c))
+# issue 15: freed_bytes is what was really freed; the dry run's own keys
+# say what would go
+check_eq "dry run: freed_bytes 0 (nothing freed)" "$(json_num freed_bytes "$out")" 0
+check_eq "dry run: would_delete 2, would_free_bytes their size" \
+	"$(json_num would_delete "$out") $(json_num would_free_bytes "$out")" \
+	"2 $((bytes_a + bytes_c))"
+printf '%s\n' "$out" >"$TMP/gc_dry.json"
+check_schema "dry run: a valid gc answer" gc "$TMP/gc_dry.json"
 check "dry run: the old job is kept" test -f "$ROOT/$A/state.json"
 check "dry run: the other old job is kept" test -d "$ROOT/$C"
 
 out=$(ae gc)
 check_eq "gc: dry_run false" "$(json_bool dry_run "$out")" false
+check_hasnt "gc: no would_delete without --dry-run" would_delete "$out"
 check_entry "gc: the old job is deleted" "$A" "$out" \
 	exited deleted older_than_30d
 check_eq "gc: its bytes" "$(json_num bytes "$(entry "$A" "$out")")" "$bytes_a"

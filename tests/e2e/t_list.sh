@@ -15,7 +15,7 @@ count() { printf '%s\n' "$1" | grep -o '"job_id":' | wc -l | tr -d ' '; }
 ids() { printf '%s\n' "$1" | grep -o '"job_id":"[^"]*"' | cut -d'"' -f4 | tr '\n' ' '; }
 
 check_eq "list with a missing root: no jobs" "$(ae list --all)" \
-	'{"schema_version":"0.1","ok":true,"type":"list","root":"'"$ROOT"'","jobs":[],"truncated":false,"skipped":0}'
+	'{"schema_version":"0.1","ok":true,"type":"list","root":"'"$ROOT"'","cwd_scope":null,"jobs":[],"truncated":false,"skipped":0}'
 check "list does not create the root" test ! -e "$ROOT"
 
 a=$(job_id "$(cd "$TMP/d1" && ae run --wait -- true)")
@@ -27,9 +27,9 @@ f=$(job_id "$(ae run --wait --cwd "$TMP/d2/none" -- true)")
 
 out=$(cd "$TMP/d1" && ae list)
 case $out in
-'{"schema_version":"0.1","ok":true,"type":"list","root":"'"$ROOT"'","jobs":['*)
-	ok "list: envelope, root, jobs" ;;
-*) not_ok "list: envelope, root, jobs"; echo "#   $out" ;;
+'{"schema_version":"0.1","ok":true,"type":"list","root":"'"$ROOT"'","cwd_scope":"'"$TMP/d1"'","jobs":['*)
+	ok "list: envelope, root, cwd_scope (the directory), jobs" ;;
+*) not_ok "list: envelope, root, cwd_scope (the directory), jobs"; echo "#   $out" ;;
 esac
 check_eq "default: the jobs of the current directory, newest first" \
 	"$(ids "$out")" "$b $a "
@@ -48,7 +48,11 @@ out=$(cd "$TMP/link" && ae list)
 check_eq "listing from a symlinked directory" "$(ids "$out")" "$b $a "
 out=$(cd "$TMP" && ae list --cwd d1)
 check_eq "a relative --cwd" "$(ids "$out")" "$b $a "
+check_eq "... and cwd_scope is the real directory" \
+	"$(json_str cwd_scope "$out")" "$TMP/d1"
+check_contains "entries carry the command (argv)" "$out" '"command":["sleep","30"]'
 all=$(cd "$TMP/empty" && ae list --all)
+check_contains "--all: cwd_scope null" "$all" '"cwd_scope":null'
 check_eq "--all: every job, newest first" "$(ids "$all")" "$f $c $b $a "
 check_eq "--state running" "$(ids "$(ae list --all --state running)")" "$b "
 check_eq "--state exited" "$(ids "$(ae list --all --state exited)")" "$c $a "

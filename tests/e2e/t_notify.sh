@@ -118,6 +118,9 @@ check_eq "event: stdout_tail is the last 40 lines" \
 check_eq "event: stderr_tail is the last 40 lines" \
 	"$(json_str stderr_tail "$ev")" "$(seq 11 50 | sed 's/^/e/' | join_lines)"
 check_eq "event: timed_out false" "$(json_bool timed_out "$ev")" false
+check_contains "event: tags, [] without any" "$ev" '"tags":[]'
+check_eq "event: host is uname's nodename" "$(json_str host "$ev")" \
+	"$(uname -n)"
 check_match "event: usage" "$ev" \
 	'"usage":\{"user_cpu_ms":[0-9]+,"sys_cpu_ms":[0-9]+,"max_rss_kib":[0-9]+\}'
 check_eq "event: callback_session and callback_agent at the top level" \
@@ -198,13 +201,17 @@ check_match "... ending with the last line" "$tail_text" '060y{197}$'
 
 # ---- job.finished: killed, timed out, failed --------------------------------------------
 
-id=$(start_job --notify-file "$TMP/killed.ndjson" -- sleep 30)
+id=$(start_job --tag ci --tag build.x --notify-file "$TMP/killed.ndjson" -- sleep 30)
 ae kill "$id" >/dev/null
 wait_for "killed job: the event is delivered" 10 has_lines "$TMP/killed.ndjson" 1
 ev=$(cat "$TMP/killed.ndjson")
 check_eq "killed event: state killed, signal 15, timed_out false" \
 	"$(json_str state "$ev") $(json_str signal "$ev") $(json_bool timed_out "$ev")" \
 	"killed 15 false"
+check_eq "killed event: signal_name SIGTERM" "$(json_str signal_name "$ev")" SIGTERM
+check_contains "killed event: the job's tags" "$ev" '"tags":["ci","build.x"]'
+check_schema "killed event: a job_finished_event" job_finished_event \
+	"$TMP/killed.ndjson"
 check_hasnt "killed event: no exit_code" exit_code "$ev"
 check_eq "killed event: exactly one line" "$(line_count "$TMP/killed.ndjson")" 1
 

@@ -81,6 +81,7 @@ check_eq "... stdout_log_path" "$(json_str stdout_log_path "$ev")" "$ROOT/$id/st
 check_eq "... stderr_log_path" "$(json_str stderr_log_path "$ev")" "$ROOT/$id/stderr.log"
 check_match "... event_id <job_id>:job.output.matched:<n>" "$(json_str event_id "$ev")" \
 	"^$id:job\\.output\\.matched:[0-9]+\$"
+check_match "... matched_at" "$(json_str matched_at "$ev")" "$TS_RE"
 check_contains "... meta" "$ev" '"meta":{"k":"v"}'
 check_contains "... no sink: delivery_results []" "$ev" '"delivery_results":[]'
 check_lacks "... and not pending" "$ev" '"delivery_status":"pending"'

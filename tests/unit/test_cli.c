@@ -7,6 +7,7 @@
 
 #include "../../cli.h"
 #include "../../exec.h"
+#include "../../lib/fmt.h"
 #include "suites.h"
 
 /* Parse a NULL-terminated word list; the usage message lands in usage. */
@@ -195,6 +196,25 @@ START_TEST(test_signal_names)
 	ck_assert_int_eq(signal_parse("SIG"), -1);
 	ck_assert_int_eq(signal_parse(""), -1);
 	ck_assert_int_eq(signal_parse("-9"), -1);
+	ck_assert_int_eq(signal_parse("SEGV"), SIGSEGV);
+	ck_assert_int_eq(signal_parse("vtalrm"), SIGVTALRM);
+}
+END_TEST
+
+START_TEST(test_signal_name_of_number)
+{
+	char name[12];
+
+	ck_assert_int_eq(signal_name(SIGTERM, name), 0);
+	ck_assert_str_eq(name, "SIGTERM");
+	ck_assert_int_eq(signal_name(SIGHUP, name), 0);
+	ck_assert_str_eq(name, "SIGHUP");
+	ck_assert_int_eq(signal_name(SIGSYS, name), 0);
+	ck_assert_str_eq(name, "SIGSYS");
+	ck_assert_int_eq(signal_name(SIGVTALRM, name), 0);
+	ck_assert_str_eq(name, "SIGVTALRM");
+	ck_assert_int_eq(signal_name(0, name), -1);
+	ck_assert_int_eq(signal_name(SIGRTMIN, name), -1);
 }
 END_TEST
 
@@ -209,6 +229,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_env_names);
 	tcase_add_test(tc, test_list_states_accepted);
 	tcase_add_test(tc, test_signal_names);
+	tcase_add_test(tc, test_signal_name_of_number);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
