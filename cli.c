@@ -177,6 +177,48 @@ static const struct command_def *cli_command(const char *name)
 	return NULL;
 }
 
+/* Whether candidate is the nearest to typo so far (then *best_distance
+ * is its distance) and near enough to be a slip: one edit, or two in a
+ * word of five letters or more. */
+static int consider(const char *typo, const char *candidate,
+		    unsigned *best_distance)
+{
+	unsigned distance = edit_distance(typo, candidate);
+
+	if (distance >= *best_distance ||
+	    (distance == 2 && strlen(typo) < 5))
+		return 0;
+	*best_distance = distance;
+	return 1;
+}
+
+/* The command (or the first word of a two-word one) typo is a slip for,
+ * in nearest[size]; NULL when none is near. */
+static const char *command_nearest(const char *typo, char *nearest,
+				   size_t size)
+{
+	unsigned best_distance = 3;
+	char word[24];
+
+	*nearest = '\0';
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		const char *name = commands[i].name;
+
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(name, " "),
+			 name);
+		if (consider(typo, name, &best_distance))
+			copy_str(nearest, size, name);
+		if (consider(typo, word, &best_distance))
+			copy_str(nearest, size, word);
+	}
+	return *nearest ? nearest : NULL;
+}
+
+/* The option of this command typo (without "--" and "=value") is a slip
+ * for. */
+static const char *option_nearest(const struct command_def *command,
+				  const char *typo);
+
 /* Whether word starts a two-word command ("tag" of "tag set"). */
 static int command_group(const char *word)
 {
@@ -283,6 +325,35 @@ static int usage_error(char *usage, size_t size, const char *fmt,
 	return -1;
 }
 
+static const char *option_nearest(const struct command_def *command,
+				  const char *typo)
+{
+	const char *best = NULL;
+	unsigned best_distance = 3;
+
+	for (size_t i = 0; i < sizeof(opt_defs) / sizeof(*opt_defs); i++)
+		if (opt_allowed(command, opt_defs[i].id) &&
+		    consider(typo, opt_defs[i].name, &best_distance))
+			best = opt_defs[i].name;
+	return best;
+}
+
+/* "unknown option --x" or "unknown command "x"", with the nearest known
+ * name when there is one. */
+static int unknown_error(char *usage, size_t size, const char *what,
+			 const char *typo, const char *nearest)
+{
+	int dashes = what[0] == 'o';
+
+	snprintf(usage, size, "unknown %s %s%.64s%s", what,
+		 dashes ? "--" : "\"", typo, dashes ? "" : "\"");
+	if (nearest)
+		snprintf(usage + strlen(usage), size - strlen(usage),
+			 " (did you mean %s%s%s?)", dashes ? "--" : "\"",
+			 nearest, dashes ? "" : "\"");
+	return -1;
+}
+
 static int store_value(struct args *args, const struct opt_def *def,
 		       char *value, char *usage, size_t size)
 {
@@ -316,8 +387,13 @@ static int parse_long(int argc, char **argv, int *i, struct args *args,
 	size_t name_len = strcspn(arg, "=");
 	const struct opt_def *def = opt_find(args->command, arg, name_len);
 
-	if (!def)
-		return usage_error(usage, size, "unknown option --%s", arg);
+	if (!def) {
+		char typo[40];
+
+		snprintf(typo, sizeof(typo), "%.*s", (int)name_len, arg);
+		return unknown_error(usage, size, "option", typo,
+				     option_nearest(args->command, typo));
+	}
 	args->seen[def->id]++;
 	if (def->kind == OPT_FLAG) {
 		if (arg[name_len] == '=')
@@ -489,7 +565,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		return 1;
 	}
 	if (topic && topic->id == CMD_HELP) {
-		char name[64] = "";
+		char name[64] = "", near[24];
 
 		if (args->positional.n > 2)
 			return usage_error(usage, size, "unexpected argument "
@@ -500,8 +576,9 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 				 i ? " " : "", args->positional.v[i]);
 		topic = args->positional.n ? cli_command(name) : NULL;
 		if (args->positional.n && !topic && !command_group(name))
-			return usage_error(usage, size, "unknown command \"%s\"",
-					   name);
+			return unknown_error(usage, size, "command", name,
+					     command_nearest(name, near,
+							     sizeof(near)));
 		if (!topic && args->positional.n) {
 			snprintf(name + strlen(name),
 				 sizeof(name) - strlen(name), " set");
@@ -543,7 +620,9 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		snprintf(usage, size, "%s: a subcommand is required (e.g. '%s "
 			 "set')", argv[*i], argv[*i]);
 	else
-		usage_error(usage, size, "unknown command \"%s\"", argv[*i]);
+		unknown_error(usage, size, "command", argv[*i],
+			      command_nearest(argv[*i], two_words,
+					      sizeof(two_words)));
 	return NULL;
 }
 

@@ -31,6 +31,9 @@ int ascii_case_equal(const char *a, const char *b, size_t n);
 /* The position of word among the words of list (separated by single
  * spaces), or -1 when it is not one of them. */
 int word_index(const char *word, const char *list);
+/* The edit distance of a and b (insertions, deletions, substitutions and
+ * swaps of two neighbours each count 1); words over 32 bytes are 99 apart. */
+unsigned edit_distance(const char *a, const char *b);
 /* Copy src into dst[size], cut short if need be, always NUL-terminated;
  * NULL copies as "". */
 void copy_str(char *dst, size_t size, const char *src);
