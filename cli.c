@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "lib/fmt.h"
+#include "events.h"
 #include "store_spec.h"
 
 #include <stdio.h>
@@ -514,6 +515,12 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	    (args->value[O_STDIN] || args->value[O_STDIN_FILE]))
 		return usage_error(usage, size, "%s", "--pty takes its input "
 				   "from write, not --stdin or --stdin-file");
+	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
+		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
+			 "(one of " EVENT_TYPES ", or a prefix as job.*)",
+			 args->value[O_TYPE]);
+		return -1;
+	}
 	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
 		return usage_error(usage, size, "%s",
 				   "--pty-size needs --pty");
