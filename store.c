@@ -314,9 +314,19 @@ int store_job_new(const struct store_root *root, struct job *job,
 	return 0;
 }
 
+/* job_not_found names the root searched: a job "lost" is most often one
+ * under another HOME (cron, another user). */
+static int job_not_found(struct error *e, const struct store_root *root,
+			 const char *id)
+{
+	return error_set(e, "job_not_found", "job not found: %.80s (in root %s)",
+			 id, root->abs);
+}
+
 /* Find the one directory whose name starts with prefix (any case). */
-static int find_by_prefix(int root_fd, const char *prefix, char *found,
-			  size_t found_size, struct error *e)
+static int find_by_prefix(const struct store_root *root, int root_fd,
+			  const char *prefix, char *found, size_t found_size,
+			  struct error *e)
 {
 	size_t prefix_len = strlen(prefix), matches = 0;
 	DIR *dir = dir_list(root_fd);
@@ -339,7 +349,7 @@ static int find_by_prefix(int root_fd, const char *prefix, char *found,
 	}
 	closedir(dir);
 	if (matches == 0)
-		return error_set(e, "job_not_found", "job not found: %s", prefix);
+		return job_not_found(e, root, prefix);
 	if (matches > 1)
 		return error_set(e, "ambiguous_job_id",
 			    "job id prefix \"%s\" matches %zu jobs (%s, %s%s)",
@@ -363,13 +373,14 @@ int store_job_open(const struct store_root *root, const char *id,
 	root_fd = store_root_open_trusted(root, e);
 	if (root_fd < 0)
 		return errno == ENOENT || errno == ENOTDIR
-		       ? error_set(e, "job_not_found", "job not found: %s", id)
+		       ? job_not_found(e, root, id)
 		       : -1;
 	copy_str(name, sizeof(name), id);
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					O_CLOEXEC);
 	if (dir_fd < 0 && errno == ENOENT) {
-		if (find_by_prefix(root_fd, id, name, sizeof(name), e) < 0) {
+		if (find_by_prefix(root, root_fd, id, name, sizeof(name),
+				   e) < 0) {
 			close(root_fd);
 			return -1;
 		}
@@ -380,8 +391,7 @@ int store_job_open(const struct store_root *root, const char *id,
 	close(root_fd);
 	if (dir_fd < 0) {
 		if (err == ENOENT || err == ENOTDIR || err == ELOOP)
-			return error_set(e, "job_not_found", "job not found: %s",
-				    id);
+			return job_not_found(e, root, id);
 		return error_errno(e, NULL, err, "cannot open job %s", id);
 	}
 	if (store_job_at(job, root, name, dir_fd) < 0)
