@@ -79,10 +79,14 @@ int cmd_list(struct cli *cli)
 		const char *given = cli->args.value[O_CWD];
 
 		cwd = path_effective(given ? given : ".");
+		/* the code run and create give for the same cause */
+		if (!cwd && given)
+			return error_errno(&cli->error, "invalid_cwd", errno,
+					   "cannot resolve --cwd \"%s\"", given);
 		if (!cwd)
-			return error_errno(&cli->error, NULL, errno,
-					  "cannot resolve the directory to "
-					  "list");
+			return error_errno(&cli->error, "invalid_cwd", errno,
+					   "cannot resolve the current "
+					   "directory");
 		filter.cwd = cwd;
 	}
 	if (store_list(&cli->root, &filter, &finished_hooks, &list,
