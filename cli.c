@@ -22,11 +22,11 @@ static const struct opt_def opt_defs[] = {
 	{ "verbose", O_VERBOSE, OPT_FLAG },
 	{ "help", O_HELP, OPT_FLAG },
 	{ "version", O_VERSION, OPT_FLAG },
-	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_NUMBER },
+	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_DURATION },
 	{ "tail-lines", O_TAIL_LINES, OPT_NUMBER },
 	{ "max-bytes", O_MAX_BYTES, OPT_NUMBER },
-	{ "timeout", O_TIMEOUT, OPT_NUMBER },
-	{ "kill-after", O_KILL_AFTER, OPT_NUMBER },
+	{ "timeout", O_TIMEOUT, OPT_DURATION },
+	{ "kill-after", O_KILL_AFTER, OPT_DURATION },
 	{ "cwd", O_CWD, OPT_VALUE },
 	{ "env", O_ENV, OPT_LIST },
 	{ "env-file", O_ENV_FILE, OPT_LIST },
@@ -35,13 +35,13 @@ static const struct opt_def opt_defs[] = {
 	{ "mask", O_MASK, OPT_LIST },
 	{ "tag", O_TAG, OPT_LIST },
 	{ "log", O_LOG, OPT_VALUE },
-	{ "progress-every", O_PROGRESS_EVERY, OPT_NUMBER },
+	{ "progress-every", O_PROGRESS_EVERY, OPT_DURATION },
 	{ "wait", O_WAIT, OPT_FLAG },
-	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_NUMBER },
+	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_DURATION },
 	{ "exit-status", O_EXIT_STATUS, OPT_FLAG },
 	{ "notify-command", O_NOTIFY_COMMAND, OPT_VALUE },
 	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
-	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_NUMBER },
+	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_DURATION },
 	{ "notify-retries", O_NOTIFY_RETRIES, OPT_NUMBER },
 	{ "command", O_COMMAND, OPT_VALUE },
 	{ "file", O_FILE, OPT_VALUE },
@@ -59,7 +59,7 @@ static const struct opt_def opt_defs[] = {
 	{ "pty-size", O_PTY_SIZE, OPT_VALUE },
 	{ "data", O_DATA, OPT_VALUE },
 	{ "eof", O_EOF, OPT_FLAG },
-	{ "timeout", O_WRITE_TIMEOUT, OPT_VALUE },	/* write: a duration */
+	{ "timeout", O_WRITE_TIMEOUT, OPT_DURATION },	/* write's */
 	{ "since-stdout", O_SINCE_STDOUT, OPT_NUMBER },
 	{ "since-stderr", O_SINCE_STDERR, OPT_NUMBER },
 	{ "cursor", O_CURSOR, OPT_VALUE },
@@ -71,8 +71,8 @@ static const struct opt_def opt_defs[] = {
 	{ "type", O_TYPE, OPT_VALUE },
 	{ "config", O_CONFIG, OPT_VALUE },
 	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
-	{ "timeout-ms", O_TIMEOUT_MS, OPT_NUMBER },
-	{ "poll-ms", O_POLL_MS, OPT_NUMBER },
+	{ "timeout-ms", O_TIMEOUT_MS, OPT_DURATION },
+	{ "poll-ms", O_POLL_MS, OPT_DURATION },
 	{ "signal", O_SIGNAL, OPT_VALUE },
 	{ "limit", O_LIMIT, OPT_NUMBER },
 	{ "state", O_STATE, OPT_VALUE },
@@ -368,6 +368,13 @@ static int store_value(struct args *args, const struct opt_def *def,
 				   "option --%s given more than once",
 				   def->name);
 	args->value[def->id] = value;
+	if (def->kind == OPT_DURATION &&
+	    parse_duration_ms(value, &args->number[def->id]) < 0) {
+		snprintf(usage, size, "--%s: invalid duration \"%.40s\" "
+			 "(milliseconds, or a number and ms, s, m, h or d: "
+			 "500ms, 10s, 2m)", def->name, value);
+		return -1;
+	}
 	if (def->kind == OPT_NUMBER &&
 	    parse_u64(value, &args->number[def->id]) < 0) {
 		char text[160];
@@ -703,7 +710,6 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	int pattern = args->command->id == CMD_LIST;
 	const struct strv *tags = &args->list[O_TAG];
 	const struct strv *meta = &args->list[O_META];
-	uint64_t ignored;
 
 	for (size_t i = 0; i < tags->n; i++) {
 		const char *why = tag_invalid(tags->v[i], pattern);
@@ -718,13 +724,6 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
 		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
-		return -1;
-	}
-	if (args->value[O_WRITE_TIMEOUT] &&
-	    parse_duration_ms(args->value[O_WRITE_TIMEOUT], &ignored) < 0) {
-		snprintf(usage, size, "--timeout: invalid duration \"%.40s\" "
-			 "(milliseconds, or a number and ms, s, m, h or d: "
-			 "500ms, 10s, 2m)", args->value[O_WRITE_TIMEOUT]);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&

@@ -36,7 +36,8 @@ enum opt_id {
 	O_COUNT
 };
 
-enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER };
+/* OPT_DURATION: milliseconds, or a number and a unit (lib/fmt.h) */
+enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER, OPT_DURATION };
 
 struct opt_def {
 	const char *name;	/* long name without "--" */

@@ -315,8 +315,8 @@ static int write_source(struct cli *cli)
 
 int cmd_write(struct cli *cli)
 {
-	const char *timeout = cli->args.value[O_WRITE_TIMEOUT];
-	uint64_t timeout_ms = WRITE_TIMEOUT_MS;
+	uint64_t timeout_ms = number_or(cli, O_WRITE_TIMEOUT,
+					WRITE_TIMEOUT_MS);
 	struct json_writer *w = &cli->out;
 	struct input_sent sent;
 	struct job_state st;
@@ -336,8 +336,6 @@ int cmd_write(struct cli *cli)
 	source = write_source(cli);
 	if (source < 0)
 		goto out;
-	if (timeout)
-		parse_duration_ms(timeout, &timeout_ms);	/* cli.c checked */
 	if (exec_input_send(&job, source, cli->args.seen[O_EOF], timeout_ms,
 			    &sent, &cli->error) < 0)
 		goto out;

@@ -271,6 +271,18 @@ static uint64_t observe_job(struct cli *cli, struct job *job,
 	return (uint64_t)(clock_mono_ms() - begin);
 }
 
+/* A value taken smaller than asked says so: "clamped":{"<key>":value}. */
+static void write_clamped(struct cli *cli)
+{
+	if (cli->args.seen[O_WAIT] || !cli->args.seen[O_SNAPSHOT_AFTER] ||
+	    cli->args.number[O_SNAPSHOT_AFTER] <= SNAPSHOT_MAX_MS)
+		return;
+	jw_key(&cli->out, "clamped");
+	jw_object_begin(&cli->out);
+	jw_kv_u64(&cli->out, "snapshot_after_ms", SNAPSHOT_MAX_MS);
+	jw_object_end(&cli->out);
+}
+
 static void write_run_answer(struct cli *cli, const char *type,
 			     const struct job *job, const struct job_spec *spec,
 			     const struct job_state *st, uint64_t snapshot_ms,
@@ -299,6 +311,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	if (waited)
 		write_snapshot(w, "final_snapshot", job, tail_lines, max_bytes);
 	write_state_extras(w, st);
+	write_clamped(cli);
 }
 
 static uint64_t snapshot_delay(const struct cli *cli)
