@@ -182,8 +182,14 @@ check_eq "the job's stdin is empty (/dev/null)" \
 
 t0=$(now_ms)
 ae run --snapshot-after 0 -- sleep 5 2>&1 | cat >/dev/null
-check_between "run -- sleep 5 | cat returns at once (ms)" \
+check_between "run --snapshot-after 0 -- sleep 5 | cat returns at once (ms)" \
 	$(($(now_ms) - t0)) 0 3000
+# the default window: a job that ends in it is waited for, pipe or not
+t0=$(now_ms)
+out=$(ae run -- sleep 1 | cat)
+check_between "run -- sleep 1 | cat (default window) answers when the job ends (ms)" \
+	$(($(now_ms) - t0)) 900 8000
+check_eq "... exited" "$(json_str state "$out")" exited
 t0=$(now_ms)
 ae run --snapshot-after 0 -- sh -c 'sleep 5 & echo started' | cat >/dev/null
 check_between "... also when a background descendant lingers (ms)" \
