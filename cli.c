@@ -3,6 +3,7 @@
  * single-valued options at most once, numbers strictly unsigned decimal.
  * Every mistake is a usage error (exit 2, empty stdout). */
 #include "cli.h"
+#include "cli_help.h"
 
 #include "lib/fmt.h"
 #include "events.h"
@@ -170,49 +171,14 @@ static const struct command_def commands[] = {
 	{ "help", CMD_HELP, -1, 0, no_opts, "help [COMMAND]" },
 };
 
+#define COMMAND_COUNT (sizeof(commands) / sizeof(*commands))
+
 static const struct command_def *cli_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
-}
-
-/* Whether candidate is the nearest to typo so far (then *best_distance
- * is its distance) and near enough to be a slip: one edit, or two in a
- * word of five letters or more. */
-static int consider(const char *typo, const char *candidate,
-		    unsigned *best_distance)
-{
-	unsigned distance = edit_distance(typo, candidate);
-
-	if (distance >= *best_distance ||
-	    (distance == 2 && strlen(typo) < 5))
-		return 0;
-	*best_distance = distance;
-	return 1;
-}
-
-/* The command (or the first word of a two-word one) typo is a slip for,
- * in nearest[size]; NULL when none is near. */
-static const char *command_nearest(const char *typo, char *nearest,
-				   size_t size)
-{
-	unsigned best_distance = 3;
-	char word[24];
-
-	*nearest = '\0';
-	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
-		const char *name = commands[i].name;
-
-		snprintf(word, sizeof(word), "%.*s", (int)strcspn(name, " "),
-			 name);
-		if (consider(typo, name, &best_distance))
-			copy_str(nearest, size, name);
-		if (consider(typo, word, &best_distance))
-			copy_str(nearest, size, word);
-	}
-	return *nearest ? nearest : NULL;
 }
 
 /* The option of this command typo (without "--" and "=value") is a slip
@@ -230,67 +196,6 @@ static int command_group(const char *word)
 		    commands[i].name[len] == ' ')
 			return 1;
 	return 0;
-}
-
-/* Print the section "@name" of the help text (cli-help.txt) to fd; a
- * line "%other" in it stands for the section "@other". */
-static void print_section(int fd, const char *text, const char *name,
-			  int depth)
-{
-	size_t len = strlen(name);
-	const char *line = text;
-
-	while (line && !(line[0] == '@' && strncmp(line + 1, name, len) == 0 &&
-			 line[len + 1] == '\n'))
-		line = (line = strchr(line, '\n')) ? line + 1 : NULL;
-	if (!line)
-		return;
-	for (line += len + 2; *line && *line != '@';) {
-		const char *end = strchrnul(line, '\n');
-		size_t n = (size_t)(end - line) + (*end == '\n');
-
-		if (*line == '%' && depth == 0) {
-			char other[64] = "";
-			size_t other_len = (size_t)(end - line) - 1;
-
-			if (other_len < sizeof(other))
-				memcpy(other, line + 1, other_len);
-			print_section(fd, text, other, 1);
-		} else {
-			write_all(fd, line, n);
-		}
-		line += n;
-	}
-}
-
-static void print_help(int fd, const char *name)
-{
-	print_section(fd, embedded_help, name, 0);
-}
-
-static void print_overview(int fd)
-{
-	write_str(fd, "agent-exec " AE_VERSION
-		  " - run commands as durable background jobs; every answer "
-		  "is\none JSON object on stdout.\n\nUsage: agent-exec "
-		  "[GLOBAL OPTIONS] COMMAND [OPTIONS]\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
-		write_str(fd, "  ");
-		write_str(fd, commands[i].usage);
-		write_str(fd, "\n");
-	}
-	write_str(fd, "\n");
-	print_help(fd, "global");
-}
-
-static void print_command_help(const struct command_def *command)
-{
-	write_str(1, "Usage: agent-exec ");
-	write_str(1, command->usage);
-	write_str(1, "\n\n");
-	print_help(1, command->name);
-	write_str(1, "\n");
-	print_help(1, "global");
 }
 
 static int opt_allowed(const struct command_def *command, enum opt_id id);
@@ -334,7 +239,7 @@ static const char *option_nearest(const struct command_def *command,
 
 	for (size_t i = 0; i < sizeof(opt_defs) / sizeof(*opt_defs); i++)
 		if (opt_allowed(command, opt_defs[i].id) &&
-		    consider(typo, opt_defs[i].name, &best_distance))
+		    help_nearer(typo, opt_defs[i].name, &best_distance))
 			best = opt_defs[i].name;
 	return best;
 }
@@ -524,8 +429,8 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 				   "from write, not --stdin or --stdin-file");
 	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
 		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
-			 "(one of " EVENT_TYPES ", or a prefix as job.*)",
-			 args->value[O_TYPE]);
+			 "(one of %s, or a prefix as job.*)",
+			 args->value[O_TYPE], EVENT_TYPES);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
@@ -591,8 +496,9 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		topic = args->positional.n ? cli_command(name) : NULL;
 		if (args->positional.n && !topic && !command_group(name))
 			return unknown_error(usage, size, "command", name,
-					     command_nearest(name, near,
-							     sizeof(near)));
+					     help_command_nearest(name, commands,
+						COMMAND_COUNT, near,
+						sizeof(near)));
 		if (!topic && args->positional.n) {
 			snprintf(name + strlen(name),
 				 sizeof(name) - strlen(name), " set");
@@ -600,9 +506,9 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		}
 	}
 	if (topic)
-		print_command_help(topic);
+		help_command(topic);
 	else
-		print_overview(1);
+		help_overview(1, commands, COMMAND_COUNT);
 	return 1;
 }
 
@@ -635,8 +541,9 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 			 "set')", argv[*i], argv[*i]);
 	else
 		unknown_error(usage, size, "command", argv[*i],
-			      command_nearest(argv[*i], two_words,
-					      sizeof(two_words)));
+			      help_command_nearest(argv[*i], commands,
+					   COMMAND_COUNT, two_words,
+					   sizeof(two_words)));
 	return NULL;
 }
 
@@ -766,7 +673,7 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	if (!args->command) {
 		if (args->seen[O_HELP] || args->seen[O_VERSION])
 			return answer_help(args, usage, size);
-		print_overview(2);
+		help_overview(2, commands, COMMAND_COUNT);
 		return usage_error(usage, size, "%s", "a command is required");
 	}
 	while (i < argc) {

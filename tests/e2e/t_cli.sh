@@ -23,6 +23,24 @@ check_contains "run --help describes run's options" "$OUT" "--snapshot-after"
 capture "$AE_BIN" --help
 check_contains "--help lists the commands" "$OUT" "status"
 
+# the overview: every command with a one-line description; each command's
+# help ends with an example of that command
+capture "$AE_BIN" help
+printf '%s\n' "$OUT" | awk '/^Commands:/ { on = 1; next } on && !NF { exit }
+	on { print }' >"$TMP/commands"
+check_eq "help lists 19 commands" "$(wc -l <"$TMP/commands" | tr -d ' ')" 19
+check_eq "... each with a description (a capitalised sentence)" \
+	"$(grep -cvE '^  [a-z][a-z -]* +[A-Z].{10,}$' "$TMP/commands")" 0
+for command in run create start status tail write log events wait kill list \
+	"tag set" "notify set" "notify redeliver" gc delete schema install-skills help; do
+	# shellcheck disable=SC2086 # "tag set" is two words
+	last=$("$AE_BIN" help $command | tail -n 1)
+	case $last in
+	"\$ agent-exec $command"*) ok "help $command ends with an example" ;;
+	*) not_ok "help $command ends with an example"; echo "#   last line: $last" ;;
+	esac
+done
+
 capture "$AE_BIN" --version
 check_eq "--version exits 0" "$RC" 0
 check_match "--version prints 'agent-exec <version>'" "$OUT" \
