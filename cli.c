@@ -1,7 +1,8 @@
 /* cli.c - argument parsing: global options anywhere before a trailing
  * command, long options as --opt value or --opt=value, -v/-vv counted,
- * single-valued options at most once, numbers strictly unsigned decimal.
- * Every mistake is a usage error (exit 2, empty stdout). */
+ * single-valued options at most once, numbers strictly unsigned decimal,
+ * durations in ms or with a unit. Every mistake is a usage error (exit 2,
+ * empty stdout); a slip of a name gets the nearest one (cli_help.c). */
 #include "cli.h"
 #include "cli_help.h"
 
@@ -181,11 +182,6 @@ static const struct command_def *cli_command(const char *name)
 	return NULL;
 }
 
-/* The option of this command typo (without "--" and "=value") is a slip
- * for. */
-static const char *option_nearest(const struct command_def *command,
-				  const char *typo);
-
 /* Whether word starts a two-word command ("tag" of "tag set"). */
 static int command_group(const char *word)
 {
@@ -231,6 +227,8 @@ static int usage_error(char *usage, size_t size, const char *fmt,
 	return -1;
 }
 
+/* The option of this command typo (without "--" and "=value") is a slip
+ * for, or NULL. */
 static const char *option_nearest(const struct command_def *command,
 				  const char *typo)
 {
@@ -427,12 +425,6 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	    (args->value[O_STDIN] || args->value[O_STDIN_FILE]))
 		return usage_error(usage, size, "%s", "--pty takes its input "
 				   "from write, not --stdin or --stdin-file");
-	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
-		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
-			 "(one of %s, or a prefix as job.*)",
-			 args->value[O_TYPE], EVENT_TYPES);
-		return -1;
-	}
 	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
 		return usage_error(usage, size, "%s",
 				   "--pty-size needs --pty");
@@ -631,6 +623,12 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
 		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
+		return -1;
+	}
+	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
+		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
+			 "(one of %s, or a prefix as job.*)",
+			 args->value[O_TYPE], EVENT_TYPES);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&
