@@ -182,6 +182,54 @@ static const struct command_def *cli_command(const char *name)
 	return NULL;
 }
 
+/* The command (or the first word of a two-word one) typo is a slip for,
+ * in nearest[size]; NULL when none is near. */
+static const char *command_nearest(const char *typo, char *nearest,
+				   size_t size)
+{
+	unsigned best_distance = 3;
+	char word[24];
+
+	*nearest = '\0';
+	for (size_t i = 0; i < COMMAND_COUNT; i++) {
+		const char *name = commands[i].name;
+
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(name, " "),
+			 name);
+		if (help_nearer(typo, name, &best_distance))
+			copy_str(nearest, size, name);
+		if (help_nearer(typo, word, &best_distance))
+			copy_str(nearest, size, word);
+	}
+	return *nearest ? nearest : NULL;
+}
+
+/* The overview: each command with the first line of its help. */
+static void print_overview(int fd)
+{
+	write_str(fd, "agent-exec " AE_VERSION
+		  " - run commands as durable background jobs; every answer "
+		  "is\none JSON object on stdout.\n\nUsage: agent-exec "
+		  "[GLOBAL OPTIONS] COMMAND [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		help_summary(fd, commands[i].name);
+	write_str(fd, "\nOptions: agent-exec help COMMAND.\n\n");
+	help_print(fd, "global", 0);
+}
+
+/* A command's help: usage, its section, the global options, examples. */
+static void print_command_help(const struct command_def *command)
+{
+	write_str(1, "Usage: agent-exec ");
+	write_str(1, command->usage);
+	write_str(1, "\n\n");
+	help_print(1, command->name, 0);
+	write_str(1, "\n");
+	help_print(1, "global", 0);
+	write_str(1, "\nExamples:\n");
+	help_print(1, command->name, 1);
+}
+
 /* Whether word starts a two-word command ("tag" of "tag set"). */
 static int command_group(const char *word)
 {
@@ -488,9 +536,8 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		topic = args->positional.n ? cli_command(name) : NULL;
 		if (args->positional.n && !topic && !command_group(name))
 			return unknown_error(usage, size, "command", name,
-					     help_command_nearest(name, commands,
-						COMMAND_COUNT, near,
-						sizeof(near)));
+					     command_nearest(name, near,
+							     sizeof(near)));
 		if (!topic && args->positional.n) {
 			snprintf(name + strlen(name),
 				 sizeof(name) - strlen(name), " set");
@@ -498,9 +545,9 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		}
 	}
 	if (topic)
-		help_command(topic);
+		print_command_help(topic);
 	else
-		help_overview(1, commands, COMMAND_COUNT);
+		print_overview(1);
 	return 1;
 }
 
@@ -533,9 +580,8 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 			 "set')", argv[*i], argv[*i]);
 	else
 		unknown_error(usage, size, "command", argv[*i],
-			      help_command_nearest(argv[*i], commands,
-					   COMMAND_COUNT, two_words,
-					   sizeof(two_words)));
+			      command_nearest(argv[*i], two_words,
+					      sizeof(two_words)));
 	return NULL;
 }
 
@@ -671,7 +717,7 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	if (!args->command) {
 		if (args->seen[O_HELP] || args->seen[O_VERSION])
 			return answer_help(args, usage, size);
-		help_overview(2, commands, COMMAND_COUNT);
+		print_overview(2);
 		return usage_error(usage, size, "%s", "a command is required");
 	}
 	while (i < argc) {

@@ -8,10 +8,6 @@
 
 #include "lib/sys.h"
 
-/* The help text the binary carries (cli-help.txt, NUL-terminated;
- * build/embed.c). */
-extern const char embedded_help[];
-
 enum opt_id {
 	/* global */
 	O_ROOT, O_VERBOSE, O_HELP, O_VERSION,

@@ -1,25 +1,21 @@
-/* cli_help.h - what the command line says besides its parse: the help
- * text (cli-help.txt, embedded) and the known name nearest a slip
- * (cli_help.c). */
+/* cli_help.h - the help text the binary carries (cli-help.txt) printed by
+ * section, and the nearness of a slip to a known name (cli_help.c). */
 #ifndef AE_CLI_HELP_H
 #define AE_CLI_HELP_H
 
-#include "cli.h"
+/* The help text (cli-help.txt, NUL-terminated; build/embed.c). */
+extern const char embedded_help[];
 
-/* The overview: each command with the first line of its help. */
-void help_overview(int fd, const struct command_def *commands, size_t count);
-/* A command's help on stdout: usage, its section, the global options,
- * then its examples (the section's lines starting with "$ "). */
-void help_command(const struct command_def *command);
+/* Print the section "@name" to fd: its examples (its lines "$ ...")
+ * when examples is 1, else all but them. */
+void help_print(int fd, const char *name, int examples);
+/* Print name, padded, and the first line of its section: its line in
+ * the overview. */
+void help_summary(int fd, const char *name);
 /* Whether candidate is the nearest to typo so far (then *best_distance
  * is its distance) and near enough to be a slip: one edit, or two in a
  * word of five letters or more. Start with *best_distance = 3. */
 int help_nearer(const char *typo, const char *candidate,
 		unsigned *best_distance);
-/* The command (or first word of a two-word one) typo is a slip for, in
- * nearest[size]; NULL when none is near. */
-const char *help_command_nearest(const char *typo,
-				 const struct command_def *commands,
-				 size_t count, char *nearest, size_t size);
 
 #endif
