@@ -1,10 +1,13 @@
 /* cli.c - argument parsing: global options anywhere before a trailing
  * command, long options as --opt value or --opt=value, -v/-vv counted,
- * single-valued options at most once, numbers strictly unsigned decimal.
- * Every mistake is a usage error (exit 2, empty stdout). */
+ * single-valued options at most once, numbers strictly unsigned decimal,
+ * durations in ms or with a unit. Every mistake is a usage error (exit 2,
+ * empty stdout); a slip of a name gets the nearest one (cli_help.c). */
 #include "cli.h"
+#include "cli_help.h"
 
 #include "lib/fmt.h"
+#include "events.h"
 #include "store_spec.h"
 
 #include <stdio.h>
@@ -21,11 +24,11 @@ static const struct opt_def opt_defs[] = {
 	{ "verbose", O_VERBOSE, OPT_FLAG },
 	{ "help", O_HELP, OPT_FLAG },
 	{ "version", O_VERSION, OPT_FLAG },
-	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_NUMBER },
+	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_DURATION },
 	{ "tail-lines", O_TAIL_LINES, OPT_NUMBER },
 	{ "max-bytes", O_MAX_BYTES, OPT_NUMBER },
-	{ "timeout", O_TIMEOUT, OPT_NUMBER },
-	{ "kill-after", O_KILL_AFTER, OPT_NUMBER },
+	{ "timeout", O_TIMEOUT, OPT_DURATION },
+	{ "kill-after", O_KILL_AFTER, OPT_DURATION },
 	{ "cwd", O_CWD, OPT_VALUE },
 	{ "env", O_ENV, OPT_LIST },
 	{ "env-file", O_ENV_FILE, OPT_LIST },
@@ -34,13 +37,13 @@ static const struct opt_def opt_defs[] = {
 	{ "mask", O_MASK, OPT_LIST },
 	{ "tag", O_TAG, OPT_LIST },
 	{ "log", O_LOG, OPT_VALUE },
-	{ "progress-every", O_PROGRESS_EVERY, OPT_NUMBER },
+	{ "progress-every", O_PROGRESS_EVERY, OPT_DURATION },
 	{ "wait", O_WAIT, OPT_FLAG },
-	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_NUMBER },
+	{ "wait-poll-ms", O_WAIT_POLL_MS, OPT_DURATION },
 	{ "exit-status", O_EXIT_STATUS, OPT_FLAG },
 	{ "notify-command", O_NOTIFY_COMMAND, OPT_VALUE },
 	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
-	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_NUMBER },
+	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_DURATION },
 	{ "notify-retries", O_NOTIFY_RETRIES, OPT_NUMBER },
 	{ "command", O_COMMAND, OPT_VALUE },
 	{ "file", O_FILE, OPT_VALUE },
@@ -58,7 +61,7 @@ static const struct opt_def opt_defs[] = {
 	{ "pty-size", O_PTY_SIZE, OPT_VALUE },
 	{ "data", O_DATA, OPT_VALUE },
 	{ "eof", O_EOF, OPT_FLAG },
-	{ "timeout", O_WRITE_TIMEOUT, OPT_VALUE },	/* write: a duration */
+	{ "timeout", O_WRITE_TIMEOUT, OPT_DURATION },	/* write's */
 	{ "since-stdout", O_SINCE_STDOUT, OPT_NUMBER },
 	{ "since-stderr", O_SINCE_STDERR, OPT_NUMBER },
 	{ "cursor", O_CURSOR, OPT_VALUE },
@@ -70,8 +73,8 @@ static const struct opt_def opt_defs[] = {
 	{ "type", O_TYPE, OPT_VALUE },
 	{ "config", O_CONFIG, OPT_VALUE },
 	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
-	{ "timeout-ms", O_TIMEOUT_MS, OPT_NUMBER },
-	{ "poll-ms", O_POLL_MS, OPT_NUMBER },
+	{ "timeout-ms", O_TIMEOUT_MS, OPT_DURATION },
+	{ "poll-ms", O_POLL_MS, OPT_DURATION },
 	{ "signal", O_SIGNAL, OPT_VALUE },
 	{ "limit", O_LIMIT, OPT_NUMBER },
 	{ "state", O_STATE, OPT_VALUE },
@@ -85,7 +88,7 @@ static const struct opt_def opt_defs[] = {
 	{ "source", O_SOURCE, OPT_VALUE },
 	{ "global", O_GLOBAL, OPT_FLAG },
 	{ "kill-leftovers", O_KILL_LEFTOVERS, OPT_FLAG },
-	{ "wait-ms", O_WAIT_MS, OPT_NUMBER },
+	{ "wait-ms", O_WAIT_MS, OPT_DURATION },
 	{ "no-wait", O_NO_WAIT, OPT_FLAG },
 };
 
@@ -172,12 +175,62 @@ static const struct command_def commands[] = {
 	{ "help", CMD_HELP, -1, 0, no_opts, "help [COMMAND]" },
 };
 
+#define COMMAND_COUNT (sizeof(commands) / sizeof(*commands))
+
 static const struct command_def *cli_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+/* The command (or the first word of a two-word one) typo is a slip for,
+ * in nearest[size]; NULL when none is near. */
+static const char *command_nearest(const char *typo, char *nearest,
+				   size_t size)
+{
+	unsigned best_distance = 3;
+	char word[24];
+
+	*nearest = '\0';
+	for (size_t i = 0; i < COMMAND_COUNT; i++) {
+		const char *name = commands[i].name;
+
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(name, " "),
+			 name);
+		if (help_nearer(typo, name, &best_distance))
+			copy_str(nearest, size, name);
+		if (help_nearer(typo, word, &best_distance))
+			copy_str(nearest, size, word);
+	}
+	return *nearest ? nearest : NULL;
+}
+
+/* The overview: each command with the first line of its help. */
+static void print_overview(int fd)
+{
+	write_str(fd, "agent-exec " AE_VERSION
+		  " - run commands as durable background jobs; every answer "
+		  "is\none JSON object on stdout.\n\nUsage: agent-exec "
+		  "[GLOBAL OPTIONS] COMMAND [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		help_summary(fd, commands[i].name);
+	write_str(fd, "\nOptions: agent-exec help COMMAND.\n\n");
+	help_print(fd, "global", 0);
+}
+
+/* A command's help: usage, its section, the global options, examples. */
+static void print_command_help(const struct command_def *command)
+{
+	write_str(1, "Usage: agent-exec ");
+	write_str(1, command->usage);
+	write_str(1, "\n\n");
+	help_print(1, command->name, 0);
+	write_str(1, "\n");
+	help_print(1, "global", 0);
+	write_str(1, "\nExamples:\n");
+	help_print(1, command->name, 1);
 }
 
 /* Whether word starts a two-word command ("tag" of "tag set"). */
@@ -190,67 +243,6 @@ static int command_group(const char *word)
 		    commands[i].name[len] == ' ')
 			return 1;
 	return 0;
-}
-
-/* Print the section "@name" of the help text (cli-help.txt) to fd; a
- * line "%other" in it stands for the section "@other". */
-static void print_section(int fd, const char *text, const char *name,
-			  int depth)
-{
-	size_t len = strlen(name);
-	const char *line = text;
-
-	while (line && !(line[0] == '@' && strncmp(line + 1, name, len) == 0 &&
-			 line[len + 1] == '\n'))
-		line = (line = strchr(line, '\n')) ? line + 1 : NULL;
-	if (!line)
-		return;
-	for (line += len + 2; *line && *line != '@';) {
-		const char *end = strchrnul(line, '\n');
-		size_t n = (size_t)(end - line) + (*end == '\n');
-
-		if (*line == '%' && depth == 0) {
-			char other[64] = "";
-			size_t other_len = (size_t)(end - line) - 1;
-
-			if (other_len < sizeof(other))
-				memcpy(other, line + 1, other_len);
-			print_section(fd, text, other, 1);
-		} else {
-			write_all(fd, line, n);
-		}
-		line += n;
-	}
-}
-
-static void print_help(int fd, const char *name)
-{
-	print_section(fd, embedded_help, name, 0);
-}
-
-static void print_overview(int fd)
-{
-	write_str(fd, "agent-exec " AE_VERSION
-		  " - run commands as durable background jobs; every answer "
-		  "is\none JSON object on stdout.\n\nUsage: agent-exec "
-		  "[GLOBAL OPTIONS] COMMAND [OPTIONS]\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
-		write_str(fd, "  ");
-		write_str(fd, commands[i].usage);
-		write_str(fd, "\n");
-	}
-	write_str(fd, "\n");
-	print_help(fd, "global");
-}
-
-static void print_command_help(const struct command_def *command)
-{
-	write_str(1, "Usage: agent-exec ");
-	write_str(1, command->usage);
-	write_str(1, "\n\n");
-	print_help(1, command->name);
-	write_str(1, "\n");
-	print_help(1, "global");
 }
 
 static int opt_allowed(const struct command_def *command, enum opt_id id);
@@ -286,6 +278,37 @@ static int usage_error(char *usage, size_t size, const char *fmt,
 	return -1;
 }
 
+/* The option of this command typo (without "--" and "=value") is a slip
+ * for, or NULL. */
+static const char *option_nearest(const struct command_def *command,
+				  const char *typo)
+{
+	const char *best = NULL;
+	unsigned best_distance = 3;
+
+	for (size_t i = 0; i < sizeof(opt_defs) / sizeof(*opt_defs); i++)
+		if (opt_allowed(command, opt_defs[i].id) &&
+		    help_nearer(typo, opt_defs[i].name, &best_distance))
+			best = opt_defs[i].name;
+	return best;
+}
+
+/* "unknown option --x" or "unknown command "x"", with the nearest known
+ * name when there is one. */
+static int unknown_error(char *usage, size_t size, const char *what,
+			 const char *typo, const char *nearest)
+{
+	int dashes = what[0] == 'o';
+
+	snprintf(usage, size, "unknown %s %s%.64s%s", what,
+		 dashes ? "--" : "\"", typo, dashes ? "" : "\"");
+	if (nearest)
+		snprintf(usage + strlen(usage), size - strlen(usage),
+			 " (did you mean %s%s%s?)", dashes ? "--" : "\"",
+			 nearest, dashes ? "" : "\"");
+	return -1;
+}
+
 static int store_value(struct args *args, const struct opt_def *def,
 		       char *value, char *usage, size_t size)
 {
@@ -299,6 +322,13 @@ static int store_value(struct args *args, const struct opt_def *def,
 				   "option --%s given more than once",
 				   def->name);
 	args->value[def->id] = value;
+	if (def->kind == OPT_DURATION &&
+	    parse_duration_ms(value, &args->number[def->id]) < 0) {
+		snprintf(usage, size, "--%s: invalid duration \"%.40s\" "
+			 "(milliseconds, or a number and ms, s, m, h or d: "
+			 "500ms, 10s, 2m)", def->name, value);
+		return -1;
+	}
 	if (def->kind == OPT_NUMBER &&
 	    parse_u64(value, &args->number[def->id]) < 0) {
 		char text[160];
@@ -319,8 +349,13 @@ static int parse_long(int argc, char **argv, int *i, struct args *args,
 	size_t name_len = strcspn(arg, "=");
 	const struct opt_def *def = opt_find(args->command, arg, name_len);
 
-	if (!def)
-		return usage_error(usage, size, "unknown option --%s", arg);
+	if (!def) {
+		char typo[40];
+
+		snprintf(typo, sizeof(typo), "%.*s", (int)name_len, arg);
+		return unknown_error(usage, size, "option", typo,
+				     option_nearest(args->command, typo));
+	}
 	args->seen[def->id]++;
 	if (def->kind == OPT_FLAG) {
 		if (arg[name_len] == '=')
@@ -503,7 +538,7 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 		return 1;
 	}
 	if (topic && topic->id == CMD_HELP) {
-		char name[64] = "";
+		char name[64] = "", near[24];
 
 		if (args->positional.n > 2)
 			return usage_error(usage, size, "unexpected argument "
@@ -514,8 +549,9 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 				 i ? " " : "", args->positional.v[i]);
 		topic = args->positional.n ? cli_command(name) : NULL;
 		if (args->positional.n && !topic && !command_group(name))
-			return usage_error(usage, size, "unknown command \"%s\"",
-					   name);
+			return unknown_error(usage, size, "command", name,
+					     command_nearest(name, near,
+							     sizeof(near)));
 		if (!topic && args->positional.n) {
 			snprintf(name + strlen(name),
 				 sizeof(name) - strlen(name), " set");
@@ -557,7 +593,9 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		snprintf(usage, size, "%s: a subcommand is required (e.g. '%s "
 			 "set')", argv[*i], argv[*i]);
 	else
-		usage_error(usage, size, "unknown command \"%s\"", argv[*i]);
+		unknown_error(usage, size, "command", argv[*i],
+			      command_nearest(argv[*i], two_words,
+					      sizeof(two_words)));
 	return NULL;
 }
 
@@ -631,7 +669,6 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	int pattern = args->command->id == CMD_LIST;
 	const struct strv *tags = &args->list[O_TAG];
 	const struct strv *meta = &args->list[O_META];
-	uint64_t ignored;
 
 	for (size_t i = 0; i < tags->n; i++) {
 		const char *why = tag_invalid(tags->v[i], pattern);
@@ -648,11 +685,10 @@ static int check_values(const struct args *args, char *usage, size_t size)
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
-	if (args->value[O_WRITE_TIMEOUT] &&
-	    parse_duration_ms(args->value[O_WRITE_TIMEOUT], &ignored) < 0) {
-		snprintf(usage, size, "--timeout: invalid duration \"%.40s\" "
-			 "(milliseconds, or a number and ms, s, m, h or d: "
-			 "500ms, 10s, 2m)", args->value[O_WRITE_TIMEOUT]);
+	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
+		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
+			 "(one of %s, or a prefix as job.*)",
+			 args->value[O_TYPE], EVENT_TYPES);
 		return -1;
 	}
 	if (args->value[O_PTY_SIZE] &&

@@ -8,10 +8,6 @@
 
 #include "lib/sys.h"
 
-/* The help text the binary carries (cli-help.txt, NUL-terminated;
- * build/embed.c). */
-extern const char embedded_help[];
-
 enum opt_id {
 	/* global */
 	O_ROOT, O_VERBOSE, O_HELP, O_VERSION,
@@ -36,7 +32,8 @@ enum opt_id {
 	O_COUNT
 };
 
-enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER };
+/* OPT_DURATION: milliseconds, or a number and a unit (lib/fmt.h) */
+enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER, OPT_DURATION };
 
 struct opt_def {
 	const char *name;	/* long name without "--" */

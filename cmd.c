@@ -90,11 +90,10 @@ int print_error(struct cli *cli)
 	return 1;
 }
 
-void write_job_ids(struct json_writer *w, const char *id)
+void write_short_id(struct json_writer *w, const char *id)
 {
 	char short_id[SHORT_ID_LEN + 1];
 
-	jw_kv_str(w, "job_id", id);
 	job_short_id(id, short_id, sizeof(short_id));
 	jw_kv_str(w, "short_job_id", short_id);
 }

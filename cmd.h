@@ -59,8 +59,8 @@ void write_end_extras(struct json_writer *w, const struct job_state *st);
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);
-/* "job_id", then "short_job_id" (what a person types). */
-void write_job_ids(struct json_writer *w, const char *id);
+/* "short_job_id" (what a person types), after the 0.1 keys. */
+void write_short_id(struct json_writer *w, const char *id);
 
 /* --exit-status: the job's end as a shell tells it: its exit code, 128+N
  * for signal N, 127 or 126 when its command could not be executed, 125

@@ -14,7 +14,7 @@ static void write_summary(struct json_writer *w,
 	const struct job_state *st = &summary->state;
 
 	jw_object_begin(w);
-	write_job_ids(w, summary->id);
+	jw_kv_str(w, "job_id", summary->id);
 	jw_kv_str(w, "name", summary->name);
 	jw_kv_str(w, "state", summary_state(summary));
 	if (summary->state_ok && st->has_exit_code)
@@ -43,6 +43,7 @@ static void write_summary(struct json_writer *w,
 		state_write_leftovers(w, st);
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_short_id(w, summary->id);
 	jw_object_end(w);
 }
 
@@ -90,10 +91,14 @@ int cmd_list(struct cli *cli)
 		const char *given = cli->args.value[O_CWD];
 
 		cwd = path_effective(given ? given : ".");
+		/* the code run and create give for the same cause */
+		if (!cwd && given)
+			return error_errno(&cli->error, "invalid_cwd", errno,
+					   "cannot resolve --cwd \"%s\"", given);
 		if (!cwd)
-			return error_errno(&cli->error, NULL, errno,
-					  "cannot resolve the directory to "
-					  "list");
+			return error_errno(&cli->error, "invalid_cwd", errno,
+					   "cannot resolve the current "
+					   "directory");
 		filter.cwd = cwd;
 	}
 	if (store_list(&cli->root, &filter, &finished_hooks, &list,

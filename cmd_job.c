@@ -72,7 +72,7 @@ int cmd_status(struct cli *cli)
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out_summary;
 	envelope_begin(w, "status");
-	write_job_ids(w, job.id);
+	jw_kv_str(w, "job_id", job.id);
 	jw_kv_str(w, "state", job_status_name(st.status));
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
@@ -93,6 +93,7 @@ int cmd_status(struct cli *cli)
 	write_status_extras(w, &job, summary, &st);
 	store_log_sizes(&job, sizes);
 	write_offsets(w, sizes);
+	write_short_id(w, job.id);
 	rc = 0;
 out_summary:
 	job_summary_free(summary);
@@ -428,8 +429,8 @@ static int write_source(struct cli *cli)
 
 int cmd_write(struct cli *cli)
 {
-	const char *timeout = cli->args.value[O_WRITE_TIMEOUT];
-	uint64_t timeout_ms = WRITE_TIMEOUT_MS;
+	uint64_t timeout_ms = number_or(cli, O_WRITE_TIMEOUT,
+					WRITE_TIMEOUT_MS);
 	struct json_writer *w = &cli->out;
 	struct input_sent sent;
 	struct job_state st;
@@ -449,8 +450,6 @@ int cmd_write(struct cli *cli)
 	source = write_source(cli);
 	if (source < 0)
 		goto out;
-	if (timeout)
-		parse_duration_ms(timeout, &timeout_ms);	/* cli.c checked */
 	if (exec_input_send(&job, source, cli->args.seen[O_EOF], timeout_ms,
 			    &sent, &cli->error) < 0)
 		goto out;

@@ -271,6 +271,18 @@ static uint64_t observe_job(struct cli *cli, struct job *job,
 	return (uint64_t)(clock_mono_ms() - begin);
 }
 
+/* A value taken smaller than asked says so: "clamped":{"<key>":value}. */
+static void write_clamped(struct cli *cli)
+{
+	if (cli->args.seen[O_WAIT] || !cli->args.seen[O_SNAPSHOT_AFTER] ||
+	    cli->args.number[O_SNAPSHOT_AFTER] <= SNAPSHOT_MAX_MS)
+		return;
+	jw_key(&cli->out, "clamped");
+	jw_object_begin(&cli->out);
+	jw_kv_u64(&cli->out, "snapshot_after_ms", SNAPSHOT_MAX_MS);
+	jw_object_end(&cli->out);
+}
+
 static void write_run_answer(struct cli *cli, const char *type,
 			     const struct job *job, const struct job_spec *spec,
 			     const struct job_state *st, uint64_t snapshot_ms,
@@ -282,7 +294,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 
 	envelope_begin(w, type);
-	write_job_ids(w, job->id);
+	jw_kv_str(w, "job_id", job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
 	write_tags(w, &spec->tags);
 	spec_write_env_vars(w, spec);
@@ -297,6 +309,8 @@ static void write_run_answer(struct cli *cli, const char *type,
 	if (waited)
 		write_snapshot(w, "final_snapshot", job, tail_lines, max_bytes);
 	write_state_extras(w, st);
+	write_clamped(cli);
+	write_short_id(w, job->id);
 }
 
 static uint64_t snapshot_delay(const struct cli *cli)
@@ -353,11 +367,12 @@ int cmd_create(struct cli *cli)
 
 	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 1) == 0) {
 		envelope_begin(w, "create");
-		write_job_ids(w, job.id);
+		jw_kv_str(w, "job_id", job.id);
 		jw_kv_str(w, "state", "created");
 		store_write_log_paths(w, &job);
 		write_tags(w, &spec.tags);
 		spec_write_env_vars(w, &spec);
+		write_short_id(w, job.id);
 		store_job_close(&job);	/* releases the lock */
 		rc = 0;
 	}

@@ -231,6 +231,19 @@ static int prefix_match(const char *pattern, const char *value)
 	return value && strcmp(value, pattern) == 0;
 }
 
+int events_type_valid(const char *pattern)
+{
+	size_t len = strlen(pattern);
+	const char *type = EVENT_TYPES;
+
+	if (len < 2 || strcmp(pattern + len - 2, ".*") != 0)
+		return word_index(pattern, EVENT_TYPES) >= 0;
+	for (; *type; type += strcspn(type, " "), type += *type == ' ')
+		if (strncmp(type, pattern, len - 1) == 0)
+			return 1;
+	return 0;
+}
+
 static int event_wanted(const struct events_query *q, const char *line,
 			size_t len)
 {

@@ -21,6 +21,12 @@ struct events_query {
 	int follow;		/* keep reading new events until stopped */
 };
 
+/* The event types the log holds, separated by spaces. */
+#define EVENT_TYPES "job.created job.started job.finished job.output.matched " \
+	"job.output.dropped delivery.attempted"
+/* Whether pattern names a type, or is a prefix "ns.*" of one. */
+int events_type_valid(const char *pattern);
+
 /* Print the matching events to fd 1, one line each. Returns 0 when done
  * (end of the log, or interrupted by SIGINT/SIGTERM/SIGHUP, or stdout
  * closed while following); -1 with e filled on error. */

@@ -116,8 +116,13 @@ int main(int argc, char **argv)
 		if (parsed < 0) {
 			write_str(2, "agent-exec: ");
 			write_str(2, usage);
-			write_str(2, "\nTry 'agent-exec --help' for more "
-				  "information.\n");
+			write_str(2, "\nTry 'agent-exec help");
+			if (cli.args.command &&
+			    cli.args.command->id != CMD_HELP) {
+				write_str(2, " ");
+				write_str(2, cli.args.command->name);
+			}
+			write_str(2, "' for more information.\n");
 		}
 		return parsed < 0 ? 2 : 0;
 	}

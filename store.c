@@ -314,6 +314,15 @@ int store_job_new(const struct store_root *root, struct job *job,
 	return 0;
 }
 
+/* job_not_found names the root searched: a job "lost" is most often one
+ * under another HOME (cron, another user). */
+static int job_not_found(struct error *e, const struct store_root *root,
+			 const char *id)
+{
+	return error_set(e, "job_not_found", "job not found: %.80s (in root %s)",
+			 id, root->abs);
+}
+
 /* The jobs a text names, by prefix or by short id, at most
  * CANDIDATES_SHOWN of them by name. */
 struct id_matches {
@@ -365,8 +374,9 @@ static int ambiguous(const char *text, const char *how,
 /* Find the one job directory a text names: its id's prefix (any case),
  * or, when no id starts with it, a short id (the end of an id, at least
  * SHORT_ID_MIN characters). */
-static int find_job(int root_fd, const char *text, char *found,
-		    size_t found_size, struct error *e)
+static int find_job(const struct store_root *root, int root_fd,
+		    const char *text, char *found, size_t found_size,
+		    struct error *e)
 {
 	size_t len = strlen(text);
 	struct id_matches prefix = { 0 }, suffix = { 0 };
@@ -389,7 +399,7 @@ static int find_job(int root_fd, const char *text, char *found,
 	closedir(dir);
 	m = prefix.count ? &prefix : &suffix;
 	if (m->count == 0)
-		return error_set(e, "job_not_found", "job not found: %s", text);
+		return job_not_found(e, root, text);
 	if (m->count > 1)
 		return ambiguous(text, m == &prefix ? "prefix" : "short id", m,
 				 e);
@@ -418,13 +428,13 @@ int store_job_open(const struct store_root *root, const char *id,
 	root_fd = store_root_open_trusted(root, e);
 	if (root_fd < 0)
 		return errno == ENOENT || errno == ENOTDIR
-		       ? error_set(e, "job_not_found", "job not found: %s", id)
+		       ? job_not_found(e, root, id)
 		       : -1;
 	copy_str(name, sizeof(name), id);
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					O_CLOEXEC);
 	if (dir_fd < 0 && errno == ENOENT) {
-		if (find_job(root_fd, id, name, sizeof(name), e) < 0) {
+		if (find_job(root, root_fd, id, name, sizeof(name), e) < 0) {
 			close(root_fd);
 			return -1;
 		}
@@ -435,8 +445,7 @@ int store_job_open(const struct store_root *root, const char *id,
 	close(root_fd);
 	if (dir_fd < 0) {
 		if (err == ENOENT || err == ENOTDIR || err == ELOOP)
-			return error_set(e, "job_not_found", "job not found: %s",
-				    id);
+			return job_not_found(e, root, id);
 		return error_errno(e, NULL, err, "cannot open job %s", id);
 	}
 	if (store_job_at(job, root, name, dir_fd) < 0)

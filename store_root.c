@@ -61,9 +61,14 @@ int store_root_resolve(const char *flag_root, struct store_root *root,
 		root->abs = path_absolute(root->path);
 	if (!root->abs) {
 		int err = errno;
+		/* a relative root under a deleted current directory */
+		int cwd_gone = root->path && root->path[0] != '/' &&
+			       err == ENOENT;
 
 		store_root_free(root);
-		return error_errno(e, NULL, err, "cannot resolve the jobs root");
+		return error_errno(e, cwd_gone ? "invalid_cwd" : NULL, err,
+				   "cannot resolve the jobs root%s", cwd_gone
+				   ? " (the current directory is gone)" : "");
 	}
 	return 0;
 }

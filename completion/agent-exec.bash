@@ -254,7 +254,7 @@ _agent_exec() {
 			;;
 		--type)
 			_agent_exec_add "$prefix" compgen -W "job.created job.started
-				job.finished job.output.matched delivery.attempted job.*
+				job.finished job.output.matched job.output.dropped delivery.attempted job.*
 				delivery.*" -- "$value" ;;
 		--since)
 			[[ $cmd == events ]] &&

@@ -171,6 +171,41 @@ int word_index(const char *word, const char *list)
 	return -1;
 }
 
+static unsigned min3(unsigned x, unsigned y, unsigned z)
+{
+	unsigned m = x < y ? x : y;
+
+	return m < z ? m : z;
+}
+
+/* Optimal string alignment: three rows of the Levenshtein table. */
+unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned rows[3][33], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+	size_t a_len = strlen(a), b_len = strlen(b);
+
+	if (a_len > 32 || b_len > 32)
+		return 99;
+	for (size_t j = 0; j <= b_len; j++)
+		prev[j] = (unsigned)j;
+	for (size_t i = 1; i <= a_len; i++) {
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= b_len; j++) {
+			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1,
+				      prev[j - 1] + (a[i - 1] != b[j - 1]));
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < cur[j])
+				cur[j] = prev2[j - 2] + 1;
+		}
+		unsigned *spare = prev2;
+
+		prev2 = prev;
+		prev = cur;
+		cur = spare;
+	}
+	return prev[b_len];
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t value;

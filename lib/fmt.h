@@ -35,6 +35,9 @@ int word_index(const char *word, const char *list);
 int signal_parse(const char *text);
 /* "SIGTERM" for 15 in name; 0, or -1 for a signal without a name here. */
 int signal_name(int signo, char name[12]);
+/* The edit distance of a and b (insertions, deletions, substitutions and
+ * swaps of two neighbours each count 1); words over 32 bytes are 99 apart. */
+unsigned edit_distance(const char *a, const char *b);
 /* Copy src into dst[size], cut short if need be, always NUL-terminated;
  * NULL copies as "". */
 void copy_str(char *dst, size_t size, const char *src);

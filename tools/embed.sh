@@ -2,7 +2,7 @@
 # embed.sh OUT NAME=FILE...: write a C file defining, for each pair,
 #   const char NAME[] = { <the contents>, 0 };
 #   const size_t NAME_len = <the contents' size>;
-# (declared where they are used: skills.h, cli.h). JSON files lose their
+# (declared where they are used: skills.h, cli_help.h). JSON files lose their
 # indentation and line breaks first (JSON strings cannot span lines, so
 # this never touches a string); .txt files lose their "#" comment lines.
 set -e

@@ -23,6 +23,24 @@ check_contains "run --help describes run's options" "$OUT" "--snapshot-after"
 capture "$AE_BIN" --help
 check_contains "--help lists the commands" "$OUT" "status"
 
+# the overview: every command with a one-line description; each command's
+# help ends with an example of that command
+capture "$AE_BIN" help
+printf '%s\n' "$OUT" | awk '/^Commands:/ { on = 1; next } on && !NF { exit }
+	on { print }' >"$TMP/commands"
+check_eq "help lists 19 commands" "$(wc -l <"$TMP/commands" | tr -d ' ')" 19
+check_eq "... each with a description (a capitalised sentence)" \
+	"$(grep -cvE '^  [a-z][a-z -]* +[A-Z].{10,}$' "$TMP/commands")" 0
+for command in run create start status tail write log events wait kill list \
+	"tag set" "notify set" "notify redeliver" gc delete schema install-skills help; do
+	# shellcheck disable=SC2086 # "tag set" is two words
+	last=$("$AE_BIN" help $command | tail -n 1)
+	case $last in
+	"\$ agent-exec $command"*) ok "help $command ends with an example" ;;
+	*) not_ok "help $command ends with an example"; echo "#   last line: $last" ;;
+	esac
+done
+
 capture "$AE_BIN" --version
 check_eq "--version exits 0" "$RC" 0
 check_match "--version prints 'agent-exec <version>'" "$OUT" \
@@ -38,6 +56,25 @@ check_usage_error "unknown option of run" ae run --bogus -- true
 check_usage_error "an option of another command (run --signal)" \
 	ae run --signal TERM -- true
 check_usage_error "an unknown short option" ae -x list
+
+# a slip gets the nearest name, and the hint names the command's help
+check_usage_error "a misspelt command" ae stauts 01ABC
+check_contains "stauts: did you mean status" "$ERR" \
+	'unknown command "stauts" (did you mean "status"?)'
+check_usage_error "a misspelt option" ae run --wiat -- true
+check_contains "--wiat: did you mean --wait" "$ERR" \
+	'unknown option --wiat (did you mean --wait?)'
+check_contains "the hint names 'help run'" "$ERR" "Try 'agent-exec help run'"
+check_usage_error "a misspelt option of tail" ae tail --tail-line 3 01ABC
+check_contains "--tail-line: did you mean --tail-lines" "$ERR" \
+	"did you mean --tail-lines?"
+check_usage_error "a misspelt group" ae notfy set 01ABC
+check_contains "notfy: did you mean notify" "$ERR" '(did you mean "notify"?)'
+check_usage_error "a word far from every command" ae frobnicate
+check_lacks "no suggestion when nothing is near" "$ERR" "did you mean"
+check_contains "the hint names 'help'" "$ERR" "Try 'agent-exec help'"
+check_usage_error "an unknown option with a value" ae run --bogus=s3cret -- true
+check_lacks "the value of an unknown option is not echoed" "$ERR" s3cret
 check_usage_error "missing value at the end (tail --tail-lines)" \
 	ae tail 01ABC --tail-lines
 check_usage_error "missing value of --root" "$AE_BIN" list --root

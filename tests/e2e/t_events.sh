@@ -220,6 +220,14 @@ check_eq "--type delivery.attempted: the 2 deliveries" "$(types "$TMP/f5")" \
 ae events --job "$id" --type job.started >"$TMP/f6"
 check_eq "--job and --type together: one line" "$(types "$TMP/f6") $(grep -c "$id" "$TMP/f6")" \
 	"job.started 1"
+# an unknown type is a usage error, not an empty stream --follow waits on
+check_usage_error "--type job.finish (a slip): usage error" ae events --type job.finish
+check_contains "... which names the known types" "$ERR" "job.output.dropped delivery.attempted"
+check_usage_error "--type 'foo.*' (no such namespace): usage error" \
+	ae events --follow --type 'foo.*'
+check_usage_error "--type '*': usage error" ae events --type '*'
+capture ae events --type 'job.output.*'
+check_eq "--type 'job.output.*' is accepted" "$RC" 0
 
 # ---- --follow ------------------------------------------------------------------------------------
 

@@ -121,8 +121,8 @@ for cmd in tail kill log; do
 done
 capture ae list
 printf '%s\n' "$OUT" >"$TMP/short/list"
-check_contains "list entries carry short_job_id" "$OUT" \
-	"\"job_id\":\"$sid_job\",\"short_job_id\":\"$short\""
+check_match "list entries carry short_job_id" "$OUT" \
+	"\"job_id\":\"$sid_job\"[^}]*}*,\"short_job_id\":\"$short\"}"
 check_error "3 characters are not a short id: job_not_found" job_not_found \
 	ae status "$(printf '%s' "$sid_job" | tail -c 3)"
 # a prefix is still a prefix: the id's first characters win over a short id

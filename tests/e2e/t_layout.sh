@@ -21,7 +21,7 @@ rank() {
 	store.* | store_*) echo 3 ;;
 	notify.* | notify_*) echo 4 ;;
 	exec.* | exec_*) echo 5 ;;
-	main.c | cli.* | cmd.* | cmd_*) echo 6 ;;
+	main.c | cli.* | cli_* | cmd.* | cmd_*) echo 6 ;;
 	*) echo "?" ;;
 	esac
 }

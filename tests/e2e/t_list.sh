@@ -121,3 +121,18 @@ check_eq "list of a root that is a file: an error, exit 1" \
 		"$AE_BIN" --root "$ROOT/README" list --all >"$TMP/o"
 		echo "$? $(json_bool ok "$(cat "$TMP/o")")"
 	)" "1 false"
+
+# a deleted current directory: invalid_cwd from every command that needs it
+mkdir "$TMP/gone"
+for cmd in "list" "run -- true" "create -- true"; do
+	# shellcheck disable=SC2086 # word splitting of cmd is wanted
+	check_eq "$cmd in a deleted directory: invalid_cwd" "$(
+		cd "$TMP/gone" && rmdir "$TMP/gone" &&
+			json_str code "$("$AE_BIN" --root "$ROOT" $cmd)"
+		mkdir "$TMP/gone"
+	)" invalid_cwd
+done
+check_eq "a relative --root in a deleted directory: invalid_cwd" "$(
+	cd "$TMP/gone" && rmdir "$TMP/gone" &&
+		json_str code "$("$AE_BIN" --root rel status 01ABC)"
+)" invalid_cwd

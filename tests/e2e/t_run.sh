@@ -183,8 +183,14 @@ check_eq "the job's stdin is empty (/dev/null)" \
 
 t0=$(now_ms)
 ae run --snapshot-after 0 -- sleep 5 2>&1 | cat >/dev/null
-check_between "run -- sleep 5 | cat returns at once (ms)" \
+check_between "run --snapshot-after 0 -- sleep 5 | cat returns at once (ms)" \
 	$(($(now_ms) - t0)) 0 3000
+# the default window: a job that ends in it is waited for, pipe or not
+t0=$(now_ms)
+out=$(ae run -- sleep 1 | cat)
+check_between "run -- sleep 1 | cat (default window) answers when the job ends (ms)" \
+	$(($(now_ms) - t0)) 900 8000
+check_eq "... exited" "$(json_str state "$out")" exited
 t0=$(now_ms)
 ae run --snapshot-after 0 -- sh -c 'sleep 5 & echo started' | cat >/dev/null
 check_between "... also when a background descendant lingers (ms)" \
@@ -200,3 +206,24 @@ check_between "--snapshot-after is clamped to 10000 (waited_ms)" \
 	"$(json_num waited_ms "$out")" 9000 11000
 check_between "--snapshot-after 60000 returns after about 10 s (ms)" \
 	"$(cat "$TMP/clamp.ms")" 9000 13000
+check_eq "... and says so: clamped.snapshot_after_ms" \
+	"$(printf '%s' "$out" | grep -o '"clamped":{[^}]*}')" \
+	'"clamped":{"snapshot_after_ms":10000}'
+printf '%s\n' "$out" >"$TMP/clamped.json"
+check_schema "... an answer the schema describes (run)" run "$TMP/clamped.json"
+out=$(ae run --snapshot-after 10s -- true)
+check_lacks "--snapshot-after 10s (not above the limit): no clamped" "$out" clamped
+
+# ---- durations take units --------------------------------------------------------
+out=$(ae run --snapshot-after 5s --timeout 300ms --kill-after 1s -- sleep 30)
+check_eq "--timeout 300ms: the job is timed out" \
+	"$(json_str state "$(ae wait --timeout-ms 1m "$(job_id "$out")")")" killed
+for opt in --snapshot-after --timeout --kill-after --progress-every \
+	--wait-poll-ms --notify-timeout; do
+	check_usage_error "run $opt 5x: usage error" ae run "$opt" 5x -- true
+	check_contains "... naming the option and the units" "$ERR" \
+		"$opt: invalid duration \"5x\" (milliseconds, or a number and ms, s, m, h or d"
+done
+check_usage_error "wait --timeout-ms 1w: usage error" ae wait --timeout-ms 1w 01ABC
+capture ae wait --timeout-ms 100ms --poll-ms 1s "$(job_id "$out")"
+check_eq "wait --timeout-ms 100ms --poll-ms 1s: accepted" "$RC" 0

@@ -91,8 +91,15 @@ check_error "status of an unknown id: job_not_found" job_not_found \
 	ae status 01ZZZZZZZZZZZZZZZZZZZZZZZZ
 check_contains "the message names the id" "$(json_text message "$OUT")" \
 	01ZZZZZZZZZZZZZZZZZZZZZZZZ
+check_contains "... and the root it searched" "$(json_text message "$OUT")" \
+	"(in root $(cd "$ROOT" && pwd -P))"
 check_error "status with a missing root: job_not_found" job_not_found \
 	"$AE_BIN" --root "$TMP/missing" status 01ZZZZZZZZZZZZZZZZZZZZZZZZ
+check_contains "... naming the missing root" "$(json_text message "$OUT")" \
+	"(in root $TMP/missing)"
+check_error "a prefix nothing matches: job_not_found with the root" job_not_found \
+	ae status 01ZZZ
+check_contains "... naming the root" "$(json_text message "$OUT")" "(in root "
 check "status does not create the root" test ! -e "$TMP/missing"
 
 # unreadable records: a clear JSON error, exit 1, never a crash

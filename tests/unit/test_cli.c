@@ -71,6 +71,32 @@ START_TEST(test_run_trailing_command)
 }
 END_TEST
 
+START_TEST(test_durations_and_slips)
+{
+	struct args args;
+	char usage[256];
+
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--timeout", "2m",
+			       "--snapshot-after", "1500", "true"), 0);
+	ck_assert_uint_eq(args.number[O_TIMEOUT], 120000);
+	ck_assert_uint_eq(args.number[O_SNAPSHOT_AFTER], 1500);
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "wait", "--timeout-ms", "5x",
+			       "J"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "invalid duration"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "stauts", "J"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "did you mean \"status\"?"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "run", "--wiat", "true"), -1);
+	ck_assert_ptr_nonnull(strstr(usage, "did you mean --wait?"));
+	cli_args_free(&args);
+	ck_assert_int_eq(PARSE(&args, usage, "ls"), -1);
+	ck_assert_ptr_null(strstr(usage, "did you mean"));
+	cli_args_free(&args);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	struct args args;
@@ -226,6 +252,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_global_options_anywhere);
 	tcase_add_test(tc, test_run_trailing_command);
 	tcase_add_test(tc, test_usage_errors);
+	tcase_add_test(tc, test_durations_and_slips);
 	tcase_add_test(tc, test_env_names);
 	tcase_add_test(tc, test_list_states_accepted);
 	tcase_add_test(tc, test_signal_names);

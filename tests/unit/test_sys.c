@@ -251,6 +251,17 @@ START_TEST(test_small_helpers)
 }
 END_TEST
 
+START_TEST(test_edit_distance)
+{
+	ck_assert_uint_eq(edit_distance("status", "status"), 0);
+	ck_assert_uint_eq(edit_distance("stauts", "status"), 1);
+	ck_assert_uint_eq(edit_distance("wiat", "wait"), 1);
+	ck_assert_uint_eq(edit_distance("tail-line", "tail-lines"), 1);
+	ck_assert_uint_eq(edit_distance("", "kill"), 4);
+	ck_assert_uint_eq(edit_distance("list", "gc"), 4);
+}
+END_TEST
+
 START_TEST(test_parse_duration_ms)
 {
 	uint64_t ms = 7;
@@ -350,6 +361,7 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_mkdir_parents);
 	tcase_add_test(tc, test_program_find);
 	tcase_add_test(tc, test_parse_duration_ms);
+	tcase_add_test(tc, test_edit_distance);
 	tcase_add_test(tc, test_strv_grows);
 	tcase_add_test(tc, test_fail_messages);
 	tcase_add_test(tc, test_small_helpers);
