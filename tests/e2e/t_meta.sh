@@ -11,7 +11,7 @@ meta_record() {
 	json_flat "$ROOT/$1/meta.json" | grep -o '"meta": *{[^}]*}' | head -n 1
 }
 # entry ID JSON: the list entry of job ID (its meta has no nested object).
-entry() { printf '%s\n' "$2" | grep -o "{\"job_id\":\"$1\"[^{]*{[^}]*}}"; }
+entry() { printf '%s\n' "$2" | grep -o "{\"job_id\":\"$1\"[^{]*{[^}]*}[^{}]*}"; }
 
 # ---- run --------------------------------------------------------------------------
 
