@@ -255,10 +255,16 @@ join_lines() { awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'; }
 proc_field() {
 	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v n="$(($2 - 2))" '{ print $n }'
 }
-# proc_running PID: the process exists and is not a zombie.
+# proc_running PID: the process exists and one of its threads is not a
+# zombie (a killed leader turns zombie before its other threads have let go
+# of its descriptors and locks: qemu-user runs threads of its own).
 proc_running() {
 	process_alive "$1" || return 1
-	[ "$(proc_field "$1" 3)" != Z ]
+	for _task in /proc/"$1"/task/*/stat; do
+		_task_state=$(sed 's/^.*) //' "$_task" 2>/dev/null | cut -d' ' -f1)
+		[ -n "$_task_state" ] && [ "$_task_state" != Z ] && return 0
+	done
+	return 1
 }
 # proc_gone PID: for until_true.
 proc_gone() { ! proc_running "$1"; }

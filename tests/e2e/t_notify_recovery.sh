@@ -15,15 +15,22 @@ EOS
 # lose ID: kill -9 the job's supervisor once the job runs (the job itself
 # is left running); print the job's pid
 lose() {
-	until_true 5 child_known "$1"
+	until_true 10 child_known "$1"
 	_sup=$(record_num "$1" supervisor_pid)
 	record_num "$1" pid
 	kill -KILL "${_sup:-none}" 2>/dev/null
 	until_true 5 proc_gone "${_sup:-0}"
 }
+# child_known ID: the job's child is recorded and has become `sleep`: until
+# it execs, a forked child (qemu-user turns vfork into fork) still shares
+# the supervisor's lock and the job looks alive a moment after the kill
 child_known() {
 	_p=$(record_num "$1" pid)
-	[ -n "$_p" ] && [ "$_p" != "$(record_num "$1" supervisor_pid)" ]
+	[ -n "$_p" ] && [ "$_p" != "$(record_num "$1" supervisor_pid)" ] &&
+		case "$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null)" in
+		sleep*) true ;;
+		*) false ;;
+		esac
 }
 # check_lost_event DESC FILE ID: FILE's one line is the job's job.finished
 # event, failed with supervisor_lost
