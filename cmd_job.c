@@ -120,19 +120,28 @@ static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 {
 	int64_t deadline = time_after(clock_mono_ms(),
 				      cli->args.number[O_WAIT_MS]);
-	int woken;
+	struct dir_watch watch;
+	int rc, woken;
 
-	while (!job_status_terminal(st->status)) {
-		woken = store_logs_wait(job, since, deadline);
-		if (woken < 0)
-			return error_errno(&cli->error, NULL, errno, "cannot "
-					   "watch the logs of job %s", job->id);
-		if (read_job_state(cli, job, st) < 0)
-			return -1;
-		if (!woken || store_logs_grew(job, since))
+	if (dir_watch_open(&watch, job->dir) < 0)
+		return error_errno(&cli->error, NULL, errno, "cannot watch "
+				   "the logs of job %s", job->id);
+	/* the state again once watched: an end just before is not missed */
+	while ((rc = read_job_state(cli, job, st)) == 0 &&
+	       !job_status_terminal(st->status)) {
+		woken = store_logs_wait(job, &watch, since, deadline);
+		if (woken < 0) {
+			rc = error_errno(&cli->error, NULL, errno, "cannot "
+					 "watch the logs of job %s", job->id);
+			break;
+		}
+		if (!woken || store_logs_grew(job, since)) {
+			rc = read_job_state(cli, job, st);
 			break;	/* time is up, or the output grew */
+		}
 	}
-	return 0;
+	dir_watch_close(&watch);
+	return rc;
 }
 
 /* tail --follow: the job's output, raw (stdout to stdout, stderr to
@@ -141,23 +150,29 @@ static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 static int tail_follow(struct cli *cli, struct job *job)
 {
 	uint64_t offsets[2] = { 0, 0 };
+	struct dir_watch watch;
 	struct job_state st;
-	int ended = 0;
+	int ended = 0, rc = 0;
 
-	while (!ended) {
-		if (read_job_state(cli, job, &st) < 0)
-			return -1;
+	if (dir_watch_open(&watch, job->dir) < 0)
+		return error_errno(&cli->error, NULL, errno, "cannot watch "
+				   "the logs of job %s", job->id);
+	while (!ended && rc == 0) {
+		if ((rc = read_job_state(cli, job, &st)) < 0)
+			break;
 		ended = job_status_terminal(st.status);
 		if (store_log_copy(job, 0, &offsets[0], 1) < 0 ||
 		    store_log_copy(job, 1, &offsets[1], 2) < 0)
-			return errno == EPIPE ? 0 : error_errno(&cli->error,
+			rc = errno == EPIPE ? 1 : error_errno(&cli->error,
 					NULL, errno, "cannot follow job %s",
 					job->id);
-		if (!ended && store_logs_wait(job, offsets, -1) < 0)
-			return error_errno(&cli->error, NULL, errno, "cannot "
-					   "watch the logs of job %s", job->id);
+		else if (!ended &&
+			 store_logs_wait(job, &watch, offsets, -1) < 0)
+			rc = error_errno(&cli->error, NULL, errno, "cannot "
+					 "watch the logs of job %s", job->id);
 	}
-	return 0;
+	dir_watch_close(&watch);
+	return rc < 0 ? -1 : 0;	/* a reader gone (EPIPE) ends it well */
 }
 
 /* tail: the end of the logs, or (--since-*, --cursor) what came after an

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -232,30 +230,20 @@ int store_logs_grew(const struct job *job, const uint64_t since[2])
 	return sizes[0] > since[0] || sizes[1] > since[1];
 }
 
-int store_logs_wait(const struct job *job, const uint64_t since[2],
-		    int64_t deadline)
+int store_logs_wait(const struct job *job, struct dir_watch *watch,
+		    const uint64_t since[2], int64_t deadline)
 {
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), rc = 0;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int rc = 0;
 
-	/* a write or a record replaced in the job's directory wakes us */
-	if (fd < 0 || inotify_add_watch(fd, job->dir, IN_MODIFY | IN_MOVED_TO |
-					IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	/* the watch first, then the sizes: nothing is missed between */
+	/* the watch first (the caller's), then the sizes: nothing is missed
+	 * between */
 	while (rc == 0 && !store_logs_grew(job, since)) {
 		int64_t left = deadline < 0 ? -1 : deadline - clock_mono_ms();
 
 		if (deadline >= 0 && left <= 0)
 			break;
-		rc = poll(&pfd, 1, left < 0 || left > 60000 ? 60000 : (int)left);
-		if (rc < 0 && errno == EINTR)
-			rc = 0;
+		rc = dir_watch_wait(watch, left);
 	}
-	close(fd);
 	return rc < 0 ? -1 : rc > 0 || store_logs_grew(job, since);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "lib/dirwatch.h"
 #include "store.h"
 
 /* Create the three log files, empty, 0600 (they exist once run returns). */
@@ -52,10 +53,11 @@ int store_log_page(struct json_writer *w, const struct job *job,
 int store_logs_grew(const struct job *job, const uint64_t since[2]);
 /* Until a log grows past since[] (stdout, stderr bytes) or something in
  * the job's directory changes (a state transition: the caller looks
- * again), or the deadline (monotonic ms; < 0: none) passes. 1 woken, 0 the
- * deadline passed, -1/errno. */
-int store_logs_wait(const struct job *job, const uint64_t since[2],
-		    int64_t deadline);
+ * again), or the deadline (monotonic ms; < 0: none) passes; watch is on
+ * job->dir (dir_watch_open), opened before the caller last looked. 1
+ * woken, 0 the deadline passed, -1/errno. */
+int store_logs_wait(const struct job *job, struct dir_watch *watch,
+		    const uint64_t since[2], int64_t deadline);
 /* Copy a log (0 stdout, 1 stderr) from *offset to its end into out_fd,
  * raw, *offset moved on: 0, or -1/errno (out_fd's too). */
 int store_log_copy(const struct job *job, int stream, uint64_t *offset,

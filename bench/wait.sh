@@ -10,6 +10,13 @@
 #             nq: nq -w ID; tsp: tsp -w ID
 #   run-wait  agent-exec run --wait -- JOB
 #             floor: as above; tsp: tsp -f JOB (runs it, waits for it)
+#   tail-wait agent-exec tail --cursor C --wait-ms 30s ID, blocked on a
+#             running job that has printed nothing yet; the job prints
+#             the time (date +%s%N) as its next line, and keeps running
+#             (the tail wakes on output, not on the end). Latency = the
+#             tail's return - the time printed.
+#             floor: a reader blocked on the job's pipe (head -n 1)
+#             nq, tsp: n/a (they follow output, never answer on new bytes)
 # Target: <= 5 ms.
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +41,7 @@ waited() {
 
 figure wait "3. job end -> blocked wait returns"
 figure run-wait "3. job end -> run --wait returns"
+figure tail-wait "3. new output -> tail --wait-ms returns"
 
 root=$(new_root wait)
 i=0
@@ -52,6 +60,28 @@ latency run-wait agent-exec aerun ret
 ae_run_wait=$lat
 latency wait floor floor ret
 latency run-wait floor floor ret
+
+# printer: a job that naps, prints the time in ns, and lives on a moment
+printer="sleep $nap; date +%s%N; sleep 0.3"
+case $(date +%s%N) in
+*[!0-9]* | '') die "tail-wait needs date +%N (GNU coreutils or busybox)" ;;
+esac
+i=0
+while [ "$i" -lt "$n" ]; do
+	i=$((i + 1))
+	id=$(ae_run "$root" --snapshot-after 0 -- sh -c "$printer") || exit 1
+	waited aetail "$i" "$AE" --root "$root" tail --cursor 0:0 \
+		--wait-ms 30s "$id"
+	cp "$root/$id/stdout.log" "$WORK/aetail.end.$i" || exit 1
+	sh -c "$printer" | "$BT" timed "$WORK/floortail.ret.$i" \
+		--timeout-ms 30000 -- head -n 1 >"$WORK/floortail.end.$i" ||
+		die "floortail: the reader failed"
+done
+latency tail-wait agent-exec aetail ret
+ae_tail_wait=$lat
+latency tail-wait floor floortail ret
+result tail-wait nq n/a
+result tail-wait tsp n/a
 
 if have nq; then
 	nq_env
@@ -83,6 +113,8 @@ else
 fi
 
 note "wait: floor = the job's own parent returning from waitpid;" \
-	"run-wait for tsp = tsp -f (run in the foreground)."
+	"run-wait for tsp = tsp -f (run in the foreground);" \
+	"tail-wait: floor = a reader blocked on the job's pipe (head -n 1)."
 target wait "$(met_if le "$ae_wait" 5)" "<= 5 ms"
 target run-wait "$(met_if le "$ae_run_wait" 5)" "<= 5 ms"
+target tail-wait "$(met_if le "$ae_tail_wait" 5)" "<= 5 ms"

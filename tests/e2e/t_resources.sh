@@ -24,7 +24,7 @@ mount_tmpfs() {
 	MOUNTS="$1 $MOUNTS"
 }
 # skip DESC WHY
-skip() { echo "ok - $1 # SKIP $2"; }
+skip() { echo "# skip: $1 ($2)"; }
 # entries DIR: the job directories in DIR (dot entries left out)
 entries() { ls "$1" 2>/dev/null | wc -l | tr -d ' '; }
 # in_root ROOT ARGS...: the binary on another root

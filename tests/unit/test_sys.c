@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../lib/dirwatch.h"
 #include "../../lib/program.h"
 #include "../../lib/sys.h"
 #include "../../lib/fmt.h"
@@ -348,6 +349,50 @@ START_TEST(test_program_find)
 }
 END_TEST
 
+/* dir_watch: a write, a new file, a rename and a removal in the directory
+ * each wake it; with nothing changed it times out; it ends cleanly (a
+ * change after the close ends nothing: no SIGIO left to kill us). */
+static void touch_in(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(test_dir_watch)
+{
+	char dir[] = "/tmp/ae-unit-watch.XXXXXX", from[512], to[512];
+	struct dir_watch watch;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(dir_watch_open(&watch, dir), 0);
+	ck_assert_int_eq(dir_watch_wait(&watch, 10), 0);
+	touch_in(dir, "log", "a");	/* made and written */
+	ck_assert_int_eq(dir_watch_wait(&watch, 5000), 1);
+	ck_assert_int_eq(dir_watch_wait(&watch, 10), 0);	/* drained */
+	touch_in(dir, "log", "b");	/* written */
+	ck_assert_int_eq(dir_watch_wait(&watch, 5000), 1);
+	snprintf(from, sizeof(from), "%s/log", dir);
+	snprintf(to, sizeof(to), "%s/log.old", dir);
+	ck_assert_int_eq(rename(from, to), 0);
+	ck_assert_int_eq(dir_watch_wait(&watch, 5000), 1);
+	ck_assert_int_eq(unlink(to), 0);
+	ck_assert_int_eq(dir_watch_wait(&watch, 5000), 1);
+	dir_watch_close(&watch);
+	ck_assert_int_eq(watch.wake_fd, -1);
+	touch_in(dir, "after", "c");
+	ck_assert_int_eq(unlink(from) < 0 ? 0 : 1, 0);
+	snprintf(to, sizeof(to), "%s/after", dir);
+	ck_assert_int_eq(unlink(to), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *sys_suite(void)
 {
 	Suite *suite = suite_create("sys");
@@ -365,6 +410,7 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_strv_grows);
 	tcase_add_test(tc, test_fail_messages);
 	tcase_add_test(tc, test_small_helpers);
+	tcase_add_test(tc, test_dir_watch);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
