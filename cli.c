@@ -25,6 +25,8 @@ static const struct opt_def opt_defs[] = {
 	{ "help", O_HELP, OPT_FLAG },
 	{ "version", O_VERSION, OPT_FLAG },
 	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_DURATION },
+	{ "until", O_UNTIL, OPT_DURATION },
+	{ "session", O_SESSION, OPT_VALUE },
 	{ "tail-lines", O_TAIL_LINES, OPT_NUMBER },
 	{ "max-bytes", O_MAX_BYTES, OPT_NUMBER },
 	{ "timeout", O_TIMEOUT, OPT_DURATION },
@@ -100,8 +102,8 @@ static const struct opt_def opt_defs[] = {
 	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
 	O_PTY_SIZE, O_KILL_LEFTOVERS
 #define OBSERVE_OPTS \
-	O_SNAPSHOT_AFTER, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, O_WAIT_POLL_MS, \
-	O_EXIT_STATUS
+	O_SNAPSHOT_AFTER, O_UNTIL, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, \
+	O_WAIT_POLL_MS, O_EXIT_STATUS
 
 static const unsigned char run_opts[] = {
 	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
@@ -128,6 +130,7 @@ static const unsigned char wait_opts[] = {
 	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
 	O_COUNT
 };
+static const unsigned char mcp_opts[] = { O_SESSION, O_COUNT };
 static const unsigned char kill_opts[] = { O_SIGNAL, O_NO_WAIT, O_COUNT };
 static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
@@ -158,6 +161,7 @@ static const struct command_def commands[] = {
 	  "log [--stream S] [--offset N] [--limit M] JOB_ID" },
 	{ "events", CMD_EVENTS, 0, 0, events_opts,
 	  "events [--follow] [--since CURSOR] [--job ID] [--type TYPE]" },
+	{ "mcp", CMD_MCP, 0, 0, mcp_opts, "mcp [--session KEY]" },
 	{ "wait", CMD_WAIT, 1, 0, wait_opts, "wait [OPTIONS] JOB_ID" },
 	{ "kill", CMD_KILL, 1, 0, kill_opts, "kill [OPTIONS] JOB_ID" },
 	{ "list", CMD_LIST, 0, 0, list_opts, "list [OPTIONS]" },
@@ -456,6 +460,10 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	     args->seen[O_STDIN_FLAG]) > 1)
 		return usage_error(usage, size, "%s", "write takes one of "
 				   "--data, --file and --stdin");
+	if (args->seen[O_UNTIL] &&
+	    (args->seen[O_SNAPSHOT_AFTER] || args->seen[O_WAIT]))
+		return usage_error(usage, size, "%s", "--until, --snapshot-after "
+				   "and --wait cannot be used together");
 	if (args->seen[O_WAIT_MS] && !args->value[O_CURSOR] &&
 	    !args->seen[O_SINCE_STDOUT] && !args->seen[O_SINCE_STDERR])
 		return usage_error(usage, size, "%s", "tail --wait-ms waits for "

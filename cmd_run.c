@@ -319,6 +319,8 @@ static uint64_t snapshot_delay(const struct cli *cli)
 
 	if (cli->args.seen[O_WAIT])
 		return 0;
+	if (cli->args.seen[O_UNTIL])	/* the uncapped form */
+		return cli->args.number[O_UNTIL];
 	return snapshot_ms > SNAPSHOT_MAX_MS ? SNAPSHOT_MAX_MS : snapshot_ms;
 }
 

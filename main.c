@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "mcp.h"
+
+static int run_tool_command(int argc, char **argv);
 
 static int dispatch(struct cli *cli)
 {
@@ -50,6 +53,8 @@ static int dispatch(struct cli *cli)
 		return cmd_schema(cli);
 	case CMD_INSTALL_SKILLS:
 		return cmd_install_skills(cli);
+	case CMD_MCP:
+		return mcp_serve(cli, run_tool_command);
 	default:
 		return error_set(&cli->error, "internal_error", "unknown command");
 	}
@@ -82,50 +87,58 @@ static char **arguments_take(struct cli *cli, int argc, char **argv)
 static int streams(const struct cli *cli)
 {
 	return cli->args.command->id == CMD_EVENTS ||
+	       cli->args.command->id == CMD_MCP ||
 	       (cli->args.command->id == CMD_TAIL &&
 		cli->args.seen[O_FOLLOW]);
 }
 
-int main(int argc, char **argv)
+/* A usage error: on stderr for a person (exit 2), or as the JSON error
+ * invalid_argument for a tool call of the MCP server. */
+static int usage_failed(struct cli *cli, int own_argv, const char *usage)
+{
+	if (!own_argv) {
+		error_set(&cli->error, "invalid_argument", "%s", usage);
+		print_error(cli);
+		(void)answer_finish(cli);
+		return 1;
+	}
+	write_str(2, "agent-exec: ");
+	write_str(2, usage);
+	write_str(2, "\nTry 'agent-exec help");
+	if (cli->args.command && cli->args.command->id != CMD_HELP) {
+		write_str(2, " ");
+		write_str(2, cli->args.command->name);
+	}
+	write_str(2, "' for more information.\n");
+	return 2;
+}
+
+/* Run one command line: the process's whole life (own_argv: its own
+ * argv, copied and blanked), or one tool call of the MCP server in a
+ * child forked for it. The answer goes to fd 1; the exit status is
+ * returned. */
+static int run_command_line(int argc, char **argv, int own_argv)
 {
 	static struct cli cli;
 	char usage[512];
 	int parsed, failed;
 
-	/* a descriptor 0-2 the caller closed must not become a record */
-	if (stdio_guard() < 0) {
-		write_str(2, "agent-exec: cannot fill the closed descriptors "
-			  "0-2\n");
-		return 1;
-	}
+	memset(&cli, 0, sizeof(cli));
 	cli.started_ms = clock_mono_ms();
 	/* our files are 0600 and directories 0700 whatever the umask; the
 	 * job gets the caller's umask back */
 	cli.launch.old_umask = umask(077);
-	/* a closed reader and a file-size limit are errors to report, not
-	 * reasons to die (the job and the sinks get the defaults back) */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGXFSZ, SIG_IGN);
-	argv = arguments_take(&cli, argc, argv);
+	if (own_argv)
+		argv = arguments_take(&cli, argc, argv);
 	if (!argv) {
 		write_str(2, "agent-exec: out of memory\n");
 		return 2;
 	}
 	parsed = cli_parse(argc, argv, &cli.args, usage, sizeof(usage));
-	if (parsed != 0) {
-		if (parsed < 0) {
-			write_str(2, "agent-exec: ");
-			write_str(2, usage);
-			write_str(2, "\nTry 'agent-exec help");
-			if (cli.args.command &&
-			    cli.args.command->id != CMD_HELP) {
-				write_str(2, " ");
-				write_str(2, cli.args.command->name);
-			}
-			write_str(2, "' for more information.\n");
-		}
-		return parsed < 0 ? 2 : 0;
-	}
+	if (parsed > 0)
+		return 0;
+	if (parsed < 0)
+		return usage_failed(&cli, own_argv, usage);
 	/* the answer is built in memory and written whole at the end */
 	jw_init_mem(&cli.out, ANSWER_MAX, 0);
 	failed = store_root_resolve(cli.args.value[O_ROOT], &cli.root,
@@ -152,4 +165,25 @@ int main(int argc, char **argv)
 		free(cli.owned.v[i]);
 	strv_free(&cli.owned);
 	return failed ? 1 : cli.exit_status;
+}
+
+/* The MCP server's way to run a tool call's command line (in a child). */
+static int run_tool_command(int argc, char **argv)
+{
+	return run_command_line(argc, argv, 0);
+}
+
+int main(int argc, char **argv)
+{
+	/* a descriptor 0-2 the caller closed must not become a record */
+	if (stdio_guard() < 0) {
+		write_str(2, "agent-exec: cannot fill the closed descriptors "
+			  "0-2\n");
+		return 1;
+	}
+	/* a closed reader and a file-size limit are errors to report, not
+	 * reasons to die (the job and the sinks get the defaults back) */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	return run_command_line(argc, argv, 1);
 }

@@ -16,8 +16,8 @@
 
 # ---- what the command line looks like (cli.c) --------------------------
 
-_agent_exec_commands="run create start status tail write log events wait
-	kill list tag notify gc delete schema install-skills help"
+_agent_exec_commands="run create start status tail write log events mcp
+	wait kill list tag notify gc delete schema install-skills help"
 
 _agent_exec_global_opts="--root --verbose --help --version"
 # run and create: the job's definition
@@ -27,7 +27,7 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--notify-command --notify-file --notify-timeout --notify-retries
 	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size"
 # run and start: the snapshot and the wait
-_agent_exec_observe_opts="--snapshot-after --tail-lines --max-bytes --wait
+_agent_exec_observe_opts="--snapshot-after --until --tail-lines --max-bytes --wait
 	--wait-poll-ms --exit-status"
 
 # Options that take no value; every other option takes one (--stdin is a
@@ -52,6 +52,7 @@ _agent_exec_opts() {
 	write) opts="--data --file --stdin --eof --timeout" ;;
 	log) opts="--stream --offset --limit" ;;
 	events) opts="--follow --since --job --type" ;;
+	mcp) opts="--session" ;;
 	wait) opts="--timeout-ms --poll-ms --exit-status --tail-lines
 		--max-bytes" ;;
 	kill) opts="--signal --no-wait" ;;

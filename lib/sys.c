@@ -454,8 +454,7 @@ static int close_listed_except(const int *keep, size_t count)
 	return 0;
 }
 
-/* Close every descriptor except those listed (after forking). */
-static void close_fds_except(const int *keep, size_t count)
+void close_fds_except(const int *keep, size_t count)
 {
 	if (close_spans_except(keep, count) == 0 ||
 	    close_listed_except(keep, count) == 0)

@@ -87,6 +87,8 @@ int open_null(int flags);
  * empty pipe (reads end of file, writes still fail), so no file opened
  * later lands there and is taken for stdio. 0, or -1/errno. */
 int stdio_guard(void);
+/* Close every descriptor but those listed (in a child, after forking). */
+void close_fds_except(const int *keep, size_t count);
 /* Become a background process: only the listed descriptors (none of them
  * 0-2) kept, stdio on open_null(), cwd "/", SIGPIPE and SIGXFSZ ignored.
  * 0, or -1/errno. */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The layout of the sources (README, "Architecture"): includes run only
-# from a higher wing to a lower one (CLI > exec > notify > store > the
+# from a higher wing to a lower one (main > MCP > CLI > exec > notify > store > the
 # event log, config and skills > JSON > lib/) and in no loop, no source
 # file is over 800 lines but the regex engine, and every header opens with
 # two lines on what its file owns. Skipped where the sources are not here
@@ -21,7 +21,9 @@ rank() {
 	store.* | store_*) echo 3 ;;
 	notify.* | notify_*) echo 4 ;;
 	exec.* | exec_*) echo 5 ;;
-	main.c | cli.* | cli_* | cmd.* | cmd_*) echo 6 ;;
+	cli.* | cli_* | cmd.* | cmd_*) echo 6 ;;
+	mcp.* | mcp_*) echo 7 ;;
+	main.c) echo 8 ;;
 	*) echo "?" ;;
 	esac
 }

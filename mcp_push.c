@@ -1,0 +1,459 @@
+/* mcp_push.c - the session's results pushed: an `events --follow` child
+ * reads the event log (sleeping on it, no polling of ours), the server
+ * keeps the session's job.finished and job.output.matched events, and
+ * sends each once as notifications/claude/channel (Claude Code's channels)
+ * and, when the client asked for log messages, notifications/message. With
+ * a session key of the caller's, what was pushed is kept in
+ * <root>/.mcp/session-<hash>.json, so a server started again with the same
+ * key pushes what ended meanwhile, and nothing twice. */
+#include "mcp_push.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "json_parse.h"
+#include "mcp_call.h"
+
+#define LINE_CAP (2u << 20)		/* an event line is at most this */
+#define TAIL_SHOWN 2000			/* bytes of each output tail shown */
+#define RESTART_MS 1000
+#define STATE_MAX (64u << 10)
+
+static const char *const levels[] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency",
+};
+#define NOTICE 2
+#define NO_LEVEL 8
+
+/* ---- what was pushed ---------------------------------------------------- */
+
+static int was_pushed(const struct mcp_push *push, const char *event_id)
+{
+	for (size_t i = 0; i < MCP_PUSHED_KEPT; i++)
+		if (strcmp(push->pushed[i], event_id) == 0)
+			return 1;
+	return 0;
+}
+
+static void note_pushed(struct mcp_push *push, const char *event_id)
+{
+	snprintf(push->pushed[push->next_pushed],
+		 sizeof(push->pushed[0]), "%s", event_id);
+	push->next_pushed = (push->next_pushed + 1) % MCP_PUSHED_KEPT;
+}
+
+/* FNV-1a: a file name for any key. */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ull;
+	return h;
+}
+
+/* {"session":KEY,"cursor":C,"pushed":[ids, oldest first]} */
+static void state_save(const struct mcp_push *push)
+{
+	struct json_writer w;
+	char tmp[4096];
+	int fd;
+
+	if (!push->state_path)
+		return;
+	jw_init_mem(&w, STATE_MAX, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "session", push->session);
+	jw_kv_str(&w, "cursor", push->cursor);
+	jw_key(&w, "pushed");
+	jw_array_begin(&w);
+	for (size_t i = 0; i < MCP_PUSHED_KEPT; i++) {
+		const char *id = push->pushed[(push->next_pushed + i) %
+					      MCP_PUSHED_KEPT];
+		if (*id)
+			jw_string(&w, id);
+	}
+	jw_array_end(&w);
+	jw_object_end(&w);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", push->state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd >= 0 && !w.error && write_all(fd, w.buf, w.len) == 0 &&
+	    close(fd) == 0)
+		fd = rename(tmp, push->state_path) == 0 ? -2 : -1;
+	else if (fd >= 0)
+		close(fd);
+	if (fd != -2)
+		unlink(tmp);	/* kept as it was: pushed again at worst */
+	jw_free(&w);
+}
+
+/* What an earlier server of this key pushed: its cursor and ids. */
+static void state_load(struct mcp_push *push)
+{
+	struct json_doc doc = { 0 };
+	const struct json_value *ids;
+	char err[96], *text = NULL;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, push->state_path, STATE_MAX, &text,
+			 &len) < 0)
+		return;
+	if (json_parse(&doc, text, len, 8, err, sizeof(err)) == 0 &&
+	    json_get_str(doc.root, "session") &&
+	    strcmp(json_get_str(doc.root, "session"), push->session) == 0) {
+		const char *cursor = json_get_str(doc.root, "cursor");
+
+		snprintf(push->cursor, sizeof(push->cursor), "%s",
+			 cursor ? cursor : "");
+		ids = json_get(doc.root, "pushed");
+		for (const struct json_value *v = ids && ids->type == JSON_ARRAY
+						  ? ids->u.children.first : NULL;
+		     v; v = v->next)
+			if (v->type == JSON_STRING)
+				note_pushed(push, v->u.string.ptr);
+	}
+	json_doc_free(&doc);
+	free(text);
+}
+
+int mcp_push_open(struct mcp_push *push, const char *root,
+		  const char *session, int persist, mcp_runner run)
+{
+	char name[64];
+
+	memset(push, 0, sizeof(*push));
+	push->root = root;
+	push->session = session;
+	push->run = run;
+	push->fd = -1;
+	push->log_level = NO_LEVEL;
+	push->line = malloc(LINE_CAP + 1);
+	if (!push->line)
+		return -1;
+	if (!persist)
+		return 0;
+	snprintf(name, sizeof(name), ".mcp/session-%016llx.json",
+		 (unsigned long long)key_hash(session));
+	push->state_path = path_join(root, name);
+	if (!push->state_path)
+		return -1;
+	state_load(push);
+	return 0;
+}
+
+/* ---- following the log -------------------------------------------------- */
+
+void mcp_push_start(struct mcp_push *push)
+{
+	char *argv[12] = {
+		"agent-exec", "--root", (char *)push->root, "events",
+		"--follow", "--type", "job.*",
+	};
+	size_t argc = 7;
+	char dir[4096];
+
+	if (push->follower)
+		return;
+	if (push->state_path) {	/* where the record of pushes lives */
+		snprintf(dir, sizeof(dir), "%s/.mcp", push->root);
+		mkdir_parents(dir, 0700);
+	}
+	if (*push->cursor) {
+		argv[argc++] = "--since";
+		argv[argc++] = push->cursor;
+	}
+	argv[argc] = NULL;
+	push->len = 0;
+	push->overlong = 0;
+	push->follower = mcp_spawn(push->run, argv, argc, NULL, &push->fd);
+	if (push->follower < 0) {
+		push->follower = 0;
+		push->restart_ms = clock_mono_ms() + RESTART_MS;
+	} else {
+		push->restart_ms = 0;
+	}
+}
+
+int mcp_push_reaped(struct mcp_push *push, pid_t pid)
+{
+	if (!push->follower || pid != push->follower)
+		return 0;
+	push->follower = 0;
+	if (push->fd >= 0) {
+		mcp_push_read(push);	/* its last lines */
+		if (push->fd >= 0)
+			close(push->fd);
+	}
+	push->fd = -1;
+	push->restart_ms = clock_mono_ms() + RESTART_MS;
+	return 1;
+}
+
+int64_t mcp_push_tick(struct mcp_push *push, int64_t now)
+{
+	if (!push->restart_ms)
+		return -1;
+	if (now < push->restart_ms)
+		return push->restart_ms;
+	mcp_push_start(push);
+	return push->restart_ms ? push->restart_ms : -1;
+}
+
+int mcp_push_log_level(struct mcp_push *push, const char *level)
+{
+	for (int i = 0; i < NO_LEVEL; i++)
+		if (strcmp(levels[i], level) == 0) {
+			push->log_level = i;
+			return 0;
+		}
+	return -1;
+}
+
+void mcp_push_close(struct mcp_push *push)
+{
+	if (push->follower && kill(push->follower, SIGKILL) == 0)
+		waitpid(push->follower, NULL, 0);
+	if (push->fd >= 0)
+		close(push->fd);
+	state_save(push);
+	free(push->state_path);
+	free(push->line);
+	memset(push, 0, sizeof(*push));
+	push->fd = -1;
+}
+
+/* ---- one event pushed --------------------------------------------------- */
+
+/* The end of an output tail, at most TAIL_SHOWN bytes from a line start. */
+static void put_tail(FILE *out, const char *name, const char *tail)
+{
+	size_t len = tail ? strlen(tail) : 0;
+	const char *from = tail;
+
+	if (!len)
+		return;
+	if (len > TAIL_SHOWN) {
+		const char *cut = tail + len - TAIL_SHOWN;
+		const char *newline = strchr(cut, '\n');
+
+		from = newline ? newline + 1 : cut;
+		fprintf(out, "\n%s (its last lines):\n%s", name, from);
+	} else {
+		fprintf(out, "\n%s:\n%s", name, from);
+	}
+}
+
+/* How the job ended, in words. */
+static void put_ending(FILE *out, const struct json_value *ev)
+{
+	const char *state = json_get_str(ev, "state");
+	const char *signal = json_get_str(ev, "signal_name");
+	const char *error = json_get_str(ev, "error");
+	int64_t code;
+
+	if (json_get_i64(ev, "exit_code", &code) == 0)
+		fprintf(out, "exited with code %lld", (long long)code);
+	else if (signal || json_get_str(ev, "signal"))
+		fprintf(out, "%s by %s", state ? state : "ended",
+			signal ? signal : json_get_str(ev, "signal"));
+	else
+		fprintf(out, "%s%s%s", state ? state : "ended",
+			error ? ": " : "", error ? error : "");
+}
+
+/* The human summary: content of the channel message. NULL on ENOMEM. */
+static char *summary_of(const struct json_value *ev, const char *type,
+			const char *job)
+{
+	const struct json_value *command = json_get(ev, "command");
+	char *text = NULL;
+	size_t size = 0;
+	uint64_t ms;
+	FILE *out = open_memstream(&text, &size);
+
+	if (!out)
+		return NULL;
+	fprintf(out, "agent-exec job %s ", job + (strlen(job) > 6 ?
+						 strlen(job) - 6 : 0));
+	if (strcmp(type, "job.finished") == 0) {
+		put_ending(out, ev);
+		if (json_get_u64(ev, "duration_ms", &ms) == 0)
+			fprintf(out, " after %llu.%01llu s",
+				(unsigned long long)(ms / 1000),
+				(unsigned long long)(ms % 1000 / 100));
+	} else {
+		fprintf(out, "printed a line matching \"%s\" on %s",
+			json_get_str(ev, "pattern") ? json_get_str(ev, "pattern")
+						     : "",
+			json_get_str(ev, "stream") ? json_get_str(ev, "stream")
+						    : "its output");
+	}
+	fprintf(out, " (job_id %s)", job);
+	if (command && command->type == JSON_ARRAY) {
+		fputs("\ncommand:", out);
+		for (const struct json_value *w = command->u.children.first; w;
+		     w = w->next)
+			if (w->type == JSON_STRING)
+				fprintf(out, " %s", w->u.string.ptr);
+	}
+	put_tail(out, "line", json_get_str(ev, "line"));
+	put_tail(out, "stdout", json_get_str(ev, "stdout_tail"));
+	put_tail(out, "stderr", json_get_str(ev, "stderr_tail"));
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The event's facts as string members (channel meta keys are letters,
+ * digits and underscores; values strings). */
+static void write_facts(struct json_writer *w, const struct json_value *ev,
+			const char *type, const char *job)
+{
+	static const char *const keys[] = {
+		"state", "signal", "signal_name", "error", "stream", "pattern",
+	};
+	char number[32];
+	int64_t value;
+
+	jw_kv_str(w, "event_type", type);
+	jw_kv_str(w, "event_id", json_get_str(ev, "event_id"));
+	jw_kv_str(w, "job_id", job);
+	jw_kv_str(w, "short_job_id", job + (strlen(job) > 6 ?
+					   strlen(job) - 6 : 0));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (json_get_str(ev, keys[i]))
+			jw_kv_str(w, keys[i], json_get_str(ev, keys[i]));
+	if (json_get_i64(ev, "exit_code", &value) == 0) {
+		snprintf(number, sizeof(number), "%lld", (long long)value);
+		jw_kv_str(w, "exit_code", number);
+	}
+	if (json_get_i64(ev, "duration_ms", &value) == 0) {
+		snprintf(number, sizeof(number), "%lld", (long long)value);
+		jw_kv_str(w, "duration_ms", number);
+	}
+}
+
+/* Write one notification: method, and params built by the caller. */
+static void send_notification(struct json_writer *w)
+{
+	if (!w->error)
+		mcp_write_line(w->buf, w->len);
+	jw_free(w);
+}
+
+static void push_event(struct mcp_push *push, const struct json_value *ev,
+		       const char *type, const char *job)
+{
+	char *summary = summary_of(ev, type, job);
+	int64_t code = 0;
+	int failed = strcmp(type, "job.finished") == 0 &&
+		     (json_get_i64(ev, "exit_code", &code) < 0 || code != 0);
+	int level = failed ? NOTICE + 1 : NOTICE;
+	struct json_writer w;
+
+	if (!summary)
+		return;
+	jw_init_mem(&w, 2 * LINE_CAP, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "jsonrpc", "2.0");
+	jw_kv_str(&w, "method", "notifications/claude/channel");
+	jw_key(&w, "params");
+	jw_object_begin(&w);
+	jw_kv_str(&w, "content", summary);
+	jw_key(&w, "meta");
+	jw_object_begin(&w);
+	write_facts(&w, ev, type, job);
+	jw_object_end(&w);
+	jw_object_end(&w);
+	jw_object_end(&w);
+	send_notification(&w);
+	if (level >= push->log_level) {
+		jw_init_mem(&w, 2 * LINE_CAP, 0);
+		jw_object_begin(&w);
+		jw_kv_str(&w, "jsonrpc", "2.0");
+		jw_kv_str(&w, "method", "notifications/message");
+		jw_key(&w, "params");
+		jw_object_begin(&w);
+		jw_kv_str(&w, "level", levels[level]);
+		jw_kv_str(&w, "logger", "agent-exec");
+		jw_key(&w, "data");
+		jw_object_begin(&w);
+		write_facts(&w, ev, type, job);
+		jw_kv_str(&w, "summary", summary);
+		jw_object_end(&w);
+		jw_object_end(&w);
+		jw_object_end(&w);
+		send_notification(&w);
+	}
+	free(summary);
+}
+
+/* One line of the log: the session's results pushed, once. */
+static void event_line(struct mcp_push *push, const char *line, size_t len)
+{
+	struct json_doc doc;
+	char err[96];
+	const char *type, *session, *event_id, *job, *cursor;
+
+	if (json_parse(&doc, line, len, JSON_MAX_DEPTH, err, sizeof(err)) < 0) {
+		json_doc_free(&doc);
+		return;
+	}
+	cursor = json_get_str(doc.root, "cursor");
+	type = json_get_str(doc.root, "event_type");
+	session = json_get_str(doc.root, "callback_session");
+	event_id = json_get_str(doc.root, "event_id");
+	job = json_get_str(doc.root, "job_id");
+	if (cursor)
+		snprintf(push->cursor, sizeof(push->cursor), "%s", cursor);
+	if (type && session && event_id && job &&
+	    strcmp(session, push->session) == 0 &&
+	    (strcmp(type, "job.finished") == 0 ||
+	     strcmp(type, "job.output.matched") == 0) &&
+	    strlen(event_id) < MCP_EVENT_ID_MAX &&
+	    !was_pushed(push, event_id)) {
+		push_event(push, doc.root, type, job);
+		note_pushed(push, event_id);
+		state_save(push);
+	}
+	json_doc_free(&doc);
+}
+
+void mcp_push_read(struct mcp_push *push)
+{
+	char buf[65536];
+	ssize_t got;
+
+	while ((got = read(push->fd, buf, sizeof(buf))) > 0 ||
+	       (got < 0 && errno == EINTR)) {
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (push->len < LINE_CAP)
+					push->line[push->len++] = buf[i];
+				else
+					push->overlong = 1;
+				continue;
+			}
+			if (!push->overlong)
+				event_line(push, push->line, push->len);
+			push->len = 0;
+			push->overlong = 0;
+		}
+	}
+	if (got == 0 && push->fd >= 0) {	/* the follower ended */
+		close(push->fd);
+		push->fd = -1;
+	}
+}
