@@ -28,6 +28,7 @@
 #define READ_CHUNK 65536
 #define MAX_UNTIL_DEFAULT 3600	/* seconds */
 #define SESSION_MAX 200
+#define LINGER_MS 900		/* after stdin ended: the last answers */
 
 /* JSON-RPC's error codes */
 #define PARSE_ERROR -32700
@@ -463,15 +464,23 @@ static int poll_timeout(struct server *sv)
 	return next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
 }
 
+/* Until stdin ends; then the calls that are done within LINGER_MS are
+ * still answered (a client that wrote its requests and closed), and the
+ * server goes, whatever is pending. */
 static void serve(struct server *sv)
 {
 	struct pollfd fds[3 + MCP_CALLS_MAX];
+	int64_t leave_at = -1;
 
-	while (!sv->eof) {
+	while (leave_at < 0 || (mcp_calls_pending(&sv->calls) &&
+				clock_mono_ms() < leave_at)) {
 		size_t calls;
 		int timeout = poll_timeout(sv);
 
-		fds[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
+		if (leave_at >= 0 && (timeout < 0 || timeout > LINGER_MS))
+			timeout = LINGER_MS;
+		fds[0] = (struct pollfd){ .fd = sv->eof ? -1 : 0,
+					  .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = sv->signal_fd, .events = POLLIN };
 		fds[2] = (struct pollfd){ .fd = sv->push.fd, .events = POLLIN };
 		calls = mcp_calls_poll_fds(&sv->calls, fds + 3, MCP_CALLS_MAX);
@@ -488,6 +497,8 @@ static void serve(struct server *sv)
 		if (fds[0].revents)
 			input_read(sv);
 		mcp_calls_answer(&sv->calls);
+		if (sv->eof && leave_at < 0)
+			leave_at = clock_mono_ms() + LINGER_MS;
 	}
 }
 

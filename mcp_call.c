@@ -330,6 +330,15 @@ static void call_answer(struct mcp_call *call)
 	jw_free(&envelope);
 }
 
+size_t mcp_calls_pending(const struct mcp_calls *calls)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < MCP_CALLS_MAX; i++)
+		n += calls->slot[i].pid != 0;
+	return n;
+}
+
 void mcp_calls_answer(struct mcp_calls *calls)
 {
 	for (size_t i = 0; i < MCP_CALLS_MAX; i++) {

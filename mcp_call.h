@@ -59,6 +59,8 @@ void mcp_calls_read(struct mcp_calls *calls, const struct pollfd *fds,
 		    size_t count);
 /* Whether pid was one of the calls (its status noted). */
 int mcp_calls_reaped(struct mcp_calls *calls, pid_t pid, int status);
+/* How many calls are pending. */
+size_t mcp_calls_pending(const struct mcp_calls *calls);
 /* Answer the calls that are done, and free their slots. */
 void mcp_calls_answer(struct mcp_calls *calls);
 /* Send the progress notifications that are due at now (monotonic ms):
