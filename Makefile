@@ -33,14 +33,15 @@ endif
 endif
 # The size budget (BENCHMARKS.md) is 256 KiB with musl on x86-64: an
 # ordinary optimised build, unused functions dropped by the linker,
-# stripped by the linker (-s), and no unwind tables (.eh_frame: 26 KiB
-# that C without exceptions never reads; the test and sanitizer builds
-# keep theirs, for their stack traces).
+# stripped by the linker (-s), no unwind tables (.eh_frame: 26 KiB that C
+# without exceptions never reads; the test and sanitizer builds keep
+# theirs, for their stack traces), and optimised across files at link time
+# (-flto: what no one file's compilation can see is unused or inlined).
 CFLAGS ?= -Os
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables -DAE_VERSION=\"$(VERSION)\"
-LDFLAGS += -static -s -Wl,--gc-sections
+	-fno-unwind-tables -flto -DAE_VERSION=\"$(VERSION)\"
+LDFLAGS += -static -s -Wl,--gc-sections -flto=auto
 
 ifeq ($(SELFPIPE),1)
 CFLAGS += -DAE_SELFPIPE

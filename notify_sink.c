@@ -623,8 +623,8 @@ int notifier_redeliver(struct notifier *n,
 	struct delivery_results history = { 0 };
 	struct json_writer w = { 0 };
 	struct event *ev;
-	char id[128], *event;
-	size_t len;
+	char id[128], *event = NULL;
+	size_t len = 0;
 
 	if (record_read_completion(job, &event, &len, id, sizeof(id), &history,
 				   e) < 0) {
