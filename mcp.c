@@ -96,36 +96,12 @@ static void answer_error(const char *id, int code, const char *message)
 static void answer_tool_error(const char *id, const char *code,
 			      const char *message)
 {
-	struct json_writer w, envelope;
+	struct json_writer envelope;
 
 	jw_init_mem(&envelope, MESSAGE_CAP, 0);
-	jw_object_begin(&envelope);
-	jw_kv_str(&envelope, "schema_version", "0.1");
-	jw_kv_bool(&envelope, "ok", 0);
-	jw_kv_str(&envelope, "type", "error");
-	jw_key(&envelope, "error");
-	jw_object_begin(&envelope);
-	jw_kv_str(&envelope, "code", code);
-	jw_kv_str(&envelope, "message", message);
-	jw_kv_bool(&envelope, "retryable", 0);
-	jw_object_end(&envelope);
-	jw_object_end(&envelope);
-	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
-	jw_key(&w, "content");
-	jw_array_begin(&w);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "type", "text");
-	jw_key(&w, "text");
-	jw_string_n(&w, envelope.buf, envelope.len);
-	jw_object_end(&w);
-	jw_array_end(&w);
-	jw_key(&w, "structuredContent");
-	jw_raw(&w, envelope.buf, envelope.len);
-	jw_kv_bool(&w, "isError", 1);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_error_envelope(&envelope, code, message);
+	if (!envelope.error)
+		mcp_answer_envelope(id, envelope.buf, envelope.len, 0);
 	jw_free(&envelope);
 }
 

@@ -255,6 +255,22 @@ static ssize_t envelope_of(struct mcp_call *call, int *ok)
 	return len ? (ssize_t)len : -1;
 }
 
+void mcp_error_envelope(struct json_writer *w, const char *code,
+			const char *message)
+{
+	jw_object_begin(w);
+	jw_kv_str(w, "schema_version", "0.1");
+	jw_kv_bool(w, "ok", 0);
+	jw_kv_str(w, "type", "error");
+	jw_key(w, "error");
+	jw_object_begin(w);
+	jw_kv_str(w, "code", code);
+	jw_kv_str(w, "message", message);
+	jw_kv_bool(w, "retryable", 0);
+	jw_object_end(w);
+	jw_object_end(w);
+}
+
 /* The child's envelope, or the error envelope of a call that gave none;
  * with "clamped":{"until":N} when until was lowered. */
 static void write_envelope(struct json_writer *w, struct mcp_call *call,
@@ -265,19 +281,9 @@ static void write_envelope(struct json_writer *w, struct mcp_call *call,
 
 	if (len < 0) {
 		*ok = 0;
-		jw_object_begin(w);
-		jw_kv_str(w, "schema_version", "0.1");
-		jw_kv_bool(w, "ok", 0);
-		jw_kv_str(w, "type", "error");
-		jw_key(w, "error");
-		jw_object_begin(w);
-		jw_kv_str(w, "code", "internal_error");
 		snprintf(extra, sizeof(extra), "the tool's command gave no "
 			 "answer (wait status %d)", call->status);
-		jw_kv_str(w, "message", extra);
-		jw_kv_bool(w, "retryable", 0);
-		jw_object_end(w);
-		jw_object_end(w);
+		mcp_error_envelope(w, "internal_error", extra);
 		return;
 	}
 	if (call->clamped_until < 0 || !*ok) {
@@ -295,20 +301,16 @@ static void write_envelope(struct json_writer *w, struct mcp_call *call,
 	jw_raw(w, call->answer, (size_t)len - 1 + strlen(extra));
 }
 
-/* {"jsonrpc":"2.0","id":ID,"result":{"content":[{"type":"text","text":
- * ENVELOPE}],"structuredContent":ENVELOPE,"isError":!ok}} */
-static void call_answer(struct mcp_call *call)
+void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
+			 int ok)
 {
-	struct json_writer envelope, w;
-	int ok = 0;
+	struct json_writer w;
 
-	jw_init_mem(&envelope, ANSWER_CAP + 4096, 0);
-	write_envelope(&envelope, call, &ok);
-	jw_init_mem(&w, 2 * (size_t)ANSWER_CAP + 8192, 0);
+	jw_init_mem(&w, 2 * len + 4096, 0);
 	jw_object_begin(&w);
 	jw_kv_str(&w, "jsonrpc", "2.0");
 	jw_key(&w, "id");
-	jw_raw(&w, call->id, strlen(call->id));
+	jw_raw(&w, id, strlen(id));
 	jw_key(&w, "result");
 	jw_object_begin(&w);
 	jw_key(&w, "content");
@@ -316,17 +318,28 @@ static void call_answer(struct mcp_call *call)
 	jw_object_begin(&w);
 	jw_kv_str(&w, "type", "text");
 	jw_key(&w, "text");
-	jw_string_n(&w, envelope.buf, envelope.len);
+	jw_string_n(&w, envelope, len);
 	jw_object_end(&w);
 	jw_array_end(&w);
 	jw_key(&w, "structuredContent");
-	jw_raw(&w, envelope.buf, envelope.len);
+	jw_raw(&w, envelope, len);
 	jw_kv_bool(&w, "isError", !ok);
 	jw_object_end(&w);
 	jw_object_end(&w);
-	if (!w.error && !envelope.error)
+	if (!w.error)
 		mcp_write_line(w.buf, w.len);
 	jw_free(&w);
+}
+
+static void call_answer(struct mcp_call *call)
+{
+	struct json_writer envelope;
+	int ok = 0;
+
+	jw_init_mem(&envelope, ANSWER_CAP + 4096, 0);
+	write_envelope(&envelope, call, &ok);
+	if (!envelope.error)
+		mcp_answer_envelope(call->id, envelope.buf, envelope.len, ok);
 	jw_free(&envelope);
 }
 

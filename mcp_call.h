@@ -46,6 +46,13 @@ pid_t mcp_spawn(mcp_runner run, char *const *argv, size_t argc,
 /* Write one message and its newline on stdout, whole: 0, or -1/errno. */
 int mcp_write_line(const char *text, size_t len);
 
+/* The answer to request id (JSON) that is an agent-exec envelope: its
+ * text as content, itself as structuredContent, isError when not ok. */
+void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
+			 int ok);
+/* {"schema_version":"0.1","ok":false,"type":"error","error":{...}} */
+void mcp_error_envelope(struct json_writer *w, const char *code,
+			const char *message);
 /* Start cmd in a child for the request id (JSON): 0; -1 with
  * message[size] when it cannot be (too many pending, no fork). */
 int mcp_call_start(struct mcp_calls *calls, const struct mcp_command *cmd,
