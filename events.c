@@ -35,7 +35,7 @@
 #define SEGMENTS_KEPT 8		/* the log holds at most ~36 MiB */
 #define SEGMENTS_SEEN 64
 #define LINE_MAX_BYTES (2u << 20)	/* longer lines are not events */
-#define FOLLOW_POLL_MS 1000	/* a safety net behind inotify */
+#define FOLLOW_POLL_MS 1000	/* where inotify cannot watch */
 
 struct segment {
 	uint64_t base;
@@ -389,9 +389,10 @@ static int next_segment(struct reader *r)
 	return 0;
 }
 
-/* Sleep until the log changes (inotify), a stop signal arrives, the
- * reader of our stdout goes away (a pipe reports POLLERR), or a second
- * passes. Returns 0, or -1 when it is time to stop. */
+/* Sleep until the log changes (inotify), a stop signal arrives, or the
+ * reader of our stdout goes away (a pipe reports POLLERR): no timer while
+ * the watch works (an idle follower costs nothing), a second without it.
+ * Returns 0, or -1 when it is time to stop. */
 static int follow_wait(int notify_fd, int stop_fd)
 {
 	struct pollfd pfds[3] = {
@@ -401,7 +402,7 @@ static int follow_wait(int notify_fd, int stop_fd)
 	};
 	char drain[4096];
 
-	if (poll(pfds, 3, FOLLOW_POLL_MS) <= 0)
+	if (poll(pfds, 3, notify_fd >= 0 ? -1 : FOLLOW_POLL_MS) <= 0)
 		return 0;
 	if (pfds[2].revents && sig_next(stop_fd) > 0)
 		return -1;	/* taken: the command ends with 0 */
