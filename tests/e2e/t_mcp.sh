@@ -120,9 +120,9 @@ check_eq "run waits (until) for the end: exited 3 with its output" \
 check_eq "the job's callback_session is the server's session key" \
 	"$(json_str callback_session "$(ae status "$j1")")" "$KEY"
 
-mcp_call 2 run '{"command":"echo $((6 * 7)) | tr 4 x","callback_session":"t-mcp-elsewhere"}'
+mcp_call 2 run '{"command":"sleep 1; echo $((6 * 7)) | tr 4 x","callback_session":"t-mcp-elsewhere"}'
 check_tool "run (one string): a run envelope" run
-check_eq "... a shell script run through sh -c, waited for by default" \
+check_eq "... a shell script run through sh -c, waited for (until's default)" \
 	"$(scs state) $(scs snapshot.stdout_tail)" "exited x2"
 
 mkdir "$TMP/wd"
