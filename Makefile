@@ -105,11 +105,18 @@ build/schema_check: $(CHECKER_SRCS) $(HDRS)
 	@mkdir -p build
 	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(CHECKER_SRCS)
 
+# the MCP test client (tests/e2e/t_mcp*.sh drive agent-exec mcp through it):
+# libc only
+MCP_CLIENT_SRCS := tests/tools/mcp_client.c tests/tools/mcp_wire.c
+build/mcp_client: $(MCP_CLIENT_SRCS) tests/tools/mcp_wire.h
+	@mkdir -p build
+	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(MCP_CLIENT_SRCS)
+
 ifeq ($(ARCH),$(HOST_ARCH))
 check:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory agent-exec build/unit-tests \
-		build/schema_check
+		build/schema_check build/mcp_client
 	@sh tests/run.sh
 else
 # the unit tests need libcheck for this machine; the end-to-end suite runs
@@ -117,7 +124,8 @@ else
 check:
 	@sh tests/deps.sh cross $(ARCH)
 	@$(MAKE) --no-print-directory ARCH=$(ARCH) $(BIN)
-	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build/schema_check
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build/schema_check \
+		build/mcp_client
 	@AE_BIN=$(CURDIR)/tests/tools/qemu-wrap AE_REAL_BIN=$(CURDIR)/$(BIN) \
 		AE_QEMU=qemu-$(ARCH)-static AE_UNDER_TOOL=qemu E2E_ONLY=1 \
 		sh tests/run.sh $(TESTS)
@@ -127,7 +135,8 @@ endif
 # binary and the tests (tests/busybox.sh; root, or a user namespace)
 busybox-check: $(BIN) build/schema_check
 	@sh tests/deps.sh busybox
-	@CHECKER_SRCS="$(CHECKER_SRCS)" sh tests/busybox.sh $(BIN) $(TESTS)
+	@CHECKER_SRCS="$(CHECKER_SRCS)" MCP_CLIENT_SRCS="$(MCP_CLIENT_SRCS)" \
+		sh tests/busybox.sh $(BIN) $(TESTS)
 
 # the fault-injection sweep: the Nth call of each system call that touches
 # the store or the processes fails (strace -e inject), for every N a run
@@ -183,7 +192,8 @@ build/asan/unit-tests: $(UNIT_SRCS) $(HDRS) tests/unit/suites.h
 		-fno-sanitize-recover=undefined -o $@ $(UNIT_SRCS) \
 		$$(pkg-config --cflags --libs check)
 
-asan: build/asan/agent-exec build/asan/unit-tests build/schema_check
+asan: build/asan/agent-exec build/asan/unit-tests build/schema_check \
+		build/mcp_client
 	@rm -rf build/asan-logs && mkdir -p build/asan-logs
 	@CK_FORK=no build/asan/unit-tests | tail -n 1
 	@AE_BIN=$(CURDIR)/build/asan/agent-exec AE_UNDER_TOOL=asan E2E_ONLY=1 \

@@ -16,8 +16,9 @@
 #   empty /root (HOME) and /tmp (mode 1777), and /repo: the repository's
 #   tests/ and schema/, the files the e2e scripts read from the repository
 #   root (README.md, agent-exec.1, completion/ and the *.c sources, which
-#   t_docs.sh checks the manual against), and build/schema_check, a static
-#   build of tests/tools/schema_check.c (musl-gcc, else cc -static).
+#   t_docs.sh checks the manual against), and build/schema_check and
+#   build/mcp_client, static builds of tests/tools/schema_check.c and of
+#   the MCP test client (musl-gcc, else cc -static).
 # What it runs: in a private mount namespace (unshare --mount --fork) it
 # mounts /proc (proc; a bind of the host's where a new one is refused) and
 # binds the host's /dev (the PTY tests need /dev/ptmx and /dev/pts) into
@@ -107,6 +108,7 @@ if [ "${1:-}" = --inner ]; then
 		AE_BIN=/bin/agent-exec E2E_ONLY=1 \
 		AE_SCHEMA=/repo/schema/agent-exec.schema.json \
 		SCHEMA_CHECK=/repo/build/schema_check \
+		MCP_CLIENT=/repo/build/mcp_client \
 		JOBS="${JOBS:-4}" \
 		/bin/sh -c 'cd /repo && exec sh tests/run.sh "$@"' sh "$@"
 	status=$?
@@ -212,6 +214,19 @@ done
 ) || die "cannot build a static schema checker (musl-gcc or cc -static)"
 is_static "$dir/repo/build/schema_check" || die "the schema checker is not static"
 
+# the MCP test client (t_mcp*.sh), static the same way
+(
+	cd "$repo"
+	src=${MCP_CLIENT_SRCS:?run through make busybox-check}
+	# shellcheck disable=SC2086 # the sources
+	{ command -v musl-gcc >/dev/null 2>&1 &&
+		musl-gcc -static -std=c11 -D_GNU_SOURCE -O1 \
+			-o "$dir/repo/build/mcp_client" $src; } ||
+		cc -static -std=c11 -D_GNU_SOURCE -O1 \
+			-o "$dir/repo/build/mcp_client" $src
+) || die "cannot build a static MCP test client (musl-gcc or cc -static)"
+is_static "$dir/repo/build/mcp_client" || die "the MCP test client is not static"
+
 # -- what it holds
 files=$(find "$dir" -type f | wc -l | tr -d ' ')
 links=$(find "$dir" -type l | wc -l | tr -d ' ')
@@ -228,11 +243,12 @@ shells=$(find "$dir" \( -name bash -o -name jq \) -print | head -n 5)
 libs=$(find "$dir" \( -name 'lib' -o -name 'lib64' -o -name '*.so' -o -name '*.so.*' \
 	-o -name 'ld-*' \) -print | head -n 5)
 [ -z "$libs" ] || die "the chroot has library files: $libs"
-for prog in "$dir/bin/busybox" "$dir/bin/agent-exec" "$dir/repo/build/schema_check"; do
+for prog in "$dir/bin/busybox" "$dir/bin/agent-exec" "$dir/repo/build/schema_check" \
+	"$dir/repo/build/mcp_client"; do
 	is_static "$prog" || die "$prog is not static"
 done
 note "no bash, no jq, no lib directories or shared objects; busybox," \
-	"agent-exec and schema_check are static"
+	"agent-exec, schema_check and mcp_client are static"
 note "namespace: $ns"
 
 # -- run (the script again, as its inner part, in the namespace)

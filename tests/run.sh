@@ -12,7 +12,9 @@ AE_BIN=${AE_BIN:-$PWD/agent-exec}
 # the schema every answer must match, and the tool that checks it
 AE_SCHEMA=${AE_SCHEMA:-$PWD/schema/agent-exec.schema.json}
 SCHEMA_CHECK=${SCHEMA_CHECK:-$PWD/build/schema_check}
-export AE_BIN AE_SCHEMA SCHEMA_CHECK
+# the client the MCP tests drive agent-exec mcp with
+MCP_CLIENT=${MCP_CLIENT:-$PWD/build/mcp_client}
+export AE_BIN AE_SCHEMA SCHEMA_CHECK MCP_CLIENT
 out_dir=$(mktemp -d "${TMPDIR:-/tmp}/ae-results.XXXXXX") || exit 2
 trap 'rm -rf "$out_dir"' EXIT
 passed=0
