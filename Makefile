@@ -36,12 +36,15 @@ endif
 # stripped by the linker (-s), no unwind tables (.eh_frame: 26 KiB that C
 # without exceptions never reads; the test and sanitizer builds keep
 # theirs, for their stack traces), and optimised across files at link time
-# (-flto: what no one file's compilation can see is unused or inlined).
+# (-flto: what no one file's compilation can see is unused or inlined);
+# code and constants share one segment (-z noseparate-code: the page of
+# padding between them goes; the binary is static and not position
+# independent, so its code sits at known addresses either way).
 CFLAGS ?= -Os
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -flto -DAE_VERSION=\"$(VERSION)\"
-LDFLAGS += -static -s -Wl,--gc-sections -flto=auto
+LDFLAGS += -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -flto=auto
 
 ifeq ($(SELFPIPE),1)
 CFLAGS += -DAE_SELFPIPE

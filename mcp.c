@@ -79,19 +79,6 @@ static void answer_send(struct json_writer *w)
 	jw_free(w);
 }
 
-static void answer_error(const char *id, int code, const char *message)
-{
-	struct json_writer w;
-
-	answer_begin(&w, id);
-	jw_key(&w, "error");
-	jw_object_begin(&w);
-	jw_kv_i64(&w, "code", code);
-	jw_kv_str(&w, "message", message);
-	jw_object_end(&w);
-	answer_send(&w);
-}
-
 /* A tool's own failure, without a child: isError and the error envelope. */
 static void answer_tool_error(const char *id, const char *code,
 			      const char *message)
@@ -230,7 +217,7 @@ static void method_tools_call(struct server *sv, const char *id,
 	built = mcp_tool_command(params, &sv->limits, &cmd, message,
 				 sizeof(message));
 	if (built == -1)
-		answer_error(id, INVALID_PARAMS, message);
+		mcp_answer_error(id, INVALID_PARAMS, message);
 	else if (built == -2)
 		answer_tool_error(id, "invalid_argument", message);
 	if (built < 0) {
@@ -241,7 +228,7 @@ static void method_tools_call(struct server *sv, const char *id,
 		token_text = json_text(token);
 	if (mcp_call_start(&sv->calls, &cmd, id, token_text, message,
 			   sizeof(message)) < 0)
-		answer_error(id, INTERNAL_ERROR, message);
+		mcp_answer_error(id, INTERNAL_ERROR, message);
 	free(token_text);
 	mcp_command_free(&cmd);
 }
@@ -252,7 +239,7 @@ static void method_set_level(struct server *sv, const char *id,
 	const char *level = json_get_str(params, "level");
 
 	if (!level || mcp_push_log_level(&sv->push, level) < 0) {
-		answer_error(id, INVALID_PARAMS, "logging/setLevel needs a "
+		mcp_answer_error(id, INVALID_PARAMS, "logging/setLevel needs a "
 			     "level: debug, info, notice, warning, error, "
 			     "critical, alert or emergency");
 		return;
@@ -276,7 +263,7 @@ static void request(struct server *sv, const char *id, const char *method,
 	char message[160];
 
 	if (params && params->type != JSON_OBJECT) {
-		answer_error(id, INVALID_PARAMS, "params must be an object");
+		mcp_answer_error(id, INVALID_PARAMS, "params must be an object");
 		return;
 	}
 	if (strcmp(method, "initialize") == 0) {
@@ -293,7 +280,7 @@ static void request(struct server *sv, const char *id, const char *method,
 	} else {
 		snprintf(message, sizeof(message), "unknown method \"%.100s\"",
 			 method);
-		answer_error(id, METHOD_NOT_FOUND, message);
+		mcp_answer_error(id, METHOD_NOT_FOUND, message);
 	}
 }
 
@@ -327,7 +314,7 @@ static void message(struct server *sv, const struct json_value *msg)
 
 	if (msg->type != JSON_OBJECT || !version || strcmp(version, "2.0") ||
 	    (id && !id_valid(id)) || (method && method->type != JSON_STRING)) {
-		answer_error(NULL, INVALID_REQUEST, msg->type == JSON_ARRAY
+		mcp_answer_error(NULL, INVALID_REQUEST, msg->type == JSON_ARRAY
 			     ? "batches are not supported: one message a line"
 			     : "not a JSON-RPC 2.0 request (an object with "
 			       "\"jsonrpc\":\"2.0\", a string method, an id "
@@ -336,7 +323,7 @@ static void message(struct server *sv, const struct json_value *msg)
 	}
 	if (!method) {
 		if (!json_get(msg, "result") && !json_get(msg, "error"))
-			answer_error(NULL, INVALID_REQUEST, "a message needs a "
+			mcp_answer_error(NULL, INVALID_REQUEST, "a message needs a "
 				     "method");
 		return;	/* a response: we ask nothing */
 	}
@@ -346,7 +333,7 @@ static void message(struct server *sv, const struct json_value *msg)
 	}
 	id_text = json_text(id);
 	if (!id_text) {
-		answer_error(NULL, INTERNAL_ERROR, "out of memory");
+		mcp_answer_error(NULL, INTERNAL_ERROR, "out of memory");
 		return;
 	}
 	request(sv, id_text, method->u.string.ptr, json_get(msg, "params"));
@@ -365,7 +352,7 @@ static void message_line(struct server *sv, char *line, size_t len)
 		return;
 	if (json_parse(&doc, line, len, JSON_MAX_DEPTH, err, sizeof(err)) < 0) {
 		snprintf(text, sizeof(text), "parse error: %s", err);
-		answer_error(NULL, PARSE_ERROR, text);
+		mcp_answer_error(NULL, PARSE_ERROR, text);
 	} else {
 		message(sv, doc.root);
 	}
@@ -399,7 +386,7 @@ static void input_read(struct server *sv)
 	sv->in_len -= start;
 	if (sv->in_len > MESSAGE_CAP || (sv->discarding && sv->in_len)) {
 		if (!sv->discarding)
-			answer_error(NULL, INVALID_REQUEST, "message too large: "
+			mcp_answer_error(NULL, INVALID_REQUEST, "message too large: "
 				     "at most 4 MiB a line");
 		sv->discarding = 1;
 		sv->in_len = 0;

@@ -126,19 +126,14 @@ static void call_release(struct mcp_call *call)
 	call->fd = -1;
 }
 
-int mcp_call_start(struct mcp_calls *calls, const struct mcp_command *cmd,
-		   const char *id, const char *progress_token, char *message,
-		   size_t size)
+/* Start a call in a free slot: 0, or -1/errno. */
+static int call_spawn(struct mcp_calls *calls, struct mcp_call *call,
+		      const struct mcp_command *cmd, const char *id,
+		      const char *progress_token)
 {
-	struct mcp_call *call = free_slot(calls);
 	int fd = -1;
 	pid_t pid;
 
-	if (!call) {
-		snprintf(message, size, "%d tool calls are pending already: "
-			 "wait for one to be answered", MCP_CALLS_MAX);
-		return -1;
-	}
 	memset(call, 0, sizeof(*call));
 	call->fd = -1;
 	call->id = strdup(id);
@@ -148,8 +143,6 @@ int mcp_call_start(struct mcp_calls *calls, const struct mcp_command *cmd,
 			  cmd->stdin_text, &fd)
 	      : -1;
 	if (pid < 0) {
-		snprintf(message, size, "cannot start the call: %s",
-			 strerror(errno));
 		call_release(call);
 		return -1;
 	}
@@ -161,6 +154,80 @@ int mcp_call_start(struct mcp_calls *calls, const struct mcp_command *cmd,
 	call->started_ms = clock_mono_ms();
 	call->progress_ms = call->started_ms + PROGRESS_EVERY_MS;
 	return 0;
+}
+
+/* Every slot taken: the call waits its turn (its command moved in). */
+static int call_queue(struct mcp_calls *calls, struct mcp_command *cmd,
+		      const char *id, const char *progress_token)
+{
+	struct mcp_queued *q;
+
+	if (calls->queued == MCP_QUEUE_MAX)
+		return -1;
+	q = &calls->queue[(calls->queue_head + calls->queued) % MCP_QUEUE_MAX];
+	memset(q, 0, sizeof(*q));
+	q->id = strdup(id);
+	q->progress_token = progress_token ? strdup(progress_token) : NULL;
+	if (!q->id || (progress_token && !q->progress_token)) {
+		free(q->id);
+		free(q->progress_token);
+		return -1;
+	}
+	q->cmd = *cmd;
+	memset(&cmd->argv, 0, sizeof(cmd->argv));	/* the queue's now */
+	calls->queued++;
+	return 0;
+}
+
+static void queued_free(struct mcp_queued *q)
+{
+	mcp_command_free(&q->cmd);
+	free(q->id);
+	free(q->progress_token);
+	memset(q, 0, sizeof(*q));
+}
+
+int mcp_call_start(struct mcp_calls *calls, struct mcp_command *cmd,
+		   const char *id, const char *progress_token, char *message,
+		   size_t size)
+{
+	struct mcp_call *call = free_slot(calls);
+
+	if (!call && call_queue(calls, cmd, id, progress_token) == 0)
+		return 0;
+	if (!call) {
+		snprintf(message, size, "%d tool calls are pending already: "
+			 "wait for some to be answered",
+			 MCP_CALLS_MAX + MCP_QUEUE_MAX);
+		return -1;
+	}
+	if (call_spawn(calls, call, cmd, id, progress_token) < 0) {
+		snprintf(message, size, "cannot start the call: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the calls that waited, as slots free up. */
+static void queue_run(struct mcp_calls *calls)
+{
+	struct mcp_call *call;
+	char message[160];
+
+	while (calls->queued && (call = free_slot(calls))) {
+		struct mcp_queued *q = &calls->queue[calls->queue_head];
+
+		calls->queue_head = (calls->queue_head + 1) % MCP_QUEUE_MAX;
+		calls->queued--;
+		if (q->id && call_spawn(calls, call, &q->cmd, q->id,
+					q->progress_token) < 0) {
+			snprintf(message, sizeof(message), "cannot start the "
+				 "call: %s", strerror(errno));
+			mcp_answer_error(q->id, -32603, message);
+		}
+		queued_free(q);
+	}
 }
 
 /* ---- reading and answering ---------------------------------------------- */
@@ -309,6 +376,29 @@ static void write_envelope(struct json_writer *w, struct mcp_call *call,
 	jw_raw(w, call->answer, (size_t)len - 1 + strlen(extra));
 }
 
+void mcp_answer_error(const char *id, int code, const char *message)
+{
+	struct json_writer w;
+
+	jw_init_mem(&w, 65536, 0);
+	jw_object_begin(&w);
+	jw_kv_str(&w, "jsonrpc", "2.0");
+	jw_key(&w, "id");
+	if (id)
+		jw_raw(&w, id, strlen(id));
+	else
+		jw_null(&w);
+	jw_key(&w, "error");
+	jw_object_begin(&w);
+	jw_kv_i64(&w, "code", code);
+	jw_kv_str(&w, "message", message);
+	jw_object_end(&w);
+	jw_object_end(&w);
+	if (!w.error)
+		mcp_write_line(w.buf, w.len);
+	jw_free(&w);
+}
+
 void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 			 int ok)
 {
@@ -357,7 +447,7 @@ size_t mcp_calls_pending(const struct mcp_calls *calls)
 
 	for (size_t i = 0; i < MCP_CALLS_MAX; i++)
 		n += calls->slot[i].pid != 0;
-	return n;
+	return n + calls->queued;
 }
 
 void mcp_calls_answer(struct mcp_calls *calls)
@@ -371,6 +461,7 @@ void mcp_calls_answer(struct mcp_calls *calls)
 			call_answer(call);
 		call_release(call);
 	}
+	queue_run(calls);
 }
 
 /* ---- progress and cancellation ------------------------------------------ */
@@ -425,6 +516,13 @@ int64_t mcp_calls_progress(struct mcp_calls *calls, int64_t now)
 
 void mcp_calls_cancel(struct mcp_calls *calls, const char *id)
 {
+	for (size_t i = 0; i < calls->queued; i++) {
+		struct mcp_queued *q =
+			&calls->queue[(calls->queue_head + i) % MCP_QUEUE_MAX];
+
+		if (q->id && strcmp(q->id, id) == 0)
+			queued_free(q);	/* skipped when its turn comes */
+	}
 	for (size_t i = 0; i < MCP_CALLS_MAX; i++) {
 		struct mcp_call *call = &calls->slot[i];
 
@@ -438,6 +536,10 @@ void mcp_calls_cancel(struct mcp_calls *calls, const char *id)
 
 void mcp_calls_end(struct mcp_calls *calls)
 {
+	for (; calls->queued; calls->queued--) {
+		queued_free(&calls->queue[calls->queue_head]);
+		calls->queue_head = (calls->queue_head + 1) % MCP_QUEUE_MAX;
+	}
 	for (size_t i = 0; i < MCP_CALLS_MAX; i++) {
 		struct mcp_call *call = &calls->slot[i];
 

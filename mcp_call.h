@@ -14,7 +14,8 @@
  * answers on fd 1 and returns the exit status. */
 typedef int (*mcp_runner)(int argc, char **argv);
 
-#define MCP_CALLS_MAX 64		/* calls pending at once */
+#define MCP_CALLS_MAX 64		/* calls running at once */
+#define MCP_QUEUE_MAX 1024		/* more wait their turn */
 
 struct mcp_call {
 	pid_t pid;			/* 0: a free slot */
@@ -32,8 +33,17 @@ struct mcp_call {
 	int64_t clamped_until;
 };
 
+/* A call waiting for a free slot. */
+struct mcp_queued {
+	struct mcp_command cmd;
+	char *id;			/* NULL: cancelled meanwhile */
+	char *progress_token;
+};
+
 struct mcp_calls {
 	struct mcp_call slot[MCP_CALLS_MAX];
+	struct mcp_queued queue[MCP_QUEUE_MAX];	/* a ring */
+	size_t queue_head, queued;
 	mcp_runner run;
 };
 
@@ -53,9 +63,12 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 /* {"schema_version":"0.1","ok":false,"type":"error","error":{...}} */
 void mcp_error_envelope(struct json_writer *w, const char *code,
 			const char *message);
-/* Start cmd in a child for the request id (JSON): 0; -1 with
- * message[size] when it cannot be (too many pending, no fork). */
-int mcp_call_start(struct mcp_calls *calls, const struct mcp_command *cmd,
+/* A JSON-RPC error answer to request id (JSON; NULL: null). */
+void mcp_answer_error(const char *id, int code, const char *message);
+/* Start cmd in a child for the request id (JSON), or queue it (its
+ * command then moved out of cmd) while every slot is taken: 0; -1 with
+ * message[size] when it cannot be (the queue full too, no fork). */
+int mcp_call_start(struct mcp_calls *calls, struct mcp_command *cmd,
 		   const char *id, const char *progress_token, char *message,
 		   size_t size);
 /* The pipes to poll, into fds (at most max): their count. */

@@ -106,7 +106,8 @@ check_pushed "after logging/setLevel: still the channel notification" \
 M=$(messages notifications/message | grep -F "$j8" | head -n 1)
 check_eq "... and a notifications/message from logger agent-exec" \
 	"$(jstr "$M" params.logger)" agent-exec
-check_match "... its level" "$(jstr "$M" params.level)" '^(debug|info|notice)$'
+check_eq "... its level: warning, for a job that did not exit 0" \
+	"$(jstr "$M" params.level)" warning
 check_eq "... its data an object" "$(jget "$M" params.data | cut -c1)" "{"
 mcp_close
 check_client "while the server runs: the client's script passed"
