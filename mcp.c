@@ -74,9 +74,7 @@ static void answer_begin(struct json_writer *w, const char *id)
 static void answer_send(struct json_writer *w)
 {
 	jw_object_end(w);
-	if (!w->error)
-		mcp_write_line(w->buf, w->len);
-	jw_free(w);
+	mcp_send(w);
 }
 
 /* A tool's own failure, without a child: isError and the error envelope. */

@@ -50,6 +50,13 @@ int mcp_write_line(const char *text, size_t len)
 	return 0;
 }
 
+void mcp_send(struct json_writer *w)
+{
+	if (!w->error)
+		mcp_write_line(w->buf, w->len);
+	jw_free(w);
+}
+
 /* ---- the child ---------------------------------------------------------- */
 
 /* In the child: stdin /dev/null, or a pipe holding stdin_text; stdout the
@@ -394,9 +401,7 @@ void mcp_answer_error(const char *id, int code, const char *message)
 	jw_kv_str(&w, "message", message);
 	jw_object_end(&w);
 	jw_object_end(&w);
-	if (!w.error)
-		mcp_write_line(w.buf, w.len);
-	jw_free(&w);
+	mcp_send(&w);
 }
 
 void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
@@ -424,9 +429,7 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 	jw_kv_bool(&w, "isError", !ok);
 	jw_object_end(&w);
 	jw_object_end(&w);
-	if (!w.error)
-		mcp_write_line(w.buf, w.len);
-	jw_free(&w);
+	mcp_send(&w);
 }
 
 static void call_answer(struct mcp_call *call)
@@ -488,9 +491,7 @@ static void send_progress(struct mcp_call *call, int64_t now)
 	jw_kv_str(&w, "message", message);
 	jw_object_end(&w);
 	jw_object_end(&w);
-	if (!w.error)
-		mcp_write_line(w.buf, w.len);
-	jw_free(&w);
+	mcp_send(&w);
 }
 
 int64_t mcp_calls_progress(struct mcp_calls *calls, int64_t now)

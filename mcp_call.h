@@ -55,6 +55,8 @@ pid_t mcp_spawn(mcp_runner run, char *const *argv, size_t argc,
 
 /* Write one message and its newline on stdout, whole: 0, or -1/errno. */
 int mcp_write_line(const char *text, size_t len);
+/* Write the message w holds (unless it failed), and free w. */
+void mcp_send(struct json_writer *w);
 
 /* The answer to request id (JSON) that is an agent-exec envelope: its
  * text as content, itself as structuredContent, isError when not ok. */

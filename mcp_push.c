@@ -345,14 +345,6 @@ static void write_facts(struct json_writer *w, const struct json_value *ev,
 	}
 }
 
-/* Write one notification: method, and params built by the caller. */
-static void send_notification(struct json_writer *w)
-{
-	if (!w->error)
-		mcp_write_line(w->buf, w->len);
-	jw_free(w);
-}
-
 static void push_event(struct mcp_push *push, const struct json_value *ev,
 		       const char *type, const char *job)
 {
@@ -378,7 +370,7 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 	jw_object_end(&w);
 	jw_object_end(&w);
 	jw_object_end(&w);
-	send_notification(&w);
+	mcp_send(&w);
 	if (level >= push->log_level) {
 		jw_init_mem(&w, 2 * LINE_CAP, 0);
 		jw_object_begin(&w);
@@ -395,7 +387,7 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 		jw_object_end(&w);
 		jw_object_end(&w);
 		jw_object_end(&w);
-		send_notification(&w);
+		mcp_send(&w);
 	}
 	free(summary);
 }
