@@ -169,7 +169,12 @@ static int call_queue(struct mcp_calls *calls, struct mcp_command *cmd,
 {
 	struct mcp_queued *q;
 
-	if (calls->queued == MCP_QUEUE_MAX)
+	size_t bytes = 0;
+
+	for (size_t i = 0; i < cmd->argv.n && cmd->argv.v[i]; i++)
+		bytes += strlen(cmd->argv.v[i]) + 1;
+	if (calls->queued == MCP_QUEUE_MAX ||
+	    calls->queued_bytes + bytes > MCP_QUEUE_BYTES)
 		return -1;
 	q = &calls->queue[(calls->queue_head + calls->queued) % MCP_QUEUE_MAX];
 	memset(q, 0, sizeof(*q));
@@ -181,13 +186,16 @@ static int call_queue(struct mcp_calls *calls, struct mcp_command *cmd,
 		return -1;
 	}
 	q->cmd = *cmd;
+	q->bytes = bytes;
 	memset(&cmd->argv, 0, sizeof(cmd->argv));	/* the queue's now */
 	calls->queued++;
+	calls->queued_bytes += bytes;
 	return 0;
 }
 
-static void queued_free(struct mcp_queued *q)
+static void queued_free(struct mcp_calls *calls, struct mcp_queued *q)
 {
+	calls->queued_bytes -= q->bytes;
 	mcp_command_free(&q->cmd);
 	free(q->id);
 	free(q->progress_token);
@@ -203,9 +211,10 @@ int mcp_call_start(struct mcp_calls *calls, struct mcp_command *cmd,
 	if (!call && call_queue(calls, cmd, id, progress_token) == 0)
 		return 0;
 	if (!call) {
-		snprintf(message, size, "%d tool calls are pending already: "
-			 "wait for some to be answered",
-			 MCP_CALLS_MAX + MCP_QUEUE_MAX);
+		snprintf(message, size, "too many tool calls are pending "
+			 "(%d at most, %d MiB of arguments): wait for some to be "
+			 "answered", MCP_CALLS_MAX + MCP_QUEUE_MAX,
+			 MCP_QUEUE_BYTES >> 20);
 		return -1;
 	}
 	if (call_spawn(calls, call, cmd, id, progress_token) < 0) {
@@ -233,7 +242,7 @@ static void queue_run(struct mcp_calls *calls)
 				 "call: %s", strerror(errno));
 			mcp_answer_error(q->id, -32603, message);
 		}
-		queued_free(q);
+		queued_free(calls, q);
 	}
 }
 
@@ -522,7 +531,7 @@ void mcp_calls_cancel(struct mcp_calls *calls, const char *id)
 			&calls->queue[(calls->queue_head + i) % MCP_QUEUE_MAX];
 
 		if (q->id && strcmp(q->id, id) == 0)
-			queued_free(q);	/* skipped when its turn comes */
+			queued_free(calls, q);	/* skipped when its turn comes */
 	}
 	for (size_t i = 0; i < MCP_CALLS_MAX; i++) {
 		struct mcp_call *call = &calls->slot[i];
@@ -538,7 +547,7 @@ void mcp_calls_cancel(struct mcp_calls *calls, const char *id)
 void mcp_calls_end(struct mcp_calls *calls)
 {
 	for (; calls->queued; calls->queued--) {
-		queued_free(&calls->queue[calls->queue_head]);
+		queued_free(calls, &calls->queue[calls->queue_head]);
 		calls->queue_head = (calls->queue_head + 1) % MCP_QUEUE_MAX;
 	}
 	for (size_t i = 0; i < MCP_CALLS_MAX; i++) {

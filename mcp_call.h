@@ -16,6 +16,7 @@ typedef int (*mcp_runner)(int argc, char **argv);
 
 #define MCP_CALLS_MAX 64		/* calls running at once */
 #define MCP_QUEUE_MAX 1024		/* more wait their turn */
+#define MCP_QUEUE_BYTES (64 << 20)	/* the most their arguments hold */
 
 struct mcp_call {
 	pid_t pid;			/* 0: a free slot */
@@ -38,12 +39,13 @@ struct mcp_queued {
 	struct mcp_command cmd;
 	char *id;			/* NULL: cancelled meanwhile */
 	char *progress_token;
+	size_t bytes;			/* of its command line */
 };
 
 struct mcp_calls {
 	struct mcp_call slot[MCP_CALLS_MAX];
 	struct mcp_queued queue[MCP_QUEUE_MAX];	/* a ring */
-	size_t queue_head, queued;
+	size_t queue_head, queued, queued_bytes;
 	mcp_runner run;
 };
 
