@@ -198,7 +198,9 @@ build/asan/unit-tests: $(UNIT_SRCS) $(HDRS) tests/unit/suites.h
 asan: build/asan/agent-exec build/asan/unit-tests build/schema_check \
 		build/mcp_client
 	@rm -rf build/asan-logs && mkdir -p build/asan-logs
-	@CK_FORK=no build/asan/unit-tests | tail -n 1
+	@CK_FORK=no build/asan/unit-tests >build/asan/unit.out 2>&1; \
+		tail -n 1 build/asan/unit.out; \
+		grep -q '^unit: [0-9]* passed, 0 failed' build/asan/unit.out
 	@AE_BIN=$(CURDIR)/build/asan/agent-exec AE_UNDER_TOOL=asan E2E_ONLY=1 \
 		ASAN_OPTIONS=log_path=$(CURDIR)/build/asan-logs/asan:detect_leaks=1 \
 		UBSAN_OPTIONS=log_path=$(CURDIR)/build/asan-logs/ubsan:print_stacktrace=1 \

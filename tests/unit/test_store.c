@@ -259,7 +259,8 @@ END_TEST
 
 static struct job scratch_job(void)
 {
-	struct job job = { .dir_fd = dup(scratch_fd), .lock_fd = -1 };
+	struct job job = { .dir_fd = dup(scratch_fd), .lock_fd = -1,
+			    .reserve_fd = -1 };
 
 	snprintf(job.id, sizeof(job.id), "01TESTJOB");
 	job.dir = strdup(scratch);
