@@ -83,7 +83,7 @@ static char job_dir[64];
 
 static struct job scratch_job(const char *meta)
 {
-	struct job job = { .lock_fd = -1 };
+	struct job job = { .lock_fd = -1, .reserve_fd = -1 };
 	int fd;
 
 	snprintf(job_dir, sizeof(job_dir), "/tmp/ae-notify-XXXXXX");
