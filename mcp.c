@@ -445,9 +445,10 @@ static void reap(struct server *sv)
 			mcp_push_reaped(&sv->push, pid);
 }
 
+/* Whether deadline b comes before a (-1: none). */
 static int earliest(int64_t a, int64_t b)
 {
-	return a < 0 ? b < 0 : b >= 0 && b < a;
+	return b >= 0 && (a < 0 || b < a);
 }
 
 /* poll()'s timeout: until the next progress or follower restart. */

@@ -83,8 +83,16 @@ pid_t mcp_spawn(mcp_runner run, char *const *argv, size_t argc,
 	int ends[2];
 	pid_t pid;
 
-	if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) < 0)
+	/* only our end is non-blocking: O_NONBLOCK on the child's would make
+	 * its writes fail (EAGAIN) once the pipe is full, cutting an answer
+	 * or the follower's output at 64 KiB */
+	if (pipe2(ends, O_CLOEXEC) < 0)
 		return -1;
+	if (fcntl(ends[0], F_SETFL, O_NONBLOCK) < 0) {
+		close(ends[0]);
+		close(ends[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(ends[0]);
