@@ -5,6 +5,7 @@
 #   $AE_SRC      the agent-exec binary under test (absolute path)
 #   $AE          the copy of it that is run (see snapshot_ae)
 #   $BT          the benchtool helper (built once per scratch directory)
+#   $MCPDRIVE    the MCP client of mcp.sh (bench/mcpdrive.c, built alike)
 #   $ONFINISH    benchtool under the name onfinish-stamp (for tsp)
 #   $WORK        its own scratch directory, removed at exit
 # Results go to stdout as lines run.sh reads:
@@ -17,7 +18,7 @@
 #
 # Environment: AE_BIN (default ./agent-exec), BENCH_RUNS (repetitions of
 # every median, to make a quick run), BENCH_TMP (the scratch directory),
-# CC (the compiler for benchtool).
+# CC (the compiler for benchtool and mcpdrive).
 
 set -u
 
@@ -217,22 +218,31 @@ _bench_exit() {
 # job_id_all: every job_id of a list answer on stdin, one a line.
 job_id_all() { grep -o '"job_id":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/'; }
 
-# build_benchtool DIR: compile bench/benchtool.c into DIR (static when the
+# build_tool NAME DIR: compile bench/NAME.c into DIR/NAME (static when the
 # toolchain can), unless it is there and newer than its source.
-build_benchtool() {
-	BT=$1/benchtool
-	ONFINISH=$1/onfinish-stamp
-	if [ ! -x "$BT" ] ||
-		[ -n "$(find "$BENCH_SRC/benchtool.c" -newer "$BT")" ]; then
-		mkdir -p "$1" || die "mkdir $1"
+build_tool() {
+	_bin=$2/$1
+	if [ ! -x "$_bin" ] ||
+		[ -n "$(find "$BENCH_SRC/$1.c" -newer "$_bin")" ]; then
+		mkdir -p "$2" || die "mkdir $2"
 		_cc=${CC:-cc}
 		# shellcheck disable=SC2086 # CC may be "ccache gcc"
-		$_cc -std=c99 -O2 -static -o "$BT.tmp.$$" "$BENCH_SRC/benchtool.c" \
+		$_cc -std=c99 -O2 -static -o "$_bin.tmp.$$" "$BENCH_SRC/$1.c" \
 			2>/dev/null ||
-			$_cc -std=c99 -O2 -o "$BT.tmp.$$" "$BENCH_SRC/benchtool.c" ||
-			die "cannot compile bench/benchtool.c with $_cc"
-		mv -f "$BT.tmp.$$" "$BT" || die "mv $BT"
+			$_cc -std=c99 -O2 -o "$_bin.tmp.$$" "$BENCH_SRC/$1.c" ||
+			die "cannot compile bench/$1.c with $_cc"
+		mv -f "$_bin.tmp.$$" "$_bin" || die "mv $_bin"
 	fi
+}
+
+# build_benchtool DIR: benchtool and mcpdrive (the MCP client) in DIR.
+build_benchtool() {
+	build_tool benchtool "$1"
+	build_tool mcpdrive "$1"
+	BT=$1/benchtool
+	# shellcheck disable=SC2034 # used by mcp.sh
+	MCPDRIVE=$1/mcpdrive
+	ONFINISH=$1/onfinish-stamp
 	[ -L "$ONFINISH" ] || ln -sf benchtool "$ONFINISH" || die "ln $ONFINISH"
 }
 

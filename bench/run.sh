@@ -4,7 +4,7 @@
 #
 #   sh bench/run.sh                    every figure
 #   sh bench/run.sh launch wait        only these (launch memory wait notify
-#                                      throughput list burst size)
+#                                      throughput list burst size mcp)
 #
 # Prints the machine, then one table (Markdown, to paste into
 # BENCHMARKS.md): figure | agent-exec | floor | nohup | nq | tsp | target |
@@ -22,15 +22,16 @@
 #   BENCH_TMP=DIR     the scratch directory [mktemp -d in ${TMPDIR:-/tmp}];
 #                     the log figure needs about 4 GiB free there
 #   BENCH_INSTALL=1   as root with apt-get: install nq and task-spooler
-#   CC=...            the compiler for bench/benchtool.c [cc]
+#   CC=...            the compiler for bench/benchtool.c and
+#                     bench/mcpdrive.c [cc]
 # nq and tsp are optional: without them their columns say n/a.
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-all="launch memory wait notify throughput list burst size"
+all="launch memory wait notify throughput list burst size mcp"
 # the long and disk-heavy ones last, so that their writeback does not
 # disturb the others
-run_order="size launch memory wait notify burst list throughput"
+run_order="size launch memory wait notify mcp burst list throughput"
 
 # shellcheck disable=SC2086 # a list of names
 [ $# -gt 0 ] || set -- $all
