@@ -485,3 +485,66 @@ int events_read(const char *root, const struct events_query *query,
 	close(r.dir_fd);
 	return e->code ? -1 : 0;
 }
+
+/* Where the last whole line of a segment starts: 0 and *start, or -1 when
+ * it holds none (empty, or one line being written). */
+static int last_line_start(int fd, uint64_t size, uint64_t *start)
+{
+	char buf[4096];
+	uint64_t end = size, pos = size;
+	int seen_end = 0;
+
+	/* backwards, at most a line's length: the last LF, then the one
+	 * before it */
+	while (pos > 0 && size - pos <= LINE_MAX_BYTES + sizeof(buf)) {
+		size_t n = pos < sizeof(buf) ? (size_t)pos : sizeof(buf);
+
+		pos -= n;
+		if (pread_full(fd, buf, n, (off_t)pos) != (ssize_t)n)
+			return -1;
+		for (size_t i = n; i-- > 0;) {
+			if (buf[i] != '\n' || pos + i >= end)
+				continue;
+			if (seen_end) {
+				*start = pos + i + 1;
+				return 0;
+			}
+			seen_end = 1;
+			end = pos + i;
+		}
+	}
+	if (!seen_end || pos > 0)
+		return -1;
+	*start = 0;
+	return 0;
+}
+
+int events_last_cursor(const char *root, char *cursor, size_t size)
+{
+	struct segment segs[SEGMENTS_SEEN];
+	size_t count = 0;
+	int dir_fd = open_events_dir(root, 0), found = -1;
+
+	cursor[0] = '\0';
+	if (dir_fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	segments_list(dir_fd, segs, &count);
+	while (count-- > 0 && found < 0) {
+		int fd = openat(dir_fd, segs[count].name,
+				O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		struct stat st;
+		uint64_t start;
+
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 &&
+		    last_line_start(fd, (uint64_t)st.st_size, &start) == 0) {
+			snprintf(cursor, size, "%llu", (unsigned long long)
+				 (segs[count].base + start));
+			found = 0;
+		}
+		close(fd);
+	}
+	close(dir_fd);
+	return 0;
+}

@@ -27,6 +27,10 @@ struct events_query {
 /* Whether pattern names a type, or is a prefix "ns.*" of one. */
 int events_type_valid(const char *pattern);
 
+/* The cursor of the newest event, "" when the log holds none: reading
+ * --since it gives every event appended from now on. 0, or -1/errno. */
+int events_last_cursor(const char *root, char *cursor, size_t size);
+
 /* Print the matching events to fd 1, one line each. Returns 0 when done
  * (end of the log, or interrupted by SIGINT/SIGTERM/SIGHUP, or stdout
  * closed while following); -1 with e filled on error. */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json.h"
 #include "json_parse.h"
 #include "mcp_call.h"
@@ -140,8 +141,14 @@ int mcp_push_open(struct mcp_push *push, const char *root,
 	push->line = malloc(LINE_CAP + 1);
 	if (!push->line)
 		return -1;
-	if (!persist)
+	/* a new key has no past: follow from the newest event, found now,
+	 * before any job can carry the key (else from the log's start) */
+	if (!persist) {
+		if (events_last_cursor(root, push->cursor,
+				       sizeof(push->cursor)) < 0)
+			push->cursor[0] = '\0';
 		return 0;
+	}
 	snprintf(name, sizeof(name), ".mcp/session-%016llx.json",
 		 (unsigned long long)key_hash(session));
 	push->state_path = path_join(root, name);

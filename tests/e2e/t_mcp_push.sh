@@ -158,3 +158,19 @@ check_eq "a restart of a key whose ends were pushed live pushes nothing again" \
 	"0 agent-exec"
 mcp_close
 check_client "a restart: the client's script passed"
+
+# a new key (none given) on a root whose log already holds events: the
+# server follows from the newest event, and the first job of its session
+# is pushed all the same
+unset AGENT_EXEC_MCP_SESSION
+mcp_open
+mcp_hello
+mcp_call 1 run '{"command":["sh","-c","exit 6"],"until":10}'
+jn=$(scs job_id)
+mcp_await_method "$CHANNEL" 10
+check_pushed "a new key on a root with a past: its first job is pushed" \
+	"$jn" exited '"6"'
+check_eq "... and nothing of the past (one push in all)" \
+	"$(count_messages "$CHANNEL")" 1
+mcp_close
+check_client "a new key: the client's script passed"
