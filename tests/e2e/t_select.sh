@@ -7,7 +7,7 @@
 # entry ID JSON: job ID's entry in an answer's jobs array.
 entry() {
 	printf '%s\n' "$2" | awk -v id="$1" '{
-		n = split($0, parts, "{\"job_id\":\"")
+		n = split($0, parts, "\"job_id\":\"")
 		for (i = 2; i <= n; i++)
 			if (index(parts[i], id "\"") == 1) { print parts[i]; exit }
 	}'
