@@ -216,7 +216,8 @@ build/debug/agent-exec: $(DEBUG_SRCS) $(HDRS)
 
 # the CLI paths under memcheck: every command of the scripts listed
 VALGRIND_TESTS ?= t_run t_status t_tail t_wait t_kill t_list t_create \
-	t_tags t_gc t_delete t_notify_set t_log t_input t_cursor t_ids t_cli
+	t_tags t_gc t_delete t_notify_set t_log t_input t_cursor t_ids t_cli \
+	t_wait_many t_select
 valgrind: build/debug/agent-exec build/schema_check
 	@rm -rf build/valgrind-logs && mkdir -p build/valgrind-logs
 	@AE_BIN=$(CURDIR)/tests/tools/valgrind-wrap AE_UNDER_TOOL=valgrind \

@@ -92,6 +92,7 @@ static const struct opt_def opt_defs[] = {
 	{ "kill-leftovers", O_KILL_LEFTOVERS, OPT_FLAG },
 	{ "wait-ms", O_WAIT_MS, OPT_DURATION },
 	{ "no-wait", O_NO_WAIT, OPT_FLAG },
+	{ "any", O_ANY, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -126,12 +127,16 @@ static const unsigned char log_opts[] = {
 static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
+/* the selector of wait, kill and delete (--queue joins it with queues) */
+#define SELECTOR_OPTS O_TAG, O_META, O_STATE
 static const unsigned char wait_opts[] = {
 	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
-	O_COUNT
+	O_ANY, SELECTOR_OPTS, O_COUNT
 };
 static const unsigned char mcp_opts[] = { O_SESSION, O_COUNT };
-static const unsigned char kill_opts[] = { O_SIGNAL, O_NO_WAIT, O_COUNT };
+static const unsigned char kill_opts[] = {
+	O_SIGNAL, O_NO_WAIT, SELECTOR_OPTS, O_COUNT
+};
 static const unsigned char list_opts[] = {
 	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
 };
@@ -143,7 +148,7 @@ static const unsigned char notify_set_opts[] = {
 };
 static const unsigned char redeliver_opts[] = { O_FORCE, O_COUNT };
 static const unsigned char gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
-static const unsigned char delete_opts[] = { O_FORCE, O_COUNT };
+static const unsigned char delete_opts[] = { O_FORCE, SELECTOR_OPTS, O_COUNT };
 static const unsigned char skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
 
 static const struct command_def commands[] = {
@@ -162,8 +167,10 @@ static const struct command_def commands[] = {
 	{ "events", CMD_EVENTS, 0, 0, events_opts,
 	  "events [--follow] [--since CURSOR] [--job ID] [--type TYPE]" },
 	{ "mcp", CMD_MCP, 0, 0, mcp_opts, "mcp [--session KEY]" },
-	{ "wait", CMD_WAIT, 1, 0, wait_opts, "wait [OPTIONS] JOB_ID" },
-	{ "kill", CMD_KILL, 1, 0, kill_opts, "kill [OPTIONS] JOB_ID" },
+	{ "wait", CMD_WAIT, -1, 0, wait_opts,
+	  "wait [OPTIONS] (JOB_ID... | SELECTOR)" },
+	{ "kill", CMD_KILL, -1, 0, kill_opts,
+	  "kill [OPTIONS] (JOB_ID | SELECTOR)" },
 	{ "list", CMD_LIST, 0, 0, list_opts, "list [OPTIONS]" },
 	{ "tag set", CMD_TAG_SET, 1, 0, tag_opts,
 	  "tag set JOB_ID [--tag TAG]..." },
@@ -172,7 +179,9 @@ static const struct command_def commands[] = {
 	{ "notify redeliver", CMD_NOTIFY_REDELIVER, 1, 0, redeliver_opts,
 	  "notify redeliver [--force] JOB_ID" },
 	{ "gc", CMD_GC, 0, 0, gc_opts, "gc [--older-than D] [--dry-run]" },
-	{ "delete", CMD_DELETE, 1, 0, delete_opts, "delete [--force] JOB_ID" },
+	{ "delete", CMD_DELETE, -1, 0, delete_opts,
+	  "delete [--force] (JOB_ID | SELECTOR)" },
+	{ "summary", CMD_SUMMARY, 0, 0, no_opts, "summary" },
 	{ "schema", CMD_SCHEMA, 0, 0, no_opts, "schema" },
 	{ "install-skills", CMD_INSTALL_SKILLS, 0, 0, skills_opts,
 	  "install-skills [--source self|local:PATH] [--global]" },
@@ -505,7 +514,7 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 		return usage_error(usage, size, "--exit-status needs --wait "
 				   "(a job still running has no exit status; "
 				   "%s)", "wait --exit-status ID waits for it");
-	if (args->value[O_STATE] && args->command->id == CMD_LIST &&
+	if (args->value[O_STATE] &&
 	    strcmp(args->value[O_STATE], "created") &&
 	    strcmp(args->value[O_STATE], "running") &&
 	    strcmp(args->value[O_STATE], "exited") &&
@@ -521,6 +530,9 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 static int check_arity(const struct args *args, char *usage, size_t size)
 {
 	const struct command_def *command = args->command;
+	size_t ids = args->positional.n;
+	int selector = args->list[O_TAG].n || args->list[O_META].n ||
+		       args->value[O_STATE];
 
 	if (command->trailing_command && args->trailing_count == 0)
 		return usage_error(usage, size, "%s: a COMMAND is required",
@@ -533,6 +545,17 @@ static int check_arity(const struct args *args, char *usage, size_t size)
 		return usage_error(usage, size, "unexpected argument \"%s\"",
 				   args->positional.v[command->positionals]);
 	}
+	/* never "every job": an id, or a selector that says which */
+	if (command->positionals < 0 && !ids && !selector)
+		return usage_error(usage, size, "%s: give a JOB_ID or a "
+				   "selector (--tag, --meta, --state)",
+				   command->name);
+	if (command->positionals < 0 && ids && selector)
+		return usage_error(usage, size, "%s: give JOB_IDs or a "
+				   "selector, not both", command->name);
+	if (ids > 1 && command->id != CMD_WAIT)
+		return usage_error(usage, size, "unexpected argument \"%s\"",
+				   args->positional.v[1]);
 	return 0;
 }
 
@@ -674,7 +697,9 @@ static int check_env(const struct strv *env, char *usage, size_t size)
  * list filters, caller metadata, --env. */
 static int check_values(const struct args *args, char *usage, size_t size)
 {
-	int pattern = args->command->id == CMD_LIST;
+	/* list and the selectors take patterns (ns.*) */
+	int pattern = args->command->id == CMD_LIST ||
+		      args->command->positionals < 0;
 	const struct strv *tags = &args->list[O_TAG];
 	const struct strv *meta = &args->list[O_META];
 
@@ -686,12 +711,6 @@ static int check_values(const struct args *args, char *usage, size_t size)
 				 tags->v[i], why);
 			return -1;
 		}
-	}
-	if (args->value[O_CURSOR] &&
-	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
-		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
-			 "cursor from an earlier answer)", args->value[O_CURSOR]);
-		return -1;
 	}
 	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
 		snprintf(usage, size, "--type: unknown event type \"%.40s\" "

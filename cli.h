@@ -29,7 +29,7 @@ enum opt_id {
 	O_PTY_SIZE, O_DATA, O_STDIN_FLAG, O_EOF, O_SINCE_STDOUT,
 	O_SINCE_STDERR, O_CURSOR, O_STREAM, O_OFFSET, O_FOLLOW, O_SINCE,
 	O_JOB, O_TYPE, O_KILL_LEFTOVERS, O_WRITE_TIMEOUT, O_WAIT_MS, O_NO_WAIT,
-	O_UNTIL, O_SESSION,
+	O_UNTIL, O_SESSION, O_ANY,
 	O_COUNT
 };
 
@@ -46,13 +46,15 @@ enum command_id {
 	CMD_RUN, CMD_CREATE, CMD_START, CMD_STATUS, CMD_TAIL, CMD_WAIT,
 	CMD_KILL, CMD_LIST, CMD_TAG_SET, CMD_NOTIFY_SET, CMD_NOTIFY_REDELIVER,
 	CMD_GC, CMD_DELETE, CMD_SCHEMA, CMD_INSTALL_SKILLS, CMD_WRITE, CMD_LOG,
-	CMD_EVENTS, CMD_MCP, CMD_HELP, CMD_NONE
+	CMD_EVENTS, CMD_MCP, CMD_SUMMARY, CMD_HELP, CMD_NONE
 };
 
 struct command_def {
 	const char *name;	/* "tag set" for a two-word command */
 	enum command_id id;
-	signed char positionals;	/* exact count of positional args */
+	/* exact count of positional args; -1: job ids or a selector
+	 * (wait: any number of ids; kill, delete: one id) */
+	signed char positionals;
 	char trailing_command;	/* takes CMD... after its options */
 	const unsigned char *opts;	/* enum opt_id values; ends with O_COUNT */
 	const char *usage;	/* one line; the rest of its help is the

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -69,6 +70,11 @@ int print_error(struct cli *cli)
 	struct json_writer *w = &cli->out;
 
 	diag(cli, 1, "error %s: %s", cli->error.code, cli->error.message);
+	/* an answer begun (wait on many jobs) gives way to the error */
+	w->len = 0;
+	w->depth = 0;
+	w->has_items = 0;
+	w->after_key = 0;
 	jw_object_begin(w);
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
 	jw_kv_bool(w, "ok", 0);
@@ -88,6 +94,16 @@ int print_error(struct cli *cli)
 	jw_object_end(w);
 	jw_object_end(w);
 	return 1;
+}
+
+/* How long the job has run so far (to the second: started_at's grain). */
+void write_elapsed(struct json_writer *w, const struct job_state *st)
+{
+	time_t started, now = time(NULL);
+
+	if (st->status == JOB_RUNNING && st->started_at[0] &&
+	    parse_utc(st->started_at, &started) == 0 && now >= started)
+		jw_kv_u64(w, "elapsed_ms", (uint64_t)(now - started) * 1000);
 }
 
 void write_short_id(struct json_writer *w, const char *id)

@@ -1,5 +1,5 @@
 /* cmd.h - the commands, one function each (cmd_run.c, cmd_job.c,
- * cmd_admin.c): parse, call the wings, render one answer; cmd.c shares. */
+ * cmd_many.c, cmd_admin.c): parse, call the wings, render one answer. */
 #ifndef AE_CMD_H
 #define AE_CMD_H
 
@@ -59,6 +59,8 @@ void write_end_extras(struct json_writer *w, const struct job_state *st);
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);
+/* "elapsed_ms" of a running job, to the second (started_at's grain). */
+void write_elapsed(struct json_writer *w, const struct job_state *st);
 /* "short_job_id" (what a person types), after the 0.1 keys. */
 void write_short_id(struct json_writer *w, const char *id);
 
@@ -107,5 +109,9 @@ int cmd_delete(struct cli *cli);
 int cmd_events(struct cli *cli);
 int cmd_schema(struct cli *cli);
 int cmd_install_skills(struct cli *cli);
+int cmd_summary(struct cli *cli);
+/* wait on several jobs, or on those a selector names (cmd_many.c); a
+ * single id keeps wait's own answer (cmd_job.c). */
+int cmd_wait_many(struct cli *cli);
 
 #endif

@@ -1,5 +1,5 @@
 /* cmd_admin.c - the commands about the store and the program: list, gc,
- * delete, events, schema, install-skills. */
+ * events, schema, install-skills. */
 #include "cmd.h"
 
 #include <errno.h>
@@ -172,100 +172,6 @@ int cmd_gc(struct cli *cli)
 		jw_raw(w, jobs.buf, jobs.len);
 	}
 	jw_free(&jobs);
-	return rc;
-}
-
-#define DELETE_FORCE_WAIT_MS 10000
-
-/* delete --force on a running job: kill its group, wait for its end. */
-static int stop_for_delete(struct cli *cli, struct job *job,
-			   struct job_state *st)
-{
-	if (!cli->args.seen[O_FORCE])
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s is running; kill it first or "
-				 "use delete --force", job->id);
-	if (signal_job(cli, job, st, SIGKILL) < 0)
-		return -1;
-	store_wait_ended(job, DELETE_FORCE_WAIT_MS);
-	if (state_observe(job, st, &cli->error) < 0)
-		return -1;
-	if (st->status == JOB_RUNNING)
-		return error_set(&cli->error, "invalid_state", "job %s did not "
-				 "end within %d s of SIGKILL", job->id,
-				 DELETE_FORCE_WAIT_MS / 1000);
-	return 0;
-}
-
-/* delete of a finished job that left processes running: refused, or
- * with --force they are killed first (its supervisor ends with them). */
-static int leftovers_for_delete(struct cli *cli, struct job *job,
-				struct job_state *st)
-{
-	if (!cli->args.seen[O_FORCE])
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s left %u process(es) running "
-				 "(pid %d%s); end them with kill %s, or use "
-				 "delete --force", job->id,
-				 (unsigned)st->leftovers.count,
-				 (int)st->leftovers.pids[0],
-				 st->leftovers.count > 1 ? ", ..." : "",
-				 job->id);
-	if (state_kill_leftovers(job, st, SIGKILL) < 0)
-		return error_errno(&cli->error, NULL, errno, "cannot end what "
-				   "job %s left running", job->id);
-	/* its supervisor records their end, then has nothing left to do */
-	if (state_leftovers_settle(job, DELETE_FORCE_WAIT_MS) < 0)
-		return error_set(&cli->error, "invalid_state", "what job %s "
-				 "left running did not end within %d s of "
-				 "SIGKILL", job->id,
-				 DELETE_FORCE_WAIT_MS / 1000);
-	return 0;
-}
-
-int cmd_delete(struct cli *cli)
-{
-	struct json_writer *w = &cli->out;
-	struct job_state st;
-	struct job job;
-	uint64_t bytes = 0;
-	int force = cli->args.seen[O_FORCE], rc = -1;
-
-	if (open_job(cli, &job) < 0)
-		return -1;
-	if (state_observe(&job, &st, &cli->error) < 0)
-		goto out;
-	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
-		goto out;
-	if (st.leftovers.count && leftovers_for_delete(cli, &job, &st) < 0)
-		goto out;
-	/* the record of its process group goes: nothing of it may stay */
-	if (job_lost(&st) && signal_job(cli, &job, &st, SIGKILL) < 0)
-		goto out;
-	/* every lock: no start, update, recovery (or, without --force,
-	 * delivery) can touch the job while it goes */
-	if (store_claim_removal(&job, REMOVAL_WAIT_MS, !force,
-				&cli->error) < 0)
-		goto out;
-	if (!force && notify_undelivered(&job, &st)) {
-		store_release_claims(&job);
-		notify_ensure_delivered(&job, &st);
-		error_set(&cli->error, "invalid_state", "job %s's job.finished "
-			  "is not delivered yet (its delivery was started): "
-			  "delete it once it is, or use delete --force",
-			  job.id);
-		goto out;
-	}
-	if (store_job_remove(&cli->root, &job, &bytes, &cli->error) < 0)
-		goto out;
-	envelope_begin(w, "delete");
-	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "state", job_status_name(st.status));
-	jw_kv_bool(w, "deleted", 1);
-	jw_kv_u64(w, "freed_bytes", bytes);
-	rc = 0;
-out:
-	store_job_close(&job);
 	return rc;
 }
 

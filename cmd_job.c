@@ -1,5 +1,5 @@
-/* cmd_job.c - the commands about one job: status, tail, wait, kill, log,
- * write, tag set, notify set, notify redeliver. */
+/* cmd_job.c - the commands about one job: status, tail, wait, log, write,
+ * tag set, notify set, notify redeliver. */
 #include "cmd.h"
 #include "notify_record.h"
 
@@ -10,18 +10,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-#define KILL_SETTLE_MS 1000
-
-/* How long the job has run so far (to the second: started_at's grain). */
-static void write_elapsed(struct json_writer *w, const struct job_state *st)
-{
-	time_t started, now = time(NULL);
-
-	if (st->status == JOB_RUNNING && st->started_at[0] &&
-	    parse_utc(st->started_at, &started) == 0 && now >= started)
-		jw_kv_u64(w, "elapsed_ms", (uint64_t)(now - started) * 1000);
-}
 
 /* What became of job.finished's delivery: none (nothing was due, or not
  * yet), pending, delivered or failed, with the attempts made. */
@@ -253,6 +241,9 @@ int cmd_wait(struct cli *cli)
 	struct job job;
 	int ended;
 
+	/* several ids, a selector or --any: a list of jobs in the answer */
+	if (cli->args.positional.n != 1 || cli->args.seen[O_ANY])
+		return cmd_wait_many(cli);
 	if (open_job(cli, &job) < 0)
 		return -1;
 	ended = await_terminal(cli, &job, &st, deadline);
@@ -262,103 +253,6 @@ int cmd_wait(struct cli *cli)
 		cli->exit_status = job_exit_status(&st);
 	store_job_close(&job);
 	return ended < 0 ? -1 : 0;
-}
-
-static void uppercase_copy(char *out, size_t size, const char *text)
-{
-	size_t i = 0;
-
-	for (; text[i] && i + 1 < size; i++)
-		out[i] = (char)(text[i] >= 'a' && text[i] <= 'z'
-					? text[i] - 'a' + 'A' : text[i]);
-	out[i] = '\0';
-}
-
-/* A finished job's leftovers (or what a lost supervisor left): each one
- * signalled, then, for a signal that ends them, a moment to go. The
- * number signalled, or -1. */
-static int kill_leftovers(struct cli *cli, struct job *job,
-			  struct job_state *st, int signo)
-{
-	int64_t deadline = time_after(clock_mono_ms(), KILL_SETTLE_MS);
-	int signalled;
-
-	diag(cli, 1, "sending signal %d to what job %s left running", signo,
-	     job->id);
-	signalled = state_kill_leftovers(job, st, signo);
-	if (signalled < 0)
-		return error_errno(&cli->error, NULL, errno, "cannot signal "
-				   "what job %s left running", job->id);
-	while (signalled && signal_ends_job(signo) && st->leftovers.count &&
-	       clock_mono_ms() < deadline) {
-		sleep_ms(20);
-		if (read_job_state(cli, job, st) < 0)
-			return -1;
-	}
-	return signalled;
-}
-
-int cmd_kill(struct cli *cli)
-{
-	const char *name = cli->args.value[O_SIGNAL] ?
-			   cli->args.value[O_SIGNAL] : "TERM";
-	int signo = signal_parse(name);
-	struct json_writer *w = &cli->out;
-	char shown[32], sent[12];
-	struct job_state st;
-	struct job job;
-	int rc = -1, leftovers = -1;
-	int64_t sent_ms = clock_mono_ms();
-
-	if (signo < 0)
-		return error_set(&cli->error, "invalid_signal",
-			    "invalid signal \"%.64s\": expected TERM, INT, "
-			    "KILL, HUP, QUIT, USR1, USR2 (with or without SIG) "
-			    "or a number", name);
-	if (open_job(cli, &job) < 0)
-		return -1;
-	if (read_job_state(cli, &job, &st) < 0)
-		goto out;
-	if (st.status == JOB_CREATED) {
-		error_set(&cli->error, "invalid_state", "invalid job state: job %s "
-		     "is in 'created' state and has not been started; cannot "
-		     "send signal", job.id);
-		goto out;
-	}
-	if (st.status == JOB_RUNNING) {
-		if (signal_job(cli, &job, &st, signo) < 0)
-			goto out;
-		sent_ms = clock_mono_ms();
-		if (signal_ends_job(signo) && !cli->args.seen[O_NO_WAIT])
-			store_wait_ended(&job, KILL_SETTLE_MS);
-		if (read_job_state(cli, &job, &st) < 0)
-			goto out;
-	} else if (st.leftovers.count || job_lost(&st)) {
-		/* what it (or its lost supervisor) left running */
-		leftovers = kill_leftovers(cli, &job, &st, signo);
-		if (leftovers < 0)
-			goto out;
-	}
-	uppercase_copy(shown, sizeof(shown), name);
-	envelope_begin(w, "kill");
-	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "signal", shown);
-	if (signal_name(signo, sent) == 0)
-		jw_kv_str(w, "signal_name", sent);
-	jw_kv_str(w, "state", job_status_name(st.status));
-	jw_kv_u64(w, "observed_within_ms", (uint64_t)(clock_mono_ms() - sent_ms));
-	if (st.has_exit_code)
-		jw_kv_i64(w, "exit_code", st.exit_code);
-	state_write_signal(w, "ending_signal", st.signal);
-	if (st.error[0])
-		jw_kv_str(w, "error", st.error);
-	if (leftovers >= 0)
-		jw_kv_u64(w, "leftovers_signalled", (uint64_t)leftovers);
-	state_write_leftovers(w, &st);
-	rc = 0;
-out:
-	store_job_close(&job);
-	return rc;
 }
 
 int cmd_tag_set(struct cli *cli)

@@ -53,6 +53,8 @@ static int dispatch(struct cli *cli)
 		return cmd_schema(cli);
 	case CMD_INSTALL_SKILLS:
 		return cmd_install_skills(cli);
+	case CMD_SUMMARY:
+		return cmd_summary(cli);
 	case CMD_MCP:
 		return mcp_serve(cli, run_tool_command);
 	default:

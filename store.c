@@ -654,6 +654,17 @@ int store_supervisor_vouched(const struct job *job, int64_t pid)
 	       proc_holds_open((pid_t)pid, dir.st_dev, dir.st_ino);
 }
 
+int store_supervisor_watch(const struct job *job, int64_t pid)
+{
+	int fd = pid > 1 ? proc_pidfd((pid_t)pid) : -1;
+
+	if (fd >= 0 && !store_supervisor_vouched(job, pid)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int store_lock_watch(const struct job *job)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -130,6 +130,11 @@ void store_supervisor_title(char *title, size_t size, const char *id);
  * and it holds the job's directory open (a live supervisor whose lock file
  * was removed is still alive), else 0. */
 int store_supervisor_vouched(const struct job *job, int64_t pid);
+/* A descriptor that becomes readable when the job's supervisor (pid, as
+ * its record says) has ended, for a waiter on many jobs at once: its
+ * pidfd, opened before pid is vouched for, so a reused pid is never the
+ * one watched. -1 when it cannot be vouched for or there is no pidfd. */
+int store_supervisor_watch(const struct job *job, int64_t pid);
 /* For the supervisor, now and then: when its lock file was removed, make
  * a new one and hold ALIVE on it (and DELIVERY on *delivery_fd, when
  * held). 1 renewed, 0 nothing to do, -1/errno. */

@@ -255,6 +255,30 @@ const char *summary_state(const struct job_summary *summary)
 				 : "unknown";
 }
 
+/* Each KEY=VALUE of want is in the job's caller metadata. */
+static int meta_matches(const char *meta_json, const struct strv *want)
+{
+	struct json_doc doc;
+	char why[64], key[136];
+	int match = 1;
+
+	if (!want || !want->n)
+		return 1;
+	if (json_parse(&doc, meta_json, strlen(meta_json), 4, why,
+		       sizeof(why)) < 0)
+		return 0;
+	for (size_t i = 0; match && i < want->n; i++) {
+		const char *entry = want->v[i], *value;
+		size_t key_len = strcspn(entry, "=");
+
+		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
+		value = json_get_str(doc.root, key);
+		match = value && strcmp(value, entry + key_len + 1) == 0;
+	}
+	json_doc_free(&doc);
+	return match;
+}
+
 static int filter_passes(const struct job_filter *filter,
 			 const struct job_summary *summary)
 {
@@ -267,10 +291,10 @@ static int filter_passes(const struct job_filter *filter,
 	for (size_t i = 0; filter->tags && i < filter->tags->n; i++)
 		if (!tags_match(&summary->tags, filter->tags->v[i]))
 			return 0;
-	return 1;
+	return meta_matches(summary->meta_json, filter->meta);
 }
 
-static int list_add(struct job_list *list, struct job_summary *summary)
+int job_list_add(struct job_list *list, struct job_summary *summary)
 {
 	if (list->count == list->cap) {
 		size_t cap = list->cap ? list->cap * 2 : 64;
@@ -329,7 +353,7 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 			continue;
 		if (!filter_passes(filter, summary)) {
 			job_summary_free(summary);
-		} else if (list_add(list, summary) < 0) {
+		} else if (job_list_add(list, summary) < 0) {
 			job_summary_free(summary);
 			closedir(dir);
 			job_list_free(list);

@@ -33,6 +33,9 @@ struct job_filter {
 	const char *cwd;		/* the job's cwd, exactly */
 	const char *state;		/* a state name, or "unknown" */
 	const struct strv *tags;	/* each must match (tags_match) */
+	const struct strv *meta;	/* KEY=VALUE: each must be the
+					 * job's caller metadata */
+	/* a queue joins here when queues exist */
 };
 struct job_list {
 	struct job_summary **jobs;
@@ -57,6 +60,8 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	       const struct job_hooks *hooks, struct job_list *list,
 	       struct error *e);
 void job_list_free(struct job_list *list);
+/* Add a summary to the list, which then owns it: 0, or -1/ENOMEM. */
+int job_list_add(struct job_list *list, struct job_summary *summary);
 
 /* A gc retention: "30d", "24h", "60m", "3600s" or bare seconds (spaces
  * around allowed). 0, or -1 when malformed or too large. */

@@ -7,6 +7,8 @@
 # terminal, benchtool repeat times
 #   agent-exec --root R list --all        (median of 11)
 #   agent-exec --root R status ID         (median of 101)
+#   agent-exec --root R summary           (median of 11; its floor: reading
+#                                          the state.json of every job)
 # and, for tsp, whose server keeps finished jobs (TS_MAXFINISHED raised),
 #   tsp -l  and  tsp -s ID
 # nq has no list of its jobs (a directory of files): nothing to compare.
@@ -62,6 +64,7 @@ fill_tsp() {
 for size in $sizes; do
 	figure "list.$size" "6. list --all, $size finished jobs"
 	figure "status.$size" "6. status, $size finished jobs"
+	figure "summary.$size" "6. summary, $size finished jobs"
 done
 
 root=$(new_root list)
@@ -94,6 +97,11 @@ for size in $sizes; do
 	say "  floor (read state.json and meta.json of each), $size jobs: $ms ms"
 	[ "$size" = 10000 ] &&
 		target "list.$size" "$(met_if le "$ms" 50)" "<= 50 ms"
+	ms=$(median_ms "$n_list" "$AE" --root "$root" summary) || exit 1
+	result "summary.$size" agent-exec "$ms" ms
+	say "  summary, $size jobs: $ms ms"
+	ms=$(median_ms "$n_list" "$BT" records "$root" state.json) || exit 1
+	result "summary.$size" floor "$ms" ms
 	ms=$(median_ms "$n_status" "$AE" --root "$root" status "$id") || exit 1
 	result "status.$size" agent-exec "$ms" ms
 	say "  status, $size jobs: $ms ms"
@@ -119,4 +127,5 @@ done
 note "list: tsp = tsp -l and tsp -s ID on a server keeping every finished" \
 	"job (TS_MAXFINISHED, in its memory); nq keeps no list of its jobs;" \
 	"floor = reading state.json and meta.json of every job (benchtool" \
-	"records: openat, one read, close), the least a list of the store does."
+	"records: openat, one read, close), the least a list of the store does;" \
+	"summary's floor reads state.json alone."

@@ -17,7 +17,7 @@
 # ---- what the command line looks like (cli.c) --------------------------
 
 _agent_exec_commands="run create start status tail write log events mcp
-	wait kill list tag notify gc delete schema install-skills help"
+	wait kill list tag notify gc delete summary schema install-skills help"
 
 _agent_exec_global_opts="--root --verbose --help --version"
 # run and create: the job's definition
@@ -34,7 +34,10 @@ _agent_exec_observe_opts="--snapshot-after --until --tail-lines --max-bytes --wa
 # flag for write only).
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
-	--all --dry-run --force --global --kill-leftovers "
+	--all --dry-run --force --global --kill-leftovers --any "
+
+# wait, kill and delete: which jobs, instead of ids
+_agent_exec_selector_opts="--tag --meta --state"
 
 _agent_exec_signals="TERM INT KILL HUP QUIT USR1 USR2 PIPE ALRM CONT STOP
 	TSTP WINCH"
@@ -54,14 +57,15 @@ _agent_exec_opts() {
 	events) opts="--follow --since --job --type" ;;
 	mcp) opts="--session" ;;
 	wait) opts="--timeout-ms --poll-ms --exit-status --tail-lines
-		--max-bytes" ;;
-	kill) opts="--signal --no-wait" ;;
+		--max-bytes --any $_agent_exec_selector_opts" ;;
+	kill) opts="--signal --no-wait $_agent_exec_selector_opts" ;;
 	list) opts="--all --cwd --state --tag --limit" ;;
 	"tag set") opts="--tag" ;;
 	"notify set") opts="--command --file --output-pattern
 		--output-match-type --output-stream --output-command
 		--output-file --notify-timeout --notify-retries" ;;
-	"notify redeliver" | delete) opts="--force" ;;
+	"notify redeliver") opts="--force" ;;
+	delete) opts="--force $_agent_exec_selector_opts" ;;
 	gc) opts="--older-than --dry-run" ;;
 	install-skills) opts="--source --global" ;;
 	esac
@@ -263,6 +267,12 @@ _agent_exec() {
 		--job)
 			_agent_exec_add "$prefix" compgen -W \
 				"$(_agent_exec_job_ids "$program" "$root")" -- "$value" ;;
+		--meta)
+			[[ $cmd == wait || $cmd == kill || $cmd == delete ]] &&
+				_agent_exec_add "$prefix" compgen -W "callback_session=
+					callback_agent=" -- "$value"
+			compopt -o nospace 2>/dev/null
+			;;
 		--older-than)
 			_agent_exec_add "$prefix" compgen -W "30d 7d 1d 24h 60m 3600s" -- "$value" ;;
 		--pty-size)
@@ -299,7 +309,8 @@ _agent_exec() {
 			;;
 		start | status | tail | write | log | wait | kill | delete | \
 			"tag set" | "notify set" | "notify redeliver")
-			if ((positionals == 0)); then
+			# wait takes several ids
+			if ((positionals == 0)) || [[ $cmd == wait ]]; then
 				state=''
 				case $cmd in
 				start) state=created ;;

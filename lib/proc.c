@@ -11,12 +11,24 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/sys.h"
 
 #define ENVIRON_MAX (8u << 20)	/* larger environments are not read */
 #define SIGNAL_ROUNDS 5		/* for members forked while we signal */
+
+int proc_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
 
 /* The whole of /proc/<pid>/<name> (heap, NUL-terminated), at most max
  * bytes; NULL when it cannot be read. */

@@ -9,6 +9,10 @@
  * process title, see proc_title_set), else 0. */
 int proc_cmdline_is(pid_t pid, const char *text);
 
+/* A pidfd of process pid (close-on-exec; readable once it has ended),
+ * or -1/errno (ENOSYS before Linux 5.3). */
+int proc_pidfd(pid_t pid);
+
 /* 1 when process pid holds a descriptor open on the file (dev, ino),
  * else 0. */
 int proc_holds_open(pid_t pid, dev_t dev, ino_t ino);

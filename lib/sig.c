@@ -113,6 +113,13 @@ void sig_unwatch(int watch_fd, const int *signals, size_t count)
 int sig_wait(int watch_fd, int64_t timeout_ms)
 {
 	struct pollfd pfd = { .fd = watch_fd, .events = POLLIN };
+	int ready = sig_poll(&pfd, 1, timeout_ms);
+
+	return ready > 0 ? 1 : ready;
+}
+
+int sig_poll(struct pollfd *fds, size_t count, int64_t timeout_ms)
+{
 	int64_t deadline = timeout_ms < 0 ? -1
 			   : time_after(clock_mono_ms(), (uint64_t)timeout_ms);
 
@@ -122,9 +129,9 @@ int sig_wait(int watch_fd, int64_t timeout_ms)
 
 		if (deadline >= 0 && left < 0)
 			left = 0;
-		ready = poll(&pfd, 1, left > 86400000 ? 86400000 : (int)left);
+		ready = poll(fds, count, left > 86400000 ? 86400000 : (int)left);
 		if (ready > 0)
-			return 1;
+			return ready;
 		if (ready < 0 && errno != EINTR)
 			return -1;
 		if (ready == 0 && deadline >= 0 && left < 86400000)

@@ -18,6 +18,10 @@ void sig_unwatch(int watch_fd, const int *signals, size_t count);
 /* Wait until the watcher is readable or timeout_ms passed (< 0: no
  * limit): 1 readable, 0 timed out, -1 on error. */
 int sig_wait(int watch_fd, int64_t timeout_ms);
+/* The same for poll()'s fds[count]: the number ready (their revents
+ * set), 0 timed out, -1 on error. */
+struct pollfd;
+int sig_poll(struct pollfd *fds, size_t count, int64_t timeout_ms);
 
 /* Run call(ctx), a blocking call that returns 0 when done or -1 with
  * errno, retried after EINTR, until it is done or the deadline (monotonic

@@ -3,8 +3,9 @@
 #   const char NAME[] = { <the contents>, 0 };
 #   const size_t NAME_len = <the contents' size>;
 # (declared where they are used: skills.h, cli_help.h). JSON files lose their
-# indentation and line breaks first (JSON strings cannot span lines, so
-# this never touches a string); .txt files lose their "#" comment lines.
+# line breaks and the blanks between tokens first (JSON strings cannot span
+# lines, so a line's quotes say what is inside a string, which keeps every
+# byte); .txt files lose their "#" comment lines.
 set -e
 out=$1
 shift
@@ -19,7 +20,20 @@ trap 'rm -rf "$tmp"' EXIT
 		name=${pair%%=*}
 		file=${pair#*=}
 		case $file in
-		*.json) sed 's/^[[:space:]]*//' "$file" | tr -d '\n' >"$tmp/$name" ;;
+		*.json) LC_ALL=C awk '{
+			quoted = 0
+			for (i = 1; i <= length($0); i++) {
+				c = substr($0, i, 1)
+				if (quoted && c == "\\") {
+					printf "%s%s", c, substr($0, ++i, 1)
+					continue
+				}
+				if (c == "\"")
+					quoted = !quoted
+				if (quoted || (c != " " && c != "\t" && c != "\r"))
+					printf "%s", c
+			}
+		}' "$file" >"$tmp/$name" ;;
 		*.txt) grep -v '^#' "$file" >"$tmp/$name" ;;
 		*) cat "$file" >"$tmp/$name" ;;
 		esac

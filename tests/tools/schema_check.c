@@ -2,7 +2,7 @@
  * tests can hold every answer and record the binary emits to the schema
  * it prints. It knows the draft-07 keywords that schema uses: $ref (local),
  * type, enum, const, required, properties, additionalProperties, items,
- * oneOf, minimum, pattern.
+ * oneOf, allOf, minimum, pattern.
  *
  *   schema_check SCHEMA DEFINITION [--lines] FILE...
  *
@@ -253,6 +253,10 @@ static int check(struct checker *c, const struct json_value *schema,
 		report(c, path, "is not the constant value", NULL);
 	if ((keyword = json_get(schema, "oneOf")))
 		check_one_of(c, keyword, value, path);
+	if ((keyword = json_get(schema, "allOf")))
+		for (const struct json_value *b = keyword->u.children.first; b;
+		     b = b->next)
+			check(c, b, value, path);
 	if ((keyword = json_get(schema, "items")))
 		check_items(c, keyword, value, path);
 	check_object(c, schema, value, path);

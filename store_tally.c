@@ -1,0 +1,106 @@
+/* store_tally.c - the store counted by state: one state.json read a job,
+ * the careful path (liveness, meta.json) only for the running ones. */
+#include "store_tally.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/owner.h"
+
+/* A job whose record says running: its true state, and its summary (for
+ * the command) while it runs. */
+static void tally_running(struct store_tally *tally,
+			  const struct store_root *root, int root_fd,
+			  const char *name, const struct job_hooks *hooks,
+			  struct job_state *st)
+{
+	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	struct job_summary *summary = NULL;
+	struct error ignored;
+	int dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY |
+					   O_NOFOLLOW | O_CLOEXEC);
+
+	st->status = JOB_UNKNOWN;
+	/* store_job_at closes dir_fd when it fails */
+	if (dir_fd < 0 || store_job_at(&job, root, name, dir_fd) < 0)
+		return;
+	if (state_observe(&job, st, &ignored) < 0) {
+		st->status = JOB_UNKNOWN;
+	} else if (st->status == JOB_RUNNING &&
+		   store_summary(&job, &summary, &ignored) == 0) {
+		summary->state = *st;
+		summary->state_ok = 1;
+		if (job_list_add(&tally->running, summary) < 0)
+			job_summary_free(summary);
+	} else if (job_status_terminal(st->status) && hooks &&
+		   hooks->finished) {
+		hooks->finished(&job, st);	/* its loss, just recorded */
+	}
+	store_job_close(&job);
+}
+
+/* One directory of the root, counted. */
+static void tally_one(struct store_tally *tally, const struct store_root *root,
+		      int root_fd, const char *name,
+		      const struct job_hooks *hooks)
+{
+	char path[JOB_ID_MAX + 16];
+	struct job_state st = { .status = JOB_UNKNOWN };
+	struct json_doc doc;
+	struct error ignored;
+	struct stat dir;
+
+	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(dir.st_mode))
+		return;
+	if (!stat_private(&dir)) {
+		tally->skipped++;	/* as list skips it */
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/state.json", name);
+	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) == 0) {
+		if (state_parse(doc.root, &st) < 0)
+			st.status = JOB_UNKNOWN;
+		json_doc_free(&doc);
+	}
+	if (st.status == JOB_RUNNING)
+		tally_running(tally, root, root_fd, name, hooks, &st);
+	tally->counts[st.status]++;
+}
+
+/* Longest running first; ties by id. */
+static int running_order(const void *a, const void *b)
+{
+	const struct job_summary *x = *(struct job_summary *const *)a;
+	const struct job_summary *y = *(struct job_summary *const *)b;
+	int order = strcmp(x->state.started_at, y->state.started_at);
+
+	return order ? order : strcmp(x->id, y->id);
+}
+
+int store_tally(const struct store_root *root, const struct job_hooks *hooks,
+		struct store_tally *tally, struct error *e)
+{
+	struct dirent *entry;
+	DIR *dir;
+	int opened;
+
+	*tally = (struct store_tally){ 0 };
+	opened = store_root_listing(root, &dir, e);
+	if (opened <= 0)
+		return opened;
+	while ((entry = readdir(dir)))
+		if (entry->d_name[0] != '.' && (entry->d_type == DT_DIR ||
+						entry->d_type == DT_UNKNOWN))
+			tally_one(tally, root, dirfd(dir), entry->d_name, hooks);
+	closedir(dir);
+	if (tally->running.count > 1)
+		qsort(tally->running.jobs, tally->running.count,
+		      sizeof(*tally->running.jobs), running_order);
+	return 0;
+}

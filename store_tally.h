@@ -1,0 +1,20 @@
+/* store_tally.h - the store counted by state for summary, cheaply: each
+ * job's state.json alone, and the running jobs (store_tally.c). */
+#ifndef AE_STORE_TALLY_H
+#define AE_STORE_TALLY_H
+
+#include "store_scan.h"
+
+struct store_tally {
+	uint64_t counts[JOB_UNKNOWN + 1];	/* by enum job_status */
+	uint64_t skipped;	/* directories not the caller's alone */
+	struct job_list running;	/* longest running first */
+};
+/* Count the jobs of the root by state from their state.json, but for a
+ * running job, whose supervisor is checked (a lost one is recorded as
+ * such: hooks->finished is called then) and whose meta.json gives its
+ * command. A missing root has no jobs. */
+int store_tally(const struct store_root *root, const struct job_hooks *hooks,
+		struct store_tally *tally, struct error *e);
+
+#endif
