@@ -106,6 +106,14 @@ wait_for() {
 }
 
 # now_ms: wall clock in milliseconds (whole seconds where date has no %N).
+# ms_clock: whether now_ms has millisecond resolution (busybox date has no
+# %N: its now_ms counts whole seconds, so a lower bound under 1 s cannot
+# be checked there).
+ms_clock() {
+	case $(date +%N 2>/dev/null) in
+	*N | "") return 1 ;;
+	esac
+}
 now_ms() {
 	_ns=$(date +%s%N 2>/dev/null)
 	case $_ns in
