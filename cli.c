@@ -93,6 +93,11 @@ static const struct opt_def opt_defs[] = {
 	{ "wait-ms", O_WAIT_MS, OPT_DURATION },
 	{ "no-wait", O_NO_WAIT, OPT_FLAG },
 	{ "any", O_ANY, OPT_FLAG },
+	{ "queue", O_QUEUE, OPT_VALUE },
+	{ "slots", O_SLOTS, OPT_NUMBER },
+	{ "no-queue-wait", O_NO_QUEUE_WAIT, OPT_FLAG },
+	{ "after", O_AFTER, OPT_LIST },
+	{ "after-ok", O_AFTER_OK, OPT_LIST },
 };
 
 #define DEFINITION_OPTS \
@@ -101,7 +106,8 @@ static const struct opt_def opt_defs[] = {
 	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
 	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
-	O_PTY_SIZE, O_KILL_LEFTOVERS
+	O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, QUEUE_OPTS
+#define QUEUE_OPTS O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_UNTIL, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, \
 	O_WAIT_POLL_MS, O_EXIT_STATUS
@@ -111,7 +117,7 @@ static const unsigned char run_opts[] = {
 };
 static const unsigned char create_opts[] = { DEFINITION_OPTS, O_COUNT };
 static const unsigned char start_opts[] = {
-	OBSERVE_OPTS, O_KILL_LEFTOVERS, O_COUNT
+	OBSERVE_OPTS, O_KILL_LEFTOVERS, QUEUE_OPTS, O_COUNT
 };
 static const unsigned char no_opts[] = { O_COUNT };
 static const unsigned char tail_opts[] = {
@@ -127,8 +133,8 @@ static const unsigned char log_opts[] = {
 static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
 };
-/* the selector of wait, kill and delete (--queue joins it with queues) */
-#define SELECTOR_OPTS O_TAG, O_META, O_STATE
+/* the selector of wait, kill and delete */
+#define SELECTOR_OPTS O_TAG, O_META, O_STATE, O_QUEUE
 static const unsigned char wait_opts[] = {
 	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
 	O_ANY, SELECTOR_OPTS, O_COUNT
@@ -138,7 +144,7 @@ static const unsigned char kill_opts[] = {
 	O_SIGNAL, O_NO_WAIT, SELECTOR_OPTS, O_COUNT
 };
 static const unsigned char list_opts[] = {
-	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_COUNT
+	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_QUEUE, O_COUNT
 };
 static const unsigned char tag_opts[] = { O_TAG, O_COUNT };
 static const unsigned char notify_set_opts[] = {
@@ -284,8 +290,8 @@ static int opt_allowed(const struct command_def *command, enum opt_id id)
 	return 0;
 }
 
-static int usage_error(char *usage, size_t size, const char *fmt,
-		       const char *detail)
+int usage_error(char *usage, size_t size, const char *fmt,
+		const char *detail)
 {
 	snprintf(usage, size, fmt, detail);
 	return -1;
@@ -438,127 +444,6 @@ static int take_positional(int argc, char **argv, int i, struct args *args,
 	return i + 1;
 }
 
-static int check_conflicts(const struct args *args, char *usage, size_t size)
-{
-	if (args->seen[O_INHERIT_ENV] && args->seen[O_NO_INHERIT_ENV])
-		return usage_error(usage, size, "%s", "--inherit-env and "
-				   "--no-inherit-env cannot be used together");
-	if (args->seen[O_ALL] && args->seen[O_CWD] &&
-	    args->command->id == CMD_LIST)
-		return usage_error(usage, size, "%s",
-				   "--all and --cwd cannot be used together");
-	if (args->value[O_OUTPUT_MATCH_TYPE] &&
-	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "contains") &&
-	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "regex"))
-		return usage_error(usage, size, "--output-match-type: invalid "
-				   "value \"%s\" (contains or regex)",
-				   args->value[O_OUTPUT_MATCH_TYPE]);
-	if (args->value[O_OUTPUT_STREAM] &&
-	    strcmp(args->value[O_OUTPUT_STREAM], "stdout") &&
-	    strcmp(args->value[O_OUTPUT_STREAM], "stderr") &&
-	    strcmp(args->value[O_OUTPUT_STREAM], "either"))
-		return usage_error(usage, size, "--output-stream: invalid value "
-				   "\"%s\" (stdout, stderr or either)",
-				   args->value[O_OUTPUT_STREAM]);
-	if ((!!args->value[O_STDIN] + !!args->value[O_STDIN_FILE] +
-	     args->seen[O_INTERACTIVE]) > 1)
-		return usage_error(usage, size, "%s", "--stdin, --stdin-file "
-				   "and --interactive cannot be used together");
-	if ((!!args->value[O_DATA] + (args->command->id == CMD_WRITE &&
-				      args->value[O_FILE]) +
-	     args->seen[O_STDIN_FLAG]) > 1)
-		return usage_error(usage, size, "%s", "write takes one of "
-				   "--data, --file and --stdin");
-	if (args->seen[O_UNTIL] &&
-	    (args->seen[O_SNAPSHOT_AFTER] || args->seen[O_WAIT]))
-		return usage_error(usage, size, "%s", "--until, --snapshot-after "
-				   "and --wait cannot be used together");
-	if (args->seen[O_WAIT_MS] && !args->value[O_CURSOR] &&
-	    !args->seen[O_SINCE_STDOUT] && !args->seen[O_SINCE_STDERR])
-		return usage_error(usage, size, "%s", "tail --wait-ms waits for "
-				   "output after a point: give --cursor or "
-				   "--since-stdout/--since-stderr");
-	if (args->seen[O_FOLLOW] && args->command->id == CMD_TAIL &&
-	    (args->seen[O_WAIT_MS] || args->seen[O_TAIL_LINES] ||
-	     args->seen[O_MAX_BYTES]))
-		return usage_error(usage, size, "%s", "tail --follow streams "
-				   "the whole output: it takes no --wait-ms, "
-				   "--tail-lines or --max-bytes");
-	if (args->value[O_CURSOR] &&
-	    (args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR]))
-		return usage_error(usage, size, "%s", "--cursor and --since-* "
-				   "cannot be used together");
-	if (args->value[O_STREAM] && strcmp(args->value[O_STREAM], "stdout") &&
-	    strcmp(args->value[O_STREAM], "stderr") &&
-	    strcmp(args->value[O_STREAM], "full"))
-		return usage_error(usage, size, "--stream: invalid value \"%s\" "
-				   "(stdout, stderr or full)",
-				   args->value[O_STREAM]);
-	if (args->value[O_CURSOR] &&
-	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
-		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
-			 "cursor from an earlier answer)", args->value[O_CURSOR]);
-		return -1;
-	}
-	if (args->seen[O_PTY] &&
-	    (args->value[O_STDIN] || args->value[O_STDIN_FILE]))
-		return usage_error(usage, size, "%s", "--pty takes its input "
-				   "from write, not --stdin or --stdin-file");
-	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
-		return usage_error(usage, size, "%s",
-				   "--pty-size needs --pty");
-	/* without --wait the answer comes while the job may still run: an
-	 * exit status then would depend on a race */
-	if (args->seen[O_EXIT_STATUS] && !args->seen[O_WAIT] &&
-	    args->command->id != CMD_WAIT)
-		return usage_error(usage, size, "--exit-status needs --wait "
-				   "(a job still running has no exit status; "
-				   "%s)", "wait --exit-status ID waits for it");
-	if (args->value[O_STATE] &&
-	    strcmp(args->value[O_STATE], "created") &&
-	    strcmp(args->value[O_STATE], "running") &&
-	    strcmp(args->value[O_STATE], "exited") &&
-	    strcmp(args->value[O_STATE], "killed") &&
-	    strcmp(args->value[O_STATE], "failed") &&
-	    strcmp(args->value[O_STATE], "unknown"))
-		return usage_error(usage, size, "--state: invalid value \"%s\" "
-				   "(created, running, exited, killed, failed "
-				   "or unknown)", args->value[O_STATE]);
-	return 0;
-}
-
-static int check_arity(const struct args *args, char *usage, size_t size)
-{
-	const struct command_def *command = args->command;
-	size_t ids = args->positional.n;
-	int selector = args->list[O_TAG].n || args->list[O_META].n ||
-		       args->value[O_STATE];
-
-	if (command->trailing_command && args->trailing_count == 0)
-		return usage_error(usage, size, "%s: a COMMAND is required",
-				   command->name);
-	if (command->positionals >= 0 &&
-	    args->positional.n != (size_t)command->positionals) {
-		if (args->positional.n < (size_t)command->positionals)
-			return usage_error(usage, size, "%s: JOB_ID is required",
-					   command->name);
-		return usage_error(usage, size, "unexpected argument \"%s\"",
-				   args->positional.v[command->positionals]);
-	}
-	/* never "every job": an id, or a selector that says which */
-	if (command->positionals < 0 && !ids && !selector)
-		return usage_error(usage, size, "%s: give a JOB_ID or a "
-				   "selector (--tag, --meta, --state)",
-				   command->name);
-	if (command->positionals < 0 && ids && selector)
-		return usage_error(usage, size, "%s: give JOB_IDs or a "
-				   "selector, not both", command->name);
-	if (ids > 1 && command->id != CMD_WAIT)
-		return usage_error(usage, size, "unexpected argument \"%s\"",
-				   args->positional.v[1]);
-	return 0;
-}
-
 /* help, --help, --version: print and report 1. */
 static int answer_help(const struct args *args, char *usage, size_t size)
 {
@@ -630,116 +515,6 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 	return NULL;
 }
 
-int parse_cursor(const char *text, uint64_t offsets[2])
-{
-	char out[24], err[24];
-	const char *colon = strchr(text, ':');
-	uint64_t values[2];
-
-	if (!colon || (size_t)(colon - text) >= sizeof(out) ||
-	    strlen(colon + 1) >= sizeof(err))
-		return -1;
-	snprintf(out, sizeof(out), "%.*s", (int)(colon - text), text);
-	snprintf(err, sizeof(err), "%s", colon + 1);
-	if (parse_u64(out, &values[0]) < 0 || parse_u64(err, &values[1]) < 0)
-		return -1;
-	if (offsets) {
-		offsets[0] = values[0];
-		offsets[1] = values[1];
-	}
-	return 0;
-}
-
-int parse_pty_size(const char *text, unsigned *cols, unsigned *rows)
-{
-	uint64_t c = 0, r = 0;
-	size_t n = scan_u64(text, &c);
-
-	if (!n || text[n] != 'x' || c < 1 || c > 65535)
-		return -1;
-	text += n + 1;
-	n = scan_u64(text, &r);
-	if (!n || text[n] || r < 1 || r > 65535)
-		return -1;
-	if (cols)
-		*cols = (unsigned)c;
-	if (rows)
-		*rows = (unsigned)r;
-	return 0;
-}
-
-/* --env NAME=VALUE, or NAME alone: the caller's value (as docker run -e
- * NAME), which must be there. A name is anything before the first '=',
- * never empty. */
-static int check_env(const struct strv *env, char *usage, size_t size)
-{
-	for (size_t i = 0; i < env->n; i++) {
-		const char *entry = env->v[i];
-		size_t name_len = strcspn(entry, "=");
-
-		if (name_len == 0) {
-			snprintf(usage, size, "--env \"%.64s\": the variable "
-				 "name is empty (expected NAME=VALUE, or NAME "
-				 "for the value agent-exec has)", entry);
-			return -1;
-		}
-		if (!entry[name_len] && !getenv(entry)) {
-			snprintf(usage, size, "--env %.64s: agent-exec has no "
-				 "%.64s in its environment to pass on; give "
-				 "--env %.64s=VALUE", entry, entry, entry);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Values checked as they are parsed (as the reference does): tags and
- * list filters, caller metadata, --env. */
-static int check_values(const struct args *args, char *usage, size_t size)
-{
-	/* list and the selectors take patterns (ns.*) */
-	int pattern = args->command->id == CMD_LIST ||
-		      args->command->positionals < 0;
-	const struct strv *tags = &args->list[O_TAG];
-	const struct strv *meta = &args->list[O_META];
-
-	for (size_t i = 0; i < tags->n; i++) {
-		const char *why = tag_invalid(tags->v[i], pattern);
-
-		if (why) {
-			snprintf(usage, size, "invalid tag \"%.64s\": %s",
-				 tags->v[i], why);
-			return -1;
-		}
-	}
-	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
-		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
-			 "(one of %s, or a prefix as job.*)",
-			 args->value[O_TYPE], EVENT_TYPES);
-		return -1;
-	}
-	if (args->value[O_PTY_SIZE] &&
-	    parse_pty_size(args->value[O_PTY_SIZE], NULL, NULL) < 0) {
-		snprintf(usage, size, "--pty-size: invalid value \"%.40s\" "
-			 "(COLSxROWS, e.g. 120x40)", args->value[O_PTY_SIZE]);
-		return -1;
-	}
-	for (size_t i = 0; i < meta->n; i++) {
-		const char *entry = meta->v[i];
-		size_t key_len = strcspn(entry, "=");
-
-		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
-		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-			   "QRSTUVWXYZ0123456789_.-") != key_len) {
-			snprintf(usage, size, "invalid --meta \"%.64s\": "
-				 "expected KEY=VALUE, KEY of letters, digits, "
-				 "'_', '.' or '-'", entry);
-			return -1;
-		}
-	}
-	return check_env(&args->list[O_ENV], usage, size);
-}
-
 int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	      size_t size)
 {
@@ -778,10 +553,6 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	if (args->seen[O_HELP] || args->seen[O_VERSION] ||
 	    args->command->id == CMD_HELP)
 		return answer_help(args, usage, size);
-	if (check_conflicts(args, usage, size) < 0 ||
-	    check_arity(args, usage, size) < 0 ||
-	    check_values(args, usage, size) < 0)
-		return -1;
 	return 0;
 }
 

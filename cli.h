@@ -29,7 +29,8 @@ enum opt_id {
 	O_PTY_SIZE, O_DATA, O_STDIN_FLAG, O_EOF, O_SINCE_STDOUT,
 	O_SINCE_STDERR, O_CURSOR, O_STREAM, O_OFFSET, O_FOLLOW, O_SINCE,
 	O_JOB, O_TYPE, O_KILL_LEFTOVERS, O_WRITE_TIMEOUT, O_WAIT_MS, O_NO_WAIT,
-	O_UNTIL, O_SESSION, O_ANY,
+	O_UNTIL, O_SESSION, O_ANY, O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT,
+	O_AFTER, O_AFTER_OK,
 	O_COUNT
 };
 
@@ -73,11 +74,15 @@ struct args {
 	int verbose;
 };
 
-/* Parse argv. 0: go on with args->command; 1: help or version was
- * printed, exit 0; -1: usage error, message in usage[size], exit 2. */
+/* Parse argv (cli_check.c then checks the options together). 0: go on
+ * with args->command; 1: help or version was printed, exit 0; -1: usage
+ * error, message in usage[size], exit 2. */
 int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	      size_t usage_size);
 void cli_args_free(struct args *args);
+/* usage[size] = fmt with detail: -1. */
+int usage_error(char *usage, size_t size, const char *fmt,
+		const char *detail);
 /* A tail cursor, "<stdout offset>:<stderr offset>": 0, or -1. */
 int parse_cursor(const char *text, uint64_t offsets[2]);
 /* "COLSxROWS" (each 1..65535): 0, or -1 when malformed. */

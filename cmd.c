@@ -174,11 +174,30 @@ void write_state_extras(struct json_writer *w,
 	write_end_extras(w, st);
 }
 
+void write_queue_place(struct json_writer *w, const struct job *job,
+		       const struct job_state *st)
+{
+	int64_t position;
+
+	if (st->queue[0])
+		jw_kv_str(w, "queue", st->queue);
+	if (st->status != JOB_QUEUED)
+		return;
+	jw_kv_str(w, "waiting_for", st->waiting_for);
+	position = st->queue[0] && strcmp(st->waiting_for, "slot") == 0
+			   ? queue_position(job->root, st->queue, job->id)
+			   : -1;
+	if (position >= 0)
+		jw_kv_i64(w, "queue_position", position);
+}
+
 void write_end_extras(struct json_writer *w, const struct job_state *st)
 {
 	state_write_signal(w, "signal", st->signal);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (st->dependency[0])
+		jw_kv_str(w, "dependency", st->dependency);
 	if (st->exec_error)
 		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_leftovers(w, st);
@@ -240,7 +259,7 @@ int await_terminal(struct cli *cli, struct job *job, struct job_state *st,
 		}
 		if (deadline && left <= 0)
 			return 0;
-		if (st->status != JOB_RUNNING || idle) {
+		if (!job_status_live(st->status) || idle) {
 			/* created, or running with no lock to block on (a
 			 * supervisor renewing a removed lock file) */
 			sleep_ms(nap);

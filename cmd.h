@@ -9,6 +9,7 @@
 #include "config.h"
 #include "events.h"
 #include "exec.h"
+#include "exec_signal.h"
 #include "exec_input.h"
 #include "json.h"
 #include "notify_redeliver.h"
@@ -28,6 +29,7 @@ struct cli {
 	struct error error;
 	int64_t started_ms;
 	struct launch_context launch;
+	struct queue queue;	/* the job's (launch.queue points here) */
 	char error_job[JOB_ID_MAX + 1];	/* the job an error leaves behind */
 	int exit_status;	/* of the process when it answers (--exit-status) */
 	struct strv owned;	/* heap strings freed at exit */
@@ -40,6 +42,10 @@ void diag(const struct cli *cli, int level, const char *fmt, ...)
 uint64_t number_or(const struct cli *cli, enum opt_id id, uint64_t fallback);
 /* {"schema_version":"0.1","ok":true,"type":type, ... (left open). */
 void envelope_begin(struct json_writer *w, const char *type);
+/* A queued job's queue and place: "queue" (any job that has one), and
+ * while queued "waiting_for" and, in line for a slot, "queue_position". */
+void write_queue_place(struct json_writer *w, const struct job *job,
+		       const struct job_state *st);
 /* The error envelope of cli->error. */
 int print_error(struct cli *cli);
 /* Write the answer and its newline, whole (a write that fails for a

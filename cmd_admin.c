@@ -82,6 +82,7 @@ static const struct job_hooks finished_hooks = {
 int cmd_list(struct cli *cli)
 {
 	struct job_filter filter = { .state = cli->args.value[O_STATE],
+				     .queue = cli->args.value[O_QUEUE],
 				     .tags = &cli->args.list[O_TAG] };
 	struct job_list list;
 	char *cwd = NULL;

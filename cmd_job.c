@@ -75,6 +75,7 @@ int cmd_status(struct cli *cli)
 	if (st.has_duration)
 		jw_kv_u64(w, "duration_ms", st.duration_ms);
 	write_state_extras(w, &st);
+	write_queue_place(w, &job, &st);
 	write_tags(w, &summary->tags);
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));

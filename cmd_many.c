@@ -38,7 +38,8 @@ static int select_jobs(struct cli *cli, struct selection *sel, size_t max)
 	const struct args *args = &cli->args;
 	struct job_filter filter = { .state = args->value[O_STATE],
 				     .tags = &args->list[O_TAG],
-				     .meta = &args->list[O_META] };
+				     .meta = &args->list[O_META],
+				     .queue = args->value[O_QUEUE] };
 	struct job_list list = { 0 };
 	size_t named = args->positional.n;
 	struct job job;
@@ -139,12 +140,12 @@ static int any_look(struct any_wait *aw, size_t i)
 		rc = -1;
 	else if (job_status_terminal(st.status))
 		rc = 1;
-	else if (st.status == JOB_RUNNING && !item->pid_watched) {
+	else if (job_status_live(st.status) && !item->pid_watched) {
 		fd = store_supervisor_watch(&job, st.supervisor_pid);
 		item->pid_watched = fd >= 0 && wake_set_fd(&aw->set, fd, i) == 0;
 	}
 	item->blind = !item->dir_watched ||
-		      (st.status == JOB_RUNNING && !item->pid_watched);
+		      (job_status_live(st.status) && !item->pid_watched);
 	store_job_close(&job);
 	return rc;
 }
@@ -216,12 +217,11 @@ static void write_wait_entry(struct json_writer *w, const struct job *job,
 	jw_object_end(w);
 }
 
-static void write_counts(struct json_writer *w, const uint64_t *counts,
-			 enum job_status last)
+static void write_counts(struct json_writer *w, const uint64_t *counts)
 {
 	jw_key(w, "counts");
 	jw_object_begin(w);
-	for (enum job_status s = JOB_CREATED; s <= last; s++)
+	for (enum job_status s = JOB_CREATED; s < JOB_STATUS_COUNT; s++)
 		jw_kv_u64(w, job_status_name(s), counts[s]);
 	jw_object_end(w);
 }
@@ -234,7 +234,7 @@ int cmd_wait_many(struct cli *cli)
 	uint64_t timeout_ms = number_or(cli, O_TIMEOUT_MS, 0);
 	int64_t deadline = timeout_ms ? time_after(clock_mono_ms(), timeout_ms)
 				      : 0;
-	uint64_t counts[JOB_UNKNOWN + 1] = { 0 };
+	uint64_t counts[JOB_STATUS_COUNT] = { 0 };
 	int any = cli->args.seen[O_ANY], status = 0, rc, done, timed_out;
 	struct json_writer *w = &cli->out;
 	struct selection sel;
@@ -266,7 +266,7 @@ int cmd_wait_many(struct cli *cli)
 		store_job_close(&job);
 	}
 	jw_array_end(w);
-	write_counts(w, counts, JOB_FAILED);
+	write_counts(w, counts);
 	timed_out = any ? sel.count && !ended : ended < sel.count;
 	jw_kv_bool(w, "timed_out", timed_out);
 	if (cli->args.seen[O_EXIT_STATUS])
@@ -341,7 +341,7 @@ static int kill_send(struct cli *cli, struct kill_target *t, int signo)
 		     "send signal", job.id);
 		goto out;
 	}
-	if (st.status == JOB_RUNNING) {
+	if (job_status_live(st.status)) {
 		if (signal_job(cli, &job, &st, signo) < 0)
 			goto out;
 		t->signalled = 1;
@@ -478,16 +478,19 @@ int cmd_kill(struct cli *cli)
 static int stop_for_delete(struct cli *cli, struct job *job,
 			   struct job_state *st)
 {
-	if (!cli->args.seen[O_FORCE])
+	int queued = st->status == JOB_QUEUED;
+
+	/* a queued job has nothing to lose: it leaves the line */
+	if (!cli->args.seen[O_FORCE] && !queued)
 		return error_set(&cli->error, "invalid_state", "invalid job "
 				 "state: job %s is running; kill it first or "
 				 "use delete --force", job->id);
-	if (signal_job(cli, job, st, SIGKILL) < 0)
+	if (signal_job(cli, job, st, queued ? SIGTERM : SIGKILL) < 0)
 		return -1;
 	store_wait_ended(job, DELETE_FORCE_WAIT_MS);
 	if (state_observe(job, st, &cli->error) < 0)
 		return -1;
-	if (st->status == JOB_RUNNING)
+	if (job_status_live(st->status))
 		return error_set(&cli->error, "invalid_state", "job %s did not "
 				 "end within %d s of SIGKILL", job->id,
 				 DELETE_FORCE_WAIT_MS / 1000);
@@ -534,7 +537,7 @@ static int delete_one(struct cli *cli, const char *id, uint64_t *bytes)
 		return -1;
 	if (state_observe(&job, &st, &cli->error) < 0)
 		goto out;
-	if (st.status == JOB_RUNNING && stop_for_delete(cli, &job, &st) < 0)
+	if (job_status_live(st.status) && stop_for_delete(cli, &job, &st) < 0)
 		goto out;
 	if (st.leftovers.count && leftovers_for_delete(cli, &job, &st) < 0)
 		goto out;
@@ -614,6 +617,44 @@ static const struct job_hooks summary_hooks = {
 	.finished = notify_ensure_delivered,
 };
 
+/* The running jobs, or the queued ones, as summary lists them. */
+static void write_live(struct json_writer *w, const struct job_list *jobs)
+{
+	for (size_t i = 0; i < jobs->count; i++) {
+		const struct job_summary *job = jobs->jobs[i];
+
+		jw_object_begin(w);
+		jw_kv_str(w, "job_id", job->id);
+		write_short_id(w, job->id);
+		jw_kv_str(w, "state", job_status_name(job->state.status));
+		jw_key(w, "command");
+		jw_raw(w, job->command_json, strlen(job->command_json));
+		write_elapsed(w, &job->state);
+		if (job->state.queue[0])
+			jw_kv_str(w, "queue", job->state.queue);
+		if (job->state.status == JOB_QUEUED)
+			jw_kv_str(w, "waiting_for", job->state.waiting_for);
+		jw_object_end(w);
+	}
+}
+
+/* "NAME":{"slots":N,"slots_taken":N,"counts":{...}}: its slots as their
+ * locks say, its jobs by state. */
+static void write_queue_tally(struct json_writer *w, const struct cli *cli,
+			      const struct queue_tally *q)
+{
+	uint64_t slots = 0, taken = 0;
+
+	jw_key(w, q->name);
+	jw_object_begin(w);
+	if (queue_usage(cli->root.path, q->name, &slots, &taken) == 0) {
+		jw_kv_u64(w, "slots", slots);
+		jw_kv_u64(w, "slots_taken", taken);
+	}
+	write_counts(w, q->counts);
+	jw_object_end(w);
+}
+
 int cmd_summary(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
@@ -625,24 +666,16 @@ int cmd_summary(struct cli *cli)
 	jw_kv_str(w, "root", cli->root.path);
 	jw_key(w, "jobs");
 	jw_array_begin(w);
-	for (size_t i = 0; i < tally.running.count; i++) {
-		const struct job_summary *job = tally.running.jobs[i];
-
-		jw_object_begin(w);
-		jw_kv_str(w, "job_id", job->id);
-		write_short_id(w, job->id);
-		jw_kv_str(w, "state", "running");
-		jw_key(w, "command");
-		jw_raw(w, job->command_json, strlen(job->command_json));
-		write_elapsed(w, &job->state);
-		jw_object_end(w);
-	}
+	write_live(w, &tally.running);
+	write_live(w, &tally.queued);
 	jw_array_end(w);
-	write_counts(w, tally.counts, JOB_UNKNOWN);
-	jw_key(w, "queues");	/* by queue, once there are queues */
+	write_counts(w, tally.counts);
+	jw_key(w, "queues");
 	jw_object_begin(w);
+	for (size_t i = 0; i < tally.queue_count; i++)
+		write_queue_tally(w, cli, &tally.queues[i]);
 	jw_object_end(w);
 	jw_kv_u64(w, "skipped", tally.skipped);
-	job_list_free(&tally.running);
+	store_tally_free(&tally);
 	return 0;
 }

@@ -190,6 +190,56 @@ static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 
 /* The definition of a new job, from run's or create's options. The shell
  * wrapper comes first: a broken config fails before anything exists. */
+/* --after/--after-ok: each job must exist now; its full id is kept. */
+static int spec_add_after(struct cli *cli, struct strv *ids,
+			  const struct strv *given)
+{
+	for (size_t i = 0; i < given->n; i++) {
+		struct job dep;
+		char *id;
+
+		if (store_job_open(&cli->root, given->v[i], &dep,
+				   &cli->error) < 0)
+			return -1;
+		id = strdup(dep.id);
+		store_job_close(&dep);
+		if (!id || strv_push(&cli->owned, id) < 0 ||
+		    strv_push(ids, id) < 0) {
+			free(id);
+			return error_errno(&cli->error, NULL, ENOMEM,
+					   "cannot build the job's definition");
+		}
+	}
+	return 0;
+}
+
+/* The job's queue, open for its supervisor: made when new, its slot count
+ * set by --slots, and with --no-queue-wait a slot taken now or a refusal
+ * before anything of the job exists. */
+static int queue_prepare(struct cli *cli, const char *name)
+{
+	const struct args *args = &cli->args;
+	struct queue *q = &cli->queue;
+
+	if (!name)
+		return 0;
+	if (queue_open(&cli->root, name, 1, q, &cli->error) < 0)
+		return -1;
+	cli->launch.queue = q;
+	if (args->seen[O_SLOTS] &&
+	    queue_set_slots(q, args->number[O_SLOTS], &cli->error) < 0)
+		return -1;
+	if (!args->seen[O_NO_QUEUE_WAIT] ||
+	    (queue_line_empty(q) && queue_try_slot(q) == 1))
+		return 0;
+	error_set(&cli->error, "queue_full", "queue %s has no free slot (%llu "
+		  "of them) and --no-queue-wait was given: try again later, "
+		  "or leave --no-queue-wait out to wait in line", name,
+		  (unsigned long long)queue_slot_count(q));
+	cli->error.retryable = 1;
+	return -1;
+}
+
 static int spec_build(struct cli *cli, struct job_spec *spec)
 {
 	const struct args *args = &cli->args;
@@ -222,7 +272,10 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 					   "cannot resolve --log \"%s\"",
 					   args->value[O_LOG]);
 	}
-	if (spec_add_input(cli, spec) < 0)
+	spec->queue = args->value[O_QUEUE];
+	if (spec_add_input(cli, spec) < 0 ||
+	    spec_add_after(cli, &spec->after, &args->list[O_AFTER]) < 0 ||
+	    spec_add_after(cli, &spec->after_ok, &args->list[O_AFTER_OK]) < 0)
 		return -1;
 	return spec_add_notify(cli, spec);
 }
@@ -254,6 +307,14 @@ fail:
 	return -1;
 }
 
+static int job_queued(struct cli *cli, struct job *job)
+{
+	struct job_state st;
+
+	return state_observe(job, &st, &cli->error) == 0 &&
+	       st.status == JOB_QUEUED;
+}
+
 /* Wait as run/start do: until the job ends (--wait), or at most the
  * snapshot delay. Returns the milliseconds spent. */
 static uint64_t observe_job(struct cli *cli, struct job *job,
@@ -264,6 +325,8 @@ static uint64_t observe_job(struct cli *cli, struct job *job,
 
 	if (cli->args.seen[O_WAIT])
 		await_terminal(cli, job, &st, 0);
+	else if (job_queued(cli, job) && !cli->args.seen[O_UNTIL])
+		return 0;	/* no output to show before its turn */
 	else if (snapshot_ms > 0)
 		await_terminal(cli, job, &st, time_after(begin, snapshot_ms));
 	else
@@ -309,6 +372,7 @@ static void write_run_answer(struct cli *cli, const char *type,
 	if (waited)
 		write_snapshot(w, "final_snapshot", job, tail_lines, max_bytes);
 	write_state_extras(w, st);
+	write_queue_place(w, job, st);
 	write_clamped(cli);
 	write_short_id(w, job->id);
 }
@@ -330,8 +394,11 @@ static int launch_and_answer(struct cli *cli, const char *type,
 {
 	uint64_t snapshot_ms = snapshot_delay(cli), waited_ms;
 	struct job_state st;
+	int launched = exec_launch(job, spec, &cli->launch, &cli->error);
 
-	if (exec_launch(job, spec, &cli->launch, &cli->error) < 0)
+	if (cli->launch.queue)	/* the supervisor holds what it needs */
+		queue_close(cli->launch.queue);
+	if (launched < 0)
 		return -1;
 	/* from here the job exists: an error still names it */
 	copy_str(cli->error_job, sizeof(cli->error_job), job->id);
@@ -351,7 +418,8 @@ int cmd_run(struct cli *cli)
 	struct job job;
 	int rc = -1;
 
-	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 0) == 0) {
+	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
+	    make_job(cli, &spec, &job, 0) == 0) {
 		cli->launch.log_created = 1;
 		rc = launch_and_answer(cli, "run", &job, &spec);
 		store_job_close(&job);
@@ -396,6 +464,20 @@ static int check_startable(struct cli *cli, const struct job *job)
 	return 0;
 }
 
+/* start --queue: the queue this launch (and every later look at the
+ * job) goes through; else the one it was created with. */
+static int start_queue(struct cli *cli, struct job *job, struct job_spec *spec)
+{
+	const char *given = cli->args.value[O_QUEUE];
+
+	if (queue_prepare(cli, given ? given : spec->queue) < 0 ||
+	    (given && store_set_queue(job, given, &cli->error) < 0))
+		return -1;
+	if (given)
+		spec->queue = given;
+	return 0;
+}
+
 int cmd_start(struct cli *cli)
 {
 	struct spec_records records = { 0 };
@@ -413,6 +495,7 @@ int cmd_start(struct cli *cli)
 	    (!cli->args.seen[O_KILL_LEFTOVERS] ||
 	     store_set_kill_leftovers(&job, &cli->error) == 0) &&
 	    store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
+	    start_queue(cli, &job, &spec) == 0 &&
 	    state_launching(&job, &cli->error) == 0)
 		rc = launch_and_answer(cli, "start", &job, &spec);
 	spec_free(&spec);

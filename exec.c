@@ -27,6 +27,7 @@
 #include "exec_input.h"
 #include "exec_leftovers.h"
 #include "exec_output.h"
+#include "exec_queue.h"
 #include "lib/fmt.h"
 #include "lib/proc.h"
 #include "lib/sig.h"
@@ -36,44 +37,6 @@
 
 #define LINGER_MS 1000		/* the 1-second rule for descendants */
 #define READY_BYTE 'R'
-
-/* ---- signals ------------------------------------------------------------ */
-
-int signal_ends_job(int signo)
-{
-	return signo != SIGCONT && signo != SIGSTOP && signo != SIGTSTP &&
-	       signo != SIGTTIN && signo != SIGTTOU && signo != SIGWINCH &&
-	       signo != SIGCHLD && signo != SIGURG;
-}
-
-int exec_signal_job(const struct job *job, const struct job_state *st,
-		    int signo, struct error *e)
-{
-	struct job_marks marks;
-	int vouched;
-
-	if (!st->has_pid)
-		return 0;	/* still launching: nothing to signal yet */
-	if (st->status != JOB_RUNNING)
-		return state_kill_leftovers(job, st, signo) < 0 ? -1 : 0;
-	/* a pid is signalled only when it is vouched for: its session holds
-	 * a process of this job (without /proc, the live supervisor's
-	 * record is trusted) */
-	if (store_job_marks(&marks, job) < 0)
-		return error_errno(e, NULL, errno, "cannot signal job %s",
-				   job->id);
-	vouched = proc_session_vouched((pid_t)st->pid, marks.list);
-	store_job_marks_free(&marks);
-	if (vouched == 0)
-		return 0;	/* nothing of the job is left */
-	if (kill(-(pid_t)st->pid, signo) == 0)
-		return 0;
-	if (errno == ESRCH && (kill((pid_t)st->pid, signo) == 0 ||
-			       errno == ESRCH))
-		return 0;	/* already gone: the record will say so */
-	return error_errno(e, NULL, errno, "cannot signal job %s (pid %lld)",
-			   job->id, (long long)st->pid);
-}
 
 /* What the supervisor watches: SIGCHLD, and the signals it passes on to
  * the job's process group. */
@@ -105,6 +68,8 @@ struct supervisor {
 	enum phase phase;
 	struct job_state state;
 	int ready_fd;		/* to the launching CLI; -1 once told */
+	int created_logged;	/* job.created is in the event log */
+	int stop_signal;	/* the signal that took it out of line */
 	int signal_fd;
 	int delivery_fd;	/* holds DELIVERY for the supervisor's life */
 	int lock_watch_fd;	/* tells when the lock file is removed */
@@ -219,6 +184,29 @@ static void tell_ready(struct supervisor *sv)
 	sv->ready_fd = -1;
 }
 
+static void log_created(struct supervisor *sv)
+{
+	if (sv->context->log_created && !sv->created_logged)
+		state_log_created(sv->job, sv->spec);
+	sv->created_logged = 1;
+}
+
+/* The job's slot goes to the next in line as soon as its end is on disk. */
+static void slot_release(struct supervisor *sv)
+{
+	if (sv->context->queue)
+		queue_release_slot(sv->context->queue);
+}
+
+/* The job is recorded queued: the caller is told, and then the log. */
+static void queued_told(void *ctx)
+{
+	struct supervisor *sv = ctx;
+
+	tell_ready(sv);
+	log_created(sv);
+}
+
 /* The job runs: recorded with its pid, then the caller is told. */
 static void record_running(struct supervisor *sv)
 {
@@ -236,14 +224,14 @@ static void record_failed(struct supervisor *sv)
 	struct error ignored;
 
 	store_create_logs(sv->job, &ignored);
-	if (sv->context->log_created)
-		state_log_created(sv->job, sv->spec);
+	log_created(sv);
 	if (sv->signal_fd >= 0)
 		notifications_open(sv);
 	else
 		meta_refresh(sv);	/* no loop to deliver from: readers do */
 	completion_of(sv, &completion);
 	state_failed(sv->job, &sv->state, &completion);
+	slot_release(sv);
 	sv->phase = PHASE_ENDED;
 	channel_shutdown(&sv->channel);
 	tell_ready(sv);
@@ -275,6 +263,7 @@ static void record_terminal(struct supervisor *sv)
 	meta_refresh(sv);
 	completion_of(sv, &completion);
 	state_ended(sv->job, &sv->state, &end, &completion);
+	slot_release(sv);
 	sv->phase = PHASE_ENDED;
 	channel_shutdown(&sv->channel);
 	leftovers_check(sv);
@@ -471,7 +460,10 @@ static int spec_copy(struct job_spec *to, const struct job_spec *from)
 	    strv_copy(&to->env_files, &from->env_files) < 0 ||
 	    strv_copy(&to->mask, &from->mask) < 0 ||
 	    strv_copy(&to->tags, &from->tags) < 0 ||
-	    strv_copy(&to->meta, &from->meta) < 0)
+	    strv_copy(&to->meta, &from->meta) < 0 ||
+	    strv_copy(&to->after, &from->after) < 0 ||
+	    strv_copy(&to->after_ok, &from->after_ok) < 0 ||
+	    (from->queue && !(to->queue = strdup(from->queue))))
 		return -1;	/* the process exits soon: no cleanup */
 	return 0;
 }
@@ -515,8 +507,7 @@ static int launch_job(struct supervisor *sv)
 /* What the caller need not wait for, once it has its answer. */
 static void announce(struct supervisor *sv)
 {
-	if (sv->context->log_created)
-		state_log_created(sv->job, sv->spec);
+	log_created(sv);
 	notifications_open(sv);
 	state_log_started(sv->job, &sv->state);
 }
@@ -534,9 +525,24 @@ static void supervisor_init(struct supervisor *sv, struct job *job,
 	sv->signal_fd = sv->delivery_fd = sv->lock_watch_fd = -1;
 	sv->child.pid = -1;
 	state_begin(&sv->state, job, getpid());
+	copy_str(sv->state.queue, sizeof(sv->state.queue), spec->queue);
 	capture_init(&sv->capture, sv->full_buf, sv->out_partial,
 		     sv->err_partial, line_seen, sv);
 	channel_init(&sv->channel, job, sv->input_buf);
+}
+
+/* The descriptors the supervisor keeps: the job's, its queue's. */
+static size_t keep_count(const struct supervisor *sv, int keep[6])
+{
+	const struct queue *q = sv->context->queue;
+
+	keep[0] = sv->ready_fd;
+	keep[1] = sv->job->dir_fd;
+	keep[2] = sv->job->lock_fd;
+	keep[3] = sv->job->reserve_fd;
+	keep[4] = q ? q->dir_fd : -1;
+	keep[5] = q ? q->lock_fd : -1;
+	return 6;
 }
 
 /* Everything the supervisor needs before it can start the job: its own
@@ -545,6 +551,7 @@ static void supervisor_init(struct supervisor *sv, struct job *job,
 static int supervisor_ready(struct supervisor *sv)
 {
 	char title[JOB_ID_MAX + 32];
+	int keep[6];
 	char *why = sv->state.error;
 	size_t why_size = sizeof(sv->state.error);
 
@@ -558,22 +565,52 @@ static int supervisor_ready(struct supervisor *sv)
 	store_supervisor_title(title, sizeof(title), sv->job->id);
 	proc_title_set(title);
 	/* the reserve stays open: the terminal record needs no descriptor */
-	if (daemon_detach((int[]){ sv->ready_fd, sv->job->dir_fd,
-				   sv->job->lock_fd, sv->job->reserve_fd },
-			  4) < 0) {
+	if (daemon_detach(keep, keep_count(sv, keep)) < 0) {
 		snprintf(why, why_size, "cannot detach the supervisor (its "
 			 "stdio on /dev/null or an empty pipe, its cwd /): %s",
 			 strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* The signals, once the job's turn has come (exec_queue.c catches them
+ * while it waits). -1 with state.error set. */
+static int signals_watch(struct supervisor *sv)
+{
 	sv->signal_fd = sig_watch(watched_signals, sizeof(watched_signals) /
 						   sizeof(*watched_signals));
 	if (sv->signal_fd < 0) {
-		snprintf(why, why_size, "cannot set up signal handling: %s",
-			 strerror(errno));
+		snprintf(sv->state.error, sizeof(sv->state.error),
+			 "cannot set up signal handling: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* The jobs it comes after, and its queue: TURN_GO at once without them. */
+static enum turn await_turn(struct supervisor *sv)
+{
+	struct turn_wait t = { sv->job, sv->spec, sv->context->queue,
+			       &sv->state, queued_told, sv, 0 };
+	enum turn outcome;
+
+	if (!t.queue && !sv->spec->after.n && !sv->spec->after_ok.n)
+		return TURN_GO;
+	outcome = exec_await_turn(&t);
+	sv->stop_signal = t.signo;
+	return outcome;
+}
+
+/* Taken out of line by a signal before it ran: killed by that signal. */
+static void record_dequeued(struct supervisor *sv)
+{
+	sv->child_status = sv->stop_signal & 0x7f;
+	sv->started_ms = clock_mono_ms();
+	log_created(sv);
+	notifications_open(sv);
+	record_terminal(sv);
+	tell_ready(sv);
 }
 
 static void supervise(struct job *job, const struct job_spec *spec,
@@ -582,14 +619,22 @@ static void supervise(struct job *job, const struct job_spec *spec,
 	/* lives as long as the process; its buffers are touched only when
 	 * used, which keeps the supervisor's resident memory small */
 	static struct supervisor sv;
+	enum turn turn;
 
 	supervisor_init(&sv, job, spec, ready_fd, context);
 	if (supervisor_ready(&sv) < 0) {
 		record_failed(&sv);	/* without signals: no loop */
 		return;
 	}
+	turn = await_turn(&sv);
+	if (signals_watch(&sv) < 0) {
+		record_failed(&sv);
+		return;
+	}
 	test_stop_at("supervisor-start");
-	if (launch_job(&sv) < 0) {
+	if (turn == TURN_STOPPED) {
+		record_dequeued(&sv);
+	} else if (turn != TURN_GO || launch_job(&sv) < 0) {
 		record_failed(&sv);
 	} else {
 		record_running(&sv);

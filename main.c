@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_check.h"
 #include "cmd.h"
 #include "mcp.h"
 
@@ -137,6 +138,8 @@ static int run_command_line(int argc, char **argv, int own_argv)
 		return 2;
 	}
 	parsed = cli_parse(argc, argv, &cli.args, usage, sizeof(usage));
+	if (parsed == 0)
+		parsed = cli_check(&cli.args, usage, sizeof(usage));
 	if (parsed > 0)
 		return 0;
 	if (parsed < 0)

@@ -250,13 +250,10 @@ static int make_job_dir(int root_fd, char id[JOB_ID_LEN + 1])
 	return -1;
 }
 
-int store_job_new(const struct store_root *root, struct job *job,
-		  struct error *e)
+int store_root_made(const struct store_root *root, struct error *e)
 {
-	char id[JOB_ID_LEN + 1];
-	int root_fd, dir_fd, lock_fd, reserve_fd, err;
+	int root_fd = store_root_open_trusted(root, e);
 
-	root_fd = store_root_open_trusted(root, e);
 	if (root_fd < 0 && errno == ENOENT) {	/* the first job */
 		if (mkdir_parents(root->abs, 0700) < 0)
 			return error_errno(e, NULL, errno, "cannot create jobs "
@@ -268,6 +265,18 @@ int store_job_new(const struct store_root *root, struct job *job,
 		       ? error_errno(e, NULL, errno, "cannot open jobs root %s",
 				     root->abs)
 		       : -1;
+	return root_fd;
+}
+
+int store_job_new(const struct store_root *root, struct job *job,
+		  struct error *e)
+{
+	char id[JOB_ID_LEN + 1];
+	int root_fd, dir_fd, lock_fd, reserve_fd, err;
+
+	root_fd = store_root_made(root, e);
+	if (root_fd < 0)
+		return -1;
 	if (make_job_dir(root_fd, id) < 0) {
 		err = errno;
 		close(root_fd);

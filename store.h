@@ -41,6 +41,9 @@ void job_short_id(const char *id, char *out, size_t size);
 /* 1 if text may name a job (letters, digits, '-', '_'; 1..JOB_ID_MAX). */
 int job_id_valid(const char *text);
 
+/* The root, trusted, made (0700) when missing: its descriptor, or -1
+ * with e set. */
+int store_root_made(const struct store_root *root, struct error *e);
 /* Create the root (0700) if needed and a new job directory in it (0700),
  * holding its ALIVE lock in job->lock_fd and its reserve. */
 int store_job_new(const struct store_root *root, struct job *job,

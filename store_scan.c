@@ -187,7 +187,7 @@ static int list_settled(const struct store_root *root, int root_fd,
 	/* a job.finished that was due, and leftovers (which live now?), are
 	 * looked at on the careful path */
 	settled = state_parse(doc.root, &st) == 0 &&
-		  st.status != JOB_RUNNING && !st.leftovers.count &&
+		  !job_status_live(st.status) && !st.leftovers.count &&
 		  !(st.completion_event && hooks && hooks->finished);
 	json_doc_free(&doc);
 	snprintf(path, sizeof(path), "%s/meta.json", name);
@@ -287,6 +287,8 @@ static int filter_passes(const struct job_filter *filter,
 		return 0;
 	if (filter->state &&
 	    strcmp(summary_state(summary), filter->state) != 0)
+		return 0;
+	if (filter->queue && strcmp(summary->state.queue, filter->queue) != 0)
 		return 0;
 	for (size_t i = 0; filter->tags && i < filter->tags->n; i++)
 		if (!tags_match(&summary->tags, filter->tags->v[i]))
@@ -680,8 +682,8 @@ static int gc_one(struct gc_pass *gc, const char *name,
 	if (job_status_terminal(st.status) && hooks && hooks->finished)
 		hooks->finished(&job, &st);
 	stamp = st.finished_at[0] ? st.finished_at : st.updated_at;
-	if (st.status == JOB_RUNNING)
-		entry->reason = "running";
+	if (job_status_live(st.status))
+		entry->reason = job_status_name(st.status);
 	else if (st.status == JOB_CREATED)
 		entry->reason = "non_terminal_status";
 	else if (st.leftovers.count)

@@ -35,7 +35,7 @@ struct job_filter {
 	const struct strv *tags;	/* each must match (tags_match) */
 	const struct strv *meta;	/* KEY=VALUE: each must be the
 					 * job's caller metadata */
-	/* a queue joins here when queues exist */
+	const char *queue;		/* the job's queue */
 };
 struct job_list {
 	struct job_summary **jobs;

@@ -75,6 +75,8 @@ void spec_free(struct job_spec *spec)
 	strv_free(&spec->mask);
 	strv_free(&spec->tags);
 	strv_free(&spec->meta);
+	strv_free(&spec->after);
+	strv_free(&spec->after_ok);
 	free(spec->cwd);
 	free(spec->full_log);
 	spec->cwd = spec->full_log = NULL;
@@ -321,6 +323,13 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 		jw_kv_bool(&w, "kill_leftovers", 1);
 	jw_kv_u64(&w, "progress_every_ms", spec->progress_every_ms);
 	jw_kv_strings(&w, "shell_wrapper", spec->wrapper.v, spec->wrapper.n);
+	if (spec->queue)
+		jw_kv_str(&w, "queue", spec->queue);
+	if (spec->after.n)
+		jw_kv_strings(&w, "after", spec->after.v, spec->after.n);
+	if (spec->after_ok.n)
+		jw_kv_strings(&w, "after_ok", spec->after_ok.v,
+			      spec->after_ok.n);
 	if (spec->full_log)
 		jw_kv_str(&w, "log_path", spec->full_log);
 	write_input_spec(&w, spec);
@@ -536,12 +545,15 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
 	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
 	spec->full_log = log_path ? strdup(log_path) : NULL;
+	spec->queue = json_get_str(meta, "queue");
 	if (!spec->cwd || (log_path && !spec->full_log) ||
 	    strv_from_json(&spec->command, json_get(meta, "command")) < 0 ||
 	    strv_from_json(&spec->wrapper, json_get(meta, "shell_wrapper")) < 0 ||
 	    strv_from_json(&spec->env_files, json_get(meta, "env_files")) < 0 ||
 	    strv_from_json(&spec->mask, json_get(meta, "mask")) < 0 ||
 	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
+	    strv_from_json(&spec->after, json_get(meta, "after")) < 0 ||
+	    strv_from_json(&spec->after_ok, json_get(meta, "after_ok")) < 0 ||
 	    meta_entries_from_json(&spec->meta, rec,
 				   json_get(meta, "meta")) < 0 ||
 	    read_raw_spec(meta, rec, spec) < 0)
@@ -696,6 +708,21 @@ static int build_true(const struct json_value *old,
 	(void)e;
 	jw_bool(w, 1);
 	return 1;
+}
+
+static int build_string(const struct json_value *old,
+			struct json_writer *w, void *ctx, struct error *e)
+{
+	(void)old;
+	(void)e;
+	jw_string(w, ctx);
+	return 1;
+}
+
+int store_set_queue(const struct job *job, const char *queue,
+		    struct error *e)
+{
+	return store_meta_update(job, "queue", build_string, (void *)queue, e);
 }
 
 int store_set_kill_leftovers(const struct job *job, struct error *e)

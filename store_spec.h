@@ -50,6 +50,8 @@ struct job_spec {
 	uint64_t stdin_bytes;	/* STDIN_FILE: the size of <job>/stdin */
 	int pty;		/* on a pseudo-terminal (takes input too) */
 	unsigned pty_cols, pty_rows;
+	const char *queue;	/* --queue, NULL = none */
+	struct strv after, after_ok;	/* full ids of the jobs it comes after */
 	struct notification_spec notification;	/* strings borrowed */
 	int has_notification;	/* written to meta.json */
 };
@@ -112,6 +114,9 @@ typedef int (*meta_member_builder)(const struct json_value *old,
 int store_meta_update(const struct job *job, const char *key,
 		      meta_member_builder build, void *ctx, struct error *e);
 
+/* start --queue: meta.json's queue set. */
+int store_set_queue(const struct job *job, const char *queue,
+		    struct error *e);
 /* start --kill-leftovers: meta.json's kill_leftovers set, for this and
  * every later look at the job's definition. */
 int store_set_kill_leftovers(const struct job *job, struct error *e);

@@ -31,17 +31,42 @@ static void tally_running(struct store_tally *tally,
 		return;
 	if (state_observe(&job, st, &ignored) < 0) {
 		st->status = JOB_UNKNOWN;
-	} else if (st->status == JOB_RUNNING &&
+	} else if (job_status_live(st->status) &&
 		   store_summary(&job, &summary, &ignored) == 0) {
 		summary->state = *st;
 		summary->state_ok = 1;
-		if (job_list_add(&tally->running, summary) < 0)
+		if (job_list_add(st->status == JOB_QUEUED ? &tally->queued
+							  : &tally->running,
+				 summary) < 0)
 			job_summary_free(summary);
 	} else if (job_status_terminal(st->status) && hooks &&
 		   hooks->finished) {
 		hooks->finished(&job, st);	/* its loss, just recorded */
 	}
 	store_job_close(&job);
+}
+
+/* One more job of queue name in state status (the queue is added when
+ * new; without memory it goes uncounted). */
+static void queue_count(struct store_tally *tally, const char *name,
+			enum job_status status)
+{
+	struct queue_tally *q = NULL, *grown;
+
+	for (size_t i = 0; !q && i < tally->queue_count; i++)
+		if (strcmp(tally->queues[i].name, name) == 0)
+			q = &tally->queues[i];
+	if (!q) {
+		grown = realloc(tally->queues, (tally->queue_count + 1) *
+						       sizeof(*grown));
+		if (!grown)
+			return;
+		tally->queues = grown;
+		q = &grown[tally->queue_count++];
+		*q = (struct queue_tally){ 0 };
+		copy_str(q->name, sizeof(q->name), name);
+	}
+	q->counts[status]++;
 }
 
 /* One directory of the root, counted. */
@@ -68,9 +93,21 @@ static void tally_one(struct store_tally *tally, const struct store_root *root,
 			st.status = JOB_UNKNOWN;
 		json_doc_free(&doc);
 	}
-	if (st.status == JOB_RUNNING)
+	if (job_status_live(st.status))
 		tally_running(tally, root, root_fd, name, hooks, &st);
 	tally->counts[st.status]++;
+	if (st.queue[0])
+		queue_count(tally, st.queue, st.status);
+}
+
+/* First created first (queued: in order of submission); ties by id. */
+static int created_order(const void *a, const void *b)
+{
+	const struct job_summary *x = *(struct job_summary *const *)a;
+	const struct job_summary *y = *(struct job_summary *const *)b;
+	int order = strcmp(x->created_at, y->created_at);
+
+	return order ? order : strcmp(x->id, y->id);
 }
 
 /* Longest running first; ties by id. */
@@ -102,5 +139,15 @@ int store_tally(const struct store_root *root, const struct job_hooks *hooks,
 	if (tally->running.count > 1)
 		qsort(tally->running.jobs, tally->running.count,
 		      sizeof(*tally->running.jobs), running_order);
+	if (tally->queued.count > 1)
+		qsort(tally->queued.jobs, tally->queued.count,
+		      sizeof(*tally->queued.jobs), created_order);
 	return 0;
+}
+
+void store_tally_free(struct store_tally *tally)
+{
+	job_list_free(&tally->running);
+	job_list_free(&tally->queued);
+	free(tally->queues);
 }

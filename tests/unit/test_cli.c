@@ -1,4 +1,4 @@
-/* Unit tests of the argument parser (cli.c) and signal names (exec.c). */
+/* Unit tests of the argument parser (cli.c, cli_check.c) and signal names (exec.c). */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../cli.h"
+#include "../../cli_check.h"
 #include "../../exec.h"
 #include "../../lib/fmt.h"
 #include "suites.h"
@@ -17,7 +18,9 @@ static int parse_words(struct args *args, char *usage, char **words)
 
 	while (words[argc])
 		argc++;
-	return cli_parse(argc, words, args, usage, 256);
+	int rc = cli_parse(argc, words, args, usage, 256);
+
+	return rc == 0 ? cli_check(args, usage, 256) : rc;
 }
 
 #define PARSE(args, usage, ...) \

@@ -1,0 +1,270 @@
+/* cli_check.c - what the parsed options must be together: the pairs that
+ * conflict, the ids or selector a command needs, the values of options
+ * that have a form (cursors, terminal sizes, --env entries, queue names). */
+#include "cli.h"
+#include "cli_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "lib/fmt.h"
+#include "store_queue.h"
+#include "store_spec.h"
+#include "store_state.h"
+
+static int check_queue(const struct args *args, char *usage, size_t size)
+{
+	const char *queue = args->value[O_QUEUE];
+
+	if (queue && !queue_name_valid(queue))
+		return usage_error(usage, size, "--queue: invalid name \"%.70s\" "
+				   "(1 to 64 letters, digits, '.', '_' or '-', "
+				   "not starting with '.')", queue);
+	if (!queue && (args->seen[O_SLOTS] || args->seen[O_NO_QUEUE_WAIT]))
+		return usage_error(usage, size, "--%s needs --queue",
+				   args->seen[O_SLOTS] ? "slots"
+						       : "no-queue-wait");
+	if (args->seen[O_SLOTS] &&
+	    (args->number[O_SLOTS] < 1 ||
+	     args->number[O_SLOTS] > QUEUE_SLOTS_MAX))
+		return usage_error(usage, size, "--slots: %s is out of range "
+				   "(1 to 1024)", args->value[O_SLOTS]);
+	return 0;
+}
+
+static int check_conflicts(const struct args *args, char *usage, size_t size)
+{
+	if (args->seen[O_INHERIT_ENV] && args->seen[O_NO_INHERIT_ENV])
+		return usage_error(usage, size, "%s", "--inherit-env and "
+				   "--no-inherit-env cannot be used together");
+	if (args->seen[O_ALL] && args->seen[O_CWD] &&
+	    args->command->id == CMD_LIST)
+		return usage_error(usage, size, "%s",
+				   "--all and --cwd cannot be used together");
+	if (args->value[O_OUTPUT_MATCH_TYPE] &&
+	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "contains") &&
+	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "regex"))
+		return usage_error(usage, size, "--output-match-type: invalid "
+				   "value \"%s\" (contains or regex)",
+				   args->value[O_OUTPUT_MATCH_TYPE]);
+	if (args->value[O_OUTPUT_STREAM] &&
+	    strcmp(args->value[O_OUTPUT_STREAM], "stdout") &&
+	    strcmp(args->value[O_OUTPUT_STREAM], "stderr") &&
+	    strcmp(args->value[O_OUTPUT_STREAM], "either"))
+		return usage_error(usage, size, "--output-stream: invalid value "
+				   "\"%s\" (stdout, stderr or either)",
+				   args->value[O_OUTPUT_STREAM]);
+	if ((!!args->value[O_STDIN] + !!args->value[O_STDIN_FILE] +
+	     args->seen[O_INTERACTIVE]) > 1)
+		return usage_error(usage, size, "%s", "--stdin, --stdin-file "
+				   "and --interactive cannot be used together");
+	if ((!!args->value[O_DATA] + (args->command->id == CMD_WRITE &&
+				      args->value[O_FILE]) +
+	     args->seen[O_STDIN_FLAG]) > 1)
+		return usage_error(usage, size, "%s", "write takes one of "
+				   "--data, --file and --stdin");
+	if (args->seen[O_UNTIL] &&
+	    (args->seen[O_SNAPSHOT_AFTER] || args->seen[O_WAIT]))
+		return usage_error(usage, size, "%s", "--until, --snapshot-after "
+				   "and --wait cannot be used together");
+	if (args->seen[O_WAIT_MS] && !args->value[O_CURSOR] &&
+	    !args->seen[O_SINCE_STDOUT] && !args->seen[O_SINCE_STDERR])
+		return usage_error(usage, size, "%s", "tail --wait-ms waits for "
+				   "output after a point: give --cursor or "
+				   "--since-stdout/--since-stderr");
+	if (args->seen[O_FOLLOW] && args->command->id == CMD_TAIL &&
+	    (args->seen[O_WAIT_MS] || args->seen[O_TAIL_LINES] ||
+	     args->seen[O_MAX_BYTES]))
+		return usage_error(usage, size, "%s", "tail --follow streams "
+				   "the whole output: it takes no --wait-ms, "
+				   "--tail-lines or --max-bytes");
+	if (args->value[O_CURSOR] &&
+	    (args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR]))
+		return usage_error(usage, size, "%s", "--cursor and --since-* "
+				   "cannot be used together");
+	if (args->value[O_STREAM] && strcmp(args->value[O_STREAM], "stdout") &&
+	    strcmp(args->value[O_STREAM], "stderr") &&
+	    strcmp(args->value[O_STREAM], "full"))
+		return usage_error(usage, size, "--stream: invalid value \"%s\" "
+				   "(stdout, stderr or full)",
+				   args->value[O_STREAM]);
+	if (args->value[O_CURSOR] &&
+	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
+		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
+			 "cursor from an earlier answer)", args->value[O_CURSOR]);
+		return -1;
+	}
+	if (args->seen[O_PTY] &&
+	    (args->value[O_STDIN] || args->value[O_STDIN_FILE]))
+		return usage_error(usage, size, "%s", "--pty takes its input "
+				   "from write, not --stdin or --stdin-file");
+	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
+		return usage_error(usage, size, "%s",
+				   "--pty-size needs --pty");
+	/* without --wait the answer comes while the job may still run: an
+	 * exit status then would depend on a race */
+	if (args->seen[O_EXIT_STATUS] && !args->seen[O_WAIT] &&
+	    args->command->id != CMD_WAIT)
+		return usage_error(usage, size, "--exit-status needs --wait "
+				   "(a job still running has no exit status; "
+				   "%s)", "wait --exit-status ID waits for it");
+	if (args->value[O_STATE] &&
+	    job_status_parse(args->value[O_STATE], &(enum job_status){ 0 }) < 0)
+		return usage_error(usage, size, "--state: invalid value \"%s\" "
+				   "(created, queued, running, exited, killed, "
+				   "failed or unknown)", args->value[O_STATE]);
+	return check_queue(args, usage, size);
+}
+
+static int check_arity(const struct args *args, char *usage, size_t size)
+{
+	const struct command_def *command = args->command;
+	size_t ids = args->positional.n;
+	int selector = args->list[O_TAG].n || args->list[O_META].n ||
+		       args->value[O_STATE] || args->value[O_QUEUE];
+
+	if (command->trailing_command && args->trailing_count == 0)
+		return usage_error(usage, size, "%s: a COMMAND is required",
+				   command->name);
+	if (command->positionals >= 0 &&
+	    args->positional.n != (size_t)command->positionals) {
+		if (args->positional.n < (size_t)command->positionals)
+			return usage_error(usage, size, "%s: JOB_ID is required",
+					   command->name);
+		return usage_error(usage, size, "unexpected argument \"%s\"",
+				   args->positional.v[command->positionals]);
+	}
+	/* never "every job": an id, or a selector that says which */
+	if (command->positionals < 0 && !ids && !selector)
+		return usage_error(usage, size, "%s: give a JOB_ID or a "
+				   "selector (--tag, --meta, --state, --queue)",
+				   command->name);
+	if (command->positionals < 0 && ids && selector)
+		return usage_error(usage, size, "%s: give JOB_IDs or a "
+				   "selector, not both", command->name);
+	if (ids > 1 && command->id != CMD_WAIT)
+		return usage_error(usage, size, "unexpected argument \"%s\"",
+				   args->positional.v[1]);
+	return 0;
+}
+
+int parse_cursor(const char *text, uint64_t offsets[2])
+{
+	char out[24], err[24];
+	const char *colon = strchr(text, ':');
+	uint64_t values[2];
+
+	if (!colon || (size_t)(colon - text) >= sizeof(out) ||
+	    strlen(colon + 1) >= sizeof(err))
+		return -1;
+	snprintf(out, sizeof(out), "%.*s", (int)(colon - text), text);
+	snprintf(err, sizeof(err), "%s", colon + 1);
+	if (parse_u64(out, &values[0]) < 0 || parse_u64(err, &values[1]) < 0)
+		return -1;
+	if (offsets) {
+		offsets[0] = values[0];
+		offsets[1] = values[1];
+	}
+	return 0;
+}
+
+int parse_pty_size(const char *text, unsigned *cols, unsigned *rows)
+{
+	uint64_t c = 0, r = 0;
+	size_t n = scan_u64(text, &c);
+
+	if (!n || text[n] != 'x' || c < 1 || c > 65535)
+		return -1;
+	text += n + 1;
+	n = scan_u64(text, &r);
+	if (!n || text[n] || r < 1 || r > 65535)
+		return -1;
+	if (cols)
+		*cols = (unsigned)c;
+	if (rows)
+		*rows = (unsigned)r;
+	return 0;
+}
+
+/* --env NAME=VALUE, or NAME alone: the caller's value (as docker run -e
+ * NAME), which must be there. A name is anything before the first '=',
+ * never empty. */
+static int check_env(const struct strv *env, char *usage, size_t size)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		const char *entry = env->v[i];
+		size_t name_len = strcspn(entry, "=");
+
+		if (name_len == 0) {
+			snprintf(usage, size, "--env \"%.64s\": the variable "
+				 "name is empty (expected NAME=VALUE, or NAME "
+				 "for the value agent-exec has)", entry);
+			return -1;
+		}
+		if (!entry[name_len] && !getenv(entry)) {
+			snprintf(usage, size, "--env %.64s: agent-exec has no "
+				 "%.64s in its environment to pass on; give "
+				 "--env %.64s=VALUE", entry, entry, entry);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Values checked as they are parsed (as the reference does): tags and
+ * list filters, caller metadata, --env. */
+static int check_values(const struct args *args, char *usage, size_t size)
+{
+	/* list and the selectors take patterns (ns.*) */
+	int pattern = args->command->id == CMD_LIST ||
+		      args->command->positionals < 0;
+	const struct strv *tags = &args->list[O_TAG];
+	const struct strv *meta = &args->list[O_META];
+
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *why = tag_invalid(tags->v[i], pattern);
+
+		if (why) {
+			snprintf(usage, size, "invalid tag \"%.64s\": %s",
+				 tags->v[i], why);
+			return -1;
+		}
+	}
+	if (args->value[O_TYPE] && !events_type_valid(args->value[O_TYPE])) {
+		snprintf(usage, size, "--type: unknown event type \"%.40s\" "
+			 "(one of %s, or a prefix as job.*)",
+			 args->value[O_TYPE], EVENT_TYPES);
+		return -1;
+	}
+	if (args->value[O_PTY_SIZE] &&
+	    parse_pty_size(args->value[O_PTY_SIZE], NULL, NULL) < 0) {
+		snprintf(usage, size, "--pty-size: invalid value \"%.40s\" "
+			 "(COLSxROWS, e.g. 120x40)", args->value[O_PTY_SIZE]);
+		return -1;
+	}
+	for (size_t i = 0; i < meta->n; i++) {
+		const char *entry = meta->v[i];
+		size_t key_len = strcspn(entry, "=");
+
+		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
+		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+			   "QRSTUVWXYZ0123456789_.-") != key_len) {
+			snprintf(usage, size, "invalid --meta \"%.64s\": "
+				 "expected KEY=VALUE, KEY of letters, digits, "
+				 "'_', '.' or '-'", entry);
+			return -1;
+		}
+	}
+	return check_env(&args->list[O_ENV], usage, size);
+}
+
+int cli_check(const struct args *args, char *usage, size_t size)
+{
+	if (check_conflicts(args, usage, size) < 0 ||
+	    check_arity(args, usage, size) < 0 ||
+	    check_values(args, usage, size) < 0)
+		return -1;
+	return 0;
+}
