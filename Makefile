@@ -40,12 +40,17 @@ endif
 # (-flto: what no one file's compilation can see is unused or inlined);
 # code and constants share one segment (-z noseparate-code: the page of
 # padding between them goes; the binary is static and not position
-# independent, so its code sits at known addresses either way).
+# independent, so its code sits at known addresses either way). And the
+# code is compiled for what it is linked into (-fno-pie): a compiler that
+# makes position-independent code by default would address every constant
+# and global through the GOT of an executable loaded at a fixed address,
+# for nothing (6.5 KiB of it).
 CFLAGS ?= -Oz
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables -flto -DAE_VERSION=\"$(VERSION)\"
-LDFLAGS += -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -flto=auto
+	-fno-unwind-tables -fno-pie -flto -DAE_VERSION=\"$(VERSION)\"
+LDFLAGS += -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code \
+	-flto=auto
 # musl's static start applies no RELRO: nothing mprotects PT_GNU_RELRO in a
 # static musl binary (its /proc/PID/maps shows that page rw- either way), so
 # the padding that aligns it to a page buys nothing there and goes; glibc's
