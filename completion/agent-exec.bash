@@ -25,7 +25,8 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--no-inherit-env --inherit-env --mask --tag --log --progress-every
 	--config --shell-wrapper --meta --callback-session --callback-agent
 	--notify-command --notify-file --notify-timeout --notify-retries
-	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size"
+	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size
+	--queue --slots --no-queue-wait --after --after-ok"
 # run and start: the snapshot and the wait
 _agent_exec_observe_opts="--snapshot-after --until --tail-lines --max-bytes --wait
 	--wait-poll-ms --exit-status"
@@ -34,10 +35,10 @@ _agent_exec_observe_opts="--snapshot-after --until --tail-lines --max-bytes --wa
 # flag for write only).
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
-	--all --dry-run --force --global --kill-leftovers --any "
+	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait "
 
 # wait, kill and delete: which jobs, instead of ids
-_agent_exec_selector_opts="--tag --meta --state"
+_agent_exec_selector_opts="--tag --meta --state --queue"
 
 _agent_exec_signals="TERM INT KILL HUP QUIT USR1 USR2 PIPE ALRM CONT STOP
 	TSTP WINCH"
@@ -49,7 +50,8 @@ _agent_exec_opts() {
 	case $1 in
 	run) opts="$_agent_exec_definition_opts $_agent_exec_observe_opts" ;;
 	create) opts=$_agent_exec_definition_opts ;;
-	start) opts="$_agent_exec_observe_opts --kill-leftovers" ;;
+	start) opts="$_agent_exec_observe_opts --kill-leftovers --queue --slots
+		--no-queue-wait" ;;
 	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
 		--cursor --wait-ms --follow" ;;
 	write) opts="--data --file --stdin --eof --timeout" ;;
@@ -59,7 +61,7 @@ _agent_exec_opts() {
 	wait) opts="--timeout-ms --poll-ms --exit-status --tail-lines
 		--max-bytes --any $_agent_exec_selector_opts" ;;
 	kill) opts="--signal --no-wait $_agent_exec_selector_opts" ;;
-	list) opts="--all --cwd --state --tag --limit" ;;
+	list) opts="--all --cwd --state --tag --queue --limit" ;;
 	"tag set") opts="--tag" ;;
 	"notify set") opts="--command --file --output-pattern
 		--output-match-type --output-stream --output-command
@@ -246,7 +248,7 @@ _agent_exec() {
 		--stream)
 			_agent_exec_add "$prefix" compgen -W "stdout stderr full" -- "$value" ;;
 		--state)
-			_agent_exec_add "$prefix" compgen -W "created running exited
+			_agent_exec_add "$prefix" compgen -W "created queued running exited
 				killed failed unknown" -- "$value" ;;
 		--source)
 			if [[ $value == local:* ]]; then
