@@ -363,7 +363,8 @@ static int bell_rung(void *ctx)
 }
 
 /* Sleep until the one ahead has left the line (or died: its entry is
- * removed here), or the check interval passed: 0, -1/errno. */
+ * removed here): 0, -1/errno. Each check interval only *stop is looked
+ * at again. */
 static int await_ahead(int line_fd, const char *name,
 		       const volatile sig_atomic_t *stop)
 {
@@ -373,8 +374,10 @@ static int await_ahead(int line_fd, const char *name,
 
 	if (call.fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	rc = sig_call_until(time_after(clock_mono_ms(), WAKE_CHECK_MS),
-			    ahead_gone, &call);
+	do
+		rc = sig_call_until(time_after(clock_mono_ms(), WAKE_CHECK_MS),
+				    ahead_gone, &call);
+	while (rc == 0);
 	if (rc == 1)	/* its owner is gone: a dead one leaves its entry */
 		unlinkat(line_fd, name, 0);
 	close(call.fd);
