@@ -413,7 +413,7 @@ int cmd_start(struct cli *cli)
 	    (!cli->args.seen[O_KILL_LEFTOVERS] ||
 	     store_set_kill_leftovers(&job, &cli->error) == 0) &&
 	    store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
-	    state_launching(&job, &cli->error) == 0)
+	    state_launching(&job, 1, &cli->error) == 0)
 		rc = launch_and_answer(cli, "start", &job, &spec);
 	spec_free(&spec);
 	spec_records_free(&records);

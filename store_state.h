@@ -59,6 +59,7 @@ struct job_state {
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
 	struct leftovers leftovers;	/* live, once state_observe read it */
 	uint32_t leftovers_killed;	/* by --kill-leftovers */
+	uint32_t attempt;	/* 1 for the first run; each restart adds 1 */
 };
 
 /* "leftovers":{"count":N,"pids":[...]} when the job left processes that
@@ -109,9 +110,11 @@ int state_observe(struct job *job, struct job_state *st,
 int state_created(struct job *job, const struct job_spec *spec,
 		  const char *created_at, struct error *e);
 /* start: running without a pid until the supervisor records it, so that
- * a supervisor that dies first leaves a job readers record as lost. */
-int state_launching(struct job *job, struct error *e);
-/* The supervisor's record of its job: id, its own pid, started now. */
+ * a supervisor that dies first leaves a job readers record as lost; the
+ * attempt it is (1, or restart's next). */
+int state_launching(struct job *job, uint32_t attempt, struct error *e);
+/* The supervisor's record of its job: id, its own pid, started now, the
+ * attempt state_launching recorded (1 when none: run). */
 void state_begin(struct job_state *st, const struct job *job,
 		 int64_t supervisor_pid);
 /* running with the job's pid: written before the launch is answered, not
