@@ -98,6 +98,7 @@ static const struct opt_def opt_defs[] = {
 	{ "no-queue-wait", O_NO_QUEUE_WAIT, OPT_FLAG },
 	{ "after", O_AFTER, OPT_LIST },
 	{ "after-ok", O_AFTER_OK, OPT_LIST },
+	{ "attempt", O_ATTEMPT, OPT_NUMBER },
 };
 
 #define DEFINITION_OPTS \
@@ -119,16 +120,19 @@ static const unsigned char create_opts[] = { DEFINITION_OPTS, O_COUNT };
 static const unsigned char start_opts[] = {
 	OBSERVE_OPTS, O_KILL_LEFTOVERS, QUEUE_OPTS, O_COUNT
 };
+static const unsigned char restart_opts[] = {
+	OBSERVE_OPTS, O_KILL_LEFTOVERS, O_SIGNAL, O_KILL_AFTER, O_COUNT
+};
 static const unsigned char no_opts[] = { O_COUNT };
 static const unsigned char tail_opts[] = {
 	O_TAIL_LINES, O_MAX_BYTES, O_SINCE_STDOUT, O_SINCE_STDERR, O_CURSOR,
-	O_WAIT_MS, O_FOLLOW, O_COUNT
+	O_WAIT_MS, O_FOLLOW, O_ATTEMPT, O_COUNT
 };
 static const unsigned char write_opts[] = {
 	O_DATA, O_FILE, O_STDIN_FLAG, O_EOF, O_WRITE_TIMEOUT, O_COUNT
 };
 static const unsigned char log_opts[] = {
-	O_STREAM, O_OFFSET, O_LIMIT, O_COUNT
+	O_STREAM, O_OFFSET, O_LIMIT, O_ATTEMPT, O_COUNT
 };
 static const unsigned char events_opts[] = {
 	O_FOLLOW, O_SINCE, O_JOB, O_TYPE, O_COUNT
@@ -163,13 +167,15 @@ static const struct command_def commands[] = {
 	{ "create", CMD_CREATE, 0, 1, create_opts,
 	  "create [OPTIONS] [--] COMMAND..." },
 	{ "start", CMD_START, 1, 0, start_opts, "start [OPTIONS] JOB_ID" },
+	{ "restart", CMD_RESTART, 1, 0, restart_opts,
+	  "restart [OPTIONS] JOB_ID" },
 	{ "status", CMD_STATUS, 1, 0, no_opts, "status JOB_ID" },
 	{ "tail", CMD_TAIL, 1, 0, tail_opts, "tail [OPTIONS] JOB_ID" },
 	{ "write", CMD_WRITE, 1, 0, write_opts,
 	  "write [--data TEXT | --file PATH | --stdin] [--eof] [--timeout D] "
 	  "JOB_ID" },
 	{ "log", CMD_LOG, 1, 0, log_opts,
-	  "log [--stream S] [--offset N] [--limit M] JOB_ID" },
+	  "log [--stream S] [--offset N] [--limit M] [--attempt N] JOB_ID" },
 	{ "events", CMD_EVENTS, 0, 0, events_opts,
 	  "events [--follow] [--since CURSOR] [--job ID] [--type TYPE]" },
 	{ "mcp", CMD_MCP, 0, 0, mcp_opts, "mcp [--session KEY]" },

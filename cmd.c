@@ -227,6 +227,8 @@ int job_exit_status(const struct job_state *st)
 int read_job_state(struct cli *cli, struct job *job,
 			  struct job_state *st)
 {
+	if (job->attempt)
+		return state_read(job, st, &cli->error);
 	if (state_observe(job, st, &cli->error) < 0)
 		return -1;
 	notify_ensure_delivered(job, st);
@@ -316,6 +318,20 @@ int open_input_file(struct cli *cli, const char *option,
 void write_tags(struct json_writer *w, const struct strv *tags)
 {
 	jw_kv_strings(w, "tags", tags->v, tags->n);
+}
+
+int signal_option(struct cli *cli, const char **name)
+{
+	int signo;
+
+	*name = cli->args.value[O_SIGNAL] ? cli->args.value[O_SIGNAL] : "TERM";
+	signo = signal_parse(*name);
+	if (signo < 0)
+		error_set(&cli->error, "invalid_signal", "invalid signal "
+			  "\"%.64s\": expected TERM, INT, KILL, HUP, QUIT, "
+			  "USR1, USR2 (with or without SIG) or a number",
+			  *name);
+	return signo;
 }
 
 int signal_job(struct cli *cli, const struct job *job,

@@ -16,6 +16,7 @@
 #include "notify_sink.h"
 #include "skills.h"
 #include "store_logs.h"
+#include "store_attempt.h"
 #include "store_scan.h"
 #include "store_spec.h"
 #include "store_state.h"
@@ -77,7 +78,8 @@ int job_exit_status(const struct job_state *st);
 /* The job named by the first positional argument. */
 int open_job(struct cli *cli, struct job *job);
 /* The job's true state; a finished job whose completion event nobody is
- * delivering (its supervisor died) gets delivered on the way. */
+ * delivering (its supervisor died) gets delivered on the way. An earlier
+ * attempt (store_attempt_open): its record. */
 int read_job_state(struct cli *cli, struct job *job,
 		   struct job_state *st);
 /* Until the job is terminal or the deadline (monotonic ms, 0: none)
@@ -91,6 +93,9 @@ const char *owned_path(struct cli *cli, const char *given);
 /* A file whose bytes go to a job, open for reading; -1 with an
  * invalid_input error naming the option and the file. */
 int open_input_file(struct cli *cli, const char *option, const char *file);
+/* The signal --signal names (TERM when not given; *name: as given), or
+ * -1 with an invalid_signal error. */
+int signal_option(struct cli *cli, const char **name);
 /* Send signo to the job (exec_signal_job), saying so with --verbose. */
 int signal_job(struct cli *cli, const struct job *job,
 	       const struct job_state *st, int signo);
@@ -100,6 +105,7 @@ int signal_job(struct cli *cli, const struct job *job,
 int cmd_run(struct cli *cli);
 int cmd_create(struct cli *cli);
 int cmd_start(struct cli *cli);
+int cmd_restart(struct cli *cli);
 int cmd_status(struct cli *cli);
 int cmd_tail(struct cli *cli);
 int cmd_wait(struct cli *cli);

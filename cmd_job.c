@@ -44,6 +44,37 @@ static void write_status_extras(struct json_writer *w, const struct job *job,
 	write_delivery(w, job);
 }
 
+/* "attempts": how each earlier attempt ended, as it was archived. */
+static void write_attempts(struct json_writer *w, const struct job *job,
+			   uint32_t current)
+{
+	struct error ignored;
+	struct job_state st;
+	struct job view;
+
+	if (current < 2)
+		return;
+	jw_key(w, "attempts");
+	jw_array_begin(w);
+	for (uint32_t attempt = 1; attempt < current; attempt++) {
+		if (store_attempt_open(job, attempt, &view, &ignored) < 0)
+			continue;
+		if (state_read(&view, &st, &ignored) == 0) {
+			jw_object_begin(w);
+			jw_kv_u64(w, "attempt", attempt);
+			jw_kv_str(w, "state", job_status_name(st.status));
+			if (st.started_at[0])
+				jw_kv_str(w, "started_at", st.started_at);
+			write_job_end(w, &st);
+			st.leftovers.count = 0;	/* ended before the next */
+			write_end_extras(w, &st);
+			jw_object_end(w);
+		}
+		store_job_close(&view);
+	}
+	jw_array_end(w);
+}
+
 int cmd_status(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
@@ -76,6 +107,8 @@ int cmd_status(struct cli *cli)
 		jw_kv_u64(w, "duration_ms", st.duration_ms);
 	write_state_extras(w, &st);
 	write_queue_place(w, &job, &st);
+	jw_kv_u64(w, "attempt", st.attempt);
+	write_attempts(w, &job, st.attempt);
 	write_tags(w, &summary->tags);
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
@@ -89,6 +122,32 @@ out_summary:
 out:
 	store_job_close(&job);
 	return rc;
+}
+
+/* --attempt N, not the job's current one: job becomes that archived
+ * attempt (store_attempt_open); one the job does not have is an error. */
+static int open_attempt(struct cli *cli, struct job *job)
+{
+	uint64_t wanted = cli->args.number[O_ATTEMPT];
+	struct job_state st;
+	struct job view;
+
+	if (!cli->args.seen[O_ATTEMPT])
+		return 0;
+	if (read_job_state(cli, job, &st) < 0)
+		return -1;
+	if (wanted == st.attempt)
+		return 0;
+	if (wanted == 0 || wanted > st.attempt)
+		return error_set(&cli->error, "invalid_argument", "job %s has "
+				 "no attempt %llu: its attempts are 1 to %u",
+				 job->id, (unsigned long long)wanted,
+				 (unsigned)st.attempt);
+	if (store_attempt_open(job, (uint32_t)wanted, &view, &cli->error) < 0)
+		return -1;
+	store_job_close(job);
+	*job = view;
+	return 0;
 }
 
 static int tail_since(const struct cli *cli, uint64_t since[2])
@@ -179,6 +238,10 @@ int cmd_tail(struct cli *cli)
 
 	if (open_job(cli, &job) < 0)
 		return -1;
+	if (open_attempt(cli, &job) < 0) {
+		store_job_close(&job);
+		return -1;
+	}
 	if (cli->args.seen[O_FOLLOW]) {
 		rc = tail_follow(cli, &job);
 		store_job_close(&job);
@@ -293,8 +356,9 @@ int cmd_log(struct cli *cli)
 
 	if (open_job(cli, &job) < 0)
 		return -1;
+	/* the job's own file names (meta.json says which), then --attempt's */
 	file = store_log_file(&job, stream, &cli->error);
-	if (!file)
+	if (!file || open_attempt(cli, &job) < 0)
 		goto out;
 	path = file[0] == '/' ? strdup(file) : store_job_path(&job, file);
 	envelope_begin(w, "log");
@@ -308,8 +372,8 @@ int cmd_log(struct cli *cli)
 			    ? (int64_t)cli->args.number[O_LIMIT] : -1,
 			    &cli->error);
 	free(path);
-	free(file);
 out:
+	free(file);
 	store_job_close(&job);
 	return rc;
 }

@@ -453,16 +453,12 @@ static int kill_many(struct cli *cli, const char *name, int signo)
 
 int cmd_kill(struct cli *cli)
 {
-	const char *name = cli->args.value[O_SIGNAL] ?
-			   cli->args.value[O_SIGNAL] : "TERM";
-	int signo = signal_parse(name);
 	struct kill_target target = { 0 };
+	const char *name;
+	int signo = signal_option(cli, &name);
 
 	if (signo < 0)
-		return error_set(&cli->error, "invalid_signal",
-			    "invalid signal \"%.64s\": expected TERM, INT, "
-			    "KILL, HUP, QUIT, USR1, USR2 (with or without SIG) "
-			    "or a number", name);
+		return -1;
 	if (!cli->args.positional.n)
 		return kill_many(cli, name, signo);
 	copy_str(target.id, sizeof(target.id), cli->args.positional.v[0]);

@@ -1,9 +1,10 @@
-/* cmd_run.c - run, create and start: a job's definition from the options,
- * its directory and records, the launch and the answer. */
+/* cmd_run.c - run, create, start and restart: a job's definition from the
+ * options, its directory and records, the launch and the answer. */
 #include "cmd.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -359,6 +360,8 @@ static void write_run_answer(struct cli *cli, const char *type,
 	envelope_begin(w, type);
 	jw_kv_str(w, "job_id", job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
+	if (strcmp(type, "restart") == 0)
+		jw_kv_u64(w, "attempt", st->attempt);
 	write_tags(w, &spec->tags);
 	spec_write_env_vars(w, spec);
 	if (!waited && snapshot_ms > 0)
@@ -478,28 +481,121 @@ static int start_queue(struct cli *cli, struct job *job, struct job_spec *spec)
 	return 0;
 }
 
-int cmd_start(struct cli *cli)
+/* start and restart. A created job (ended 0): ALIVE taken, as whoever
+ * holds it starts the job (two starts never launch two supervisors), and
+ * its state made sure of; restart's ALIVE is held already, and the
+ * attempt that ended (ended > 0) is archived. Then --kill-leftovers
+ * recorded, the definition read, its queue made ready (a slot taken for
+ * --no-queue-wait), running recorded as the next attempt, the launch
+ * answered as type. */
+static int launch_recorded(struct cli *cli, struct job *job, const char *type,
+			   uint32_t ended)
 {
 	struct spec_records records = { 0 };
 	struct job_spec spec = { 0 };
-	struct job job;
+	struct error *e = &cli->error;
 	int rc = -1;
+
+	if (!ended && (store_claim_start(job, e) < 0 ||
+		       check_startable(cli, job) < 0))
+		return -1;
+	/* from state_launching on, a supervisor that dies before it records
+	 * running leaves a job readers record as lost */
+	if (store_hold_reserve(job, e) == 0 &&
+	    (!cli->args.seen[O_KILL_LEFTOVERS] ||
+	     store_set_kill_leftovers(job, e) == 0) &&
+	    store_read_spec(job, &spec, &records, e) == 0 &&
+	    start_queue(cli, job, &spec) == 0 &&
+	    (!ended || store_attempt_archive(job, ended, e) == 0)) {
+		if (state_launching(job, ended + 1, e) == 0)
+			rc = launch_and_answer(cli, type, job, &spec);
+		else if (ended)
+			store_attempt_restore(job, ended);
+	}
+	spec_free(&spec);
+	spec_records_free(&records);
+	return rc;
+}
+
+int cmd_start(struct cli *cli)
+{
+	struct job job;
+	int rc;
 
 	if (open_job(cli, &job) < 0)
 		return -1;
-	/* whoever holds ALIVE starts the job: two starts never launch two
-	 * supervisors; from state_launching on, a supervisor that dies before
-	 * it records running leaves a job readers record as lost */
-	if (store_claim_start(&job, &cli->error) == 0 &&
-	    check_startable(cli, &job) == 0 &&
-	    (!cli->args.seen[O_KILL_LEFTOVERS] ||
-	     store_set_kill_leftovers(&job, &cli->error) == 0) &&
-	    store_read_spec(&job, &spec, &records, &cli->error) == 0 &&
-	    start_queue(cli, &job, &spec) == 0 &&
-	    state_launching(&job, &cli->error) == 0)
-		rc = launch_and_answer(cli, "start", &job, &spec);
-	spec_free(&spec);
-	spec_records_free(&records);
+	rc = launch_recorded(cli, &job, "start", 0);
+	store_job_close(&job);
+	return rc;
+}
+
+#define RESTART_GRACE_MS 10000	/* to SIGKILL, and from it to the end */
+
+/* restart of a running job: signo to its process group, SIGKILL after
+ * --kill-after, until it has ended. */
+static int stop_attempt(struct cli *cli, struct job *job,
+			struct job_state *st, int signo)
+{
+	uint64_t grace = number_or(cli, O_KILL_AFTER, RESTART_GRACE_MS);
+	int ended = 0;
+
+	for (int round = 0; ended == 0 && round < 2; round++) {
+		if (signal_job(cli, job, st, round ? SIGKILL : signo) < 0)
+			return -1;
+		ended = await_terminal(cli, job, st, time_after(clock_mono_ms(),
+				       round ? RESTART_GRACE_MS : grace));
+	}
+	if (ended == 0)
+		error_set(&cli->error, "invalid_state", "job %s did not end "
+			  "within %d s of SIGKILL", job->id,
+			  RESTART_GRACE_MS / 1000);
+	return ended > 0 ? 0 : -1;
+}
+
+/* The attempt that ended is all gone before its files move, or nothing
+ * changes: what it left running killed, every lock taken (its supervisor,
+ * which records their end and delivers job.finished, waited for) and the
+ * record read again under them (another start or restart may have come
+ * first); all but ALIVE are let go for the launch. */
+static int claim_ended(struct cli *cli, struct job *job, struct job_state *st)
+{
+	uint32_t ended = st->attempt;
+
+	if ((st->leftovers.count || job_lost(st)) &&
+	    state_kill_leftovers(job, st, SIGKILL) < 0)
+		return error_errno(&cli->error, NULL, errno, "cannot end what "
+				   "job %s left running", job->id);
+	if (store_claim_restart(job, &cli->error) < 0)
+		return -1;
+	if (state_read(job, st, &cli->error) == 0 && st->attempt == ended &&
+	    job_status_terminal(st->status)) {
+		store_release_claims_but_alive(job);
+		return 0;
+	}
+	store_release_claims(job);
+	return error_set(&cli->error, "invalid_state", "job %s was started "
+			 "again meanwhile; try again", job->id);
+}
+
+/* The same job again: a created one started; a running one stopped
+ * first; the attempt that ended archived (tail and log --attempt read it)
+ * and the next one launched, answered as start answers. */
+int cmd_restart(struct cli *cli)
+{
+	const char *name;
+	struct job_state st;
+	struct job job;
+	int signo = signal_option(cli, &name), rc = -1;
+
+	if (signo < 0 || open_job(cli, &job) < 0)
+		return -1;
+	if (read_job_state(cli, &job, &st) == 0 &&
+	    (st.status == JOB_CREATED ||
+	     ((!job_status_live(st.status) ||
+	       stop_attempt(cli, &job, &st, signo) == 0) &&
+	      claim_ended(cli, &job, &st) == 0)))
+		rc = launch_recorded(cli, &job, "restart",
+				     st.status == JOB_CREATED ? 0 : st.attempt);
 	store_job_close(&job);
 	return rc;
 }

@@ -146,6 +146,7 @@ static void notifications_open(struct supervisor *sv)
 	if (sv->delivery_fd < 0)
 		return;		/* whoever reads the job delivers, then */
 	notifier_config_init(&config, sv->job, sv->spec);
+	config.attempt = sv->state.attempt;
 	sv->notifier = notifier_new(&config);
 }
 

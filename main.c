@@ -34,6 +34,8 @@ static int dispatch(struct cli *cli)
 		return cmd_create(cli);
 	case CMD_START:
 		return cmd_start(cli);
+	case CMD_RESTART:
+		return cmd_restart(cli);
 	case CMD_TAG_SET:
 		return cmd_tag_set(cli);
 	case CMD_NOTIFY_SET:

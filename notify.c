@@ -212,6 +212,7 @@ void notifier_config_init(struct notifier_config *config,
 	config->mask = &spec->mask;
 	config->callback_session = meta_value(spec, META_CALLBACK_SESSION);
 	config->callback_agent = meta_value(spec, META_CALLBACK_AGENT);
+	config->attempt = 1;
 }
 
 /* The caller's metadata, and its callback keys at the top level too. */
@@ -297,17 +298,23 @@ void notify_write_finished(struct json_writer *w,
 	state_write_usage(w, st);
 	state_write_leftovers(w, st);	/* as the main process ended */
 	write_origin(w, meta);
+	jw_kv_u64(w, "attempt", st->attempt);
 	if (matches_dropped)
 		jw_kv_u64(w, "output_matches_dropped", matches_dropped);
 	write_caller(w, config, meta);
 	jw_object_end(w);
 }
 
-void notify_match_id(char *id, size_t size, const struct job *job,
-		     uint64_t seq)
+void notify_event_id(char *id, size_t size, const struct job *job,
+		     uint32_t attempt, uint64_t seq)
 {
-	snprintf(id, size, "%s:job.output.matched:%llu", job->id,
-		 (unsigned long long)seq);
+	int len = seq ? snprintf(id, size, "%s:job.output.matched:%llu",
+				 job->id, (unsigned long long)seq)
+		      : snprintf(id, size, "%s:job.finished", job->id);
+
+	if (attempt > 1 && len > 0 && (size_t)len < size)
+		snprintf(id + len, size - (size_t)len, "-a%u",
+			 (unsigned)attempt);
 }
 
 void notify_write_dropped(struct json_writer *w,
@@ -321,9 +328,11 @@ void notify_write_dropped(struct json_writer *w,
 	jw_kv_str(w, "event_type", "job.output.dropped");
 	jw_kv_str(w, "job_id", config->job->id);
 	jw_kv_u64(w, "dropped", count);
-	notify_match_id(id, sizeof(id), config->job, first_seq);
+	notify_event_id(id, sizeof(id), config->job, config->attempt,
+			first_seq);
 	jw_kv_str(w, "first_event_id", id);
-	notify_match_id(id, sizeof(id), config->job, first_seq + count - 1);
+	notify_event_id(id, sizeof(id), config->job, config->attempt,
+			first_seq + count - 1);
 	jw_kv_str(w, "last_event_id", id);
 	jw_kv_str(w, "reason", "queue_full");
 	jw_object_end(w);

@@ -63,9 +63,11 @@ struct notifier_config {
 	const char *cwd;		/* where command sinks run */
 	const struct strv *mask;	/* left out of their environment */
 	const char *callback_session, *callback_agent;	/* NULL if none */
+	uint32_t attempt;	/* the job's run it is (1: the first) */
 };
 
-/* The config for a job's spec (wrapper, cwd, masks, callback metadata). */
+/* The config for a job's spec (wrapper, cwd, masks, callback metadata),
+ * for its first attempt. */
 void notifier_config_init(struct notifier_config *config,
 			  const struct job *job, const struct job_spec *spec);
 /* job.finished, the reference's keys then ours, built from the terminal
@@ -89,8 +91,9 @@ void notify_write_matched(struct json_writer *w,
 void notify_write_dropped(struct json_writer *w,
 			  const struct notifier_config *config,
 			  uint64_t first_seq, uint64_t count);
-/* The id of the seq-th job.output.matched of a job. */
-void notify_match_id(char *id, size_t size, const struct job *job,
-		     uint64_t seq);
+/* An event's id: "ID:job.finished", or for seq > 0 the seq-th match,
+ * "ID:job.output.matched:SEQ"; "-aN" after it for attempt N > 1. */
+void notify_event_id(char *id, size_t size, const struct job *job,
+		     uint32_t attempt, uint64_t seq);
 
 #endif

@@ -10,10 +10,9 @@
 
 #include "json_parse.h"
 #include "notify.h"
+#include "store_attempt.h"
 
 #define RESULTS_MAX 256		/* attempts recorded per event */
-#define COMPLETION_FILE "completion_event.json"
-#define MATCH_FILE "notification_events.ndjson"
 
 struct delivery_result *record_result_add(struct delivery_results *results,
 					  const char *target)

@@ -169,8 +169,8 @@ int notify_redeliver_now(const struct job *job, const struct job_state *st,
 		rc = out->results ? 0 : error_errno(e, NULL, ENOMEM,
 						    "notify redeliver");
 	}
-	snprintf(out->event_id, sizeof(out->event_id), "%s:job.finished",
-		 job->id);
+	notify_event_id(out->event_id, sizeof(out->event_id), job, st->attempt,
+			0);
 	notifier_free(n);
 	notify_settings_free(&settings);
 	spec_free(&spec);

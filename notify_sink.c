@@ -573,7 +573,7 @@ char *notifier_job_finished(struct notifier *n, const struct job_state *st,
 	struct json_writer w;
 	struct event *ev;
 
-	snprintf(id, sizeof(id), "%s:job.finished", n->config.job->id);
+	notify_event_id(id, sizeof(id), n->config.job, st->attempt, 0);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	notify_write_finished(&w, &n->config, id, st, meta, n->dropped);
 	text = w.error ? NULL : strndup(w.buf, w.len);
@@ -675,7 +675,8 @@ void notifier_output_matched(struct notifier *n,
 		n->dropped++;
 		return;
 	}
-	notify_match_id(id, sizeof(id), n->config.job, n->match_seq);
+	notify_event_id(id, sizeof(id), n->config.job, n->config.attempt,
+			n->match_seq);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	notify_write_matched(&w, &n->config, id, settings, meta, stream,
 			     line, len);

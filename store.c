@@ -215,6 +215,7 @@ int store_job_at(struct job *job, const struct store_root *root,
 	job->root = root_of(root->abs);
 	job->dir_fd = dir_fd;
 	job->lock_fd = job->reserve_fd = -1;
+	job->attempt = 0;
 	if (!job->dir || !job->root) {
 		free(job->dir);
 		free(job->root);
@@ -511,21 +512,22 @@ int store_claim_start(struct job *job, struct error *e)
 	return error_errno(e, NULL, errno, "cannot lock job %s", job->id);
 }
 
-int store_claim_removal(struct job *job, int64_t wait_ms, int delivery,
-			struct error *e)
-{
-	static const struct {
-		enum lock_byte byte;
-		const char *doing;
-	} claims[] = {
-		{ LOCK_ALIVE, "being started" },
-		{ LOCK_RECOVER, "being recovered" },
-		{ LOCK_META, "being updated (tag set, notify set)" },
-		{ LOCK_DELIVERY, "delivering its job.finished" },
-	};
-	size_t count = delivery ? 4 : 3;
+static const struct {
+	enum lock_byte byte;
+	const char *doing;
+} claims[] = {
+	{ LOCK_ALIVE, "being started" },
+	{ LOCK_RECOVER, "being recovered" },
+	{ LOCK_META, "being updated (tag set, notify set)" },
+	{ LOCK_DELIVERY, "delivering its job.finished" },
+};
 
-	for (size_t i = 0; i < count; i++) {
+/* claims[first..count), each at once (an open-file lock) or within wait_ms
+ * (a classic one: lock_take_timed); on failure none is held. */
+static int claim_each(struct job *job, size_t first, size_t count,
+		      int64_t wait_ms, struct error *e)
+{
+	for (size_t i = first; i < count; i++) {
 		int taken = claim_held(job, claims[i].byte, wait_ms);
 
 		if (taken > 0)
@@ -540,11 +542,35 @@ int store_claim_removal(struct job *job, int64_t wait_ms, int delivery,
 	return 0;
 }
 
+int store_claim_removal(struct job *job, int64_t wait_ms, int delivery,
+			struct error *e)
+{
+	return claim_each(job, 0, delivery ? 4 : 3, wait_ms, e);
+}
+
+int store_claim_restart(struct job *job, struct error *e)
+{
+	/* DELIVERY before RECOVER: a supervisor that lingers (it holds
+	 * DELIVERY for life) may need RECOVER to record the end of what its
+	 * job left, before it can exit */
+	if (claim_each(job, 0, 1, 0, e) < 0 ||
+	    claim_each(job, 3, 4, REMOVAL_WAIT_MS, e) < 0)
+		return -1;
+	return claim_each(job, 1, 3, REMOVAL_WAIT_MS, e);
+}
+
 void store_release_claims(struct job *job)
 {
 	if (job->lock_fd >= 0)
 		close(job->lock_fd);	/* every lock it held goes with it */
 	job->lock_fd = -1;
+}
+
+void store_release_claims_but_alive(struct job *job)
+{
+	/* the classic locks claim_each waited for */
+	for (int byte = LOCK_RECOVER; byte <= LOCK_DELIVERY; byte++)
+		lock_byte(job->lock_fd, F_SETLK, F_UNLCK, (enum lock_byte)byte);
 }
 
 void store_release_alive(const struct job *job)

@@ -26,6 +26,8 @@ struct job {
 	int dir_fd;
 	int lock_fd;		/* -1 unless this process holds ALIVE */
 	int reserve_fd;		/* <job>/.reserve while held, else -1 */
+	uint32_t attempt;	/* a view of this earlier attempt's files
+				   (store_attempt_open), else 0 */
 };
 
 /* A new ULID: 48-bit time in ms, 80 random bits, Crockford base32. */
@@ -89,8 +91,15 @@ int store_claim_start(struct job *job, struct error *e);
 #define REMOVAL_WAIT_MS 2000	/* a start under way ends its launch by then */
 int store_claim_removal(struct job *job, int64_t wait_ms, int delivery,
 			struct error *e);
-/* Let go of the locks store_claim_removal took. */
+/* For restart: ALIVE at once, as store_claim_start takes it (the launch
+ * hands it on to the supervisor), then the others as a removal's, waited
+ * for REMOVAL_WAIT_MS each: DELIVERY first, which a supervisor holds
+ * until it exits (the one of the attempt that ended must be gone). */
+int store_claim_restart(struct job *job, struct error *e);
+/* Let go of the locks store_claim_removal or store_claim_restart took;
+ * or, after store_claim_restart, of all but ALIVE (for the launch). */
 void store_release_claims(struct job *job);
+void store_release_claims_but_alive(struct job *job);
 /* The terminal record is on disk: let the job's waiters go. */
 void store_release_alive(const struct job *job);
 /* A descriptor holding DELIVERY (delivering job.finished: closing it, or

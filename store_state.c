@@ -108,6 +108,7 @@ void state_log_started(const struct job *job, const struct job_state *st)
 	jw_object_begin(&w);
 	jw_kv_str(&w, "event_type", "job.started");
 	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_u64(&w, "attempt", st->attempt);
 	jw_kv_i64(&w, "pid", st->pid);
 	jw_kv_str(&w, "started_at", st->started_at);
 	jw_object_end(&w);
@@ -125,6 +126,7 @@ static void log_finished_short(const struct job *job,
 	jw_object_begin(&w);
 	jw_kv_str(&w, "event_type", "job.finished");
 	jw_kv_str(&w, "job_id", job->id);
+	jw_kv_u64(&w, "attempt", st->attempt);
 	jw_kv_str(&w, "state", job_status_name(st->status));
 	jw_kv_str(&w, "finished_at", st->finished_at);
 	if (st->error[0])
@@ -143,7 +145,7 @@ static void stamp(struct job_state *st)
 int state_created(struct job *job, const struct job_spec *spec,
 		  const char *created_at, struct error *e)
 {
-	struct job_state st = { .status = JOB_CREATED };
+	struct job_state st = { .status = JOB_CREATED, .attempt = 1 };
 
 	copy_str(st.id, sizeof(st.id), job->id);
 	copy_str(st.queue, sizeof(st.queue), spec->queue);
@@ -155,9 +157,9 @@ int state_created(struct job *job, const struct job_spec *spec,
 	return 0;
 }
 
-int state_launching(struct job *job, struct error *e)
+int state_launching(struct job *job, uint32_t attempt, struct error *e)
 {
-	struct job_state st = { .status = JOB_RUNNING };
+	struct job_state st = { .status = JOB_RUNNING, .attempt = attempt };
 
 	copy_str(st.id, sizeof(st.id), job->id);
 	format_utc_now(st.started_at);
@@ -171,7 +173,11 @@ int state_launching(struct job *job, struct error *e)
 void state_begin(struct job_state *st, const struct job *job,
 		 int64_t supervisor_pid)
 {
+	struct error ignored;
+	uint32_t attempt = state_read(job, st, &ignored) == 0 ? st->attempt : 1;
+
 	memset(st, 0, sizeof(*st));
+	st->attempt = attempt;
 	copy_str(st->id, sizeof(st->id), job->id);
 	st->supervisor_pid = supervisor_pid;
 	format_utc_now(st->started_at);
@@ -317,13 +323,22 @@ int state_failed(struct job *job, struct job_state *st,
 
 /* ---- the loss of a supervisor ----------------------------------------- */
 
+/* A job without state.json: its launch is under way (ALIVE held) and
+ * running will be recorded in a moment, or it died (then a loss). */
+static void state_being_launched(const struct job *job, struct job_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	copy_str(st->id, sizeof(st->id), job->id);
+	st->status = JOB_RUNNING;
+	st->attempt = 1;
+	format_utc_now(st->updated_at);
+}
+
 static void mark_lost(const struct job *job, struct job_state *st,
 		      int had_state)
 {
-	if (!had_state) {
-		memset(st, 0, sizeof(*st));
-		copy_str(st->id, sizeof(st->id), job->id);
-	}
+	if (!had_state)
+		state_being_launched(job, st);
 	st->status = JOB_FAILED;
 	st->has_exit_code = 0;
 	st->signal[0] = '\0';
@@ -519,16 +534,6 @@ static int recover_lost_job(struct job *job, int lock_fd,
 				  job->dir);
 	st->recovered = 1;
 	return 0;
-}
-
-/* state.json is missing while the ALIVE lock is held: the launch is under
- * way and running will be recorded in a moment. */
-static void state_being_launched(const struct job *job, struct job_state *st)
-{
-	memset(st, 0, sizeof(*st));
-	copy_str(st->id, sizeof(st->id), job->id);
-	st->status = JOB_RUNNING;
-	format_utc_now(st->updated_at);
 }
 
 int state_observe(struct job *job, struct job_state *st,

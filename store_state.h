@@ -45,9 +45,11 @@ int state_observe(struct job *job, struct job_state *st,
 int state_created(struct job *job, const struct job_spec *spec,
 		  const char *created_at, struct error *e);
 /* start: running without a pid until the supervisor records it, so that
- * a supervisor that dies first leaves a job readers record as lost. */
-int state_launching(struct job *job, struct error *e);
-/* The supervisor's record of its job: id, its own pid, started now. */
+ * a supervisor that dies first leaves a job readers record as lost; the
+ * attempt it is (1, or restart's next). */
+int state_launching(struct job *job, uint32_t attempt, struct error *e);
+/* The supervisor's record of its job: id, its own pid, started now, the
+ * attempt state_launching recorded (1 when none: run). */
 void state_begin(struct job_state *st, const struct job *job,
 		 int64_t supervisor_pid);
 /* queued: waiting for what ("dependencies", "slot"); not fsynced. */

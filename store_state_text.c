@@ -146,6 +146,8 @@ void state_format(struct json_writer *w, const struct job_state *st)
 	jw_kv_str(w, "updated_at", st->updated_at);
 	if (st->supervisor_pid)
 		jw_kv_i64(w, "supervisor_pid", st->supervisor_pid);
+	if (st->attempt > 1)
+		jw_kv_u64(w, "attempt", st->attempt);
 	if (st->timed_out)
 		jw_kv_bool(w, "timed_out", 1);
 	if (st->completion_event)
@@ -203,8 +205,10 @@ int state_parse(const struct json_value *root, struct job_state *st)
 	const struct json_value *job = json_get(root, "job");
 	const struct json_value *result = json_get(root, "result");
 	const struct json_value *timed_out = json_get(root, "timed_out");
+	const struct json_value *completion = json_get(root,
+						       "completion_event");
 	const char *status = json_get_str(job, "status");
-	uint64_t killed;
+	uint64_t killed, attempt = 1;
 	int64_t number;
 
 	memset(st, 0, sizeof(*st));
@@ -233,10 +237,10 @@ int state_parse(const struct json_value *root, struct job_state *st)
 	json_get_i64(root, "supervisor_pid", &st->supervisor_pid);
 	st->timed_out = timed_out && timed_out->type == JSON_BOOL &&
 			timed_out->u.boolean;
-	st->completion_event = json_get(root, "completion_event") &&
-			       json_get(root, "completion_event")->type ==
-			       JSON_BOOL &&
-			       json_get(root, "completion_event")->u.boolean;
+	st->completion_event = completion && completion->type == JSON_BOOL &&
+			       completion->u.boolean;
+	json_get_u64(root, "attempt", &attempt);
+	st->attempt = attempt && attempt <= UINT32_MAX ? (uint32_t)attempt : 1;
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
 	copy_str(st->dependency, sizeof(st->dependency),
 		 json_get_str(root, "dependency"));

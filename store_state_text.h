@@ -63,6 +63,7 @@ struct job_state {
 	uint64_t user_cpu_ms, sys_cpu_ms, max_rss_kib;
 	struct leftovers leftovers;	/* live, once state_observe read it */
 	uint32_t leftovers_killed;	/* by --kill-leftovers */
+	uint32_t attempt;	/* 1 for the first run; each restart adds 1 */
 	char queue[QUEUE_NAME_MAX + 1];	/* "" = none */
 	char waiting_for[16];	/* queued: "dependencies" or "slot" */
 	char dependency[JOB_ID_MAX + 1];	/* the one that failed it */

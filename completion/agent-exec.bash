@@ -16,7 +16,7 @@
 
 # ---- what the command line looks like (cli.c) --------------------------
 
-_agent_exec_commands="run create start status tail write log events mcp
+_agent_exec_commands="run create start restart status tail write log events mcp
 	wait kill list tag notify gc delete summary schema install-skills help"
 
 _agent_exec_global_opts="--root --verbose --help --version"
@@ -27,7 +27,7 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--notify-command --notify-file --notify-timeout --notify-retries
 	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size
 	--queue --slots --no-queue-wait --after --after-ok"
-# run and start: the snapshot and the wait
+# run, start and restart: the snapshot and the wait
 _agent_exec_observe_opts="--snapshot-after --until --tail-lines --max-bytes --wait
 	--wait-poll-ms --exit-status"
 
@@ -52,10 +52,12 @@ _agent_exec_opts() {
 	create) opts=$_agent_exec_definition_opts ;;
 	start) opts="$_agent_exec_observe_opts --kill-leftovers --queue --slots
 		--no-queue-wait" ;;
+	restart) opts="$_agent_exec_observe_opts --kill-leftovers --signal
+		--kill-after" ;;
 	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
-		--cursor --wait-ms --follow" ;;
+		--cursor --wait-ms --follow --attempt" ;;
 	write) opts="--data --file --stdin --eof --timeout" ;;
-	log) opts="--stream --offset --limit" ;;
+	log) opts="--stream --offset --limit --attempt" ;;
 	events) opts="--follow --since --job --type" ;;
 	mcp) opts="--session" ;;
 	wait) opts="--timeout-ms --poll-ms --exit-status --tail-lines
@@ -309,7 +311,7 @@ _agent_exec() {
 				_agent_exec_add "" _agent_exec_programs "$cur"
 			fi
 			;;
-		start | status | tail | write | log | wait | kill | delete | \
+		start | restart | status | tail | write | log | wait | kill | delete | \
 			"tag set" | "notify set" | "notify redeliver")
 			# wait takes several ids
 			if ((positionals == 0)) || [[ $cmd == wait ]]; then

@@ -156,6 +156,25 @@ START_TEST(test_notify_set_merge_rules)
 }
 END_TEST
 
+/* An event's id is unique per attempt; the first attempt's is as in 0.1. */
+START_TEST(test_event_ids)
+{
+	struct job job = { .id = "01J0ABC" };
+	char id[64];
+
+	notify_event_id(id, sizeof(id), &job, 1, 0);
+	ck_assert_str_eq(id, "01J0ABC:job.finished");
+	notify_event_id(id, sizeof(id), &job, 0, 7);
+	ck_assert_str_eq(id, "01J0ABC:job.output.matched:7");
+	notify_event_id(id, sizeof(id), &job, 2, 0);
+	ck_assert_str_eq(id, "01J0ABC:job.finished-a2");
+	notify_event_id(id, sizeof(id), &job, 12, 3);
+	ck_assert_str_eq(id, "01J0ABC:job.output.matched:3-a12");
+	notify_event_id(id, 22, &job, 2, 0);	/* cut, never overrun */
+	ck_assert_str_eq(id, "01J0ABC:job.finished-");
+}
+END_TEST
+
 Suite *notify_suite(void)
 {
 	Suite *suite = suite_create("notify");
@@ -164,6 +183,7 @@ Suite *notify_suite(void)
 	tcase_add_test(tc, test_settings_defaults_and_values);
 	tcase_add_test(tc, test_line_matching);
 	tcase_add_test(tc, test_notify_set_merge_rules);
+	tcase_add_test(tc, test_event_ids);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
