@@ -1,6 +1,7 @@
 /* cli_help.c - the help text and the nearest name to a slip. The text is
  * cli-help.txt: a section "@name" a command, "%other" includes section
- * "@other", a line "$ ..." is an example. */
+ * "@other", a line "$ ..." is an example, and a line "LEFT<tab>RIGHT" a
+ * row of an option table, laid out here. */
 #include "cli_help.h"
 
 #include "lib/fmt.h"
@@ -21,6 +22,23 @@ static const char *section_find(const char *name)
 	return line ? line + len + 2 : NULL;
 }
 
+#define TABLE_COLUMN 24	/* where an option's description starts */
+
+/* A row "LEFT\tRIGHT": RIGHT at TABLE_COLUMN, or two spaces after a longer
+ * LEFT ("\tRIGHT" goes on under the row above). */
+static void print_line(int fd, const char *line, size_t n)
+{
+	static const char blanks[TABLE_COLUMN] = "                        ";
+	const char *tab = memchr(line, '\t', n);
+	size_t left = tab ? (size_t)(tab - line) : n;
+
+	write_all(fd, line, left);
+	if (!tab)
+		return;
+	write_all(fd, blanks, left < TABLE_COLUMN ? TABLE_COLUMN - left : 2);
+	write_all(fd, tab + 1, n - left - 1);
+}
+
 static void print_section(int fd, const char *name, int depth, int examples)
 {
 	const char *line = section_find(name);
@@ -36,7 +54,7 @@ static void print_section(int fd, const char *name, int depth, int examples)
 				 (int)(end - line) - 1, line + 1);
 			print_section(fd, other, 1, examples);
 		} else if ((line[0] == '$' && line[1] == ' ') == examples) {
-			write_all(fd, line, n);
+			print_line(fd, line, n);
 		}
 		line += n;
 	}

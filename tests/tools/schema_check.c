@@ -2,7 +2,7 @@
  * tests can hold every answer and record the binary emits to the schema
  * it prints. It knows the draft-07 keywords that schema uses: $ref (local),
  * type, enum, const, required, properties, additionalProperties, items,
- * oneOf, allOf, minimum, pattern.
+ * oneOf, allOf, minimum, pattern, and the schemas true and false.
  *
  *   schema_check SCHEMA DEFINITION [--lines] FILE...
  *
@@ -235,6 +235,11 @@ static int check(struct checker *c, const struct json_value *schema,
 	const char *ref = json_get_str(schema, "$ref");
 	const struct json_value *keyword;
 
+	if (schema->type == JSON_BOOL) {	/* true: anything; false: nothing */
+		if (!schema->u.boolean)
+			report(c, path, "is not allowed here", NULL);
+		return 0;
+	}
 	if (ref) {
 		const struct json_value *target = resolve_ref(c, ref);
 
