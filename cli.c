@@ -107,14 +107,15 @@ static const struct opt_def opt_defs[] = {
 	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
 	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
-	O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, QUEUE_OPTS
+	O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, O_QUEUE, O_SLOTS
+/* --no-queue-wait where the job starts: run and start */
 #define QUEUE_OPTS O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_UNTIL, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, \
 	O_WAIT_POLL_MS, O_EXIT_STATUS
 
 static const unsigned char run_opts[] = {
-	DEFINITION_OPTS, OBSERVE_OPTS, O_COUNT
+	DEFINITION_OPTS, OBSERVE_OPTS, O_NO_QUEUE_WAIT, O_COUNT
 };
 static const unsigned char create_opts[] = { DEFINITION_OPTS, O_COUNT };
 static const unsigned char start_opts[] = {

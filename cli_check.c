@@ -22,7 +22,9 @@ static int check_queue(const struct args *args, char *usage, size_t size)
 		return usage_error(usage, size, "--queue: invalid name \"%.70s\" "
 				   "(1 to 64 letters, digits, '.', '_' or '-', "
 				   "not starting with '.')", queue);
-	if (!queue && (args->seen[O_SLOTS] || args->seen[O_NO_QUEUE_WAIT]))
+	/* start finds the job's own queue in its definition */
+	if (!queue && args->command->id != CMD_START &&
+	    (args->seen[O_SLOTS] || args->seen[O_NO_QUEUE_WAIT]))
 		return usage_error(usage, size, "--%s needs --queue",
 				   args->seen[O_SLOTS] ? "slots"
 						       : "no-queue-wait");

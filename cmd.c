@@ -174,6 +174,14 @@ void write_state_extras(struct json_writer *w,
 	write_end_extras(w, st);
 }
 
+int job_queued(struct cli *cli, struct job *job)
+{
+	struct job_state st;
+
+	return state_observe(job, &st, &cli->error) == 0 &&
+	       st.status == JOB_QUEUED;
+}
+
 void write_queue_place(struct json_writer *w, const struct job *job,
 		       const struct job_state *st)
 {
@@ -184,7 +192,7 @@ void write_queue_place(struct json_writer *w, const struct job *job,
 	if (st->status != JOB_QUEUED)
 		return;
 	jw_kv_str(w, "waiting_for", st->waiting_for);
-	position = st->queue[0] && strcmp(st->waiting_for, "slot") == 0
+	position = job && st->queue[0] && strcmp(st->waiting_for, "slot") == 0
 			   ? queue_position(job->root, st->queue, job->id)
 			   : -1;
 	if (position >= 0)

@@ -43,8 +43,11 @@ void diag(const struct cli *cli, int level, const char *fmt, ...)
 uint64_t number_or(const struct cli *cli, enum opt_id id, uint64_t fallback);
 /* {"schema_version":"0.1","ok":true,"type":type, ... (left open). */
 void envelope_begin(struct json_writer *w, const char *type);
+/* Whether the job is queued now. */
+int job_queued(struct cli *cli, struct job *job);
 /* A queued job's queue and place: "queue" (any job that has one), and
- * while queued "waiting_for" and, in line for a slot, "queue_position". */
+ * while queued "waiting_for" and, in line for a slot and with job given,
+ * "queue_position". */
 void write_queue_place(struct json_writer *w, const struct job *job,
 		       const struct job_state *st);
 /* The error envelope of cli->error. */

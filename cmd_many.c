@@ -411,6 +411,18 @@ static int keep_failure(struct cli *cli, struct error **failure)
 /* kill by selector: every job signalled first (a job that ignores the
  * signal holds up no other), then each reported as kill ID would answer,
  * or with the failure kill ID would have answered. */
+static int id_queued(struct cli *cli, const char *id)
+{
+	struct job job;
+	int queued;
+
+	if (store_job_open(&cli->root, id, &job, &cli->error) < 0)
+		return 0;
+	queued = job_queued(cli, &job);
+	store_job_close(&job);
+	return queued;
+}
+
 static int kill_many(struct cli *cli, const char *name, int signo)
 {
 	struct json_writer *w = &cli->out;
@@ -424,10 +436,18 @@ static int kill_many(struct cli *cli, const char *name, int signo)
 	targets = calloc(sel.count + 1, sizeof(*targets));
 	if (!targets)
 		rc = error_errno(&cli->error, NULL, ENOMEM, "cannot kill");
-	for (size_t i = 0; rc == 0 && i < sel.count; i++) {
-		copy_str(targets[i].id, sizeof(targets[i].id), sel.ids[i]);
-		if (kill_send(cli, &targets[i], signo) < 0)
-			rc = keep_failure(cli, &targets[i].failure);
+	/* queued jobs first: a running one killed first would free its slot
+	 * for the next in line, which could start before its signal came */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; rc == 0 && i < sel.count; i++) {
+			if (targets[i].sent_ms || targets[i].failure ||
+			    (pass == 0 && !id_queued(cli, sel.ids[i])))
+				continue;
+			copy_str(targets[i].id, sizeof(targets[i].id),
+				 sel.ids[i]);
+			if (kill_send(cli, &targets[i], signo) < 0)
+				rc = keep_failure(cli, &targets[i].failure);
+		}
 	}
 	envelope_begin(w, "kill");
 	jw_key(w, "jobs");
@@ -626,10 +646,7 @@ static void write_live(struct json_writer *w, const struct job_list *jobs)
 		jw_key(w, "command");
 		jw_raw(w, job->command_json, strlen(job->command_json));
 		write_elapsed(w, &job->state);
-		if (job->state.queue[0])
-			jw_kv_str(w, "queue", job->state.queue);
-		if (job->state.status == JOB_QUEUED)
-			jw_kv_str(w, "waiting_for", job->state.waiting_for);
+		write_queue_place(w, NULL, &job->state);
 		jw_object_end(w);
 	}
 }
@@ -643,7 +660,7 @@ static void write_queue_tally(struct json_writer *w, const struct cli *cli,
 
 	jw_key(w, q->name);
 	jw_object_begin(w);
-	if (queue_usage(cli->root.path, q->name, &slots, &taken) == 0) {
+	if (queue_usage(&cli->root, q->name, &slots, &taken) == 0) {
 		jw_kv_u64(w, "slots", slots);
 		jw_kv_u64(w, "slots_taken", taken);
 	}

@@ -308,14 +308,6 @@ fail:
 	return -1;
 }
 
-static int job_queued(struct cli *cli, struct job *job)
-{
-	struct job_state st;
-
-	return state_observe(job, &st, &cli->error) == 0 &&
-	       st.status == JOB_QUEUED;
-}
-
 /* Wait as run/start do: until the job ends (--wait), or at most the
  * snapshot delay. Returns the milliseconds spent. */
 static uint64_t observe_job(struct cli *cli, struct job *job,
@@ -438,7 +430,9 @@ int cmd_create(struct cli *cli)
 	struct job job;
 	int rc = -1;
 
-	if (spec_build(cli, &spec) == 0 && make_job(cli, &spec, &job, 1) == 0) {
+	/* --slots is the queue's now; the queue is made with the job */
+	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
+	    make_job(cli, &spec, &job, 1) == 0) {
 		envelope_begin(w, "create");
 		jw_kv_str(w, "job_id", job.id);
 		jw_kv_str(w, "state", "created");
@@ -473,6 +467,11 @@ static int start_queue(struct cli *cli, struct job *job, struct job_spec *spec)
 {
 	const char *given = cli->args.value[O_QUEUE];
 
+	if (!given && !spec->queue &&
+	    (cli->args.seen[O_SLOTS] || cli->args.seen[O_NO_QUEUE_WAIT]))
+		return error_set(&cli->error, "invalid_argument", "job %s has "
+				 "no queue: --slots and --no-queue-wait need "
+				 "--queue", job->id);
 	if (queue_prepare(cli, given ? given : spec->queue) < 0 ||
 	    (given && store_set_queue(job, given, &cli->error) < 0))
 		return -1;

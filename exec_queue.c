@@ -1,5 +1,5 @@
 /* exec_queue.c - the supervisor's wait before its job may start. First the
- * jobs it comes after: it sleeps on each one's ALIVE lock until it ends
+ * jobs it comes after: it sleeps on the ALIVE lock of one still going
  * (a job not started yet is asked again each second); one of --after-ok
  * that did not exit 0 fails this job. Then its queue: a free slot at once
  * when no one waits, else a place at the end of the line and a wait for
@@ -75,57 +75,76 @@ static void mark_queued(struct turn_wait *t, const char *what)
 /* ---- the jobs it comes after ---------------------------------------- */
 
 /* Whether job id has ended; *ok: it exited 0. A job deleted meanwhile has
- * ended, how is not known. Not ended: waited for, a second at most. */
+ * ended, how is not known. */
 static int dependency_ended(struct turn_wait *t, const char *id, int *ok)
 {
 	struct store_root root = { t->job->root, t->job->root };
-	struct job dep;
+	struct error e = { 0 };
 	struct job_state st;
-	struct error ignored;
-	int ended = 1;
+	struct job dep;
+	int ended;
 
 	*ok = 0;
-	if (store_job_open(&root, id, &dep, &ignored) < 0)
-		return errno == ENOENT || strcmp(ignored.code, "job_not_found")
-			       == 0;
-	if (state_observe(&dep, &st, &ignored) < 0 ||
-	    !job_status_terminal(st.status)) {
-		mark_queued(t, "dependencies");
-		if (!stop_signal && store_wait_ended(&dep, RECHECK_MS) == 2 &&
-		    !stop_signal)
-			poll(NULL, 0, RECHECK_MS);	/* not started yet */
-		ended = 0;
-	} else {
-		*ok = st.status == JOB_EXITED && st.has_exit_code &&
-		      st.exit_code == 0;
-	}
+	if (store_job_open(&root, id, &dep, &e) < 0)
+		return e.code && strcmp(e.code, "job_not_found") == 0;
+	ended = state_observe(&dep, &st, &e) == 0 &&
+		job_status_terminal(st.status);
+	*ok = ended && st.status == JOB_EXITED && st.has_exit_code &&
+	      st.exit_code == 0;
 	store_job_close(&dep);
 	return ended;
 }
 
-/* Each of --after-ok first, so one that failed fails this job early. */
+/* Asleep on job id's ALIVE lock, a second at most (one not started yet
+ * has no holder: a second), or until a stop signal. */
+static void dependency_sleep(struct turn_wait *t, const char *id)
+{
+	struct store_root root = { t->job->root, t->job->root };
+	struct error ignored;
+	struct job dep;
+	int rc = 2;
+
+	if (store_job_open(&root, id, &dep, &ignored) == 0) {
+		rc = store_wait_ended_unless(&dep, RECHECK_MS, &stop_signal);
+		store_job_close(&dep);
+	}
+	if (rc == 2 && !stop_signal)
+		poll(NULL, 0, RECHECK_MS);	/* a signal cuts it short */
+}
+
+/* Each round looks at every job it comes after: one of --after-ok that
+ * ended otherwise than exit 0 fails this job at once, whatever the others
+ * do; until all have ended it sleeps on the first still going. */
 static enum turn await_dependencies(struct turn_wait *t)
 {
 	const struct strv *lists[2] = { &t->spec->after_ok, &t->spec->after };
 
-	for (size_t l = 0; l < 2; l++) {
-		for (size_t i = 0; i < lists[l]->n; i++) {
-			const char *id = lists[l]->v[i];
-			int ok;
+	while (!stop_signal) {
+		const char *going = NULL;
 
-			while (!dependency_ended(t, id, &ok))
-				if (stop_signal)
-					return TURN_STOPPED;
-			if (l == 0 && !ok) {
-				copy_str(t->st->error, sizeof(t->st->error),
-					 "dependency_failed");
-				copy_str(t->st->dependency,
-					 sizeof(t->st->dependency), id);
-				return TURN_DEPENDENCY_FAILED;
+		for (size_t l = 0; l < 2; l++) {
+			for (size_t i = 0; i < lists[l]->n; i++) {
+				const char *id = lists[l]->v[i];
+				int ok;
+
+				if (!dependency_ended(t, id, &ok)) {
+					going = going ? going : id;
+				} else if (l == 0 && !ok) {
+					copy_str(t->st->error,
+						 sizeof(t->st->error),
+						 "dependency_failed");
+					copy_str(t->st->dependency,
+						 sizeof(t->st->dependency), id);
+					return TURN_DEPENDENCY_FAILED;
+				}
 			}
 		}
+		if (!going)
+			return TURN_GO;
+		mark_queued(t, "dependencies");
+		dependency_sleep(t, going);
 	}
-	return TURN_GO;
+	return TURN_STOPPED;
 }
 
 /* ---- a slot ------------------------------------------------------------- */

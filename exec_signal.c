@@ -24,7 +24,8 @@ static int dequeue(const struct job *job, const struct job_state *st,
 	union sigval value = { .sival_int = signo };
 
 	if (!signal_ends_job(signo) ||
-	    !store_supervisor_vouched(job, st->supervisor_pid))
+	    (!store_supervisor_vouched(job, st->supervisor_pid) &&
+	     !store_supervisor_holds(job, st->supervisor_pid)))
 		return 0;	/* its supervisor is gone: readers record it */
 	if (sigqueue((pid_t)st->supervisor_pid, SIGTERM, value) == 0 ||
 	    errno == ESRCH)

@@ -293,6 +293,8 @@ void notify_write_finished(struct json_writer *w,
 	jw_kv_bool(w, "timed_out", st->timed_out);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
+	if (st->dependency[0])
+		jw_kv_str(w, "dependency", st->dependency);
 	if (st->exec_error)
 		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_usage(w, st);

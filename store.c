@@ -94,6 +94,7 @@ struct lock_wait {
 	int fd;
 	enum lock_byte byte;
 	short type;
+	const volatile sig_atomic_t *stop;	/* set: give up (ECANCELED) */
 };
 
 /* A classic lock here: it conflicts with the supervisor's open-file lock
@@ -102,15 +103,20 @@ static int lock_wait_call(void *ctx)
 {
 	const struct lock_wait *wait = ctx;
 
+	if (wait->stop && *wait->stop) {
+		errno = ECANCELED;
+		return -1;
+	}
 	return lock_byte(wait->fd, F_SETLKW, wait->type, wait->byte);
 }
 
 /* lock_take waiting at most timeout_ms (< 0: no limit): 1 taken, 0 timed
  * out, -1 on error. */
 static int lock_take_timed(int lock_fd, enum lock_byte byte, int exclusive,
-			   int64_t timeout_ms)
+			   int64_t timeout_ms, const volatile sig_atomic_t *stop)
 {
-	struct lock_wait wait = { lock_fd, byte, exclusive ? F_WRLCK : F_RDLCK };
+	struct lock_wait wait = { lock_fd, byte, exclusive ? F_WRLCK : F_RDLCK,
+				  stop };
 
 	if (timeout_ms < 0)
 		return lock_take(lock_fd, byte, exclusive, 1) == 0 ? 1 : -1;
@@ -128,7 +134,7 @@ static int claim_held(struct job *job, enum lock_byte byte,
 	if (job->lock_fd < 0)
 		return -1;
 	if (timeout_ms > 0)
-		return lock_take_timed(job->lock_fd, byte, 1, timeout_ms);
+		return lock_take_timed(job->lock_fd, byte, 1, timeout_ms, NULL);
 	if (lock_take(job->lock_fd, byte, 1, 0) == 0)
 		return 1;
 	return errno == EAGAIN || errno == EACCES ? 0 : -1;
@@ -604,7 +610,7 @@ int store_claim_delivery(const struct job *job, int64_t wait_ms)
 	fd = lock_file_open(job->dir_fd, 1);
 	if (fd < 0)
 		return -1;
-	taken = lock_take_timed(fd, LOCK_DELIVERY, 1, wait_ms);
+	taken = lock_take_timed(fd, LOCK_DELIVERY, 1, wait_ms, NULL);
 	if (taken > 0)
 		return fd;
 	close(fd);
@@ -689,6 +695,19 @@ int store_supervisor_vouched(const struct job *job, int64_t pid)
 	       proc_holds_open((pid_t)pid, dir.st_dev, dir.st_ino);
 }
 
+int store_supervisor_holds(const struct job *job, int64_t pid)
+{
+	int lock_fd = lock_file_open(job->dir_fd, 0), held;
+	struct stat dir;
+
+	if (lock_fd < 0)
+		return 0;
+	held = store_alive(lock_fd) == 1;
+	close(lock_fd);
+	return held && pid > 1 && fstat(job->dir_fd, &dir) == 0 &&
+	       proc_holds_open((pid_t)pid, dir.st_dev, dir.st_ino);
+}
+
 int store_supervisor_watch(const struct job *job, int64_t pid)
 {
 	int fd = pid > 1 ? proc_pidfd((pid_t)pid) : -1;
@@ -759,13 +778,19 @@ int store_relock(struct job *job, int *delivery_fd)
 
 int store_wait_ended(const struct job *job, int64_t timeout_ms)
 {
+	return store_wait_ended_unless(job, timeout_ms, NULL);
+}
+
+int store_wait_ended_unless(const struct job *job, int64_t timeout_ms,
+			    const volatile sig_atomic_t *stop)
+{
 	int fd = lock_file_open(job->dir_fd, 0);
 	int rc;
 
 	if (fd < 0)
 		return errno == ENOENT ? 2 : -1;
 	rc = lock_take(fd, LOCK_ALIVE, 0, 0) == 0 ? 2
-	     : lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms);
+	     : lock_take_timed(fd, LOCK_ALIVE, 0, timeout_ms, stop);
 	close(fd);		/* closing drops the lock we took */
 	return rc;
 }

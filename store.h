@@ -4,6 +4,7 @@
 #define AE_STORE_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -114,6 +115,10 @@ int store_claim_meta(const struct job *job);
  * timed out, 2 nothing to wait on (free already, or no lock file: ask the
  * state again, and poll if it still says running), -1 on error. */
 int store_wait_ended(const struct job *job, int64_t timeout_ms);
+/* The same, given up (-1, ECANCELED) as soon as *stop is set (a signal's
+ * handler sets it; looked at before each blocking wait). */
+int store_wait_ended_unless(const struct job *job, int64_t timeout_ms,
+			    const volatile sig_atomic_t *stop);
 
 /* For the one who records a lost supervisor (store_state.c): the lock
  * file (create: make it when missing), whether ALIVE is held (1, 0, or -1
@@ -142,6 +147,9 @@ void store_supervisor_title(char *title, size_t size, const char *id);
  * and it holds the job's directory open (a live supervisor whose lock file
  * was removed is still alive), else 0. */
 int store_supervisor_vouched(const struct job *job, int64_t pid);
+/* Weaker, for where a process cannot set its title (under an emulator):
+ * ALIVE is held and process pid holds this very job directory open. */
+int store_supervisor_holds(const struct job *job, int64_t pid);
 /* A descriptor that becomes readable when the job's supervisor (pid, as
  * its record says) has ended, for a waiter on many jobs at once: its
  * pidfd, opened before pid is vouched for, so a reused pid is never the

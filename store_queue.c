@@ -84,17 +84,15 @@ static int queue_dir_open(const char *root, const char *name, int create)
 int queue_open(const struct store_root *root, const char *name, int create,
 	       struct queue *q, struct error *e)
 {
-	int root_fd = store_root_made(root, e), queues_fd, line_fd;
+	int root_fd = create ? store_root_made(root, e) : 0, line_fd;
 
 	*q = (struct queue){ .dir_fd = -1, .lock_fd = -1, .slot = -1,
 			     .entry_fd = -1 };
 	if (root_fd < 0)
 		return -1;
-	queues_fd = dir_at(root_fd, QUEUES_DIR, create);
-	q->dir_fd = queues_fd < 0 ? -1 : dir_at(queues_fd, name, create);
-	close(root_fd);
-	if (queues_fd >= 0)
-		close(queues_fd);
+	if (create)
+		close(root_fd);
+	q->dir_fd = queue_dir_open(root->abs, name, create);
 	if (q->dir_fd >= 0)
 		q->lock_fd = openat(q->dir_fd, "lock", (create ? O_CREAT : 0) |
 				    O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -466,18 +464,14 @@ int64_t queue_position(const char *root, const char *name,
 	return own ? ahead : -1;
 }
 
-int queue_usage(const char *root, const char *name, uint64_t *slots,
-		uint64_t *taken)
+int queue_usage(const struct store_root *root, const char *name,
+		uint64_t *slots, uint64_t *taken)
 {
-	struct queue q = { .dir_fd = queue_dir_open(root, name, 0), .slot = -1,
-			   .entry_fd = -1 };
+	struct error ignored;
+	struct queue q;
 
-	q.lock_fd = q.dir_fd < 0 ? -1 : openat(q.dir_fd, "lock", O_RDWR |
-						      O_CLOEXEC | O_NOFOLLOW);
-	if (q.lock_fd < 0) {
-		queue_close(&q);
+	if (queue_open(root, name, 0, &q, &ignored) < 0)
 		return -1;
-	}
 	*slots = queue_slot_count(&q);
 	*taken = 0;
 	/* each answer is the next slot held, from the one after the last */

@@ -28,8 +28,8 @@ struct queue {
 	uint64_t ticket;	/* its number: the line's order */
 };
 
-/* Open the queue (made when create is set): 0, or -1 with e set
- * (queue_not_found when it does not exist and create is not set). */
+/* Open the queue (made, with the root, when create is set): 0, or -1
+ * with e set. */
 int queue_open(const struct store_root *root, const char *name, int create,
 	       struct queue *q, struct error *e);
 /* Let go of everything held (a slot, a place in line) and close. */
@@ -58,7 +58,7 @@ int64_t queue_position(const char *root, const char *name,
 		       const char *job_id);
 /* For summary: the slot count and how many slots are taken. 0, or -1
  * when the queue does not exist. */
-int queue_usage(const char *root, const char *name, uint64_t *slots,
-		uint64_t *taken);
+int queue_usage(const struct store_root *root, const char *name,
+		uint64_t *slots, uint64_t *taken);
 
 #endif

@@ -154,7 +154,7 @@ int sig_call_until(int64_t deadline_ms, int (*call)(void *ctx), void *ctx)
 	struct itimerval timer = { .it_interval = { 0, 10000 } }, off = { 0 };
 	struct timespec no_wait = { 0, 0 };
 	sigset_t alarm_only, saved_mask;
-	int rc = 0;
+	int rc = 0, err = 0;
 
 	sigemptyset(&action.sa_mask);
 	if (sigaction(SIGALRM, &action, &saved) < 0)
@@ -175,6 +175,7 @@ int sig_call_until(int64_t deadline_ms, int (*call)(void *ctx), void *ctx)
 		}
 		if (errno != EINTR) {
 			rc = -1;
+			err = errno;	/* the cleanup below may change it */
 			break;
 		}
 	}
@@ -188,6 +189,7 @@ int sig_call_until(int64_t deadline_ms, int (*call)(void *ctx), void *ctx)
 		;
 	sigaction(SIGALRM, &saved, NULL);
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	errno = err;
 	return rc;
 }
 

@@ -144,7 +144,9 @@ cleanup() {
 		grep -q '"leftovers"' "$_dir/state.json" &&
 			"$AE_BIN" --root "$ROOT" kill --signal KILL \
 				"$(basename "$_dir")" >/dev/null 2>&1
-		grep -q '"status": *"running"' "$_dir/state.json" || continue
+		# a queued job's supervisor has no job yet: it is ended alone
+		grep -q '"status": *"\(running\|queued\)"' "$_dir/state.json" ||
+			continue
 		_pid=$(json_num pid "$(cat "$_dir/state.json")")
 		_sup=$(json_num supervisor_pid "$(cat "$_dir/state.json")")
 		[ -n "$_pid" ] && kill -KILL "-$_pid" 2>/dev/null

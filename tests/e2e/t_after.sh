@@ -4,8 +4,6 @@
 # job, dependencies and a queue together, the schema.
 . "$(dirname "$0")/lib.sh"
 
-# Jobs still waiting are queued: their supervisors wait until taken out.
-trap 'ae kill --signal KILL --state queued >/dev/null 2>&1; cleanup' EXIT
 
 # keep KIND: keep $OUT for the schema check of definition KIND.
 keep() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }

@@ -5,10 +5,6 @@
 # from the start, summary and list, selectors, usage errors, the schema.
 . "$(dirname "$0")/lib.sh"
 
-# A queued job's supervisor waits until it is taken out of line: end them
-# (before cleanup, which ends the running ones).
-trap 'ae kill --signal KILL --state queued >/dev/null 2>&1; cleanup' EXIT
-
 # keep KIND: keep $OUT for the schema check of definition KIND.
 keep() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }
 # qrun RUN-ARGS...: run, answering at once; OUT the answer (kept), ID the job.
@@ -177,10 +173,11 @@ check_eq "--no-queue-wait on a full queue: exit 1, one line" "$RC $OUT_LINES" "1
 check_match "... error queue_full, retryable" "$OUT" \
 	'^\{"schema_version":"0.1","ok":false,"type":"error","error":\{"code":"queue_full","message":"[^"]+","retryable":true\}\}$'
 check_eq "... no job directory made" "$(job_dirs)" "$before"
+# create starts nothing: --no-queue-wait is for run and start
 capture ae create --queue fifo --no-queue-wait -- true
-check_eq "create --no-queue-wait on a full queue: queue_full too, nothing made" \
-	"$RC $(json_str code "$OUT") $(job_dirs)" "1 queue_full $before"
-[ -n "$(job_id "$OUT")" ] && ae delete "$(job_id "$OUT")" >/dev/null
+check_eq "create --no-queue-wait: a usage error, stdout empty, nothing made" \
+	"$RC [$OUT] $(job_dirs)" "2 [] $before"
+check_contains "... the message names the option" "$ERR" "no-queue-wait"
 capture ae create --queue fifo -- true
 fifo_created=$(job_id "$OUT")
 capture ae start --queue fifo --no-queue-wait "$fifo_created"
@@ -188,6 +185,10 @@ keep error
 check_eq "start --queue --no-queue-wait on a full queue: queue_full, retryable" \
 	"$RC $(json_str code "$OUT") $(json_bool retryable "$OUT")" "1 queue_full true"
 check_eq "... the job stays created" "$(state_of "$fifo_created")" created
+capture ae start --no-queue-wait "$fifo_created"
+check_eq "start --no-queue-wait finds the queue the job was created with" \
+	"$RC $(json_str code "$OUT") $(state_of "$fifo_created")" \
+	"1 queue_full created"
 ae delete "$fifo_created" >/dev/null
 qrun --queue nqw --slots 2 --no-queue-wait -- sleep 30
 nqw1=$ID
@@ -597,7 +598,11 @@ done
 capture ae create -- true
 c=$(job_id "$OUT")
 check_usage_error "start --queue with a bad name" ae start --queue '.x' "$c"
-check_usage_error "start --slots without --queue" ae start --slots 2 "$c"
+# start finds the queue in the job's definition: a job without one says so
+check_error "start --slots of a job without a queue" invalid_argument \
+	ae start --slots 2 "$c"
+check_contains "... the message says it has no queue" "$OUT" "has no queue"
+check_eq "... the job is still created" "$(state_of "$c")" created
 check_usage_error "list --queue with a bad name" ae list --queue 'a/b'
 check_eq "no usage error made a job or a queue" \
 	"$(job_dirs) $(test -e "$ROOT/.queues/q" && echo queue-q)" "$((before + 1)) "
