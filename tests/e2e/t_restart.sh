@@ -149,14 +149,21 @@ check_match "... attempt 1 was killed by SIGKILL" \
 ae kill --signal KILL "$run" >/dev/null
 ae kill --signal KILL "$deaf" >/dev/null
 
-left=$(job_id "$(ae run --wait -- sh -c 'sleep 60 & echo bg')")
-lpid=$(ae status "$left" | grep -o '"pids":\[[0-9]*' | grep -o '[0-9]*$')
-check_match "a job that left a process running" "$lpid" '^[0-9]+$'
-capture ae restart --snapshot-after 0 "$left"
-keep restart
-check_eq "... restarts: attempt 2" "$RC $(json_num attempt "$OUT")" "0 2"
-wait_for "... what the first attempt left is gone" 10 proc_gone "$lpid"
-ae kill --signal KILL "$left" >/dev/null
+# user-mode qemu has no PR_SET_CHILD_SUBREAPER: the supervisor cannot see
+# what a job leaves there (t_leftovers skips too)
+if emulated; then
+	echo "# skip: restart of a job that left a process (under qemu-user)"
+else
+	left=$(job_id "$(ae run --wait -- sh -c 'sleep 60 & echo bg')")
+	lpid=$(ae status "$left" | grep -o '"pids":\[[0-9]*' |
+		grep -o '[0-9]*$')
+	check_match "a job that left a process running" "$lpid" '^[0-9]+$'
+	capture ae restart --snapshot-after 0 "$left"
+	keep restart
+	check_eq "... restarts: attempt 2" "$RC $(json_num attempt "$OUT")" "0 2"
+	wait_for "... what the first attempt left is gone" 10 proc_gone "$lpid"
+	ae kill --signal KILL "$left" >/dev/null
+fi
 
 # ---- a created job: simply started ---------------------------------------------
 
