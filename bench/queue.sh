@@ -33,7 +33,7 @@
 # Then the blocker is killed and the queue drained.
 # Targets: agent-exec's wall time <= 1.5x xargs -P4's and <= 1.5x tsp's;
 # PSS per queued job <= 128 KiB.
-# Environment: QUEUE_RUNS (repetitions, else BENCH_RUNS, else 3),
+# Environment: QUEUE_RUNS (repetitions, else BENCH_RUNS, else 5),
 # QUEUE_JOBS (jobs a repetition, 1000), QUEUE_MEM_JOBS (queued jobs
 # measured, 100).
 # shellcheck source=bench/lib.sh
@@ -47,7 +47,7 @@ posint() {
 	esac
 	echo "$2"
 }
-n=$(posint QUEUE_RUNS "${QUEUE_RUNS:-$(runs 3)}") || exit 1
+n=$(posint QUEUE_RUNS "${QUEUE_RUNS:-$(runs 5)}") || exit 1
 count=$(posint QUEUE_JOBS "${QUEUE_JOBS:-1000}") || exit 1
 memjobs=$(posint QUEUE_MEM_JOBS "${QUEUE_MEM_JOBS:-100}") || exit 1
 slots=4

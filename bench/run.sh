@@ -17,7 +17,7 @@
 #   BENCH_RUNS=N      repetitions of every median (a quick run: 3); the
 #                     1 GiB log runs then run once (BENCH_LOG_RUNS=N sets
 #                     them; BENCH_LOG_BYTES=N another size, to try it out)
-#   QUEUE_RUNS=N      repetitions of the queue figure [BENCH_RUNS, else 3];
+#   QUEUE_RUNS=N      repetitions of the queue figure [BENCH_RUNS, else 5];
 #   QUEUE_JOBS=N      jobs a repetition [1000]; QUEUE_MEM_JOBS=N queued
 #                     jobs whose memory is measured [100]
 #   PAUSE_MS=N        the pause between the runs of launch's idle-machine
