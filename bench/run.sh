@@ -4,7 +4,7 @@
 #
 #   sh bench/run.sh                    every figure
 #   sh bench/run.sh launch wait        only these (launch memory wait notify
-#                                      throughput list burst size mcp)
+#                                      throughput list burst size mcp queue)
 #
 # Prints the machine, then one table (Markdown, to paste into
 # BENCHMARKS.md): figure | agent-exec | floor | nohup | nq | tsp | target |
@@ -17,6 +17,9 @@
 #   BENCH_RUNS=N      repetitions of every median (a quick run: 3); the
 #                     1 GiB log runs then run once (BENCH_LOG_RUNS=N sets
 #                     them; BENCH_LOG_BYTES=N another size, to try it out)
+#   QUEUE_RUNS=N      repetitions of the queue figure [BENCH_RUNS, else 5];
+#   QUEUE_JOBS=N      jobs a repetition [1000]; QUEUE_MEM_JOBS=N queued
+#                     jobs whose memory is measured [100]
 #   PAUSE_MS=N        the pause between the runs of launch's idle-machine
 #                     row [50] (its headline row runs back to back)
 #   BENCH_TMP=DIR     the scratch directory [mktemp -d in ${TMPDIR:-/tmp}];
@@ -28,10 +31,10 @@
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-all="launch memory wait notify throughput list burst size mcp"
+all="launch memory wait notify throughput list burst size mcp queue"
 # the long and disk-heavy ones last, so that their writeback does not
 # disturb the others
-run_order="size launch memory wait notify mcp burst list throughput"
+run_order="size launch memory wait notify mcp burst queue list throughput"
 
 # shellcheck disable=SC2086 # a list of names
 [ $# -gt 0 ] || set -- $all
