@@ -372,9 +372,14 @@ static void write_run_answer(struct cli *cli, const char *type,
 	write_short_id(w, job->id);
 }
 
-static uint64_t snapshot_delay(const struct cli *cli)
+/* A job of a queue is answered once it is started or in line, unless
+ * asked otherwise: the answer does not depend on whether a slot happened
+ * to be free, and a batch is submitted at the pace of its launches. */
+static uint64_t snapshot_delay(const struct cli *cli,
+			       const struct job_spec *spec)
 {
-	uint64_t snapshot_ms = number_or(cli, O_SNAPSHOT_AFTER, 10000);
+	uint64_t snapshot_ms = number_or(cli, O_SNAPSHOT_AFTER,
+					 spec->queue ? 0 : 10000);
 
 	if (cli->args.seen[O_WAIT])
 		return 0;
@@ -387,7 +392,7 @@ static uint64_t snapshot_delay(const struct cli *cli)
 static int launch_and_answer(struct cli *cli, const char *type,
 			     struct job *job, const struct job_spec *spec)
 {
-	uint64_t snapshot_ms = snapshot_delay(cli), waited_ms;
+	uint64_t snapshot_ms = snapshot_delay(cli, spec), waited_ms;
 	struct job_state st;
 	int launched = exec_launch(job, spec, &cli->launch, &cli->error);
 

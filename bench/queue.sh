@@ -4,11 +4,11 @@
 # back to back by a plain shell loop, timed from before the first launch
 # until every job is terminal; median over R repetitions, each into a
 # fresh root or queue, the tools interleaved in every repetition:
-#   agent-exec   run --queue q --slots 4 -- true, xN (default options: run
-#                answers once the job has ended, or at once when it is
+#   agent-exec   run --queue q --slots 4 -- true, xN (default options: a
+#                job of a queue is answered once it is started or
 #                queued); then wait --queue q
-#   agent-exec0  the same with --snapshot-after 0 (run answers once the
-#                job is started or queued), as a batch is submitted
+#   agent-exec0  the same with --snapshot-after 10s (run answers once the
+#                job has ended, as run without a queue does by default)
 #   ae-xargs     seq N | xargs -P4 -I{} agent-exec run -- true: four at a
 #                time without a queue (each run answers at its job's end)
 #   floor        seq N | xargs -P4 -I{} true
@@ -107,7 +107,7 @@ batch() {
 		while [ "$_i" -lt "$count" ]; do
 			_i=$((_i + 1))
 			"$AE" --root "$_root" run --queue q --slots "$slots" \
-				--snapshot-after 0 -- true >>"$WORK/answers" ||
+				--snapshot-after 10s -- true >>"$WORK/answers" ||
 				die "$1: launch $_i failed"
 		done ;;
 	ae-xargs)
@@ -162,8 +162,8 @@ median() {
 	echo "$(calc "$1") $(calc "$2") $(calc "$3")"
 }
 
-figure queue "10. $count true jobs through a $slots-slot queue (run --queue; default answer: at the job's end), until all are terminal"
-figure queue0 "10. the same, run --queue --snapshot-after 0 (answer once started or queued)"
+figure queue "10. $count true jobs through a $slots-slot queue (run --queue, default options: answered once started or queued), until all are terminal"
+figure queue0 "10. the same, run --queue --snapshot-after 10s (answered at the job's end)"
 figure queue-xargs "10. the same without a queue: xargs -P$slots agent-exec run -- true"
 figure queue-mem "10. memory per queued job (PSS of what keeps it waiting; $memjobs behind a blocker, 1 slot)"
 
@@ -411,9 +411,9 @@ note "queue: $count jobs a repetition, median of $n; floor = seq N |" \
 	"tsp -l shows every job finished; nq has no slot count (one job at a" \
 	"time). Floor and tsp are the same measurement in the three rows."
 note "queue: the launch loop alone (median ms): agent-exec $launch_ae," \
-	"with --snapshot-after 0 $launch_ae0${launch_tsp:+, tsp $launch_tsp};" \
+	"with --snapshot-after 10s $launch_ae0${launch_tsp:+, tsp $launch_tsp};" \
 	"the rest of each row is the wait for the last jobs. Runs that" \
-	"answered queued (median): $queued_ae, with --snapshot-after 0" \
+	"answered queued (median): $queued_ae, with --snapshot-after 10s" \
 	"$queued_ae0 of $count (the others found a free slot)."
 note "queue memory: per queued job, PSS (RSS, private = Pss_Anon);" \
 	"agent-exec: its supervisor; floor: flock(1) waiting on a lock;" \

@@ -232,8 +232,15 @@ check_eq "wait --queue fifo: the eleven jobs, all exited" \
 check_eq "the queued jobs ran in the order they were submitted" \
 	"$(tr '\n' ' ' <"$TMP/fifo.log")" "1 2 3 4 5 6 7 8 9 10 "
 check_eq "... after the blocker, which exited 0" "$(state_of "$fifo_blocker")" exited
-capture ae run --queue fifo -- true
-check_eq "an empty queue: the next job runs at once" "$(json_str state "$OUT")" exited
+capture ae run --queue fifo -- sleep 5
+check_eq "an empty queue: the next job runs at once, answered at once" \
+	"$(json_str state "$OUT") $(json_str waiting_for "$OUT")" "running "
+check_between "... without a snapshot window (waited_ms)" \
+	"$(json_num waited_ms "$OUT")" 0 2999
+ae kill "$(job_id "$OUT")" >/dev/null
+capture ae run --queue fifo --snapshot-after 5000 -- true
+check_eq "... --snapshot-after asks for one: the answer has its end" \
+	"$(json_str state "$OUT") $(json_num exit_code "$OUT")" "exited 0"
 
 # ---- kill and delete of queued jobs; wait through queued --------------------------
 
