@@ -595,3 +595,31 @@ answer_fine() {
 	[ "$RC" -le 1 ] && [ "$OUT_LINES" = 1 ] &&
 		"$SCHEMA_CHECK" "$AE_SCHEMA" - "$TMP/.answer.json" >/dev/null 2>&1
 }
+
+# ---- answers about many jobs (shared by the tests of selectors, queues) ----
+
+# entry ID JSON: job ID's entry in an answer's jobs array.
+entry() {
+	printf '%s\n' "$2" | awk -v id="$1" '{
+		n = split($0, parts, "\"job_id\":\"")
+		for (i = 2; i <= n; i++)
+			if (index(parts[i], id "\"") == 1) { print parts[i]; exit }
+	}'
+}
+# ids_in JSON: the job ids of the answer, sorted, on one line.
+ids_in() {
+	printf '%s\n' "$1" | grep -o '"job_id":"[^"]*"' | cut -d'"' -f4 | sort |
+		tr '\n' ' ' | sed 's/ $//'
+}
+# sorted ID...: the ids sorted, on one line.
+sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
+# keep_answer KIND: keep $OUT for a schema check of definition KIND
+# (check_schema "..." KIND "$TMP"/answers.KIND).
+keep_answer() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }
+# qrun RUN-ARGS...: run, answered at once; OUT the answer (kept for
+# the schema: answers.run), ID the job.
+qrun() {
+	capture ae run --snapshot-after 0 "$@"
+	keep_answer run
+	ID=$(job_id "$OUT")
+}

@@ -4,15 +4,6 @@
 # job, dependencies and a queue together, the schema.
 . "$(dirname "$0")/lib.sh"
 
-
-# keep KIND: keep $OUT for the schema check of definition KIND.
-keep() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }
-# qrun RUN-ARGS...: run, answering at once; OUT the answer (kept), ID the job.
-qrun() {
-	capture ae run --snapshot-after 0 "$@"
-	keep run
-	ID=$(job_id "$OUT")
-}
 # gated NAME CODE RUN-ARGS...: qrun a job that ends with CODE once
 # $TMP/go.NAME exists.
 gated() {
@@ -52,11 +43,6 @@ logged() { [ -e "$TMP/log" ] && awk -v n="$1" '$1 == n' "$TMP/log"; }
 finished_event() {
 	ae events | grep "\"job_id\":\"$1\"" | grep '"event_type":"job.finished"'
 }
-# ids_in JSON: the job ids of the answer, sorted, on one line.
-ids_in() {
-	printf '%s\n' "$1" | grep -o '"job_id":"[^"]*"' | cut -d'"' -f4 | sort |
-		tr '\n' ' ' | sed 's/ $//'
-}
 sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 # ---- a chain of --after-ok that succeeds: A -> B -> C ----------------------------
@@ -71,7 +57,7 @@ check_hasnt "... no queue_position (in no line)" queue_position "$OUT"
 qrun --after-ok "$b" -- "$TMP/note" C "$TMP/log" "$a" "$b"
 c=$ID
 capture ae status "$c"
-keep status
+keep_answer status
 check_eq "status of C (after-ok B, itself waiting): queued, dependencies" \
 	"$(json_str state "$OUT") $(json_str waiting_for "$OUT")" "queued dependencies"
 check_hasnt "... not started" started_at "$OUT"
@@ -81,13 +67,13 @@ check_match "... waiting_for dependencies" "$(json_flat "$ROOT/$c/state.json")" 
 	'"waiting_for": *"dependencies"'
 check_schema "... a state_record" state_record "$ROOT/$c/state.json"
 capture ae list --state queued
-keep list
+keep_answer list
 check_eq "list --state queued: B and C" "$(ids_in "$OUT")" "$(sorted "$b" "$c")"
 check "nothing of the chain ran yet" test ! -e "$TMP/log"
 check_eq "B is still queued while A runs" "$(state_of "$b")" queued
 release a
 capture ae wait --timeout-ms "$(bound 20)s" "$c"
-keep wait
+keep_answer wait
 check_eq "release A: C ends, exited 0" \
 	"$(json_str state "$OUT") $(json_num exit_code "$OUT")" "exited 0"
 check_eq "the chain ran in order, each after the one before had exited" \
@@ -105,13 +91,13 @@ qrun --after-ok "$d" -- "$TMP/note" D2 "$TMP/log" "$d"
 d2=$ID
 release f
 capture ae wait --timeout-ms "$(bound 20)s" "$d"
-keep wait
+keep_answer wait
 check_eq "--after-ok of a job that exited 3: failed, dependency_failed" \
 	"$(json_str state "$OUT") $(json_str error "$OUT")" "failed dependency_failed"
 check_eq "... naming the dependency" "$(json_str dependency "$OUT")" "$f"
 check_hasnt "... no exit_code" exit_code "$OUT"
 capture ae status "$d"
-keep status
+keep_answer status
 check_eq "... status says the same" \
 	"$(json_str state "$OUT") $(json_str error "$OUT") $(json_str dependency "$OUT")" \
 	"failed dependency_failed $f"
@@ -124,7 +110,7 @@ check_schema "... an event_line" event_line --lines "$TMP/d.finished"
 check_eq "... no job.started for it" \
 	"$(ae events | grep "\"job_id\":\"$d\"" | grep -c '"event_type":"job.started"')" 0
 capture ae wait --timeout-ms "$(bound 20)s" "$e"
-keep wait
+keep_answer wait
 check_eq "--after of the job that exited 3: it runs all the same, exited 0" \
 	"$(json_str state "$OUT") $(json_num exit_code "$OUT") $(logged E)" "exited 0 E exited"
 capture ae wait --timeout-ms "$(bound 20)s" "$d2"
@@ -212,7 +198,7 @@ before=$(job_dirs)
 for opt in --after --after-ok; do
 	check_error "run $opt of an unknown job: job_not_found" job_not_found \
 		ae run "$opt" 01ZZZZZZZZZZZZZZZZZZZZZZZZ -- touch "$TMP/missing.ran"
-	keep error
+	keep_answer error
 	check_contains "... the message names it" "$OUT" 01ZZZZZZZZZZZZZZZZZZZZZZZZ
 	check_error "create $opt of an unknown job: job_not_found" job_not_found \
 		ae create "$opt" 01ZZZZZZZZZZZZZZZZZZZZZZZZ -- true
@@ -233,7 +219,7 @@ w=$ID
 qrun --after "$w" -- "$TMP/note" W "$TMP/log" "$w"
 w1=$ID
 capture ae kill "$w1"
-keep kill
+keep_answer kill
 check_eq "kill of a job waiting on dependencies: killed by SIGTERM" \
 	"$RC $(json_str state "$OUT") $(json_str ending_signal_name "$OUT")" "0 killed SIGTERM"
 if [ -z "${AE_UNDER_TOOL:-}" ]; then
@@ -243,7 +229,7 @@ if [ -z "${AE_UNDER_TOOL:-}" ]; then
 fi
 wait_for "... it ends killed" 10 is_terminal "$w1"
 capture ae status "$w1"
-keep status
+keep_answer status
 check_eq "... status: killed, signal 15 SIGTERM, no exit_code" \
 	"$(json_str state "$OUT") $(json_str signal "$OUT") $(json_str signal_name "$OUT") $(json_num exit_code "$OUT")" \
 	"killed 15 SIGTERM "
@@ -253,12 +239,12 @@ check_eq "... a job.finished event, killed" \
 qrun --after "$w" -- "$TMP/note" W2 "$TMP/log" "$w"
 w2=$ID
 capture ae kill --signal KILL "$w2"
-keep kill
+keep_answer kill
 wait_for "kill --signal KILL of one: it ends" 10 is_terminal "$w2"
 check_eq "... killed, signal 9" \
 	"$(state_of "$w2") $(json_str signal "$(ae status "$w2")")" "killed 9"
 capture ae delete "$(job_id "$(ae run --snapshot-after 0 --after "$w" -- true)")"
-keep delete
+keep_answer delete
 check_eq "delete of a job waiting on dependencies (no --force): deleted" \
 	"$RC $(json_bool deleted "$OUT")" "0 true"
 release w
@@ -279,7 +265,7 @@ q=$ID
 check_match "--after and --queue: queued, its queue, waiting for dependencies first" "$OUT" \
 	'"state":"queued".*"queue":"dq","waiting_for":"dependencies"'
 capture ae status "$q"
-keep status
+keep_answer status
 check_eq "... status: waiting for dependencies, not in line" \
 	"$(json_str state "$OUT") $(json_str waiting_for "$OUT") $(json_str queue "$OUT") $(json_num queue_position "$OUT")" \
 	"queued dependencies dq "
@@ -292,7 +278,7 @@ wait_for "the dependency ended: the job now waits for a slot, behind R" 10 \
 	place_is "$q" "queued slot 1"
 release qb
 capture ae wait --timeout-ms "$(bound 20)s" "$q" "$r"
-keep wait_many
+keep_answer wait_many
 check_eq "the blocker ends: both run" \
 	"$(json_num exited "$(printf '%s\n' "$OUT" | grep -o '"counts":{[^}]*}')")" 2
 check_eq "... R first, then Q, each after the blocker ended" \
@@ -310,7 +296,7 @@ qrun --queue hq -- true
 check_match "a job waiting on dependencies holds no slot: another runs at once" \
 	"$(json_str state "$OUT")" '^(running|exited)$'
 capture ae summary
-keep summary
+keep_answer summary
 check_eq "... summary: the queue's slot is free" \
 	"$(printf '%s\n' "$OUT" | grep -o '"hq":{"slots":[0-9]*,"slots_taken":[0-9]*' | cut -d: -f4)" 0
 release h
@@ -320,11 +306,11 @@ wait_for "... and it runs once its dependency ended" 10 is_state "$hq1" exited
 gated s 0
 s=$ID
 capture ae create --after-ok "$s" -- "$TMP/note" S "$TMP/log" "$s"
-keep create
+keep_answer create
 cs=$(job_id "$OUT")
 check_eq "create --after-ok: created" "$(state_of "$cs")" created
 capture ae start --snapshot-after 0 "$cs"
-keep start
+keep_answer start
 check_eq "... start: queued, waiting for dependencies" \
 	"$(json_str state "$OUT") $(json_str waiting_for "$OUT")" "queued dependencies"
 release s

@@ -5,14 +5,6 @@
 # from the start, summary and list, selectors, usage errors, the schema.
 . "$(dirname "$0")/lib.sh"
 
-# keep KIND: keep $OUT for the schema check of definition KIND.
-keep() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }
-# qrun RUN-ARGS...: run, answering at once; OUT the answer (kept), ID the job.
-qrun() {
-	capture ae run --snapshot-after 0 "$@"
-	keep run
-	ID=$(job_id "$OUT")
-}
 # gated NAME RUN-ARGS...: qrun a job that ends (0) once $TMP/go.NAME exists.
 gated() {
 	_name=$1
@@ -30,21 +22,6 @@ place() {
 }
 # place_is ID WANT: for until_true.
 place_is() { [ "$(place "$1")" = "$2" ]; }
-# entry ID JSON: job ID's entry in an answer's jobs array.
-entry() {
-	printf '%s\n' "$2" | awk -v id="$1" '{
-		n = split($0, parts, "\"job_id\":\"")
-		for (i = 2; i <= n; i++)
-			if (index(parts[i], id "\"") == 1) { print parts[i]; exit }
-	}'
-}
-# ids_in JSON: the job ids of the answer, sorted, on one line.
-ids_in() {
-	printf '%s\n' "$1" | grep -o '"job_id":"[^"]*"' | cut -d'"' -f4 | sort |
-		tr '\n' ' ' | sed 's/ $//'
-}
-# sorted ID...: the ids sorted, on one line.
-sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 # count_of STATE JSON: the first "counts" object's number for STATE.
 count_of() { json_num "$1" "$(printf '%s\n' "$2" | grep -o '"counts":{[^}]*}' | head -n 1)"; }
 # queue_obj NAME JSON: summary's entry of queue NAME, as
@@ -135,7 +112,7 @@ i=1
 while [ $i -le 10 ]; do
 	# the default --snapshot-after (10 s): a queued job answers at once
 	capture ae run --queue fifo -- sh -c 'echo "$1" >>"$2"' fifo "$i" "$TMP/fifo.log"
-	keep run
+	keep_answer run
 	positions="$positions $(json_num queue_position "$OUT")"
 	fifo_ids="$fifo_ids $(job_id "$OUT")"
 	[ $i = 1 ] && first_answer=$OUT
@@ -153,7 +130,7 @@ set -- $fifo_ids
 check_eq "status of the 5th: queued, waiting for a slot, position 4" "$(place "$5")" \
 	"queued slot 4"
 capture ae status "$5"
-keep status
+keep_answer status
 check_contains "... and its queue" "$OUT" '"queue":"fifo"'
 check_hasnt "... no started_at" started_at "$OUT"
 check_hasnt "... no pid" pid "$OUT"
@@ -168,7 +145,7 @@ check "nothing of the queued jobs ran" test ! -e "$TMP/fifo.log"
 
 before=$(job_dirs)
 capture ae run --queue fifo --no-queue-wait -- touch "$TMP/refused.ran"
-keep error
+keep_answer error
 check_eq "--no-queue-wait on a full queue: exit 1, one line" "$RC $OUT_LINES" "1 1"
 check_match "... error queue_full, retryable" "$OUT" \
 	'^\{"schema_version":"0.1","ok":false,"type":"error","error":\{"code":"queue_full","message":"[^"]+","retryable":true\}\}$'
@@ -181,7 +158,7 @@ check_contains "... the message names the option" "$ERR" "no-queue-wait"
 capture ae create --queue fifo -- true
 fifo_created=$(job_id "$OUT")
 capture ae start --queue fifo --no-queue-wait "$fifo_created"
-keep error
+keep_answer error
 check_eq "start --queue --no-queue-wait on a full queue: queue_full, retryable" \
 	"$RC $(json_str code "$OUT") $(json_bool retryable "$OUT")" "1 queue_full true"
 check_eq "... the job stays created" "$(state_of "$fifo_created")" created
@@ -226,7 +203,7 @@ release up2
 
 release fifo
 capture ae wait --queue fifo --timeout-ms "$(bound 30)s"
-keep wait_many
+keep_answer wait_many
 check_eq "wait --queue fifo: the eleven jobs, all exited" \
 	"$RC $(count_of exited "$OUT") $(json_bool timed_out "$OUT")" "0 11 false"
 check_eq "the queued jobs ran in the order they were submitted" \
@@ -264,14 +241,14 @@ kd_wait=$!
 
 # one in the middle of the line
 capture ae kill "$kd2"
-keep kill
+keep_answer kill
 check_eq "kill of a queued job (position 1): exit 0, killed by SIGTERM" \
 	"$RC $(json_str state "$OUT") $(json_str ending_signal "$OUT") $(json_str ending_signal_name "$OUT")" \
 	"0 killed 15 SIGTERM"
 check_hasnt "... no exit_code in the answer" exit_code "$OUT"
 check_hasnt "... no error in the answer" error "$OUT"
 capture ae status "$kd2"
-keep status
+keep_answer status
 check_eq "... status: killed, signal 15, SIGTERM" \
 	"$(json_str state "$OUT") $(json_str signal "$OUT") $(json_str signal_name "$OUT")" \
 	"killed 15 SIGTERM"
@@ -291,7 +268,7 @@ check_eq "the line shrank: the head stays, the jobs behind moved up (0 1 2 3)" \
 
 # the head of the line, with another signal
 capture ae kill --signal INT "$kd1"
-keep kill
+keep_answer kill
 check_eq "kill --signal INT of the head of the line: killed, signal 2 SIGINT" \
 	"$(json_str state "$OUT") $(json_str signal "$(ae status "$kd1")") $(json_str signal_name "$(ae status "$kd1")")" \
 	"killed 2 SIGINT"
@@ -299,18 +276,18 @@ check_eq "... the jobs behind moved up (0 1 2)" \
 	"$(position "$kd3") $(position "$kd4") $(position "$kd5")" "0 1 2"
 
 capture ae kill --signal CONT "$kd4"
-keep kill
+keep_answer kill
 check_eq "kill --signal CONT (does not end a job): still queued, in place" \
 	"$RC $(json_str state "$OUT") $(place "$kd4")" "0 queued queued slot 1"
 
 capture ae delete "$kd4"
-keep delete
+keep_answer delete
 check_eq "delete of a queued job (position 1) without --force: deleted" \
 	"$RC $(json_bool deleted "$OUT")" "0 true"
 check "... its directory is gone" test ! -e "$ROOT/$kd4"
 check_eq "... the last one moved up (0 1)" "$(position "$kd3") $(position "$kd5")" "0 1"
 capture ae delete "$kd3"
-keep delete
+keep_answer delete
 check_eq "delete of the head of the line: deleted, gone" \
 	"$RC $(json_bool deleted "$OUT") $(test -e "$ROOT/$kd3" && echo there)" "0 true "
 check_eq "... the last one is next in line" "$(place "$kd5")" "queued slot 0"
@@ -320,7 +297,7 @@ check_eq "... the job is still queued" "$(state_of "$kd5")" queued
 release kd
 wait_status "$kd_wait" 20
 OUT=$(cat "$TMP/kd5.wait")
-keep wait
+keep_answer wait
 check_eq "wait waits through queued and running: exited 7" \
 	"$WAIT_STATUS $(json_str state "$OUT") $(json_num exit_code "$OUT")" "0 exited 7"
 check "... it ran" test -s "$TMP/kd5.ran"
@@ -350,15 +327,15 @@ check_eq "queued jobs' supervisors SIGKILLed: the records still say queued" \
 	"$(record_status "$lost_q1") $(record_status "$lost_q2") $(record_status "$lost_q3")" \
 	"queued queued queued"
 capture ae status "$lost_q1"
-keep status
+keep_answer status
 check_eq "status records a lost queued job: failed, supervisor_lost" \
 	"$(json_str state "$OUT") $(json_str error "$OUT")" "failed supervisor_lost"
 capture ae list --queue lost
-keep list
+keep_answer list
 check_eq "list records one: failed, supervisor_lost" \
 	"$(json_str state "$(entry "$lost_q2" "$OUT")") $(record_status "$lost_q2")" "failed failed"
 capture ae wait "$lost_q3"
-keep wait
+keep_answer wait
 check_eq "wait records one: failed, supervisor_lost" \
 	"$(json_str state "$OUT") $(json_str error "$OUT")" "failed supervisor_lost"
 # (the lost ones' entries are removed by the one behind: soon, not at once)
@@ -381,7 +358,7 @@ check_eq "... the blocker is failed, supervisor_lost" \
 wait_for "the --timeout job ends" 20 is_terminal "$to_job"
 took=$(($(now_ms) - t_submit))
 capture ae status "$to_job"
-keep status
+keep_answer status
 check_eq "the queued job with --timeout 1500 ran (not killed in line)" \
 	"$(cat "$TMP/to.ran" 2>/dev/null)" ran
 check_eq "... then was killed by its timeout" \
@@ -403,7 +380,7 @@ check_eq "... 50 distinct jobs" "$(launched conc | sort -u | wc -l | tr -d ' ')"
 check_eq "... the slots are kept in .queues/conc/slots" \
 	"$(tr -d ' \n' <"$ROOT/.queues/conc/slots" 2>/dev/null)" 3
 capture ae wait --queue conc --timeout-ms "$(bound 40)s"
-keep wait_many
+keep_answer wait_many
 check_eq "... all 50 exited 0 (wait --queue)" \
 	"$RC $(count_of exited "$OUT") $(json_bool timed_out "$OUT")" "0 50 false"
 check_eq "... none with another exit code" \
@@ -453,7 +430,7 @@ while read -r delay pick; do
 	gone_dir "$pick" "$v_pid"
 done <"$TMP/victims"
 capture ae wait --queue conc2 --timeout-ms "$(bound 40)s"
-keep wait_many
+keep_answer wait_many
 check_eq "wait --queue conc2: all 26 ended, none timed out" \
 	"$RC $(($(count_of exited "$OUT") + $(count_of failed "$OUT"))) $(json_bool timed_out "$OUT")" \
 	"0 26 false"
@@ -493,7 +470,7 @@ sq3=$ID
 qrun --queue sq -- sh -c 'touch "$1"; sleep 30' sq "$TMP/sq4.ran"
 sq4=$ID
 capture ae summary
-keep summary
+keep_answer summary
 check_eq "summary: queue sq has 2 slots, 2 taken, 2 running, 2 queued" \
 	"$(queue_obj sq "$OUT")" "2 2 2 2"
 check_eq "... counts has queued: 2" "$(count_of queued "$OUT")" 2
@@ -507,17 +484,17 @@ check_eq "... the jobs: running first, then the queued ones" \
 check_match "... a queued one with its queue and waiting_for" "$(entry "$sq3" "$OUT")" \
 	'"state":"queued".*"queue":"sq","waiting_for":"slot"'
 capture ae list --state queued
-keep list
+keep_answer list
 check_eq "list --state queued: the two queued jobs" "$(ids_in "$OUT")" "$(sorted "$sq3" "$sq4")"
 capture ae list --queue sq
-keep list
+keep_answer list
 check_eq "list --queue sq: its four jobs" "$(ids_in "$OUT")" "$(sorted "$sq1" "$sq2" "$sq3" "$sq4")"
 capture ae list --queue sq --state running
 check_eq "list --queue sq --state running: the two running" "$(ids_in "$OUT")" "$(sorted "$sq1" "$sq2")"
 capture ae list --queue no-such-queue
 check_eq "list --queue of an unknown queue: nothing" "$RC $(ids_in "$OUT")" "0 "
 capture ae wait --queue sq --timeout-ms 300 --exit-status
-keep wait_many
+keep_answer wait_many
 check_eq "wait --queue sq --exit-status with a short deadline: 124, its four jobs" \
 	"$RC $(json_bool timed_out "$OUT") $(ids_in "$OUT")" \
 	"124 true $(sorted "$sq1" "$sq2" "$sq3" "$sq4")"
@@ -531,7 +508,7 @@ sd2=$ID
 qrun --queue sd -- true
 sd3=$ID
 capture ae delete --queue sd
-keep delete_many
+keep_answer delete_many
 check_eq "delete --queue sd: the queued ones deleted, the running one a failure" \
 	"$(json_bool deleted "$(entry "$sd2" "$OUT")") $(json_bool deleted "$(entry "$sd3" "$OUT")") $(json_str code "$(entry "$sd1" "$OUT")") $(json_num failures "$OUT")" \
 	"true true invalid_state 1"
@@ -539,7 +516,7 @@ check "... gone" test ! -e "$ROOT/$sd2" -a ! -e "$ROOT/$sd3"
 check_eq "... the running one runs on" "$(state_of "$sd1")" running
 
 capture ae kill --queue sq
-keep kill_many
+keep_answer kill_many
 check_eq "kill --queue sq: its four jobs, all killed" \
 	"$RC $(ids_in "$OUT") $(json_num failures "$OUT")" \
 	"0 $(sorted "$sq1" "$sq2" "$sq3" "$sq4") 0"
@@ -552,7 +529,7 @@ check "... the queued ones never started (no slot freed by the kill went to them
 capture ae summary
 check_eq "... the queue's slots are free" "$(queue_obj sq "$OUT")" "2 0 0 0"
 capture ae delete --queue sq
-keep delete_many
+keep_answer delete_many
 check_eq "delete --queue sq: all four deleted" \
 	"$RC $(json_num failures "$OUT") $(ids_in "$OUT")" "0 0 $(sorted "$sq1" "$sq2" "$sq3" "$sq4")"
 check "... no directories left" test ! -e "$ROOT/$sq1" -a ! -e "$ROOT/$sq4"
@@ -563,18 +540,18 @@ check_eq "wait --queue sd: the one left, exited" "$(ids_in "$OUT") $(count_of ex
 # ---- create --queue, start --queue, --slots kept ---------------------------------
 
 capture ae create --queue cq -- true
-keep create
+keep_answer create
 cq1=$(job_id "$OUT")
 check_eq "create --queue: created, with its queue" \
 	"$(state_of "$cq1") $(json_str queue "$(ae status "$cq1")")" "created cq"
 capture ae start --snapshot-after 0 "$cq1"
-keep start
+keep_answer start
 wait_for "... start runs it through its queue" 10 is_state "$cq1" exited
 gated cq --queue cq
 capture ae create -- true
 cq2=$(job_id "$OUT")
 capture ae start --snapshot-after 0 --queue cq "$cq2"
-keep start
+keep_answer start
 check_eq "start --queue of a job created without one: queued behind the blocker" \
 	"$(json_str state "$OUT") $(json_str queue "$OUT") $(json_num queue_position "$OUT")" \
 	"queued cq 0"

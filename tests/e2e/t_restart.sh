@@ -6,8 +6,6 @@
 # apart. A refusal changes nothing on disk.
 . "$(dirname "$0")/lib.sh"
 
-# keep KIND: keep $OUT for the schema check of definition KIND.
-keep() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }
 # tree ID: the job's files and the bytes of its records, to compare.
 tree() {
 	(cd "$ROOT/$1" && find . | sort && cat ./*.json attempts/*/*.json 2>/dev/null)
@@ -38,7 +36,7 @@ wait_for "the first attempt's job.finished is delivered" 10 \
 	delivery_is "$id" delivered
 cp "$ROOT/$id/meta.json" "$TMP/meta.before"
 capture ae restart --wait "$id"
-keep restart
+keep_answer restart
 check_eq "restart: exit 0, type restart, the same job" \
 	"$RC $(json_str type "$OUT") $(job_id "$OUT")" "0 restart $id"
 check_eq "... attempt 2, exited" \
@@ -50,7 +48,7 @@ check_contains "... its tags kept" "$OUT" '"tags":["rs.a"]'
 check "... meta.json untouched" cmp -s "$TMP/meta.before" "$ROOT/$id/meta.json"
 
 capture ae tail --attempt 1 "$id"
-keep tail
+keep_answer tail
 check_eq "tail --attempt 1: the first attempt's output" \
 	"$(json_str stdout_tail "$OUT") / $(json_str stderr_tail "$OUT")" \
 	"out 1 / err 1"
@@ -63,7 +61,7 @@ check_eq "tail --attempt 2 is the current one" \
 	"$(json_str stdout_log_path "$(ae tail --attempt 2 "$id")")" \
 	"$ROOT/$id/stdout.log"
 capture ae log --attempt 1 --stream stderr "$id"
-keep log
+keep_answer log
 check_eq "log --attempt 1 --stream stderr: its lines" \
 	"$(json_str path "$OUT") $(printf '%s' "$OUT" | grep -o '"lines":[^]]*]')" \
 	"$ROOT/$id/attempts/1/stderr.log \"lines\":[\"err 1\"]"
@@ -74,7 +72,7 @@ check_contains "log --attempt 1 --stream full: the first attempt's" "$OUT" "out 
 check_lacks "... not the second's" "$OUT" "out 2"
 
 capture ae status "$id"
-keep status
+keep_answer status
 check_eq "status: attempt 2" "$(json_num attempt "$OUT")" 2
 attempts=$(printf '%s\n' "$OUT" | grep -o '"attempts":\[[^]]*\]')
 check_match "status: attempts lists the first one's end" "$attempts" \
@@ -116,7 +114,7 @@ run=$(start_job -- sh -c 'trap "echo got-term; exit 3" TERM; echo up; while :; d
 wait_for "a running job traps TERM" 10 shows "$run" up
 pid1=$(record_num "$run" pid)
 capture ae restart --snapshot-after 0 "$run"
-keep restart
+keep_answer restart
 check_eq "restart of a running job: attempt 2 runs" \
 	"$RC $(json_num attempt "$OUT") $(json_str state "$OUT")" "0 2 running"
 wait_for "... the first attempt's process is gone" 10 proc_gone "$pid1"
@@ -128,7 +126,7 @@ check_eq "... tail --attempt 1 shows the trap" "$(stdout_of "$run" --attempt 1)"
 wait_for "attempt 2 traps TERM" 10 shows "$run" up
 pid2=$(record_num "$run" pid)
 capture ae restart --signal KILL --snapshot-after 0 "$run"
-keep restart
+keep_answer restart
 check_eq "restart --signal KILL: attempt 3 runs" \
 	"$RC $(json_num attempt "$OUT") $(json_str state "$OUT")" "0 3 running"
 wait_for "... attempt 2's process is gone" 10 proc_gone "$pid2"
@@ -140,7 +138,7 @@ check_lacks "... so it said nothing on TERM" "$(stdout_of "$run" --attempt 2)" g
 deaf=$(start_job -- sh -c 'trap "" TERM; echo up; while :; do sleep 0.05; done')
 wait_for "a job that ignores TERM runs" 10 shows "$deaf" up
 capture ae restart --kill-after 200ms --snapshot-after 0 "$deaf"
-keep restart
+keep_answer restart
 check_eq "restart of a job deaf to TERM: SIGKILL after --kill-after, attempt 2" \
 	"$RC $(json_num attempt "$OUT")" "0 2"
 check_match "... attempt 1 was killed by SIGKILL" \
@@ -159,7 +157,7 @@ else
 		grep -o '[0-9]*$')
 	check_match "a job that left a process running" "$lpid" '^[0-9]+$'
 	capture ae restart --snapshot-after 0 "$left"
-	keep restart
+	keep_answer restart
 	check_eq "... restarts: attempt 2" "$RC $(json_num attempt "$OUT")" "0 2"
 	wait_for "... what the first attempt left is gone" 10 proc_gone "$lpid"
 	ae kill --signal KILL "$left" >/dev/null
@@ -169,7 +167,7 @@ fi
 
 created=$(job_id "$(ae create --tag rs.c -- "$TMP/count" "$TMP/n.c")")
 capture ae restart --wait "$created"
-keep restart
+keep_answer restart
 check_eq "restart of a created job: started, attempt 1" \
 	"$RC $(json_num attempt "$OUT") $(json_str state "$OUT")" "0 1 exited"
 check_contains "... its output" "$OUT" '"stdout_tail":"out 1"'
@@ -215,7 +213,7 @@ check_eq "... nothing changed" "$(tree "$held")" "$before"
 : >"$TMP/go"
 wait_for "the delivery ends" 10 delivery_is "$held" delivered
 capture ae restart --wait "$held"
-keep restart
+keep_answer restart
 check_eq "... then restart goes" "$RC $(json_num attempt "$OUT") $(json_str stdout_tail "$OUT")" \
 	"0 2 out 2"
 

@@ -4,21 +4,6 @@
 # selector; summary's counts.
 . "$(dirname "$0")/lib.sh"
 
-# entry ID JSON: job ID's entry in an answer's jobs array.
-entry() {
-	printf '%s\n' "$2" | awk -v id="$1" '{
-		n = split($0, parts, "\"job_id\":\"")
-		for (i = 2; i <= n; i++)
-			if (index(parts[i], id "\"") == 1) { print parts[i]; exit }
-	}'
-}
-# ids_in JSON: the job ids of the answer, sorted, on one line.
-ids_in() {
-	printf '%s\n' "$1" | grep -o '"job_id":"[^"]*"' | cut -d'"' -f4 | sort |
-		tr '\n' ' ' | sed 's/ $//'
-}
-# sorted ID...: the ids sorted, on one line.
-sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 # counts JSON: summary's counts, "created running exited killed failed
 # unknown".
 counts() {
@@ -27,8 +12,6 @@ counts() {
 		"$(json_num exited "$_c") $(json_num killed "$_c")" \
 		"$(json_num failed "$_c") $(json_num unknown "$_c")"
 }
-# keep KIND: keep $OUT for the schema check of definition KIND.
-keep() { printf '%s\n' "$OUT" >>"$TMP/answers.$1"; }
 
 # ---- the refusals ----------------------------------------------------------------------
 
@@ -95,7 +78,7 @@ until_true 5 test -n "$(record_num "$r5" pid)"
 t0=$(now_ms)
 capture ae kill --tag sel.b
 took=$(($(now_ms) - t0))
-keep kill_many
+keep_answer kill_many
 check_eq "kill --tag sel.b exits 0, one line" "$RC $OUT_LINES" "0 1"
 case $OUT in
 '{"schema_version":"0.1","ok":true,"type":"kill","jobs":['*) ok "kill by selector: a list of jobs" ;;
@@ -117,7 +100,7 @@ fi
 check_eq "a job the selector does not name still runs" "$(state_of "$r3")" running
 
 capture ae kill --signal KILL --meta callback_session=S1
-keep kill_many
+keep_answer kill_many
 check_eq "kill --meta callback_session=S1: r2, e1, c1" "$(ids_in "$OUT")" \
 	"$(sorted "$r2" "$e1" "$c1")"
 check_eq "... the finished ones say their state" \
@@ -131,12 +114,12 @@ check_eq "... failures counts it" "$(json_num failures "$OUT")" 1
 check_eq "the created job is left as it was" "$(state_of "$c1")" created
 
 capture ae kill --signal KILL --tag sel.b --state running
-keep kill_many
+keep_answer kill_many
 check_eq "kill --tag sel.b --state running: the two that trapped TERM" \
 	"$(ids_in "$OUT")" "$(sorted "$r4" "$r5")"
 wait_for "... and they end" 5 is_state "$r5" killed
 capture ae kill --tag nothing-here
-keep kill_many
+keep_answer kill_many
 check_eq "kill by a selector matching nothing: an empty list, exit 0" \
 	"$RC $(json_num failures "$OUT")" "0 0"
 check_contains "... jobs is []" "$OUT" '"jobs":[]'
@@ -144,7 +127,7 @@ check_contains "... jobs is []" "$OUT" '"jobs":[]'
 # ---- delete by selector ----------------------------------------------------------------
 
 capture ae delete --tag 'sel.*'
-keep delete_many
+keep_answer delete_many
 check_eq "delete --tag 'sel.*' exits 0" "$RC" 0
 check_eq "... every sel job has an entry" "$(ids_in "$OUT")" \
 	"$(sorted "$r1" "$r2" "$r4" "$r5" "$e1" "$c1")"
@@ -164,7 +147,7 @@ check_eq "... freed_bytes is the entries' sum" \
 	"$sum"
 check_between "... something was freed" "$sum" 1 100000000
 capture ae delete --force --tag 'sel.*'
-keep delete_many
+keep_answer delete_many
 check_eq "delete --force --tag 'sel.*': the running job too" \
 	"$(ids_in "$OUT") $(json_num failures "$OUT")" "$r1 0"
 check "... gone" test ! -e "$ROOT/$r1"
@@ -184,7 +167,7 @@ until_true 5 proc_gone "${sup:-0}"
 mkdir "$ROOT/01BROKENBROKENBROKENBROKEN"
 echo garbage >"$ROOT/01BROKENBROKENBROKENBROKEN/state.json"
 capture ae summary
-keep summary
+keep_answer summary
 check_eq "summary exits 0, one line" "$RC $OUT_LINES" "0 1"
 case $OUT in
 '{"schema_version":"0.1","ok":true,"type":"summary","root":"'"$ROOT"'",'*)
@@ -205,7 +188,7 @@ check_match "... their short id and elapsed_ms" "$(entry "$r6" "$OUT")" \
 	'"short_job_id":"[0-9A-Z]{6}","state":"running".*"elapsed_ms":[0-9]+'
 check_contains "summary: queues is empty" "$OUT" '"queues":{}'
 capture "$AE_BIN" --root "$TMP/no-root" summary
-keep summary
+keep_answer summary
 check_eq "summary of a missing root: nothing, exit 0" "$RC $(counts "$OUT")" \
 	"0 0 0 0 0 0 0"
 check "... and the root is not made" test ! -e "$TMP/no-root"

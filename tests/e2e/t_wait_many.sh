@@ -12,14 +12,6 @@ gated() {
 		gate "$TMP/go.$1" "$2"
 }
 release() { : >"$TMP/go.$1"; }
-# entry ID JSON: job ID's entry in an answer's jobs array.
-entry() {
-	printf '%s\n' "$2" | awk -v id="$1" '{
-		n = split($0, parts, "\"job_id\":\"")
-		for (i = 2; i <= n; i++)
-			if (index(parts[i], id "\"") == 1) { print parts[i]; exit }
-	}'
-}
 # counts JSON: the counts object, as "created running exited killed failed".
 counts() {
 	_c=$(printf '%s\n' "$1" | grep -o '"counts":{[^}]*}')
