@@ -20,6 +20,9 @@
 #                        FS_ONLY="ftruncate:EIO pwrite64:EIO" (do not sweep
 #                        the syscall FS_PRE injects: strace keeps one
 #                        injection per syscall)
+#   FS_RUN="RUN-OPTS"    more options of the scenario's run, e.g.
+#                        FS_RUN="--queue q --slots 2": the job through a
+#                        queue (its open, its slot, its release)
 #   FS_VERBOSE=1         also print an "ok - ..." line per passed check
 #   SCHEMA_CHECK, AE_SCHEMA  as in tests/run.sh (build/schema_check is built
 #                        with make when it is missing)
@@ -203,10 +206,11 @@ point() {
 	pass=0
 	fail=0
 	# the scenario, injected
-	# shellcheck disable=SC2086 # FS_PRE is a list of options
+	# shellcheck disable=SC2086 # FS_PRE and FS_RUN are lists of options
 	timeout -k 5 "$FS_BOUND" strace -I 2 -f -ttt -o "$LOG" ${FS_PRE:-} -e trace="$sys,$LOGGED" \
 		-e inject="$sys:error=$err:when=$n" \
-		"$AE_BIN" --root "$R" run --wait --notify-command "cat >> $NF" \
+		"$AE_BIN" --root "$R" run --wait ${FS_RUN:-} \
+		--notify-command "cat >> $NF" \
 		-- sh -c "$JOB_CMD" >"$P/out" 2>"$P/err"
 	src=$?
 	out=$(cat "$P/out")
@@ -495,9 +499,10 @@ names=${names#,}
 for run in 1 2 3; do
 	B="$TMP/base$run"
 	mkdir -p "$B"
-	# shellcheck disable=SC2086 # FS_PRE is a list of options
+	# shellcheck disable=SC2086 # FS_PRE and FS_RUN are lists of options
 	timeout -k 5 "$FS_BOUND" strace -f -o "$B/log" ${FS_PRE:-} -e trace="$names" \
-		"$AE_BIN" --root "$B/root" run --wait --notify-command "cat >> $B/notify" \
+		"$AE_BIN" --root "$B/root" run --wait ${FS_RUN:-} \
+		--notify-command "cat >> $B/notify" \
 		-- sh -c "$JOB_CMD" >"$B/out" 2>&1
 	awk '$2 !~ /^</ { s = $2; sub(/\(.*/, "", s); c[s " " $1]++ }
 		END { for (k in c) print k, c[k] }' "$B/log" >>"$TMP/counts"
