@@ -262,12 +262,13 @@ static int ticket_next(struct queue *q, uint64_t *ticket)
  * into place. */
 int queue_join(struct queue *q, const char *job_id)
 {
-	char name[24 + JOB_ID_MAX + 2], aside[sizeof(name) + 1];
+	char *name = q->entry, aside[sizeof(q->entry) + 1];
 	int line_fd = line_open(q), rc = -1;
 
 	if (line_fd < 0 || ticket_next(q, &q->ticket) < 0)
 		goto out;
-	snprintf(name, sizeof(name), "%020" PRIu64 "-%s", q->ticket, job_id);
+	snprintf(name, sizeof(q->entry), "%020" PRIu64 "-%s", q->ticket,
+		 job_id);
 	snprintf(aside, sizeof(aside), ".%s", name);
 	q->entry_fd = openat(line_fd, aside, O_RDWR | O_CREAT | O_EXCL |
 					     O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -289,23 +290,15 @@ out:
 
 void queue_leave(struct queue *q)
 {
-	char prefix[24];
 	int line_fd;
-	DIR *dir;
-	struct dirent *d;
 
 	if (q->entry_fd < 0)
 		return;
-	snprintf(prefix, sizeof(prefix), "%020" PRIu64 "-", q->ticket);
 	line_fd = line_open(q);
-	dir = line_fd < 0 ? NULL : dir_list(line_fd);
-	while (dir && (d = readdir(dir)))
-		if (strncmp(d->d_name, prefix, strlen(prefix)) == 0)
-			unlinkat(line_fd, d->d_name, 0);
-	if (dir)
-		closedir(dir);
-	if (line_fd >= 0)
+	if (line_fd >= 0) {
+		unlinkat(line_fd, q->entry, 0);
 		close(line_fd);
+	}
 	close(q->entry_fd);	/* wakes the one behind */
 	q->entry_fd = -1;
 }

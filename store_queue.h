@@ -26,6 +26,7 @@ struct queue {
 	int slot;		/* the slot held, -1 */
 	int entry_fd;		/* our place in line (locked), -1 */
 	uint64_t ticket;	/* its number: the line's order */
+	char entry[24 + JOB_ID_MAX + 2];	/* its name in line/ */
 };
 
 /* Open the queue (made, with the root, when create is set): 0, or -1
