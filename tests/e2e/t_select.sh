@@ -93,9 +93,12 @@ check_eq "... the jobs that trap TERM got it, and still run" \
 	"TERM TERM running running"
 check_has "... an entry has observed_within_ms" observed_within_ms "$(entry "$r5" "$OUT")"
 check_eq "... no failures" "$(json_num failures "$OUT")" 0
-if [ -z "${AE_UNDER_TOOL:-}" ]; then
+# (a clock of whole seconds reads 1.1 s as 1000 or 2000 ms: not there)
+if [ -z "${AE_UNDER_TOOL:-}" ] && ms_clock; then
 	check_between "... signalled together: about one second in all, not two (ms)" \
 		"$took" 900 1900
+else
+	echo "# skip: kill by selector's timing (a slow tool, or no ms clock)"
 fi
 check_eq "a job the selector does not name still runs" "$(state_of "$r3")" running
 
