@@ -39,8 +39,10 @@ static void write_summary(struct json_writer *w,
 		jw_kv_str(w, "error", st->error);
 	if (summary->state_ok && st->exec_error)
 		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
-	if (summary->state_ok)
+	if (summary->state_ok) {
 		state_write_leftovers(w, st);
+		write_queue_place(w, NULL, st);
+	}
 	jw_key(w, "meta");
 	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
 	write_short_id(w, summary->id);

@@ -486,6 +486,9 @@ check_match "... a queued one with its queue and waiting_for" "$(entry "$sq3" "$
 capture ae list --state queued
 keep_answer list
 check_eq "list --state queued: the two queued jobs" "$(ids_in "$OUT")" "$(sorted "$sq3" "$sq4")"
+check_eq "... each entry says its queue and what it waits for" \
+	"$(json_str queue "$(entry "$sq3" "$OUT")") $(json_str waiting_for "$(entry "$sq3" "$OUT")")" \
+	"sq slot"
 capture ae list --queue sq
 keep_answer list
 check_eq "list --queue sq: its four jobs" "$(ids_in "$OUT")" "$(sorted "$sq1" "$sq2" "$sq3" "$sq4")"
