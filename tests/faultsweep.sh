@@ -169,10 +169,13 @@ progs() {
 		s = ($0 ~ /"cat >> /)
 		if ($0 ~ /<unfinished \.\.\.>$/) { pend[pid] = path; pa1[pid] = a1; ps[pid] = s; next }
 		if ($0 ~ /\) += 0$/) { exe[pid] = path; arg1[pid] = a1; sink[pid] = s }
+		if ($0 ~ /\) += \?$/) { inexec[pid] = path; ia1[pid] = a1; is[pid] = s }
 		next
 	}
 	/<\.\.\. execve resumed>/ {
 		if ($0 ~ /\) += 0$/ && (pid in pend)) { exe[pid] = pend[pid]; arg1[pid] = pa1[pid]; sink[pid] = ps[pid] }
+		if ($0 ~ /\) += \?$/ && (pid in pend)) { inexec[pid] = pend[pid]; ia1[pid] = pa1[pid]; is[pid] = ps[pid] }
+		delete pend[pid]
 		next
 	}
 	/(fork|vfork|clone|clone3)(\(|  *resumed>)/ && /= [0-9]+$/ {
@@ -182,7 +185,16 @@ progs() {
 		next
 	}
 	/\+\+\+ exited with/ { end[pid] = "exited " $(NF - 1); next }
-	/\+\+\+ killed by/ { end[pid] = "killed " $6; next }
+	# killed inside an execve that never returned ("= ?"): no code of
+	# ours ran there, so it is no crash of ours; it counts as the program
+	# it was becoming (a vfork child, e.g. a job the supervisor aborts
+	# because its logs cannot be opened, resumes its parent only once its
+	# memory is the new program)
+	/\+\+\+ killed by/ {
+		end[pid] = "killed " $6
+		if (pid in inexec) { exe[pid] = inexec[pid]; arg1[pid] = ia1[pid]; sink[pid] = is[pid] }
+		next
+	}
 	END {
 		for (p in seen) { depth = 0; print p, role(p), prog(p), (p in end) ? end[p] : "- -" }
 	}' "$1"
