@@ -167,8 +167,20 @@ void store_reserve_remove(int dir_fd)
 	unlinkat(dir_fd, RESERVE_FILE, 0);
 }
 
+/* Whether the held reserve fd is still the directory's .reserve (a
+ * reserve renamed into place is a record, which must not be written
+ * over in place). */
+static int reserve_still_named(int dir_fd, int fd)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 &&
+	       fstatat(dir_fd, RESERVE_FILE, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+}
+
 int store_write_reserved(int dir_fd, int reserve_fd, const char *name,
-			 const char *data, size_t len)
+			 const char *data, size_t len, int durable)
 {
 	int fd = reserve_fd >= 0 ? reserve_fd
 		 : openat(dir_fd, RESERVE_FILE, O_WRONLY | O_CLOEXEC |
@@ -179,6 +191,8 @@ int store_write_reserved(int dir_fd, int reserve_fd, const char *name,
 		return -1;
 	if (len > RESERVE_BYTES)
 		errno = EFBIG;
+	else if (fd == reserve_fd && !reserve_still_named(dir_fd, fd))
+		errno = ESTALE;	/* renamed into place already: never touched */
 	else if (pwrite(fd, data, len, 0) == (ssize_t)len &&
 		 ftruncate(fd, (off_t)len) == 0 && fsync(fd) == 0 &&
 		 renameat(dir_fd, RESERVE_FILE, dir_fd, name) == 0)
@@ -186,7 +200,7 @@ int store_write_reserved(int dir_fd, int reserve_fd, const char *name,
 	err = errno;
 	if (fd != reserve_fd)
 		close(fd);
-	if (rc == 0)
+	if (rc == 0 && durable == DURABLE_FULL)
 		fsync(dir_fd);
 	errno = err;
 	return rc;

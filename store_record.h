@@ -35,10 +35,12 @@ int store_read_record(int dir_fd, const char *dir, const char *name,
  * missing); -1/errno. */
 int store_reserve_open(int dir_fd);
 void store_reserve_remove(int dir_fd);
-/* Write a record into the reserve's blocks and rename it into place,
- * durably: needs no new space, and no new descriptor when reserve_fd (a
- * held reserve, left open) is given; -1 to open it by name. */
+/* Write a record into the reserve's blocks (always fsynced) and rename
+ * it into place, the directory fsynced under DURABLE_FULL: needs no new
+ * space, no new file, and no new descriptor when reserve_fd (a held
+ * reserve, left open) is given; -1 to open it by name. The reserve is
+ * gone once this succeeds. */
 int store_write_reserved(int dir_fd, int reserve_fd, const char *name,
-			 const char *data, size_t len);
+			 const char *data, size_t len, int durable);
 
 #endif
