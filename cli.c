@@ -28,6 +28,7 @@ static const struct opt_def opt_defs[] = {
 	{ "until", O_UNTIL, OPT_DURATION },
 	{ "session", O_SESSION, OPT_VALUE },
 	{ "tail-lines", O_TAIL_LINES, OPT_NUMBER },
+	{ "lines", O_TAIL_LINES, OPT_NUMBER },	/* the newer spelling */
 	{ "max-bytes", O_MAX_BYTES, OPT_NUMBER },
 	{ "timeout", O_TIMEOUT, OPT_DURATION },
 	{ "kill-after", O_KILL_AFTER, OPT_DURATION },
@@ -77,6 +78,7 @@ static const struct opt_def opt_defs[] = {
 	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
 	{ "timeout-ms", O_TIMEOUT_MS, OPT_DURATION },
 	{ "poll-ms", O_POLL_MS, OPT_DURATION },
+	{ "poll", O_POLL_MS, OPT_DURATION },
 	{ "signal", O_SIGNAL, OPT_VALUE },
 	{ "limit", O_LIMIT, OPT_NUMBER },
 	{ "state", O_STATE, OPT_VALUE },
@@ -99,6 +101,7 @@ static const struct opt_def opt_defs[] = {
 	{ "after", O_AFTER, OPT_LIST },
 	{ "after-ok", O_AFTER_OK, OPT_LIST },
 	{ "attempt", O_ATTEMPT, OPT_NUMBER },
+	{ "forever", O_FOREVER, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -112,7 +115,7 @@ static const struct opt_def opt_defs[] = {
 #define QUEUE_OPTS O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT
 #define OBSERVE_OPTS \
 	O_SNAPSHOT_AFTER, O_UNTIL, O_TAIL_LINES, O_MAX_BYTES, O_WAIT, \
-	O_WAIT_POLL_MS, O_EXIT_STATUS
+	O_WAIT_POLL_MS, O_EXIT_STATUS, O_NO_WAIT, O_FOREVER
 
 static const unsigned char run_opts[] = {
 	DEFINITION_OPTS, OBSERVE_OPTS, O_NO_QUEUE_WAIT, O_COUNT
@@ -141,8 +144,8 @@ static const unsigned char events_opts[] = {
 /* the selector of wait, kill and delete */
 #define SELECTOR_OPTS O_TAG, O_META, O_STATE, O_QUEUE
 static const unsigned char wait_opts[] = {
-	O_TIMEOUT_MS, O_POLL_MS, O_EXIT_STATUS, O_TAIL_LINES, O_MAX_BYTES,
-	O_ANY, SELECTOR_OPTS, O_COUNT
+	O_TIMEOUT_MS, O_UNTIL, O_FOREVER, O_POLL_MS, O_EXIT_STATUS,
+	O_TAIL_LINES, O_MAX_BYTES, O_ANY, SELECTOR_OPTS, O_COUNT
 };
 static const unsigned char mcp_opts[] = { O_SESSION, O_COUNT };
 static const unsigned char kill_opts[] = {
@@ -203,8 +206,16 @@ static const struct command_def commands[] = {
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(*commands))
 
+/* Commands under the newer tool's names: ps is list --state running. */
+static const char *const aliases[][2] = {
+	{ "ps", "list" }, { "rm", "delete" }
+};
+
 static const struct command_def *cli_command(const char *name)
 {
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(*aliases); i++)
+		if (strcmp(name, aliases[i][0]) == 0)
+			name = aliases[i][1];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
@@ -242,6 +253,8 @@ static void print_overview(int fd)
 		  "[GLOBAL OPTIONS] COMMAND [OPTIONS]\n\nCommands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		help_summary(fd, commands[i].name);
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(*aliases); i++)
+		help_summary(fd, aliases[i][0]);
 	write_str(fd, "\nOptions: agent-exec help COMMAND.\n\n");
 	help_print(fd, "global", 0);
 }
@@ -335,6 +348,23 @@ static int unknown_error(char *usage, size_t size, const char *what,
 	return -1;
 }
 
+/* A bare number below 1000 for a limit on a job means milliseconds here
+ * and seconds in the newer tool: said on stderr, the answer unchanged. */
+static void hint_milliseconds(const struct opt_def *def, const char *value,
+			      uint64_t ms)
+{
+	char hint[128];
+
+	if ((def->id == O_TIMEOUT || def->id == O_KILL_AFTER ||
+	     def->id == O_PROGRESS_EVERY || def->id == O_WRITE_TIMEOUT) &&
+	    ms > 0 && ms < 1000 && value[strspn(value, "0123456789")] == '\0') {
+		snprintf(hint, sizeof(hint), "agent-exec: --%s %s is %s ms; "
+			 "write %ss for seconds\n", def->name, value, value,
+			 value);
+		write_str(2, hint);
+	}
+}
+
 static int store_value(struct args *args, const struct opt_def *def,
 		       char *value, char *usage, size_t size)
 {
@@ -355,6 +385,8 @@ static int store_value(struct args *args, const struct opt_def *def,
 			 "500ms, 10s, 2m)", def->name, value);
 		return -1;
 	}
+	if (def->kind == OPT_DURATION)
+		hint_milliseconds(def, value, args->number[def->id]);
 	if (def->kind == OPT_NUMBER &&
 	    parse_u64(value, &args->number[def->id]) < 0) {
 		char text[160];
@@ -367,7 +399,8 @@ static int store_value(struct args *args, const struct opt_def *def,
 	return 0;
 }
 
-/* One "--name[=value]" at argv[*i]. */
+/* One "--name[=value]" at argv[*i]: 1 when a flag, 0 when it took a
+ * value, -1 on a usage error. */
 static int parse_long(int argc, char **argv, int *i, struct args *args,
 		      char *usage, size_t size)
 {
@@ -394,7 +427,7 @@ static int parse_long(int argc, char **argv, int *i, struct args *args,
 					   def->name);
 		if (def->id == O_VERBOSE)
 			args->verbose++;
-		return 0;
+		return 1;
 	}
 	if (arg[name_len] == '=')
 		value = arg + name_len + 1;
@@ -415,6 +448,8 @@ static int parse_short(const char *arg, struct args *args, char *usage,
 			args->verbose++;
 		} else if (*c == 'h') {
 			args->seen[O_HELP]++;
+		} else if (*c == 'V') {
+			args->seen[O_VERSION]++;
 		} else {
 			char text[4] = { '-', *c, 0 };
 
@@ -491,12 +526,15 @@ static int answer_help(const struct args *args, char *usage, size_t size)
 /* The command named at argv[*i] (one word, or two as in "tag set");
  * *i moves past it. */
 static const struct command_def *command_at(int argc, char **argv, int *i,
-					    char *usage, size_t size)
+					    struct args *args, char *usage,
+					    size_t size)
 {
 	const struct command_def *command = cli_command(argv[*i]);
 	char two_words[64];
 
 	if (command) {
+		if (strcmp(command->name, argv[*i]) != 0)
+			args->alias = argv[*i];
 		(*i)++;
 		return command;
 	}
@@ -522,10 +560,73 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 	return NULL;
 }
 
+/* After a flag, a word that reads as the flag's value ("--wait false")
+ * with more words after it: the newer tool takes such values, here the
+ * word would start the command ("false -- echo hi"). A usage error, not
+ * a job that runs something else. */
+static int value_misread(int argc, char **argv, int i, char *usage,
+			 size_t size)
+{
+	static const char *const values[] = {
+		"true", "false", "yes", "no", "on", "off"
+	};
+
+	if (i + 1 >= argc)
+		return 0;	/* "run --wait true": the command true */
+	for (size_t v = 0; v < sizeof(values) / sizeof(*values); v++)
+		if (strcmp(argv[i], values[v]) == 0) {
+			snprintf(usage, size, "%s takes no value: \"%s\" would "
+				 "start the command; give the flag alone (or "
+				 "leave it out), the command after --",
+				 argv[i - 1], argv[i]);
+			return 1;
+		}
+	return 0;
+}
+
+/* The newer tool's spellings, said in 0.1's words for what follows: ps
+ * is list --state running; run, start and restart take --no-wait for
+ * --snapshot-after 0 and --forever for --wait; wait takes --until D
+ * (kept: cmd.c's wait_deadline reads it; 0 answers at once) and
+ * --forever, its default. */
+static int resolve_spellings(struct args *args, char *usage, size_t size)
+{
+	int observes = opt_allowed(args->command, O_SNAPSHOT_AFTER);
+
+	if (args->alias && strcmp(args->alias, "ps") == 0) {
+		if (args->value[O_STATE])
+			return usage_error(usage, size, "%s", "ps lists running "
+					   "jobs: it takes no --state (list "
+					   "--state does)");
+		args->value[O_STATE] = "running";
+	}
+	if (observes && args->seen[O_NO_WAIT]) {
+		if (args->seen[O_SNAPSHOT_AFTER] || args->seen[O_UNTIL] ||
+		    args->seen[O_WAIT] || args->seen[O_FOREVER])
+			return usage_error(usage, size, "%s", "--no-wait answers "
+					   "at once: it takes no --snapshot-"
+					   "after, --until, --wait or --forever");
+		args->seen[O_SNAPSHOT_AFTER] = 1;
+		args->value[O_SNAPSHOT_AFTER] = "0";
+		args->number[O_SNAPSHOT_AFTER] = 0;
+	}
+	if (args->seen[O_FOREVER] && (args->seen[O_WAIT] ||
+				      args->seen[O_UNTIL] ||
+				      args->seen[O_TIMEOUT_MS]))
+		return usage_error(usage, size, "%s", "--forever cannot be used "
+				   "with --wait, --until or --timeout-ms");
+	if (args->seen[O_UNTIL] && args->seen[O_TIMEOUT_MS])
+		return usage_error(usage, size, "%s", "--until and --timeout-ms "
+				   "cannot be used together");
+	if (observes && args->seen[O_FOREVER])
+		args->seen[O_WAIT] = 1;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct args *args, char *usage,
 	      size_t size)
 {
-	int i = 1, options_done = 0;
+	int i = 1, options_done = 0, flag = 0;
 
 	memset(args, 0, sizeof(*args));
 	/* global options before the command name */
@@ -533,7 +634,7 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 		if (parse_option(argc, argv, &i, args, usage, size) < 0)
 			return -1;
 	if (i < argc && strcmp(argv[i], "--") != 0) {
-		args->command = command_at(argc, argv, &i, usage, size);
+		args->command = command_at(argc, argv, &i, args, usage, size);
 		if (!args->command)
 			return -1;
 	}
@@ -548,19 +649,24 @@ int cli_parse(int argc, char **argv, struct args *args, char *usage,
 			options_done = 1;
 			i++;
 		} else if (!options_done && is_option(argv[i])) {
-			if (parse_option(argc, argv, &i, args, usage, size) < 0)
+			flag = parse_option(argc, argv, &i, args, usage, size);
+			if (flag < 0)
 				return -1;
 			i++;
+			continue;
 		} else {
+			if (flag && value_misread(argc, argv, i, usage, size))
+				return -1;
 			i = take_positional(argc, argv, i, args, usage, size);
 			if (i < 0)
 				return -1;
 		}
+		flag = 0;
 	}
 	if (args->seen[O_HELP] || args->seen[O_VERSION] ||
 	    args->command->id == CMD_HELP)
 		return answer_help(args, usage, size);
-	return 0;
+	return resolve_spellings(args, usage, size);
 }
 
 void cli_args_free(struct args *args)

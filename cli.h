@@ -30,7 +30,7 @@ enum opt_id {
 	O_SINCE_STDERR, O_CURSOR, O_STREAM, O_OFFSET, O_FOLLOW, O_SINCE,
 	O_JOB, O_TYPE, O_KILL_LEFTOVERS, O_WRITE_TIMEOUT, O_WAIT_MS, O_NO_WAIT,
 	O_UNTIL, O_SESSION, O_ANY, O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT,
-	O_AFTER, O_AFTER_OK, O_ATTEMPT,
+	O_AFTER, O_AFTER_OK, O_ATTEMPT, O_FOREVER,
 	O_COUNT
 };
 
@@ -72,6 +72,8 @@ struct args {
 	char **trailing;	/* the command words of run/create */
 	size_t trailing_count;
 	int verbose;
+	const char *alias;	/* the command as typed when another's
+				 * name: "ps" (list), "rm" (delete) */
 };
 
 /* Parse argv (cli_check.c then checks the options together). 0: go on

@@ -243,6 +243,16 @@ int read_job_state(struct cli *cli, struct job *job,
 	return 0;
 }
 
+int64_t wait_deadline(const struct cli *cli)
+{
+	int until = cli->args.seen[O_UNTIL];
+	uint64_t ms = number_or(cli, until ? O_UNTIL : O_TIMEOUT_MS, 0);
+
+	if (!ms)
+		return until ? DEADLINE_PASSED : 0;
+	return time_after(clock_mono_ms(), ms);
+}
+
 #define TERMINAL_SETTLE_MS 1000
 
 int await_terminal(struct cli *cli, struct job *job, struct job_state *st,

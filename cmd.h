@@ -90,6 +90,10 @@ int read_job_state(struct cli *cli, struct job *job,
  * 1 terminal, 0 deadline passed, -1 error. */
 int await_terminal(struct cli *cli, struct job *job, struct job_state *st,
 		   int64_t deadline);
+#define DEADLINE_PASSED 1	/* a monotonic time long gone: look once */
+/* wait's deadline: --timeout-ms MS (0: none), or --until D (0: look once
+ * and answer). */
+int64_t wait_deadline(const struct cli *cli);
 /* A path the supervisor (whose cwd is "/") finds: absolute, kept until
  * exit. "" stays "" (no sink). */
 const char *owned_path(struct cli *cli, const char *given);

@@ -298,9 +298,7 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 
 int cmd_wait(struct cli *cli)
 {
-	uint64_t timeout_ms = number_or(cli, O_TIMEOUT_MS, 0);
-	int64_t deadline = timeout_ms ? time_after(clock_mono_ms(), timeout_ms)
-				      : 0;
+	int64_t deadline = wait_deadline(cli);
 	struct job_state st;
 	struct job job;
 	int ended;

@@ -13,7 +13,6 @@
 #define KILL_SETTLE_MS 1000
 #define DELETE_FORCE_WAIT_MS 10000
 #define WAIT_JOBS_MAX 10000	/* jobs one wait watches */
-#define DEADLINE_PASSED 1	/* a monotonic time long gone: look once */
 
 /* The jobs a command names, by full id. */
 struct selection {
@@ -231,9 +230,7 @@ static void write_counts(struct json_writer *w, const uint64_t *counts)
  * passed first, else the first ended job's that did not exit 0, else 0. */
 int cmd_wait_many(struct cli *cli)
 {
-	uint64_t timeout_ms = number_or(cli, O_TIMEOUT_MS, 0);
-	int64_t deadline = timeout_ms ? time_after(clock_mono_ms(), timeout_ms)
-				      : 0;
+	int64_t deadline = wait_deadline(cli);
 	uint64_t counts[JOB_STATUS_COUNT] = { 0 };
 	int any = cli->args.seen[O_ANY], status = 0, rc, done, timed_out;
 	struct json_writer *w = &cli->out;

@@ -17,7 +17,8 @@
 # ---- what the command line looks like (cli.c) --------------------------
 
 _agent_exec_commands="run create start restart status tail write log events mcp
-	wait kill list tag notify gc delete summary schema install-skills help"
+	wait kill list tag notify gc delete summary schema install-skills help
+	ps rm"
 
 _agent_exec_global_opts="--root --verbose --help --version"
 # run and create: the job's definition
@@ -28,14 +29,15 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size
 	--queue --slots --no-queue-wait --after --after-ok"
 # run, start and restart: the snapshot and the wait
-_agent_exec_observe_opts="--snapshot-after --until --tail-lines --max-bytes --wait
-	--wait-poll-ms --exit-status"
+_agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-bytes
+	--wait --wait-poll-ms --exit-status --no-wait --forever"
 
 # Options that take no value; every other option takes one (--stdin is a
 # flag for write only).
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
-	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait "
+	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait
+	--no-wait --forever "
 
 # wait, kill and delete: which jobs, instead of ids
 _agent_exec_selector_opts="--tag --meta --state --queue"
@@ -54,22 +56,24 @@ _agent_exec_opts() {
 		--no-queue-wait" ;;
 	restart) opts="$_agent_exec_observe_opts --kill-leftovers --signal
 		--kill-after" ;;
-	tail) opts="--tail-lines --max-bytes --since-stdout --since-stderr
+	tail) opts="--tail-lines --lines --max-bytes --since-stdout --since-stderr
 		--cursor --wait-ms --follow --attempt" ;;
 	write) opts="--data --file --stdin --eof --timeout" ;;
 	log) opts="--stream --offset --limit --attempt" ;;
 	events) opts="--follow --since --job --type" ;;
 	mcp) opts="--session" ;;
-	wait) opts="--timeout-ms --poll-ms --exit-status --tail-lines
-		--max-bytes --any $_agent_exec_selector_opts" ;;
+	wait) opts="--timeout-ms --until --forever --poll-ms --poll
+		--exit-status --tail-lines --lines --max-bytes --any
+		$_agent_exec_selector_opts" ;;
 	kill) opts="--signal --no-wait $_agent_exec_selector_opts" ;;
 	list) opts="--all --cwd --state --tag --queue --limit" ;;
+	ps) opts="--all --cwd --tag --queue --limit" ;;
 	"tag set") opts="--tag" ;;
 	"notify set") opts="--command --file --output-pattern
 		--output-match-type --output-stream --output-command
 		--output-file --notify-timeout --notify-retries" ;;
 	"notify redeliver") opts="--force" ;;
-	delete) opts="--force $_agent_exec_selector_opts" ;;
+	delete | rm) opts="--force $_agent_exec_selector_opts" ;;
 	gc) opts="--older-than --dry-run" ;;
 	install-skills) opts="--source --global" ;;
 	esac
@@ -311,7 +315,7 @@ _agent_exec() {
 				_agent_exec_add "" _agent_exec_programs "$cur"
 			fi
 			;;
-		start | restart | status | tail | write | log | wait | kill | delete | \
+		start | restart | status | tail | write | log | wait | kill | delete | rm | \
 			"tag set" | "notify set" | "notify redeliver")
 			# wait takes several ids
 			if ((positionals == 0)) || [[ $cmd == wait ]]; then

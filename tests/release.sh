@@ -9,6 +9,7 @@
 #      each with a SHA-256 file that sha256sum -c accepts; the source tarball
 #      builds; each binary is static, of its architecture, and runs a job
 #      (aarch64 under qemu-aarch64-static);
+#      the x86-64 binary, built with musl, is within the size budget;
 #   3. the version comes from one place: the Makefile's VERSION is what
 #      --version prints and what the tarballs are named after.
 # Prints "ok"/"not ok" lines and ends with "N passed, N failed".
@@ -105,6 +106,12 @@ for arch in x86_64 aarch64; do
 	x86_64)
 		check_eq "$name: an x86-64 ELF binary" "$(elf_machine "$dir/agent-exec")" 62
 		runner=""
+		# the size budget (README, "Size"): 256 KiB built with musl
+		if command -v musl-gcc >/dev/null 2>&1; then
+			size=$(stat -c %s "$dir/agent-exec")
+			check "$name: within the size budget ($size bytes, at most 262144)" \
+				[ "$size" -le 262144 ]
+		fi
 		;;
 	aarch64)
 		check_eq "$name: an aarch64 ELF binary" "$(elf_machine "$dir/agent-exec")" 183

@@ -190,7 +190,7 @@ candidates_are "completion: 'agent-exec notify ' gives set and redeliver" \
 candidates_are "completion: 'agent-exec run --ti' gives --timeout" \
 	"agent-exec run --ti" "--timeout"
 candidates_are "completion: 'agent-exec wait --' gives wait's and the global options" \
-	"agent-exec wait --" "--any --exit-status --help --max-bytes --meta --poll-ms --queue --root --state --tag --tail-lines --timeout-ms --verbose --version"
+	"agent-exec wait --" "--any --exit-status --forever --help --lines --max-bytes --meta --poll --poll-ms --queue --root --state --tag --tail-lines --timeout-ms --until --verbose --version"
 candidates_include "completion: 'agent-exec kill --signal ' includes TERM and KILL" \
 	"agent-exec kill --signal " TERM KILL
 candidates_are "completion: 'agent-exec list --state r' gives running" \
