@@ -58,6 +58,7 @@ static const struct opt_def opt_defs[] = {
 	{ "stdin", O_STDIN, OPT_VALUE },
 	{ "stdin", O_STDIN_FLAG, OPT_FLAG },	/* write --stdin */
 	{ "stdin-file", O_STDIN_FILE, OPT_VALUE },
+	{ "stdin-auto", O_STDIN_AUTO, OPT_FLAG },
 	{ "stdin-max-bytes", O_STDIN_MAX_BYTES, OPT_NUMBER },
 	{ "interactive", O_INTERACTIVE, OPT_FLAG },
 	{ "pty", O_PTY, OPT_FLAG },
@@ -109,8 +110,9 @@ static const struct opt_def opt_defs[] = {
 	O_INHERIT_ENV, O_MASK, O_TAG, O_LOG, O_PROGRESS_EVERY, O_CONFIG, \
 	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
-	O_STDIN, O_STDIN_FILE, O_STDIN_MAX_BYTES, O_INTERACTIVE, O_PTY, \
-	O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, O_QUEUE, O_SLOTS
+	O_STDIN, O_STDIN_FILE, O_STDIN_AUTO, O_STDIN_MAX_BYTES, O_INTERACTIVE, \
+	O_PTY, O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, O_QUEUE, \
+	O_SLOTS
 /* --no-queue-wait where the job starts: run and start */
 #define QUEUE_OPTS O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT
 #define OBSERVE_OPTS \

@@ -59,9 +59,10 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 				   "\"%s\" (stdout, stderr or either)",
 				   args->value[O_OUTPUT_STREAM]);
 	if ((!!args->value[O_STDIN] + !!args->value[O_STDIN_FILE] +
-	     args->seen[O_INTERACTIVE]) > 1)
-		return usage_error(usage, size, "%s", "--stdin, --stdin-file "
-				   "and --interactive cannot be used together");
+	     args->seen[O_INTERACTIVE] + args->seen[O_STDIN_AUTO]) > 1)
+		return usage_error(usage, size, "%s", "--stdin, --stdin-file, "
+				   "--stdin-auto and --interactive cannot be "
+				   "used together");
 	if ((!!args->value[O_DATA] + (args->command->id == CMD_WRITE &&
 				      args->value[O_FILE]) +
 	     args->seen[O_STDIN_FLAG]) > 1)
@@ -98,10 +99,12 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
-	if (args->seen[O_PTY] &&
-	    (args->value[O_STDIN] || args->value[O_STDIN_FILE]))
+	if (args->seen[O_PTY] && (args->value[O_STDIN] ||
+				  args->value[O_STDIN_FILE] ||
+				  args->seen[O_STDIN_AUTO]))
 		return usage_error(usage, size, "%s", "--pty takes its input "
-				   "from write, not --stdin or --stdin-file");
+				   "from write, not --stdin, --stdin-file or "
+				   "--stdin-auto");
 	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
 		return usage_error(usage, size, "%s",
 				   "--pty-size needs --pty");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SNAPSHOT_MAX_MS 10000
@@ -102,10 +103,53 @@ static int spec_copy_lists(struct cli *cli, struct job_spec *spec)
 
 #define STDIN_MAX_DEFAULT (64ull << 20)
 
+/* Whether this command's stdin can be read to its end: not a terminal
+ * (a person would have to type ^D; stdin_required instead) nor a stdin
+ * that is closed or the null device. --stdin - needs one; --stdin-auto
+ * (AGENT_EXEC_STDIN=auto) takes it when there is one. */
+static int stdin_readable(void)
+{
+	struct stat st;
+
+	if (isatty(0) || fstat(0, &st) < 0)
+		return 0;
+	return !S_ISCHR(st.st_mode);
+}
+
+/* --stdin-auto, or AGENT_EXEC_STDIN=auto when no input is given: 1 when
+ * asked, 0 when not, -1 on a value of AGENT_EXEC_STDIN it does not know. */
+static int stdin_auto(struct cli *cli)
+{
+	const char *mode = getenv("AGENT_EXEC_STDIN");
+
+	if (cli->args.seen[O_STDIN_AUTO])
+		return 1;
+	if (!mode || !*mode || strcmp(mode, "none") == 0)
+		return 0;
+	if (strcmp(mode, "auto") == 0)
+		return 1;
+	return error_set(&cli->error, "invalid_config", "AGENT_EXEC_STDIN: "
+			 "invalid value \"%.40s\" (auto, or none)", mode);
+}
+
 static int spec_add_input(struct cli *cli, struct job_spec *spec)
 {
-	const struct args *args = &cli->args;
+	struct args *args = &cli->args;
+	int given = args->value[O_STDIN] || args->value[O_STDIN_FILE] ||
+		    args->seen[O_INTERACTIVE] || args->seen[O_PTY];
+	int forward = given ? 0 : stdin_auto(cli);
 
+	if (forward < 0)
+		return -1;
+	if (forward && stdin_readable())
+		args->value[O_STDIN] = "-";
+	if (args->value[O_STDIN] && strcmp(args->value[O_STDIN], "-") == 0 &&
+	    isatty(0))
+		return error_set(&cli->error, "stdin_required", "--stdin -: "
+				 "this command's stdin is a terminal, which "
+				 "would be read until ^D; pipe the input in "
+				 "(... | agent-exec run --stdin - ...) or give "
+				 "--stdin-file PATH");
 	if (args->value[O_STDIN] || args->value[O_STDIN_FILE])
 		spec->stdin_mode = STDIN_FILE;
 	else if (args->seen[O_INTERACTIVE] || args->seen[O_PTY])

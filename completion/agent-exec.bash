@@ -26,7 +26,8 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--no-inherit-env --inherit-env --mask --tag --log --progress-every
 	--config --shell-wrapper --meta --callback-session --callback-agent
 	--notify-command --notify-file --notify-timeout --notify-retries
-	--stdin --stdin-file --stdin-max-bytes --interactive --pty --pty-size
+	--stdin --stdin-file --stdin-auto --stdin-max-bytes --interactive --pty
+	--pty-size
 	--queue --slots --no-queue-wait --after --after-ok"
 # run, start and restart: the snapshot and the wait
 _agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-bytes
@@ -37,7 +38,7 @@ _agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-by
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
 	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait
-	--no-wait --forever "
+	--no-wait --forever --stdin-auto "
 
 # wait, kill and delete: which jobs, instead of ids
 _agent_exec_selector_opts="--tag --meta --state --queue"
