@@ -103,6 +103,8 @@ static const struct opt_def opt_defs[] = {
 	{ "after-ok", O_AFTER_OK, OPT_LIST },
 	{ "attempt", O_ATTEMPT, OPT_NUMBER },
 	{ "forever", O_FOREVER, OPT_FLAG },
+	{ "max-jobs", O_MAX_JOBS, OPT_NUMBER },
+	{ "all-dirs", O_ALL_DIRS, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -163,8 +165,12 @@ static const unsigned char notify_set_opts[] = {
 	O_NOTIFY_RETRIES, O_COUNT
 };
 static const unsigned char redeliver_opts[] = { O_FORCE, O_COUNT };
-static const unsigned char gc_opts[] = { O_OLDER_THAN, O_DRY_RUN, O_COUNT };
-static const unsigned char delete_opts[] = { O_FORCE, SELECTOR_OPTS, O_COUNT };
+static const unsigned char gc_opts[] = {
+	O_OLDER_THAN, O_MAX_JOBS, O_MAX_BYTES, O_DRY_RUN, O_COUNT
+};
+static const unsigned char delete_opts[] = {
+	O_FORCE, O_ALL, O_ALL_DIRS, O_DRY_RUN, SELECTOR_OPTS, O_COUNT
+};
 static const unsigned char skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
 
 static const struct command_def commands[] = {
@@ -196,9 +202,10 @@ static const struct command_def commands[] = {
 	  "notify set JOB_ID [OPTIONS]" },
 	{ "notify redeliver", CMD_NOTIFY_REDELIVER, 1, 0, redeliver_opts,
 	  "notify redeliver [--force] JOB_ID" },
-	{ "gc", CMD_GC, 0, 0, gc_opts, "gc [--older-than D] [--dry-run]" },
+	{ "gc", CMD_GC, 0, 0, gc_opts,
+	  "gc [--older-than D] [--max-jobs N] [--max-bytes B] [--dry-run]" },
 	{ "delete", CMD_DELETE, -1, 0, delete_opts,
-	  "delete [--force] (JOB_ID | SELECTOR)" },
+	  "delete [--force] [--dry-run] (JOB_ID | SELECTOR | --all)" },
 	{ "summary", CMD_SUMMARY, 0, 0, no_opts, "summary" },
 	{ "schema", CMD_SCHEMA, 0, 0, no_opts, "schema" },
 	{ "install-skills", CMD_INSTALL_SKILLS, 0, 0, skills_opts,

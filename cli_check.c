@@ -41,6 +41,9 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 	if (args->seen[O_INHERIT_ENV] && args->seen[O_NO_INHERIT_ENV])
 		return usage_error(usage, size, "%s", "--inherit-env and "
 				   "--no-inherit-env cannot be used together");
+	if (args->seen[O_ALL_DIRS] && !args->seen[O_ALL])
+		return usage_error(usage, size, "%s", "--all-dirs goes with "
+				   "--all (delete --all --all-dirs)");
 	if (args->seen[O_ALL] && args->seen[O_CWD] &&
 	    args->command->id == CMD_LIST)
 		return usage_error(usage, size, "%s",
@@ -128,7 +131,8 @@ static int check_arity(const struct args *args, char *usage, size_t size)
 	const struct command_def *command = args->command;
 	size_t ids = args->positional.n;
 	int selector = args->list[O_TAG].n || args->list[O_META].n ||
-		       args->value[O_STATE] || args->value[O_QUEUE];
+		       args->value[O_STATE] || args->value[O_QUEUE] ||
+		       (command->id == CMD_DELETE && args->seen[O_ALL]);
 
 	if (command->trailing_command && args->trailing_count == 0)
 		return usage_error(usage, size, "%s: a COMMAND is required",
@@ -142,10 +146,12 @@ static int check_arity(const struct args *args, char *usage, size_t size)
 				   args->positional.v[command->positionals]);
 	}
 	/* never "every job": an id, or a selector that says which */
-	if (command->positionals < 0 && !ids && !selector)
-		return usage_error(usage, size, "%s: give a JOB_ID or a "
-				   "selector (--tag, --meta, --state, --queue)",
-				   command->name);
+	if (command->positionals < 0 && !ids && !selector) {
+		snprintf(usage, size, "%s: give a JOB_ID or a selector (--tag, "
+			 "--meta, --state, --queue%s)", command->name,
+			 command->id == CMD_DELETE ? ", --all" : "");
+		return -1;
+	}
 	if (command->positionals < 0 && ids && selector)
 		return usage_error(usage, size, "%s: give JOB_IDs or a "
 				   "selector, not both", command->name);

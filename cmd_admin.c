@@ -1,6 +1,7 @@
 /* cmd_admin.c - the commands about the store and the program: list, gc,
  * events, schema, install-skills. */
 #include "cmd.h"
+#include "store_gc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -130,43 +131,72 @@ static int gc_collect(void *ctx, const struct gc_entry *entry)
 	return jobs->error ? -1 : 0;
 }
 
-int cmd_gc(struct cli *cli)
+/* The cutoff of --older-than D in cutoff[]; NULL with the error set when
+ * D is no duration. */
+static const char *gc_cutoff(struct cli *cli, const char *older_than,
+			     char cutoff[TIMESTAMP_LEN + 1])
 {
-	const char *older_than = cli->args.value[O_OLDER_THAN];
-	int dry_run = cli->args.seen[O_DRY_RUN];
-	char cutoff[TIMESTAMP_LEN + 1];
-	struct json_writer *w = &cli->out, jobs;
-	struct gc_totals totals;
-	uint64_t seconds;
 	int64_t now = clock_real_ms() / 1000;
-	int rc;
+	uint64_t seconds;
 
-	if (parse_duration(older_than ? older_than : "30d", &seconds) < 0)
-		return error_set(&cli->error, "invalid_duration",
-				 "invalid duration: %s; expected formats: 30d, "
-				 "24h, 60m, 3600s", older_than);
+	if (parse_duration(older_than, &seconds) < 0) {
+		error_set(&cli->error, "invalid_duration", "invalid duration: "
+			  "%s; expected formats: 30d, 24h, 60m, 3600s",
+			  older_than);
+		return NULL;
+	}
 	format_utc(seconds > (uint64_t)now ? 0
 					   : (time_t)(now - (int64_t)seconds),
 		   cutoff);
 	diag(cli, 1, "gc cutoff %s", cutoff);
+	return cutoff;
+}
+
+int cmd_gc(struct cli *cli)
+{
+	const struct args *args = &cli->args;
+	int limits = args->seen[O_MAX_JOBS] || args->seen[O_MAX_BYTES];
+	const char *older_than = args->value[O_OLDER_THAN]
+				 ? args->value[O_OLDER_THAN]
+				 : limits ? "none" : "30d";
+	struct gc_request req = {
+		.older_than = older_than, .dry_run = args->seen[O_DRY_RUN],
+		.has_max_jobs = args->seen[O_MAX_JOBS],
+		.max_jobs = args->number[O_MAX_JOBS],
+		.has_max_bytes = args->seen[O_MAX_BYTES],
+		.max_bytes = args->number[O_MAX_BYTES],
+		.hooks = &finished_hooks,
+	};
+	char cutoff[TIMESTAMP_LEN + 1];
+	struct json_writer *w = &cli->out, jobs;
+	struct gc_totals totals;
+	int rc;
+
+	if (args->value[O_OLDER_THAN] || !limits) {
+		req.cutoff = gc_cutoff(cli, older_than, cutoff);
+		if (!req.cutoff)
+			return -1;
+	}
 	jw_init_mem(&jobs, 64u << 20, 0);
 	jw_array_begin(&jobs);
-	rc = store_gc(&cli->root, &(struct gc_request){
-			      .cutoff = cutoff,
-			      .older_than = older_than ? older_than : "30d",
-			      .dry_run = dry_run, .hooks = &finished_hooks },
-		      gc_collect, &jobs, &totals, &cli->error);
+	rc = store_gc(&cli->root, &req, gc_collect, &jobs, &totals,
+		      &cli->error);
 	jw_array_end(&jobs);
 	if (rc == 0) {
 		envelope_begin(w, "gc");
 		jw_kv_str(w, "root", cli->root.path);
-		jw_kv_bool(w, "dry_run", dry_run);
-		jw_kv_str(w, "older_than", older_than ? older_than : "30d");
-		jw_kv_str(w, "older_than_source", older_than ? "flag" : "default");
+		jw_kv_bool(w, "dry_run", req.dry_run);
+		jw_kv_str(w, "older_than", older_than);
+		jw_kv_str(w, "older_than_source", args->value[O_OLDER_THAN]
+			  ? "flag" : limits ? "none" : "default");
+		if (req.has_max_jobs)
+			jw_kv_u64(w, "max_jobs", req.max_jobs);
+		if (req.has_max_bytes)
+			jw_kv_u64(w, "max_bytes", req.max_bytes);
 		jw_kv_u64(w, "deleted", totals.deleted);
 		jw_kv_u64(w, "skipped", totals.skipped);
 		jw_kv_u64(w, "freed_bytes", totals.freed_bytes);
-		if (dry_run) {
+		if (req.dry_run) {
 			jw_kv_u64(w, "would_delete", totals.would_delete);
 			jw_kv_u64(w, "would_free_bytes",
 				  totals.would_free_bytes);

@@ -1,6 +1,7 @@
 /* cmd_many.c - the commands on many jobs: wait on several (or on those a
  * selector names), kill and delete (one job, or by selector), summary. */
 #include "cmd.h"
+#include "store_gc.h"
 #include "store_tally.h"
 
 #include <errno.h>
@@ -35,18 +36,29 @@ static int selection_has(const struct selection *sel, const char *id)
 static int select_jobs(struct cli *cli, struct selection *sel, size_t max)
 {
 	const struct args *args = &cli->args;
+	/* delete --all: the finished jobs of this directory (--all-dirs:
+	 * of every one) */
+	int finished = args->command->id == CMD_DELETE && args->seen[O_ALL];
 	struct job_filter filter = { .state = args->value[O_STATE],
 				     .tags = &args->list[O_TAG],
 				     .meta = &args->list[O_META],
-				     .queue = args->value[O_QUEUE] };
+				     .queue = args->value[O_QUEUE],
+				     .finished = finished };
 	struct job_list list = { 0 };
 	size_t named = args->positional.n;
+	char *cwd = NULL;
 	struct job job;
 	int rc = 0;
 
 	*sel = (struct selection){ 0 };
-	if (!named && store_list(&cli->root, &filter, NULL, &list,
-				 &cli->error) < 0)
+	if (finished && !args->seen[O_ALL_DIRS] &&
+	    !(filter.cwd = cwd = path_effective(".")))
+		return error_errno(&cli->error, "invalid_cwd", errno, "cannot "
+				   "resolve the current directory");
+	rc = !named ? store_list(&cli->root, &filter, NULL, &list,
+				 &cli->error) : 0;
+	free(cwd);
+	if (rc < 0)
 		return -1;
 	if (!named)
 		named = list.count;
@@ -536,6 +548,33 @@ static int leftovers_for_delete(struct cli *cli, struct job *job,
 	return 0;
 }
 
+/* delete --dry-run: what delete would do with the job, changing nothing:
+ * its size, or the refusal delete would give. */
+static int delete_preview(struct cli *cli, struct job *job,
+			  const struct job_state *st, uint64_t *bytes)
+{
+	struct json_writer *w = &cli->out;
+	const char *why = NULL;
+
+	if (!cli->args.seen[O_FORCE])
+		why = job_status_live(st->status) && st->status != JOB_QUEUED
+		      ? "is running" : st->leftovers.count
+		      ? "left processes running" : notify_undelivered(job, st)
+		      ? "has a job.finished not delivered yet" : NULL;
+	if (why)
+		return error_set(&cli->error, "invalid_state", "invalid job "
+				 "state: job %s %s: delete would refuse it "
+				 "without --force", job->id, why);
+	jw_kv_str(w, "job_id", job->id);
+	jw_kv_str(w, "state", job_status_name(st->status));
+	jw_kv_bool(w, "deleted", 0);
+	jw_kv_bool(w, "would_delete", 1);
+	jw_kv_u64(w, "freed_bytes", 0);
+	*bytes = store_job_bytes(job);
+	jw_kv_u64(w, "bytes", *bytes);
+	return 0;
+}
+
 /* Remove the job named id, whole, answering delete's keys (with *bytes
  * freed), or fail changing nothing. */
 static int delete_one(struct cli *cli, const char *id, uint64_t *bytes)
@@ -550,6 +589,10 @@ static int delete_one(struct cli *cli, const char *id, uint64_t *bytes)
 		return -1;
 	if (state_observe(&job, &st, &cli->error) < 0)
 		goto out;
+	if (cli->args.seen[O_DRY_RUN]) {
+		rc = delete_preview(cli, &job, &st, bytes);
+		goto out;
+	}
 	if (job_status_live(st.status) && stop_for_delete(cli, &job, &st) < 0)
 		goto out;
 	if (st.leftovers.count && leftovers_for_delete(cli, &job, &st) < 0)
@@ -589,6 +632,7 @@ static int delete_many(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
 	uint64_t freed = 0, bytes, failures = 0;
+	int dry_run = cli->args.seen[O_DRY_RUN];
 	struct selection sel;
 
 	if (select_jobs(cli, &sel, (size_t)-1) < 0)
@@ -607,7 +651,10 @@ static int delete_many(struct cli *cli)
 	}
 	jw_array_end(w);
 	jw_kv_u64(w, "failures", failures);
-	jw_kv_u64(w, "freed_bytes", freed);
+	/* a dry run frees nothing: what it would free is said apart */
+	jw_kv_u64(w, "freed_bytes", dry_run ? 0 : freed);
+	if (dry_run)
+		jw_kv_u64(w, "would_free_bytes", freed);
 	free(sel.ids);
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* store_scan.h - the store as a whole: every job as list shows it, gc's
- * decisions, and removing a job directory (store_scan.c). */
+/* store_scan.h - the store as a whole: every job as list shows it, and
+ * the hooks list and gc call (store_scan.c; gc: store_gc.h). */
 #ifndef AE_STORE_SCAN_H
 #define AE_STORE_SCAN_H
 
@@ -36,6 +36,7 @@ struct job_filter {
 	const struct strv *meta;	/* KEY=VALUE: each must be the
 					 * job's caller metadata */
 	const char *queue;		/* the job's queue */
+	int finished;			/* terminal jobs only */
 };
 struct job_list {
 	struct job_summary **jobs;
@@ -62,43 +63,5 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 void job_list_free(struct job_list *list);
 /* Add a summary to the list, which then owns it: 0, or -1/ENOMEM. */
 int job_list_add(struct job_list *list, struct job_summary *summary);
-
-/* A gc retention: "30d", "24h", "60m", "3600s" or bare seconds (spaces
- * around allowed). 0, or -1 when malformed or too large. */
-int parse_duration(const char *text, uint64_t *seconds);
-
-/* gc: the decision for one job directory. */
-struct gc_entry {
-	const struct job *job;		/* NULL when it could not be opened */
-	const struct job_state *st;	/* NULL when unreadable */
-	const char *job_id;
-	const char *state;
-	const char *action;	/* "skipped", "deleted", "would_delete" */
-	const char *reason;
-	uint64_t bytes;
-};
-/* freed_bytes: really freed; would_*: what a dry run would delete. */
-struct gc_totals {
-	uint64_t deleted, skipped, freed_bytes, would_delete, would_free_bytes;
-};
-typedef int (*gc_visitor)(void *ctx, const struct gc_entry *entry);
-/* What gc is asked to do. */
-struct gc_request {
-	const char *cutoff;	/* a timestamp: finished before it goes */
-	const char *older_than;	/* the retention as given, for the reasons */
-	int dry_run;		/* only say what would go */
-	const struct job_hooks *hooks;
-};
-/* Collect finished jobs whose finished_at (else updated_at) is before
- * the cutoff. Running jobs are never touched (a lost one is recorded as
- * failed first), nor a job whose job.finished is not delivered yet
- * (hooks->keep; its delivery is started), nor one another command holds
- * a lock of ("busy"); symlinks are not followed. */
-int store_gc(const struct store_root *root, const struct gc_request *req,
-	     gc_visitor visit, void *ctx, struct gc_totals *totals,
-	     struct error *e);
-/* Remove a job directory (no symlink followed); *bytes gets what it held. */
-int store_job_remove(const struct store_root *root, struct job *job,
-		     uint64_t *bytes, struct error *e);
 
 #endif

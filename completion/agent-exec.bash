@@ -38,7 +38,7 @@ _agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-by
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
 	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait
-	--no-wait --forever --stdin-auto "
+	--no-wait --forever --stdin-auto --all-dirs "
 
 # wait, kill and delete: which jobs, instead of ids
 _agent_exec_selector_opts="--tag --meta --state --queue"
@@ -74,8 +74,9 @@ _agent_exec_opts() {
 		--output-match-type --output-stream --output-command
 		--output-file --notify-timeout --notify-retries" ;;
 	"notify redeliver") opts="--force" ;;
-	delete | rm) opts="--force $_agent_exec_selector_opts" ;;
-	gc) opts="--older-than --dry-run" ;;
+	delete | rm) opts="--force --all --all-dirs --dry-run
+		$_agent_exec_selector_opts" ;;
+	gc) opts="--older-than --max-jobs --max-bytes --dry-run" ;;
 	install-skills) opts="--source --global" ;;
 	esac
 	echo "$opts $_agent_exec_global_opts"

@@ -27,7 +27,7 @@ check_usage_error "kill takes one id" ae kill "$id" "$id"
 check_usage_error "delete --force takes one id" ae delete --force "$id" "$id"
 check_usage_error "kill --tag: a tag pattern is checked" ae kill --tag 'a..b'
 check_usage_error "delete with nothing" ae delete --force
-check_contains "the refusal says what to give" "$ERR" "(--tag, --meta, --state, --queue)"
+check_contains "the refusal says what to give" "$ERR" "(--tag, --meta, --state, --queue, --all)"
 check_eq "no refusal changed anything: the job runs, no job went" \
 	"$(state_of "$id") $(job_dirs)" "running $before"
 
