@@ -1,6 +1,5 @@
-/* store_gc.h - taking jobs out of the store: one job directory removed
- * whole or not at all (delete), and gc's decisions over the root, by age
- * and by the limits that keep the newest jobs (store_gc.c). */
+/* store_gc.h - taking jobs out of the store: a job removed whole (delete)
+ * and gc over the root, by age and by limits (store_gc.c). */
 #ifndef AE_STORE_GC_H
 #define AE_STORE_GC_H
 
