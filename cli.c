@@ -105,6 +105,7 @@ static const struct opt_def opt_defs[] = {
 	{ "forever", O_FOREVER, OPT_FLAG },
 	{ "max-jobs", O_MAX_JOBS, OPT_NUMBER },
 	{ "all-dirs", O_ALL_DIRS, OPT_FLAG },
+	{ "human", O_HUMAN, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -114,7 +115,8 @@ static const struct opt_def opt_defs[] = {
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
 	O_STDIN, O_STDIN_FILE, O_STDIN_AUTO, O_STDIN_MAX_BYTES, O_INTERACTIVE, \
 	O_PTY, O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, O_QUEUE, \
-	O_SLOTS
+	O_SLOTS, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE, O_OUTPUT_STREAM, \
+	O_OUTPUT_COMMAND, O_OUTPUT_FILE
 /* --no-queue-wait where the job starts: run and start */
 #define QUEUE_OPTS O_QUEUE, O_SLOTS, O_NO_QUEUE_WAIT
 #define OBSERVE_OPTS \
@@ -156,8 +158,9 @@ static const unsigned char kill_opts[] = {
 	O_SIGNAL, O_NO_WAIT, SELECTOR_OPTS, O_COUNT
 };
 static const unsigned char list_opts[] = {
-	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_QUEUE, O_COUNT
+	O_LIMIT, O_STATE, O_CWD, O_ALL, O_TAG, O_QUEUE, O_HUMAN, O_COUNT
 };
+static const unsigned char human_opts[] = { O_HUMAN, O_COUNT };
 static const unsigned char tag_opts[] = { O_TAG, O_COUNT };
 static const unsigned char notify_set_opts[] = {
 	O_COMMAND, O_FILE, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE,
@@ -181,7 +184,7 @@ static const struct command_def commands[] = {
 	{ "start", CMD_START, 1, 0, start_opts, "start [OPTIONS] JOB_ID" },
 	{ "restart", CMD_RESTART, 1, 0, restart_opts,
 	  "restart [OPTIONS] JOB_ID" },
-	{ "status", CMD_STATUS, 1, 0, no_opts, "status JOB_ID" },
+	{ "status", CMD_STATUS, 1, 0, human_opts, "status [--human] JOB_ID" },
 	{ "tail", CMD_TAIL, 1, 0, tail_opts, "tail [OPTIONS] JOB_ID" },
 	{ "write", CMD_WRITE, 1, 0, write_opts,
 	  "write [--data TEXT | --file PATH | --stdin] [--eof] [--timeout D] "
@@ -206,7 +209,7 @@ static const struct command_def commands[] = {
 	  "gc [--older-than D] [--max-jobs N] [--max-bytes B] [--dry-run]" },
 	{ "delete", CMD_DELETE, -1, 0, delete_opts,
 	  "delete [--force] [--dry-run] (JOB_ID | SELECTOR | --all)" },
-	{ "summary", CMD_SUMMARY, 0, 0, no_opts, "summary" },
+	{ "summary", CMD_SUMMARY, 0, 0, human_opts, "summary [--human]" },
 	{ "schema", CMD_SCHEMA, 0, 0, no_opts, "schema" },
 	{ "install-skills", CMD_INSTALL_SKILLS, 0, 0, skills_opts,
 	  "install-skills [--source self|local:PATH] [--global]" },
@@ -459,6 +462,8 @@ static int parse_short(const char *arg, struct args *args, char *usage,
 			args->seen[O_HELP]++;
 		} else if (*c == 'V') {
 			args->seen[O_VERSION]++;
+		} else if (*c == 'H' && opt_allowed(args->command, O_HUMAN)) {
+			args->seen[O_HUMAN]++;
 		} else {
 			char text[4] = { '-', *c, 0 };
 

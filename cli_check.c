@@ -113,6 +113,13 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 				   "--pty-size needs --pty");
 	/* without --wait the answer comes while the job may still run: an
 	 * exit status then would depend on a race */
+	/* run and create: sinks of a rule they do not define */
+	if (args->command->trailing_command && !args->value[O_OUTPUT_PATTERN] &&
+	    (args->value[O_OUTPUT_MATCH_TYPE] || args->value[O_OUTPUT_STREAM] ||
+	     args->value[O_OUTPUT_COMMAND] || args->value[O_OUTPUT_FILE]))
+		return usage_error(usage, size, "%s", "--output-match-type, "
+				   "--output-stream, --output-command and "
+				   "--output-file need --output-pattern");
 	if (args->seen[O_EXIT_STATUS] && !args->seen[O_WAIT] &&
 	    args->command->id != CMD_WAIT)
 		return usage_error(usage, size, "--exit-status needs --wait "

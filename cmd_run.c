@@ -223,11 +223,23 @@ static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 	n->file = owned_path(cli, args->value[O_NOTIFY_FILE]);
 	if (args->value[O_NOTIFY_FILE] && !n->file)
 		return error_errno(&cli->error, NULL, errno, "--notify-file");
+	/* the output-match rule, from the job's first line on */
+	n->pattern = args->value[O_OUTPUT_PATTERN];
+	if (n->pattern && !*n->pattern)
+		n->pattern = NULL;
+	n->match_type = args->value[O_OUTPUT_MATCH_TYPE];
+	n->stream = args->value[O_OUTPUT_STREAM];
+	n->match_command = args->value[O_OUTPUT_COMMAND];
+	n->match_file = owned_path(cli, args->value[O_OUTPUT_FILE]);
+	if (args->value[O_OUTPUT_FILE] && !n->match_file)
+		return error_errno(&cli->error, NULL, errno, "--output-file");
+	if (notify_rule_check(n, &cli->error) < 0)
+		return -1;
 	n->has_timeout = n->has_retries = 1;
 	n->timeout_ms = number_or(cli, O_NOTIFY_TIMEOUT,
 				  NOTIFY_TIMEOUT_DEFAULT);
 	n->retries = number_or(cli, O_NOTIFY_RETRIES, NOTIFY_RETRIES_DEFAULT);
-	spec->has_notification = n->command || n->file ||
+	spec->has_notification = n->command || n->file || n->pattern ||
 				 args->seen[O_NOTIFY_TIMEOUT] ||
 				 args->seen[O_NOTIFY_RETRIES];
 	return 0;

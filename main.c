@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli_check.h"
+#include "cli_human.h"
 #include "cmd.h"
 #include "mcp.h"
 
@@ -118,6 +119,23 @@ static int usage_failed(struct cli *cli, int own_argv, const char *usage)
 	return 2;
 }
 
+/* --human: the answer rendered for a person on stdout, or an error as
+ * one line on stderr ("agent-exec: MESSAGE (CODE)"); still failed. */
+static int human_answer(struct cli *cli, int failed)
+{
+	if (failed || cli->out.error) {
+		write_str(2, "agent-exec: ");
+		write_str(2, cli->error.message);
+		write_str(2, " (");
+		write_str(2, cli->error.code);
+		write_str(2, ")\n");
+		return 1;
+	}
+	if (human_render(cli->out.buf, cli->out.len, 1) < 0)
+		return answer_finish(cli) < 0;
+	return 0;
+}
+
 /* Run one command line: the process's whole life (own_argv: its own
  * argv, copied and blanked), or one tool call of the MCP server in a
  * child forked for it. The answer goes to fd 1; the exit status is
@@ -158,8 +176,10 @@ static int run_command_line(int argc, char **argv, int own_argv)
 		print_error(&cli);
 	else if (!streams(&cli))
 		jw_object_end(&cli.out);
+	if (cli.args.seen[O_HUMAN])
+		failed = human_answer(&cli, failed);
 	/* an answer the caller cannot have is a failure too */
-	if ((failed || !streams(&cli)) && answer_finish(&cli) < 0) {
+	else if ((failed || !streams(&cli)) && answer_finish(&cli) < 0) {
 		write_str(2, "agent-exec: cannot write the answer: ");
 		write_str(2, strerror(errno));
 		write_str(2, "\n");

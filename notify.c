@@ -156,6 +156,12 @@ static int check_regex(const struct notification_spec *f, struct error *e)
 			 f->pattern, why);
 }
 
+int notify_rule_check(const struct notification_spec *rule,
+		      struct error *e)
+{
+	return check_regex(rule, e);
+}
+
 static int build_notification(const struct json_value *old,
 			      struct json_writer *value, void *ctx,
 			      struct error *e)

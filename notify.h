@@ -54,6 +54,9 @@ struct notify_change {
 };
 int notify_set(const struct job *job, struct notify_change *change,
 	       struct error *e);
+/* A rule's regex compiles (invalid_regex otherwise): 0, or -1. */
+int notify_rule_check(const struct notification_spec *rule,
+		      struct error *e);
 
 /* Who a job's events are for and how its command sinks run: the job, the
  * shell wrapper, the cwd, the masked keys, the callback metadata. */
