@@ -63,46 +63,23 @@ static void value_text(const struct json_value *v, char *out, size_t size)
 	}
 }
 
-/* "2026-12-07T11:53:50Z" as "2026-12-07 11:53:50". */
-static void stamp_text(const struct json_value *job, const char *key,
-		       char *out)
-{
-	const char *stamp = json_get_str(job, key);
-
-	cell_set(out, stamp ? stamp : "-");
-	if (stamp && strlen(out) == 20) {
-		out[10] = ' ';
-		out[19] = '\0';
-	}
-}
-
-/* How a job ended, or how long it has run. */
-static void end_text(const struct json_value *job, char *out)
-{
-	const char *signal = json_get_str(job, "signal_name");
-	int64_t number;
-	char text[48] = "-";
-
-	if (json_get_i64(job, "exit_code", &number) == 0)
-		snprintf(text, sizeof(text), "%lld", (long long)number);
-	else if (signal)
-		snprintf(text, sizeof(text), "%.40s", signal);
-	else if (json_get_i64(job, "elapsed_ms", &number) == 0)
-		snprintf(text, sizeof(text), "%llds", (long long)number / 1000);
-	cell_set(out, text);
-}
-
+/* A job's row: short id, state, how it ended (exit code or signal),
+ * start, command. */
 static void row_of(const struct json_value *job, struct row *row)
 {
-	const char *id = json_get_str(job, "short_job_id");
-	char words[CELL_MAX];
+	static const char *const keys[COLUMNS] = {
+		"short_job_id", "state", "exit_code", "started_at", "command"
+	};
+	char text[CELL_MAX];
 
-	cell_set(row->cell[0], id ? id : json_get_str(job, "job_id"));
-	cell_set(row->cell[1], json_get_str(job, "state"));
-	end_text(job, row->cell[2]);
-	stamp_text(job, "started_at", row->cell[3]);
-	value_text(json_get(job, "command"), words, sizeof(words));
-	cell_set(row->cell[4], words);
+	for (int c = 0; c < COLUMNS; c++) {
+		const struct json_value *v = json_get(job, keys[c]);
+
+		if (!v && c == 2)
+			v = json_get(job, "signal_name");
+		value_text(v, text, sizeof(text));
+		cell_set(row->cell[c], text);
+	}
 }
 
 /* The jobs as a table under a header, every column as wide as its

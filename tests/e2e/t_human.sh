@@ -11,7 +11,7 @@ capture ae list -H
 check_eq "list -H: exit 0, a header and one row" "$RC $OUT_LINES" "0 2"
 check_match "... the header names the columns" "$(printf '%s\n' "$OUT" | head -n 1)" '^ID +STATE +EXIT +STARTED +COMMAND$'
 check_match "... the row: short id, state, exit code, start, command" \
-	"$(printf '%s\n' "$OUT" | sed -n 2p)" "^$short +exited +3 +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +sh -c exit 3\$"
+	"$(printf '%s\n' "$OUT" | sed -n 2p)" "^$short +exited +3 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +sh -c exit 3\$"
 capture ae list --human --state running
 check_eq "list --human with nothing to show: the header alone" "$OUT_LINES" 1
 
