@@ -14,6 +14,10 @@ static void write_summary(struct json_writer *w,
 {
 	const struct job_state *st = &summary->state;
 
+	if (summary->entry) {	/* as list's index keeps it */
+		jw_raw(w, summary->entry, summary->entry_len);
+		return;
+	}
 	jw_object_begin(w);
 	jw_kv_str(w, "job_id", summary->id);
 	jw_kv_str(w, "name", summary->name);
@@ -80,6 +84,7 @@ static void write_listing(struct cli *cli, const struct job_list *list,
 static const struct job_hooks finished_hooks = {
 	.finished = notify_ensure_delivered,
 	.keep = notify_undelivered,
+	.entry = write_summary,
 };
 
 int cmd_list(struct cli *cli)

@@ -14,6 +14,7 @@
 
 #include "lib/fmt.h"
 #include "lib/owner.h"
+#include "store_index.h"
 #include "lib/utf8.h"
 
 /* The command's words, or a single shell string's own words. */
@@ -161,12 +162,12 @@ fail:
 	return NULL;
 }
 
-/* One directory of the root: 1 visited, 0 not a job, -1 unreadable. */
 /* The common case, a job that is not running: both records read by
  * their paths from the root, no directory opened (no liveness to check).
  * 1 with *out; 0 when the job needs the careful path. */
 static int list_settled(const struct store_root *root, int root_fd,
-			const char *name, const struct job_hooks *hooks,
+			const char *name, const struct stat *dir,
+			const struct job_hooks *hooks,
 			struct job_summary **out)
 {
 	char path[JOB_ID_MAX + 16];
@@ -175,11 +176,8 @@ static int list_settled(const struct store_root *root, int root_fd,
 	struct error ignored;
 	int settled;
 
-	struct stat dir;
-
 	/* a directory that is not private goes the careful way (skipped) */
-	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !stat_private(&dir))
+	if (!stat_private(dir))
 		return 0;
 	snprintf(path, sizeof(path), "%s/state.json", name);
 	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
@@ -203,9 +201,12 @@ static int list_settled(const struct store_root *root, int root_fd,
 	return 1;
 }
 
+/* One directory of the root read from its records: 1 visited (*indexable
+ * when list's index may keep it), 0 not a job, -1 unreadable. */
 static int list_one(const struct store_root *root, int root_fd,
-		    const char *name, const struct job_hooks *hooks,
-		    struct job_summary **out)
+		    const char *name, const struct stat *dir,
+		    const struct job_hooks *hooks, struct job_summary **out,
+		    int *indexable)
 {
 	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct json_doc meta;
@@ -213,8 +214,11 @@ static int list_one(const struct store_root *root, int root_fd,
 	int dir_fd;
 
 	*out = NULL;
-	if (list_settled(root, root_fd, name, hooks, out))
+	*indexable = 0;
+	if (list_settled(root, root_fd, name, dir, hooks, out)) {
+		*indexable = 1;
 		return 1;
+	}
 	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				       O_CLOEXEC);
 	if (dir_fd < 0)	/* deleted meanwhile, or not a directory */
@@ -239,6 +243,9 @@ static int list_one(const struct store_root *root, int root_fd,
 	    job_status_terminal((*out)->state.status) && hooks &&
 	    hooks->finished)
 		hooks->finished(&job, &(*out)->state);
+	/* a job.finished still to deliver: not settled yet */
+	*indexable = *out && (*out)->state_ok && hooks && hooks->keep &&
+		     !hooks->keep(&job, &(*out)->state);
 	store_job_close(&job);
 	if (*out && !(*out)->state_ok &&
 	    strcmp(ignored.code, "job_not_found") == 0) {
@@ -314,26 +321,149 @@ int job_list_add(struct job_list *list, struct job_summary *summary)
 	return 0;
 }
 
+/* What list sorts by, side by side (the summaries lie far apart). */
+struct sort_key {
+	char started[TIMESTAMP_LEN + 1];	/* "" when never started */
+	char id[JOB_ID_MAX + 1];
+	struct job_summary *summary;
+};
+
 /* Newest started first; never-started jobs last; ties by id, newest
  * first. */
-static int summary_order(const void *a, const void *b)
+static int key_order(const void *a, const void *b)
 {
-	const struct job_summary *x = *(struct job_summary *const *)a;
-	const struct job_summary *y = *(struct job_summary *const *)b;
-	const char *x_started = x->state_ok ? x->state.started_at : "";
-	const char *y_started = y->state_ok ? y->state.started_at : "";
+	const struct sort_key *x = *(struct sort_key *const *)a;
+	const struct sort_key *y = *(struct sort_key *const *)b;
 	int order;
 
-	if (!*x_started != !*y_started)
-		return *x_started ? -1 : 1;
-	order = strcmp(y_started, x_started);
+	if (!*x->started != !*y->started)
+		return *x->started ? -1 : 1;
+	order = strcmp(y->started, x->started);
 	return order ? order : strcmp(y->id, x->id);
+}
+
+/* Sort the list by its keys, copied side by side; unsorted when memory
+ * is short (nothing is lost). */
+static void list_sort(struct job_list *list)
+{
+	struct sort_key *keys = malloc(list->count * sizeof(*keys));
+	struct sort_key **order = malloc(list->count * sizeof(*order));
+
+	for (size_t i = 0; keys && order && i < list->count; i++) {
+		struct job_summary *s = list->jobs[i];
+
+		copy_str(keys[i].started, sizeof(keys[i].started),
+			 s->state_ok ? s->state.started_at : "");
+		copy_str(keys[i].id, sizeof(keys[i].id), s->id);
+		keys[i].summary = s;
+		order[i] = &keys[i];
+	}
+	if (keys && order) {
+		qsort(order, list->count, sizeof(*order), key_order);
+		for (size_t i = 0; i < list->count; i++)
+			list->jobs[i] = order[i]->summary;
+	}
+	free(order);
+	free(keys);
+}
+
+/* A job's summary from its line of list's index: its entry, and what
+ * list filters and sorts by. */
+static struct job_summary *summary_from_index(const char *id,
+					      const struct index_fields *f)
+{
+	struct job_summary *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	copy_str(s->id, sizeof(s->id), id);
+	s->state.status = f->status;
+	s->state_ok = 1;
+	snprintf(s->state.started_at, sizeof(s->state.started_at), "%.*s",
+		 (int)f->started_len, f->started);
+	snprintf(s->state.queue, sizeof(s->state.queue), "%.*s",
+		 (int)f->queue_len, f->queue);
+	s->entry = f->entry;
+	s->entry_len = f->entry_len;
+	s->cwd = strndup(f->cwd, f->cwd_len);
+	for (const char *t = f->tags, *end = f->tags + f->tags_len;
+	     s->cwd && t < end;) {
+		const char *comma = memchr(t, ',', (size_t)(end - t));
+		size_t len = (size_t)((comma ? comma : end) - t);
+		char *tag = strndup(t, len);
+
+		if (!tag || strv_push(&s->tags, tag) < 0) {
+			free(tag);
+			break;
+		}
+		t += len + 1;
+	}
+	if (!s->cwd || s->tags.n < (f->tags_len ? 1u : 0u)) {
+		job_summary_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Put a settled job read from its records into list's index. */
+static void index_keep(struct list_index *index, const struct job_summary *s,
+		       const struct stat *dir, const struct job_hooks *hooks)
+{
+	struct index_fields f = { .status = s->state.status,
+				  .started = s->state.started_at,
+				  .queue = s->state.queue, .cwd = s->cwd };
+	struct json_writer tags, entry;
+
+	jw_init_mem(&tags, RECORD_MAX, 0);
+	jw_init_mem(&entry, RECORD_MAX, 0);
+	for (size_t i = 0; i < s->tags.n; i++) {
+		jw_raw(&tags, ",", i ? 1 : 0);
+		jw_raw(&tags, s->tags.v[i], strlen(s->tags.v[i]));
+	}
+	hooks->entry(&entry, s);
+	f.tags = tags.buf ? tags.buf : "";
+	f.entry = entry.buf;
+	f.entry_len = entry.len;
+	if (!tags.error && !entry.error && f.entry)
+		index_add(index, s->id, dir, &f);
+	jw_free(&tags);
+	jw_free(&entry);
+}
+
+/* One job of the root: from list's index when its line is trusted, else
+ * from its records (and then into the index when it is settled). */
+static int list_entry(const struct store_root *root, int root_fd,
+		      const char *name, const struct job_hooks *hooks,
+		      struct list_index *index, uid_t index_uid,
+		      struct job_summary **out)
+{
+	struct index_fields fields;
+	struct stat dir;
+	int rc, indexable;
+
+	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	/* only a directory as we make them (ours, 0700) is taken from the
+	 * index; any other goes the careful way */
+	if (dir.st_uid == index_uid && (dir.st_mode & 0777) == 0700 &&
+	    index_lookup(index, name, &dir, &fields) &&
+	    (*out = summary_from_index(name, &fields)))
+		return 1;
+	rc = list_one(root, root_fd, name, &dir, hooks, out, &indexable);
+	if (rc > 0 && indexable && hooks && hooks->entry &&
+	    !(*out)->state.leftovers.count)
+		index_keep(index, *out, &dir, hooks);
+	return rc;
 }
 
 int store_list(const struct store_root *root, const struct job_filter *filter,
 	       const struct job_hooks *hooks, struct job_list *list,
 	       struct error *e)
 {
+	/* the index knows no caller metadata */
+	int use_index = !filter->meta || !filter->meta->n;
+	uid_t index_uid = use_index ? geteuid() : (uid_t)-1;
+	struct list_index index;
 	struct dirent *entry;
 	DIR *dir;
 	int root_fd, opened;
@@ -343,6 +473,7 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	if (opened <= 0)
 		return opened;
 	root_fd = dirfd(dir);
+	index_load(root_fd, &index);
 	while ((entry = readdir(dir))) {
 		struct job_summary *summary;
 		int rc;
@@ -350,7 +481,8 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 		if (entry->d_name[0] == '.' ||
 		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
 			continue;
-		rc = list_one(root, root_fd, entry->d_name, hooks, &summary);
+		rc = list_entry(root, root_fd, entry->d_name, hooks, &index,
+				index_uid, &summary);
 		if (rc < 0)
 			list->skipped++;
 		if (rc <= 0)
@@ -359,15 +491,20 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 			job_summary_free(summary);
 		} else if (job_list_add(list, summary) < 0) {
 			job_summary_free(summary);
+			index_free(&index);
 			closedir(dir);
 			job_list_free(list);
 			return error_errno(e, NULL, ENOMEM, "cannot list jobs");
 		}
 	}
+	if (hooks && hooks->entry && use_index)
+		index_save(root_fd, &index);
+	list->index_text = index.text;	/* the entries point into it */
+	index.text = NULL;
+	index_free(&index);
 	closedir(dir);
 	if (list->count > 1)
-		qsort(list->jobs, list->count, sizeof(*list->jobs),
-		      summary_order);
+		list_sort(list);
 	return 0;
 }
 
@@ -376,6 +513,7 @@ void job_list_free(struct job_list *list)
 	for (size_t i = 0; i < list->count; i++)
 		job_summary_free(list->jobs[i]);
 	free(list->jobs);
+	free(list->index_text);
 	*list = (struct job_list){ 0 };
 }
 

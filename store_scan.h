@@ -19,6 +19,10 @@ struct job_summary {
 	char name[48];		/* derived from the command */
 	int state_ok;		/* 0: state.json unreadable -> "unknown" */
 	struct job_state state;
+	/* its list entry, from list's index (the list's index_text), or
+	 * NULL: then the fields above are all there */
+	const char *entry;
+	size_t entry_len;
 };
 void job_summary_free(struct job_summary *summary);
 
@@ -42,6 +46,7 @@ struct job_list {
 	struct job_summary **jobs;
 	size_t count, cap;
 	uint64_t skipped;	/* job directories that could not be read */
+	char *index_text;	/* list's index, which entries point into */
 };
 /* What list and gc ask of the wings above about a finished job whose
  * job.finished was due (the store knows nothing of notifications). */
@@ -52,6 +57,8 @@ struct job_hooks {
 	/* a reason gc must keep the job (job.finished not delivered yet),
 	 * or NULL */
 	const char *(*keep)(const struct job *job, const struct job_state *st);
+	/* list: write the job's entry (what list's index keeps of it) */
+	void (*entry)(struct json_writer *w, const struct job_summary *summary);
 };
 /* The jobs of the root that pass filter (a missing root has none),
  * newest started first, never-started ones last, ties by id, newest

@@ -83,9 +83,9 @@ check "gc --max-bytes 0: every finished job goes" gone $J1 $J2 $J3 $J4 $J5
 # ---- limits and age together: either rule lets a job go ----
 
 fresh
-capture ae gc --older-than 5d --max-jobs 4 --dry-run
-check_contains "--older-than with a limit: the age rule kept" "$OUT" '"older_than":"5d","older_than_source":"flag","max_jobs":4,'
-check_eq "... the oldest goes by age (six days old)" "$(outcome $J1 "$OUT")" "would_delete older_than_5d"
+capture ae gc --older-than 130h --max-jobs 4 --dry-run
+check_contains "--older-than with a limit: the age rule kept" "$OUT" '"older_than":"130h","older_than_source":"flag","max_jobs":4,'
+check_eq "... the oldest goes by age (six days old)" "$(outcome $J1 "$OUT")" "would_delete older_than_130h"
 check_eq "... the next ones are too recent and within the limit" \
 	"$(outcome $J2 "$OUT") / $(outcome $J5 "$OUT")" "skipped too_recent / skipped too_recent"
 capture ae gc --older-than 30d --max-jobs 1 --dry-run

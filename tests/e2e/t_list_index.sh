@@ -1,0 +1,94 @@
+#!/bin/sh
+# list's index of finished jobs, <root>/.list-index (issue 18): list
+# answers the same with and without it; a job changed after it was indexed
+# (tags, restart, deleted, made again) is read from its records; a torn,
+# garbled, forged or foreign index is ignored and written again.
+. "$(dirname "$0")/lib.sh"
+
+IDX=$ROOT/.list-index
+# indexed ID: list has put job ID into the index (a job goes in once its
+# directory has been unchanged for 2 s).
+indexed() { ae list --all >/dev/null && grep -q "^$1 " "$IDX" 2>/dev/null; }
+# listing: list --all, every field (the answer's "jobs" only).
+listing() { ae list --all | sed 's/.*"jobs":\[//; s/\],"truncated".*//'; }
+# no_index_listing: the same, read from the records alone.
+no_index_listing() { rm -f "$IDX" && listing && rm -f "$IDX"; }
+
+a=$(job_id "$(ae run --wait --tag ci.a -- sh -c 'exit 3')")
+b=$(job_id "$(ae run --wait --meta owner=me -- echo b)")
+c=$(job_id "$(ae create -- echo c)")
+rm -f "$TMP/go"
+d=$(start_job -- sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' x "$TMP/go")
+e=$(job_id "$(ae run --wait -- sh -c 'kill -TERM $$')")
+wait_for "finished jobs go into the index" 20 indexed "$a"
+check "... all of them" sh -c 'grep -q "^$2 " "$1" && grep -q "^$3 " "$1"' x "$IDX" "$b" "$e"
+check "... but not the created or the running one" \
+	sh -c '! grep -q "^$2 " "$1" && ! grep -q "^$3 " "$1"' x "$IDX" "$c" "$d"
+check_eq "the index is private (0600)" "$(stat -c %a "$IDX")" 600
+with=$(listing)
+without=$(no_index_listing)
+check_eq "list with the index answers as list without it" "$with" "$without"
+check_eq "... list --all --limit 2 too" "$(ae list --all --limit 2)" \
+	"$(rm -f "$IDX"; ae list --all --limit 2)"
+until_true 20 indexed "$a"
+check_eq "... list --tag ci.a (a filter)" "$(ids_in "$(ae list --all --tag ci.a)")" "$a"
+check_eq "... list --state killed" "$(ids_in "$(ae list --all --state killed)")" "$e"
+check_eq "... list in this directory" "$(ids_in "$(ae list)")" "$(ids_in "$(rm -f "$IDX"; ae list)")"
+check_eq "... kill --meta owner=me (a selector the index cannot answer)" \
+	"$(ids_in "$(ae delete --dry-run --meta owner=me)")" "$b"
+
+# a change after the job was indexed
+until_true 20 indexed "$a"
+ae tag set "$a" --tag ci.changed >/dev/null
+check_contains "tag set on an indexed job: list shows the new tags" \
+	"$(ae list --all --tag ci.changed)" "\"job_id\":\"$a\""
+check_eq "... not the old ones" "$(ids_in "$(ae list --all --tag ci.a)")" ""
+until_true 20 indexed "$e"
+ae restart --wait "$e" >/dev/null
+check_eq "restart of an indexed job: list shows its new run" \
+	"$(json_str state "$(ae list --all | grep -o "{\"job_id\":\"$e\"[^}]*")")" killed
+check_eq "... and its new start" \
+	"$(ae list --all | grep -o "{\"job_id\":\"$e\"[^}]*" | grep -o '"started_at":"[^"]*"')" \
+	"$(ae status "$e" | grep -o '"started_at":"[^"]*"' | head -n 1)"
+until_true 20 indexed "$b"
+ae delete "$b" >/dev/null
+check "a deleted job is not listed" sh -c 'id=$1; shift; ! "$@" | grep -q "$id"' x "$b" "$AE_BIN" --root "$ROOT" list --all
+until_true 20 indexed "$a"
+check "... and its line is dropped" sh -c '! grep -q "^$2 " "$1"' x "$IDX" "$b"
+
+# a job directory made again under the same id (another inode)
+until_true 20 indexed "$a"
+cp -a "$ROOT/$a" "$TMP/copy"
+sed 's/"status": "exited"/"status": "failed"/' "$TMP/copy/state.json" >"$TMP/state"
+cat "$TMP/state" >"$TMP/copy/state.json"
+rm -rf "${ROOT:?}/$a"
+mv "$TMP/copy" "$ROOT/$a"
+check_eq "a job made again under its id: read from its records" \
+	"$(json_str state "$(ae list --all | grep -o "{\"job_id\":\"$a\"[^}]*")")" failed
+
+# the index damaged
+until_true 20 indexed "$a"
+good=$(listing)
+head -c 100 "$IDX" >"$TMP/torn" && cat "$TMP/torn" >"$IDX"
+check_eq "a torn index: list answers the same" "$(listing)" "$good"
+printf 'garbage\n\000\001\002\n%s 1 2 3 exited - - -\tx\t{"job_id":"%s"}\n' "$a" "$a" >"$IDX"
+check_eq "a garbled index: list answers the same" "$(listing)" "$good"
+until_true 20 indexed "$a"
+check "... and it is written again" grep -q "^$a " "$IDX"
+# a forged entry: the right inode and ctime, another job's entry
+line=$(grep "^$a " "$IDX")
+printf '%s\n' "$line" | sed "s/\"job_id\":\"$a\"/\"job_id\":\"$e\"/" >"$IDX"
+check_eq "an entry that is not its job's: ignored" "$(listing)" "$good"
+printf '%s\n' "$line" | sed 's/"exit_code":[0-9]*/"exit_code":99/' >"$IDX"
+chmod 0666 "$IDX"
+check_eq "an index others may write: ignored" "$(listing)" "$good"
+rm -f "$IDX"
+ln -s "$TMP/elsewhere" "$IDX"
+printf '%s\n' "$line" >"$TMP/elsewhere"
+check_eq "an index that is a symlink: ignored" "$(listing)" "$good"
+rm -f "$IDX"
+
+: >"$TMP/go"
+wait_for "the running job ends" 10 is_state "$d" exited
+check_contains "... list shows it exited (never from an old line)" \
+	"$(ae list --all | grep -o "{\"job_id\":\"$d\"[^}]*")" '"state":"exited"'
