@@ -126,13 +126,13 @@ _agent_exec_takes_value() {
 # Silent on error.
 _agent_exec_job_ids() {
 	local out id
-	local -a argv
-	argv=("$1")
-	[[ -n $2 ]] && argv+=(--root "$2")
-	argv+=(list --all)
-	[[ -n $3 ]] && argv+=(--state "$3")
+	local -a list
+	list=("$1")
+	[[ -n $2 ]] && list+=(--root "$2")
+	list+=(list --all)
+	[[ -n $3 ]] && list+=(--state "$3")
 	reply=()
-	out=$("${argv[@]}" </dev/null 2>/dev/null)
+	out=$("${list[@]}" </dev/null 2>/dev/null)
 	while [[ $out == *'"job_id":"'* ]]; do
 		out=${out#*'"job_id":"'}
 		id=${out%%'"'*}
