@@ -9,8 +9,10 @@
 # --stream); directories for --cwd; program names, then files, for run's
 # COMMAND; and job ids of real jobs by state (start: created; kill, write:
 # running; status, wait, tag set, events --job: any), on the --root given
-# on the line (before or after the command), none without it. A shell that
-# is not installed is skipped with a note (tests/deps.sh installs both).
+# on the line (before or after the command), none without it; and, where
+# bash is, the candidates bash gives for 33 more lines (values, flags that
+# take no value, positions that take nothing). A shell that is not
+# installed is skipped with a note (tests/deps.sh installs both).
 # Runs from the repository root (tests/run.sh does); AE_COMPLETION,
 # AE_ZSH_COMPLETION and AE_FISH_COMPLETION name other files to check.
 . "$(dirname "$0")/lib.sh"
@@ -171,6 +173,43 @@ EOF
 while IFS= read -r command; do
 	echo "agent-exec $command --"
 done <"$TMP/commands_all" >>"$TMP/lines"
+# Lines whose candidates must be the bash completion's (where bash is).
+cat >"$TMP/lines_bash" <<EOF
+agent-exec --
+agent-exec -- 
+agent-exec help tag 
+agent-exec help notify r
+agent-exec notify set X --output-stream 
+agent-exec notify set X --output-match-type=r
+agent-exec wait --meta 
+agent-exec restart --signal SIGK
+agent-exec kill --signal=SIGT
+agent-exec install-skills --source 
+agent-exec events --type job.o
+agent-exec events --since 
+agent-exec gc --older-than 
+agent-exec run --pty-size 
+agent-exec write --timeout 
+agent-exec run --timeout 
+agent-exec list --state=
+agent-exec run --stdin-auto --
+agent-exec tail --follow --
+agent-exec run --wait --
+agent-exec --root $ROOT status $created 
+agent-exec --root $ROOT write --stdin 
+agent-exec --root $ROOT write --data x 
+agent-exec --root $ROOT kill --signal TERM 
+agent-exec --root $ROOT -v kill 
+agent-exec --root $ROOT --verbose kill 
+agent-exec --root $ROOT kill --no-wait 
+agent-exec --root $ROOT log 
+agent-exec --root $ROOT log $created 
+agent-exec --root $ROOT notify redeliver 
+agent-exec --root $ROOT ps 
+agent-exec --root $ROOT summary 
+agent-exec --root $ROOT events --job=
+EOF
+cat "$TMP/lines_bash" >>"$TMP/lines"
 
 # section FILE LINE: the candidates the shell gave for LINE (FILE holds
 # "== LINE" headers, each followed by its candidates), sorted, once each,
@@ -178,6 +217,24 @@ done <"$TMP/commands_all" >>"$TMP/lines"
 section() {
 	awk -v want="== $2" '$0 == want { on = 1; next } /^== / { on = 0 } on' "$1" |
 		cut -f1 | sed 's|/$||' | LC_ALL=C sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# bare FILE: FILE's sections, each candidate as "LINE => CANDIDATE" (sorted,
+# once each), the --opt= of a current word --opt=value stripped (bash and
+# zsh offer the value, fish the whole word).
+bare() {
+	awk -F '\t' '/^== / {
+			line = substr($0, 4)
+			cur = line
+			sub(/.* /, "", cur)
+			strip = ""
+			if (cur ~ /^--[^=]+=/) strip = substr(cur, 1, index(cur, "="))
+			next
+		}
+		{
+			c = $1
+			if (strip != "" && index(c, strip) == 1) c = substr(c, length(strip) + 1)
+			print line " => " c
+		}' "$1" | LC_ALL=C sort -u
 }
 # has_words LIST WORD...: each WORD is a word of LIST
 has_words() {
@@ -264,11 +321,47 @@ check_shell() {
 			echo "#   $_command: want '$(opts_of "$_command")'"
 		done
 	fi
+	if [ -s "$TMP/bash.out" ]; then
+		sed 's/^/== /' "$TMP/lines_bash" >"$TMP/headers"
+		awk 'NR == FNR { want[$0] = 1; next }
+			/^== / { on = ($0 in want) } on' "$TMP/headers" "$_out" >"$_out.same"
+		bare "$TMP/bash.out" >"$TMP/want.bare"
+		bare "$_out.same" >"$_out.bare"
+		_n=$(wc -l <"$TMP/lines_bash" | tr -d ' ')
+		if cmp -s "$TMP/want.bare" "$_out.bare"; then
+			ok "$_sh: for $_n more lines, the candidates are bash's"
+		else
+			not_ok "$_sh: for $_n more lines, the candidates are bash's"
+			diff "$TMP/want.bare" "$_out.bare" | head -n 20 | sed 's/^/#   /'
+		fi
+	fi
 	# the shell finished every line (a line whose completion hung or failed
 	# has no candidates, and the lines after it none either)
 	check_eq "$_sh: answered every line" \
 		"$(grep -c '^== ' "$_out")" "$(wc -l <"$TMP/lines" | tr -d ' ')"
 }
+
+# What bash gives for lines_bash (asked as t_docs.sh asks it: the
+# completion function called as readline would), in sections as above.
+if command -v bash >/dev/null 2>&1; then
+	# shellcheck disable=SC2016 # for bash
+	PATH="$TMP/bin:$PATH" HOME="$TMP/home" bash -c '
+		set -u
+		. "$1" || exit 1
+		while IFS= read -r COMP_LINE; do
+			printf "== %s\n" "$COMP_LINE"
+			COMP_POINT=${#COMP_LINE}
+			read -r -a COMP_WORDS <<<"$COMP_LINE"
+			case $COMP_LINE in *" ") COMP_WORDS+=("") ;; esac
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+			_agent_exec
+			for word in ${COMPREPLY[@]+"${COMPREPLY[@]}"}; do
+				printf "%s\n" "$word"
+			done
+		done <"$2"' bash "$BASH_FILE" "$TMP/lines_bash" >"$TMP/bash.out" 2>&1
+else
+	echo "# skip: bash not installed (the shells' candidates are not compared with its)"
+fi
 
 # limit CMD...: CMD under a deadline, where timeout(1) is there
 limit() {
