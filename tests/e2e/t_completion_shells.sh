@@ -100,6 +100,7 @@ cut -f1 "$TMP/bash_opts" | LC_ALL=C sort -u >"$TMP/commands_all"
 grep -v ' ' "$TMP/commands_all" | grep . >"$TMP/commands"
 check_between "the bash file lists the commands" \
 	"$(wc -l <"$TMP/commands" | tr -d ' ')" 20 100
+# shellcheck disable=SC2016 # for sh -c
 check "the bash file's commands include ps and rm" \
 	sh -c 'grep -qx ps "$1" && grep -qx rm "$1"' sh "$TMP/commands"
 # opts_of COMMAND: the bash file's options of COMMAND, sorted, on one line
@@ -112,7 +113,7 @@ check_eq "parsed: wait's options" "$(opts_of wait)" \
 
 # where bash is, the parse is what the file's own _agent_exec_opts says
 if command -v bash >/dev/null 2>&1; then
-	# shellcheck disable=SC2016 # for bash
+	# shellcheck disable=SC2016,SC2046 # for bash; one argument a command
 	bash -c '. "$1" || exit 1
 		shift
 		for c in "$@"; do
