@@ -225,7 +225,7 @@ function __agent_exec_complete
 
     # What the current word is: the value of an option...
     set -l prefix ''
-    set -l value $cur
+    set -l value "$cur"
     set -l opt $pending
     if test -z "$opt" -a $dashdash = 0; and string match -q -- '--?*=*' $cur
         set opt (string split -m1 -- = $cur)[1]
@@ -236,9 +236,9 @@ function __agent_exec_complete
         set -l values
         switch $opt
             case --root --cwd
-                set values (__agent_exec_paths $value dirs)
+                set values (__agent_exec_paths "$value" dirs)
             case --config --env-file --stdin-file --notify-file --file --log --output-file
-                set values (__agent_exec_paths $value)
+                set values (__agent_exec_paths "$value")
             case --signal
                 set values $__agent_exec_signals
                 string match -q -- 'SIG*' $value; and set values SIG$values
@@ -253,7 +253,7 @@ function __agent_exec_complete
             case --source
                 if string match -q -- 'local:*' $value
                     set prefix $prefix'local:'
-                    set values (__agent_exec_paths (string sub -s 7 -- $value) dirs)
+                    set values (__agent_exec_paths (string sub -s 7 -- "$value") dirs)
                 else
                     set values self local:
                 end
