@@ -5,7 +5,8 @@
 #   make ARCH=aarch64  cross-build build/aarch64/agent-exec (static); with
 #                      check: the end-to-end suite on it under qemu-aarch64-static
 #   make busybox-check the end-to-end suite in a chroot holding only busybox
-#   make install       PREFIX=/usr/local DESTDIR= (and make uninstall)
+#   make install       PREFIX=/usr/local DESTDIR= (and make uninstall): the
+#                      binary, the man page, the bash, zsh and fish completions
 #   make dist          source and binary tarballs with SHA-256 files in dist/
 
 # the one place the version is written (agent-exec --version, make dist)
@@ -256,26 +257,35 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 install: $(BIN)
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	cp $(BIN) $(DESTDIR)$(BINDIR)/agent-exec
 	chmod 755 $(DESTDIR)$(BINDIR)/agent-exec
 	cp agent-exec.1 $(DESTDIR)$(MANDIR)/man1/agent-exec.1
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/agent-exec.1
 	cp completion/agent-exec.bash $(DESTDIR)$(BASHCOMPDIR)/agent-exec
 	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/agent-exec
+	cp completion/agent-exec.zsh $(DESTDIR)$(ZSHCOMPDIR)/_agent-exec
+	chmod 644 $(DESTDIR)$(ZSHCOMPDIR)/_agent-exec
+	cp completion/agent-exec.fish $(DESTDIR)$(FISHCOMPDIR)/agent-exec.fish
+	chmod 644 $(DESTDIR)$(FISHCOMPDIR)/agent-exec.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/agent-exec $(DESTDIR)$(MANDIR)/man1/agent-exec.1 \
-		$(DESTDIR)$(BASHCOMPDIR)/agent-exec
+		$(DESTDIR)$(BASHCOMPDIR)/agent-exec $(DESTDIR)$(ZSHCOMPDIR)/_agent-exec \
+		$(DESTDIR)$(FISHCOMPDIR)/agent-exec.fish
 
 # dist/: agent-exec-VERSION.tar.gz (the committed sources, from git) and,
 # for each of DIST_ARCHES, agent-exec-VERSION-ARCH-linux.tar.gz (the static
-# binary, man page, completion, README, LICENSE), each with a .sha256 file
+# binary, man page, completions, README, LICENSE), each with a .sha256 file
 # that sha256sum -c checks.
 DIST_ARCHES ?= x86_64 aarch64
-DIST_FILES := agent-exec.1 completion/agent-exec.bash README.md LICENSE
+DIST_FILES := agent-exec.1 completion/agent-exec.bash completion/agent-exec.zsh \
+	completion/agent-exec.fish README.md LICENSE
 dist:
 	@rm -rf dist && mkdir -p dist
 	git archive --format=tar.gz --prefix=agent-exec-$(VERSION)/ \

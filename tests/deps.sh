@@ -1,7 +1,10 @@
 #!/bin/sh
 # What a test target needs beyond a C compiler, installed with apt-get when
 # we run as root, otherwise named so the user can install it.
-#   sh tests/deps.sh              make check: libcheck and musl-gcc
+#   sh tests/deps.sh              make check: libcheck and musl-gcc; and,
+#                                 for the completion test only, zsh and
+#                                 fish (wanted, not needed: without them
+#                                 that test skips those shells)
 #   sh tests/deps.sh cross ARCH   make ARCH=ARCH check: the cross compiler,
 #                                 musl for ARCH (Debian's musl-dev of that
 #                                 architecture, multiarch) and the
@@ -9,11 +12,19 @@
 #   sh tests/deps.sh busybox      make busybox-check: a static busybox
 #   sh tests/deps.sh strace       make faultsweep: strace (with -e inject)
 missing=""
+wanted=""
 # need PACKAGE TEST...: PACKAGE is missing unless TEST succeeds
 need() {
 	_package=$1
 	shift
 	"$@" >/dev/null 2>&1 || missing="$missing $_package"
+}
+# want PACKAGE TEST...: the same for a package a test can do without (it
+# skips that part): installed when we can, never a failure
+want() {
+	_package=$1
+	shift
+	"$@" >/dev/null 2>&1 || wanted="$wanted $_package"
 }
 has() { command -v "$1"; }
 has_check() { pkg-config --exists check || [ -f /usr/include/check.h ]; }
@@ -28,6 +39,8 @@ case "${1:-check}" in
 check)
 	need "check pkg-config" has_check
 	need musl-tools has musl-gcc
+	want zsh has zsh
+	want fish has fish
 	;;
 cross)
 	arch=${2:?usage: deps.sh cross ARCH}
@@ -58,13 +71,27 @@ strace)
 	exit 2
 	;;
 esac
+# apt_install PACKAGE...: quietly, updating the lists once if that fails
+apt_install() {
+	apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+		  apt-get install -y -qq "$@" >/dev/null 2>&1; }
+}
+if [ -n "$wanted" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "installing:$wanted (test only)" >&2
+		# shellcheck disable=SC2086 # a list of packages
+		apt_install $wanted ||
+			echo "note: apt-get could not install:$wanted; the tests that use them skip" >&2
+	else
+		echo "note: the tests skip what needs:$wanted (sudo apt-get install$wanted)" >&2
+	fi
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "installing:$missing" >&2
 	# shellcheck disable=SC2086 # a list of packages
-	apt-get install -y -qq $missing >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 &&
-		  apt-get install -y -qq $missing >/dev/null 2>&1; } ||
+	apt_install $missing ||
 		{ echo "apt-get could not install:$missing" >&2; exit 1; }
 	exit 0
 fi

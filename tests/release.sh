@@ -3,8 +3,8 @@
 # (CI runs it after the suites; it builds the aarch64 binary, so it needs
 # what "sh tests/deps.sh cross aarch64" installs).
 #   1. install with PREFIX and DESTDIR puts the binary, the man page and the
-#      bash completion where they belong, with their modes; uninstall
-#      removes exactly those;
+#      bash, zsh and fish completions where they belong (where each shell
+#      looks), with their modes; uninstall removes exactly those;
 #   2. dist makes the source tarball and one binary tarball per architecture,
 #      each with a SHA-256 file that sha256sum -c accepts; the source tarball
 #      builds; each binary is static, of its architecture, and runs a job
@@ -56,6 +56,15 @@ check_eq "man page installed, mode 644" \
 	"$(mode_of "$dest/opt/ae/share/man/man1/agent-exec.1")" 644
 check_eq "bash completion installed, mode 644" \
 	"$(mode_of "$dest/opt/ae/share/bash-completion/completions/agent-exec")" 644
+check_eq "zsh completion installed as site-functions/_agent-exec, mode 644" \
+	"$(mode_of "$dest/opt/ae/share/zsh/site-functions/_agent-exec")" 644
+check_eq "fish completion installed in vendor_completions.d, mode 644" \
+	"$(mode_of "$dest/opt/ae/share/fish/vendor_completions.d/agent-exec.fish")" 644
+check "the installed completions are the repository's" sh -c \
+	'cmp -s completion/agent-exec.bash "$1/bash-completion/completions/agent-exec" &&
+	 cmp -s completion/agent-exec.zsh "$1/zsh/site-functions/_agent-exec" &&
+	 cmp -s completion/agent-exec.fish "$1/fish/vendor_completions.d/agent-exec.fish"' \
+	sh "$dest/opt/ae/share"
 check_eq "the installed binary prints the Makefile's version" \
 	"$("$dest/opt/ae/bin/agent-exec" --version)" "agent-exec $version"
 check "the installed binary runs a job" runs_a_job "$dest/opt/ae/bin/agent-exec"
@@ -98,7 +107,8 @@ for arch in x86_64 aarch64; do
 	mkdir -p "$TMP/bin"
 	tar -C "$TMP/bin" -xzf "dist/$name.tar.gz"
 	dir="$TMP/bin/$name"
-	for file in agent-exec agent-exec.1 agent-exec.bash README.md LICENSE; do
+	for file in agent-exec agent-exec.1 agent-exec.bash agent-exec.zsh \
+		agent-exec.fish README.md LICENSE; do
 		check "$name holds $file" [ -f "$dir/$file" ]
 	done
 	check "$name: the binary is static" is_static "$dir/agent-exec"
