@@ -50,7 +50,9 @@ set -g __agent_exec_definition_opts --timeout --kill-after --kill-leftovers \
     --cwd --env --env-file --no-inherit-env --inherit-env --mask --tag --log \
     --progress-every --config --shell-wrapper --meta --callback-session \
     --callback-agent --notify-command --notify-file --notify-timeout \
-    --notify-retries --stdin --stdin-file --stdin-auto --stdin-max-bytes \
+    --notify-retries --output-pattern --output-match-type --output-stream \
+    --output-command --output-file --stdin --stdin-file --stdin-auto \
+    --stdin-max-bytes \
     --interactive --pty --pty-size --queue --slots --no-queue-wait --after \
     --after-ok
 # run, start and restart: the snapshot and the wait
@@ -62,7 +64,7 @@ set -g __agent_exec_observe_opts --snapshot-after --until --tail-lines \
 set -g __agent_exec_flags --verbose --help --version --no-inherit-env \
     --inherit-env --wait --exit-status --interactive --pty --eof --follow \
     --all --dry-run --force --global --kill-leftovers --any --no-queue-wait \
-    --no-wait --forever --stdin-auto
+    --no-wait --forever --stdin-auto --all-dirs --human
 
 # wait, kill and delete: which jobs, instead of ids
 set -g __agent_exec_selector_opts --tag --meta --state --queue
@@ -103,9 +105,11 @@ function __agent_exec_opts --argument-names cmd
         case kill
             set opts --signal --no-wait $__agent_exec_selector_opts
         case list
-            set opts --all --cwd --state --tag --queue --limit
+            set opts --all --cwd --state --tag --queue --limit --human
         case ps
-            set opts --all --cwd --tag --queue --limit
+            set opts --all --cwd --tag --queue --limit --human
+        case status summary
+            set opts --human
         case 'tag set'
             set opts --tag
         case 'notify set'
@@ -115,9 +119,10 @@ function __agent_exec_opts --argument-names cmd
         case 'notify redeliver'
             set opts --force
         case delete rm
-            set opts --force $__agent_exec_selector_opts
+            set opts --force --all --all-dirs --dry-run \
+                $__agent_exec_selector_opts
         case gc
-            set opts --older-than --dry-run
+            set opts --older-than --max-jobs --max-bytes --dry-run
         case install-skills
             set opts --source --global
     end

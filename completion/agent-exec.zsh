@@ -51,8 +51,9 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--no-inherit-env --inherit-env --mask --tag --log --progress-every
 	--config --shell-wrapper --meta --callback-session --callback-agent
 	--notify-command --notify-file --notify-timeout --notify-retries
-	--stdin --stdin-file --stdin-auto --stdin-max-bytes --interactive --pty
-	--pty-size
+	--output-pattern --output-match-type --output-stream --output-command
+	--output-file --stdin --stdin-file --stdin-auto --stdin-max-bytes
+	--interactive --pty --pty-size
 	--queue --slots --no-queue-wait --after --after-ok"
 # run, start and restart: the snapshot and the wait
 _agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-bytes
@@ -63,7 +64,7 @@ _agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-by
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
 	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait
-	--no-wait --forever --stdin-auto "
+	--no-wait --forever --stdin-auto --all-dirs --human "
 
 # wait, kill and delete: which jobs, instead of ids
 _agent_exec_selector_opts="--tag --meta --state --queue"
@@ -92,15 +93,17 @@ _agent_exec_opts() {
 		--exit-status --tail-lines --lines --max-bytes --any
 		$_agent_exec_selector_opts" ;;
 	kill) opts="--signal --no-wait $_agent_exec_selector_opts" ;;
-	list) opts="--all --cwd --state --tag --queue --limit" ;;
-	ps) opts="--all --cwd --tag --queue --limit" ;;
+	list) opts="--all --cwd --state --tag --queue --limit --human" ;;
+	ps) opts="--all --cwd --tag --queue --limit --human" ;;
+	status | summary) opts="--human" ;;
 	"tag set") opts="--tag" ;;
 	"notify set") opts="--command --file --output-pattern
 		--output-match-type --output-stream --output-command
 		--output-file --notify-timeout --notify-retries" ;;
 	"notify redeliver") opts="--force" ;;
-	delete | rm) opts="--force $_agent_exec_selector_opts" ;;
-	gc) opts="--older-than --dry-run" ;;
+	delete | rm) opts="--force --all --all-dirs --dry-run
+		$_agent_exec_selector_opts" ;;
+	gc) opts="--older-than --max-jobs --max-bytes --dry-run" ;;
 	install-skills) opts="--source --global" ;;
 	esac
 	reply=(${=opts} ${=_agent_exec_global_opts})
