@@ -89,7 +89,8 @@ void job_summary_free(struct job_summary *summary)
 	for (size_t i = 0; i < summary->tags.n; i++)
 		free(summary->tags.v[i]);
 	strv_free(&summary->tags);
-	free(summary);
+	if (!summary->in_slab)
+		free(summary);
 }
 
 /* The caller metadata and the command as compact JSON, so list can print
@@ -367,15 +368,21 @@ static void list_sort(struct job_list *list)
 	free(keys);
 }
 
-/* A job's summary from its line of list's index: its entry, and what
- * list filters and sorts by. */
+/* A job's summary from its line of list's index: its entry, what list
+ * sorts by, and what filter asks of it (its cwd, its tags). */
 static struct job_summary *summary_from_index(const char *id,
-					      const struct index_fields *f)
+					      const struct index_fields *f,
+					      const struct job_filter *filter,
+					      struct job_list *list)
 {
-	struct job_summary *s = calloc(1, sizeof(*s));
+	/* one block for them all: thousands of small allocations of a
+	 * large struct cost more than reading the index */
+	struct job_summary *s = list->slab_used < list->slab_size
+				? &list->slab[list->slab_used++] : NULL;
 
 	if (!s)
 		return NULL;
+	s->in_slab = 1;
 	copy_str(s->id, sizeof(s->id), id);
 	s->state.status = f->status;
 	s->state_ok = 1;
@@ -385,6 +392,8 @@ static struct job_summary *summary_from_index(const char *id,
 		 (int)f->queue_len, f->queue);
 	s->entry = f->entry;
 	s->entry_len = f->entry_len;
+	if (!filter->cwd && !(filter->tags && filter->tags->n))
+		return s;
 	s->cwd = strndup(f->cwd, f->cwd_len);
 	for (const char *t = f->tags, *end = f->tags + f->tags_len;
 	     s->cwd && t < end;) {
@@ -434,8 +443,9 @@ static void index_keep(struct list_index *index, const struct job_summary *s,
  * from its records (and then into the index when it is settled). */
 static int list_entry(const struct store_root *root, int root_fd,
 		      const char *name, const struct job_hooks *hooks,
+		      const struct job_filter *filter,
 		      struct list_index *index, uid_t index_uid,
-		      struct job_summary **out)
+		      struct job_list *list, struct job_summary **out)
 {
 	struct index_fields fields;
 	struct stat dir;
@@ -447,7 +457,7 @@ static int list_entry(const struct store_root *root, int root_fd,
 	 * index; any other goes the careful way */
 	if (dir.st_uid == index_uid && (dir.st_mode & 0777) == 0700 &&
 	    index_lookup(index, name, &dir, &fields) &&
-	    (*out = summary_from_index(name, &fields)))
+	    (*out = summary_from_index(name, &fields, filter, list)))
 		return 1;
 	rc = list_one(root, root_fd, name, &dir, hooks, out, &indexable);
 	if (rc > 0 && indexable && hooks && hooks->entry &&
@@ -474,6 +484,8 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 		return opened;
 	root_fd = dirfd(dir);
 	index_load(root_fd, &index);
+	list->slab = calloc(index.count, sizeof(*list->slab));
+	list->slab_size = list->slab ? index.count : 0;
 	while ((entry = readdir(dir))) {
 		struct job_summary *summary;
 		int rc;
@@ -481,8 +493,8 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 		if (entry->d_name[0] == '.' ||
 		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
 			continue;
-		rc = list_entry(root, root_fd, entry->d_name, hooks, &index,
-				index_uid, &summary);
+		rc = list_entry(root, root_fd, entry->d_name, hooks, filter,
+				&index, index_uid, list, &summary);
 		if (rc < 0)
 			list->skipped++;
 		if (rc <= 0)
@@ -514,6 +526,7 @@ void job_list_free(struct job_list *list)
 		job_summary_free(list->jobs[i]);
 	free(list->jobs);
 	free(list->index_text);
+	free(list->slab);
 	*list = (struct job_list){ 0 };
 }
 

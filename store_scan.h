@@ -23,6 +23,7 @@ struct job_summary {
 	 * NULL: then the fields above are all there */
 	const char *entry;
 	size_t entry_len;
+	int in_slab;		/* one of the list's slab: not freed alone */
 };
 void job_summary_free(struct job_summary *summary);
 
@@ -47,6 +48,8 @@ struct job_list {
 	size_t count, cap;
 	uint64_t skipped;	/* job directories that could not be read */
 	char *index_text;	/* list's index, which entries point into */
+	struct job_summary *slab;	/* the summaries read from it */
+	size_t slab_used, slab_size;
 };
 /* What list and gc ask of the wings above about a finished job whose
  * job.finished was due (the store knows nothing of notifications). */
