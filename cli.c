@@ -106,6 +106,7 @@ static const struct opt_def opt_defs[] = {
 	{ "max-jobs", O_MAX_JOBS, OPT_NUMBER },
 	{ "all-dirs", O_ALL_DIRS, OPT_FLAG },
 	{ "human", O_HUMAN, OPT_FLAG },
+	{ "claude", O_CLAUDE, OPT_FLAG },
 };
 
 #define DEFINITION_OPTS \
@@ -174,7 +175,9 @@ static const unsigned char gc_opts[] = {
 static const unsigned char delete_opts[] = {
 	O_FORCE, O_ALL, O_ALL_DIRS, O_DRY_RUN, SELECTOR_OPTS, O_COUNT
 };
-static const unsigned char skills_opts[] = { O_SOURCE, O_GLOBAL, O_COUNT };
+static const unsigned char skills_opts[] = {
+	O_SOURCE, O_GLOBAL, O_CLAUDE, O_COUNT
+};
 
 static const struct command_def commands[] = {
 	{ "run", CMD_RUN, 0, 1, run_opts,
@@ -212,7 +215,7 @@ static const struct command_def commands[] = {
 	{ "summary", CMD_SUMMARY, 0, 0, human_opts, "summary [--human]" },
 	{ "schema", CMD_SCHEMA, 0, 0, no_opts, "schema" },
 	{ "install-skills", CMD_INSTALL_SKILLS, 0, 0, skills_opts,
-	  "install-skills [--source self|local:PATH] [--global]" },
+	  "install-skills [--source self|local:PATH] [--global] [--claude]" },
 	{ "help", CMD_HELP, -1, 0, no_opts, "help [COMMAND]" },
 };
 

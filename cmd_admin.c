@@ -253,7 +253,8 @@ int cmd_install_skills(struct cli *cli)
 	/* skills are the user's files: the user's umask applies */
 	umask(cli->launch.old_umask);
 	if (skills_install(source ? source : "self", cli->args.seen[O_GLOBAL],
-			   &installed, &cli->error) < 0)
+			   cli->args.seen[O_CLAUDE], &installed,
+			   &cli->error) < 0)
 		return -1;
 	envelope_begin(w, "install_skills");
 	jw_key(w, "skills");
@@ -265,6 +266,8 @@ int cmd_install_skills(struct cli *cli)
 	jw_object_end(w);
 	jw_array_end(w);
 	jw_kv_bool(w, "global", cli->args.seen[O_GLOBAL]);
+	if (cli->args.seen[O_CLAUDE])
+		jw_kv_bool(w, "claude", 1);
 	jw_kv_str(w, "lock_file_path", installed.lock_file_path);
 	skill_install_free(&installed);
 	return 0;

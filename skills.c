@@ -19,15 +19,17 @@
 #define LOCK_FILE_MAX (4u << 20)
 #define COPY_DEPTH_MAX 16
 
-static char *skills_base(int global, struct error *e)
+/* <cwd>/FOLDER, or $HOME/FOLDER with --global (.agents, or .claude,
+ * where Claude Code reads skills). */
+static char *skills_base(int global, const char *folder, struct error *e)
 {
 	const char *home = getenv("HOME");
 	char *base;
 
 	if (!global)
-		base = path_absolute(".agents");
+		base = path_absolute(folder);
 	else if (home && *home)
-		base = path_join(home, ".agents");
+		base = path_join(home, folder);
 	else {
 		error_set(e, "invalid_source",
 			  "--global needs $HOME to be set");
@@ -327,8 +329,8 @@ static int update_lock_file(const char *base, const struct skill_install *in,
 	return 0;
 }
 
-int skills_install(const char *source, int global, struct skill_install *out,
-		   struct error *e)
+int skills_install(const char *source, int global, int claude,
+		   struct skill_install *out, struct error *e)
 {
 	char *base, *skills_dir = NULL;
 	int rc = -1;
@@ -338,7 +340,7 @@ int skills_install(const char *source, int global, struct skill_install *out,
 		return error_set(e, "unknown_source_scheme",
 				 "unknown_source_scheme: \"%s\" (supported: "
 				 "self, local:<path>)", source);
-	base = skills_base(global, e);
+	base = skills_base(global, claude ? ".claude" : ".agents", e);
 	if (!base)
 		return -1;
 	skills_dir = path_join(base, "skills");

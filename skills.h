@@ -22,13 +22,14 @@ struct skill_install {
 	char *lock_file_path;		/* heap */
 };
 
-/* install-skills --source SOURCE [--global]: "self" writes our SKILL.md to
- * <base>/skills/agent-exec/SKILL.md; "local:PATH" links (or copies) the
- * skill directory PATH to <base>/skills/<its name>. base is ./.agents, or
- * $HOME/.agents when global. Errors: unknown_source_scheme,
+/* install-skills --source SOURCE [--global] [--claude]: "self" writes our
+ * SKILL.md to <base>/skills/agent-exec/SKILL.md; "local:PATH" links (or
+ * copies) the skill directory PATH to <base>/skills/<its name>. base is
+ * ./.agents, or $HOME/.agents when global (.claude, where Claude Code
+ * reads skills, with claude). Errors: unknown_source_scheme,
  * invalid_source, io_error. */
-int skills_install(const char *source, int global, struct skill_install *out,
-		   struct error *e);
+int skills_install(const char *source, int global, int claude,
+		   struct skill_install *out, struct error *e);
 void skill_install_free(struct skill_install *out);
 
 /* The schema command: the embedded schema, parsed (internal_error if it

@@ -64,7 +64,7 @@ set -g __agent_exec_observe_opts --snapshot-after --until --tail-lines \
 set -g __agent_exec_flags --verbose --help --version --no-inherit-env \
     --inherit-env --wait --exit-status --interactive --pty --eof --follow \
     --all --dry-run --force --global --kill-leftovers --any --no-queue-wait \
-    --no-wait --forever --stdin-auto --all-dirs --human
+    --no-wait --forever --stdin-auto --all-dirs --human --claude
 
 # wait, kill and delete: which jobs, instead of ids
 set -g __agent_exec_selector_opts --tag --meta --state --queue
@@ -124,7 +124,7 @@ function __agent_exec_opts --argument-names cmd
         case gc
             set opts --older-than --max-jobs --max-bytes --dry-run
         case install-skills
-            set opts --source --global
+            set opts --source --global --claude
     end
     printf '%s\n' $opts $__agent_exec_global_opts
 end

@@ -64,7 +64,7 @@ _agent_exec_observe_opts="--snapshot-after --until --tail-lines --lines --max-by
 _agent_exec_flags=" --verbose --help --version --no-inherit-env
 	--inherit-env --wait --exit-status --interactive --pty --eof --follow
 	--all --dry-run --force --global --kill-leftovers --any --no-queue-wait
-	--no-wait --forever --stdin-auto --all-dirs --human "
+	--no-wait --forever --stdin-auto --all-dirs --human --claude "
 
 # wait, kill and delete: which jobs, instead of ids
 _agent_exec_selector_opts="--tag --meta --state --queue"
@@ -104,7 +104,7 @@ _agent_exec_opts() {
 	delete | rm) opts="--force --all --all-dirs --dry-run
 		$_agent_exec_selector_opts" ;;
 	gc) opts="--older-than --max-jobs --max-bytes --dry-run" ;;
-	install-skills) opts="--source --global" ;;
+	install-skills) opts="--source --global --claude" ;;
 	esac
 	reply=(${=opts} ${=_agent_exec_global_opts})
 }

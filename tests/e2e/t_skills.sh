@@ -160,3 +160,22 @@ check_usage_error "install-skills --bogus: usage error" \
 	"$AE_BIN" install-skills --bogus
 check_usage_error "install-skills --global twice: usage error" \
 	"$AE_BIN" install-skills --global --global
+
+# ---- --claude: where Claude Code reads skills --------------------------------------
+
+capture "$AE_BIN" install-skills --claude
+check_eq "--claude: the answer" "$OUT" \
+	'{"schema_version":"0.1","ok":true,"type":"install_skills","skills":[{"name":"agent-exec","source_type":"self","path":"'"$work"'/.claude/skills/agent-exec"}],"global":false,"claude":true,"lock_file_path":"'"$work"'/.claude/.skill-lock.json"}'
+check "--claude: SKILL.md in .claude/skills/agent-exec" \
+	cmp -s "$work/.claude/skills/agent-exec/SKILL.md" "$skill"
+keep_answer install_skills
+capture "$AE_BIN" install-skills --claude --global
+check_eq "--claude --global: under \$HOME/.claude" "$(json_str path "$OUT")" \
+	"$home/.claude/skills/agent-exec"
+check "... SKILL.md there" test -f "$home/.claude/skills/agent-exec/SKILL.md"
+keep_answer install_skills
+capture "$AE_BIN" install-skills --claude --source "local:$TMP/work/mine"
+check_eq "--claude --source local:DIR: linked into .claude/skills" \
+	"$(json_str path "$OUT")" "$work/.claude/skills/mine"
+check_schema "every --claude answer matches install_skills" install_skills \
+	--lines "$TMP/answers.install_skills"
