@@ -5,14 +5,17 @@
 # 4 launchers at a time; the tsp queue is filled meanwhile), first 2,000,
 # then 8,000 more; once every job is
 # terminal, benchtool repeat times
-#   agent-exec --root R list --all        (median of 11)
+#   agent-exec --root R list --all        (median of 11; a first list
+#                                          has written list's index)
+#   agent-exec --root R list --all --limit 50   (median of 11)
 #   agent-exec --root R status ID         (median of 101)
 #   agent-exec --root R summary           (median of 11; its floor: reading
 #                                          the state.json of every job)
 # and, for tsp, whose server keeps finished jobs (TS_MAXFINISHED raised),
 #   tsp -l  and  tsp -s ID
 # nq has no list of its jobs (a directory of files): nothing to compare.
-# Targets: list --all of 10,000 jobs <= 50 ms; status <= 1 ms.
+# Targets: list --all of 10,000 jobs <= 50 ms; list --limit 50 of 10,000
+# jobs <= 5 ms; status <= 1 ms.
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_init list
@@ -63,6 +66,7 @@ fill_tsp() {
 
 for size in $sizes; do
 	figure "list.$size" "6. list --all, $size finished jobs"
+	figure "limit.$size" "6. list --all --limit 50, $size finished jobs"
 	figure "status.$size" "6. status, $size finished jobs"
 	figure "summary.$size" "6. summary, $size finished jobs"
 done
@@ -87,16 +91,25 @@ for size in $sizes; do
 
 	id=$("$AE" --root "$root" list --all --limit 1 | job_id)
 	[ -n "$id" ] || die "no job in $root"
-	ms=$(median_ms "$n_list" "$AE" --root "$root" list --all) || exit 1
-	result "list.$size" agent-exec "$ms" ms
-	say "  list --all, $size jobs: $ms ms"
+	# the first list writes the index the others read (list.sh times
+	# lists once the store is settled, as a user meets it)
+	"$AE" --root "$root" list --all >/dev/null || die "list failed"
+	ms_list=$(median_ms "$n_list" "$AE" --root "$root" list --all) || exit 1
+	result "list.$size" agent-exec "$ms_list" ms
+	say "  list --all, $size jobs: $ms_list ms"
+	ms=$(median_ms "$n_list" "$AE" --root "$root" list --all --limit 50) ||
+		exit 1
+	result "limit.$size" agent-exec "$ms" ms
+	say "  list --all --limit 50, $size jobs: $ms ms"
+	[ "$size" = 10000 ] &&
+		target "limit.$size" "$(met_if le "$ms" 5)" "<= 5 ms"
 	# the floor: only reading the two records of every job
 	ms=$(median_ms "$n_list" "$BT" records "$root" state.json meta.json) ||
 		exit 1
 	result "list.$size" floor "$ms" ms
 	say "  floor (read state.json and meta.json of each), $size jobs: $ms ms"
 	[ "$size" = 10000 ] &&
-		target "list.$size" "$(met_if le "$ms" 50)" "<= 50 ms"
+		target "list.$size" "$(met_if le "$ms_list" 50)" "<= 50 ms"
 	ms=$(median_ms "$n_list" "$AE" --root "$root" summary) || exit 1
 	result "summary.$size" agent-exec "$ms" ms
 	say "  summary, $size jobs: $ms ms"
