@@ -1,7 +1,9 @@
 #!/bin/sh
 # What a test target needs beyond a C compiler, installed with apt-get when
 # we run as root, otherwise named so the user can install it.
-#   sh tests/deps.sh              make check: libcheck and musl-gcc
+#   sh tests/deps.sh              make check: libcheck and musl-gcc; and,
+#                                 wanted but not needed, OpenSSH's server
+#                                 and client (t_ssh skips without them)
 #   sh tests/deps.sh cross ARCH   make ARCH=ARCH check: the cross compiler,
 #                                 musl for ARCH (Debian's musl-dev of that
 #                                 architecture, multiarch) and the
@@ -9,14 +11,24 @@
 #   sh tests/deps.sh busybox      make busybox-check: a static busybox
 #   sh tests/deps.sh strace       make faultsweep: strace (with -e inject)
 missing=""
+wanted=""
 # need PACKAGE TEST...: PACKAGE is missing unless TEST succeeds
 need() {
 	_package=$1
 	shift
 	"$@" >/dev/null 2>&1 || missing="$missing $_package"
 }
+# want PACKAGE TEST...: like need, but a test that skips without PACKAGE:
+# installed as root when it can be, only named otherwise (never a failure)
+want() {
+	_package=$1
+	shift
+	"$@" >/dev/null 2>&1 || wanted="$wanted $_package"
+}
 has() { command -v "$1"; }
 has_check() { pkg-config --exists check || [ -f /usr/include/check.h ]; }
+# t_ssh starts sshd by its absolute path (it is not on a user's PATH)
+has_sshd() { has sshd || [ -x /usr/sbin/sshd ]; }
 # Debian's busybox package is linked dynamically; busybox-static is not
 # (no program interpreter: the path of a dynamic loader is not in it)
 static_busybox() {
@@ -28,6 +40,8 @@ case "${1:-check}" in
 check)
 	need "check pkg-config" has_check
 	need musl-tools has musl-gcc
+	want openssh-server has_sshd
+	want openssh-client has ssh-keygen
 	;;
 cross)
 	arch=${2:?usage: deps.sh cross ARCH}
@@ -58,8 +72,22 @@ strace)
 	exit 2
 	;;
 esac
+root_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+if [ -n "$wanted" ]; then
+	# shellcheck disable=SC2086 # a list of packages
+	if root_apt; then
+		echo "installing:$wanted (for tests that skip without them)" >&2
+		apt-get install -y -qq $wanted >/dev/null 2>&1 ||
+			{ apt-get update -qq >/dev/null 2>&1 &&
+			  apt-get install -y -qq $wanted >/dev/null 2>&1; } ||
+			echo "note: apt-get could not install:$wanted; their tests skip" >&2
+	else
+		echo "note: some tests skip without:$wanted" \
+			"(e.g. sudo apt-get install$wanted)" >&2
+	fi
+fi
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if root_apt; then
 	echo "installing:$missing" >&2
 	# shellcheck disable=SC2086 # a list of packages
 	apt-get install -y -qq $missing >/dev/null 2>&1 ||
