@@ -41,6 +41,23 @@ void envelope_begin(struct json_writer *w, const char *type)
 	jw_kv_str(w, "type", type);
 }
 
+void envelope_job(struct json_writer *w, const char *type, const char *id)
+{
+	envelope_begin(w, type);
+	jw_kv_str(w, "job_id", id);
+}
+
+void write_state(struct json_writer *w, enum job_status status)
+{
+	jw_kv_str(w, "state", job_status_name(status));
+}
+
+void write_json(struct json_writer *w, const char *key, const char *json)
+{
+	jw_key(w, key);
+	jw_raw(w, json, strlen(json));
+}
+
 /* Finish the answer (or the error): one line on stdout. */
 int answer_finish(struct cli *cli)
 {
@@ -87,10 +104,8 @@ int print_error(struct cli *cli)
 	jw_kv_str(w, "code", cli->error.code);
 	jw_kv_str(w, "message", cli->error.message);
 	jw_kv_bool(w, "retryable", cli->error.retryable);
-	if (cli->error.details[0]) {
-		jw_key(w, "details");
-		jw_raw(w, cli->error.details, strlen(cli->error.details));
-	}
+	if (cli->error.details[0])
+		write_json(w, "details", cli->error.details);
 	jw_object_end(w);
 	jw_object_end(w);
 	return 1;

@@ -36,8 +36,7 @@ static void write_summary(struct json_writer *w,
 	for (size_t i = 0; i < summary->tags.n; i++)
 		jw_string(w, summary->tags.v[i]);
 	jw_array_end(w);
-	jw_key(w, "command");
-	jw_raw(w, summary->command_json, strlen(summary->command_json));
+	write_json(w, "command", summary->command_json);
 	if (summary->state_ok)
 		state_write_signal(w, "signal", st->signal);
 	if (summary->state_ok && st->error[0])
@@ -48,8 +47,7 @@ static void write_summary(struct json_writer *w,
 		state_write_leftovers(w, st);
 		write_queue_place(w, NULL, st);
 	}
-	jw_key(w, "meta");
-	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_json(w, "meta", summary->meta_json);
 	write_short_id(w, summary->id);
 	jw_object_end(w);
 }

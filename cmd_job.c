@@ -36,8 +36,7 @@ static void write_status_extras(struct json_writer *w, const struct job *job,
 				const struct job_summary *summary,
 				const struct job_state *st)
 {
-	jw_key(w, "command");
-	jw_raw(w, summary->command_json, strlen(summary->command_json));
+	write_json(w, "command", summary->command_json);
 	if (summary->cwd)
 		jw_kv_str(w, "cwd", summary->cwd);
 	write_elapsed(w, st);
@@ -62,7 +61,7 @@ static void write_attempts(struct json_writer *w, const struct job *job,
 		if (state_read(&view, &st, &ignored) == 0) {
 			jw_object_begin(w);
 			jw_kv_u64(w, "attempt", attempt);
-			jw_kv_str(w, "state", job_status_name(st.status));
+			write_state(w, st.status);
 			if (st.started_at[0])
 				jw_kv_str(w, "started_at", st.started_at);
 			write_job_end(w, &st);
@@ -90,9 +89,8 @@ int cmd_status(struct cli *cli)
 		goto out;
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out_summary;
-	envelope_begin(w, "status");
-	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "state", job_status_name(st.status));
+	envelope_job(w, "status", job.id);
+	write_state(w, st.status);
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
 	jw_kv_str(w, "created_at", summary->created_at);
@@ -110,8 +108,7 @@ int cmd_status(struct cli *cli)
 	jw_kv_u64(w, "attempt", st.attempt);
 	write_attempts(w, &job, st.attempt);
 	write_tags(w, &summary->tags);
-	jw_key(w, "meta");
-	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_json(w, "meta", summary->meta_json);
 	write_status_extras(w, &job, summary, &st);
 	store_log_sizes(&job, sizes);
 	write_offsets(w, sizes);
@@ -253,8 +250,7 @@ int cmd_tail(struct cli *cli)
 		store_job_close(&job);
 		return -1;
 	}
-	envelope_begin(w, "tail");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "tail", job.id);
 	store_write_outputs(w, &job, &(struct output_read){
 				    .since = incremental ? since : NULL,
 				    .tail_lines = number_or(cli, O_TAIL_LINES,
@@ -282,9 +278,8 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 {
 	struct json_writer *w = &cli->out;
 
-	envelope_begin(w, "wait");
-	jw_kv_str(w, "job_id", job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	envelope_job(w, "wait", job->id);
+	write_state(w, st->status);
 	write_job_end(w, st);
 	jw_kv_bool(w, "timed_out", timed_out);
 	if (st->timed_out)
@@ -333,8 +328,7 @@ int cmd_tag_set(struct cli *cli)
 		}
 	if (store_set_tags(&job, &tags, &cli->error) < 0)
 		goto out;
-	envelope_begin(w, "tag_set");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "tag_set", job.id);
 	write_tags(w, &tags);
 	rc = 0;
 out:
@@ -359,8 +353,7 @@ int cmd_log(struct cli *cli)
 	if (!file || open_attempt(cli, &job) < 0)
 		goto out;
 	path = file[0] == '/' ? strdup(file) : store_job_path(&job, file);
-	envelope_begin(w, "log");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "log", job.id);
 	jw_kv_str(w, "stream", stream);
 	jw_kv_str(w, "path", path);
 	rc = store_log_page(w, &job, file,
@@ -430,8 +423,7 @@ int cmd_write(struct cli *cli)
 	if (exec_input_send(&job, source, cli->args.seen[O_EOF], timeout_ms,
 			    &sent, &cli->error) < 0)
 		goto out;
-	envelope_begin(w, "write");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "write", job.id);
 	jw_kv_u64(w, "bytes", sent.bytes);
 	/* a write that timed out sent no end of input */
 	jw_kv_bool(w, "eof", cli->args.seen[O_EOF] && !sent.timed_out);
@@ -467,10 +459,8 @@ int cmd_notify_set(struct cli *cli)
 	if (open_job(cli, &job) < 0)
 		return -1;
 	if (notify_set(&job, &change, &cli->error) == 0) {
-		envelope_begin(w, "notify.set");
-		jw_kv_str(w, "job_id", job.id);
-		jw_key(w, "notification");
-		jw_raw(w, change.result, strlen(change.result));
+		envelope_job(w, "notify.set", job.id);
+		write_json(w, "notification", change.result);
 		rc = 0;
 	}
 	free(change.result);
@@ -491,12 +481,10 @@ int cmd_notify_redeliver(struct cli *cli)
 	if (state_observe(&job, &st, &cli->error) == 0 &&
 	    notify_redeliver_now(&job, &st, cli->args.seen[O_FORCE], &done,
 				 &cli->error) == 0) {
-		envelope_begin(w, "notify.redeliver");
-		jw_kv_str(w, "job_id", job.id);
+		envelope_job(w, "notify.redeliver", job.id);
 		jw_kv_str(w, "event_id", done.event_id);
 		jw_kv_bool(w, "delivered", done.delivered);
-		jw_key(w, "delivery_results");
-		jw_raw(w, done.results, strlen(done.results));
+		write_json(w, "delivery_results", done.results);
 		if (done.omitted)
 			jw_kv_u64(w, "delivery_results_omitted", done.omitted);
 		free(done.results);

@@ -220,7 +220,7 @@ static void write_wait_entry(struct json_writer *w, const struct job *job,
 	jw_object_begin(w);
 	jw_kv_str(w, "job_id", job->id);
 	write_short_id(w, job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	write_state(w, st->status);
 	write_job_end(w, st);
 	if (st->timed_out)
 		jw_kv_bool(w, "job_timed_out", 1);
@@ -392,7 +392,7 @@ static int kill_report(struct cli *cli, const struct kill_target *t,
 	jw_kv_str(w, "signal", shown);
 	if (signal_name(signo, sent) == 0)
 		jw_kv_str(w, "signal_name", sent);
-	jw_kv_str(w, "state", job_status_name(st.status));
+	write_state(w, st.status);
 	jw_kv_u64(w, "observed_within_ms",
 		  (uint64_t)(clock_mono_ms() - t->sent_ms));
 	if (st.has_exit_code)
@@ -566,7 +566,7 @@ static int delete_preview(struct cli *cli, struct job *job,
 				 "state: job %s %s: delete would refuse it "
 				 "without --force", job->id, why);
 	jw_kv_str(w, "job_id", job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	write_state(w, st->status);
 	jw_kv_bool(w, "deleted", 0);
 	jw_kv_bool(w, "would_delete", 1);
 	jw_kv_u64(w, "freed_bytes", 0);
@@ -617,7 +617,7 @@ static int delete_one(struct cli *cli, const char *id, uint64_t *bytes)
 	if (store_job_remove(&cli->root, &job, bytes, &cli->error) < 0)
 		goto out;
 	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "state", job_status_name(st.status));
+	write_state(w, st.status);
 	jw_kv_bool(w, "deleted", 1);
 	jw_kv_u64(w, "freed_bytes", *bytes);
 	rc = 0;
@@ -686,9 +686,8 @@ static void write_live(struct json_writer *w, const struct job_list *jobs)
 		jw_object_begin(w);
 		jw_kv_str(w, "job_id", job->id);
 		write_short_id(w, job->id);
-		jw_kv_str(w, "state", job_status_name(job->state.status));
-		jw_key(w, "command");
-		jw_raw(w, job->command_json, strlen(job->command_json));
+		write_state(w, job->state.status);
+		write_json(w, "command", job->command_json);
 		write_elapsed(w, &job->state);
 		write_queue_place(w, NULL, &job->state);
 		jw_object_end(w);

@@ -405,9 +405,8 @@ static void write_run_answer(struct cli *cli, const char *type,
 	uint64_t tail_lines = number_or(cli, O_TAIL_LINES, 50);
 	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 
-	envelope_begin(w, type);
-	jw_kv_str(w, "job_id", job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	envelope_job(w, type, job->id);
+	write_state(w, st->status);
 	if (strcmp(type, "restart") == 0)
 		jw_kv_u64(w, "attempt", st->attempt);
 	write_tags(w, &spec->tags);
@@ -494,8 +493,7 @@ int cmd_create(struct cli *cli)
 	/* --slots is the queue's now; the queue is made with the job */
 	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
 	    make_job(cli, &spec, &job, 1) == 0) {
-		envelope_begin(w, "create");
-		jw_kv_str(w, "job_id", job.id);
+		envelope_job(w, "create", job.id);
 		jw_kv_str(w, "state", "created");
 		store_write_log_paths(w, &job);
 		write_tags(w, &spec.tags);
