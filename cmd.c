@@ -167,6 +167,21 @@ void write_snapshot(struct json_writer *w, const char *key,
 	jw_object_end(w);
 }
 
+void write_times(struct json_writer *w, const char *created_at,
+		 const struct job_state *st)
+{
+	if (st && st->has_exit_code)
+		jw_kv_i64(w, "exit_code", st->exit_code);
+	jw_kv_str(w, "created_at", created_at);
+	if (!st)
+		return;
+	if (st->started_at[0])
+		jw_kv_str(w, "started_at", st->started_at);
+	if (st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	jw_kv_str(w, "updated_at", st->updated_at);
+}
+
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st)
 {

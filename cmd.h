@@ -72,6 +72,10 @@ void write_snapshot(struct json_writer *w, const char *key,
 void write_state_extras(struct json_writer *w, const struct job_state *st);
 /* signal and signal_name, error, exec_error, leftovers. */
 void write_end_extras(struct json_writer *w, const struct job_state *st);
+/* exit_code, created_at, started_at, finished_at and updated_at, as
+ * status and list give them (st NULL: the state is unreadable). */
+void write_times(struct json_writer *w, const char *created_at,
+		 const struct job_state *st);
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);

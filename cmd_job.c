@@ -91,14 +91,7 @@ int cmd_status(struct cli *cli)
 		goto out_summary;
 	envelope_job(w, "status", job.id);
 	write_state(w, st.status);
-	if (st.has_exit_code)
-		jw_kv_i64(w, "exit_code", st.exit_code);
-	jw_kv_str(w, "created_at", summary->created_at);
-	if (st.started_at[0])
-		jw_kv_str(w, "started_at", st.started_at);
-	if (st.finished_at[0])
-		jw_kv_str(w, "finished_at", st.finished_at);
-	jw_kv_str(w, "updated_at", st.updated_at);
+	write_times(w, summary->created_at, &st);
 	if (st.has_pid)
 		jw_kv_i64(w, "pid", st.pid);
 	if (st.has_duration)
