@@ -321,15 +321,13 @@ static int candidate_newest(const void *a, const void *b)
 /* One finished job of the first pass, when it is collectable. */
 static int rank_one(struct gc_pass *gc, const char *name, size_t *cap)
 {
-	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct gc_candidate *c;
 	struct job_state st;
 	struct error e;
 	const char *stamp;
-	int dir_fd = openat(gc->root_fd, name, O_RDONLY | O_DIRECTORY |
-					       O_NOFOLLOW | O_CLOEXEC);
+	struct job job;
 
-	if (dir_fd < 0 || store_job_at(&job, gc->root, name, dir_fd) < 0)
+	if (store_job_at_name(gc->root, gc->root_fd, name, &job) < 0)
 		return 0;
 	if (state_observe(&job, &st, &e) < 0 || !(stamp = gc_collectable(&st)))
 		goto out;
@@ -347,7 +345,7 @@ static int rank_one(struct gc_pass *gc, const char *name, size_t *cap)
 	c = &gc->ranked[gc->ranked_count++];
 	copy_str(c->id, sizeof(c->id), name);
 	copy_str(c->stamp, sizeof(c->stamp), stamp);
-	c->bytes = tree_bytes(dir_fd, 0);
+	c->bytes = tree_bytes(job.dir_fd, 0);
 	c->over = NULL;
 out:
 	store_job_close(&job);
@@ -366,8 +364,7 @@ static int rank_finished(struct gc_pass *gc, DIR *dir)
 	size_t cap = 0;
 
 	while ((entry = readdir(dir)))
-		if (entry->d_name[0] != '.' && utf8_valid(entry->d_name) &&
-		    (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) &&
+		if (store_entry_may_be_job(entry) && utf8_valid(entry->d_name) &&
 		    rank_one(gc, entry->d_name, &cap) < 0)
 			return -1;
 	rewinddir(dir);
@@ -406,21 +403,19 @@ static int gc_one(struct gc_pass *gc, const char *name,
 		  struct gc_entry *entry)
 {
 	const struct job_hooks *hooks = gc->req->hooks;
-	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	const char *stamp, *keep, *due = NULL;
 	struct job_state st;
 	struct error e;
-	const char *stamp, *keep, *due = NULL;
-	int dir_fd, rc;
+	struct job job;
+	int rc;
 
 	*entry = (struct gc_entry){ .job_id = name, .state = "unknown",
 				    .action = "skipped",
 				    .reason = "state_unreadable" };
-	dir_fd = openat(gc->root_fd, name, O_RDONLY | O_DIRECTORY |
-					   O_NOFOLLOW | O_CLOEXEC);
-	if (dir_fd < 0 || store_job_at(&job, gc->root, name, dir_fd) < 0)
+	if (store_job_at_name(gc->root, gc->root_fd, name, &job) < 0)
 		return gc->visit(gc->ctx, entry);
 	entry->job = &job;
-	if (store_trusted(dir_fd, job.dir, &e) < 0) {
+	if (store_trusted(job.dir_fd, job.dir, &e) < 0) {
 		entry->reason = "unsafe_permissions";
 		goto out;
 	}
@@ -451,7 +446,7 @@ static int gc_one(struct gc_pass *gc, const char *name,
 		entry->reason = keep;
 	else {
 		entry->reason = due;
-		entry->bytes = tree_bytes(dir_fd, 0);
+		entry->bytes = tree_bytes(job.dir_fd, 0);
 		if (gc->req->dry_run)
 			entry->action = "would_delete";
 		else
@@ -500,8 +495,7 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 			remove_leftover(gc.root_fd, entry->d_name);
 			continue;
 		}
-		if (entry->d_name[0] == '.' ||
-		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+		if (!store_entry_may_be_job(entry))
 			continue;
 		if (!utf8_valid(entry->d_name)) {
 			totals->skipped++;
