@@ -51,39 +51,6 @@ int parse_duration(const char *text, uint64_t *seconds)
 
 #define TREE_DEPTH_MAX 16
 
-/* Size of the regular files under dir_fd (symlinks not followed). */
-static uint64_t tree_bytes(int dir_fd, int depth)
-{
-	DIR *dir = dir_list(dir_fd);
-	struct dirent *entry;
-	uint64_t total = 0;
-
-	if (!dir)
-		return 0;
-	while ((entry = readdir(dir))) {
-		struct stat st;
-
-		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0 ||
-		    fstatat(dir_fd, entry->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
-		else if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH_MAX) {
-			int sub = openat(dir_fd, entry->d_name, O_RDONLY |
-					 O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (sub >= 0) {
-				total += tree_bytes(sub, depth + 1);
-				close(sub);
-			}
-		}
-	}
-	closedir(dir);
-	return total;
-}
-
 static int name_in(const char *name, const char *const *names)
 {
 	for (size_t i = 0; names && names[i]; i++)
@@ -92,9 +59,12 @@ static int name_in(const char *name, const char *const *names)
 	return 0;
 }
 
-/* Remove everything under dir_fd but the entries named in spare (a NULL
- * terminated list, or NULL): entries are unlinked, never followed. */
-static int tree_empty(int dir_fd, int depth, const char *const *spare)
+/* The tree under dir_fd, symlinks not followed: the size of its regular
+ * files added to *bytes, and with remove set everything in it but the
+ * entries named in spare (a NULL terminated list, or NULL) unlinked.
+ * 0, or -1 when something could not be read or removed. */
+static int tree_walk(int dir_fd, int depth, int remove,
+		     const char *const *spare, uint64_t *bytes)
 {
 	DIR *dir = dir_list(dir_fd);
 	struct dirent *entry;
@@ -103,31 +73,52 @@ static int tree_empty(int dir_fd, int depth, const char *const *spare)
 	if (!dir)
 		return -1;
 	while ((entry = readdir(dir))) {
+		const char *name = entry->d_name;
 		struct stat st;
 		int sub;
 
-		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0 ||
-		    name_in(entry->d_name, spare))
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    name_in(name, spare))
 			continue;
-		if (fstatat(dir_fd, entry->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) == 0
-		    && S_ISDIR(st.st_mode)) {
-			sub = depth < TREE_DEPTH_MAX ?
-			      openat(dir_fd, entry->d_name, O_RDONLY |
-				     O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-			if (sub < 0 || tree_empty(sub, depth + 1, NULL) < 0)
+		if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			st.st_mode = 0;	/* unknown: unlinked as a file */
+		if (S_ISREG(st.st_mode))
+			*bytes += (uint64_t)st.st_size;
+		if (!S_ISDIR(st.st_mode)) {
+			if (remove && unlinkat(dir_fd, name, 0) < 0)
 				rc = -1;
-			if (sub >= 0)
-				close(sub);
-			if (unlinkat(dir_fd, entry->d_name, AT_REMOVEDIR) < 0)
-				rc = -1;
-		} else if (unlinkat(dir_fd, entry->d_name, 0) < 0) {
-			rc = -1;
+			continue;
 		}
+		sub = depth < TREE_DEPTH_MAX ?
+		      openat(dir_fd, name, O_RDONLY | O_DIRECTORY |
+			     O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (sub < 0 || tree_walk(sub, depth + 1, remove, NULL,
+					 bytes) < 0)
+			rc = -1;
+		if (sub >= 0)
+			close(sub);
+		if (remove && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0)
+			rc = -1;
 	}
 	closedir(dir);
 	return rc;
+}
+
+/* The size of the regular files under dir_fd. */
+static uint64_t tree_bytes(int dir_fd)
+{
+	uint64_t bytes = 0;
+
+	tree_walk(dir_fd, 0, 0, NULL, &bytes);
+	return bytes;
+}
+
+/* Remove everything under dir_fd but the entries named in spare. */
+static int tree_empty(int dir_fd, const char *const *spare)
+{
+	uint64_t bytes = 0;
+
+	return tree_walk(dir_fd, 0, 1, spare, &bytes);
 }
 
 #define DELETED_PREFIX ".deleted-"
@@ -143,7 +134,7 @@ static int job_dir_empty(int dir_fd)
 	static const char *const records[] = { "meta.json", "state.json",
 					       "lock", NULL };
 
-	if (tree_empty(dir_fd, 0, records) < 0)
+	if (tree_empty(dir_fd, records) < 0)
 		return -1;
 	for (size_t i = 0; records[i]; i++)
 		if (unlinkat(dir_fd, records[i], 0) < 0 && errno != ENOENT)
@@ -173,7 +164,7 @@ static int remove_job_dir(int root_fd, const char *name, int dir_fd)
 				return 0;
 			if (errno != ENOTEMPTY && errno != EEXIST)
 				break;
-			tree_empty(dir_fd, 0, NULL);
+			tree_empty(dir_fd, NULL);
 		}
 	}
 	err = errno;
@@ -190,14 +181,14 @@ static void remove_leftover(int root_fd, const char *name)
 
 	if (dir_fd < 0)
 		return;
-	if (tree_empty(dir_fd, 0, NULL) == 0)
+	if (tree_empty(dir_fd, NULL) == 0)
 		unlinkat(root_fd, name, AT_REMOVEDIR);
 	close(dir_fd);
 }
 
 uint64_t store_job_bytes(const struct job *job)
 {
-	return tree_bytes(job->dir_fd, 0);
+	return tree_bytes(job->dir_fd);
 }
 
 int store_job_remove(const struct store_root *root, struct job *job,
@@ -208,7 +199,7 @@ int store_job_remove(const struct store_root *root, struct job *job,
 	if (root_fd < 0)
 		return error_errno(e, NULL, errno, "cannot open jobs root %s",
 				   root->abs);
-	*bytes = tree_bytes(job->dir_fd, 0);
+	*bytes = tree_bytes(job->dir_fd);
 	rc = remove_job_dir(root_fd, job->id, job->dir_fd);
 	close(root_fd);
 	if (rc < 0)
@@ -345,7 +336,7 @@ static int rank_one(struct gc_pass *gc, const char *name, size_t *cap)
 	c = &gc->ranked[gc->ranked_count++];
 	copy_str(c->id, sizeof(c->id), name);
 	copy_str(c->stamp, sizeof(c->stamp), stamp);
-	c->bytes = tree_bytes(job.dir_fd, 0);
+	c->bytes = tree_bytes(job.dir_fd);
 	c->over = NULL;
 out:
 	store_job_close(&job);
@@ -446,7 +437,7 @@ static int gc_one(struct gc_pass *gc, const char *name,
 		entry->reason = keep;
 	else {
 		entry->reason = due;
-		entry->bytes = tree_bytes(job.dir_fd, 0);
+		entry->bytes = tree_bytes(job.dir_fd);
 		if (gc->req->dry_run)
 			entry->action = "would_delete";
 		else
