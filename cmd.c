@@ -33,12 +33,18 @@ uint64_t number_or(const struct cli *cli, enum opt_id id,
 	return cli->args.seen[id] ? cli->args.number[id] : fallback;
 }
 
-void envelope_begin(struct json_writer *w, const char *type)
+/* The keys every answer starts with, the error's too. */
+static void envelope_open(struct json_writer *w, int ok, const char *type)
 {
 	jw_object_begin(w);
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_bool(w, "ok", 1);
+	jw_kv_bool(w, "ok", ok);
 	jw_kv_str(w, "type", type);
+}
+
+void envelope_begin(struct json_writer *w, const char *type)
+{
+	envelope_open(w, 1, type);
 }
 
 void envelope_job(struct json_writer *w, const char *type, const char *id)
@@ -92,10 +98,7 @@ int print_error(struct cli *cli)
 	w->depth = 0;
 	w->has_items = 0;
 	w->after_key = 0;
-	jw_object_begin(w);
-	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_bool(w, "ok", 0);
-	jw_kv_str(w, "type", "error");
+	envelope_open(w, 0, "error");
 	/* the command made or started this job before it failed */
 	if (cli->error_job[0])
 		jw_kv_str(w, "job_id", cli->error_job);

@@ -151,6 +151,13 @@ static int tail_since(const struct cli *cli, uint64_t since[2])
 	return args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR];
 }
 
+/* A watch of the job's logs that could not be set up or waited on. */
+static int watch_failed(struct cli *cli, const struct job *job)
+{
+	return error_errno(&cli->error, NULL, errno, "cannot watch the logs "
+			   "of job %s", job->id);
+}
+
 /* tail --wait-ms: until output comes after since[], the job ends, or the
  * wait's time is up. The job's state as it stands then (known: read). */
 static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
@@ -162,15 +169,13 @@ static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 	int rc, woken;
 
 	if (dir_watch_open(&watch, job->dir) < 0)
-		return error_errno(&cli->error, NULL, errno, "cannot watch "
-				   "the logs of job %s", job->id);
+		return watch_failed(cli, job);
 	/* the state again once watched: an end just before is not missed */
 	while ((rc = read_job_state(cli, job, st)) == 0 &&
 	       !job_status_terminal(st->status)) {
 		woken = store_logs_wait(job, &watch, since, deadline);
 		if (woken < 0) {
-			rc = error_errno(&cli->error, NULL, errno, "cannot "
-					 "watch the logs of job %s", job->id);
+			rc = watch_failed(cli, job);
 			break;
 		}
 		if (!woken || store_logs_grew(job, since)) {
@@ -193,8 +198,7 @@ static int tail_follow(struct cli *cli, struct job *job)
 	int ended = 0, rc = 0;
 
 	if (dir_watch_open(&watch, job->dir) < 0)
-		return error_errno(&cli->error, NULL, errno, "cannot watch "
-				   "the logs of job %s", job->id);
+		return watch_failed(cli, job);
 	while (!ended && rc == 0) {
 		if ((rc = read_job_state(cli, job, &st)) < 0)
 			break;
@@ -206,8 +210,7 @@ static int tail_follow(struct cli *cli, struct job *job)
 					job->id);
 		else if (!ended &&
 			 store_logs_wait(job, &watch, offsets, -1) < 0)
-			rc = error_errno(&cli->error, NULL, errno, "cannot "
-					 "watch the logs of job %s", job->id);
+			rc = watch_failed(cli, job);
 	}
 	dir_watch_close(&watch);
 	return rc < 0 ? -1 : 0;	/* a reader gone (EPIPE) ends it well */

@@ -31,21 +31,22 @@ static char *owned_entry(struct cli *cli, const char *key, const char *value)
 
 static int spec_add_meta(struct cli *cli, struct job_spec *spec)
 {
+	static const struct { unsigned char opt; const char *key; } callback[] = {
+		{ O_CALLBACK_SESSION, META_CALLBACK_SESSION },
+		{ O_CALLBACK_AGENT, META_CALLBACK_AGENT },
+	};
 	const struct args *args = &cli->args;
-	const char *session = args->value[O_CALLBACK_SESSION];
-	const char *agent = args->value[O_CALLBACK_AGENT];
-	char *entry;
 
 	for (size_t i = 0; i < args->list[O_META].n; i++)
 		if (strv_setenv(&spec->meta, args->list[O_META].v[i]) < 0)
 			return -1;
-	if (session) {
-		entry = owned_entry(cli, META_CALLBACK_SESSION, session);
-		if (!entry || strv_setenv(&spec->meta, entry) < 0)
-			return -1;
-	}
-	if (agent) {
-		entry = owned_entry(cli, META_CALLBACK_AGENT, agent);
+	for (size_t i = 0; i < 2; i++) {
+		const char *value = args->value[callback[i].opt];
+		char *entry;
+
+		if (!value)
+			continue;
+		entry = owned_entry(cli, callback[i].key, value);
 		if (!entry || strv_setenv(&spec->meta, entry) < 0)
 			return -1;
 	}
