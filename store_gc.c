@@ -457,7 +457,7 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 			      .ctx = ctx };
 	struct dirent *entry;
 	DIR *dir;
-	int opened;
+	int opened, rc = 0;
 
 	*totals = (struct gc_totals){ 0 };
 	opened = store_root_listing(root, &dir, e);
@@ -470,16 +470,11 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 		 (unsigned long long)req->max_jobs);
 	snprintf(gc.reason_bytes, sizeof(gc.reason_bytes), "max_bytes_%llu",
 		 (unsigned long long)req->max_bytes);
-	if ((req->has_max_jobs || req->has_max_bytes) &&
-	    rank_finished(&gc, dir) < 0) {
-		free(gc.ranked);
-		closedir(dir);
-		return error_errno(e, NULL, ENOMEM, "cannot run gc");
-	}
-	while ((entry = readdir(dir)) &&
+	if (req->has_max_jobs || req->has_max_bytes)
+		rc = rank_finished(&gc, dir);
+	while (rc == 0 && (entry = readdir(dir)) &&
 	       (!req->deadline || clock_mono_ms() < req->deadline)) {
 		struct gc_entry decision;
-		int rc;
 
 		if (!req->dry_run && strncmp(entry->d_name, DELETED_PREFIX,
 					     strlen(DELETED_PREFIX)) == 0) {
@@ -502,13 +497,8 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 			totals->would_delete++;
 			totals->would_free_bytes += decision.bytes;
 		}
-		if (rc < 0) {
-			free(gc.ranked);
-			closedir(dir);
-			return error_errno(e, NULL, ENOMEM, "cannot run gc");
-		}
 	}
 	free(gc.ranked);
 	closedir(dir);
-	return 0;
+	return rc < 0 ? error_errno(e, NULL, ENOMEM, "cannot run gc") : 0;
 }
