@@ -4,6 +4,7 @@
 #include "store_gc.h"
 #include "store_tally.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -300,8 +301,7 @@ static void uppercase_copy(char *out, size_t size, const char *text)
 	size_t i = 0;
 
 	for (; text[i] && i + 1 < size; i++)
-		out[i] = (char)(text[i] >= 'a' && text[i] <= 'z'
-					? text[i] - 'a' + 'A' : text[i]);
+		out[i] = (char)toupper((unsigned char)text[i]);
 	out[i] = '\0';
 }
 

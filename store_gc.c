@@ -20,7 +20,7 @@
 
 int parse_duration(const char *text, uint64_t *seconds)
 {
-	static const struct { char suffix; uint64_t unit; } units[] = {
+	static const struct { char suffix; uint32_t unit; } units[] = {
 		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
 	};
 	char digits[32];

@@ -136,20 +136,20 @@ static int field(const char **p, int stop, const char **out, size_t *len)
 static int line_parse(const char *line, const struct stat *dir,
 		      struct index_fields *f)
 {
+	const uint64_t stamp[3] = { (uint64_t)dir->st_ino,
+				    (uint64_t)dir->st_ctim.tv_sec,
+				    (uint64_t)dir->st_ctim.tv_nsec };
 	const char *p = line + JOB_ID_LEN + 1, *w;
-	uint64_t ino = 0, sec = 0, nsec = 0;
+	uint64_t number;
 	size_t n, len;
 	char state[16];
 
-	if (!(n = scan_u64(p, &ino)) || p[n] != ' ' ||
-	    !(len = scan_u64(p += n + 1, &sec)) || p[len] != ' ' ||
-	    !(n = scan_u64(p += len + 1, &nsec)) || p[n] != ' ')
-		return -1;
-	p += n + 1;
-	if (ino != (uint64_t)dir->st_ino ||
-	    sec != (uint64_t)dir->st_ctim.tv_sec ||
-	    nsec != (uint64_t)dir->st_ctim.tv_nsec ||
-	    field(&p, ' ', &w, &len) < 0 || len >= sizeof(state))
+	/* INO CTIME_S CTIME_NS: the directory's */
+	for (int i = 0; i < 3; i++, p += n + 1)
+		if (!(n = scan_u64(p, &number)) || p[n] != ' ' ||
+		    number != stamp[i])
+			return -1;
+	if (field(&p, ' ', &w, &len) < 0 || len >= sizeof(state))
 		return -1;
 	snprintf(state, sizeof(state), "%.*s", (int)len, w);
 	if (job_status_parse(state, &f->status) < 0 ||
