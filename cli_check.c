@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cli_check.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,11 +273,12 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	}
 	for (size_t i = 0; i < meta->n; i++) {
 		const char *entry = meta->v[i];
-		size_t key_len = strcspn(entry, "=");
+		size_t key_len = 0;
 
-		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
-		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-			   "QRSTUVWXYZ0123456789_.-") != key_len) {
+		while (isalnum((unsigned char)entry[key_len]) ||
+		       (entry[key_len] && strchr("_.-", entry[key_len])))
+			key_len++;
+		if (entry[key_len] != '=' || key_len == 0 || key_len > 128) {
 			snprintf(usage, size, "invalid --meta \"%.64s\": "
 				 "expected KEY=VALUE, KEY of letters, digits, "
 				 "'_', '.' or '-'", entry);

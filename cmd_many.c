@@ -229,6 +229,14 @@ static void write_wait_entry(struct json_writer *w, const struct job *job,
 	jw_object_end(w);
 }
 
+/* The answer on many jobs, up to its list: "jobs":[ (left open). */
+static void envelope_jobs(struct json_writer *w, const char *type)
+{
+	envelope_begin(w, type);
+	jw_key(w, "jobs");
+	jw_array_begin(w);
+}
+
 static void write_counts(struct json_writer *w, const uint64_t *counts)
 {
 	jw_key(w, "counts");
@@ -253,9 +261,7 @@ int cmd_wait_many(struct cli *cli)
 	if (select_jobs(cli, &sel, WAIT_JOBS_MAX) < 0)
 		return -1;
 	rc = any ? wait_any(cli, &sel, deadline) : 0;
-	envelope_begin(w, "wait");
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	envelope_jobs(w, "wait");
 	for (size_t i = 0; rc >= 0 && i < sel.count; i++) {
 		struct job_state st;
 		struct job job;
@@ -458,9 +464,7 @@ static int kill_many(struct cli *cli, const char *name, int signo)
 				rc = keep_failure(cli, &targets[i].failure);
 		}
 	}
-	envelope_begin(w, "kill");
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	envelope_jobs(w, "kill");
 	for (size_t i = 0; rc == 0 && i < sel.count; i++) {
 		jw_object_begin(w);
 		if (!targets[i].failure &&
@@ -637,9 +641,7 @@ static int delete_many(struct cli *cli)
 
 	if (select_jobs(cli, &sel, (size_t)-1) < 0)
 		return -1;
-	envelope_begin(w, "delete");
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	envelope_jobs(w, "delete");
 	for (size_t i = 0; i < sel.count; i++) {
 		jw_object_begin(w);
 		if (delete_one(cli, sel.ids[i], &bytes) < 0) {

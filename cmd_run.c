@@ -338,15 +338,17 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	return spec_add_notify(cli, spec);
 }
 
-/* Make the job directory, its records and logs; the ALIVE lock stays
- * held in job->lock_fd. created jobs keep their --env values in env.json
- * and are recorded as created. */
+/* run and create: the job's definition (spec_free it either way), its
+ * queue ready, then its directory, records and logs made; the ALIVE lock
+ * stays held in job->lock_fd. created jobs keep their --env values in
+ * env.json and are recorded as created. */
 static int make_job(struct cli *cli, struct job_spec *spec,
 		    struct job *job, int created)
 {
 	char created_at[TIMESTAMP_LEN + 1];
 
-	if (store_job_new(&cli->root, job, &cli->error) < 0)
+	if (spec_build(cli, spec) < 0 || queue_prepare(cli, spec->queue) < 0 ||
+	    store_job_new(&cli->root, job, &cli->error) < 0)
 		return -1;
 	diag(cli, 1, "job directory %s", job->dir);
 	format_utc_now(created_at);
@@ -474,8 +476,7 @@ int cmd_run(struct cli *cli)
 	struct job job;
 	int rc = -1;
 
-	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
-	    make_job(cli, &spec, &job, 0) == 0) {
+	if (make_job(cli, &spec, &job, 0) == 0) {
 		cli->launch.log_created = 1;
 		rc = launch_and_answer(cli, "run", &job, &spec);
 		store_job_close(&job);
@@ -492,8 +493,7 @@ int cmd_create(struct cli *cli)
 	int rc = -1;
 
 	/* --slots is the queue's now; the queue is made with the job */
-	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
-	    make_job(cli, &spec, &job, 1) == 0) {
+	if (make_job(cli, &spec, &job, 1) == 0) {
 		envelope_job(w, "create", job.id);
 		jw_kv_str(w, "state", "created");
 		store_write_log_paths(w, &job);
