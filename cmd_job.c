@@ -219,35 +219,23 @@ static int tail_follow(struct cli *cli, struct job *job)
 /* tail: the end of the logs, or (--since-*, --cursor) what came after an
  * earlier read. The state is read first: when it says the job is over,
  * the bytes returned are all there will be. */
-int cmd_tail(struct cli *cli)
+static int tail_job(struct cli *cli, struct job *job)
 {
 	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 	struct json_writer *w = &cli->out;
 	struct tail_info info[2];
 	uint64_t since[2], next[2];
 	struct job_state st;
-	struct job job;
-	int incremental = tail_since(cli, since), known, rc;
+	int incremental = tail_since(cli, since), known;
 
-	if (open_job(cli, &job) < 0)
-		return -1;
-	if (open_attempt(cli, &job) < 0) {
-		store_job_close(&job);
-		return -1;
-	}
-	if (cli->args.seen[O_FOLLOW]) {
-		rc = tail_follow(cli, &job);
-		store_job_close(&job);
-		return rc;
-	}
-	known = read_job_state(cli, &job, &st) == 0;
+	if (cli->args.seen[O_FOLLOW])
+		return tail_follow(cli, job);
+	known = read_job_state(cli, job, &st) == 0;
 	if (known && incremental && cli->args.seen[O_WAIT_MS] &&
-	    tail_wait(cli, &job, &st, since) < 0) {
-		store_job_close(&job);
+	    tail_wait(cli, job, &st, since) < 0)
 		return -1;
-	}
-	envelope_job(w, "tail", job.id);
-	store_write_outputs(w, &job, &(struct output_read){
+	envelope_job(w, "tail", job->id);
+	store_write_outputs(w, job, &(struct output_read){
 				    .since = incremental ? since : NULL,
 				    .tail_lines = number_or(cli, O_TAIL_LINES,
 							    50),
@@ -257,14 +245,25 @@ int cmd_tail(struct cli *cli)
 			    info, next);
 	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
 	jw_kv_str(w, "encoding", "utf-8-lossy");
-	store_write_log_paths(w, &job);
+	store_write_log_paths(w, job);
 	write_tail_figures(w, info);
 	write_offsets(w, next);
 	jw_kv_str(w, "state", known ? job_status_name(st.status) : "unknown");
 	if (known && st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
-	store_job_close(&job);
 	return 0;
+}
+
+int cmd_tail(struct cli *cli)
+{
+	struct job job;
+	int rc;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	rc = open_attempt(cli, &job) < 0 ? -1 : tail_job(cli, &job);
+	store_job_close(&job);
+	return rc;
 }
 
 /* timed_out: the wait's deadline passed; job_timed_out: the job's own
