@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cli_check.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,18 +37,66 @@ static int check_queue(const struct args *args, char *usage, size_t size)
 	return 0;
 }
 
+/* Options that go together only so: ONE_OF: at most one of them;
+ * EXCLUDES: the first with none of the others; NEEDS: the first with one
+ * of the others. O_ROOT (0), never in a rule, ends a short list. */
+enum rule_kind { ONE_OF, EXCLUDES, NEEDS };
+
+static const struct option_rule {
+	unsigned char kind;
+	unsigned char opts[5];
+	const char *message;
+} option_rules[] = {
+	{ ONE_OF, { O_INHERIT_ENV, O_NO_INHERIT_ENV },
+	  "--inherit-env and --no-inherit-env cannot be used together" },
+	{ NEEDS, { O_ALL_DIRS, O_ALL },
+	  "--all-dirs goes with --all (delete --all --all-dirs)" },
+	{ EXCLUDES, { O_ALL, O_CWD },
+	  "--all and --cwd cannot be used together" },
+	{ ONE_OF, { O_STDIN, O_STDIN_FILE, O_STDIN_AUTO, O_INTERACTIVE },
+	  "--stdin, --stdin-file, --stdin-auto and --interactive cannot be "
+	  "used together" },
+	/* notify set's --file is alone: it takes neither of the others */
+	{ ONE_OF, { O_DATA, O_FILE, O_STDIN_FLAG },
+	  "write takes one of --data, --file and --stdin" },
+	{ EXCLUDES, { O_UNTIL, O_SNAPSHOT_AFTER, O_WAIT },
+	  "--until, --snapshot-after and --wait cannot be used together" },
+	{ NEEDS, { O_WAIT_MS, O_CURSOR, O_SINCE_STDOUT, O_SINCE_STDERR },
+	  "tail --wait-ms waits for output after a point: give --cursor or "
+	  "--since-stdout/--since-stderr" },
+	/* events --follow takes none of them */
+	{ EXCLUDES, { O_FOLLOW, O_WAIT_MS, O_TAIL_LINES, O_MAX_BYTES },
+	  "tail --follow streams the whole output: it takes no --wait-ms, "
+	  "--tail-lines or --max-bytes" },
+	{ EXCLUDES, { O_CURSOR, O_SINCE_STDOUT, O_SINCE_STDERR },
+	  "--cursor and --since-* cannot be used together" },
+	{ EXCLUDES, { O_PTY, O_STDIN, O_STDIN_FILE, O_STDIN_AUTO },
+	  "--pty takes its input from write, not --stdin, --stdin-file or "
+	  "--stdin-auto" },
+	{ NEEDS, { O_PTY_SIZE, O_PTY }, "--pty-size needs --pty" },
+};
+
+static int rule_broken(const struct args *args,
+		       const struct option_rule *rule)
+{
+	int first = args->seen[rule->opts[0]] > 0, others = 0;
+
+	for (size_t i = 1; i < sizeof(rule->opts) && rule->opts[i]; i++)
+		others += args->seen[rule->opts[i]] > 0;
+	if (rule->kind == ONE_OF)
+		return first + others > 1;
+	return first && (rule->kind == NEEDS ? !others : others);
+}
+
 static int check_conflicts(const struct args *args, char *usage, size_t size)
 {
-	if (args->seen[O_INHERIT_ENV] && args->seen[O_NO_INHERIT_ENV])
-		return usage_error(usage, size, "%s", "--inherit-env and "
-				   "--no-inherit-env cannot be used together");
-	if (args->seen[O_ALL_DIRS] && !args->seen[O_ALL])
-		return usage_error(usage, size, "%s", "--all-dirs goes with "
-				   "--all (delete --all --all-dirs)");
-	if (args->seen[O_ALL] && args->seen[O_CWD] &&
-	    args->command->id == CMD_LIST)
-		return usage_error(usage, size, "%s",
-				   "--all and --cwd cannot be used together");
+	const char *stream = args->value[O_STREAM];
+
+	for (size_t i = 0; i < sizeof(option_rules) / sizeof(*option_rules);
+	     i++)
+		if (rule_broken(args, &option_rules[i]))
+			return usage_error(usage, size, "%s",
+					   option_rules[i].message);
 	if (args->value[O_OUTPUT_MATCH_TYPE] &&
 	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "contains") &&
 	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "regex"))
@@ -61,58 +110,16 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 		return usage_error(usage, size, "--output-stream: invalid value "
 				   "\"%s\" (stdout, stderr or either)",
 				   args->value[O_OUTPUT_STREAM]);
-	if ((!!args->value[O_STDIN] + !!args->value[O_STDIN_FILE] +
-	     args->seen[O_INTERACTIVE] + args->seen[O_STDIN_AUTO]) > 1)
-		return usage_error(usage, size, "%s", "--stdin, --stdin-file, "
-				   "--stdin-auto and --interactive cannot be "
-				   "used together");
-	if ((!!args->value[O_DATA] + (args->command->id == CMD_WRITE &&
-				      args->value[O_FILE]) +
-	     args->seen[O_STDIN_FLAG]) > 1)
-		return usage_error(usage, size, "%s", "write takes one of "
-				   "--data, --file and --stdin");
-	if (args->seen[O_UNTIL] &&
-	    (args->seen[O_SNAPSHOT_AFTER] || args->seen[O_WAIT]))
-		return usage_error(usage, size, "%s", "--until, --snapshot-after "
-				   "and --wait cannot be used together");
-	if (args->seen[O_WAIT_MS] && !args->value[O_CURSOR] &&
-	    !args->seen[O_SINCE_STDOUT] && !args->seen[O_SINCE_STDERR])
-		return usage_error(usage, size, "%s", "tail --wait-ms waits for "
-				   "output after a point: give --cursor or "
-				   "--since-stdout/--since-stderr");
-	if (args->seen[O_FOLLOW] && args->command->id == CMD_TAIL &&
-	    (args->seen[O_WAIT_MS] || args->seen[O_TAIL_LINES] ||
-	     args->seen[O_MAX_BYTES]))
-		return usage_error(usage, size, "%s", "tail --follow streams "
-				   "the whole output: it takes no --wait-ms, "
-				   "--tail-lines or --max-bytes");
-	if (args->value[O_CURSOR] &&
-	    (args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR]))
-		return usage_error(usage, size, "%s", "--cursor and --since-* "
-				   "cannot be used together");
-	if (args->value[O_STREAM] && strcmp(args->value[O_STREAM], "stdout") &&
-	    strcmp(args->value[O_STREAM], "stderr") &&
-	    strcmp(args->value[O_STREAM], "full"))
+	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr") &&
+	    strcmp(stream, "full"))
 		return usage_error(usage, size, "--stream: invalid value \"%s\" "
-				   "(stdout, stderr or full)",
-				   args->value[O_STREAM]);
+				   "(stdout, stderr or full)", stream);
 	if (args->value[O_CURSOR] &&
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
 		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "
 			 "cursor from an earlier answer)", args->value[O_CURSOR]);
 		return -1;
 	}
-	if (args->seen[O_PTY] && (args->value[O_STDIN] ||
-				  args->value[O_STDIN_FILE] ||
-				  args->seen[O_STDIN_AUTO]))
-		return usage_error(usage, size, "%s", "--pty takes its input "
-				   "from write, not --stdin, --stdin-file or "
-				   "--stdin-auto");
-	if (args->value[O_PTY_SIZE] && !args->seen[O_PTY])
-		return usage_error(usage, size, "%s",
-				   "--pty-size needs --pty");
-	/* without --wait the answer comes while the job may still run: an
-	 * exit status then would depend on a race */
 	/* run and create: sinks of a rule they do not define */
 	if (args->command->trailing_command && !args->value[O_OUTPUT_PATTERN] &&
 	    (args->value[O_OUTPUT_MATCH_TYPE] || args->value[O_OUTPUT_STREAM] ||
@@ -120,6 +127,8 @@ static int check_conflicts(const struct args *args, char *usage, size_t size)
 		return usage_error(usage, size, "%s", "--output-match-type, "
 				   "--output-stream, --output-command and "
 				   "--output-file need --output-pattern");
+	/* without --wait the answer comes while the job may still run: an
+	 * exit status then would depend on a race */
 	if (args->seen[O_EXIT_STATUS] && !args->seen[O_WAIT] &&
 	    args->command->id != CMD_WAIT)
 		return usage_error(usage, size, "--exit-status needs --wait "
@@ -264,11 +273,12 @@ static int check_values(const struct args *args, char *usage, size_t size)
 	}
 	for (size_t i = 0; i < meta->n; i++) {
 		const char *entry = meta->v[i];
-		size_t key_len = strcspn(entry, "=");
+		size_t key_len = 0;
 
-		if (!entry[key_len] || key_len == 0 || key_len > 128 ||
-		    strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-			   "QRSTUVWXYZ0123456789_.-") != key_len) {
+		while (isalnum((unsigned char)entry[key_len]) ||
+		       (entry[key_len] && strchr("_.-", entry[key_len])))
+			key_len++;
+		if (entry[key_len] != '=' || key_len == 0 || key_len > 128) {
 			snprintf(usage, size, "invalid --meta \"%.64s\": "
 				 "expected KEY=VALUE, KEY of letters, digits, "
 				 "'_', '.' or '-'", entry);

@@ -86,9 +86,10 @@ static void row_of(const struct json_value *job, struct row *row)
  * widest cell. */
 static void print_table(int fd, const struct json_value *jobs)
 {
+	static const char *const titles[COLUMNS] = {
+		"ID", "STATE", "EXIT", "STARTED", "COMMAND"
+	};
 	/* list's "jobs" is an array; anything else has no rows */
-	static const struct row header = { {
-		"ID", "STATE", "EXIT", "STARTED", "COMMAND" } };
 	size_t count = jobs && jobs->type == JSON_ARRAY
 		       ? jobs->u.children.count : 0, width[COLUMNS];
 	struct row *rows = calloc(count + 1, sizeof(*rows));
@@ -97,7 +98,8 @@ static void print_table(int fd, const struct json_value *jobs)
 
 	if (!rows)
 		return;
-	rows[0] = header;
+	for (int c = 0; c < COLUMNS; c++)
+		cell_set(rows[0].cell[c], titles[c]);
 	for (size_t r = 1; job && r <= count; r++, job = job->next)
 		row_of(job, &rows[r]);
 	for (int c = 0; c < COLUMNS; c++) {

@@ -33,12 +33,35 @@ uint64_t number_or(const struct cli *cli, enum opt_id id,
 	return cli->args.seen[id] ? cli->args.number[id] : fallback;
 }
 
-void envelope_begin(struct json_writer *w, const char *type)
+/* The keys every answer starts with, the error's too. */
+static void envelope_open(struct json_writer *w, int ok, const char *type)
 {
 	jw_object_begin(w);
 	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_bool(w, "ok", 1);
+	jw_kv_bool(w, "ok", ok);
 	jw_kv_str(w, "type", type);
+}
+
+void envelope_begin(struct json_writer *w, const char *type)
+{
+	envelope_open(w, 1, type);
+}
+
+void envelope_job(struct json_writer *w, const char *type, const char *id)
+{
+	envelope_begin(w, type);
+	jw_kv_str(w, "job_id", id);
+}
+
+void write_state(struct json_writer *w, enum job_status status)
+{
+	jw_kv_str(w, "state", job_status_name(status));
+}
+
+void write_json(struct json_writer *w, const char *key, const char *json)
+{
+	jw_key(w, key);
+	jw_raw(w, json, strlen(json));
 }
 
 /* Finish the answer (or the error): one line on stdout. */
@@ -75,10 +98,7 @@ int print_error(struct cli *cli)
 	w->depth = 0;
 	w->has_items = 0;
 	w->after_key = 0;
-	jw_object_begin(w);
-	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_bool(w, "ok", 0);
-	jw_kv_str(w, "type", "error");
+	envelope_open(w, 0, "error");
 	/* the command made or started this job before it failed */
 	if (cli->error_job[0])
 		jw_kv_str(w, "job_id", cli->error_job);
@@ -87,10 +107,8 @@ int print_error(struct cli *cli)
 	jw_kv_str(w, "code", cli->error.code);
 	jw_kv_str(w, "message", cli->error.message);
 	jw_kv_bool(w, "retryable", cli->error.retryable);
-	if (cli->error.details[0]) {
-		jw_key(w, "details");
-		jw_raw(w, cli->error.details, strlen(cli->error.details));
-	}
+	if (cli->error.details[0])
+		write_json(w, "details", cli->error.details);
 	jw_object_end(w);
 	jw_object_end(w);
 	return 1;
@@ -150,6 +168,21 @@ void write_snapshot(struct json_writer *w, const char *key,
 	jw_kv_str(w, "encoding", "utf-8-lossy");
 	write_tail_figures(w, info);
 	jw_object_end(w);
+}
+
+void write_times(struct json_writer *w, const char *created_at,
+		 const struct job_state *st)
+{
+	if (st && st->has_exit_code)
+		jw_kv_i64(w, "exit_code", st->exit_code);
+	jw_kv_str(w, "created_at", created_at);
+	if (!st)
+		return;
+	if (st->started_at[0])
+		jw_kv_str(w, "started_at", st->started_at);
+	if (st->finished_at[0])
+		jw_kv_str(w, "finished_at", st->finished_at);
+	jw_kv_str(w, "updated_at", st->updated_at);
 }
 
 /* A terminal job's exit_code, finished_at and duration_ms. */

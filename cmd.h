@@ -43,6 +43,12 @@ void diag(const struct cli *cli, int level, const char *fmt, ...)
 uint64_t number_or(const struct cli *cli, enum opt_id id, uint64_t fallback);
 /* {"schema_version":"0.1","ok":true,"type":type, ... (left open). */
 void envelope_begin(struct json_writer *w, const char *type);
+/* envelope_begin, then "job_id":id: the answer about one job. */
+void envelope_job(struct json_writer *w, const char *type, const char *id);
+/* "state": the status's name. */
+void write_state(struct json_writer *w, enum job_status status);
+/* "key": json, a value that is JSON text already. */
+void write_json(struct json_writer *w, const char *key, const char *json);
 /* Whether the job is queued now. */
 int job_queued(struct cli *cli, struct job *job);
 /* A queued job's queue and place: "queue" (any job that has one), and
@@ -66,6 +72,10 @@ void write_snapshot(struct json_writer *w, const char *key,
 void write_state_extras(struct json_writer *w, const struct job_state *st);
 /* signal and signal_name, error, exec_error, leftovers. */
 void write_end_extras(struct json_writer *w, const struct job_state *st);
+/* exit_code, created_at, started_at, finished_at and updated_at, as
+ * status and list give them (st NULL: the state is unreadable). */
+void write_times(struct json_writer *w, const char *created_at,
+		 const struct job_state *st);
 /* A terminal job's exit_code, finished_at and duration_ms. */
 void write_job_end(struct json_writer *w, const struct job_state *st);
 void write_tags(struct json_writer *w, const struct strv *tags);

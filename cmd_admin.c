@@ -22,34 +22,24 @@ static void write_summary(struct json_writer *w,
 	jw_kv_str(w, "job_id", summary->id);
 	jw_kv_str(w, "name", summary->name);
 	jw_kv_str(w, "state", summary_state(summary));
-	if (summary->state_ok && st->has_exit_code)
-		jw_kv_i64(w, "exit_code", st->exit_code);
-	jw_kv_str(w, "created_at", summary->created_at);
-	if (summary->state_ok && st->started_at[0])
-		jw_kv_str(w, "started_at", st->started_at);
-	if (summary->state_ok && st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
-	if (summary->state_ok)
-		jw_kv_str(w, "updated_at", st->updated_at);
+	write_times(w, summary->created_at, summary->state_ok ? st : NULL);
 	jw_key(w, "tags");
 	jw_array_begin(w);
 	for (size_t i = 0; i < summary->tags.n; i++)
 		jw_string(w, summary->tags.v[i]);
 	jw_array_end(w);
-	jw_key(w, "command");
-	jw_raw(w, summary->command_json, strlen(summary->command_json));
-	if (summary->state_ok)
-		state_write_signal(w, "signal", st->signal);
-	if (summary->state_ok && st->error[0])
-		jw_kv_str(w, "error", st->error);
-	if (summary->state_ok && st->exec_error)
-		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
+	write_json(w, "command", summary->command_json);
 	if (summary->state_ok) {
+		state_write_signal(w, "signal", st->signal);
+		if (st->error[0])
+			jw_kv_str(w, "error", st->error);
+		if (st->exec_error)
+			jw_kv_str(w, "exec_error",
+				  exec_error_name(st->exec_error));
 		state_write_leftovers(w, st);
 		write_queue_place(w, NULL, st);
 	}
-	jw_key(w, "meta");
-	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_json(w, "meta", summary->meta_json);
 	write_short_id(w, summary->id);
 	jw_object_end(w);
 }

@@ -36,8 +36,7 @@ static void write_status_extras(struct json_writer *w, const struct job *job,
 				const struct job_summary *summary,
 				const struct job_state *st)
 {
-	jw_key(w, "command");
-	jw_raw(w, summary->command_json, strlen(summary->command_json));
+	write_json(w, "command", summary->command_json);
 	if (summary->cwd)
 		jw_kv_str(w, "cwd", summary->cwd);
 	write_elapsed(w, st);
@@ -62,7 +61,7 @@ static void write_attempts(struct json_writer *w, const struct job *job,
 		if (state_read(&view, &st, &ignored) == 0) {
 			jw_object_begin(w);
 			jw_kv_u64(w, "attempt", attempt);
-			jw_kv_str(w, "state", job_status_name(st.status));
+			write_state(w, st.status);
 			if (st.started_at[0])
 				jw_kv_str(w, "started_at", st.started_at);
 			write_job_end(w, &st);
@@ -90,17 +89,9 @@ int cmd_status(struct cli *cli)
 		goto out;
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out_summary;
-	envelope_begin(w, "status");
-	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "state", job_status_name(st.status));
-	if (st.has_exit_code)
-		jw_kv_i64(w, "exit_code", st.exit_code);
-	jw_kv_str(w, "created_at", summary->created_at);
-	if (st.started_at[0])
-		jw_kv_str(w, "started_at", st.started_at);
-	if (st.finished_at[0])
-		jw_kv_str(w, "finished_at", st.finished_at);
-	jw_kv_str(w, "updated_at", st.updated_at);
+	envelope_job(w, "status", job.id);
+	write_state(w, st.status);
+	write_times(w, summary->created_at, &st);
 	if (st.has_pid)
 		jw_kv_i64(w, "pid", st.pid);
 	if (st.has_duration)
@@ -110,8 +101,7 @@ int cmd_status(struct cli *cli)
 	jw_kv_u64(w, "attempt", st.attempt);
 	write_attempts(w, &job, st.attempt);
 	write_tags(w, &summary->tags);
-	jw_key(w, "meta");
-	jw_raw(w, summary->meta_json, strlen(summary->meta_json));
+	write_json(w, "meta", summary->meta_json);
 	write_status_extras(w, &job, summary, &st);
 	store_log_sizes(&job, sizes);
 	write_offsets(w, sizes);
@@ -161,6 +151,13 @@ static int tail_since(const struct cli *cli, uint64_t since[2])
 	return args->seen[O_SINCE_STDOUT] || args->seen[O_SINCE_STDERR];
 }
 
+/* A watch of the job's logs that could not be set up or waited on. */
+static int watch_failed(struct cli *cli, const struct job *job)
+{
+	return error_errno(&cli->error, NULL, errno, "cannot watch the logs "
+			   "of job %s", job->id);
+}
+
 /* tail --wait-ms: until output comes after since[], the job ends, or the
  * wait's time is up. The job's state as it stands then (known: read). */
 static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
@@ -172,15 +169,13 @@ static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 	int rc, woken;
 
 	if (dir_watch_open(&watch, job->dir) < 0)
-		return error_errno(&cli->error, NULL, errno, "cannot watch "
-				   "the logs of job %s", job->id);
+		return watch_failed(cli, job);
 	/* the state again once watched: an end just before is not missed */
 	while ((rc = read_job_state(cli, job, st)) == 0 &&
 	       !job_status_terminal(st->status)) {
 		woken = store_logs_wait(job, &watch, since, deadline);
 		if (woken < 0) {
-			rc = error_errno(&cli->error, NULL, errno, "cannot "
-					 "watch the logs of job %s", job->id);
+			rc = watch_failed(cli, job);
 			break;
 		}
 		if (!woken || store_logs_grew(job, since)) {
@@ -203,8 +198,7 @@ static int tail_follow(struct cli *cli, struct job *job)
 	int ended = 0, rc = 0;
 
 	if (dir_watch_open(&watch, job->dir) < 0)
-		return error_errno(&cli->error, NULL, errno, "cannot watch "
-				   "the logs of job %s", job->id);
+		return watch_failed(cli, job);
 	while (!ended && rc == 0) {
 		if ((rc = read_job_state(cli, job, &st)) < 0)
 			break;
@@ -216,8 +210,7 @@ static int tail_follow(struct cli *cli, struct job *job)
 					job->id);
 		else if (!ended &&
 			 store_logs_wait(job, &watch, offsets, -1) < 0)
-			rc = error_errno(&cli->error, NULL, errno, "cannot "
-					 "watch the logs of job %s", job->id);
+			rc = watch_failed(cli, job);
 	}
 	dir_watch_close(&watch);
 	return rc < 0 ? -1 : 0;	/* a reader gone (EPIPE) ends it well */
@@ -226,36 +219,23 @@ static int tail_follow(struct cli *cli, struct job *job)
 /* tail: the end of the logs, or (--since-*, --cursor) what came after an
  * earlier read. The state is read first: when it says the job is over,
  * the bytes returned are all there will be. */
-int cmd_tail(struct cli *cli)
+static int tail_job(struct cli *cli, struct job *job)
 {
 	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 	struct json_writer *w = &cli->out;
 	struct tail_info info[2];
 	uint64_t since[2], next[2];
 	struct job_state st;
-	struct job job;
-	int incremental = tail_since(cli, since), known, rc;
+	int incremental = tail_since(cli, since), known;
 
-	if (open_job(cli, &job) < 0)
-		return -1;
-	if (open_attempt(cli, &job) < 0) {
-		store_job_close(&job);
-		return -1;
-	}
-	if (cli->args.seen[O_FOLLOW]) {
-		rc = tail_follow(cli, &job);
-		store_job_close(&job);
-		return rc;
-	}
-	known = read_job_state(cli, &job, &st) == 0;
+	if (cli->args.seen[O_FOLLOW])
+		return tail_follow(cli, job);
+	known = read_job_state(cli, job, &st) == 0;
 	if (known && incremental && cli->args.seen[O_WAIT_MS] &&
-	    tail_wait(cli, &job, &st, since) < 0) {
-		store_job_close(&job);
+	    tail_wait(cli, job, &st, since) < 0)
 		return -1;
-	}
-	envelope_begin(w, "tail");
-	jw_kv_str(w, "job_id", job.id);
-	store_write_outputs(w, &job, &(struct output_read){
+	envelope_job(w, "tail", job->id);
+	store_write_outputs(w, job, &(struct output_read){
 				    .since = incremental ? since : NULL,
 				    .tail_lines = number_or(cli, O_TAIL_LINES,
 							    50),
@@ -265,14 +245,25 @@ int cmd_tail(struct cli *cli)
 			    info, next);
 	jw_kv_bool(w, "truncated", info[0].truncated || info[1].truncated);
 	jw_kv_str(w, "encoding", "utf-8-lossy");
-	store_write_log_paths(w, &job);
+	store_write_log_paths(w, job);
 	write_tail_figures(w, info);
 	write_offsets(w, next);
 	jw_kv_str(w, "state", known ? job_status_name(st.status) : "unknown");
 	if (known && st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
-	store_job_close(&job);
 	return 0;
+}
+
+int cmd_tail(struct cli *cli)
+{
+	struct job job;
+	int rc;
+
+	if (open_job(cli, &job) < 0)
+		return -1;
+	rc = open_attempt(cli, &job) < 0 ? -1 : tail_job(cli, &job);
+	store_job_close(&job);
+	return rc;
 }
 
 /* timed_out: the wait's deadline passed; job_timed_out: the job's own
@@ -282,9 +273,8 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 {
 	struct json_writer *w = &cli->out;
 
-	envelope_begin(w, "wait");
-	jw_kv_str(w, "job_id", job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	envelope_job(w, "wait", job->id);
+	write_state(w, st->status);
 	write_job_end(w, st);
 	jw_kv_bool(w, "timed_out", timed_out);
 	if (st->timed_out)
@@ -333,8 +323,7 @@ int cmd_tag_set(struct cli *cli)
 		}
 	if (store_set_tags(&job, &tags, &cli->error) < 0)
 		goto out;
-	envelope_begin(w, "tag_set");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "tag_set", job.id);
 	write_tags(w, &tags);
 	rc = 0;
 out:
@@ -359,8 +348,7 @@ int cmd_log(struct cli *cli)
 	if (!file || open_attempt(cli, &job) < 0)
 		goto out;
 	path = file[0] == '/' ? strdup(file) : store_job_path(&job, file);
-	envelope_begin(w, "log");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "log", job.id);
 	jw_kv_str(w, "stream", stream);
 	jw_kv_str(w, "path", path);
 	rc = store_log_page(w, &job, file,
@@ -430,8 +418,7 @@ int cmd_write(struct cli *cli)
 	if (exec_input_send(&job, source, cli->args.seen[O_EOF], timeout_ms,
 			    &sent, &cli->error) < 0)
 		goto out;
-	envelope_begin(w, "write");
-	jw_kv_str(w, "job_id", job.id);
+	envelope_job(w, "write", job.id);
 	jw_kv_u64(w, "bytes", sent.bytes);
 	/* a write that timed out sent no end of input */
 	jw_kv_bool(w, "eof", cli->args.seen[O_EOF] && !sent.timed_out);
@@ -467,10 +454,8 @@ int cmd_notify_set(struct cli *cli)
 	if (open_job(cli, &job) < 0)
 		return -1;
 	if (notify_set(&job, &change, &cli->error) == 0) {
-		envelope_begin(w, "notify.set");
-		jw_kv_str(w, "job_id", job.id);
-		jw_key(w, "notification");
-		jw_raw(w, change.result, strlen(change.result));
+		envelope_job(w, "notify.set", job.id);
+		write_json(w, "notification", change.result);
 		rc = 0;
 	}
 	free(change.result);
@@ -491,12 +476,10 @@ int cmd_notify_redeliver(struct cli *cli)
 	if (state_observe(&job, &st, &cli->error) == 0 &&
 	    notify_redeliver_now(&job, &st, cli->args.seen[O_FORCE], &done,
 				 &cli->error) == 0) {
-		envelope_begin(w, "notify.redeliver");
-		jw_kv_str(w, "job_id", job.id);
+		envelope_job(w, "notify.redeliver", job.id);
 		jw_kv_str(w, "event_id", done.event_id);
 		jw_kv_bool(w, "delivered", done.delivered);
-		jw_key(w, "delivery_results");
-		jw_raw(w, done.results, strlen(done.results));
+		write_json(w, "delivery_results", done.results);
 		if (done.omitted)
 			jw_kv_u64(w, "delivery_results_omitted", done.omitted);
 		free(done.results);

@@ -4,6 +4,7 @@
 #include "store_gc.h"
 #include "store_tally.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -220,12 +221,20 @@ static void write_wait_entry(struct json_writer *w, const struct job *job,
 	jw_object_begin(w);
 	jw_kv_str(w, "job_id", job->id);
 	write_short_id(w, job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	write_state(w, st->status);
 	write_job_end(w, st);
 	if (st->timed_out)
 		jw_kv_bool(w, "job_timed_out", 1);
 	write_end_extras(w, st);
 	jw_object_end(w);
+}
+
+/* The answer on many jobs, up to its list: "jobs":[ (left open). */
+static void envelope_jobs(struct json_writer *w, const char *type)
+{
+	envelope_begin(w, type);
+	jw_key(w, "jobs");
+	jw_array_begin(w);
 }
 
 static void write_counts(struct json_writer *w, const uint64_t *counts)
@@ -252,9 +261,7 @@ int cmd_wait_many(struct cli *cli)
 	if (select_jobs(cli, &sel, WAIT_JOBS_MAX) < 0)
 		return -1;
 	rc = any ? wait_any(cli, &sel, deadline) : 0;
-	envelope_begin(w, "wait");
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	envelope_jobs(w, "wait");
 	for (size_t i = 0; rc >= 0 && i < sel.count; i++) {
 		struct job_state st;
 		struct job job;
@@ -300,8 +307,7 @@ static void uppercase_copy(char *out, size_t size, const char *text)
 	size_t i = 0;
 
 	for (; text[i] && i + 1 < size; i++)
-		out[i] = (char)(text[i] >= 'a' && text[i] <= 'z'
-					? text[i] - 'a' + 'A' : text[i]);
+		out[i] = (char)toupper((unsigned char)text[i]);
 	out[i] = '\0';
 }
 
@@ -392,7 +398,7 @@ static int kill_report(struct cli *cli, const struct kill_target *t,
 	jw_kv_str(w, "signal", shown);
 	if (signal_name(signo, sent) == 0)
 		jw_kv_str(w, "signal_name", sent);
-	jw_kv_str(w, "state", job_status_name(st.status));
+	write_state(w, st.status);
 	jw_kv_u64(w, "observed_within_ms",
 		  (uint64_t)(clock_mono_ms() - t->sent_ms));
 	if (st.has_exit_code)
@@ -458,9 +464,7 @@ static int kill_many(struct cli *cli, const char *name, int signo)
 				rc = keep_failure(cli, &targets[i].failure);
 		}
 	}
-	envelope_begin(w, "kill");
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	envelope_jobs(w, "kill");
 	for (size_t i = 0; rc == 0 && i < sel.count; i++) {
 		jw_object_begin(w);
 		if (!targets[i].failure &&
@@ -566,7 +570,7 @@ static int delete_preview(struct cli *cli, struct job *job,
 				 "state: job %s %s: delete would refuse it "
 				 "without --force", job->id, why);
 	jw_kv_str(w, "job_id", job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	write_state(w, st->status);
 	jw_kv_bool(w, "deleted", 0);
 	jw_kv_bool(w, "would_delete", 1);
 	jw_kv_u64(w, "freed_bytes", 0);
@@ -617,7 +621,7 @@ static int delete_one(struct cli *cli, const char *id, uint64_t *bytes)
 	if (store_job_remove(&cli->root, &job, bytes, &cli->error) < 0)
 		goto out;
 	jw_kv_str(w, "job_id", job.id);
-	jw_kv_str(w, "state", job_status_name(st.status));
+	write_state(w, st.status);
 	jw_kv_bool(w, "deleted", 1);
 	jw_kv_u64(w, "freed_bytes", *bytes);
 	rc = 0;
@@ -637,9 +641,7 @@ static int delete_many(struct cli *cli)
 
 	if (select_jobs(cli, &sel, (size_t)-1) < 0)
 		return -1;
-	envelope_begin(w, "delete");
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	envelope_jobs(w, "delete");
 	for (size_t i = 0; i < sel.count; i++) {
 		jw_object_begin(w);
 		if (delete_one(cli, sel.ids[i], &bytes) < 0) {
@@ -686,9 +688,8 @@ static void write_live(struct json_writer *w, const struct job_list *jobs)
 		jw_object_begin(w);
 		jw_kv_str(w, "job_id", job->id);
 		write_short_id(w, job->id);
-		jw_kv_str(w, "state", job_status_name(job->state.status));
-		jw_key(w, "command");
-		jw_raw(w, job->command_json, strlen(job->command_json));
+		write_state(w, job->state.status);
+		write_json(w, "command", job->command_json);
 		write_elapsed(w, &job->state);
 		write_queue_place(w, NULL, &job->state);
 		jw_object_end(w);

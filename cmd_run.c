@@ -31,21 +31,22 @@ static char *owned_entry(struct cli *cli, const char *key, const char *value)
 
 static int spec_add_meta(struct cli *cli, struct job_spec *spec)
 {
+	static const struct { unsigned char opt; const char *key; } callback[] = {
+		{ O_CALLBACK_SESSION, META_CALLBACK_SESSION },
+		{ O_CALLBACK_AGENT, META_CALLBACK_AGENT },
+	};
 	const struct args *args = &cli->args;
-	const char *session = args->value[O_CALLBACK_SESSION];
-	const char *agent = args->value[O_CALLBACK_AGENT];
-	char *entry;
 
 	for (size_t i = 0; i < args->list[O_META].n; i++)
 		if (strv_setenv(&spec->meta, args->list[O_META].v[i]) < 0)
 			return -1;
-	if (session) {
-		entry = owned_entry(cli, META_CALLBACK_SESSION, session);
-		if (!entry || strv_setenv(&spec->meta, entry) < 0)
-			return -1;
-	}
-	if (agent) {
-		entry = owned_entry(cli, META_CALLBACK_AGENT, agent);
+	for (size_t i = 0; i < 2; i++) {
+		const char *value = args->value[callback[i].opt];
+		char *entry;
+
+		if (!value)
+			continue;
+		entry = owned_entry(cli, callback[i].key, value);
 		if (!entry || strv_setenv(&spec->meta, entry) < 0)
 			return -1;
 	}
@@ -337,15 +338,17 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	return spec_add_notify(cli, spec);
 }
 
-/* Make the job directory, its records and logs; the ALIVE lock stays
- * held in job->lock_fd. created jobs keep their --env values in env.json
- * and are recorded as created. */
+/* run and create: the job's definition (spec_free it either way), its
+ * queue ready, then its directory, records and logs made; the ALIVE lock
+ * stays held in job->lock_fd. created jobs keep their --env values in
+ * env.json and are recorded as created. */
 static int make_job(struct cli *cli, struct job_spec *spec,
 		    struct job *job, int created)
 {
 	char created_at[TIMESTAMP_LEN + 1];
 
-	if (store_job_new(&cli->root, job, &cli->error) < 0)
+	if (spec_build(cli, spec) < 0 || queue_prepare(cli, spec->queue) < 0 ||
+	    store_job_new(&cli->root, job, &cli->error) < 0)
 		return -1;
 	diag(cli, 1, "job directory %s", job->dir);
 	format_utc_now(created_at);
@@ -405,9 +408,8 @@ static void write_run_answer(struct cli *cli, const char *type,
 	uint64_t tail_lines = number_or(cli, O_TAIL_LINES, 50);
 	uint64_t max_bytes = number_or(cli, O_MAX_BYTES, 65536);
 
-	envelope_begin(w, type);
-	jw_kv_str(w, "job_id", job->id);
-	jw_kv_str(w, "state", job_status_name(st->status));
+	envelope_job(w, type, job->id);
+	write_state(w, st->status);
 	if (strcmp(type, "restart") == 0)
 		jw_kv_u64(w, "attempt", st->attempt);
 	write_tags(w, &spec->tags);
@@ -474,8 +476,7 @@ int cmd_run(struct cli *cli)
 	struct job job;
 	int rc = -1;
 
-	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
-	    make_job(cli, &spec, &job, 0) == 0) {
+	if (make_job(cli, &spec, &job, 0) == 0) {
 		cli->launch.log_created = 1;
 		rc = launch_and_answer(cli, "run", &job, &spec);
 		store_job_close(&job);
@@ -492,10 +493,8 @@ int cmd_create(struct cli *cli)
 	int rc = -1;
 
 	/* --slots is the queue's now; the queue is made with the job */
-	if (spec_build(cli, &spec) == 0 && queue_prepare(cli, spec.queue) == 0 &&
-	    make_job(cli, &spec, &job, 1) == 0) {
-		envelope_begin(w, "create");
-		jw_kv_str(w, "job_id", job.id);
+	if (make_job(cli, &spec, &job, 1) == 0) {
+		envelope_job(w, "create", job.id);
 		jw_kv_str(w, "state", "created");
 		store_write_log_paths(w, &job);
 		write_tags(w, &spec.tags);

@@ -20,7 +20,7 @@
 
 int parse_duration(const char *text, uint64_t *seconds)
 {
-	static const struct { char suffix; uint64_t unit; } units[] = {
+	static const struct { char suffix; uint32_t unit; } units[] = {
 		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
 	};
 	char digits[32];
@@ -51,39 +51,6 @@ int parse_duration(const char *text, uint64_t *seconds)
 
 #define TREE_DEPTH_MAX 16
 
-/* Size of the regular files under dir_fd (symlinks not followed). */
-static uint64_t tree_bytes(int dir_fd, int depth)
-{
-	DIR *dir = dir_list(dir_fd);
-	struct dirent *entry;
-	uint64_t total = 0;
-
-	if (!dir)
-		return 0;
-	while ((entry = readdir(dir))) {
-		struct stat st;
-
-		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0 ||
-		    fstatat(dir_fd, entry->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
-		else if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH_MAX) {
-			int sub = openat(dir_fd, entry->d_name, O_RDONLY |
-					 O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (sub >= 0) {
-				total += tree_bytes(sub, depth + 1);
-				close(sub);
-			}
-		}
-	}
-	closedir(dir);
-	return total;
-}
-
 static int name_in(const char *name, const char *const *names)
 {
 	for (size_t i = 0; names && names[i]; i++)
@@ -92,9 +59,12 @@ static int name_in(const char *name, const char *const *names)
 	return 0;
 }
 
-/* Remove everything under dir_fd but the entries named in spare (a NULL
- * terminated list, or NULL): entries are unlinked, never followed. */
-static int tree_empty(int dir_fd, int depth, const char *const *spare)
+/* The tree under dir_fd, symlinks not followed: the size of its regular
+ * files added to *bytes, and with remove set everything in it but the
+ * entries named in spare (a NULL terminated list, or NULL) unlinked.
+ * 0, or -1 when something could not be read or removed. */
+static int tree_walk(int dir_fd, int depth, int remove,
+		     const char *const *spare, uint64_t *bytes)
 {
 	DIR *dir = dir_list(dir_fd);
 	struct dirent *entry;
@@ -103,31 +73,52 @@ static int tree_empty(int dir_fd, int depth, const char *const *spare)
 	if (!dir)
 		return -1;
 	while ((entry = readdir(dir))) {
+		const char *name = entry->d_name;
 		struct stat st;
 		int sub;
 
-		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0 ||
-		    name_in(entry->d_name, spare))
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    name_in(name, spare))
 			continue;
-		if (fstatat(dir_fd, entry->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) == 0
-		    && S_ISDIR(st.st_mode)) {
-			sub = depth < TREE_DEPTH_MAX ?
-			      openat(dir_fd, entry->d_name, O_RDONLY |
-				     O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-			if (sub < 0 || tree_empty(sub, depth + 1, NULL) < 0)
+		if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			st.st_mode = 0;	/* unknown: unlinked as a file */
+		if (S_ISREG(st.st_mode))
+			*bytes += (uint64_t)st.st_size;
+		if (!S_ISDIR(st.st_mode)) {
+			if (remove && unlinkat(dir_fd, name, 0) < 0)
 				rc = -1;
-			if (sub >= 0)
-				close(sub);
-			if (unlinkat(dir_fd, entry->d_name, AT_REMOVEDIR) < 0)
-				rc = -1;
-		} else if (unlinkat(dir_fd, entry->d_name, 0) < 0) {
-			rc = -1;
+			continue;
 		}
+		sub = depth < TREE_DEPTH_MAX ?
+		      openat(dir_fd, name, O_RDONLY | O_DIRECTORY |
+			     O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (sub < 0 || tree_walk(sub, depth + 1, remove, NULL,
+					 bytes) < 0)
+			rc = -1;
+		if (sub >= 0)
+			close(sub);
+		if (remove && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0)
+			rc = -1;
 	}
 	closedir(dir);
 	return rc;
+}
+
+/* The size of the regular files under dir_fd. */
+static uint64_t tree_bytes(int dir_fd)
+{
+	uint64_t bytes = 0;
+
+	tree_walk(dir_fd, 0, 0, NULL, &bytes);
+	return bytes;
+}
+
+/* Remove everything under dir_fd but the entries named in spare. */
+static int tree_empty(int dir_fd, const char *const *spare)
+{
+	uint64_t bytes = 0;
+
+	return tree_walk(dir_fd, 0, 1, spare, &bytes);
 }
 
 #define DELETED_PREFIX ".deleted-"
@@ -143,7 +134,7 @@ static int job_dir_empty(int dir_fd)
 	static const char *const records[] = { "meta.json", "state.json",
 					       "lock", NULL };
 
-	if (tree_empty(dir_fd, 0, records) < 0)
+	if (tree_empty(dir_fd, records) < 0)
 		return -1;
 	for (size_t i = 0; records[i]; i++)
 		if (unlinkat(dir_fd, records[i], 0) < 0 && errno != ENOENT)
@@ -173,7 +164,7 @@ static int remove_job_dir(int root_fd, const char *name, int dir_fd)
 				return 0;
 			if (errno != ENOTEMPTY && errno != EEXIST)
 				break;
-			tree_empty(dir_fd, 0, NULL);
+			tree_empty(dir_fd, NULL);
 		}
 	}
 	err = errno;
@@ -190,14 +181,14 @@ static void remove_leftover(int root_fd, const char *name)
 
 	if (dir_fd < 0)
 		return;
-	if (tree_empty(dir_fd, 0, NULL) == 0)
+	if (tree_empty(dir_fd, NULL) == 0)
 		unlinkat(root_fd, name, AT_REMOVEDIR);
 	close(dir_fd);
 }
 
 uint64_t store_job_bytes(const struct job *job)
 {
-	return tree_bytes(job->dir_fd, 0);
+	return tree_bytes(job->dir_fd);
 }
 
 int store_job_remove(const struct store_root *root, struct job *job,
@@ -208,7 +199,7 @@ int store_job_remove(const struct store_root *root, struct job *job,
 	if (root_fd < 0)
 		return error_errno(e, NULL, errno, "cannot open jobs root %s",
 				   root->abs);
-	*bytes = tree_bytes(job->dir_fd, 0);
+	*bytes = tree_bytes(job->dir_fd);
 	rc = remove_job_dir(root_fd, job->id, job->dir_fd);
 	close(root_fd);
 	if (rc < 0)
@@ -321,15 +312,13 @@ static int candidate_newest(const void *a, const void *b)
 /* One finished job of the first pass, when it is collectable. */
 static int rank_one(struct gc_pass *gc, const char *name, size_t *cap)
 {
-	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct gc_candidate *c;
 	struct job_state st;
 	struct error e;
 	const char *stamp;
-	int dir_fd = openat(gc->root_fd, name, O_RDONLY | O_DIRECTORY |
-					       O_NOFOLLOW | O_CLOEXEC);
+	struct job job;
 
-	if (dir_fd < 0 || store_job_at(&job, gc->root, name, dir_fd) < 0)
+	if (store_job_at_name(gc->root, gc->root_fd, name, &job) < 0)
 		return 0;
 	if (state_observe(&job, &st, &e) < 0 || !(stamp = gc_collectable(&st)))
 		goto out;
@@ -347,7 +336,7 @@ static int rank_one(struct gc_pass *gc, const char *name, size_t *cap)
 	c = &gc->ranked[gc->ranked_count++];
 	copy_str(c->id, sizeof(c->id), name);
 	copy_str(c->stamp, sizeof(c->stamp), stamp);
-	c->bytes = tree_bytes(dir_fd, 0);
+	c->bytes = tree_bytes(job.dir_fd);
 	c->over = NULL;
 out:
 	store_job_close(&job);
@@ -366,8 +355,7 @@ static int rank_finished(struct gc_pass *gc, DIR *dir)
 	size_t cap = 0;
 
 	while ((entry = readdir(dir)))
-		if (entry->d_name[0] != '.' && utf8_valid(entry->d_name) &&
-		    (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) &&
+		if (store_entry_may_be_job(entry) && utf8_valid(entry->d_name) &&
 		    rank_one(gc, entry->d_name, &cap) < 0)
 			return -1;
 	rewinddir(dir);
@@ -406,21 +394,19 @@ static int gc_one(struct gc_pass *gc, const char *name,
 		  struct gc_entry *entry)
 {
 	const struct job_hooks *hooks = gc->req->hooks;
-	struct job job = { .dir_fd = -1, .lock_fd = -1 };
+	const char *stamp, *keep, *due = NULL;
 	struct job_state st;
 	struct error e;
-	const char *stamp, *keep, *due = NULL;
-	int dir_fd, rc;
+	struct job job;
+	int rc;
 
 	*entry = (struct gc_entry){ .job_id = name, .state = "unknown",
 				    .action = "skipped",
 				    .reason = "state_unreadable" };
-	dir_fd = openat(gc->root_fd, name, O_RDONLY | O_DIRECTORY |
-					   O_NOFOLLOW | O_CLOEXEC);
-	if (dir_fd < 0 || store_job_at(&job, gc->root, name, dir_fd) < 0)
+	if (store_job_at_name(gc->root, gc->root_fd, name, &job) < 0)
 		return gc->visit(gc->ctx, entry);
 	entry->job = &job;
-	if (store_trusted(dir_fd, job.dir, &e) < 0) {
+	if (store_trusted(job.dir_fd, job.dir, &e) < 0) {
 		entry->reason = "unsafe_permissions";
 		goto out;
 	}
@@ -451,7 +437,7 @@ static int gc_one(struct gc_pass *gc, const char *name,
 		entry->reason = keep;
 	else {
 		entry->reason = due;
-		entry->bytes = tree_bytes(dir_fd, 0);
+		entry->bytes = tree_bytes(job.dir_fd);
 		if (gc->req->dry_run)
 			entry->action = "would_delete";
 		else
@@ -471,7 +457,7 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 			      .ctx = ctx };
 	struct dirent *entry;
 	DIR *dir;
-	int opened;
+	int opened, rc = 0;
 
 	*totals = (struct gc_totals){ 0 };
 	opened = store_root_listing(root, &dir, e);
@@ -484,24 +470,18 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 		 (unsigned long long)req->max_jobs);
 	snprintf(gc.reason_bytes, sizeof(gc.reason_bytes), "max_bytes_%llu",
 		 (unsigned long long)req->max_bytes);
-	if ((req->has_max_jobs || req->has_max_bytes) &&
-	    rank_finished(&gc, dir) < 0) {
-		free(gc.ranked);
-		closedir(dir);
-		return error_errno(e, NULL, ENOMEM, "cannot run gc");
-	}
-	while ((entry = readdir(dir)) &&
+	if (req->has_max_jobs || req->has_max_bytes)
+		rc = rank_finished(&gc, dir);
+	while (rc == 0 && (entry = readdir(dir)) &&
 	       (!req->deadline || clock_mono_ms() < req->deadline)) {
 		struct gc_entry decision;
-		int rc;
 
 		if (!req->dry_run && strncmp(entry->d_name, DELETED_PREFIX,
 					     strlen(DELETED_PREFIX)) == 0) {
 			remove_leftover(gc.root_fd, entry->d_name);
 			continue;
 		}
-		if (entry->d_name[0] == '.' ||
-		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+		if (!store_entry_may_be_job(entry))
 			continue;
 		if (!utf8_valid(entry->d_name)) {
 			totals->skipped++;
@@ -517,13 +497,8 @@ int store_gc(const struct store_root *root, const struct gc_request *req,
 			totals->would_delete++;
 			totals->would_free_bytes += decision.bytes;
 		}
-		if (rc < 0) {
-			free(gc.ranked);
-			closedir(dir);
-			return error_errno(e, NULL, ENOMEM, "cannot run gc");
-		}
 	}
 	free(gc.ranked);
 	closedir(dir);
-	return 0;
+	return rc < 0 ? error_errno(e, NULL, ENOMEM, "cannot run gc") : 0;
 }

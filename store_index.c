@@ -79,6 +79,7 @@ void index_load(int root_fd, struct list_index *index)
 	int fd;
 
 	*index = (struct list_index){ 0 };
+	jw_init_mem(&index->fresh, INDEX_MAX, 0);
 	fd = openat(root_fd, INDEX_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -135,20 +136,20 @@ static int field(const char **p, int stop, const char **out, size_t *len)
 static int line_parse(const char *line, const struct stat *dir,
 		      struct index_fields *f)
 {
+	const uint64_t stamp[3] = { (uint64_t)dir->st_ino,
+				    (uint64_t)dir->st_ctim.tv_sec,
+				    (uint64_t)dir->st_ctim.tv_nsec };
 	const char *p = line + JOB_ID_LEN + 1, *w;
-	uint64_t ino = 0, sec = 0, nsec = 0;
+	uint64_t number;
 	size_t n, len;
 	char state[16];
 
-	if (!(n = scan_u64(p, &ino)) || p[n] != ' ' ||
-	    !(len = scan_u64(p += n + 1, &sec)) || p[len] != ' ' ||
-	    !(n = scan_u64(p += len + 1, &nsec)) || p[n] != ' ')
-		return -1;
-	p += n + 1;
-	if (ino != (uint64_t)dir->st_ino ||
-	    sec != (uint64_t)dir->st_ctim.tv_sec ||
-	    nsec != (uint64_t)dir->st_ctim.tv_nsec ||
-	    field(&p, ' ', &w, &len) < 0 || len >= sizeof(state))
+	/* INO CTIME_S CTIME_NS: the directory's */
+	for (int i = 0; i < 3; i++, p += n + 1)
+		if (!(n = scan_u64(p, &number)) || p[n] != ' ' ||
+		    number != stamp[i])
+			return -1;
+	if (field(&p, ' ', &w, &len) < 0 || len >= sizeof(state))
 		return -1;
 	snprintf(state, sizeof(state), "%.*s", (int)len, w);
 	if (job_status_parse(state, &f->status) < 0 ||
@@ -183,32 +184,13 @@ int index_lookup(struct list_index *index, const char *id,
 	return 0;
 }
 
-/* Append text[len] to the lines to add. */
-static void fresh_put(struct list_index *index, const char *text,
-		      size_t len)
-{
-	if (index->fresh_len + len + 1 > index->fresh_cap) {
-		size_t more = (index->fresh_cap + len + 1) * 2;
-		char *grown = realloc(index->fresh, more);
-
-		if (!grown) {
-			index->fresh_cap = (size_t)-1;	/* given up */
-			return;
-		}
-		index->fresh = grown;
-		index->fresh_cap = more;
-	}
-	memcpy(index->fresh + index->fresh_len, text, len);
-	index->fresh_len += len;
-}
-
 void index_add(struct list_index *index, const char *id,
 	       const struct stat *dir, const struct index_fields *f)
 {
 	char head[256];
 	int n;
 
-	if (index->fresh_cap == (size_t)-1 || strlen(id) != JOB_ID_LEN ||
+	if (index->fresh.error || strlen(id) != JOB_ID_LEN ||
 	    !job_status_terminal(f->status) || !f->cwd || !*f->cwd ||
 	    strpbrk(f->cwd, "\t\n") || strchr(f->entry, '\n') ||
 	    time(NULL) - dir->st_ctim.tv_sec < SETTLED_S)
@@ -220,14 +202,14 @@ void index_add(struct list_index *index, const char *id,
 		     *f->queue ? f->queue : "-");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return;
-	fresh_put(index, head, (size_t)n);
-	fresh_put(index, *f->tags ? f->tags : "-", *f->tags ? strlen(f->tags)
-							   : 1);
-	fresh_put(index, "\t", 1);
-	fresh_put(index, f->cwd, strlen(f->cwd));
-	fresh_put(index, "\t", 1);
-	fresh_put(index, f->entry, f->entry_len);
-	fresh_put(index, "\n", 1);
+	jw_raw(&index->fresh, head, (size_t)n);
+	jw_raw(&index->fresh, *f->tags ? f->tags : "-",
+	       *f->tags ? strlen(f->tags) : 1);
+	jw_raw(&index->fresh, "\t", 1);
+	jw_raw(&index->fresh, f->cwd, strlen(f->cwd));
+	jw_raw(&index->fresh, "\t", 1);
+	jw_raw(&index->fresh, f->entry, f->entry_len);
+	jw_raw(&index->fresh, "\n", 1);
 	index->changed = 1;
 }
 
@@ -235,7 +217,7 @@ void index_save(int root_fd, struct list_index *index)
 {
 	struct json_writer w;
 
-	if (!index->changed || index->fresh_cap == (size_t)-1)
+	if (!index->changed || index->fresh.error)
 		return;
 	jw_init_mem(&w, INDEX_MAX, 0);
 	for (size_t i = 0; i < index->count; i++) {
@@ -244,7 +226,7 @@ void index_save(int root_fd, struct list_index *index)
 		jw_raw(&w, index->lines[i], strlen(index->lines[i]));
 		jw_raw(&w, "\n", 1);
 	}
-	jw_raw(&w, index->fresh ? index->fresh : "", index->fresh_len);
+	jw_raw(&w, index->fresh.buf, index->fresh.len);
 	/* a cache: no fsync; a torn file is ignored line by line */
 	if (!w.error)
 		store_write_record(root_fd, INDEX_FILE, w.buf, w.len,
@@ -258,6 +240,6 @@ void index_free(struct list_index *index)
 	free(index->lines);
 	free(index->kept);
 	free(index->slots);
-	free(index->fresh);
+	jw_free(&index->fresh);
 	*index = (struct list_index){ 0 };
 }

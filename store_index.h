@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "json.h"
 #include "store_state_text.h"
 
 /* The index as read: its lines, by job id. A line is trusted for a job
@@ -24,8 +25,8 @@ struct list_index {
 	size_t count;
 	uint32_t *slots;	/* by the id's hash: line number + 1 */
 	size_t slot_mask;
-	char *fresh;		/* lines to add, "\n" ended (heap) */
-	size_t fresh_len, fresh_cap;
+	struct json_writer fresh;	/* lines to add, "\n" ended (in
+					 * memory; given up on error) */
 	int changed;		/* a line is stale or new: write it again */
 };
 

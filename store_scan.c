@@ -163,6 +163,47 @@ fail:
 	return NULL;
 }
 
+int store_entry_may_be_job(const struct dirent *entry)
+{
+	return entry->d_name[0] != '.' &&
+	       (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN);
+}
+
+int store_job_at_name(const struct store_root *root, int root_fd,
+		      const char *name, struct job *job)
+{
+	int dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY |
+					   O_NOFOLLOW | O_CLOEXEC);
+
+	/* store_job_at closes dir_fd when it fails */
+	return dir_fd < 0 ? -1 : store_job_at(job, root, name, dir_fd);
+}
+
+/* <name>/<file> of the root, read by its path. */
+static int read_job_record(const struct store_root *root, int root_fd,
+			   const char *name, const char *file,
+			   struct json_doc *doc)
+{
+	char path[JOB_ID_MAX + 16];
+	struct error ignored;
+
+	snprintf(path, sizeof(path), "%s/%s", name, file);
+	return store_read_record(root_fd, root->abs, path, doc, &ignored);
+}
+
+int store_state_at_name(const struct store_root *root, int root_fd,
+			const char *name, struct job_state *st)
+{
+	struct json_doc doc;
+	int rc;
+
+	if (read_job_record(root, root_fd, name, "state.json", &doc) < 0)
+		return -1;
+	rc = state_parse(doc.root, st);
+	json_doc_free(&doc);
+	return rc;
+}
+
 /* The common case, a job that is not running: both records read by
  * their paths from the root, no directory opened (no liveness to check).
  * 1 with *out; 0 when the job needs the careful path. */
@@ -171,27 +212,17 @@ static int list_settled(const struct store_root *root, int root_fd,
 			const struct job_hooks *hooks,
 			struct job_summary **out)
 {
-	char path[JOB_ID_MAX + 16];
 	struct json_doc doc;
 	struct job_state st;
-	struct error ignored;
-	int settled;
 
-	/* a directory that is not private goes the careful way (skipped) */
-	if (!stat_private(dir))
-		return 0;
-	snprintf(path, sizeof(path), "%s/state.json", name);
-	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) < 0)
-		return 0;
-	/* a job.finished that was due, and leftovers (which live now?), are
-	 * looked at on the careful path */
-	settled = state_parse(doc.root, &st) == 0 &&
-		  !job_status_live(st.status) && !st.leftovers.count &&
-		  !(st.completion_event && hooks && hooks->finished);
-	json_doc_free(&doc);
-	snprintf(path, sizeof(path), "%s/meta.json", name);
-	if (!settled || store_read_record(root_fd, root->abs, path, &doc,
-				    &ignored) < 0)
+	/* a directory that is not private goes the careful way (skipped);
+	 * so do a job.finished that was due, and leftovers (which live
+	 * now?) */
+	if (!stat_private(dir) ||
+	    store_state_at_name(root, root_fd, name, &st) < 0 ||
+	    job_status_live(st.status) || st.leftovers.count ||
+	    (st.completion_event && hooks && hooks->finished) ||
+	    read_job_record(root, root_fd, name, "meta.json", &doc) < 0)
 		return 0;
 	*out = meta_complete(doc.root) ? summary_from_meta(doc.root) : NULL;
 	json_doc_free(&doc);
@@ -209,10 +240,9 @@ static int list_one(const struct store_root *root, int root_fd,
 		    const struct job_hooks *hooks, struct job_summary **out,
 		    int *indexable)
 {
-	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct json_doc meta;
 	struct error ignored;
-	int dir_fd;
+	struct job job;
 
 	*out = NULL;
 	*indexable = 0;
@@ -220,14 +250,11 @@ static int list_one(const struct store_root *root, int root_fd,
 		*indexable = 1;
 		return 1;
 	}
-	dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				       O_CLOEXEC);
-	if (dir_fd < 0)	/* deleted meanwhile, or not a directory */
+	/* deleted meanwhile, or not a directory: not a job */
+	if (store_job_at_name(root, root_fd, name, &job) < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP
 		       ? 0 : -1;
-	if (store_job_at(&job, root, name, dir_fd) < 0)
-		return -1;
-	if (store_trusted(dir_fd, job.dir, &ignored) < 0) {
+	if (store_trusted(job.dir_fd, job.dir, &ignored) < 0) {
 		store_job_close(&job);
 		return -1;	/* another user's: skipped */
 	}
@@ -490,8 +517,7 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 		struct job_summary *summary;
 		int rc;
 
-		if (entry->d_name[0] == '.' ||
-		    (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
+		if (!store_entry_may_be_job(entry))
 			continue;
 		rc = list_entry(root, root_fd, entry->d_name, hooks, filter,
 				&index, index_uid, list, &summary);

@@ -3,6 +3,7 @@
 #ifndef AE_STORE_SCAN_H
 #define AE_STORE_SCAN_H
 
+#include <dirent.h>
 #include <stdint.h>
 
 #include "store_spec.h"
@@ -71,6 +72,18 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	       const struct job_hooks *hooks, struct job_list *list,
 	       struct error *e);
 void job_list_free(struct job_list *list);
+/* The walks of the root (list, gc, summary): whether an entry of its
+ * listing may be a job directory (not hidden; a directory, or of a type
+ * the listing does not say). */
+int store_entry_may_be_job(const struct dirent *entry);
+/* The directory name of the root open as root_fd as job (no symlink
+ * followed): 0, or -1 with errno. */
+int store_job_at_name(const struct store_root *root, int root_fd,
+		      const char *name, struct job *job);
+/* The state.json of job directory name, read by its path from the root
+ * (no liveness checked): 0, or -1 when unreadable. */
+int store_state_at_name(const struct store_root *root, int root_fd,
+			const char *name, struct job_state *st);
 /* Add a summary to the list, which then owns it: 0, or -1/ENOMEM. */
 int job_list_add(struct job_list *list, struct job_summary *summary);
 

@@ -19,15 +19,12 @@ static void tally_running(struct store_tally *tally,
 			  const char *name, const struct job_hooks *hooks,
 			  struct job_state *st)
 {
-	struct job job = { .dir_fd = -1, .lock_fd = -1 };
 	struct job_summary *summary = NULL;
 	struct error ignored;
-	int dir_fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY |
-					   O_NOFOLLOW | O_CLOEXEC);
+	struct job job;
 
 	st->status = JOB_UNKNOWN;
-	/* store_job_at closes dir_fd when it fails */
-	if (dir_fd < 0 || store_job_at(&job, root, name, dir_fd) < 0)
+	if (store_job_at_name(root, root_fd, name, &job) < 0)
 		return;
 	if (state_observe(&job, st, &ignored) < 0) {
 		st->status = JOB_UNKNOWN;
@@ -74,10 +71,7 @@ static void tally_one(struct store_tally *tally, const struct store_root *root,
 		      int root_fd, const char *name,
 		      const struct job_hooks *hooks)
 {
-	char path[JOB_ID_MAX + 16];
 	struct job_state st = { .status = JOB_UNKNOWN };
-	struct json_doc doc;
-	struct error ignored;
 	struct stat dir;
 
 	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -87,12 +81,8 @@ static void tally_one(struct store_tally *tally, const struct store_root *root,
 		tally->skipped++;	/* as list skips it */
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/state.json", name);
-	if (store_read_record(root_fd, root->abs, path, &doc, &ignored) == 0) {
-		if (state_parse(doc.root, &st) < 0)
-			st.status = JOB_UNKNOWN;
-		json_doc_free(&doc);
-	}
+	if (store_state_at_name(root, root_fd, name, &st) < 0)
+		st.status = JOB_UNKNOWN;
 	if (job_status_live(st.status))
 		tally_running(tally, root, root_fd, name, hooks, &st);
 	tally->counts[st.status]++;
@@ -132,8 +122,7 @@ int store_tally(const struct store_root *root, const struct job_hooks *hooks,
 	if (opened <= 0)
 		return opened;
 	while ((entry = readdir(dir)))
-		if (entry->d_name[0] != '.' && (entry->d_type == DT_DIR ||
-						entry->d_type == DT_UNKNOWN))
+		if (store_entry_may_be_job(entry))
 			tally_one(tally, root, dirfd(dir), entry->d_name, hooks);
 	closedir(dir);
 	if (tally->running.count > 1)
