@@ -375,9 +375,8 @@ static int write_source(struct cli *cli)
 		return open_input_file(cli, "--file", file);
 	if (cli->args.seen[O_STDIN_FLAG] && isatty(0))
 		return error_set(&cli->error, "stdin_required", "write --stdin: "
-				 "this command's stdin is a terminal, which "
-				 "would be read until ^D; pipe the bytes in or "
-				 "give --data or --file");
+				 "stdin is a terminal (read until ^D): pipe "
+				 "the input in, or give --data or --file");
 	if (cli->args.seen[O_STDIN_FLAG])
 		return dup(0);
 	fd = memfd_create("agent-exec-write", MFD_CLOEXEC);

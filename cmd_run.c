@@ -147,10 +147,8 @@ static int spec_add_input(struct cli *cli, struct job_spec *spec)
 	if (args->value[O_STDIN] && strcmp(args->value[O_STDIN], "-") == 0 &&
 	    isatty(0))
 		return error_set(&cli->error, "stdin_required", "--stdin -: "
-				 "this command's stdin is a terminal, which "
-				 "would be read until ^D; pipe the input in "
-				 "(... | agent-exec run --stdin - ...) or give "
-				 "--stdin-file PATH");
+				 "stdin is a terminal (read until ^D): pipe "
+				 "the input in, or give --stdin-file PATH");
 	if (args->value[O_STDIN] || args->value[O_STDIN_FILE])
 		spec->stdin_mode = STDIN_FILE;
 	else if (args->seen[O_INTERACTIVE] || args->seen[O_PTY])
