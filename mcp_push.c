@@ -241,86 +241,107 @@ void mcp_push_close(struct mcp_push *push)
 
 /* ---- one event pushed --------------------------------------------------- */
 
+/* The summary is a JSON string written in pieces: the event's own text
+ * as it is, numbers formatted into a few bytes. */
+static void put_text(struct json_writer *w, struct jw_stream *st,
+		     const char *text)
+{
+	jw_string_chunk(w, st, text, strlen(text));
+}
+
 /* The end of an output tail, at most TAIL_SHOWN bytes from a line start. */
-static void put_tail(FILE *out, const char *name, const char *tail)
+static void put_tail(struct json_writer *w, struct jw_stream *st,
+		     const char *name, const char *tail)
 {
 	size_t len = tail ? strlen(tail) : 0;
 	const char *from = tail;
 
 	if (!len)
 		return;
+	put_text(w, st, "\n");
+	put_text(w, st, name);
 	if (len > TAIL_SHOWN) {
 		const char *cut = tail + len - TAIL_SHOWN;
 		const char *newline = strchr(cut, '\n');
 
 		from = newline ? newline + 1 : cut;
-		fprintf(out, "\n%s (its last lines):\n%s", name, from);
-	} else {
-		fprintf(out, "\n%s:\n%s", name, from);
+		put_text(w, st, " (its last lines)");
 	}
+	put_text(w, st, ":\n");
+	put_text(w, st, from);
 }
 
 /* How the job ended, in words. */
-static void put_ending(FILE *out, const struct json_value *ev)
+static void put_ending(struct json_writer *w, struct jw_stream *st,
+		       const struct json_value *ev)
 {
 	const char *state = json_get_str(ev, "state");
 	const char *signal = json_get_str(ev, "signal_name");
 	const char *error = json_get_str(ev, "error");
+	char text[48];
 	int64_t code;
 
-	if (json_get_i64(ev, "exit_code", &code) == 0)
-		fprintf(out, "exited with code %lld", (long long)code);
-	else if (signal || json_get_str(ev, "signal"))
-		fprintf(out, "%s by %s", state ? state : "ended",
-			signal ? signal : json_get_str(ev, "signal"));
-	else
-		fprintf(out, "%s%s%s", state ? state : "ended",
-			error ? ": " : "", error ? error : "");
+	if (json_get_i64(ev, "exit_code", &code) == 0) {
+		snprintf(text, sizeof(text), "exited with code %lld",
+			 (long long)code);
+		put_text(w, st, text);
+		return;
+	}
+	put_text(w, st, state ? state : "ended");
+	if (!signal)
+		signal = json_get_str(ev, "signal");
+	if (signal || error) {
+		put_text(w, st, signal ? " by " : ": ");
+		put_text(w, st, signal ? signal : error);
+	}
 }
 
-/* The human summary: content of the channel message. NULL on ENOMEM. */
-static char *summary_of(const struct json_value *ev, const char *type,
-			const char *job)
+/* The human summary, as the string value of the member just keyed: the
+ * content of the channel message. */
+static void write_summary(struct json_writer *w, const struct json_value *ev,
+			  const char *type, const char *job)
 {
 	const struct json_value *command = json_get(ev, "command");
-	char *text = NULL;
-	size_t size = 0;
+	const char *pattern = json_get_str(ev, "pattern");
+	const char *stream = json_get_str(ev, "stream");
+	struct jw_stream st;
+	char after[48];
 	uint64_t ms;
-	FILE *out = open_memstream(&text, &size);
 
-	if (!out)
-		return NULL;
-	fprintf(out, "agent-exec job %s ", job + (strlen(job) > 6 ?
-						 strlen(job) - 6 : 0));
+	jw_string_begin(w, &st);
+	put_text(w, &st, "agent-exec job ");
+	put_text(w, &st, job + (strlen(job) > 6 ? strlen(job) - 6 : 0));
+	put_text(w, &st, " ");
 	if (strcmp(type, "job.finished") == 0) {
-		put_ending(out, ev);
-		if (json_get_u64(ev, "duration_ms", &ms) == 0)
-			fprintf(out, " after %llu.%01llu s",
-				(unsigned long long)(ms / 1000),
-				(unsigned long long)(ms % 1000 / 100));
+		put_ending(w, &st, ev);
+		if (json_get_u64(ev, "duration_ms", &ms) == 0) {
+			snprintf(after, sizeof(after), " after %llu.%01llu s",
+				 (unsigned long long)(ms / 1000),
+				 (unsigned long long)(ms % 1000 / 100));
+			put_text(w, &st, after);
+		}
 	} else {
-		fprintf(out, "printed a line matching \"%s\" on %s",
-			json_get_str(ev, "pattern") ? json_get_str(ev, "pattern")
-						     : "",
-			json_get_str(ev, "stream") ? json_get_str(ev, "stream")
-						    : "its output");
+		put_text(w, &st, "printed a line matching \"");
+		put_text(w, &st, pattern ? pattern : "");
+		put_text(w, &st, "\" on ");
+		put_text(w, &st, stream ? stream : "its output");
 	}
-	fprintf(out, " (job_id %s)", job);
+	put_text(w, &st, " (job_id ");
+	put_text(w, &st, job);
+	put_text(w, &st, ")");
 	if (command && command->type == JSON_ARRAY) {
-		fputs("\ncommand:", out);
-		for (const struct json_value *w = command->u.children.first; w;
-		     w = w->next)
-			if (w->type == JSON_STRING)
-				fprintf(out, " %s", w->u.string.ptr);
+		put_text(w, &st, "\ncommand:");
+		for (const struct json_value *word = command->u.children.first;
+		     word; word = word->next)
+			if (word->type == JSON_STRING) {
+				put_text(w, &st, " ");
+				put_text(w, &st, word->u.string.ptr);
+			}
 	}
-	put_tail(out, "line", json_get_str(ev, "line"));
-	put_tail(out, "stdout", json_get_str(ev, "stdout_tail"));
-	put_tail(out, "stderr", json_get_str(ev, "stderr_tail"));
-	if (fclose(out) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
+	put_tail(w, &st, "line", json_get_str(ev, "line"));
+	put_tail(w, &st, "stdout", json_get_str(ev, "stdout_tail"));
+	put_tail(w, &st, "stderr", json_get_str(ev, "stderr_tail"));
+	jw_string_end(w, &st);
 }
 
 /* The event's facts as string members (channel meta keys are letters,
@@ -355,22 +376,20 @@ static void write_facts(struct json_writer *w, const struct json_value *ev,
 static void push_event(struct mcp_push *push, const struct json_value *ev,
 		       const char *type, const char *job)
 {
-	char *summary = summary_of(ev, type, job);
 	int64_t code = 0;
 	int failed = strcmp(type, "job.finished") == 0 &&
 		     (json_get_i64(ev, "exit_code", &code) < 0 || code != 0);
 	int level = failed ? NOTICE + 1 : NOTICE;
 	struct json_writer w;
 
-	if (!summary)
-		return;
 	jw_init_mem(&w, 2 * LINE_CAP, 0);
 	jw_object_begin(&w);
 	jw_kv_str(&w, "jsonrpc", "2.0");
 	jw_kv_str(&w, "method", "notifications/claude/channel");
 	jw_key(&w, "params");
 	jw_object_begin(&w);
-	jw_kv_str(&w, "content", summary);
+	jw_key(&w, "content");
+	write_summary(&w, ev, type, job);
 	jw_key(&w, "meta");
 	jw_object_begin(&w);
 	write_facts(&w, ev, type, job);
@@ -390,13 +409,13 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 		jw_key(&w, "data");
 		jw_object_begin(&w);
 		write_facts(&w, ev, type, job);
-		jw_kv_str(&w, "summary", summary);
+		jw_key(&w, "summary");
+		write_summary(&w, ev, type, job);
 		jw_object_end(&w);
 		jw_object_end(&w);
 		jw_object_end(&w);
 		mcp_send(&w);
 	}
-	free(summary);
 }
 
 /* One line of the log: the session's results pushed, once. */
