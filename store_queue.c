@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fmt.h"
 #include "lib/sig.h"
 
 #define QUEUES_DIR ".queues"
@@ -156,10 +157,9 @@ uint64_t queue_slot_count(const struct queue *q)
 	uint64_t slots = QUEUE_SLOTS_DEFAULT;
 
 	if (read_file_at(q->dir_fd, "slots", 32, &text, &len) == 0) {
-		char *end;
-		unsigned long long n = strtoull(text, &end, 10);
+		uint64_t n = 0;
 
-		if (end != text && n >= 1 && n <= QUEUE_SLOTS_MAX)
+		if (scan_u64(text, &n) && n >= 1 && n <= QUEUE_SLOTS_MAX)
 			slots = n;
 	}
 	free(text);
@@ -213,13 +213,10 @@ static int line_open(const struct queue *q)
 /* The ticket of an entry's name, 0 when it is not one. */
 static uint64_t entry_ticket(const char *name)
 {
-	char *end;
-	unsigned long long ticket;
+	uint64_t ticket = 0;
+	size_t digits = scan_u64(name, &ticket);
 
-	if (name[0] < '0' || name[0] > '9')
-		return 0;
-	ticket = strtoull(name, &end, 10);
-	return *end == '-' ? ticket : 0;
+	return digits && name[digits] == '-' ? ticket : 0;
 }
 
 int queue_line_empty(const struct queue *q)
@@ -241,6 +238,7 @@ int queue_line_empty(const struct queue *q)
 static int ticket_next(struct queue *q, uint64_t *ticket)
 {
 	char text[24] = "";
+	uint64_t last = 0;
 	int fd, rc = -1;
 
 	if (byte_lock(q->lock_fd, F_OFD_SETLKW, F_WRLCK, TICKET_BYTE) < 0)
@@ -248,7 +246,8 @@ static int ticket_next(struct queue *q, uint64_t *ticket)
 	fd = openat(q->dir_fd, "tickets", O_RDWR | O_CREAT | O_CLOEXEC |
 					  O_NOFOLLOW, 0600);
 	if (fd >= 0 && pread_full(fd, text, sizeof(text) - 1, 0) >= 0) {
-		*ticket = strtoull(text, NULL, 10) + 1;
+		scan_u64(text, &last);
+		*ticket = last + 1;
 		snprintf(text, sizeof(text), "%020" PRIu64, *ticket);
 		rc = pwrite(fd, text, 20, 0) == 20 ? 0 : -1;
 	}
