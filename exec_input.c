@@ -31,8 +31,9 @@
 
 #define INPUT_SOCKET "input.sock"
 
-/* Listen on <job>/input.sock. It is bound by its name relative to the job
- * directory: a socket's path is limited to about 100 bytes. */
+/* Listen on <job>/input.sock. It is bound (and its mode set) by its name
+ * relative to the job directory, entered for it: a socket's path is
+ * limited to about 100 bytes. */
 int channel_listen(struct channel *ch, char *why, size_t why_size)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -45,7 +46,7 @@ int channel_listen(struct channel *ch, char *why, size_t why_size)
 		goto out;
 	unlinkat(ch->job->dir_fd, INPUT_SOCKET, 0);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-	    fchmodat(ch->job->dir_fd, INPUT_SOCKET, 0600, 0) == 0 &&
+	    chmod(INPUT_SOCKET, 0600) == 0 &&
 	    listen(fd, 16) == 0)
 		rc = 0;
 	if (chdir("/") < 0)
