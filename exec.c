@@ -557,8 +557,8 @@ static int supervisor_ready(struct supervisor *sv)
 	size_t why_size = sizeof(sv->state.error);
 
 	if (spec_copy(&sv->own_spec, sv->spec) < 0) {
-		snprintf(why, why_size, "cannot copy the job's definition: %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot copy the job's definition");
 		return -1;
 	}
 	sv->spec = &sv->own_spec;
@@ -567,9 +567,9 @@ static int supervisor_ready(struct supervisor *sv)
 	proc_title_set(title);
 	/* the reserve stays open: the terminal record needs no descriptor */
 	if (daemon_detach(keep, keep_count(sv, keep)) < 0) {
-		snprintf(why, why_size, "cannot detach the supervisor (its "
-			 "stdio on /dev/null or an empty pipe, its cwd /): %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot detach the supervisor (its "
+			  "stdio on /dev/null or an empty pipe, its cwd /)");
 		return -1;
 	}
 	return 0;
@@ -582,8 +582,8 @@ static int signals_watch(struct supervisor *sv)
 	sv->signal_fd = sig_watch(watched_signals, sizeof(watched_signals) /
 						   sizeof(*watched_signals));
 	if (sv->signal_fd < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
-			 "cannot set up signal handling: %s", strerror(errno));
+		why_errno(sv->state.error, sizeof(sv->state.error), errno,
+			  "cannot set up signal handling");
 		return -1;
 	}
 	return 0;
@@ -683,8 +683,7 @@ static int launch_failed(struct job *job, const struct job_spec *spec,
 	if (context->log_created)
 		state_log_created(job, spec);
 	state_begin(&st, job, 0);
-	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
-		 strerror(err));
+	why_errno(st.error, sizeof(st.error), err, "cannot %s", what);
 	if (state_failed(job, &st, &completion) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);

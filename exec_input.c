@@ -53,8 +53,8 @@ int channel_listen(struct channel *ch, char *why, size_t why_size)
 		rc = -1;
 out:
 	if (rc < 0) {
-		snprintf(why, why_size, "cannot open the job's input socket: %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot open the job's input socket");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -133,8 +133,8 @@ static void input_end(struct channel *ch)
 		size_t count = ch->input_line_open ? 2 : 1;
 
 		if (write(ch->input_fd, eof, count) < 0)
-			snprintf(ch->client_error, sizeof(ch->client_error),
-				 "cannot send ^D: %s", strerror(errno));
+			why_errno(ch->client_error, sizeof(ch->client_error),
+				  errno, "cannot send ^D");
 		return;
 	}
 	close(ch->input_fd);

@@ -156,9 +156,8 @@ static enum turn await_slot(struct turn_wait *t)
 	if (q->slot >= 0 || (queue_line_empty(q) && queue_try_slot(q) == 1))
 		return TURN_GO;
 	if (queue_join(q, t->job->id) < 0) {
-		snprintf(t->st->error, sizeof(t->st->error), "cannot join the "
-			 "line of queue %s: %s", t->spec->queue,
-			 strerror(errno));
+		why_errno(t->st->error, sizeof(t->st->error), errno,
+			  "cannot join the line of queue %s", t->spec->queue);
 		return TURN_ERROR;
 	}
 	mark_queued(t, "slot");
@@ -166,8 +165,8 @@ static enum turn await_slot(struct turn_wait *t)
 		return TURN_GO;
 	if (errno == ECANCELED)
 		return TURN_STOPPED;
-	snprintf(t->st->error, sizeof(t->st->error), "cannot wait for a slot "
-		 "of queue %s: %s", t->spec->queue, strerror(errno));
+	why_errno(t->st->error, sizeof(t->st->error), errno,
+		  "cannot wait for a slot of queue %s", t->spec->queue);
 	return TURN_ERROR;
 }
 

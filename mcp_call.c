@@ -218,8 +218,7 @@ int mcp_call_start(struct mcp_calls *calls, struct mcp_command *cmd,
 		return -1;
 	}
 	if (call_spawn(calls, call, cmd, id, progress_token) < 0) {
-		snprintf(message, size, "cannot start the call: %s",
-			 strerror(errno));
+		why_errno(message, size, errno, "cannot start the call");
 		return -1;
 	}
 	return 0;
@@ -238,8 +237,8 @@ static void queue_run(struct mcp_calls *calls)
 		calls->queued--;
 		if (q->id && call_spawn(calls, call, &q->cmd, q->id,
 					q->progress_token) < 0) {
-			snprintf(message, sizeof(message), "cannot start the "
-				 "call: %s", strerror(errno));
+			why_errno(message, sizeof(message), errno,
+				  "cannot start the call");
 			mcp_answer_error(q->id, -32603, message);
 		}
 		queued_free(calls, q);

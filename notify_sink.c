@@ -489,7 +489,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	if (pid < 0) {
 		char why[128];
 
-		snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
+		why_errno(why, sizeof(why), errno, "cannot fork");
 		attempt_failed(n, ev, s, why);
 		return;
 	}

@@ -306,9 +306,8 @@ void state_ended(struct job *job, struct job_state *st,
 	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
 	usage_fill(st, &end->usage);
 	if (end->log_error)
-		snprintf(st->error, sizeof(st->error),
-			 "output cut: cannot write logs: %s",
-			 strerror(end->log_error));
+		why_errno(st->error, sizeof(st->error), end->log_error,
+			  "output cut: cannot write logs");
 	st->completion_event = completion && completion->wanted;
 	test_stop_at("job-ended");
 	/* with a completion record to write, its directory fsync follows

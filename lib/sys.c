@@ -60,22 +60,38 @@ static int errno_is_transient(int err)
 	       err == EMFILE || err == ENFILE;
 }
 
+/* The message, then ": <strerror(err)>". */
+static void format_errno(char *text, size_t size, int err, const char *fmt,
+			 va_list ap)
+{
+	size_t used;
+
+	vsnprintf(text, size, fmt, ap);
+	used = strlen(text);
+	snprintf(text + used, size - used, ": %s", strerror(err));
+}
+
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...)
 {
 	va_list ap;
-	size_t used;
 
 	e->code = code ? code : "io_error";
 	e->retryable = errno_is_transient(err);
 	e->details[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	format_errno(e->message, sizeof(e->message), err, fmt, ap);
 	va_end(ap);
-	used = strlen(e->message);
-	snprintf(e->message + used, sizeof(e->message) - used, ": %s",
-		 strerror(err));
 	return -1;
+}
+
+void why_errno(char *why, size_t size, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_errno(why, size, err, fmt, ap);
+	va_end(ap);
 }
 
 static int64_t clock_ms(clockid_t id)

@@ -26,6 +26,10 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
  * for ENOSPC and friends) unless code is given. */
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same message, "<printf-style text>: <strerror(err)>", into a
+ * plain buffer why[size] (a job's error, a launch's reason). */
+void why_errno(char *why, size_t size, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Whether a failed call may succeed when tried again at once: an
  * interruption, a short-lived shortage of memory or descriptors, a device
  * error. Readers and writers of records try such a failure three times. */
