@@ -22,6 +22,7 @@
 #include "json.h"
 #include "json_parse.h"
 #include "mcp_call.h"
+#include "store.h"
 
 #define LINE_CAP (2u << 20)		/* an event line is at most this */
 #define TAIL_SHOWN 2000			/* bytes of each output tail shown */
@@ -241,39 +242,40 @@ void mcp_push_close(struct mcp_push *push)
 
 /* ---- one event pushed --------------------------------------------------- */
 
-/* The summary is a JSON string written in pieces: the event's own text
- * as it is, numbers formatted into a few bytes. */
-static void put_text(struct json_writer *w, struct jw_stream *st,
-		     const char *text)
+/* The summary: a JSON string written in pieces, the event's own text as
+ * it is. */
+struct summary {
+	struct json_writer *w;
+	struct jw_stream stream;
+};
+
+static void say(struct summary *s, const char *text)
 {
-	jw_string_chunk(w, st, text, strlen(text));
+	jw_string_chunk(s->w, &s->stream, text, strlen(text));
 }
 
 /* The end of an output tail, at most TAIL_SHOWN bytes from a line start. */
-static void put_tail(struct json_writer *w, struct jw_stream *st,
-		     const char *name, const char *tail)
+static void say_tail(struct summary *s, const char *name, const char *tail)
 {
 	size_t len = tail ? strlen(tail) : 0;
-	const char *from = tail;
+	const char *newline;
 
 	if (!len)
 		return;
-	put_text(w, st, "\n");
-	put_text(w, st, name);
+	say(s, "\n");
+	say(s, name);
 	if (len > TAIL_SHOWN) {
-		const char *cut = tail + len - TAIL_SHOWN;
-		const char *newline = strchr(cut, '\n');
-
-		from = newline ? newline + 1 : cut;
-		put_text(w, st, " (its last lines)");
+		tail += len - TAIL_SHOWN;
+		newline = strchr(tail, '\n');
+		tail = newline ? newline + 1 : tail;
+		say(s, " (its last lines)");
 	}
-	put_text(w, st, ":\n");
-	put_text(w, st, from);
+	say(s, ":\n");
+	say(s, tail);
 }
 
 /* How the job ended, in words. */
-static void put_ending(struct json_writer *w, struct jw_stream *st,
-		       const struct json_value *ev)
+static void say_ending(struct summary *s, const struct json_value *ev)
 {
 	const char *state = json_get_str(ev, "state");
 	const char *signal = json_get_str(ev, "signal_name");
@@ -284,15 +286,15 @@ static void put_ending(struct json_writer *w, struct jw_stream *st,
 	if (json_get_i64(ev, "exit_code", &code) == 0) {
 		snprintf(text, sizeof(text), "exited with code %lld",
 			 (long long)code);
-		put_text(w, st, text);
+		say(s, text);
 		return;
 	}
-	put_text(w, st, state ? state : "ended");
 	if (!signal)
 		signal = json_get_str(ev, "signal");
+	say(s, state ? state : "ended");
 	if (signal || error) {
-		put_text(w, st, signal ? " by " : ": ");
-		put_text(w, st, signal ? signal : error);
+		say(s, signal ? " by " : ": ");
+		say(s, signal ? signal : error);
 	}
 }
 
@@ -304,44 +306,45 @@ static void write_summary(struct json_writer *w, const struct json_value *ev,
 	const struct json_value *command = json_get(ev, "command");
 	const char *pattern = json_get_str(ev, "pattern");
 	const char *stream = json_get_str(ev, "stream");
-	struct jw_stream st;
-	char after[48];
+	struct summary s = { .w = w };
+	char short_id[SHORT_ID_LEN + 1], after[48];
 	uint64_t ms;
 
-	jw_string_begin(w, &st);
-	put_text(w, &st, "agent-exec job ");
-	put_text(w, &st, job + (strlen(job) > 6 ? strlen(job) - 6 : 0));
-	put_text(w, &st, " ");
+	job_short_id(job, short_id, sizeof(short_id));
+	jw_string_begin(w, &s.stream);
+	say(&s, "agent-exec job ");
+	say(&s, short_id);
+	say(&s, " ");
 	if (strcmp(type, "job.finished") == 0) {
-		put_ending(w, &st, ev);
+		say_ending(&s, ev);
 		if (json_get_u64(ev, "duration_ms", &ms) == 0) {
 			snprintf(after, sizeof(after), " after %llu.%01llu s",
 				 (unsigned long long)(ms / 1000),
 				 (unsigned long long)(ms % 1000 / 100));
-			put_text(w, &st, after);
+			say(&s, after);
 		}
 	} else {
-		put_text(w, &st, "printed a line matching \"");
-		put_text(w, &st, pattern ? pattern : "");
-		put_text(w, &st, "\" on ");
-		put_text(w, &st, stream ? stream : "its output");
+		say(&s, "printed a line matching \"");
+		say(&s, pattern ? pattern : "");
+		say(&s, "\" on ");
+		say(&s, stream ? stream : "its output");
 	}
-	put_text(w, &st, " (job_id ");
-	put_text(w, &st, job);
-	put_text(w, &st, ")");
+	say(&s, " (job_id ");
+	say(&s, job);
+	say(&s, ")");
 	if (command && command->type == JSON_ARRAY) {
-		put_text(w, &st, "\ncommand:");
+		say(&s, "\ncommand:");
 		for (const struct json_value *word = command->u.children.first;
 		     word; word = word->next)
 			if (word->type == JSON_STRING) {
-				put_text(w, &st, " ");
-				put_text(w, &st, word->u.string.ptr);
+				say(&s, " ");
+				say(&s, word->u.string.ptr);
 			}
 	}
-	put_tail(w, &st, "line", json_get_str(ev, "line"));
-	put_tail(w, &st, "stdout", json_get_str(ev, "stdout_tail"));
-	put_tail(w, &st, "stderr", json_get_str(ev, "stderr_tail"));
-	jw_string_end(w, &st);
+	say_tail(&s, "line", json_get_str(ev, "line"));
+	say_tail(&s, "stdout", json_get_str(ev, "stdout_tail"));
+	say_tail(&s, "stderr", json_get_str(ev, "stderr_tail"));
+	jw_string_end(w, &s.stream);
 }
 
 /* The event's facts as string members (channel meta keys are letters,
@@ -352,25 +355,24 @@ static void write_facts(struct json_writer *w, const struct json_value *ev,
 	static const char *const keys[] = {
 		"state", "signal", "signal_name", "error", "stream", "pattern",
 	};
-	char number[32];
+	static const char *const number_keys[] = { "exit_code", "duration_ms" };
+	char number[32], short_id[SHORT_ID_LEN + 1];
 	int64_t value;
 
+	job_short_id(job, short_id, sizeof(short_id));
 	jw_kv_str(w, "event_type", type);
 	jw_kv_str(w, "event_id", json_get_str(ev, "event_id"));
 	jw_kv_str(w, "job_id", job);
-	jw_kv_str(w, "short_job_id", job + (strlen(job) > 6 ?
-					   strlen(job) - 6 : 0));
+	jw_kv_str(w, "short_job_id", short_id);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		if (json_get_str(ev, keys[i]))
 			jw_kv_str(w, keys[i], json_get_str(ev, keys[i]));
-	if (json_get_i64(ev, "exit_code", &value) == 0) {
-		snprintf(number, sizeof(number), "%lld", (long long)value);
-		jw_kv_str(w, "exit_code", number);
-	}
-	if (json_get_i64(ev, "duration_ms", &value) == 0) {
-		snprintf(number, sizeof(number), "%lld", (long long)value);
-		jw_kv_str(w, "duration_ms", number);
-	}
+	for (size_t i = 0; i < 2; i++)
+		if (json_get_i64(ev, number_keys[i], &value) == 0) {
+			snprintf(number, sizeof(number), "%lld",
+				 (long long)value);
+			jw_kv_str(w, number_keys[i], number);
+		}
 }
 
 static void push_event(struct mcp_push *push, const struct json_value *ev,
