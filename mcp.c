@@ -59,22 +59,10 @@ struct server {
 
 /* ---- answers ------------------------------------------------------------ */
 
+/* The answer to request id: its "result" opened. */
 static void answer_begin(struct json_writer *w, const char *id)
 {
-	jw_init_mem(w, MESSAGE_CAP, 0);
-	jw_object_begin(w);
-	jw_kv_str(w, "jsonrpc", "2.0");
-	jw_key(w, "id");
-	if (id)
-		jw_raw(w, id, strlen(id));
-	else
-		jw_null(w);
-}
-
-static void answer_send(struct json_writer *w)
-{
-	jw_object_end(w);
-	mcp_send(w);
+	mcp_message_begin(w, MESSAGE_CAP, NULL, id, "result");
 }
 
 /* A tool's own failure, without a child: isError and the error envelope. */
@@ -128,8 +116,6 @@ static void method_initialize(struct server *sv, const char *id,
 	struct json_writer w;
 
 	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
 	jw_kv_str(&w, "protocolVersion",
 		  version_answered(json_get_str(params, "protocolVersion")));
 	jw_key(&w, "capabilities");
@@ -154,8 +140,7 @@ static void method_initialize(struct server *sv, const char *id,
 	jw_kv_str(&w, "version", AE_VERSION);
 	jw_object_end(&w);
 	write_instructions(&w, sv->session);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_send(&w);
 	sv->initialized = 1;
 }
 
@@ -164,10 +149,7 @@ static void answer_empty(const char *id)
 	struct json_writer w;
 
 	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_send(&w);
 }
 
 static void method_tools_list(const char *id)
@@ -175,11 +157,8 @@ static void method_tools_list(const char *id)
 	struct json_writer w;
 
 	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
 	mcp_tools_write(&w);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_send(&w);
 }
 
 /* A value as JSON text (an id, a progress token): heap, NULL on ENOMEM. */

@@ -50,8 +50,29 @@ int mcp_write_line(const char *text, size_t len)
 	return 0;
 }
 
+void mcp_message_begin(struct json_writer *w, size_t cap,
+		       const char *method, const char *id, const char *member)
+{
+	jw_init_mem(w, cap, 0);
+	jw_object_begin(w);
+	jw_kv_str(w, "jsonrpc", "2.0");
+	if (method) {
+		jw_kv_str(w, "method", method);
+	} else {
+		jw_key(w, "id");
+		if (id)
+			jw_raw(w, id, strlen(id));
+		else
+			jw_null(w);
+	}
+	jw_key(w, member);
+	jw_object_begin(w);
+}
+
 void mcp_send(struct json_writer *w)
 {
+	jw_object_end(w);
+	jw_object_end(w);
 	if (!w->error)
 		mcp_write_line(w->buf, w->len);
 	jw_free(w);
@@ -395,20 +416,9 @@ void mcp_answer_error(const char *id, int code, const char *message)
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 65536, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_key(&w, "id");
-	if (id)
-		jw_raw(&w, id, strlen(id));
-	else
-		jw_null(&w);
-	jw_key(&w, "error");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 65536, NULL, id, "error");
 	jw_kv_i64(&w, "code", code);
 	jw_kv_str(&w, "message", message);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 }
 
@@ -417,13 +427,7 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 2 * len + 4096, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_key(&w, "id");
-	jw_raw(&w, id, strlen(id));
-	jw_key(&w, "result");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 2 * len + 4096, NULL, id, "result");
 	jw_key(&w, "content");
 	jw_array_begin(&w);
 	jw_object_begin(&w);
@@ -435,8 +439,6 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 	jw_key(&w, "structuredContent");
 	jw_raw(&w, envelope, len);
 	jw_kv_bool(&w, "isError", !ok);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 }
 
@@ -485,20 +487,13 @@ static void send_progress(struct mcp_call *call, int64_t now)
 
 	snprintf(message, sizeof(message), "waiting: %llu of %llu s",
 		 (unsigned long long)elapsed, (unsigned long long)call->until);
-	jw_init_mem(&w, 65536, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_kv_str(&w, "method", "notifications/progress");
-	jw_key(&w, "params");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 65536, "notifications/progress", NULL, "params");
 	jw_key(&w, "progressToken");
 	jw_raw(&w, call->progress_token, strlen(call->progress_token));
 	jw_kv_u64(&w, "progress", elapsed);
 	if (call->until)
 		jw_kv_u64(&w, "total", call->until);
 	jw_kv_str(&w, "message", message);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 }
 

@@ -384,28 +384,18 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 	int level = failed ? NOTICE + 1 : NOTICE;
 	struct json_writer w;
 
-	jw_init_mem(&w, 2 * LINE_CAP, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_kv_str(&w, "method", "notifications/claude/channel");
-	jw_key(&w, "params");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 2 * LINE_CAP, "notifications/claude/channel",
+			  NULL, "params");
 	jw_key(&w, "content");
 	write_summary(&w, ev, type, job);
 	jw_key(&w, "meta");
 	jw_object_begin(&w);
 	write_facts(&w, ev, type, job);
 	jw_object_end(&w);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 	if (level >= push->log_level) {
-		jw_init_mem(&w, 2 * LINE_CAP, 0);
-		jw_object_begin(&w);
-		jw_kv_str(&w, "jsonrpc", "2.0");
-		jw_kv_str(&w, "method", "notifications/message");
-		jw_key(&w, "params");
-		jw_object_begin(&w);
+		mcp_message_begin(&w, 2 * LINE_CAP, "notifications/message",
+				  NULL, "params");
 		jw_kv_str(&w, "level", levels[level]);
 		jw_kv_str(&w, "logger", "agent-exec");
 		jw_key(&w, "data");
@@ -413,8 +403,6 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 		write_facts(&w, ev, type, job);
 		jw_key(&w, "summary");
 		write_summary(&w, ev, type, job);
-		jw_object_end(&w);
-		jw_object_end(&w);
 		jw_object_end(&w);
 		mcp_send(&w);
 	}
