@@ -37,6 +37,10 @@
 #define INVALID_PARAMS -32602
 #define INTERNAL_ERROR -32603
 
+/* what initialize says the server can do (messages are compact JSON) */
+#define CAPABILITIES "{\"tools\":{\"listChanged\":false},\"logging\":{}," \
+	"\"experimental\":{\"claude/channel\":{}}}"
+
 /* newest first: the answer to a version we do not know */
 static const char *const versions[] = {
 	"2025-06-18", "2025-03-26", "2024-11-05",
@@ -119,21 +123,7 @@ static void method_initialize(struct server *sv, const char *id,
 	jw_kv_str(&w, "protocolVersion",
 		  version_answered(json_get_str(params, "protocolVersion")));
 	jw_key(&w, "capabilities");
-	jw_object_begin(&w);
-	jw_key(&w, "tools");
-	jw_object_begin(&w);
-	jw_kv_bool(&w, "listChanged", 0);
-	jw_object_end(&w);
-	jw_key(&w, "logging");
-	jw_object_begin(&w);
-	jw_object_end(&w);
-	jw_key(&w, "experimental");
-	jw_object_begin(&w);
-	jw_key(&w, "claude/channel");
-	jw_object_begin(&w);
-	jw_object_end(&w);
-	jw_object_end(&w);
-	jw_object_end(&w);
+	jw_raw(&w, CAPABILITIES, sizeof(CAPABILITIES) - 1);
 	jw_key(&w, "serverInfo");
 	jw_object_begin(&w);
 	jw_kv_str(&w, "name", "agent-exec");
