@@ -433,42 +433,6 @@ static void arm_timers(struct supervisor *sv)
 					     sv->spec->progress_every_ms);
 }
 
-/* The supervisor's own copies of the spec's strings: the originals live in
- * the caller's argv, which it blanks. */
-static int strv_copy(struct strv *to, const struct strv *from)
-{
-	*to = (struct strv){ 0 };
-	for (size_t i = 0; i < from->n; i++) {
-		char *copy = strdup(from->v[i]);
-
-		if (!copy || strv_push(to, copy) < 0) {
-			free(copy);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int spec_copy(struct job_spec *to, const struct job_spec *from)
-{
-	*to = *from;
-	to->cwd = strdup(from->cwd);
-	to->full_log = from->full_log ? strdup(from->full_log) : NULL;
-	if (!to->cwd || (from->full_log && !to->full_log) ||
-	    strv_copy(&to->command, &from->command) < 0 ||
-	    strv_copy(&to->wrapper, &from->wrapper) < 0 ||
-	    strv_copy(&to->env, &from->env) < 0 ||
-	    strv_copy(&to->env_files, &from->env_files) < 0 ||
-	    strv_copy(&to->mask, &from->mask) < 0 ||
-	    strv_copy(&to->tags, &from->tags) < 0 ||
-	    strv_copy(&to->meta, &from->meta) < 0 ||
-	    strv_copy(&to->after, &from->after) < 0 ||
-	    strv_copy(&to->after_ok, &from->after_ok) < 0 ||
-	    (from->queue && !(to->queue = strdup(from->queue))))
-		return -1;	/* the process exits soon: no cleanup */
-	return 0;
-}
-
 /* Start the job: the child, its logs and the masking of its output while
  * it execs, its report, then the input channel when it takes input. 0
  * when the job runs; -1 with state.error set and nothing of the job left

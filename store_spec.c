@@ -4,6 +4,7 @@
 #include "store_spec.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,20 +67,67 @@ static void write_env_members(struct json_writer *w,
 		jw_kv_strings(w, "mask", spec->mask.v, spec->mask.n);
 }
 
+/* The spec's lists, with the member of meta.json that holds each as an
+ * array of strings (env is env.json's, meta an object: read apart). */
+static const struct {
+	size_t offset;
+	const char *key;
+} spec_lists[] = {
+	{ offsetof(struct job_spec, command), "command" },
+	{ offsetof(struct job_spec, wrapper), "shell_wrapper" },
+	{ offsetof(struct job_spec, env_files), "env_files" },
+	{ offsetof(struct job_spec, mask), "mask" },
+	{ offsetof(struct job_spec, tags), "tags" },
+	{ offsetof(struct job_spec, after), "after" },
+	{ offsetof(struct job_spec, after_ok), "after_ok" },
+	{ offsetof(struct job_spec, env), NULL },
+	{ offsetof(struct job_spec, meta), NULL },
+};
+#define SPEC_LISTS (sizeof(spec_lists) / sizeof(*spec_lists))
+
+static struct strv *spec_list(struct job_spec *spec, size_t i)
+{
+	return (struct strv *)((char *)spec + spec_lists[i].offset);
+}
+
 void spec_free(struct job_spec *spec)
 {
-	strv_free(&spec->command);
-	strv_free(&spec->wrapper);
-	strv_free(&spec->env);
-	strv_free(&spec->env_files);
-	strv_free(&spec->mask);
-	strv_free(&spec->tags);
-	strv_free(&spec->meta);
-	strv_free(&spec->after);
-	strv_free(&spec->after_ok);
+	for (size_t i = 0; i < SPEC_LISTS; i++)
+		strv_free(spec_list(spec, i));
 	free(spec->cwd);
 	free(spec->full_log);
 	spec->cwd = spec->full_log = NULL;
+}
+
+/* A list of its own (copies of the strings) in place of a borrowed one. */
+static int strv_own(struct strv *list)
+{
+	struct strv own = { 0 };
+
+	for (size_t i = 0; i < list->n; i++) {
+		char *copy = strdup(list->v[i]);
+
+		if (!copy || strv_push(&own, copy) < 0) {
+			free(copy);
+			return -1;
+		}
+	}
+	*list = own;
+	return 0;
+}
+
+int spec_copy(struct job_spec *to, const struct job_spec *from)
+{
+	*to = *from;
+	to->cwd = strdup(from->cwd);
+	to->full_log = from->full_log ? strdup(from->full_log) : NULL;
+	if (!to->cwd || (from->full_log && !to->full_log) ||
+	    (from->queue && !(to->queue = strdup(from->queue))))
+		return -1;
+	for (size_t i = 0; i < SPEC_LISTS; i++)
+		if (strv_own(spec_list(to, i)) < 0)
+			return -1;
+	return 0;
 }
 
 static void write_caller_meta_spec(struct json_writer *w,
@@ -546,14 +594,11 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
 	spec->full_log = log_path ? strdup(log_path) : NULL;
 	spec->queue = json_get_str(meta, "queue");
+	for (size_t i = 0; i < SPEC_LISTS && spec_lists[i].key; i++)
+		if (strv_from_json(spec_list(spec, i),
+				   json_get(meta, spec_lists[i].key)) < 0)
+			goto fail;
 	if (!spec->cwd || (log_path && !spec->full_log) ||
-	    strv_from_json(&spec->command, json_get(meta, "command")) < 0 ||
-	    strv_from_json(&spec->wrapper, json_get(meta, "shell_wrapper")) < 0 ||
-	    strv_from_json(&spec->env_files, json_get(meta, "env_files")) < 0 ||
-	    strv_from_json(&spec->mask, json_get(meta, "mask")) < 0 ||
-	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
-	    strv_from_json(&spec->after, json_get(meta, "after")) < 0 ||
-	    strv_from_json(&spec->after_ok, json_get(meta, "after_ok")) < 0 ||
 	    meta_entries_from_json(&spec->meta, rec,
 				   json_get(meta, "meta")) < 0 ||
 	    read_raw_spec(meta, rec, spec) < 0)

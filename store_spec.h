@@ -56,6 +56,10 @@ struct job_spec {
 	int has_notification;	/* written to meta.json */
 };
 void spec_free(struct job_spec *spec);
+/* A copy of from that owns all its strings (the supervisor's: the
+ * originals live in the caller's argv, which it blanks). -1 when out of
+ * memory, with what was copied left to the process's exit. */
+int spec_copy(struct job_spec *to, const struct job_spec *from);
 
 /* Caller metadata keys set by --callback-session / --callback-agent. */
 #define META_CALLBACK_SESSION "callback_session"
