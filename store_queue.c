@@ -43,20 +43,6 @@ int queue_name_valid(const char *name)
 			    "WXYZ0123456789._-") == len;
 }
 
-/* ---- locks -------------------------------------------------------------- */
-
-static int byte_lock(int fd, int cmd, short type, off_t byte)
-{
-	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
-			    .l_start = byte, .l_len = 1 };
-	int rc;
-
-	while ((rc = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR &&
-	       cmd != F_SETLKW && cmd != F_OFD_SETLKW)
-		;
-	return rc;
-}
-
 /* ---- opening ------------------------------------------------------------ */
 
 static int dir_at(int parent_fd, const char *name, int create)
@@ -173,7 +159,7 @@ int queue_try_slot(struct queue *q)
 	if (q->slot >= 0)
 		return 1;
 	for (uint64_t i = 0; i < slots; i++) {
-		if (byte_lock(q->lock_fd, F_OFD_SETLK, F_WRLCK,
+		if (lock_byte(q->lock_fd, F_OFD_SETLK, F_WRLCK,
 			      SLOT_BYTE((off_t)i)) == 0) {
 			q->slot = (int)i;
 			return 1;
@@ -190,7 +176,7 @@ void queue_release_slot(struct queue *q)
 
 	if (q->slot < 0)
 		return;
-	byte_lock(q->lock_fd, F_OFD_SETLK, F_UNLCK, SLOT_BYTE((off_t)q->slot));
+	lock_byte(q->lock_fd, F_OFD_SETLK, F_UNLCK, SLOT_BYTE((off_t)q->slot));
 	q->slot = -1;
 	/* no reader (ENXIO): no one waits for a slot; a full pipe: the head
 	 * has been rung already */
@@ -241,7 +227,7 @@ static int ticket_next(struct queue *q, uint64_t *ticket)
 	uint64_t last = 0;
 	int fd, rc = -1;
 
-	if (byte_lock(q->lock_fd, F_OFD_SETLKW, F_WRLCK, TICKET_BYTE) < 0)
+	if (lock_byte(q->lock_fd, F_OFD_SETLKW, F_WRLCK, TICKET_BYTE) < 0)
 		return -1;
 	fd = openat(q->dir_fd, "tickets", O_RDWR | O_CREAT | O_CLOEXEC |
 					  O_NOFOLLOW, 0600);
@@ -253,7 +239,7 @@ static int ticket_next(struct queue *q, uint64_t *ticket)
 	}
 	if (fd >= 0)
 		close(fd);
-	byte_lock(q->lock_fd, F_OFD_SETLK, F_UNLCK, TICKET_BYTE);
+	lock_byte(q->lock_fd, F_OFD_SETLK, F_UNLCK, TICKET_BYTE);
 	return rc;
 }
 
@@ -272,7 +258,7 @@ int queue_join(struct queue *q, const char *job_id)
 	q->entry_fd = openat(line_fd, aside, O_RDWR | O_CREAT | O_EXCL |
 					     O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (q->entry_fd >= 0 &&
-	    byte_lock(q->entry_fd, F_OFD_SETLK, F_WRLCK, 0) == 0 &&
+	    lock_byte(q->entry_fd, F_OFD_SETLK, F_WRLCK, 0) == 0 &&
 	    renameat(line_fd, aside, line_fd, name) == 0)
 		rc = 0;
 	else
@@ -337,7 +323,7 @@ static int ahead_gone(void *ctx)
 		errno = ECANCELED;
 		return -1;
 	}
-	return byte_lock(call->fd, F_SETLKW, F_RDLCK, 0);
+	return lock_byte(call->fd, F_SETLKW, F_RDLCK, 0);
 }
 
 static int bell_rung(void *ctx)

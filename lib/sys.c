@@ -667,6 +667,17 @@ int strv_setenv(struct strv *env, char *entry)
 	return strv_push(env, entry);
 }
 
+int lock_byte(int fd, int cmd, short type, off_t byte)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = byte, .l_len = 1 };
+	int waits = cmd == F_SETLKW || cmd == F_OFD_SETLKW, rc;
+
+	while ((rc = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR && !waits)
+		;
+	return rc;
+}
+
 int append_whole(int fd, const void *buf, size_t n)
 {
 	struct stat st;

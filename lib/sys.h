@@ -132,6 +132,12 @@ void strv_free(struct strv *sv);	/* frees the array, not the strings */
  * later value for a key wins. 0, or -1/ENOMEM. */
 int strv_setenv(struct strv *env, char *entry);
 
+/* fcntl(fd, cmd) for a lock of type (F_RDLCK, F_WRLCK, F_UNLCK) on one
+ * byte: a call that does not wait is retried after EINTR; one that waits
+ * (F_SETLKW, F_OFD_SETLKW) returns it to its caller (a deadline's
+ * timer). */
+int lock_byte(int fd, int cmd, short type, off_t byte);
+
 /* Append n bytes to fd (opened O_APPEND, under the caller's lock) whole or
  * not at all: a failed or short write is cut back off (full disk, file size
  * limit), so the next append is not glued to half a line. 0, or -1/errno. */
