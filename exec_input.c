@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "lib/fmt.h"
+#include "lib/sig.h"
 
 #define INPUT_SOCKET "input.sock"
 
@@ -398,16 +399,11 @@ static int connect_until(const struct job *job, int64_t deadline)
  * passed, -1/errno. */
 static int poll_until(struct pollfd *fds, nfds_t count, int64_t deadline)
 {
-	for (;;) {
-		int64_t left = deadline ? deadline - clock_mono_ms() : -1;
-		int ready;
+	int64_t left = deadline ? deadline - clock_mono_ms() : -1;
 
-		if (deadline && left <= 0)
-			return 0;
-		ready = poll(fds, count, left > 60000 ? 60000 : (int)left);
-		if (ready > 0 || (ready < 0 && errno != EINTR))
-			return ready;
-	}
+	if (deadline && left <= 0)
+		return 0;
+	return sig_poll(fds, count, left);
 }
 
 /* One line of the supervisor's ("go", "ok 12", ...), newline cut, read a
