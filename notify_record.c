@@ -215,7 +215,6 @@ static void results_from_record(struct delivery_results *history,
 	for (const struct json_value *r = results->u.children.first; r;
 	     r = r->next) {
 		const char *type = json_get_str(r, "sink_type");
-		const struct json_value *success = json_get(r, "success");
 		const char *at = json_get_str(r, "attempted_at");
 		const char *error = json_get_str(r, "error");
 		struct delivery_result *out;
@@ -226,8 +225,7 @@ static void results_from_record(struct delivery_results *history,
 			return;
 		out->type = type && !strcmp(type, "file") ? SINK_FILE
 							  : SINK_COMMAND;
-		out->success = success && success->type == JSON_BOOL &&
-			       success->u.boolean;
+		out->success = json_get_bool(r, "success", 0);
 		out->attempt = json_get_u64(r, "attempt", &number) == 0
 			       ? (unsigned)number : 0;
 		out->duration_ms = json_get_u64(r, "duration_ms", &number) == 0

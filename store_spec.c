@@ -4,8 +4,8 @@
 #include "store_spec.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,49 +151,10 @@ static void write_caller_meta_spec(struct json_writer *w,
  * lossy text where it is shown, and exactly, in hex, under "raw". */
 static void jw_hex(struct json_writer *w, const char *text)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t len = strlen(text);
-	char *hex = malloc(2 * len + 1);
+	char *hex = hex_encode(text);
 
-	if (!hex) {
-		jw_null(w);
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		hex[2 * i] = digits[(unsigned char)text[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)text[i] & 15];
-	}
-	jw_string_n(w, hex, 2 * len);
+	jw_string(w, hex);	/* null when out of memory */
 	free(hex);
-}
-
-char *hex_decode(const char *hex)
-{
-	size_t len = strlen(hex);
-	char *out = malloc(len / 2 + 1);
-
-	if (!out || len % 2)
-		goto bad;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned value = 0;
-
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-
-			value = value * 16 +
-				(unsigned)(c >= '0' && c <= '9' ? c - '0'
-					   : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					   : 16);
-		}
-		if (value > 255 || value == 0)
-			goto bad;
-		out[i] = (char)value;
-	}
-	out[len / 2] = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
 }
 
 static int strv_all_utf8(const struct strv *sv)
@@ -569,7 +530,7 @@ static int read_env_entries(const struct job *job, struct spec_records *rec,
 int store_read_spec(const struct job *job, struct job_spec *spec,
 		    struct spec_records *rec, struct error *e)
 {
-	const struct json_value *meta, *inherit;
+	const struct json_value *meta;
 	const char *cwd, *log_path;
 	static char *default_wrapper[] = { "sh", "-lc" };
 
@@ -580,16 +541,11 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	meta = rec->meta.root;
 	cwd = json_get_str(meta, "cwd");
 	log_path = json_get_str(meta, "log_path");
-	inherit = json_get(meta, "inherit_env");
-	spec->inherit_env = !inherit || inherit->type != JSON_BOOL ||
-			    inherit->u.boolean;
+	spec->inherit_env = json_get_bool(meta, "inherit_env", 1);
 	read_input_spec(meta, spec);
 	spec->timeout_ms = json_u64_or(meta, "timeout_ms", 0);
 	spec->kill_after_ms = json_u64_or(meta, "kill_after_ms", 0);
-	spec->kill_leftovers = json_get(meta, "kill_leftovers") &&
-			       json_get(meta, "kill_leftovers")->type ==
-			       JSON_BOOL &&
-			       json_get(meta, "kill_leftovers")->u.boolean;
+	spec->kill_leftovers = json_get_bool(meta, "kill_leftovers", 0);
 	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
 	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
 	spec->full_log = log_path ? strdup(log_path) : NULL;

@@ -101,9 +101,6 @@ void write_caller_meta_value(struct json_writer *w,
 			     const struct json_value *meta_record);
 /* Whether meta.json configures a job.finished sink. */
 int meta_wants_completion(const struct json_value *meta);
-/* The exact bytes a "raw" hex string of meta.json stands for (heap), NULL
- * when malformed. */
-char *hex_decode(const char *hex);
 
 /* Replace the tags in meta.json, under LOCK_META. */
 int store_set_tags(const struct job *job, const struct strv *tags,

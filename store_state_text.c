@@ -204,9 +204,6 @@ int state_parse(const struct json_value *root, struct job_state *st)
 {
 	const struct json_value *job = json_get(root, "job");
 	const struct json_value *result = json_get(root, "result");
-	const struct json_value *timed_out = json_get(root, "timed_out");
-	const struct json_value *completion = json_get(root,
-						       "completion_event");
 	const char *status = json_get_str(job, "status");
 	uint64_t killed, attempt = 1;
 	int64_t number;
@@ -235,10 +232,8 @@ int state_parse(const struct json_value *root, struct job_state *st)
 					&st->duration_ms) == 0;
 	st->has_pid = json_get_i64(root, "pid", &st->pid) == 0;
 	json_get_i64(root, "supervisor_pid", &st->supervisor_pid);
-	st->timed_out = timed_out && timed_out->type == JSON_BOOL &&
-			timed_out->u.boolean;
-	st->completion_event = completion && completion->type == JSON_BOOL &&
-			       completion->u.boolean;
+	st->timed_out = json_get_bool(root, "timed_out", 0);
+	st->completion_event = json_get_bool(root, "completion_event", 0);
 	json_get_u64(root, "attempt", &attempt);
 	st->attempt = attempt && attempt <= UINT32_MAX ? (uint32_t)attempt : 1;
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
