@@ -2,6 +2,7 @@
  * Anything outside the subset (floats, dates, inline tables, arrays of
  * tables, multi-line strings) is an error naming its line, never a guess. */
 #include "config.h"
+#include "lib/fmt.h"
 #include "lib/utf8.h"
 
 #include <errno.h>
@@ -195,7 +196,7 @@ static int parse_key(struct toml_parser *p, char *name)
 		if (peek(p) == '"' || peek(p) == '\'') {
 			if (parse_string(p, &quoted) < 0)
 				return -1;
-			snprintf(part, sizeof(part), "%s", quoted);
+			copy_str(part, sizeof(part), quoted);
 			part_len = strlen(part);
 			free(quoted);
 		} else {
@@ -367,7 +368,7 @@ static int parse_key_value(struct toml_parser *p, toml_visitor visit,
 	char *string = NULL;
 	int rc = -1;
 
-	snprintf(name, sizeof(name), "%s", p->table);
+	copy_str(name, sizeof(name), p->table);
 	if (parse_key(p, name) < 0)
 		return -1;
 	if (peek(p) != '=')

@@ -98,7 +98,7 @@ static void client_finish(struct channel *ch)
 
 static void client_fail(struct channel *ch, const char *why)
 {
-	snprintf(ch->client_error, sizeof(ch->client_error), "%s", why);
+	copy_str(ch->client_error, sizeof(ch->client_error), why);
 	client_finish(ch);
 }
 
@@ -107,7 +107,7 @@ static void client_fail(struct channel *ch, const char *why)
 static void client_refuse(struct channel *ch, const char *why)
 {
 	if (!ch->client_error[0])
-		snprintf(ch->client_error, sizeof(ch->client_error), "%s", why);
+		copy_str(ch->client_error, sizeof(ch->client_error), why);
 	ch->input_len = ch->input_off = 0;
 }
 

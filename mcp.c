@@ -474,7 +474,7 @@ static int session_choose(struct cli *cli, char *key, size_t size)
 			return error_set(&cli->error, "invalid_argument", "the "
 					 "session key is longer than %d bytes",
 					 SESSION_MAX);
-		snprintf(key, size, "%s", chosen);
+		copy_str(key, size, chosen);
 		return 1;
 	}
 	random_bytes(random, sizeof(random));

@@ -21,6 +21,7 @@
 #include "events.h"
 #include "json.h"
 #include "json_parse.h"
+#include "lib/fmt.h"
 #include "mcp_call.h"
 #include "store.h"
 
@@ -48,8 +49,8 @@ static int was_pushed(const struct mcp_push *push, const char *event_id)
 
 static void note_pushed(struct mcp_push *push, const char *event_id)
 {
-	snprintf(push->pushed[push->next_pushed],
-		 sizeof(push->pushed[0]), "%s", event_id);
+	copy_str(push->pushed[push->next_pushed], sizeof(push->pushed[0]),
+		 event_id);
 	push->next_pushed = (push->next_pushed + 1) % MCP_PUSHED_KEPT;
 }
 
@@ -113,10 +114,8 @@ static void state_load(struct mcp_push *push)
 	if (json_parse(&doc, text, len, 8, err, sizeof(err)) == 0 &&
 	    json_get_str(doc.root, "session") &&
 	    strcmp(json_get_str(doc.root, "session"), push->session) == 0) {
-		const char *cursor = json_get_str(doc.root, "cursor");
-
-		snprintf(push->cursor, sizeof(push->cursor), "%s",
-			 cursor ? cursor : "");
+		copy_str(push->cursor, sizeof(push->cursor),
+			 json_get_str(doc.root, "cursor"));
 		ids = json_get(doc.root, "pushed");
 		for (const struct json_value *v = ids && ids->type == JSON_ARRAY
 						  ? ids->u.children.first : NULL;
@@ -425,7 +424,7 @@ static void event_line(struct mcp_push *push, const char *line, size_t len)
 	event_id = json_get_str(doc.root, "event_id");
 	job = json_get_str(doc.root, "job_id");
 	if (cursor)
-		snprintf(push->cursor, sizeof(push->cursor), "%s", cursor);
+		copy_str(push->cursor, sizeof(push->cursor), cursor);
 	if (type && session && event_id && job &&
 	    strcmp(session, push->session) == 0 &&
 	    (strcmp(type, "job.finished") == 0 ||

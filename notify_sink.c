@@ -136,7 +136,7 @@ static struct event *event_new(struct json_writer *w, const char *id,
 	ev->type = finished ? "job.finished" : "job.output.matched";
 	ev->timeout_ms = settings->timeout_ms;
 	ev->retries = settings->retries;
-	snprintf(ev->id, sizeof(ev->id), "%s", id);
+	copy_str(ev->id, sizeof(ev->id), id);
 	return ev;
 }
 

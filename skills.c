@@ -220,7 +220,7 @@ static int install_local(const char *skills_dir, const char *given,
 	}
 	name = strrchr(source, '/');
 	name = name && name[1] ? name + 1 : source;
-	snprintf(out->name, sizeof(out->name), "%s", name);
+	copy_str(out->name, sizeof(out->name), name);
 	snprintf(out->source_type, sizeof(out->source_type), "local:%s",
 		 given);
 	dest = path_join(skills_dir, out->name);

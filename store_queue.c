@@ -300,7 +300,7 @@ static int entry_ahead(int line_fd, uint64_t ticket, char *out, size_t size)
 
 		if (t && t < ticket && t > best) {
 			best = t;
-			snprintf(out, size, "%s", d->d_name);
+			copy_str(out, size, d->d_name);
 		}
 	}
 	if (dir)

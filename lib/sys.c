@@ -562,7 +562,7 @@ void proc_title_set(const char *title)
 	if (!title_area || title_size == 0)
 		return;
 	memset(title_area, 0, title_size);
-	snprintf(title_area, title_size, "%s", title);
+	copy_str(title_area, title_size, title);
 }
 
 void random_bytes(void *buf, size_t n)
