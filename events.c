@@ -208,6 +208,23 @@ out:
 	close(dir_fd);
 }
 
+void events_line_begin(struct json_writer *w, size_t cap, const char *type,
+		       const char *job_id)
+{
+	jw_init_mem(w, cap, 0);
+	jw_object_begin(w);
+	jw_kv_str(w, "event_type", type);
+	jw_kv_str(w, "job_id", job_id);
+}
+
+void events_line_append(const char *root, struct json_writer *w)
+{
+	jw_object_end(w);
+	if (!w->error)
+		events_append(root, w->buf, w->len);
+	jw_free(w);
+}
+
 /* ---- reading ---------------------------------------------------------- */
 
 struct reader {

@@ -410,10 +410,7 @@ static void log_attempt(const struct notifier *n, const struct event *ev,
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 1 << 16, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "delivery.attempted");
-	jw_kv_str(&w, "job_id", n->config.job->id);
+	events_line_begin(&w, 1 << 16, "delivery.attempted", n->config.job->id);
 	jw_kv_str(&w, "event_id", ev->id);
 	jw_kv_str(&w, "sink_type", s->type == SINK_COMMAND ? "command"
 							   : "file");
@@ -423,10 +420,7 @@ static void log_attempt(const struct notifier *n, const struct event *ev,
 		jw_kv_str(&w, "error", why);
 	jw_kv_u64(&w, "attempt", attempt_number(s));
 	jw_kv_u64(&w, "duration_ms", (uint64_t)(now - s->started_ms));
-	jw_object_end(&w);
-	if (!w.error)
-		log_event(n, w.buf, w.len);
-	jw_free(&w);
+	events_line_append(n->config.job->root, &w);
 }
 
 static void attempt_settle(struct notifier *n, struct event *ev,

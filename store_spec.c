@@ -130,8 +130,8 @@ int spec_copy(struct job_spec *to, const struct job_spec *from)
 	return 0;
 }
 
-static void write_caller_meta_spec(struct json_writer *w,
-				   const struct job_spec *spec)
+void spec_write_caller_meta(struct json_writer *w,
+			    const struct job_spec *spec)
 {
 	jw_key(w, "meta");
 	jw_object_begin(w);
@@ -343,7 +343,7 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 		jw_kv_str(&w, "log_path", spec->full_log);
 	write_input_spec(&w, spec);
 	if (spec->meta.n)
-		write_caller_meta_spec(&w, spec);
+		spec_write_caller_meta(&w, spec);
 	if (spec->has_notification) {
 		jw_key(&w, "notification");
 		spec_write_notification(&w, &spec->notification);

@@ -73,6 +73,11 @@ char *spec_env_display(const struct job_spec *spec, const char *entry);
 /* The "env_vars" member (shown form), when there are --env entries. */
 void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec);
 
+/* The "meta" member: the caller metadata of a spec, its KEY=VALUE
+ * entries as an object. */
+void spec_write_caller_meta(struct json_writer *w,
+			    const struct job_spec *spec);
+
 /* Write meta.json (and, when keep_env is set, env.json: the real --env
  * values a job started later needs, in a file of its own, 0600). */
 int store_write_meta(const struct job *job, const struct store_root *root,
