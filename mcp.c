@@ -124,8 +124,7 @@ static void method_initialize(struct server *sv, const char *id,
 		  version_answered(json_get_str(params, "protocolVersion")));
 	jw_key(&w, "capabilities");
 	jw_raw(&w, CAPABILITIES, sizeof(CAPABILITIES) - 1);
-	jw_key(&w, "serverInfo");
-	jw_object_begin(&w);
+	jw_kv_object_begin(&w, "serverInfo");
 	jw_kv_str(&w, "name", "agent-exec");
 	jw_kv_str(&w, "version", AE_VERSION);
 	jw_object_end(&w);

@@ -65,8 +65,7 @@ void mcp_message_begin(struct json_writer *w, size_t cap,
 		else
 			jw_null(w);
 	}
-	jw_key(w, member);
-	jw_object_begin(w);
+	jw_kv_object_begin(w, member);
 }
 
 void mcp_send(struct json_writer *w)
@@ -373,8 +372,7 @@ void mcp_error_envelope(struct json_writer *w, const char *code,
 	jw_kv_str(w, "schema_version", "0.1");
 	jw_kv_bool(w, "ok", 0);
 	jw_kv_str(w, "type", "error");
-	jw_key(w, "error");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "error");
 	jw_kv_str(w, "code", code);
 	jw_kv_str(w, "message", message);
 	jw_kv_bool(w, "retryable", 0);
@@ -428,8 +426,7 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 	struct json_writer w;
 
 	mcp_message_begin(&w, 2 * len + 4096, NULL, id, "result");
-	jw_key(&w, "content");
-	jw_array_begin(&w);
+	jw_kv_array_begin(&w, "content");
 	jw_object_begin(&w);
 	jw_kv_str(&w, "type", "text");
 	jw_key(&w, "text");

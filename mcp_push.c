@@ -77,8 +77,7 @@ static void state_save(const struct mcp_push *push)
 	jw_object_begin(&w);
 	jw_kv_str(&w, "session", push->session);
 	jw_kv_str(&w, "cursor", push->cursor);
-	jw_key(&w, "pushed");
-	jw_array_begin(&w);
+	jw_kv_array_begin(&w, "pushed");
 	for (size_t i = 0; i < MCP_PUSHED_KEPT; i++) {
 		const char *id = push->pushed[(push->next_pushed + i) %
 					      MCP_PUSHED_KEPT];
@@ -387,8 +386,7 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 			  NULL, "params");
 	jw_key(&w, "content");
 	write_summary(&w, ev, type, job);
-	jw_key(&w, "meta");
-	jw_object_begin(&w);
+	jw_kv_object_begin(&w, "meta");
 	write_facts(&w, ev, type, job);
 	jw_object_end(&w);
 	mcp_send(&w);
@@ -397,8 +395,7 @@ static void push_event(struct mcp_push *push, const struct json_value *ev,
 				  NULL, "params");
 		jw_kv_str(&w, "level", levels[level]);
 		jw_kv_str(&w, "logger", "agent-exec");
-		jw_key(&w, "data");
-		jw_object_begin(&w);
+		jw_kv_object_begin(&w, "data");
 		write_facts(&w, ev, type, job);
 		jw_key(&w, "summary");
 		write_summary(&w, ev, type, job);

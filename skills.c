@@ -309,8 +309,7 @@ static int update_lock_file(const char *base, const struct skill_install *in,
 	format_utc_now(installed_at);
 	jw_init_mem(&w, LOCK_FILE_MAX, 1);
 	jw_object_begin(&w);
-	jw_key(&w, "skills");
-	jw_array_begin(&w);
+	jw_kv_array_begin(&w, "skills");
 	write_kept_entries(&w, json_get(old.root, "skills"), in->name);
 	write_lock_entry(&w, in->name, in->source_type, installed_at, in->path);
 	jw_array_end(&w);

@@ -43,8 +43,7 @@ void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec)
 {
 	if (spec->env.n == 0)
 		return;
-	jw_key(w, "env_vars");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "env_vars");
 	for (size_t i = 0; i < spec->env.n; i++) {
 		char *shown = spec_env_display(spec, spec->env.v[i]);
 
@@ -57,8 +56,7 @@ void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec)
 static void write_env_members(struct json_writer *w,
 			      const struct job_spec *spec)
 {
-	jw_key(w, "env_keys");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "env_keys");
 	for (size_t i = 0; i < spec->env.n; i++)
 		jw_string_n(w, spec->env.v[i], strcspn(spec->env.v[i], "="));
 	jw_array_end(w);
@@ -133,8 +131,7 @@ int spec_copy(struct job_spec *to, const struct job_spec *from)
 void spec_write_caller_meta(struct json_writer *w,
 			    const struct job_spec *spec)
 {
-	jw_key(w, "meta");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "meta");
 	for (size_t i = 0; i < spec->meta.n; i++) {
 		const char *entry = spec->meta.v[i];
 		size_t key_len = strcspn(entry, "=");
@@ -168,8 +165,7 @@ static int strv_all_utf8(const struct strv *sv)
 static void jw_hex_strv(struct json_writer *w, const char *key,
 			const struct strv *sv)
 {
-	jw_key(w, key);
-	jw_array_begin(w);
+	jw_kv_array_begin(w, key);
 	for (size_t i = 0; i < sv->n; i++)
 		jw_hex(w, sv->v[i]);
 	jw_array_end(w);
@@ -185,8 +181,7 @@ static void write_raw_spec(struct json_writer *w, const struct job_spec *spec)
 
 	if (!command && !cwd && !files && !log)
 		return;
-	jw_key(w, "raw");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "raw");
 	if (command)
 		jw_hex_strv(w, "command", &spec->command);
 	if (cwd) {
@@ -235,8 +230,7 @@ void spec_write_notification(struct json_writer *w,
 	if (n->has_retries)
 		jw_kv_u64(w, "notify_retries", n->retries);
 	if (n->pattern) {
-		jw_key(w, "on_output_match");
-		jw_object_begin(w);
+		jw_kv_object_begin(w, "on_output_match");
 		jw_kv_str(w, "pattern", n->pattern);
 		jw_kv_str(w, "match_type", n->match_type ? n->match_type
 							 : "contains");
@@ -261,8 +255,7 @@ static void write_input_spec(struct json_writer *w,
 		jw_kv_u64(w, "stdin_bytes", spec->stdin_bytes);
 	if (!spec->pty)
 		return;
-	jw_key(w, "pty");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "pty");
 	jw_kv_u64(w, "cols", spec->pty_cols);
 	jw_kv_u64(w, "rows", spec->pty_rows);
 	jw_object_end(w);
@@ -311,8 +304,7 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 
 	jw_init_mem(&w, RECORD_MAX, 1);
 	jw_object_begin(&w);
-	jw_key(&w, "job");
-	jw_object_begin(&w);
+	jw_kv_object_begin(&w, "job");
 	jw_kv_str(&w, "id", job->id);
 	jw_object_end(&w);
 	jw_kv_str(&w, "schema_version", SCHEMA_VERSION);

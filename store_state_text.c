@@ -63,8 +63,7 @@ static enum exec_error exec_error_parse(const char *name)
 
 static void write_result(struct json_writer *w, const struct job_state *st)
 {
-	jw_key(w, "result");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "result");
 	jw_key(w, "exit_code");
 	if (st->has_exit_code)
 		jw_i64(w, st->exit_code);
@@ -99,8 +98,7 @@ void state_write_usage(struct json_writer *w, const struct job_state *st)
 {
 	if (!st->has_usage)
 		return;
-	jw_key(w, "usage");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "usage");
 	jw_kv_u64(w, "user_cpu_ms", st->user_cpu_ms);
 	jw_kv_u64(w, "sys_cpu_ms", st->sys_cpu_ms);
 	jw_kv_u64(w, "max_rss_kib", st->max_rss_kib);
@@ -114,11 +112,9 @@ void state_write_leftovers(struct json_writer *w, const struct job_state *st)
 							  : LEFTOVER_PIDS_SHOWN;
 
 	if (left->count) {
-		jw_key(w, "leftovers");
-		jw_object_begin(w);
+		jw_kv_object_begin(w, "leftovers");
 		jw_kv_u64(w, "count", left->count);
-		jw_key(w, "pids");
-		jw_array_begin(w);
+		jw_kv_array_begin(w, "pids");
 		for (uint32_t i = 0; i < shown; i++)
 			jw_i64(w, left->pids[i]);
 		jw_array_end(w);
@@ -131,8 +127,7 @@ void state_write_leftovers(struct json_writer *w, const struct job_state *st)
 void state_format(struct json_writer *w, const struct job_state *st)
 {
 	jw_object_begin(w);
-	jw_key(w, "job");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "job");
 	jw_kv_str(w, "id", st->id);
 	jw_kv_str(w, "status", job_status_name(st->status));
 	if (st->started_at[0])
