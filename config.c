@@ -60,20 +60,25 @@ static void skip_comment(struct toml_parser *p)
 		p->pos++;
 }
 
-/* The end of a line: blanks, maybe a comment, then a newline or the end. */
-static int expect_line_end(struct toml_parser *p)
+/* Blanks, maybe a comment, then a newline: 1 when one was taken. */
+static int take_line_end(struct toml_parser *p)
 {
 	skip_blanks(p);
 	skip_comment(p);
 	if (peek(p) == '\r' && p->pos + 1 < p->len &&
 	    p->text[p->pos + 1] == '\n')
 		p->pos++;
-	if (peek(p) == '\n') {
-		p->pos++;
-		p->line++;
+	if (peek(p) != '\n')
 		return 0;
-	}
-	if (peek(p) < 0)
+	p->pos++;
+	p->line++;
+	return 1;
+}
+
+/* The end of a line: blanks, maybe a comment, then a newline or the end. */
+static int expect_line_end(struct toml_parser *p)
+{
+	if (take_line_end(p) || peek(p) < 0)
 		return 0;
 	return parse_error(p, "unexpected '%c' after the value", peek(p));
 }
@@ -81,17 +86,8 @@ static int expect_line_end(struct toml_parser *p)
 /* Blanks, comments and newlines (inside arrays). */
 static void skip_space_lines(struct toml_parser *p)
 {
-	for (;;) {
-		skip_blanks(p);
-		skip_comment(p);
-		if (peek(p) == '\r' && p->pos + 1 < p->len &&
-		    p->text[p->pos + 1] == '\n')
-			p->pos++;
-		if (peek(p) != '\n')
-			return;
-		p->pos++;
-		p->line++;
-	}
+	while (take_line_end(p))
+		;
 }
 
 static int append_utf8(char *out, size_t *len, unsigned long code)

@@ -37,14 +37,19 @@ static void on_stop(int signo, siginfo_t *info, void *context)
 		      : signo;
 }
 
+static void stop_signals_act(struct sigaction *action)
+{
+	sigemptyset(&action->sa_mask);
+	for (size_t i = 0; i < STOP_SIGNALS; i++)
+		sigaction(stop_signals[i], action, NULL);
+}
+
 static void stop_signals_catch(void)
 {
 	struct sigaction action = { .sa_sigaction = on_stop,
 				    .sa_flags = SA_SIGINFO };
 
-	sigemptyset(&action.sa_mask);
-	for (size_t i = 0; i < STOP_SIGNALS; i++)
-		sigaction(stop_signals[i], &action, NULL);
+	stop_signals_act(&action);
 }
 
 /* Blocked first, so one that comes now waits for the supervisor's watch. */
@@ -57,9 +62,7 @@ static void stop_signals_block(void)
 	for (size_t i = 0; i < STOP_SIGNALS; i++)
 		sigaddset(&set, stop_signals[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigemptyset(&dfl.sa_mask);
-	for (size_t i = 0; i < STOP_SIGNALS; i++)
-		sigaction(stop_signals[i], &dfl, NULL);
+	stop_signals_act(&dfl);
 }
 
 /* Recorded queued, waiting for what (once for each): then the caller. */
