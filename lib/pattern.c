@@ -899,7 +899,8 @@ struct pattern *pattern_compile(const char *source, char *why,
 				    (error && strcmp(error, "out of memory") == 0);
 
 		if (why_size)
-			copy_str(why, why_size, error ? error : "out of memory");
+			copy_str(why, why_size,
+				 error ? error : "out of memory");
 		errno = out_of_memory ? ENOMEM : EINVAL;
 	}
 	free(p.nodes);
