@@ -2,6 +2,7 @@
  * Anything outside the subset (floats, dates, inline tables, arrays of
  * tables, multi-line strings) is an error naming its line, never a guess. */
 #include "config.h"
+#include "lib/fmt.h"
 #include "lib/utf8.h"
 
 #include <errno.h>
@@ -59,20 +60,25 @@ static void skip_comment(struct toml_parser *p)
 		p->pos++;
 }
 
-/* The end of a line: blanks, maybe a comment, then a newline or the end. */
-static int expect_line_end(struct toml_parser *p)
+/* Blanks, maybe a comment, then a newline: 1 when one was taken. */
+static int take_line_end(struct toml_parser *p)
 {
 	skip_blanks(p);
 	skip_comment(p);
 	if (peek(p) == '\r' && p->pos + 1 < p->len &&
 	    p->text[p->pos + 1] == '\n')
 		p->pos++;
-	if (peek(p) == '\n') {
-		p->pos++;
-		p->line++;
+	if (peek(p) != '\n')
 		return 0;
-	}
-	if (peek(p) < 0)
+	p->pos++;
+	p->line++;
+	return 1;
+}
+
+/* The end of a line: blanks, maybe a comment, then a newline or the end. */
+static int expect_line_end(struct toml_parser *p)
+{
+	if (take_line_end(p) || peek(p) < 0)
 		return 0;
 	return parse_error(p, "unexpected '%c' after the value", peek(p));
 }
@@ -80,17 +86,8 @@ static int expect_line_end(struct toml_parser *p)
 /* Blanks, comments and newlines (inside arrays). */
 static void skip_space_lines(struct toml_parser *p)
 {
-	for (;;) {
-		skip_blanks(p);
-		skip_comment(p);
-		if (peek(p) == '\r' && p->pos + 1 < p->len &&
-		    p->text[p->pos + 1] == '\n')
-			p->pos++;
-		if (peek(p) != '\n')
-			return;
-		p->pos++;
-		p->line++;
-	}
+	while (take_line_end(p))
+		;
 }
 
 static int append_utf8(char *out, size_t *len, unsigned long code)
@@ -195,7 +192,7 @@ static int parse_key(struct toml_parser *p, char *name)
 		if (peek(p) == '"' || peek(p) == '\'') {
 			if (parse_string(p, &quoted) < 0)
 				return -1;
-			snprintf(part, sizeof(part), "%s", quoted);
+			copy_str(part, sizeof(part), quoted);
 			part_len = strlen(part);
 			free(quoted);
 		} else {
@@ -367,7 +364,7 @@ static int parse_key_value(struct toml_parser *p, toml_visitor visit,
 	char *string = NULL;
 	int rc = -1;
 
-	snprintf(name, sizeof(name), "%s", p->table);
+	copy_str(name, sizeof(name), p->table);
 	if (parse_key(p, name) < 0)
 		return -1;
 	if (peek(p) != '=')

@@ -56,16 +56,12 @@ static int segment_name(const char *name, uint64_t *base)
 /* The segments, oldest first; *count of them. */
 static int segments_list(int dir_fd, struct segment *segs, size_t *count)
 {
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	DIR *dir = dir_list(dir_fd);
 	struct dirent *entry;
 
 	*count = 0;
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	if (!dir)
 		return -1;
-	}
 	while ((entry = readdir(dir))) {
 		struct segment seg;
 		size_t at;
@@ -131,11 +127,21 @@ static int open_events_dir(const char *root, int create)
 	return fd;
 }
 
+/* The segment starting at base, opened to append (made when missing). */
+static int segment_open(int dir_fd, uint64_t base)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%020llu.ndjson",
+		 (unsigned long long)base);
+	return openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				    O_NOFOLLOW, 0600);
+}
+
 /* The segment to append to, rotating (and trimming) when it is full. */
 static int segment_for_append(int dir_fd, uint64_t *base, uint64_t *size)
 {
 	struct segment segs[SEGMENTS_SEEN];
-	char name[32];
 	size_t count;
 	struct stat st;
 	int fd;
@@ -143,10 +149,7 @@ static int segment_for_append(int dir_fd, uint64_t *base, uint64_t *size)
 	if (segments_list(dir_fd, segs, &count) < 0)
 		return -1;
 	*base = count ? segs[count - 1].base : 0;
-	snprintf(name, sizeof(name), "%020llu.ndjson",
-		 (unsigned long long)*base);
-	fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-				  O_NOFOLLOW, 0600);
+	fd = segment_open(dir_fd, *base);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -1;
 	*size = (uint64_t)st.st_size;
@@ -155,10 +158,7 @@ static int segment_for_append(int dir_fd, uint64_t *base, uint64_t *size)
 	close(fd);
 	*base += *size;
 	*size = 0;
-	snprintf(name, sizeof(name), "%020llu.ndjson",
-		 (unsigned long long)*base);
-	fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-				  O_NOFOLLOW, 0600);
+	fd = segment_open(dir_fd, *base);
 	/* the oldest go: the log stays bounded */
 	for (size_t i = 0; count + 1 > SEGMENTS_KEPT && i + SEGMENTS_KEPT <
 						      count + 1; i++)
@@ -206,6 +206,23 @@ out:
 	if (lock_fd >= 0)
 		close(lock_fd);
 	close(dir_fd);
+}
+
+void events_line_begin(struct json_writer *w, size_t cap, const char *type,
+		       const char *job_id)
+{
+	jw_init_mem(w, cap, 0);
+	jw_object_begin(w);
+	jw_kv_str(w, "event_type", type);
+	jw_kv_str(w, "job_id", job_id);
+}
+
+void events_line_append(const char *root, struct json_writer *w)
+{
+	jw_object_end(w);
+	if (!w->error)
+		events_append(root, w->buf, w->len);
+	jw_free(w);
 }
 
 /* ---- reading ---------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "lib/sys.h"
 
 /* Append one event, given as a compact JSON object text that holds at
@@ -13,6 +14,12 @@
  * in front. root is the jobs root (absolute). Failures are silent: the
  * log is a convenience, the job's records are the truth. */
 void events_append(const char *root, const char *object, size_t len);
+/* An event built in w (in memory, at most cap bytes): begun with its
+ * type and job, then (the caller's members written) closed, appended to
+ * the event log of root, and w freed. */
+void events_line_begin(struct json_writer *w, size_t cap, const char *type,
+		       const char *job_id);
+void events_line_append(const char *root, struct json_writer *w);
 
 struct events_query {
 	const char *since;	/* a cursor, "end", or NULL: from the start */

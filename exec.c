@@ -433,42 +433,6 @@ static void arm_timers(struct supervisor *sv)
 					     sv->spec->progress_every_ms);
 }
 
-/* The supervisor's own copies of the spec's strings: the originals live in
- * the caller's argv, which it blanks. */
-static int strv_copy(struct strv *to, const struct strv *from)
-{
-	*to = (struct strv){ 0 };
-	for (size_t i = 0; i < from->n; i++) {
-		char *copy = strdup(from->v[i]);
-
-		if (!copy || strv_push(to, copy) < 0) {
-			free(copy);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int spec_copy(struct job_spec *to, const struct job_spec *from)
-{
-	*to = *from;
-	to->cwd = strdup(from->cwd);
-	to->full_log = from->full_log ? strdup(from->full_log) : NULL;
-	if (!to->cwd || (from->full_log && !to->full_log) ||
-	    strv_copy(&to->command, &from->command) < 0 ||
-	    strv_copy(&to->wrapper, &from->wrapper) < 0 ||
-	    strv_copy(&to->env, &from->env) < 0 ||
-	    strv_copy(&to->env_files, &from->env_files) < 0 ||
-	    strv_copy(&to->mask, &from->mask) < 0 ||
-	    strv_copy(&to->tags, &from->tags) < 0 ||
-	    strv_copy(&to->meta, &from->meta) < 0 ||
-	    strv_copy(&to->after, &from->after) < 0 ||
-	    strv_copy(&to->after_ok, &from->after_ok) < 0 ||
-	    (from->queue && !(to->queue = strdup(from->queue))))
-		return -1;	/* the process exits soon: no cleanup */
-	return 0;
-}
-
 /* Start the job: the child, its logs and the masking of its output while
  * it execs, its report, then the input channel when it takes input. 0
  * when the job runs; -1 with state.error set and nothing of the job left
@@ -557,8 +521,8 @@ static int supervisor_ready(struct supervisor *sv)
 	size_t why_size = sizeof(sv->state.error);
 
 	if (spec_copy(&sv->own_spec, sv->spec) < 0) {
-		snprintf(why, why_size, "cannot copy the job's definition: %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot copy the job's definition");
 		return -1;
 	}
 	sv->spec = &sv->own_spec;
@@ -567,9 +531,9 @@ static int supervisor_ready(struct supervisor *sv)
 	proc_title_set(title);
 	/* the reserve stays open: the terminal record needs no descriptor */
 	if (daemon_detach(keep, keep_count(sv, keep)) < 0) {
-		snprintf(why, why_size, "cannot detach the supervisor (its "
-			 "stdio on /dev/null or an empty pipe, its cwd /): %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot detach the supervisor (its "
+			  "stdio on /dev/null or an empty pipe, its cwd /)");
 		return -1;
 	}
 	return 0;
@@ -582,8 +546,8 @@ static int signals_watch(struct supervisor *sv)
 	sv->signal_fd = sig_watch(watched_signals, sizeof(watched_signals) /
 						   sizeof(*watched_signals));
 	if (sv->signal_fd < 0) {
-		snprintf(sv->state.error, sizeof(sv->state.error),
-			 "cannot set up signal handling: %s", strerror(errno));
+		why_errno(sv->state.error, sizeof(sv->state.error), errno,
+			  "cannot set up signal handling");
 		return -1;
 	}
 	return 0;
@@ -683,8 +647,7 @@ static int launch_failed(struct job *job, const struct job_spec *spec,
 	if (context->log_created)
 		state_log_created(job, spec);
 	state_begin(&st, job, 0);
-	snprintf(st.error, sizeof(st.error), "cannot %s: %s", what,
-		 strerror(err));
+	why_errno(st.error, sizeof(st.error), err, "cannot %s", what);
 	if (state_failed(job, &st, &completion) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				  job->dir);

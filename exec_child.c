@@ -221,8 +221,7 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 	}
 	return 0;
 no_memory:
-	snprintf(why, why_size, "cannot read env file %s: %s", path,
-		 strerror(ENOMEM));
+	why_errno(why, why_size, ENOMEM, "cannot read env file %s", path);
 	return -1;
 }
 
@@ -273,8 +272,7 @@ static char **job_env(const struct job_spec *spec, const struct job *job,
 	if (env.v)
 		return env.v;
 no_memory:
-	snprintf(why, why_size, "cannot build the job's environment: %s",
-		 strerror(ENOMEM));
+	why_errno(why, why_size, ENOMEM, "cannot build the job's environment");
 fail:
 	strv_free(&env);
 	return NULL;
@@ -298,9 +296,9 @@ static int secrets_collect(struct redact_set *secrets,
 				 "variable %.*s is longer than %d bytes",
 				 (int)key_len, *var, REDACT_SECRET_MAX);
 		else
-			snprintf(why, why_size, "cannot hide the value of "
-				 "%.*s: %s", (int)key_len, *var,
-				 strerror(errno));
+			why_errno(why, why_size, errno,
+				  "cannot hide the value of %.*s",
+				  (int)key_len, *var);
 		return -1;
 	}
 	return 0;
@@ -383,11 +381,11 @@ static void describe_exec(const char *name,
 	if (*exec_error == EXEC_NOT_FOUND && strcmp(path, name) == 0)
 		snprintf(why, why_size, "command not found: \"%s\"", name);
 	else if (!path[0] || strcmp(path, name) == 0)
-		snprintf(why, why_size, "cannot execute \"%s\": %s", name,
-			 strerror(failure->err));
+		why_errno(why, why_size, failure->err, "cannot execute \"%s\"",
+			  name);
 	else
-		snprintf(why, why_size, "cannot execute \"%s\" (%s): %s", name,
-			 path, strerror(failure->err));
+		why_errno(why, why_size, failure->err,
+			  "cannot execute \"%s\" (%s)", name, path);
 }
 
 static void describe_failure(const struct job_spec *spec,
@@ -396,8 +394,8 @@ static void describe_failure(const struct job_spec *spec,
 {
 	switch (failure->stage) {
 	case STAGE_CWD:
-		snprintf(why, why_size, "cannot change directory to \"%s\": %s",
-			 spec->cwd, strerror(failure->err));
+		why_errno(why, why_size, failure->err,
+			  "cannot change directory to \"%s\"", spec->cwd);
 		break;
 	case STAGE_LOOKUP:
 		describe_exec(spec->command.v[0], failure, why, why_size,
@@ -409,15 +407,15 @@ static void describe_failure(const struct job_spec *spec,
 		break;
 	case STAGE_STDIO:
 		if (failure->path[0]) {
-			snprintf(why, why_size, "cannot open the job's terminal "
-				 "%s: %s", failure->path,
-				 strerror(failure->err));
+			why_errno(why, why_size, failure->err,
+				  "cannot open the job's terminal %s",
+				  failure->path);
 			break;
 		}
 		/* fall through */
 	default:
-		snprintf(why, why_size, "cannot set up the job's stdio: %s",
-			 strerror(failure->err));
+		why_errno(why, why_size, failure->err,
+			  "cannot set up the job's stdio");
 		break;
 	}
 }
@@ -460,8 +458,8 @@ static int open_pty_master(char *name, size_t size, char *why,
 	if (grantpt(master) == 0 && unlockpt(master) == 0 &&
 	    ptsname_r(master, name, size) == 0)
 		return master;
-	snprintf(why, why_size, "cannot set up the job's terminal (%s): %s",
-		 PTY_MASTER, strerror(errno));
+	why_errno(why, why_size, errno, "cannot set up the job's terminal (%s)",
+		  PTY_MASTER);
 	close(master);
 	return -1;
 }
@@ -483,8 +481,8 @@ static int open_pty(struct child *c, const struct job_spec *spec,
 	c->input_is_pty = 1;
 	if (ioctl(master, TIOCSWINSZ, &size) < 0 || set_nonblocking(master) < 0 ||
 	    c->input_fd < 0) {
-		snprintf(why, why_size, "cannot set up the job's terminal %s: "
-			 "%s", io->pty_name, strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot set up the job's terminal %s", io->pty_name);
 		return -1;
 	}
 	return 0;
@@ -503,10 +501,10 @@ static int open_stdin(const struct job *job, const struct job_spec *spec,
 	else
 		fd = open_null(O_RDONLY);
 	if (fd < 0)
-		snprintf(why, why_size, "cannot open the job's stdin (%s): %s",
-			 spec->stdin_mode == STDIN_FILE ? "<job>/stdin"
-							: "/dev/null, or a pipe",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot open the job's stdin (%s)",
+			  spec->stdin_mode == STDIN_FILE
+			  ? "<job>/stdin" : "/dev/null, or a pipe");
 	return fd;
 }
 
@@ -525,8 +523,7 @@ static int open_output_pipes(struct child *c, struct child_stdio *io,
 			return 0;
 		}
 	}
-	snprintf(why, why_size, "cannot make the job's output pipes: %s",
-		 strerror(errno));
+	why_errno(why, why_size, errno, "cannot make the job's output pipes");
 	return -1;
 }
 
@@ -553,8 +550,7 @@ static int prepare_stdio(struct child *c, const struct job *job,
 		if (set_nonblocking(in[1]) == 0)
 			return 0;
 	}
-	snprintf(why, why_size, "cannot make the job's input pipe: %s",
-		 strerror(errno));
+	why_errno(why, why_size, errno, "cannot make the job's input pipe");
 	return -1;
 }
 
@@ -597,8 +593,8 @@ static int child_spawn(struct child *c, const struct job *job,
 				     why_size) < 0)
 		goto out;
 	if (!argv || pipe2(report, O_CLOEXEC) < 0) {
-		snprintf(why, why_size, "cannot prepare the job: %s",
-			 strerror(argv ? errno : ENOMEM));
+		why_errno(why, why_size, argv ? errno : ENOMEM,
+			  "cannot prepare the job");
 		goto out;
 	}
 	if (prepare_stdio(c, job, spec, &io, why, why_size) < 0)
@@ -608,8 +604,7 @@ static int child_spawn(struct child *c, const struct job *job,
 		.envp = envp, .io = &io, .report_fd = report[1],
 		.supervisor = getpid(), .look_up = word_to_look_up(spec) });
 	if (c->pid < 0) {
-		snprintf(why, why_size, "cannot fork the job: %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno, "cannot fork the job");
 		goto out;
 	}
 	c->report_fd = report[0];

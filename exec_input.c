@@ -28,11 +28,13 @@
 #include <unistd.h>
 
 #include "lib/fmt.h"
+#include "lib/sig.h"
 
 #define INPUT_SOCKET "input.sock"
 
-/* Listen on <job>/input.sock. It is bound by its name relative to the job
- * directory: a socket's path is limited to about 100 bytes. */
+/* Listen on <job>/input.sock. It is bound (and its mode set) by its name
+ * relative to the job directory, entered for it: a socket's path is
+ * limited to about 100 bytes. */
 int channel_listen(struct channel *ch, char *why, size_t why_size)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -45,15 +47,15 @@ int channel_listen(struct channel *ch, char *why, size_t why_size)
 		goto out;
 	unlinkat(ch->job->dir_fd, INPUT_SOCKET, 0);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-	    fchmodat(ch->job->dir_fd, INPUT_SOCKET, 0600, 0) == 0 &&
+	    chmod(INPUT_SOCKET, 0600) == 0 &&
 	    listen(fd, 16) == 0)
 		rc = 0;
 	if (chdir("/") < 0)
 		rc = -1;
 out:
 	if (rc < 0) {
-		snprintf(why, why_size, "cannot open the job's input socket: %s",
-			 strerror(errno));
+		why_errno(why, why_size, errno,
+			  "cannot open the job's input socket");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -96,7 +98,7 @@ static void client_finish(struct channel *ch)
 
 static void client_fail(struct channel *ch, const char *why)
 {
-	snprintf(ch->client_error, sizeof(ch->client_error), "%s", why);
+	copy_str(ch->client_error, sizeof(ch->client_error), why);
 	client_finish(ch);
 }
 
@@ -105,7 +107,7 @@ static void client_fail(struct channel *ch, const char *why)
 static void client_refuse(struct channel *ch, const char *why)
 {
 	if (!ch->client_error[0])
-		snprintf(ch->client_error, sizeof(ch->client_error), "%s", why);
+		copy_str(ch->client_error, sizeof(ch->client_error), why);
 	ch->input_len = ch->input_off = 0;
 }
 
@@ -132,8 +134,8 @@ static void input_end(struct channel *ch)
 		size_t count = ch->input_line_open ? 2 : 1;
 
 		if (write(ch->input_fd, eof, count) < 0)
-			snprintf(ch->client_error, sizeof(ch->client_error),
-				 "cannot send ^D: %s", strerror(errno));
+			why_errno(ch->client_error, sizeof(ch->client_error),
+				  errno, "cannot send ^D");
 		return;
 	}
 	close(ch->input_fd);
@@ -397,16 +399,11 @@ static int connect_until(const struct job *job, int64_t deadline)
  * passed, -1/errno. */
 static int poll_until(struct pollfd *fds, nfds_t count, int64_t deadline)
 {
-	for (;;) {
-		int64_t left = deadline ? deadline - clock_mono_ms() : -1;
-		int ready;
+	int64_t left = deadline ? deadline - clock_mono_ms() : -1;
 
-		if (deadline && left <= 0)
-			return 0;
-		ready = poll(fds, count, left > 60000 ? 60000 : (int)left);
-		if (ready > 0 || (ready < 0 && errno != EINTR))
-			return ready;
-	}
+	if (deadline && left <= 0)
+		return 0;
+	return sig_poll(fds, count, left);
 }
 
 /* One line of the supervisor's ("go", "ok 12", ...), newline cut, read a

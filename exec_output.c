@@ -241,8 +241,8 @@ int capture_redact(struct capture *c, const struct redact_set *secrets,
 	redactor_free(c->out.redactor);
 	redactor_free(c->err.redactor);
 	c->out.redactor = c->err.redactor = NULL;
-	snprintf(why, why_size, "cannot prepare the masking of the job's "
-		 "output: %s", strerror(ENOMEM));
+	why_errno(why, why_size, ENOMEM,
+		  "cannot prepare the masking of the job's output");
 	return -1;
 }
 

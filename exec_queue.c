@@ -37,14 +37,19 @@ static void on_stop(int signo, siginfo_t *info, void *context)
 		      : signo;
 }
 
+static void stop_signals_act(struct sigaction *action)
+{
+	sigemptyset(&action->sa_mask);
+	for (size_t i = 0; i < STOP_SIGNALS; i++)
+		sigaction(stop_signals[i], action, NULL);
+}
+
 static void stop_signals_catch(void)
 {
 	struct sigaction action = { .sa_sigaction = on_stop,
 				    .sa_flags = SA_SIGINFO };
 
-	sigemptyset(&action.sa_mask);
-	for (size_t i = 0; i < STOP_SIGNALS; i++)
-		sigaction(stop_signals[i], &action, NULL);
+	stop_signals_act(&action);
 }
 
 /* Blocked first, so one that comes now waits for the supervisor's watch. */
@@ -57,9 +62,7 @@ static void stop_signals_block(void)
 	for (size_t i = 0; i < STOP_SIGNALS; i++)
 		sigaddset(&set, stop_signals[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigemptyset(&dfl.sa_mask);
-	for (size_t i = 0; i < STOP_SIGNALS; i++)
-		sigaction(stop_signals[i], &dfl, NULL);
+	stop_signals_act(&dfl);
 }
 
 /* Recorded queued, waiting for what (once for each): then the caller. */
@@ -156,9 +159,8 @@ static enum turn await_slot(struct turn_wait *t)
 	if (q->slot >= 0 || (queue_line_empty(q) && queue_try_slot(q) == 1))
 		return TURN_GO;
 	if (queue_join(q, t->job->id) < 0) {
-		snprintf(t->st->error, sizeof(t->st->error), "cannot join the "
-			 "line of queue %s: %s", t->spec->queue,
-			 strerror(errno));
+		why_errno(t->st->error, sizeof(t->st->error), errno,
+			  "cannot join the line of queue %s", t->spec->queue);
 		return TURN_ERROR;
 	}
 	mark_queued(t, "slot");
@@ -166,8 +168,8 @@ static enum turn await_slot(struct turn_wait *t)
 		return TURN_GO;
 	if (errno == ECANCELED)
 		return TURN_STOPPED;
-	snprintf(t->st->error, sizeof(t->st->error), "cannot wait for a slot "
-		 "of queue %s: %s", t->spec->queue, strerror(errno));
+	why_errno(t->st->error, sizeof(t->st->error), errno,
+		  "cannot wait for a slot of queue %s", t->spec->queue);
 	return TURN_ERROR;
 }
 

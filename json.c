@@ -456,11 +456,22 @@ void jw_kv_bool(struct json_writer *w, const char *key, int v)
 	jw_bool(w, v);
 }
 
-void jw_kv_strings(struct json_writer *w, const char *key,
-		   char *const *strings, size_t n)
+void jw_kv_object_begin(struct json_writer *w, const char *key)
+{
+	jw_key(w, key);
+	jw_object_begin(w);
+}
+
+void jw_kv_array_begin(struct json_writer *w, const char *key)
 {
 	jw_key(w, key);
 	jw_array_begin(w);
+}
+
+void jw_kv_strings(struct json_writer *w, const char *key,
+		   char *const *strings, size_t n)
+{
+	jw_kv_array_begin(w, key);
 	for (size_t i = 0; i < n; i++)
 		jw_string(w, strings[i]);
 	jw_array_end(w);

@@ -66,6 +66,9 @@ void jw_kv_str(struct json_writer *w, const char *key, const char *s);
 void jw_kv_u64(struct json_writer *w, const char *key, uint64_t v);
 void jw_kv_i64(struct json_writer *w, const char *key, int64_t v);
 void jw_kv_bool(struct json_writer *w, const char *key, int v);
+/* key with an object or an array as its value, opened. */
+void jw_kv_object_begin(struct json_writer *w, const char *key);
+void jw_kv_array_begin(struct json_writer *w, const char *key);
 /* key and an array of n strings. */
 void jw_kv_strings(struct json_writer *w, const char *key,
 		   char *const *strings, size_t n);

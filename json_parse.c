@@ -445,6 +445,14 @@ const char *json_get_str(const struct json_value *obj, const char *key)
 	return v && v->type == JSON_STRING ? v->u.string.ptr : NULL;
 }
 
+int json_get_bool(const struct json_value *obj, const char *key,
+		  int fallback)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	return v && v->type == JSON_BOOL ? v->u.boolean : fallback;
+}
+
 /* The magnitude of an integer number (sign separate), or -1 when v is not
  * an integer or does not fit in 64 bits. */
 static int integer_magnitude(const struct json_value *v, int *negative,

@@ -45,6 +45,10 @@ const struct json_value *json_get(const struct json_value *obj,
 				  const char *key);
 /* The string value of member key, or NULL if absent or not a string. */
 const char *json_get_str(const struct json_value *obj, const char *key);
+/* The boolean value of member key, or fallback when it is absent or not
+ * a boolean. */
+int json_get_bool(const struct json_value *obj, const char *key,
+		  int fallback);
 /* Integer member values: 0, or -1 when absent, not a number, not an integer
  * (fraction/exponent) or out of range. */
 int json_get_i64(const struct json_value *obj, const char *key, int64_t *out);

@@ -37,6 +37,10 @@
 #define INVALID_PARAMS -32602
 #define INTERNAL_ERROR -32603
 
+/* what initialize says the server can do (messages are compact JSON) */
+#define CAPABILITIES "{\"tools\":{\"listChanged\":false},\"logging\":{}," \
+	"\"experimental\":{\"claude/channel\":{}}}"
+
 /* newest first: the answer to a version we do not know */
 static const char *const versions[] = {
 	"2025-06-18", "2025-03-26", "2024-11-05",
@@ -59,22 +63,10 @@ struct server {
 
 /* ---- answers ------------------------------------------------------------ */
 
+/* The answer to request id: its "result" opened. */
 static void answer_begin(struct json_writer *w, const char *id)
 {
-	jw_init_mem(w, MESSAGE_CAP, 0);
-	jw_object_begin(w);
-	jw_kv_str(w, "jsonrpc", "2.0");
-	jw_key(w, "id");
-	if (id)
-		jw_raw(w, id, strlen(id));
-	else
-		jw_null(w);
-}
-
-static void answer_send(struct json_writer *w)
-{
-	jw_object_end(w);
-	mcp_send(w);
+	mcp_message_begin(w, MESSAGE_CAP, NULL, id, "result");
 }
 
 /* A tool's own failure, without a child: isError and the error envelope. */
@@ -128,34 +120,16 @@ static void method_initialize(struct server *sv, const char *id,
 	struct json_writer w;
 
 	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
 	jw_kv_str(&w, "protocolVersion",
 		  version_answered(json_get_str(params, "protocolVersion")));
 	jw_key(&w, "capabilities");
-	jw_object_begin(&w);
-	jw_key(&w, "tools");
-	jw_object_begin(&w);
-	jw_kv_bool(&w, "listChanged", 0);
-	jw_object_end(&w);
-	jw_key(&w, "logging");
-	jw_object_begin(&w);
-	jw_object_end(&w);
-	jw_key(&w, "experimental");
-	jw_object_begin(&w);
-	jw_key(&w, "claude/channel");
-	jw_object_begin(&w);
-	jw_object_end(&w);
-	jw_object_end(&w);
-	jw_object_end(&w);
-	jw_key(&w, "serverInfo");
-	jw_object_begin(&w);
+	jw_raw(&w, CAPABILITIES, sizeof(CAPABILITIES) - 1);
+	jw_kv_object_begin(&w, "serverInfo");
 	jw_kv_str(&w, "name", "agent-exec");
 	jw_kv_str(&w, "version", AE_VERSION);
 	jw_object_end(&w);
 	write_instructions(&w, sv->session);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_send(&w);
 	sv->initialized = 1;
 }
 
@@ -164,10 +138,7 @@ static void answer_empty(const char *id)
 	struct json_writer w;
 
 	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_send(&w);
 }
 
 static void method_tools_list(const char *id)
@@ -175,11 +146,8 @@ static void method_tools_list(const char *id)
 	struct json_writer w;
 
 	answer_begin(&w, id);
-	jw_key(&w, "result");
-	jw_object_begin(&w);
 	mcp_tools_write(&w);
-	jw_object_end(&w);
-	answer_send(&w);
+	mcp_send(&w);
 }
 
 /* A value as JSON text (an id, a progress token): heap, NULL on ENOMEM. */
@@ -505,7 +473,7 @@ static int session_choose(struct cli *cli, char *key, size_t size)
 			return error_set(&cli->error, "invalid_argument", "the "
 					 "session key is longer than %d bytes",
 					 SESSION_MAX);
-		snprintf(key, size, "%s", chosen);
+		copy_str(key, size, chosen);
 		return 1;
 	}
 	random_bytes(random, sizeof(random));

@@ -50,8 +50,28 @@ int mcp_write_line(const char *text, size_t len)
 	return 0;
 }
 
+void mcp_message_begin(struct json_writer *w, size_t cap,
+		       const char *method, const char *id, const char *member)
+{
+	jw_init_mem(w, cap, 0);
+	jw_object_begin(w);
+	jw_kv_str(w, "jsonrpc", "2.0");
+	if (method) {
+		jw_kv_str(w, "method", method);
+	} else {
+		jw_key(w, "id");
+		if (id)
+			jw_raw(w, id, strlen(id));
+		else
+			jw_null(w);
+	}
+	jw_kv_object_begin(w, member);
+}
+
 void mcp_send(struct json_writer *w)
 {
+	jw_object_end(w);
+	jw_object_end(w);
 	if (!w->error)
 		mcp_write_line(w->buf, w->len);
 	jw_free(w);
@@ -218,8 +238,7 @@ int mcp_call_start(struct mcp_calls *calls, struct mcp_command *cmd,
 		return -1;
 	}
 	if (call_spawn(calls, call, cmd, id, progress_token) < 0) {
-		snprintf(message, size, "cannot start the call: %s",
-			 strerror(errno));
+		why_errno(message, size, errno, "cannot start the call");
 		return -1;
 	}
 	return 0;
@@ -238,8 +257,8 @@ static void queue_run(struct mcp_calls *calls)
 		calls->queued--;
 		if (q->id && call_spawn(calls, call, &q->cmd, q->id,
 					q->progress_token) < 0) {
-			snprintf(message, sizeof(message), "cannot start the "
-				 "call: %s", strerror(errno));
+			why_errno(message, sizeof(message), errno,
+				  "cannot start the call");
 			mcp_answer_error(q->id, -32603, message);
 		}
 		queued_free(calls, q);
@@ -353,8 +372,7 @@ void mcp_error_envelope(struct json_writer *w, const char *code,
 	jw_kv_str(w, "schema_version", "0.1");
 	jw_kv_bool(w, "ok", 0);
 	jw_kv_str(w, "type", "error");
-	jw_key(w, "error");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "error");
 	jw_kv_str(w, "code", code);
 	jw_kv_str(w, "message", message);
 	jw_kv_bool(w, "retryable", 0);
@@ -396,20 +414,9 @@ void mcp_answer_error(const char *id, int code, const char *message)
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 65536, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_key(&w, "id");
-	if (id)
-		jw_raw(&w, id, strlen(id));
-	else
-		jw_null(&w);
-	jw_key(&w, "error");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 65536, NULL, id, "error");
 	jw_kv_i64(&w, "code", code);
 	jw_kv_str(&w, "message", message);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 }
 
@@ -418,15 +425,8 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 2 * len + 4096, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_key(&w, "id");
-	jw_raw(&w, id, strlen(id));
-	jw_key(&w, "result");
-	jw_object_begin(&w);
-	jw_key(&w, "content");
-	jw_array_begin(&w);
+	mcp_message_begin(&w, 2 * len + 4096, NULL, id, "result");
+	jw_kv_array_begin(&w, "content");
 	jw_object_begin(&w);
 	jw_kv_str(&w, "type", "text");
 	jw_key(&w, "text");
@@ -436,8 +436,6 @@ void mcp_answer_envelope(const char *id, const char *envelope, size_t len,
 	jw_key(&w, "structuredContent");
 	jw_raw(&w, envelope, len);
 	jw_kv_bool(&w, "isError", !ok);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 }
 
@@ -486,20 +484,13 @@ static void send_progress(struct mcp_call *call, int64_t now)
 
 	snprintf(message, sizeof(message), "waiting: %llu of %llu s",
 		 (unsigned long long)elapsed, (unsigned long long)call->until);
-	jw_init_mem(&w, 65536, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_kv_str(&w, "method", "notifications/progress");
-	jw_key(&w, "params");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 65536, "notifications/progress", NULL, "params");
 	jw_key(&w, "progressToken");
 	jw_raw(&w, call->progress_token, strlen(call->progress_token));
 	jw_kv_u64(&w, "progress", elapsed);
 	if (call->until)
 		jw_kv_u64(&w, "total", call->until);
 	jw_kv_str(&w, "message", message);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	mcp_send(&w);
 }
 

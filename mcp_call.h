@@ -57,7 +57,14 @@ pid_t mcp_spawn(mcp_runner run, char *const *argv, size_t argc,
 
 /* Write one message and its newline on stdout, whole: 0, or -1/errno. */
 int mcp_write_line(const char *text, size_t len);
-/* Write the message w holds (unless it failed), and free w. */
+/* Begin a JSON-RPC message in w (in memory, at most cap bytes):
+ * {"jsonrpc":"2.0", then "method":method for a notification, or "id":id
+ * (JSON text; NULL: null) for an answer, then member ("params", "result"
+ * or "error") opened as an object, for the caller to fill. */
+void mcp_message_begin(struct json_writer *w, size_t cap,
+		       const char *method, const char *id, const char *member);
+/* Close the member and the message, write it (unless it failed), and
+ * free w. */
 void mcp_send(struct json_writer *w);
 
 /* The answer to request id (JSON) that is an agent-exec envelope: its

@@ -21,7 +21,9 @@
 #include "events.h"
 #include "json.h"
 #include "json_parse.h"
+#include "lib/fmt.h"
 #include "mcp_call.h"
+#include "store.h"
 
 #define LINE_CAP (2u << 20)		/* an event line is at most this */
 #define TAIL_SHOWN 2000			/* bytes of each output tail shown */
@@ -47,8 +49,8 @@ static int was_pushed(const struct mcp_push *push, const char *event_id)
 
 static void note_pushed(struct mcp_push *push, const char *event_id)
 {
-	snprintf(push->pushed[push->next_pushed],
-		 sizeof(push->pushed[0]), "%s", event_id);
+	copy_str(push->pushed[push->next_pushed], sizeof(push->pushed[0]),
+		 event_id);
 	push->next_pushed = (push->next_pushed + 1) % MCP_PUSHED_KEPT;
 }
 
@@ -75,8 +77,7 @@ static void state_save(const struct mcp_push *push)
 	jw_object_begin(&w);
 	jw_kv_str(&w, "session", push->session);
 	jw_kv_str(&w, "cursor", push->cursor);
-	jw_key(&w, "pushed");
-	jw_array_begin(&w);
+	jw_kv_array_begin(&w, "pushed");
 	for (size_t i = 0; i < MCP_PUSHED_KEPT; i++) {
 		const char *id = push->pushed[(push->next_pushed + i) %
 					      MCP_PUSHED_KEPT];
@@ -112,10 +113,8 @@ static void state_load(struct mcp_push *push)
 	if (json_parse(&doc, text, len, 8, err, sizeof(err)) == 0 &&
 	    json_get_str(doc.root, "session") &&
 	    strcmp(json_get_str(doc.root, "session"), push->session) == 0) {
-		const char *cursor = json_get_str(doc.root, "cursor");
-
-		snprintf(push->cursor, sizeof(push->cursor), "%s",
-			 cursor ? cursor : "");
+		copy_str(push->cursor, sizeof(push->cursor),
+			 json_get_str(doc.root, "cursor"));
 		ids = json_get(doc.root, "pushed");
 		for (const struct json_value *v = ids && ids->type == JSON_ARRAY
 						  ? ids->u.children.first : NULL;
@@ -241,86 +240,109 @@ void mcp_push_close(struct mcp_push *push)
 
 /* ---- one event pushed --------------------------------------------------- */
 
+/* The summary: a JSON string written in pieces, the event's own text as
+ * it is. */
+struct summary {
+	struct json_writer *w;
+	struct jw_stream stream;
+};
+
+static void say(struct summary *s, const char *text)
+{
+	jw_string_chunk(s->w, &s->stream, text, strlen(text));
+}
+
 /* The end of an output tail, at most TAIL_SHOWN bytes from a line start. */
-static void put_tail(FILE *out, const char *name, const char *tail)
+static void say_tail(struct summary *s, const char *name, const char *tail)
 {
 	size_t len = tail ? strlen(tail) : 0;
-	const char *from = tail;
+	const char *newline;
 
 	if (!len)
 		return;
+	say(s, "\n");
+	say(s, name);
 	if (len > TAIL_SHOWN) {
-		const char *cut = tail + len - TAIL_SHOWN;
-		const char *newline = strchr(cut, '\n');
-
-		from = newline ? newline + 1 : cut;
-		fprintf(out, "\n%s (its last lines):\n%s", name, from);
-	} else {
-		fprintf(out, "\n%s:\n%s", name, from);
+		tail += len - TAIL_SHOWN;
+		newline = strchr(tail, '\n');
+		tail = newline ? newline + 1 : tail;
+		say(s, " (its last lines)");
 	}
+	say(s, ":\n");
+	say(s, tail);
 }
 
 /* How the job ended, in words. */
-static void put_ending(FILE *out, const struct json_value *ev)
+static void say_ending(struct summary *s, const struct json_value *ev)
 {
 	const char *state = json_get_str(ev, "state");
 	const char *signal = json_get_str(ev, "signal_name");
 	const char *error = json_get_str(ev, "error");
+	char text[48];
 	int64_t code;
 
-	if (json_get_i64(ev, "exit_code", &code) == 0)
-		fprintf(out, "exited with code %lld", (long long)code);
-	else if (signal || json_get_str(ev, "signal"))
-		fprintf(out, "%s by %s", state ? state : "ended",
-			signal ? signal : json_get_str(ev, "signal"));
-	else
-		fprintf(out, "%s%s%s", state ? state : "ended",
-			error ? ": " : "", error ? error : "");
+	if (json_get_i64(ev, "exit_code", &code) == 0) {
+		snprintf(text, sizeof(text), "exited with code %lld",
+			 (long long)code);
+		say(s, text);
+		return;
+	}
+	if (!signal)
+		signal = json_get_str(ev, "signal");
+	say(s, state ? state : "ended");
+	if (signal || error) {
+		say(s, signal ? " by " : ": ");
+		say(s, signal ? signal : error);
+	}
 }
 
-/* The human summary: content of the channel message. NULL on ENOMEM. */
-static char *summary_of(const struct json_value *ev, const char *type,
-			const char *job)
+/* The human summary, as the string value of the member just keyed: the
+ * content of the channel message. */
+static void write_summary(struct json_writer *w, const struct json_value *ev,
+			  const char *type, const char *job)
 {
 	const struct json_value *command = json_get(ev, "command");
-	char *text = NULL;
-	size_t size = 0;
+	const char *pattern = json_get_str(ev, "pattern");
+	const char *stream = json_get_str(ev, "stream");
+	struct summary s = { .w = w };
+	char short_id[SHORT_ID_LEN + 1], after[48];
 	uint64_t ms;
-	FILE *out = open_memstream(&text, &size);
 
-	if (!out)
-		return NULL;
-	fprintf(out, "agent-exec job %s ", job + (strlen(job) > 6 ?
-						 strlen(job) - 6 : 0));
+	job_short_id(job, short_id, sizeof(short_id));
+	jw_string_begin(w, &s.stream);
+	say(&s, "agent-exec job ");
+	say(&s, short_id);
+	say(&s, " ");
 	if (strcmp(type, "job.finished") == 0) {
-		put_ending(out, ev);
-		if (json_get_u64(ev, "duration_ms", &ms) == 0)
-			fprintf(out, " after %llu.%01llu s",
-				(unsigned long long)(ms / 1000),
-				(unsigned long long)(ms % 1000 / 100));
+		say_ending(&s, ev);
+		if (json_get_u64(ev, "duration_ms", &ms) == 0) {
+			snprintf(after, sizeof(after), " after %llu.%01llu s",
+				 (unsigned long long)(ms / 1000),
+				 (unsigned long long)(ms % 1000 / 100));
+			say(&s, after);
+		}
 	} else {
-		fprintf(out, "printed a line matching \"%s\" on %s",
-			json_get_str(ev, "pattern") ? json_get_str(ev, "pattern")
-						     : "",
-			json_get_str(ev, "stream") ? json_get_str(ev, "stream")
-						    : "its output");
+		say(&s, "printed a line matching \"");
+		say(&s, pattern ? pattern : "");
+		say(&s, "\" on ");
+		say(&s, stream ? stream : "its output");
 	}
-	fprintf(out, " (job_id %s)", job);
+	say(&s, " (job_id ");
+	say(&s, job);
+	say(&s, ")");
 	if (command && command->type == JSON_ARRAY) {
-		fputs("\ncommand:", out);
-		for (const struct json_value *w = command->u.children.first; w;
-		     w = w->next)
-			if (w->type == JSON_STRING)
-				fprintf(out, " %s", w->u.string.ptr);
+		say(&s, "\ncommand:");
+		for (const struct json_value *word = command->u.children.first;
+		     word; word = word->next)
+			if (word->type == JSON_STRING) {
+				say(&s, " ");
+				say(&s, word->u.string.ptr);
+			}
 	}
-	put_tail(out, "line", json_get_str(ev, "line"));
-	put_tail(out, "stdout", json_get_str(ev, "stdout_tail"));
-	put_tail(out, "stderr", json_get_str(ev, "stderr_tail"));
-	if (fclose(out) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
+	say_tail(&s, "line", json_get_str(ev, "line"));
+	say_tail(&s, "stdout", json_get_str(ev, "stdout_tail"));
+	say_tail(&s, "stderr", json_get_str(ev, "stderr_tail"));
+	jw_string_end(w, &s.stream);
 }
 
 /* The event's facts as string members (channel meta keys are letters,
@@ -331,72 +353,55 @@ static void write_facts(struct json_writer *w, const struct json_value *ev,
 	static const char *const keys[] = {
 		"state", "signal", "signal_name", "error", "stream", "pattern",
 	};
-	char number[32];
+	static const char *const number_keys[] = { "exit_code", "duration_ms" };
+	char number[32], short_id[SHORT_ID_LEN + 1];
 	int64_t value;
 
+	job_short_id(job, short_id, sizeof(short_id));
 	jw_kv_str(w, "event_type", type);
 	jw_kv_str(w, "event_id", json_get_str(ev, "event_id"));
 	jw_kv_str(w, "job_id", job);
-	jw_kv_str(w, "short_job_id", job + (strlen(job) > 6 ?
-					   strlen(job) - 6 : 0));
+	jw_kv_str(w, "short_job_id", short_id);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		if (json_get_str(ev, keys[i]))
 			jw_kv_str(w, keys[i], json_get_str(ev, keys[i]));
-	if (json_get_i64(ev, "exit_code", &value) == 0) {
-		snprintf(number, sizeof(number), "%lld", (long long)value);
-		jw_kv_str(w, "exit_code", number);
-	}
-	if (json_get_i64(ev, "duration_ms", &value) == 0) {
-		snprintf(number, sizeof(number), "%lld", (long long)value);
-		jw_kv_str(w, "duration_ms", number);
-	}
+	for (size_t i = 0; i < 2; i++)
+		if (json_get_i64(ev, number_keys[i], &value) == 0) {
+			snprintf(number, sizeof(number), "%lld",
+				 (long long)value);
+			jw_kv_str(w, number_keys[i], number);
+		}
 }
 
 static void push_event(struct mcp_push *push, const struct json_value *ev,
 		       const char *type, const char *job)
 {
-	char *summary = summary_of(ev, type, job);
 	int64_t code = 0;
 	int failed = strcmp(type, "job.finished") == 0 &&
 		     (json_get_i64(ev, "exit_code", &code) < 0 || code != 0);
 	int level = failed ? NOTICE + 1 : NOTICE;
 	struct json_writer w;
 
-	if (!summary)
-		return;
-	jw_init_mem(&w, 2 * LINE_CAP, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "jsonrpc", "2.0");
-	jw_kv_str(&w, "method", "notifications/claude/channel");
-	jw_key(&w, "params");
-	jw_object_begin(&w);
-	jw_kv_str(&w, "content", summary);
-	jw_key(&w, "meta");
-	jw_object_begin(&w);
+	mcp_message_begin(&w, 2 * LINE_CAP, "notifications/claude/channel",
+			  NULL, "params");
+	jw_key(&w, "content");
+	write_summary(&w, ev, type, job);
+	jw_kv_object_begin(&w, "meta");
 	write_facts(&w, ev, type, job);
-	jw_object_end(&w);
-	jw_object_end(&w);
 	jw_object_end(&w);
 	mcp_send(&w);
 	if (level >= push->log_level) {
-		jw_init_mem(&w, 2 * LINE_CAP, 0);
-		jw_object_begin(&w);
-		jw_kv_str(&w, "jsonrpc", "2.0");
-		jw_kv_str(&w, "method", "notifications/message");
-		jw_key(&w, "params");
-		jw_object_begin(&w);
+		mcp_message_begin(&w, 2 * LINE_CAP, "notifications/message",
+				  NULL, "params");
 		jw_kv_str(&w, "level", levels[level]);
 		jw_kv_str(&w, "logger", "agent-exec");
-		jw_key(&w, "data");
-		jw_object_begin(&w);
+		jw_kv_object_begin(&w, "data");
 		write_facts(&w, ev, type, job);
-		jw_kv_str(&w, "summary", summary);
-		jw_object_end(&w);
-		jw_object_end(&w);
+		jw_key(&w, "summary");
+		write_summary(&w, ev, type, job);
 		jw_object_end(&w);
 		mcp_send(&w);
 	}
-	free(summary);
 }
 
 /* One line of the log: the session's results pushed, once. */
@@ -416,7 +421,7 @@ static void event_line(struct mcp_push *push, const char *line, size_t len)
 	event_id = json_get_str(doc.root, "event_id");
 	job = json_get_str(doc.root, "job_id");
 	if (cursor)
-		snprintf(push->cursor, sizeof(push->cursor), "%s", cursor);
+		copy_str(push->cursor, sizeof(push->cursor), cursor);
 	if (type && session && event_id && job &&
 	    strcmp(session, push->session) == 0 &&
 	    (strcmp(type, "job.finished") == 0 ||

@@ -151,8 +151,7 @@ static void kv_raw(struct json_writer *w, const char *key, const char *json)
 
 static void write_arg_schema(struct json_writer *w, const struct tool_arg *a)
 {
-	jw_key(w, a->name);
-	jw_object_begin(w);
+	jw_kv_object_begin(w, a->name);
 	switch (a->kind) {
 	case ARG_COMMAND:
 		kv_raw(w, "anyOf", "[{\"type\":\"array\",\"items\":{\"type\":"
@@ -186,16 +185,13 @@ static void write_arg_schema(struct json_writer *w, const struct tool_arg *a)
 static void write_input_schema(struct json_writer *w,
 			       const struct tool_def *tool)
 {
-	jw_key(w, "inputSchema");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "inputSchema");
 	jw_kv_str(w, "type", "object");
-	jw_key(w, "properties");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "properties");
 	for (const struct tool_arg *a = tool->args; a->name; a++)
 		write_arg_schema(w, a);
 	jw_object_end(w);
-	jw_key(w, "required");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "required");
 	for (const struct tool_arg *a = tool->args; a->name; a++)
 		if (a->kind == ARG_JOB || a->kind == ARG_COMMAND)
 			jw_string(w, a->name);
@@ -209,17 +205,13 @@ static void write_input_schema(struct json_writer *w,
 static void write_output_schema(struct json_writer *w,
 				const struct tool_def *tool)
 {
-	jw_key(w, "outputSchema");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "outputSchema");
 	jw_kv_str(w, "type", "object");
-	jw_key(w, "properties");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "properties");
 	kv_raw(w, "schema_version", "{\"type\":\"string\"}");
 	kv_raw(w, "ok", "{\"type\":\"boolean\"}");
-	jw_key(w, "type");
-	jw_object_begin(w);
-	jw_key(w, "enum");
-	jw_array_begin(w);
+	jw_kv_object_begin(w, "type");
+	jw_kv_array_begin(w, "enum");
 	jw_string(w, tool->name);
 	jw_string(w, "error");
 	jw_array_end(w);
@@ -235,8 +227,7 @@ static void write_output_schema(struct json_writer *w,
 
 void mcp_tools_write(struct json_writer *w)
 {
-	jw_key(w, "tools");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "tools");
 	for (size_t i = 0; i < TOOL_COUNT; i++) {
 		jw_object_begin(w);
 		jw_kv_str(w, "name", tools[i].name);

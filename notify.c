@@ -262,6 +262,16 @@ static void write_origin(struct json_writer *w, const struct json_value *meta)
 		jw_kv_str(w, "host", host.nodename);
 }
 
+/* The members every event starts with. */
+static void event_begin(struct json_writer *w, const char *type,
+			const char *job_id)
+{
+	jw_object_begin(w);
+	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
+	jw_kv_str(w, "event_type", type);
+	jw_kv_str(w, "job_id", job_id);
+}
+
 /* job.finished: the reference's keys, then ours. */
 void notify_write_finished(struct json_writer *w,
 			   const struct notifier_config *config,
@@ -274,10 +284,7 @@ void notify_write_finished(struct json_writer *w,
 	struct tail_info tails[2];
 	uint64_t next[2];
 
-	jw_object_begin(w);
-	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_str(w, "event_type", "job.finished");
-	jw_kv_str(w, "job_id", job->id);
+	event_begin(w, "job.finished", job->id);
 	jw_kv_str(w, "state", job_status_name(st->status));
 	jw_key(w, "command");
 	jw_value(w, json_get(meta, "command"));
@@ -331,10 +338,7 @@ void notify_write_dropped(struct json_writer *w,
 {
 	char id[JOB_ID_MAX + 64];
 
-	jw_object_begin(w);
-	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_str(w, "event_type", "job.output.dropped");
-	jw_kv_str(w, "job_id", config->job->id);
+	event_begin(w, "job.output.dropped", config->job->id);
 	jw_kv_u64(w, "dropped", count);
 	notify_event_id(id, sizeof(id), config->job, config->attempt,
 			first_seq);
@@ -356,10 +360,7 @@ void notify_write_matched(struct json_writer *w,
 {
 	char at[TIMESTAMP_LEN + 1];
 
-	jw_object_begin(w);
-	jw_kv_str(w, "schema_version", SCHEMA_VERSION);
-	jw_kv_str(w, "event_type", "job.output.matched");
-	jw_kv_str(w, "job_id", config->job->id);
+	event_begin(w, "job.output.matched", config->job->id);
 	jw_kv_str(w, "pattern", settings->pattern);
 	jw_kv_str(w, "match_type", settings->match_regex ? "regex"
 							 : "contains");

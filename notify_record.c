@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json_parse.h"
+#include "lib/fmt.h"
 #include "notify.h"
 #include "store_attempt.h"
 
@@ -139,7 +140,7 @@ static int read_completion(const struct job *job, struct json_doc *doc,
 			 &len) < 0) {
 		int saved = errno;
 
-		snprintf(err, err_size, "%s", strerror(saved));
+		copy_str(err, err_size, strerror(saved));
 		errno = saved;
 		return -1;
 	}
@@ -215,9 +216,6 @@ static void results_from_record(struct delivery_results *history,
 	for (const struct json_value *r = results->u.children.first; r;
 	     r = r->next) {
 		const char *type = json_get_str(r, "sink_type");
-		const struct json_value *success = json_get(r, "success");
-		const char *at = json_get_str(r, "attempted_at");
-		const char *error = json_get_str(r, "error");
 		struct delivery_result *out;
 		uint64_t number;
 
@@ -226,16 +224,15 @@ static void results_from_record(struct delivery_results *history,
 			return;
 		out->type = type && !strcmp(type, "file") ? SINK_FILE
 							  : SINK_COMMAND;
-		out->success = success && success->type == JSON_BOOL &&
-			       success->u.boolean;
+		out->success = json_get_bool(r, "success", 0);
 		out->attempt = json_get_u64(r, "attempt", &number) == 0
 			       ? (unsigned)number : 0;
 		out->duration_ms = json_get_u64(r, "duration_ms", &number) == 0
 				   ? number : 0;
-		snprintf(out->attempted_at, sizeof(out->attempted_at), "%s",
-			 at ? at : "");
-		snprintf(out->error, sizeof(out->error), "%s",
-			 error ? error : "");
+		copy_str(out->attempted_at, sizeof(out->attempted_at),
+			 json_get_str(r, "attempted_at"));
+		copy_str(out->error, sizeof(out->error),
+			 json_get_str(r, "error"));
 	}
 }
 
@@ -258,7 +255,7 @@ int record_read_completion(const struct job *job, char **event, size_t *len,
 				 COMPLETION_FILE ": %s", job->dir, err);
 	}
 	id = json_get_str(doc.root, "event_id");
-	snprintf(event_id, id_size, "%s", id ? id : "");
+	copy_str(event_id, id_size, id);
 	jw_init_mem(&w, EVENT_MAX, 0);
 	event_from_record(doc.root, &w);
 	results_from_record(history, doc.root);

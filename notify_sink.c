@@ -136,7 +136,7 @@ static struct event *event_new(struct json_writer *w, const char *id,
 	ev->type = finished ? "job.finished" : "job.output.matched";
 	ev->timeout_ms = settings->timeout_ms;
 	ev->retries = settings->retries;
-	snprintf(ev->id, sizeof(ev->id), "%s", id);
+	copy_str(ev->id, sizeof(ev->id), id);
 	return ev;
 }
 
@@ -410,10 +410,7 @@ static void log_attempt(const struct notifier *n, const struct event *ev,
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 1 << 16, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "delivery.attempted");
-	jw_kv_str(&w, "job_id", n->config.job->id);
+	events_line_begin(&w, 1 << 16, "delivery.attempted", n->config.job->id);
 	jw_kv_str(&w, "event_id", ev->id);
 	jw_kv_str(&w, "sink_type", s->type == SINK_COMMAND ? "command"
 							   : "file");
@@ -423,10 +420,7 @@ static void log_attempt(const struct notifier *n, const struct event *ev,
 		jw_kv_str(&w, "error", why);
 	jw_kv_u64(&w, "attempt", attempt_number(s));
 	jw_kv_u64(&w, "duration_ms", (uint64_t)(now - s->started_ms));
-	jw_object_end(&w);
-	if (!w.error)
-		log_event(n, w.buf, w.len);
-	jw_free(&w);
+	events_line_append(n->config.job->root, &w);
 }
 
 static void attempt_settle(struct notifier *n, struct event *ev,
@@ -489,7 +483,7 @@ static void attempt_start(struct notifier *n, struct event *ev,
 	if (pid < 0) {
 		char why[128];
 
-		snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
+		why_errno(why, sizeof(why), errno, "cannot fork");
 		attempt_failed(n, ev, s, why);
 		return;
 	}

@@ -222,7 +222,7 @@ static int install_local(const char *skills_dir, const char *given,
 	}
 	name = strrchr(source, '/');
 	name = name && name[1] ? name + 1 : source;
-	snprintf(out->name, sizeof(out->name), "%s", name);
+	copy_str(out->name, sizeof(out->name), name);
 	snprintf(out->source_type, sizeof(out->source_type), "local:%s",
 		 given);
 	dest = path_join(skills_dir, out->name);
@@ -311,8 +311,7 @@ static int update_lock_file(const char *base, const struct skill_install *in,
 	format_utc_now(installed_at);
 	jw_init_mem(&w, LOCK_FILE_MAX, 1);
 	jw_object_begin(&w);
-	jw_key(&w, "skills");
-	jw_array_begin(&w);
+	jw_kv_array_begin(&w, "skills");
 	write_kept_entries(&w, json_get(old.root, "skills"), in->name);
 	write_lock_entry(&w, in->name, in->source_type, installed_at, in->path);
 	jw_array_end(&w);

@@ -60,21 +60,6 @@ static int lock_file_open(int dir_fd, int create)
 					 O_NOFOLLOW, 0600);
 }
 
-static int lock_byte(int fd, int cmd, short type, enum lock_byte byte)
-{
-	struct flock fl = {
-		.l_type = type, .l_whence = SEEK_SET,
-		.l_start = byte, .l_len = 1, .l_pid = 0,
-	};
-	int waits = cmd == LOCK_SETW || cmd == F_SETLKW, rc;
-
-	/* a call that does not wait is never meant to be interrupted; one
-	 * that waits returns EINTR to its caller (a deadline's timer) */
-	while ((rc = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR && !waits)
-		;
-	return rc;
-}
-
 /* Take byte at once (0, or -1 with EAGAIN/EACCES when held), or waiting
  * for it. */
 static int lock_take(int lock_fd, enum lock_byte byte, int exclusive,
@@ -576,7 +561,7 @@ void store_release_claims_but_alive(struct job *job)
 {
 	/* the classic locks claim_each waited for */
 	for (int byte = LOCK_RECOVER; byte <= LOCK_DELIVERY; byte++)
-		lock_byte(job->lock_fd, F_SETLK, F_UNLCK, (enum lock_byte)byte);
+		lock_byte(job->lock_fd, F_SETLK, F_UNLCK, byte);
 }
 
 void store_release_alive(const struct job *job)

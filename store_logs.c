@@ -429,8 +429,7 @@ int store_log_page(struct json_writer *w, const struct job *job,
 	if (offset >= 0 && limit < 0)
 		count = total - first;	/* from offset to the end */
 	pg.left = count;
-	jw_key(w, "lines");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "lines");
 	if (fd >= 0 && count > 0)
 		page_lines(&pg, fd, line_start(fd, size, total, first), size);
 	jw_array_end(w);

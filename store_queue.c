@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fmt.h"
 #include "lib/sig.h"
 
 #define QUEUES_DIR ".queues"
@@ -40,20 +41,6 @@ int queue_name_valid(const char *name)
 		return 0;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
 			    "WXYZ0123456789._-") == len;
-}
-
-/* ---- locks -------------------------------------------------------------- */
-
-static int byte_lock(int fd, int cmd, short type, off_t byte)
-{
-	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
-			    .l_start = byte, .l_len = 1 };
-	int rc;
-
-	while ((rc = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR &&
-	       cmd != F_SETLKW && cmd != F_OFD_SETLKW)
-		;
-	return rc;
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -156,10 +143,9 @@ uint64_t queue_slot_count(const struct queue *q)
 	uint64_t slots = QUEUE_SLOTS_DEFAULT;
 
 	if (read_file_at(q->dir_fd, "slots", 32, &text, &len) == 0) {
-		char *end;
-		unsigned long long n = strtoull(text, &end, 10);
+		uint64_t n = 0;
 
-		if (end != text && n >= 1 && n <= QUEUE_SLOTS_MAX)
+		if (scan_u64(text, &n) && n >= 1 && n <= QUEUE_SLOTS_MAX)
 			slots = n;
 	}
 	free(text);
@@ -173,7 +159,7 @@ int queue_try_slot(struct queue *q)
 	if (q->slot >= 0)
 		return 1;
 	for (uint64_t i = 0; i < slots; i++) {
-		if (byte_lock(q->lock_fd, F_OFD_SETLK, F_WRLCK,
+		if (lock_byte(q->lock_fd, F_OFD_SETLK, F_WRLCK,
 			      SLOT_BYTE((off_t)i)) == 0) {
 			q->slot = (int)i;
 			return 1;
@@ -190,7 +176,7 @@ void queue_release_slot(struct queue *q)
 
 	if (q->slot < 0)
 		return;
-	byte_lock(q->lock_fd, F_OFD_SETLK, F_UNLCK, SLOT_BYTE((off_t)q->slot));
+	lock_byte(q->lock_fd, F_OFD_SETLK, F_UNLCK, SLOT_BYTE((off_t)q->slot));
 	q->slot = -1;
 	/* no reader (ENXIO): no one waits for a slot; a full pipe: the head
 	 * has been rung already */
@@ -213,13 +199,10 @@ static int line_open(const struct queue *q)
 /* The ticket of an entry's name, 0 when it is not one. */
 static uint64_t entry_ticket(const char *name)
 {
-	char *end;
-	unsigned long long ticket;
+	uint64_t ticket = 0;
+	size_t digits = scan_u64(name, &ticket);
 
-	if (name[0] < '0' || name[0] > '9')
-		return 0;
-	ticket = strtoull(name, &end, 10);
-	return *end == '-' ? ticket : 0;
+	return digits && name[digits] == '-' ? ticket : 0;
 }
 
 int queue_line_empty(const struct queue *q)
@@ -241,20 +224,22 @@ int queue_line_empty(const struct queue *q)
 static int ticket_next(struct queue *q, uint64_t *ticket)
 {
 	char text[24] = "";
+	uint64_t last = 0;
 	int fd, rc = -1;
 
-	if (byte_lock(q->lock_fd, F_OFD_SETLKW, F_WRLCK, TICKET_BYTE) < 0)
+	if (lock_byte(q->lock_fd, F_OFD_SETLKW, F_WRLCK, TICKET_BYTE) < 0)
 		return -1;
 	fd = openat(q->dir_fd, "tickets", O_RDWR | O_CREAT | O_CLOEXEC |
 					  O_NOFOLLOW, 0600);
 	if (fd >= 0 && pread_full(fd, text, sizeof(text) - 1, 0) >= 0) {
-		*ticket = strtoull(text, NULL, 10) + 1;
+		scan_u64(text, &last);
+		*ticket = last + 1;
 		snprintf(text, sizeof(text), "%020" PRIu64, *ticket);
 		rc = pwrite(fd, text, 20, 0) == 20 ? 0 : -1;
 	}
 	if (fd >= 0)
 		close(fd);
-	byte_lock(q->lock_fd, F_OFD_SETLK, F_UNLCK, TICKET_BYTE);
+	lock_byte(q->lock_fd, F_OFD_SETLK, F_UNLCK, TICKET_BYTE);
 	return rc;
 }
 
@@ -273,7 +258,7 @@ int queue_join(struct queue *q, const char *job_id)
 	q->entry_fd = openat(line_fd, aside, O_RDWR | O_CREAT | O_EXCL |
 					     O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (q->entry_fd >= 0 &&
-	    byte_lock(q->entry_fd, F_OFD_SETLK, F_WRLCK, 0) == 0 &&
+	    lock_byte(q->entry_fd, F_OFD_SETLK, F_WRLCK, 0) == 0 &&
 	    renameat(line_fd, aside, line_fd, name) == 0)
 		rc = 0;
 	else
@@ -315,7 +300,7 @@ static int entry_ahead(int line_fd, uint64_t ticket, char *out, size_t size)
 
 		if (t && t < ticket && t > best) {
 			best = t;
-			snprintf(out, size, "%s", d->d_name);
+			copy_str(out, size, d->d_name);
 		}
 	}
 	if (dir)
@@ -338,7 +323,7 @@ static int ahead_gone(void *ctx)
 		errno = ECANCELED;
 		return -1;
 	}
-	return byte_lock(call->fd, F_SETLKW, F_RDLCK, 0);
+	return lock_byte(call->fd, F_SETLKW, F_RDLCK, 0);
 }
 
 static int bell_rung(void *ctx)

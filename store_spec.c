@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,8 +43,7 @@ void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec)
 {
 	if (spec->env.n == 0)
 		return;
-	jw_key(w, "env_vars");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "env_vars");
 	for (size_t i = 0; i < spec->env.n; i++) {
 		char *shown = spec_env_display(spec, spec->env.v[i]);
 
@@ -56,8 +56,7 @@ void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec)
 static void write_env_members(struct json_writer *w,
 			      const struct job_spec *spec)
 {
-	jw_key(w, "env_keys");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "env_keys");
 	for (size_t i = 0; i < spec->env.n; i++)
 		jw_string_n(w, spec->env.v[i], strcspn(spec->env.v[i], "="));
 	jw_array_end(w);
@@ -66,27 +65,73 @@ static void write_env_members(struct json_writer *w,
 		jw_kv_strings(w, "mask", spec->mask.v, spec->mask.n);
 }
 
+/* The spec's lists, with the member of meta.json that holds each as an
+ * array of strings (env is env.json's, meta an object: read apart). */
+static const struct {
+	size_t offset;
+	const char *key;
+} spec_lists[] = {
+	{ offsetof(struct job_spec, command), "command" },
+	{ offsetof(struct job_spec, wrapper), "shell_wrapper" },
+	{ offsetof(struct job_spec, env_files), "env_files" },
+	{ offsetof(struct job_spec, mask), "mask" },
+	{ offsetof(struct job_spec, tags), "tags" },
+	{ offsetof(struct job_spec, after), "after" },
+	{ offsetof(struct job_spec, after_ok), "after_ok" },
+	{ offsetof(struct job_spec, env), NULL },
+	{ offsetof(struct job_spec, meta), NULL },
+};
+#define SPEC_LISTS (sizeof(spec_lists) / sizeof(*spec_lists))
+
+static struct strv *spec_list(struct job_spec *spec, size_t i)
+{
+	return (struct strv *)((char *)spec + spec_lists[i].offset);
+}
+
 void spec_free(struct job_spec *spec)
 {
-	strv_free(&spec->command);
-	strv_free(&spec->wrapper);
-	strv_free(&spec->env);
-	strv_free(&spec->env_files);
-	strv_free(&spec->mask);
-	strv_free(&spec->tags);
-	strv_free(&spec->meta);
-	strv_free(&spec->after);
-	strv_free(&spec->after_ok);
+	for (size_t i = 0; i < SPEC_LISTS; i++)
+		strv_free(spec_list(spec, i));
 	free(spec->cwd);
 	free(spec->full_log);
 	spec->cwd = spec->full_log = NULL;
 }
 
-static void write_caller_meta_spec(struct json_writer *w,
-				   const struct job_spec *spec)
+/* A list of its own (copies of the strings) in place of a borrowed one. */
+static int strv_own(struct strv *list)
 {
-	jw_key(w, "meta");
-	jw_object_begin(w);
+	struct strv own = { 0 };
+
+	for (size_t i = 0; i < list->n; i++) {
+		char *copy = strdup(list->v[i]);
+
+		if (!copy || strv_push(&own, copy) < 0) {
+			free(copy);
+			return -1;
+		}
+	}
+	*list = own;
+	return 0;
+}
+
+int spec_copy(struct job_spec *to, const struct job_spec *from)
+{
+	*to = *from;
+	to->cwd = strdup(from->cwd);
+	to->full_log = from->full_log ? strdup(from->full_log) : NULL;
+	if (!to->cwd || (from->full_log && !to->full_log) ||
+	    (from->queue && !(to->queue = strdup(from->queue))))
+		return -1;
+	for (size_t i = 0; i < SPEC_LISTS; i++)
+		if (strv_own(spec_list(to, i)) < 0)
+			return -1;
+	return 0;
+}
+
+void spec_write_caller_meta(struct json_writer *w,
+			    const struct job_spec *spec)
+{
+	jw_kv_object_begin(w, "meta");
 	for (size_t i = 0; i < spec->meta.n; i++) {
 		const char *entry = spec->meta.v[i];
 		size_t key_len = strcspn(entry, "=");
@@ -103,49 +148,10 @@ static void write_caller_meta_spec(struct json_writer *w,
  * lossy text where it is shown, and exactly, in hex, under "raw". */
 static void jw_hex(struct json_writer *w, const char *text)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t len = strlen(text);
-	char *hex = malloc(2 * len + 1);
+	char *hex = hex_encode(text);
 
-	if (!hex) {
-		jw_null(w);
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		hex[2 * i] = digits[(unsigned char)text[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)text[i] & 15];
-	}
-	jw_string_n(w, hex, 2 * len);
+	jw_string(w, hex);	/* null when out of memory */
 	free(hex);
-}
-
-char *hex_decode(const char *hex)
-{
-	size_t len = strlen(hex);
-	char *out = malloc(len / 2 + 1);
-
-	if (!out || len % 2)
-		goto bad;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned value = 0;
-
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-
-			value = value * 16 +
-				(unsigned)(c >= '0' && c <= '9' ? c - '0'
-					   : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					   : 16);
-		}
-		if (value > 255 || value == 0)
-			goto bad;
-		out[i] = (char)value;
-	}
-	out[len / 2] = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
 }
 
 static int strv_all_utf8(const struct strv *sv)
@@ -159,8 +165,7 @@ static int strv_all_utf8(const struct strv *sv)
 static void jw_hex_strv(struct json_writer *w, const char *key,
 			const struct strv *sv)
 {
-	jw_key(w, key);
-	jw_array_begin(w);
+	jw_kv_array_begin(w, key);
 	for (size_t i = 0; i < sv->n; i++)
 		jw_hex(w, sv->v[i]);
 	jw_array_end(w);
@@ -176,8 +181,7 @@ static void write_raw_spec(struct json_writer *w, const struct job_spec *spec)
 
 	if (!command && !cwd && !files && !log)
 		return;
-	jw_key(w, "raw");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "raw");
 	if (command)
 		jw_hex_strv(w, "command", &spec->command);
 	if (cwd) {
@@ -226,8 +230,7 @@ void spec_write_notification(struct json_writer *w,
 	if (n->has_retries)
 		jw_kv_u64(w, "notify_retries", n->retries);
 	if (n->pattern) {
-		jw_key(w, "on_output_match");
-		jw_object_begin(w);
+		jw_kv_object_begin(w, "on_output_match");
 		jw_kv_str(w, "pattern", n->pattern);
 		jw_kv_str(w, "match_type", n->match_type ? n->match_type
 							 : "contains");
@@ -252,8 +255,7 @@ static void write_input_spec(struct json_writer *w,
 		jw_kv_u64(w, "stdin_bytes", spec->stdin_bytes);
 	if (!spec->pty)
 		return;
-	jw_key(w, "pty");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "pty");
 	jw_kv_u64(w, "cols", spec->pty_cols);
 	jw_kv_u64(w, "rows", spec->pty_rows);
 	jw_object_end(w);
@@ -302,8 +304,7 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 
 	jw_init_mem(&w, RECORD_MAX, 1);
 	jw_object_begin(&w);
-	jw_key(&w, "job");
-	jw_object_begin(&w);
+	jw_kv_object_begin(&w, "job");
 	jw_kv_str(&w, "id", job->id);
 	jw_object_end(&w);
 	jw_kv_str(&w, "schema_version", SCHEMA_VERSION);
@@ -334,7 +335,7 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 		jw_kv_str(&w, "log_path", spec->full_log);
 	write_input_spec(&w, spec);
 	if (spec->meta.n)
-		write_caller_meta_spec(&w, spec);
+		spec_write_caller_meta(&w, spec);
 	if (spec->has_notification) {
 		jw_key(&w, "notification");
 		spec_write_notification(&w, &spec->notification);
@@ -521,7 +522,7 @@ static int read_env_entries(const struct job *job, struct spec_records *rec,
 int store_read_spec(const struct job *job, struct job_spec *spec,
 		    struct spec_records *rec, struct error *e)
 {
-	const struct json_value *meta, *inherit;
+	const struct json_value *meta;
 	const char *cwd, *log_path;
 	static char *default_wrapper[] = { "sh", "-lc" };
 
@@ -532,28 +533,20 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	meta = rec->meta.root;
 	cwd = json_get_str(meta, "cwd");
 	log_path = json_get_str(meta, "log_path");
-	inherit = json_get(meta, "inherit_env");
-	spec->inherit_env = !inherit || inherit->type != JSON_BOOL ||
-			    inherit->u.boolean;
+	spec->inherit_env = json_get_bool(meta, "inherit_env", 1);
 	read_input_spec(meta, spec);
 	spec->timeout_ms = json_u64_or(meta, "timeout_ms", 0);
 	spec->kill_after_ms = json_u64_or(meta, "kill_after_ms", 0);
-	spec->kill_leftovers = json_get(meta, "kill_leftovers") &&
-			       json_get(meta, "kill_leftovers")->type ==
-			       JSON_BOOL &&
-			       json_get(meta, "kill_leftovers")->u.boolean;
+	spec->kill_leftovers = json_get_bool(meta, "kill_leftovers", 0);
 	spec->progress_every_ms = json_u64_or(meta, "progress_every_ms", 0);
 	spec->cwd = cwd ? strdup(cwd) : path_effective(".");
 	spec->full_log = log_path ? strdup(log_path) : NULL;
 	spec->queue = json_get_str(meta, "queue");
+	for (size_t i = 0; i < SPEC_LISTS && spec_lists[i].key; i++)
+		if (strv_from_json(spec_list(spec, i),
+				   json_get(meta, spec_lists[i].key)) < 0)
+			goto fail;
 	if (!spec->cwd || (log_path && !spec->full_log) ||
-	    strv_from_json(&spec->command, json_get(meta, "command")) < 0 ||
-	    strv_from_json(&spec->wrapper, json_get(meta, "shell_wrapper")) < 0 ||
-	    strv_from_json(&spec->env_files, json_get(meta, "env_files")) < 0 ||
-	    strv_from_json(&spec->mask, json_get(meta, "mask")) < 0 ||
-	    strv_from_json(&spec->tags, json_get(meta, "tags")) < 0 ||
-	    strv_from_json(&spec->after, json_get(meta, "after")) < 0 ||
-	    strv_from_json(&spec->after_ok, json_get(meta, "after_ok")) < 0 ||
 	    meta_entries_from_json(&spec->meta, rec,
 				   json_get(meta, "meta")) < 0 ||
 	    read_raw_spec(meta, rec, spec) < 0)

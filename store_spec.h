@@ -56,6 +56,10 @@ struct job_spec {
 	int has_notification;	/* written to meta.json */
 };
 void spec_free(struct job_spec *spec);
+/* A copy of from that owns all its strings (the supervisor's: the
+ * originals live in the caller's argv, which it blanks). -1 when out of
+ * memory, with what was copied left to the process's exit. */
+int spec_copy(struct job_spec *to, const struct job_spec *from);
 
 /* Caller metadata keys set by --callback-session / --callback-agent. */
 #define META_CALLBACK_SESSION "callback_session"
@@ -68,6 +72,11 @@ int spec_env_masked(const struct strv *mask, const char *entry);
 char *spec_env_display(const struct job_spec *spec, const char *entry);
 /* The "env_vars" member (shown form), when there are --env entries. */
 void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec);
+
+/* The "meta" member: the caller metadata of a spec, its KEY=VALUE
+ * entries as an object. */
+void spec_write_caller_meta(struct json_writer *w,
+			    const struct job_spec *spec);
 
 /* Write meta.json (and, when keep_env is set, env.json: the real --env
  * values a job started later needs, in a file of its own, 0600). */
@@ -97,9 +106,6 @@ void write_caller_meta_value(struct json_writer *w,
 			     const struct json_value *meta_record);
 /* Whether meta.json configures a job.finished sink. */
 int meta_wants_completion(const struct json_value *meta);
-/* The exact bytes a "raw" hex string of meta.json stands for (heap), NULL
- * when malformed. */
-char *hex_decode(const char *hex);
 
 /* Replace the tags in meta.json, under LOCK_META. */
 int store_set_tags(const struct job *job, const struct strv *tags,

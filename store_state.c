@@ -79,53 +79,27 @@ int state_read(const struct job *job, struct job_state *st,
 
 /* ---- the event log's lines of a job's life ----------------------------- */
 
-/* Append a line built in w (a compact object) to the event log. */
-static void log_line(const struct job *job, struct json_writer *w)
-{
-	if (!w->error)
-		events_append(job->root, w->buf, w->len);
-	jw_free(w);
-}
-
 void state_log_created(const struct job *job, const struct job_spec *spec)
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, RECORD_MAX, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "job.created");
-	jw_kv_str(&w, "job_id", job->id);
+	events_line_begin(&w, RECORD_MAX, "job.created", job->id);
 	jw_kv_strings(&w, "command", spec->command.v, spec->command.n);
 	jw_kv_str(&w, "cwd", spec->cwd);
 	jw_kv_strings(&w, "tags", spec->tags.v, spec->tags.n);
-	jw_key(&w, "meta");
-	jw_object_begin(&w);
-	for (size_t i = 0; i < spec->meta.n; i++) {
-		const char *entry = spec->meta.v[i];
-		size_t key_len = strcspn(entry, "=");
-		char key[160];
-
-		snprintf(key, sizeof(key), "%.*s", (int)key_len, entry);
-		jw_kv_str(&w, key, entry + key_len + 1);
-	}
-	jw_object_end(&w);
-	jw_object_end(&w);
-	log_line(job, &w);
+	spec_write_caller_meta(&w, spec);
+	events_line_append(job->root, &w);
 }
 
 void state_log_started(const struct job *job, const struct job_state *st)
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 4096, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "job.started");
-	jw_kv_str(&w, "job_id", job->id);
+	events_line_begin(&w, 4096, "job.started", job->id);
 	jw_kv_u64(&w, "attempt", st->attempt);
 	jw_kv_i64(&w, "pid", st->pid);
 	jw_kv_str(&w, "started_at", st->started_at);
-	jw_object_end(&w);
-	log_line(job, &w);
+	events_line_append(job->root, &w);
 }
 
 /* job.finished as the event log gets it when no notifier builds the
@@ -135,17 +109,13 @@ static void log_finished_short(const struct job *job,
 {
 	struct json_writer w;
 
-	jw_init_mem(&w, 4096, 0);
-	jw_object_begin(&w);
-	jw_kv_str(&w, "event_type", "job.finished");
-	jw_kv_str(&w, "job_id", job->id);
+	events_line_begin(&w, 4096, "job.finished", job->id);
 	jw_kv_u64(&w, "attempt", st->attempt);
 	jw_kv_str(&w, "state", job_status_name(st->status));
 	jw_kv_str(&w, "finished_at", st->finished_at);
 	if (st->error[0])
 		jw_kv_str(&w, "error", st->error);
-	jw_object_end(&w);
-	log_line(job, &w);
+	events_line_append(job->root, &w);
 }
 
 /* ---- transitions --------------------------------------------------------- */
@@ -306,9 +276,8 @@ void state_ended(struct job *job, struct job_state *st,
 	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
 	usage_fill(st, &end->usage);
 	if (end->log_error)
-		snprintf(st->error, sizeof(st->error),
-			 "output cut: cannot write logs: %s",
-			 strerror(end->log_error));
+		why_errno(st->error, sizeof(st->error), end->log_error,
+			  "output cut: cannot write logs");
 	st->completion_event = completion && completion->wanted;
 	test_stop_at("job-ended");
 	/* with a completion record to write, its directory fsync follows

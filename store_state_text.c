@@ -63,8 +63,7 @@ static enum exec_error exec_error_parse(const char *name)
 
 static void write_result(struct json_writer *w, const struct job_state *st)
 {
-	jw_key(w, "result");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "result");
 	jw_key(w, "exit_code");
 	if (st->has_exit_code)
 		jw_i64(w, st->exit_code);
@@ -99,8 +98,7 @@ void state_write_usage(struct json_writer *w, const struct job_state *st)
 {
 	if (!st->has_usage)
 		return;
-	jw_key(w, "usage");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "usage");
 	jw_kv_u64(w, "user_cpu_ms", st->user_cpu_ms);
 	jw_kv_u64(w, "sys_cpu_ms", st->sys_cpu_ms);
 	jw_kv_u64(w, "max_rss_kib", st->max_rss_kib);
@@ -114,11 +112,9 @@ void state_write_leftovers(struct json_writer *w, const struct job_state *st)
 							  : LEFTOVER_PIDS_SHOWN;
 
 	if (left->count) {
-		jw_key(w, "leftovers");
-		jw_object_begin(w);
+		jw_kv_object_begin(w, "leftovers");
 		jw_kv_u64(w, "count", left->count);
-		jw_key(w, "pids");
-		jw_array_begin(w);
+		jw_kv_array_begin(w, "pids");
 		for (uint32_t i = 0; i < shown; i++)
 			jw_i64(w, left->pids[i]);
 		jw_array_end(w);
@@ -131,8 +127,7 @@ void state_write_leftovers(struct json_writer *w, const struct job_state *st)
 void state_format(struct json_writer *w, const struct job_state *st)
 {
 	jw_object_begin(w);
-	jw_key(w, "job");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "job");
 	jw_kv_str(w, "id", st->id);
 	jw_kv_str(w, "status", job_status_name(st->status));
 	if (st->started_at[0])
@@ -204,9 +199,6 @@ int state_parse(const struct json_value *root, struct job_state *st)
 {
 	const struct json_value *job = json_get(root, "job");
 	const struct json_value *result = json_get(root, "result");
-	const struct json_value *timed_out = json_get(root, "timed_out");
-	const struct json_value *completion = json_get(root,
-						       "completion_event");
 	const char *status = json_get_str(job, "status");
 	uint64_t killed, attempt = 1;
 	int64_t number;
@@ -235,10 +227,8 @@ int state_parse(const struct json_value *root, struct job_state *st)
 					&st->duration_ms) == 0;
 	st->has_pid = json_get_i64(root, "pid", &st->pid) == 0;
 	json_get_i64(root, "supervisor_pid", &st->supervisor_pid);
-	st->timed_out = timed_out && timed_out->type == JSON_BOOL &&
-			timed_out->u.boolean;
-	st->completion_event = completion && completion->type == JSON_BOOL &&
-			       completion->u.boolean;
+	st->timed_out = json_get_bool(root, "timed_out", 0);
+	st->completion_event = json_get_bool(root, "completion_event", 0);
 	json_get_u64(root, "attempt", &attempt);
 	st->attempt = attempt && attempt <= UINT32_MAX ? (uint32_t)attempt : 1;
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));

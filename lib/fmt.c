@@ -1,9 +1,11 @@
 /* lib/fmt.c - text formats with no product knowledge: UTC timestamps,
- * strict decimal numbers, ASCII words, signal names, bounded copies. */
+ * strict decimal numbers, hex, ASCII words, signal names, bounded
+ * copies. */
 #include "lib/fmt.h"
 
 #include <stdint.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +17,51 @@ void copy_str(char *dst, size_t size, const char *src)
 	if (len)
 		memcpy(dst, src, len);
 	dst[len] = '\0';
+}
+
+char *hex_encode(const char *text)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t len = strlen(text);
+	char *hex = malloc(2 * len + 1);
+
+	if (!hex)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)text[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)text[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	return hex;
+}
+
+char *hex_decode(const char *hex)
+{
+	size_t len = strlen(hex);
+	char *out = malloc(len / 2 + 1);
+
+	if (!out || len % 2)
+		goto bad;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned value = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+
+			value = value * 16 +
+				(unsigned)(c >= '0' && c <= '9' ? c - '0'
+					   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+					   : 16);
+		}
+		if (value > 255 || value == 0)
+			goto bad;
+		out[i] = (char)value;
+	}
+	out[len / 2] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
 }
 
 size_t scan_u64(const char *text, uint64_t *out)

@@ -1,5 +1,5 @@
 /* lib/fmt.h - text formats, no product knowledge: UTC timestamps, strict
- * decimal numbers, ASCII words, signal names, bounded copies (lib/fmt.c). */
+ * decimals, hex, ASCII words, signal names, bounded copies (lib/fmt.c). */
 #ifndef AE_LIB_FMT_H
 #define AE_LIB_FMT_H
 
@@ -38,6 +38,11 @@ int signal_name(int signo, char name[12]);
 /* The edit distance of a and b (insertions, deletions, substitutions and
  * swaps of two neighbours each count 1); words over 32 bytes are 99 apart. */
 unsigned edit_distance(const char *a, const char *b);
+/* text as pairs of lowercase hex digits, and back (the exact bytes of a
+ * string JSON cannot hold): heap, NULL when out of memory, or when hex is
+ * malformed or holds a 00 pair (no C string can). */
+char *hex_encode(const char *text);
+char *hex_decode(const char *hex);
 /* Copy src into dst[size], cut short if need be, always NUL-terminated;
  * NULL copies as "". */
 void copy_str(char *dst, size_t size, const char *src);

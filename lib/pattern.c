@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fmt.h"
+
 #define MAX_NESTING 100
 #define MAX_COUNT 1000
 
@@ -842,18 +844,6 @@ static int allocate_scratch(struct pattern *pt, int n)
 	       ? 0 : -1;
 }
 
-static void copy_reason(char *why, size_t size, const char *reason)
-{
-	size_t len = strlen(reason);
-
-	if (!size)
-		return;
-	if (len >= size)
-		len = size - 1;
-	memcpy(why, reason, len);
-	why[len] = '\0';
-}
-
 static struct pattern *compile_tree(struct parser *p, int root,
 				    const char **error)
 {
@@ -908,7 +898,9 @@ struct pattern *pattern_compile(const char *source, char *why,
 		int out_of_memory = p.out_of_memory ||
 				    (error && strcmp(error, "out of memory") == 0);
 
-		copy_reason(why, why_size, error ? error : "out of memory");
+		if (why_size)
+			copy_str(why, why_size,
+				 error ? error : "out of memory");
 		errno = out_of_memory ? ENOMEM : EINVAL;
 	}
 	free(p.nodes);

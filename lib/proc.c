@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/fmt.h"
 #include "lib/sys.h"
 
 #define ENVIRON_MAX (8u << 20)	/* larger environments are not read */
@@ -120,7 +122,7 @@ static int proc_family(pid_t pid, pid_t *parent, pid_t *session)
 	char *stat = proc_file(pid, "stat", 4096, &len);
 	char *after = stat ? strrchr(stat, ')') : NULL;	/* comm may hold ')' */
 	char *field;
-	long numbers[3];
+	uint64_t numbers[3];
 	int rc = -1;
 
 	/* after the name: state, parent, group, session */
@@ -128,10 +130,13 @@ static int proc_family(pid_t pid, pid_t *parent, pid_t *session)
 	    after[2] != 'X') {
 		field = after + 3;
 		for (int i = 0; i < 3 && field; i++) {
-			numbers[i] = strtol(field, &field, 10);
-			if (*field != ' ')
-				field = NULL;
+			size_t digits = *field == ' '
+					? scan_u64(field + 1, &numbers[i]) : 0;
+
+			field = digits ? field + 1 + digits : NULL;
 		}
+		if (field && *field != ' ')
+			field = NULL;
 		if (field) {
 			*parent = (pid_t)numbers[0];
 			*session = (pid_t)numbers[2];
@@ -181,6 +186,17 @@ static int environ_has(pid_t pid, const char *const *entries)
 	return env && found >= wanted;
 }
 
+/* The pid a /proc entry names, 0 for the entries that are not
+ * processes. */
+static pid_t entry_pid(const struct dirent *entry)
+{
+	uint64_t number = 0;
+	size_t digits = scan_u64(entry->d_name, &number);
+
+	return digits && !entry->d_name[digits] && number <= INT_MAX
+	       ? (pid_t)number : 0;
+}
+
 /* One round: signal the members of session sid (all of them once it is
  * vouched for). The number signalled. */
 static int signal_round(pid_t sid, const char *const *env_entries, int signo,
@@ -193,11 +209,9 @@ static int signal_round(pid_t sid, const char *const *env_entries, int signo,
 	if (!all)
 		return 0;
 	while ((entry = readdir(all))) {
-		char *end;
-		long number = strtol(entry->d_name, &end, 10);
-		pid_t pid = (pid_t)number, session;
+		pid_t pid = entry_pid(entry), session;
 
-		if (*end || number <= 0 || pid == getpid() ||
+		if (pid <= 0 || pid == getpid() ||
 		    proc_session(pid, &session) < 0 || session != sid)
 			continue;
 		if (!*vouched)
@@ -218,14 +232,11 @@ int proc_session_vouched(pid_t sid, const char *const *env_entries)
 	if (!all)
 		return -1;
 	while (!vouched && (entry = readdir(all))) {
-		char *end;
-		long number = strtol(entry->d_name, &end, 10);
-		pid_t session;
+		pid_t pid = entry_pid(entry), session;
 
-		if (!*end && number > 0 &&
-		    proc_session((pid_t)number, &session) == 0 &&
+		if (pid > 0 && proc_session(pid, &session) == 0 &&
 		    session == sid)
-			vouched = environ_has((pid_t)number, env_entries);
+			vouched = environ_has(pid, env_entries);
 	}
 	closedir(all);
 	return vouched;
@@ -269,12 +280,10 @@ static int family_table(struct family **table, size_t *count)
 	if (!all)
 		return -1;
 	while ((entry = readdir(all))) {
-		char *end;
-		long number = strtol(entry->d_name, &end, 10);
-		pid_t parent, session;
+		pid_t pid = entry_pid(entry), parent, session;
 
-		if (*end || number <= 0 || (pid_t)number == getpid() ||
-		    proc_family((pid_t)number, &parent, &session) < 0)
+		if (pid <= 0 || pid == getpid() ||
+		    proc_family(pid, &parent, &session) < 0)
 			continue;
 		if (*count == cap) {
 			struct family *grown = realloc(*table, (cap ? cap * 2
@@ -291,8 +300,7 @@ static int family_table(struct family **table, size_t *count)
 			*table = grown;
 			cap = cap ? cap * 2 : 256;
 		}
-		(*table)[(*count)++] = (struct family){ (pid_t)number, parent,
-							0 };
+		(*table)[(*count)++] = (struct family){ pid, parent, 0 };
 	}
 	closedir(all);
 	return 0;

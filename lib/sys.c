@@ -60,22 +60,38 @@ static int errno_is_transient(int err)
 	       err == EMFILE || err == ENFILE;
 }
 
+/* The message, then ": <strerror(err)>". */
+static void format_errno(char *text, size_t size, int err, const char *fmt,
+			 va_list ap)
+{
+	size_t used;
+
+	vsnprintf(text, size, fmt, ap);
+	used = strlen(text);
+	snprintf(text + used, size - used, ": %s", strerror(err));
+}
+
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...)
 {
 	va_list ap;
-	size_t used;
 
 	e->code = code ? code : "io_error";
 	e->retryable = errno_is_transient(err);
 	e->details[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	format_errno(e->message, sizeof(e->message), err, fmt, ap);
 	va_end(ap);
-	used = strlen(e->message);
-	snprintf(e->message + used, sizeof(e->message) - used, ": %s",
-		 strerror(err));
 	return -1;
+}
+
+void why_errno(char *why, size_t size, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_errno(why, size, err, fmt, ap);
+	va_end(ap);
 }
 
 static int64_t clock_ms(clockid_t id)
@@ -546,7 +562,7 @@ void proc_title_set(const char *title)
 	if (!title_area || title_size == 0)
 		return;
 	memset(title_area, 0, title_size);
-	snprintf(title_area, title_size, "%s", title);
+	copy_str(title_area, title_size, title);
 }
 
 void random_bytes(void *buf, size_t n)
@@ -649,6 +665,17 @@ int strv_setenv(struct strv *env, char *entry)
 		}
 	}
 	return strv_push(env, entry);
+}
+
+int lock_byte(int fd, int cmd, short type, off_t byte)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = byte, .l_len = 1 };
+	int waits = cmd == F_SETLKW || cmd == F_OFD_SETLKW, rc;
+
+	while ((rc = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR && !waits)
+		;
+	return rc;
 }
 
 int append_whole(int fd, const void *buf, size_t n)

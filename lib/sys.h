@@ -26,6 +26,10 @@ int error_set(struct error *e, const char *code, const char *fmt, ...)
  * for ENOSPC and friends) unless code is given. */
 int error_errno(struct error *e, const char *code, int err,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same message, "<printf-style text>: <strerror(err)>", into a
+ * plain buffer why[size] (a job's error, a launch's reason). */
+void why_errno(char *why, size_t size, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Whether a failed call may succeed when tried again at once: an
  * interruption, a short-lived shortage of memory or descriptors, a device
  * error. Readers and writers of records try such a failure three times. */
@@ -127,6 +131,12 @@ void strv_free(struct strv *sv);	/* frees the array, not the strings */
  * environment, the caller metadata): replace KEY's entry or append; a
  * later value for a key wins. 0, or -1/ENOMEM. */
 int strv_setenv(struct strv *env, char *entry);
+
+/* fcntl(fd, cmd) for a lock of type (F_RDLCK, F_WRLCK, F_UNLCK) on one
+ * byte: a call that does not wait is retried after EINTR; one that waits
+ * (F_SETLKW, F_OFD_SETLKW) returns it to its caller (a deadline's
+ * timer). */
+int lock_byte(int fd, int cmd, short type, off_t byte);
 
 /* Append n bytes to fd (opened O_APPEND, under the caller's lock) whole or
  * not at all: a failed or short write is cut back off (full disk, file size
