@@ -51,11 +51,15 @@ endif
 # steps of 4 KiB. Registers live across calls are saved in the callee
 # rather than around each call (-fno-caller-saves) and a switch is a chain
 # of compares rather than a table of addresses (-fno-jump-tables): 1 KiB
-# together, for code whose time is in system calls.
+# together, for code whose time is in system calls. A call in tail
+# position stays a call (-fno-optimize-sibling-calls: the jump it would
+# become takes more bytes to set up with -Oz here) and identical tails of
+# branches are not merged into jumps (-fno-tree-tail-merge): 0.8 KiB.
 CFLAGS ?= -Oz
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables -fno-pie -fno-caller-saves -fno-jump-tables -flto \
+	-fno-unwind-tables -fno-pie -fno-caller-saves -fno-jump-tables \
+	-fno-optimize-sibling-calls -fno-tree-tail-merge -flto \
 	-DAE_VERSION=\"$(VERSION)\"
 LDFLAGS += -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code \
 	-Wl,-z,common-page-size=64 -flto=auto
