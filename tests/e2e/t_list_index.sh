@@ -20,8 +20,9 @@ c=$(job_id "$(ae create -- echo c)")
 rm -f "$TMP/go"
 d=$(start_job -- sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' x "$TMP/go")
 e=$(job_id "$(ae run --wait -- sh -c 'kill -TERM $$')")
-wait_for "finished jobs go into the index" 20 indexed "$a"
-check "... all of them" sh -c 'grep -q "^$2 " "$1" && grep -q "^$3 " "$1"' x "$IDX" "$b" "$e"
+# each goes in 2 s after its last change: the last one made last
+wait_for "finished jobs go into the index" 20 indexed "$e"
+check "... all of them" sh -c 'grep -q "^$2 " "$1" && grep -q "^$3 " "$1"' x "$IDX" "$a" "$b"
 check "... but not the created or the running one" \
 	sh -c '! grep -q "^$2 " "$1" && ! grep -q "^$3 " "$1"' x "$IDX" "$c" "$d"
 check_eq "the index is private (0600)" "$(stat -c %a "$IDX")" 600
