@@ -101,9 +101,14 @@ UNIT_SRCS := $(LIB_SRCS) build/embed.c $(sort $(wildcard tests/unit/test_*.c))
 
 all: $(BIN)
 
+# the compilers' version strings (.comment, from libc's objects too) are
+# not part of the program: the binutils of the compiler take them out
+OBJCOPY ?= $(shell $(CC) -print-prog-name=objcopy)
+
 $(BIN): $(OBJS) $(BUILD)/variant
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+	@$(OBJCOPY) -R .comment $@
 
 $(OBJDIR)/%.o: %.c $(HDRS) Makefile $(BUILD)/variant
 	@mkdir -p $(dir $@)

@@ -48,6 +48,7 @@ static const struct opt_def opt_defs[] = {
 	{ "notify-file", O_NOTIFY_FILE, OPT_VALUE },
 	{ "notify-timeout", O_NOTIFY_TIMEOUT, OPT_DURATION },
 	{ "notify-retries", O_NOTIFY_RETRIES, OPT_NUMBER },
+	{ "notify-on", O_NOTIFY_ON, OPT_VALUE },
 	{ "command", O_COMMAND, OPT_VALUE },
 	{ "file", O_FILE, OPT_VALUE },
 	{ "output-pattern", O_OUTPUT_PATTERN, OPT_VALUE },
@@ -114,6 +115,7 @@ static const struct opt_def opt_defs[] = {
 	O_INHERIT_ENV, O_MASK, O_TAG, O_LOG, O_PROGRESS_EVERY, O_CONFIG, \
 	O_SHELL_WRAPPER, O_META, O_CALLBACK_SESSION, O_CALLBACK_AGENT, \
 	O_NOTIFY_COMMAND, O_NOTIFY_FILE, O_NOTIFY_TIMEOUT, O_NOTIFY_RETRIES, \
+	O_NOTIFY_ON, \
 	O_STDIN, O_STDIN_FILE, O_STDIN_AUTO, O_STDIN_MAX_BYTES, O_INTERACTIVE, \
 	O_PTY, O_PTY_SIZE, O_KILL_LEFTOVERS, O_AFTER, O_AFTER_OK, O_QUEUE, \
 	O_SLOTS, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE, O_OUTPUT_STREAM, \
@@ -166,7 +168,7 @@ static const unsigned char tag_opts[] = { O_TAG, O_COUNT };
 static const unsigned char notify_set_opts[] = {
 	O_COMMAND, O_FILE, O_OUTPUT_PATTERN, O_OUTPUT_MATCH_TYPE,
 	O_OUTPUT_STREAM, O_OUTPUT_COMMAND, O_OUTPUT_FILE, O_NOTIFY_TIMEOUT,
-	O_NOTIFY_RETRIES, O_COUNT
+	O_NOTIFY_RETRIES, O_NOTIFY_ON, O_COUNT
 };
 static const unsigned char redeliver_opts[] = { O_FORCE, O_COUNT };
 static const unsigned char gc_opts[] = {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "notify.h"
 #include "lib/fmt.h"
 #include "store_queue.h"
 #include "store_spec.h"
@@ -88,32 +89,49 @@ static int rule_broken(const struct args *args,
 	return first && (rule->kind == NEEDS ? !others : others);
 }
 
+/* The options whose value is one of a few words. */
+static const struct word_option {
+	unsigned char id;
+	const char *name;
+	const char *words[3];
+} word_options[] = {
+	{ O_OUTPUT_MATCH_TYPE, "output-match-type", { "contains", "regex" } },
+	{ O_OUTPUT_STREAM, "output-stream", { "stdout", "stderr", "either" } },
+	{ O_STREAM, "stream", { "stdout", "stderr", "full" } },
+	{ O_NOTIFY_ON, "notify-on", { "finished", "failure", "success" } },
+};
+
+/* A value of such an option that is none of its words: "--stream:
+ * invalid value "x" (stdout, stderr or full)". */
+static int word_invalid(const struct args *args, const struct word_option *o,
+			char *usage, size_t size)
+{
+	const char *value = args->value[o->id];
+	size_t n;
+
+	if (!value)
+		return 0;
+	for (n = 0; n < 3 && o->words[n]; n++)
+		if (!strcmp(value, o->words[n]))
+			return 0;
+	snprintf(usage, size, "--%s: invalid value \"%.64s\" (%s%s%s or %s)",
+		 o->name, value, o->words[0], n > 2 ? ", " : "",
+		 n > 2 ? o->words[1] : "", o->words[n - 1]);
+	return 1;
+}
+
 static int check_conflicts(const struct args *args, char *usage, size_t size)
 {
-	const char *stream = args->value[O_STREAM];
 
 	for (size_t i = 0; i < sizeof(option_rules) / sizeof(*option_rules);
 	     i++)
 		if (rule_broken(args, &option_rules[i]))
 			return usage_error(usage, size, "%s",
 					   option_rules[i].message);
-	if (args->value[O_OUTPUT_MATCH_TYPE] &&
-	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "contains") &&
-	    strcmp(args->value[O_OUTPUT_MATCH_TYPE], "regex"))
-		return usage_error(usage, size, "--output-match-type: invalid "
-				   "value \"%s\" (contains or regex)",
-				   args->value[O_OUTPUT_MATCH_TYPE]);
-	if (args->value[O_OUTPUT_STREAM] &&
-	    strcmp(args->value[O_OUTPUT_STREAM], "stdout") &&
-	    strcmp(args->value[O_OUTPUT_STREAM], "stderr") &&
-	    strcmp(args->value[O_OUTPUT_STREAM], "either"))
-		return usage_error(usage, size, "--output-stream: invalid value "
-				   "\"%s\" (stdout, stderr or either)",
-				   args->value[O_OUTPUT_STREAM]);
-	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr") &&
-	    strcmp(stream, "full"))
-		return usage_error(usage, size, "--stream: invalid value \"%s\" "
-				   "(stdout, stderr or full)", stream);
+	for (size_t i = 0; i < sizeof(word_options) / sizeof(*word_options);
+	     i++)
+		if (word_invalid(args, &word_options[i], usage, size))
+			return -1;
 	if (args->value[O_CURSOR] &&
 	    parse_cursor(args->value[O_CURSOR], NULL) < 0) {
 		snprintf(usage, size, "--cursor: invalid value \"%.40s\" (a "

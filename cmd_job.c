@@ -442,6 +442,7 @@ int cmd_notify_set(struct cli *cli)
 		.stream = args->value[O_OUTPUT_STREAM],
 		.match_command = args->value[O_OUTPUT_COMMAND],
 		.match_file = owned_path(cli, args->value[O_OUTPUT_FILE]),
+		.on = args->value[O_NOTIFY_ON],
 		.has_timeout = args->seen[O_NOTIFY_TIMEOUT],
 		.timeout_ms = args->number[O_NOTIFY_TIMEOUT],
 		.has_retries = args->seen[O_NOTIFY_RETRIES],

@@ -219,6 +219,7 @@ static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 	struct notification_spec *n = &spec->notification;
 
 	n->command = args->value[O_NOTIFY_COMMAND];
+	n->on = args->value[O_NOTIFY_ON];
 	n->file = owned_path(cli, args->value[O_NOTIFY_FILE]);
 	if (args->value[O_NOTIFY_FILE] && !n->file)
 		return error_errno(&cli->error, NULL, errno, "--notify-file");
@@ -238,7 +239,7 @@ static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 	n->timeout_ms = number_or(cli, O_NOTIFY_TIMEOUT,
 				  NOTIFY_TIMEOUT_DEFAULT);
 	n->retries = number_or(cli, O_NOTIFY_RETRIES, NOTIFY_RETRIES_DEFAULT);
-	spec->has_notification = n->command || n->file || n->pattern ||
+	spec->has_notification = n->command || n->file || n->pattern || n->on ||
 				 args->seen[O_NOTIFY_TIMEOUT] ||
 				 args->seen[O_NOTIFY_RETRIES];
 	return 0;

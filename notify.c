@@ -40,6 +40,9 @@ int notify_settings_read(const struct json_value *meta,
 	memset(out, 0, sizeof(*out));
 	out->command = nonempty(n.command);
 	out->file = nonempty(n.file);
+	out->on = n.on ? notify_on_parse(n.on) : 0;
+	if (!out->on)
+		out->on = COMPLETION_ON_SUCCESS | COMPLETION_ON_FAILURE;
 	out->timeout_ms = n.has_timeout ? n.timeout_ms : NOTIFY_TIMEOUT_DEFAULT;
 	out->retries = n.has_retries ? n.retries : NOTIFY_RETRIES_DEFAULT;
 	out->pattern = nonempty(n.pattern);
@@ -72,7 +75,24 @@ void notify_settings_free(struct notify_settings *settings)
 
 int notify_finished_wanted(const struct notify_settings *settings)
 {
-	return settings->command || settings->file;
+	return settings->command || settings->file ? settings->on : 0;
+}
+
+int notify_finished_due(const struct notify_settings *settings,
+			const struct job_state *st)
+{
+	int success = st->status == JOB_EXITED && st->exit_code == 0;
+
+	return notify_finished_wanted(settings) &
+	       (success ? COMPLETION_ON_SUCCESS : COMPLETION_ON_FAILURE);
+}
+
+int notify_on_parse(const char *word)
+{
+	return !strcmp(word, "finished")
+	       ? COMPLETION_ON_SUCCESS | COMPLETION_ON_FAILURE
+	       : !strcmp(word, "success") ? COMPLETION_ON_SUCCESS
+	       : !strcmp(word, "failure") ? COMPLETION_ON_FAILURE : 0;
 }
 
 /* Whether text[0..len) contains needle. */
@@ -110,6 +130,7 @@ static void fields_merge(struct notification_spec *f,
 	spec_read_notification(old, f);
 	f->command = nonempty(pick(c->command, f->command));
 	f->file = nonempty(pick(c->file, f->file));
+	f->on = pick(c->on, f->on);
 	if (c->has_timeout) {
 		f->has_timeout = 1;
 		f->timeout_ms = c->timeout_ms;

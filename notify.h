@@ -21,6 +21,7 @@ enum match_stream { MATCH_STDOUT = 1, MATCH_STDERR = 2, MATCH_EITHER = 3 };
 struct notify_settings {
 	const char *command;	/* job.finished command sink */
 	const char *file;	/* job.finished file sink */
+	int on;			/* COMPLETION_ON_*: the ends they want */
 	uint64_t timeout_ms;	/* one attempt of a sink, at most */
 	uint64_t retries;	/* attempts after the first failure */
 	int match;		/* on_output_match configured */
@@ -36,8 +37,15 @@ struct notify_settings {
 int notify_settings_read(const struct json_value *meta,
 			 struct notify_settings *settings, struct error *e);
 void notify_settings_free(struct notify_settings *settings);
-/* Whether job.finished has a sink. */
+/* The ends job.finished's sinks want (COMPLETION_ON_*, store_state.h;
+ * --notify-on), 0 without a sink. */
 int notify_finished_wanted(const struct notify_settings *settings);
+/* Whether the end st records is due to job.finished's sinks. */
+int notify_finished_due(const struct notify_settings *settings,
+			const struct job_state *st);
+/* --notify-on's word (finished, success, failure) as COMPLETION_ON_*;
+ * 0 for another. */
+int notify_on_parse(const char *word);
 /* Whether a line of stream (MATCH_STDOUT or MATCH_STDERR) matches. */
 int notify_line_matches(const struct notify_settings *settings,
 			enum match_stream stream, const char *line, size_t len);
@@ -48,6 +56,7 @@ int notify_line_matches(const struct notify_settings *settings,
 struct notify_change {
 	const char *command, *file;
 	const char *pattern, *match_type, *stream, *match_command, *match_file;
+	const char *on;		/* --notify-on, or NULL */
 	int has_timeout, has_retries;
 	uint64_t timeout_ms, retries;
 	char *result;		/* the resulting "notification", compact (heap) */

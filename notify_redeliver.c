@@ -58,10 +58,10 @@ static int queue_finished(struct notifier *n, const struct job *job,
 
 	if (record_completion_found(job, NULL) != COMPLETION_MISSING)
 		return notifier_redeliver(n, settings, e);
-	if (!notify_finished_wanted(settings))
+	if (!notify_finished_due(settings, st))
 		return error_set(e, "invalid_state", "job %s has no "
-				 "completion event and no notify sink",
-				 job->id);
+				 "completion event and no notify sink for "
+				 "its end (see --notify-on)", job->id);
 	line = notifier_job_finished(n, st, meta, settings, &len);
 	if (!line)
 		return error_errno(e, NULL, ENOMEM, "cannot deliver");

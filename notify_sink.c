@@ -572,7 +572,7 @@ char *notifier_job_finished(struct notifier *n, const struct job_state *st,
 	notify_write_finished(&w, &n->config, id, st, meta, n->dropped);
 	text = w.error ? NULL : strndup(w.buf, w.len);
 	*len = text ? w.len : 0;
-	if (!notify_finished_wanted(settings)) {
+	if (!notify_finished_due(settings, st)) {
 		jw_free(&w);
 		return text;
 	}

@@ -206,6 +206,7 @@ void spec_read_notification(const struct json_value *notification,
 	memset(out, 0, sizeof(*out));
 	out->command = json_get_str(notification, "notify_command");
 	out->file = json_get_str(notification, "notify_file");
+	out->on = json_get_str(notification, "notify_on");
 	out->has_timeout = json_get_u64(notification, "notify_timeout_ms",
 					&out->timeout_ms) == 0;
 	out->has_retries = json_get_u64(notification, "notify_retries",
@@ -225,6 +226,8 @@ void spec_write_notification(struct json_writer *w,
 		jw_kv_str(w, "notify_command", n->command);
 	if (n->file)
 		jw_kv_str(w, "notify_file", n->file);
+	if (n->on && strcmp(n->on, "finished"))
+		jw_kv_str(w, "notify_on", n->on);
 	if (n->has_timeout)
 		jw_kv_u64(w, "notify_timeout_ms", n->timeout_ms);
 	if (n->has_retries)

@@ -17,6 +17,7 @@ struct notification_spec {
 	int has_timeout, has_retries;
 	uint64_t timeout_ms, retries;
 	const char *pattern, *match_type, *stream, *match_command, *match_file;
+	const char *on;		/* --notify-on: "success" or "failure" */
 };
 /* The members of a "notification" value (NULL: none). */
 void spec_read_notification(const struct json_value *notification,

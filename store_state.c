@@ -20,6 +20,17 @@
 #include "lib/fmt.h"
 #include "lib/proc.h"
 
+/* Whether the end st records is one job.finished's sinks want. */
+static int completion_due(const struct job_state *st,
+			  const struct state_completion *completion)
+{
+	int success = st->status == JOB_EXITED && st->exit_code == 0;
+
+	return completion && (completion->wanted &
+			      (success ? COMPLETION_ON_SUCCESS
+				       : COMPLETION_ON_FAILURE));
+}
+
 /* The one writer of state.json: atomic, durable as asked. A terminal
  * state goes into the blocks set aside for it (the reserve, renamed into
  * place, which a terminal job no longer needs) when they are there; any
@@ -278,7 +289,7 @@ void state_ended(struct job *job, struct job_state *st,
 	if (end->log_error)
 		why_errno(st->error, sizeof(st->error), end->log_error,
 			  "output cut: cannot write logs");
-	st->completion_event = completion && completion->wanted;
+	st->completion_event = completion_due(st, completion);
 	test_stop_at("job-ended");
 	/* with a completion record to write, its directory fsync follows
 	 * and covers this rename too */
@@ -297,7 +308,7 @@ int state_failed(struct job *job, struct job_state *st,
 	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
 	st->has_duration = 1;
 	st->duration_ms = 0;
-	st->completion_event = completion && completion->wanted;
+	st->completion_event = completion_due(st, completion);
 	rc = record_own_final(job, st, DURABLE_FULL, completion);
 	store_release_alive(job);
 	return rc;

@@ -70,8 +70,11 @@ void state_progress(struct job *job, struct job_state *st);
  * called after the state record is on disk and before the waiters are let
  * go: it persists completion_event.json, queues the delivery and returns
  * the job.finished line for the event log (heap; NULL: the short line). */
+/* The ends job.finished's sinks want (--notify-on): both, the job's
+ * success (it exited 0) or its failure (any other end). */
+enum { COMPLETION_ON_SUCCESS = 1, COMPLETION_ON_FAILURE = 2 };
 struct state_completion {
-	int wanted;
+	int wanted;	/* COMPLETION_ON_* for the ends a sink wants */
 	char *(*complete)(void *ctx, const struct job_state *st, size_t *len);
 	void *ctx;
 };

@@ -26,7 +26,7 @@ _agent_exec_definition_opts="--timeout --kill-after --kill-leftovers --cwd --env
 	--no-inherit-env --inherit-env --mask --tag --log --progress-every
 	--config --shell-wrapper --meta --callback-session --callback-agent
 	--notify-command --notify-file --notify-timeout --notify-retries
-	--output-pattern --output-match-type --output-stream --output-command
+	--notify-on --output-pattern --output-match-type --output-stream --output-command
 	--output-file --stdin --stdin-file --stdin-auto --stdin-max-bytes --interactive --pty
 	--pty-size
 	--queue --slots --no-queue-wait --after --after-ok"
@@ -74,7 +74,7 @@ _agent_exec_opts() {
 	"tag set") opts="--tag" ;;
 	"notify set") opts="--command --file --output-pattern
 		--output-match-type --output-stream --output-command
-		--output-file --notify-timeout --notify-retries" ;;
+		--output-file --notify-timeout --notify-retries --notify-on" ;;
 	"notify redeliver") opts="--force" ;;
 	delete | rm) opts="--force --all --all-dirs --dry-run
 		$_agent_exec_selector_opts" ;;
@@ -257,6 +257,8 @@ _agent_exec() {
 			_agent_exec_add "$prefix" compgen -W "stdout stderr either" -- "$value" ;;
 		--stream)
 			_agent_exec_add "$prefix" compgen -W "stdout stderr full" -- "$value" ;;
+		--notify-on)
+			_agent_exec_add "$prefix" compgen -W "finished failure success" -- "$value" ;;
 		--state)
 			_agent_exec_add "$prefix" compgen -W "created queued running exited
 				killed failed unknown" -- "$value" ;;

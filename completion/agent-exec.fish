@@ -50,7 +50,7 @@ set -g __agent_exec_definition_opts --timeout --kill-after --kill-leftovers \
     --cwd --env --env-file --no-inherit-env --inherit-env --mask --tag --log \
     --progress-every --config --shell-wrapper --meta --callback-session \
     --callback-agent --notify-command --notify-file --notify-timeout \
-    --notify-retries --output-pattern --output-match-type --output-stream \
+    --notify-retries --notify-on --output-pattern --output-match-type --output-stream \
     --output-command --output-file --stdin --stdin-file --stdin-auto \
     --stdin-max-bytes \
     --interactive --pty --pty-size --queue --slots --no-queue-wait --after \
@@ -115,7 +115,7 @@ function __agent_exec_opts --argument-names cmd
         case 'notify set'
             set opts --command --file --output-pattern --output-match-type \
                 --output-stream --output-command --output-file \
-                --notify-timeout --notify-retries
+                --notify-timeout --notify-retries --notify-on
         case 'notify redeliver'
             set opts --force
         case delete rm
@@ -253,6 +253,8 @@ function __agent_exec_complete
                 set values stdout stderr either
             case --stream
                 set values stdout stderr full
+            case --notify-on
+                set values finished failure success
             case --state
                 set values created queued running exited killed failed unknown
             case --source
