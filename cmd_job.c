@@ -406,9 +406,9 @@ int cmd_write(struct cli *cli)
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out;
 	if (st.status != JOB_RUNNING) {
-		error_set(&cli->error, "invalid_state", "invalid job state: "
-			  "job %s is %s; only running jobs take input", job.id,
-			  job_status_name(st.status));
+		store_state_refused(&cli->error, &job, "is %s; only running "
+				    "jobs take input",
+				    job_status_name(st.status));
 		goto out;
 	}
 	source = write_source(cli);

@@ -351,9 +351,9 @@ static int kill_send(struct cli *cli, struct kill_target *t, int signo)
 	if (read_job_state(cli, &job, &st) < 0)
 		goto out;
 	if (st.status == JOB_CREATED) {
-		error_set(&cli->error, "invalid_state", "invalid job state: job %s "
-		     "is in 'created' state and has not been started; cannot "
-		     "send signal", job.id);
+		store_state_refused(&cli->error, &job, "is in 'created' state "
+				    "and has not been started; cannot send "
+				    "signal");
 		goto out;
 	}
 	if (job_status_live(st.status)) {
@@ -511,9 +511,9 @@ static int stop_for_delete(struct cli *cli, struct job *job,
 
 	/* a queued job has nothing to lose: it leaves the line */
 	if (!cli->args.seen[O_FORCE] && !queued)
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s is running; kill it first or "
-				 "use delete --force", job->id);
+		return store_state_refused(&cli->error, job, "is running; "
+					   "kill it first or use delete "
+					   "--force");
 	if (signal_job(cli, job, st, queued ? SIGTERM : SIGKILL) < 0)
 		return -1;
 	store_wait_ended(job, DELETE_FORCE_WAIT_MS);
@@ -532,14 +532,14 @@ static int leftovers_for_delete(struct cli *cli, struct job *job,
 				struct job_state *st)
 {
 	if (!cli->args.seen[O_FORCE])
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s left %u process(es) running "
-				 "(pid %d%s); end them with kill %s, or use "
-				 "delete --force", job->id,
-				 (unsigned)st->leftovers.count,
-				 (int)st->leftovers.pids[0],
-				 st->leftovers.count > 1 ? ", ..." : "",
-				 job->id);
+		return store_state_refused(&cli->error, job, "left %u "
+					   "process(es) running (pid %d%s); "
+					   "end them with kill %s, or use "
+					   "delete --force",
+					   (unsigned)st->leftovers.count,
+					   (int)st->leftovers.pids[0],
+					   st->leftovers.count > 1 ? ", ..."
+					   : "", job->id);
 	if (state_kill_leftovers(job, st, SIGKILL) < 0)
 		return error_errno(&cli->error, NULL, errno, "cannot end what "
 				   "job %s left running", job->id);
@@ -566,9 +566,9 @@ static int delete_preview(struct cli *cli, struct job *job,
 		      ? "left processes running" : notify_undelivered(job, st)
 		      ? "has a job.finished not delivered yet" : NULL;
 	if (why)
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s %s: delete would refuse it "
-				 "without --force", job->id, why);
+		return store_state_refused(&cli->error, job, "%s: delete "
+					   "would refuse it without --force",
+					   why);
 	jw_kv_str(w, "job_id", job->id);
 	write_state(w, st->status);
 	jw_kv_bool(w, "deleted", 0);

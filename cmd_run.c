@@ -513,10 +513,10 @@ static int check_startable(struct cli *cli, const struct job *job)
 	if (state_read(job, &st, &cli->error) < 0)
 		return -1;
 	if (st.status != JOB_CREATED)
-		return error_set(&cli->error, "invalid_state", "invalid job "
-				 "state: job %s is in '%s' state; only "
-				 "'created' jobs can be started", job->id,
-				 job_status_name(st.status));
+		return store_state_refused(&cli->error, job, "is in '%s' "
+					   "state; only 'created' jobs can "
+					   "be started",
+					   job_status_name(st.status));
 	return 0;
 }
 

@@ -140,9 +140,9 @@ int notify_redeliver_now(const struct job *job, const struct job_state *st,
 
 	memset(out, 0, sizeof(*out));
 	if (!job_status_terminal(st->status))
-		return error_set(e, "invalid_state", "invalid job state: job %s "
-				 "is %s; only finished jobs have a completion "
-				 "event", job->id, job_status_name(st->status));
+		return store_state_refused(e, job, "is %s; only finished jobs "
+					   "have a completion event",
+					   job_status_name(st->status));
 	/* a supervisor that has just settled a delivery lets go of it as
 	 * it ends: a redelivery typed right after waits for that */
 	delivery_fd = store_claim_delivery(job, REDELIVER_WAIT_MS);

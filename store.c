@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -458,6 +459,20 @@ int store_job_open(const struct store_root *root, const char *id,
 	return 0;
 }
 
+int store_state_refused(struct error *e, const struct job *job,
+			const char *fmt, ...)
+{
+	size_t used;
+	va_list ap;
+
+	error_set(e, "invalid_state", "invalid job state: job %s ", job->id);
+	used = strlen(e->message);
+	va_start(ap, fmt);
+	vsnprintf(e->message + used, sizeof(e->message) - used, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void store_job_close(struct job *job)
 {
 	if (job->dir_fd >= 0)
@@ -497,9 +512,8 @@ int store_claim_start(struct job *job, struct error *e)
 	if (taken > 0)
 		return store_hold_reserve(job, e);
 	if (taken == 0)
-		return error_set(e, "invalid_state", "invalid job state: job %s "
-				 "is already being started or is running",
-				 job->id);
+		return store_state_refused(e, job, "is already being started "
+					   "or is running");
 	return error_errno(e, NULL, errno, "cannot lock job %s", job->id);
 }
 

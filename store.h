@@ -60,6 +60,11 @@ int store_job_open(const struct store_root *root, const char *id,
 int store_job_at(struct job *job, const struct store_root *root,
 		 const char *name, int dir_fd);
 void store_job_close(struct job *job);
+/* The error invalid_state, "invalid job state: job ID " and the rest of
+ * the message (printf-style): -1. */
+int store_state_refused(struct error *e, const struct job *job,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Remove a job directory this process just made (a failed run/create
  * leaves nothing behind), and close it. */
 void store_job_discard(const struct store_root *root, struct job *job);
