@@ -197,17 +197,16 @@ static int check_arity(const struct args *args, char *usage, size_t size)
 
 int parse_cursor(const char *text, uint64_t offsets[2])
 {
-	char out[24], err[24];
-	const char *colon = strchr(text, ':');
 	uint64_t values[2];
 
-	if (!colon || (size_t)(colon - text) >= sizeof(out) ||
-	    strlen(colon + 1) >= sizeof(err))
-		return -1;
-	snprintf(out, sizeof(out), "%.*s", (int)(colon - text), text);
-	snprintf(err, sizeof(err), "%s", colon + 1);
-	if (parse_u64(out, &values[0]) < 0 || parse_u64(err, &values[1]) < 0)
-		return -1;
+	/* each number at most 23 digits, the second ending the text */
+	for (int i = 0; i < 2; i++) {
+		size_t n = scan_u64(text, &values[i]);
+
+		if (!n || n > 23 || text[n] != (i ? '\0' : ':'))
+			return -1;
+		text += n + 1;
+	}
 	if (offsets) {
 		offsets[0] = values[0];
 		offsets[1] = values[1];
