@@ -322,16 +322,10 @@ static int rank_one(struct gc_pass *gc, const char *name, size_t *cap)
 		return 0;
 	if (state_observe(&job, &st, &e) < 0 || !(stamp = gc_collectable(&st)))
 		goto out;
-	if (gc->ranked_count == *cap) {
-		size_t more = *cap ? *cap * 2 : 256;
-		void *grown = realloc(gc->ranked, more * sizeof(*gc->ranked));
-
-		if (!grown) {
-			store_job_close(&job);
-			return -1;
-		}
-		gc->ranked = grown;
-		*cap = more;
+	if (array_room(&gc->ranked, cap, gc->ranked_count + 1,
+		       sizeof(*gc->ranked)) < 0) {
+		store_job_close(&job);
+		return -1;
 	}
 	c = &gc->ranked[gc->ranked_count++];
 	copy_str(c->id, sizeof(c->id), name);

@@ -96,16 +96,9 @@ void index_load(int root_fd, struct list_index *index)
 					       (size_t)(line - index->text)));
 	     line = end + 1) {
 		*end = '\0';
-		if (index->count == cap) {
-			size_t more = cap ? cap * 2 : 1024;
-			char **grown = realloc(index->lines,
-					       more * sizeof(*grown));
-
-			if (!grown)
-				break;
-			index->lines = grown;
-			cap = more;
-		}
+		if (array_room(&index->lines, &cap, index->count + 1,
+			       sizeof(*index->lines)) < 0)
+			break;
 		if (end - line > JOB_ID_LEN && line[JOB_ID_LEN] == ' ')
 			index->lines[index->count++] = line;
 	}

@@ -335,16 +335,9 @@ static int filter_passes(const struct job_filter *filter,
 
 int job_list_add(struct job_list *list, struct job_summary *summary)
 {
-	if (list->count == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 64;
-		struct job_summary **grown = realloc(list->jobs,
-						     cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		list->jobs = grown;
-		list->cap = cap;
-	}
+	if (array_room(&list->jobs, &list->cap, list->count + 1,
+		       sizeof(*list->jobs)) < 0)
+		return -1;
 	list->jobs[list->count++] = summary;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/sig.h"
+#include "lib/sys.h"
 
 static const int notify_signal[1] = { SIGIO };
 
@@ -85,29 +86,13 @@ void dir_watch_close(struct dir_watch *watch)
 	watch->dir_fd = watch->wake_fd = -1;
 }
 
-/* Room for need elements of size bytes in *array: 0, or -1/ENOMEM. */
-static int room(void *array, size_t *cap, size_t need, size_t size)
-{
-	void **items = array, *grown;
-	size_t more = need * 2;
-
-	if (need <= *cap)
-		return 0;
-	grown = realloc(*items, more * size);
-	if (!grown)
-		return -1;
-	*items = grown;
-	*cap = more;
-	return 0;
-}
-
 /* Room for need descriptors and their tags (both arrays grow alike). */
 static int fds_room(struct wake_set *set, size_t need)
 {
 	size_t cap = set->fd_cap;
 
-	return room(&set->fds, &cap, need, sizeof(*set->fds)) < 0 ||
-	       room(&set->fd_tags, &set->fd_cap, need, sizeof(size_t)) < 0
+	return array_room(&set->fds, &cap, need, sizeof(*set->fds)) < 0 ||
+	       array_room(&set->fd_tags, &set->fd_cap, need, sizeof(size_t)) < 0
 	       ? -1 : 0;
 }
 
@@ -130,7 +115,7 @@ int wake_set_dir(struct wake_set *set, const char *path, size_t tag)
 		 : inotify_add_watch(set->fds[0].fd, path, IN_ONLYDIR |
 				     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF);
 
-	if (wd < 0 || room(&set->wd_tags, &set->wd_cap, (size_t)wd + 1,
+	if (wd < 0 || array_room(&set->wd_tags, &set->wd_cap, (size_t)wd + 1,
 			   sizeof(size_t)) < 0)
 		return -1;
 	set->wd_tags[wd] = tag;

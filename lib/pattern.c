@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/fmt.h"
+#include "lib/sys.h"
 
 #define MAX_NESTING 100
 #define MAX_COUNT 1000
@@ -48,9 +49,9 @@ struct pattern {
 struct parser {
 	const unsigned char *at;
 	struct node *nodes;
-	int node_count, node_capacity;
+	int node_count, set_count;
+	size_t node_capacity, set_capacity;
 	byte_set *sets;
-	int set_count, set_capacity;
 	int case_insensitive;
 	int depth;
 	const char *error;
@@ -154,17 +155,10 @@ static int fail(struct parser *p, const char *why)
 
 static int new_node(struct parser *p, int kind)
 {
-	if (p->node_count == p->node_capacity) {
-		int capacity = p->node_capacity ? p->node_capacity * 2 : 32;
-		struct node *grown = realloc(p->nodes, (size_t)capacity *
-					     sizeof(*grown));
-
-		if (!grown) {
-			p->out_of_memory = 1;
-			return fail(p, "out of memory");
-		}
-		p->nodes = grown;
-		p->node_capacity = capacity;
+	if (array_room(&p->nodes, &p->node_capacity,
+		       (size_t)p->node_count + 1, sizeof(*p->nodes)) < 0) {
+		p->out_of_memory = 1;
+		return fail(p, "out of memory");
 	}
 	memset(&p->nodes[p->node_count], 0, sizeof(*p->nodes));
 	p->nodes[p->node_count].kind = (unsigned char)kind;
@@ -173,17 +167,10 @@ static int new_node(struct parser *p, int kind)
 
 static int new_set(struct parser *p)
 {
-	if (p->set_count == p->set_capacity) {
-		int capacity = p->set_capacity ? p->set_capacity * 2 : 8;
-		byte_set *grown = realloc(p->sets, (size_t)capacity *
-					  sizeof(*grown));
-
-		if (!grown) {
-			p->out_of_memory = 1;
-			return fail(p, "out of memory");
-		}
-		p->sets = grown;
-		p->set_capacity = capacity;
+	if (array_room(&p->sets, &p->set_capacity, (size_t)p->set_count + 1,
+		       sizeof(*p->sets)) < 0) {
+		p->out_of_memory = 1;
+		return fail(p, "out of memory");
 	}
 	memset(p->sets[p->set_count], 0, sizeof(byte_set));
 	return p->set_count++;
@@ -575,7 +562,8 @@ static int parse_alternation(struct parser *p)
 struct compiler {
 	const struct parser *parser;
 	struct inst *program;
-	int length, capacity;
+	int length;
+	size_t capacity;
 	int continuation_set;	/* the set of UTF-8 continuation bytes */
 	const char *error;
 };
@@ -586,17 +574,10 @@ static int emit(struct compiler *c, int op, int value)
 		c->error = "pattern too complex";
 		return -1;
 	}
-	if (c->length == c->capacity) {
-		int capacity = c->capacity ? c->capacity * 2 : 64;
-		struct inst *grown = realloc(c->program, (size_t)capacity *
-					     sizeof(*grown));
-
-		if (!grown) {
-			c->error = "out of memory";
-			return -1;
-		}
-		c->program = grown;
-		c->capacity = capacity;
+	if (array_room(&c->program, &c->capacity, (size_t)c->length + 1,
+		       sizeof(*c->program)) < 0) {
+		c->error = "out of memory";
+		return -1;
 	}
 	memset(&c->program[c->length], 0, sizeof(*c->program));
 	c->program[c->length].op = (unsigned char)op;

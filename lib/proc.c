@@ -285,20 +285,12 @@ static int family_table(struct family **table, size_t *count)
 		if (pid <= 0 || pid == getpid() ||
 		    proc_family(pid, &parent, &session) < 0)
 			continue;
-		if (*count == cap) {
-			struct family *grown = realloc(*table, (cap ? cap * 2
-								    : 256) *
-						       sizeof(**table));
-
-			if (!grown) {
-				closedir(all);
-				free(*table);
-				*table = NULL;
-				errno = ENOMEM;
-				return -1;
-			}
-			*table = grown;
-			cap = cap ? cap * 2 : 256;
+		if (array_room(table, &cap, *count + 1, sizeof(**table)) < 0) {
+			closedir(all);
+			free(*table);
+			*table = NULL;
+			errno = ENOMEM;
+			return -1;
 		}
 		(*table)[(*count)++] = (struct family){ pid, parent, 0 };
 	}

@@ -630,6 +630,21 @@ void test_stop_at(const char *stage)
 		raise(SIGSTOP);
 }
 
+int array_room(void *array, size_t *cap, size_t need, size_t size)
+{
+	void **items = array, *grown;
+	size_t more = need * 2;
+
+	if (need <= *cap)
+		return 0;
+	grown = realloc(*items, more * size);
+	if (!grown)
+		return -1;
+	*items = grown;
+	*cap = more;
+	return 0;
+}
+
 int strv_push(struct strv *sv, char *s)
 {
 	/* capacity is implied by n: 4, then doubling at each power of two */

@@ -120,6 +120,10 @@ int fork_detached(void (*fn)(void *ctx), void *ctx);
  * point. Without the variable, nothing happens. */
 void test_stop_at(const char *stage);
 
+/* Room for need elements of size bytes in the heap array *array of *cap
+ * (grown to twice need when short): 0, or -1/ENOMEM with *array kept. */
+int array_room(void *array, size_t *cap, size_t need, size_t size);
+
 /* A growable array of strings (pointers are borrowed unless stated). */
 struct strv {
 	char **v;
