@@ -270,15 +270,23 @@ static int push_copy(struct mcp_command *cmd, const char *s)
 	return 0;
 }
 
-static int push_pair(struct mcp_command *cmd, const char *option,
-		     const char *a, const char *b, const char *join)
+/* option, then a copy of value. */
+static int push_option(struct mcp_command *cmd, const char *option,
+		       const char *value)
 {
-	size_t size = strlen(a) + strlen(b) + strlen(join) + 1;
+	return push_copy(cmd, option) < 0 ? -1 : push_copy(cmd, value);
+}
+
+/* option, then "key=value". */
+static int push_pair(struct mcp_command *cmd, const char *option,
+		     const char *key, const char *value)
+{
+	size_t size = strlen(key) + strlen(value) + 2;
 	char *text = malloc(size);
 
 	if (!text)
 		return -1;
-	snprintf(text, size, "%s%s%s", a, join, b);
+	snprintf(text, size, "%s=%s", key, value);
 	if (push_copy(cmd, option) < 0 || strv_push(&cmd->argv, text) < 0) {
 		free(text);
 		return -1;
@@ -286,13 +294,14 @@ static int push_pair(struct mcp_command *cmd, const char *option,
 	return 0;
 }
 
-static int push_seconds(struct mcp_command *cmd, const char *option,
-			uint64_t seconds)
+/* option, then the number n and its unit ("s", or "" for a count). */
+static int push_number(struct mcp_command *cmd, const char *option,
+		       uint64_t n, const char *unit)
 {
 	char text[32];
 
-	snprintf(text, sizeof(text), "%llus", (unsigned long long)seconds);
-	return push_copy(cmd, option) < 0 ? -1 : push_copy(cmd, text);
+	snprintf(text, sizeof(text), "%llu%s", (unsigned long long)n, unit);
+	return push_option(cmd, option, text);
 }
 
 /* Whether v has the JSON type the argument's schema says. */
@@ -406,23 +415,19 @@ static int push_arg(struct mcp_command *cmd, const struct tool_arg *a,
 		    const struct json_value *v, char *message, size_t size)
 {
 	uint64_t n = 0;
-	char text[32];
 
 	switch (a->kind) {
 	case ARG_COUNT:
-		json_value_u64(v, &n);
-		snprintf(text, sizeof(text), "%llu", (unsigned long long)n);
-		return push_copy(cmd, a->option) < 0 ? -1 : push_copy(cmd, text);
 	case ARG_SECONDS:
 		json_value_u64(v, &n);
-		return push_seconds(cmd, a->option, n);
+		return push_number(cmd, a->option, n,
+				   a->kind == ARG_SECONDS ? "s" : "");
 	case ARG_FLAG:
 		return v->u.boolean ? push_copy(cmd, a->option) : 0;
 	case ARG_STRINGS:
 		for (const struct json_value *c = v->u.children.first; c;
 		     c = c->next)
-			if (push_copy(cmd, a->option) < 0 ||
-			    push_copy(cmd, c->u.string.ptr) < 0)
+			if (push_option(cmd, a->option, c->u.string.ptr) < 0)
 				return -1;
 		return 0;
 	case ARG_PAIRS:
@@ -434,8 +439,8 @@ static int push_arg(struct mcp_command *cmd, const struct tool_arg *a,
 					 c->key);
 				return -2;
 			}
-			if (push_pair(cmd, a->option, c->key, c->u.string.ptr,
-				      "=") < 0)
+			if (push_pair(cmd, a->option, c->key,
+				      c->u.string.ptr) < 0)
 				return -1;
 		}
 		return 0;
@@ -443,10 +448,9 @@ static int push_arg(struct mcp_command *cmd, const struct tool_arg *a,
 		if (strcmp(a->option, "--stdin") == 0 &&
 		    strcmp(v->u.string.ptr, "-") == 0) {
 			cmd->stdin_text = "-";	/* "-" itself, on stdin */
-			return push_pair(cmd, a->option, "-", "", "");
+			return push_option(cmd, a->option, "-");
 		}
-		return push_copy(cmd, a->option) < 0 ? -1
-		       : push_copy(cmd, v->u.string.ptr);
+		return push_option(cmd, a->option, v->u.string.ptr);
 	default:
 		return 0;	/* placed by the caller */
 	}
@@ -460,11 +464,10 @@ static int push_until(struct mcp_command *cmd, const struct tool_def *tool,
 {
 	if (strcmp(tool->name, "tail") == 0)
 		return !json_get(args, "until") || cmd->until == 0 ? 0
-		       : push_seconds(cmd, tool->until_option, cmd->until);
+		       : push_number(cmd, tool->until_option, cmd->until, "s");
 	if (strcmp(tool->name, "wait") == 0 && cmd->until == 0)
-		return push_copy(cmd, tool->until_option) < 0 ? -1
-		       : push_copy(cmd, "1");
-	return push_seconds(cmd, tool->until_option, cmd->until);
+		return push_option(cmd, tool->until_option, "1");
+	return push_number(cmd, tool->until_option, cmd->until, "s");
 }
 
 /* The command's words: run's after "--", or the job id. */
@@ -475,7 +478,7 @@ static int push_operands(struct mcp_command *cmd, const struct tool_def *tool,
 	const char *job = json_get_str(args, "job_id");
 
 	if (job)
-		return push_copy(cmd, "--") < 0 ? -1 : push_copy(cmd, job);
+		return push_option(cmd, "--", job);
 	if (!command)
 		return 0;
 	if (push_copy(cmd, "--") < 0)
@@ -505,8 +508,7 @@ static int build_argv(struct mcp_command *cmd, const struct tool_def *tool,
 		rc = push_arg(cmd, arg_find(tool, v->key), v, message, size);
 	if (rc == 0 && strcmp(tool->name, "run") == 0 &&
 	    !json_get(args, "callback_session") && limits->session)
-		rc = push_pair(cmd, "--callback-session", limits->session, "",
-			       "");
+		rc = push_option(cmd, "--callback-session", limits->session);
 	if (rc == 0 && tool->until_option)
 		rc = push_until(cmd, tool, args);
 	if (rc == 0)
