@@ -23,7 +23,6 @@ int parse_duration(const char *text, uint64_t *seconds)
 	static const struct { char suffix; uint32_t unit; } units[] = {
 		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
 	};
-	char digits[32];
 	uint64_t unit = 1, value;
 	size_t len;
 
@@ -39,11 +38,9 @@ int parse_duration(const char *text, uint64_t *seconds)
 			break;
 		}
 	}
-	if (len == 0 || len >= sizeof(digits))
-		return -1;
-	memcpy(digits, text, len);
-	digits[len] = '\0';
-	if (parse_u64(digits, &value) < 0 || value > UINT64_MAX / unit)
+	/* the number is all that is left, in at most 31 digits */
+	if (len >= 32 || scan_u64(text, &value) != len || !len ||
+	    value > UINT64_MAX / unit)
 		return -1;
 	*seconds = value * unit;
 	return 0;
