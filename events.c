@@ -44,13 +44,10 @@ struct segment {
 
 static int segment_name(const char *name, uint64_t *base)
 {
-	char digits[21];
-
-	if (strlen(name) != 27 || strcmp(name + 20, ".ndjson") != 0)
+	/* 20 digits, then .ndjson */
+	if (scan_u64(name, base) != 20 || strcmp(name + 20, ".ndjson") != 0)
 		return -1;
-	memcpy(digits, name, 20);
-	digits[20] = '\0';
-	return parse_u64(digits, base);
+	return 0;
 }
 
 /* The segments, oldest first; *count of them. */
