@@ -341,16 +341,9 @@ int open_job(struct cli *cli, struct job *job)
  * exit. "" stays "" (no sink). */
 const char *owned_path(struct cli *cli, const char *given)
 {
-	char *path;
-
 	if (!given || !*given)
 		return given;
-	path = path_absolute(given);
-	if (!path || strv_push(&cli->owned, path) < 0) {
-		free(path);
-		return NULL;
-	}
-	return path;
+	return strv_keep(&cli->owned, path_absolute(given));
 }
 
 /* A file whose bytes go to a job (--stdin-file, write --file), open for

@@ -17,12 +17,10 @@
 static char *owned_entry(struct cli *cli, const char *key, const char *value)
 {
 	size_t key_len = strlen(key), value_len = strlen(value);
-	char *entry = malloc(key_len + value_len + 2);
+	char *entry = strv_keep(&cli->owned, malloc(key_len + value_len + 2));
 
-	if (!entry || strv_push(&cli->owned, entry) < 0) {
-		free(entry);
+	if (!entry)
 		return NULL;
-	}
 	memcpy(entry, key, key_len);
 	entry[key_len] = '=';
 	memcpy(entry + key_len + 1, value, value_len + 1);
@@ -70,13 +68,10 @@ static int spec_add_env_files(struct cli *cli, struct job_spec *spec)
 	const struct strv *files = &cli->args.list[O_ENV_FILE];
 
 	for (size_t i = 0; i < files->n; i++) {
-		char *path = path_absolute(files->v[i]);
+		char *path = strv_keep(&cli->owned, path_absolute(files->v[i]));
 
-		if (!path || strv_push(&cli->owned, path) < 0 ||
-		    strv_push(&spec->env_files, path) < 0) {
-			free(path);
+		if (!path || strv_push(&spec->env_files, path) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -245,8 +240,6 @@ static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 	return 0;
 }
 
-/* The definition of a new job, from run's or create's options. The shell
- * wrapper comes first: a broken config fails before anything exists. */
 /* --after/--after-ok: each job must exist now; its full id is kept. */
 static int spec_add_after(struct cli *cli, struct strv *ids,
 			  const struct strv *given)
@@ -258,14 +251,11 @@ static int spec_add_after(struct cli *cli, struct strv *ids,
 		if (store_job_open(&cli->root, given->v[i], &dep,
 				   &cli->error) < 0)
 			return -1;
-		id = strdup(dep.id);
+		id = strv_keep(&cli->owned, strdup(dep.id));
 		store_job_close(&dep);
-		if (!id || strv_push(&cli->owned, id) < 0 ||
-		    strv_push(ids, id) < 0) {
-			free(id);
+		if (!id || strv_push(ids, id) < 0)
 			return error_errno(&cli->error, NULL, ENOMEM,
 					   "cannot build the job's definition");
-		}
 	}
 	return 0;
 }
@@ -297,6 +287,8 @@ static int queue_prepare(struct cli *cli, const char *name)
 	return -1;
 }
 
+/* The definition of a new job, from run's or create's options. The shell
+ * wrapper comes first: a broken config fails before anything exists. */
 static int spec_build(struct cli *cli, struct job_spec *spec)
 {
 	const struct args *args = &cli->args;

@@ -428,10 +428,10 @@ static int take_strings(struct wrapper_search *search,
 			const struct toml_entry *entry)
 {
 	for (size_t i = 0; i < entry->strings.n; i++) {
-		char *copy = strdup(entry->strings.v[i]);
+		char *copy = strv_keep(search->owned,
+				       strdup(entry->strings.v[i]));
 
-		if (!copy || strv_push(search->owned, copy) < 0 ||
-		    strv_push(search->wrapper, copy) < 0)
+		if (!copy || strv_push(search->wrapper, copy) < 0)
 			return -1;
 		if (!*copy)
 			search->empty_string = 1;
@@ -484,13 +484,10 @@ static int split_flag(const char *flag, struct strv *wrapper,
 	for (const char *p = flag + strspn(flag, blanks); *p;
 	     p += strspn(p, blanks)) {
 		size_t len = strcspn(p, blanks);
-		char *word = strndup(p, len);
+		char *word = strv_keep(owned, strndup(p, len));
 
-		if (!word || strv_push(owned, word) < 0 ||
-		    strv_push(wrapper, word) < 0) {
-			free(word);
+		if (!word || strv_push(wrapper, word) < 0)
 			return error_errno(e, NULL, ENOMEM, "--shell-wrapper");
-		}
 		p += len;
 	}
 	if (wrapper->n == 0)

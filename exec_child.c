@@ -151,15 +151,6 @@ fail:
 	return NULL;
 }
 
-/* Keep s in owned (freed once the job is forked); NULL if out of memory. */
-static char *own(struct strv *owned, char *s)
-{
-	if (s && strv_push(owned, s) == 0)
-		return s;
-	free(s);
-	return NULL;
-}
-
 /* "KEY" alone means KEY with an empty value. */
 static char *env_entry_complete(char *entry, struct strv *owned)
 {
@@ -174,7 +165,7 @@ static char *env_entry_complete(char *entry, struct strv *owned)
 		memcpy(full, entry, len);
 		memcpy(full + len, "=", 2);
 	}
-	return own(owned, full);
+	return strv_keep(owned, full);
 }
 
 static char *trim(char *text)
@@ -204,7 +195,7 @@ static int env_file_apply(struct strv *env, struct strv *owned,
 			 file_strerror(errno));
 		return -1;
 	}
-	if (!own(owned, text))
+	if (!strv_keep(owned, text))
 		goto no_memory;
 	for (line = text; line; line = next) {
 		char *entry;
@@ -234,8 +225,8 @@ static int env_add_agent_exec(struct strv *env, struct strv *owned,
 
 	if (store_job_marks(&marks, job) < 0)
 		return -1;
-	root = own(owned, marks.root);	/* owned from here */
-	id = own(owned, strdup(marks.id));
+	root = strv_keep(owned, marks.root);	/* owned from here */
+	id = strv_keep(owned, strdup(marks.id));
 	if (!id || !root)
 		return -1;
 	/* the marks that vouch for the job's processes (store_job_marks) */

@@ -72,17 +72,15 @@ static int dispatch(struct cli *cli)
  * out of memory. */
 static char **arguments_take(struct cli *cli, int argc, char **argv)
 {
-	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+	char **copy = (char **)strv_keep(&cli->owned,
+					 calloc((size_t)argc + 1,
+						sizeof(*copy)));
 
-	if (!copy || strv_push(&cli->owned, (char *)copy) < 0) {
-		free(copy);
+	if (!copy)
 		return NULL;
-	}
-	for (int i = 0; i < argc; i++) {
-		copy[i] = strdup(argv[i]);
-		if (!copy[i] || strv_push(&cli->owned, copy[i]) < 0)
+	for (int i = 0; i < argc; i++)
+		if (!(copy[i] = strv_keep(&cli->owned, strdup(argv[i]))))
 			return NULL;
-	}
 	proc_title_init(argv, argc);
 	proc_title_set("agent-exec");
 	return copy;

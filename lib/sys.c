@@ -661,6 +661,14 @@ int strv_push(struct strv *sv, char *s)
 	return 0;
 }
 
+char *strv_keep(struct strv *owned, char *s)
+{
+	if (s && strv_push(owned, s) == 0)
+		return s;
+	free(s);
+	return NULL;
+}
+
 void strv_free(struct strv *sv)
 {
 	free(sv->v);
