@@ -351,9 +351,7 @@ static int parse_array(struct toml_parser *p, struct toml_entry *entry)
 static void entry_free(struct toml_entry *entry)
 {
 	free((char *)entry->string);
-	for (size_t i = 0; i < entry->strings.n; i++)
-		free(entry->strings.v[i]);
-	strv_free(&entry->strings);
+	strv_free_all(&entry->strings);
 }
 
 static int parse_key_value(struct toml_parser *p, toml_visitor visit,
@@ -410,9 +408,7 @@ int toml_parse(const char *text, size_t len, toml_visitor visit, void *ctx,
 		rc = peek(&p) == '[' ? parse_table_header(&p)
 				     : parse_key_value(&p, visit, ctx);
 	}
-	for (size_t i = 0; i < p.seen.n; i++)
-		free(p.seen.v[i]);
-	strv_free(&p.seen);
+	strv_free_all(&p.seen);
 	return rc;
 }
 

@@ -620,9 +620,7 @@ int child_start(struct child *c, const struct job *job,
 	*c = (struct child){ .pid = -1, .report_fd = -1, .out_fd = -1,
 			     .err_fd = -1, .input_fd = -1 };
 	rc = child_spawn(c, job, spec, job_umask, &owned, why, why_size);
-	for (size_t i = 0; i < owned.n; i++)
-		free(owned.v[i]);
-	strv_free(&owned);
+	strv_free_all(&owned);
 	if (rc < 0)
 		child_close(c);
 	return rc;

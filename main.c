@@ -186,9 +186,7 @@ static int run_command_line(int argc, char **argv, int own_argv)
 	jw_free(&cli.out);
 	store_root_free(&cli.root);
 	cli_args_free(&cli.args);
-	for (size_t i = 0; i < cli.owned.n; i++)
-		free(cli.owned.v[i]);
-	strv_free(&cli.owned);
+	strv_free_all(&cli.owned);
 	return failed ? 1 : cli.exit_status;
 }
 

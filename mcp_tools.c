@@ -548,9 +548,5 @@ int mcp_tool_command(const struct json_value *params,
 
 void mcp_command_free(struct mcp_command *cmd)
 {
-	for (size_t i = 0; i < cmd->argv.n; i++)
-		free(cmd->argv.v[i]);
-	strv_free(&cmd->argv);
-	cmd->argv.v = NULL;
-	cmd->argv.n = 0;
+	strv_free_all(&cmd->argv);
 }

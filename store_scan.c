@@ -86,9 +86,7 @@ void job_summary_free(struct job_summary *summary)
 	free(summary->cwd);
 	free(summary->meta_json);
 	free(summary->command_json);
-	for (size_t i = 0; i < summary->tags.n; i++)
-		free(summary->tags.v[i]);
-	strv_free(&summary->tags);
+	strv_free_all(&summary->tags);
 	if (!summary->in_slab)
 		free(summary);
 }

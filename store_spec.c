@@ -580,9 +580,7 @@ void spec_records_free(struct spec_records *rec)
 {
 	json_doc_free(&rec->meta);
 	json_doc_free(&rec->env);
-	for (size_t i = 0; i < rec->owned.n; i++)
-		free(rec->owned.v[i]);
-	strv_free(&rec->owned);
+	strv_free_all(&rec->owned);
 }
 
 /* The caller metadata object of a meta.json record ({} when none). */

@@ -676,6 +676,13 @@ void strv_free(struct strv *sv)
 	sv->n = 0;
 }
 
+void strv_free_all(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	strv_free(sv);
+}
+
 int strv_setenv(struct strv *env, char *entry)
 {
 	size_t key_len = strcspn(entry, "=");

@@ -131,6 +131,7 @@ struct strv {
 };
 int strv_push(struct strv *sv, char *s);
 void strv_free(struct strv *sv);	/* frees the array, not the strings */
+void strv_free_all(struct strv *sv);	/* frees the strings too */
 /* Keep the heap string s (NULL: out of memory) in owned, the list of what
  * is freed at the end: s, or NULL with s freed. */
 char *strv_keep(struct strv *owned, char *s);
