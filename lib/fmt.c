@@ -266,7 +266,7 @@ int parse_u64(const char *s, uint64_t *out)
 
 int parse_duration_ms(const char *text, uint64_t *ms)
 {
-	static const struct { const char *unit; uint64_t ms; } units[] = {
+	static const struct { char unit[4]; uint32_t ms; } units[] = {
 		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
 		{ "h", 3600000 }, { "d", 86400000 },
 	};

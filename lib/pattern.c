@@ -85,9 +85,10 @@ static int is_word_byte(int c)
 /* The named classes of brackets ([:alpha:]) and of escapes (\d \w \s). */
 static int add_named_class(unsigned char *set, const char *name, size_t len)
 {
+	/* the text in the table: no pointer to it, no string apart */
 	static const struct {
-		const char *name;
-		const char *ranges;	/* pairs of bytes: lo, hi */
+		char name[7];
+		char ranges[9];	/* pairs of bytes: lo, hi */
 	} classes[] = {
 		{ "alpha", "azAZ" }, { "digit", "09" }, { "alnum", "azAZ09" },
 		{ "upper", "AZ" }, { "lower", "az" }, { "space", "\t\r  " },
