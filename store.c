@@ -517,8 +517,8 @@ int store_claim_start(struct job *job, struct error *e)
 	return error_errno(e, NULL, errno, "cannot lock job %s", job->id);
 }
 
-static const struct {
-	enum lock_byte byte;
+static const struct __attribute__((packed)) {	/* 9 bytes, not 16 */
+	unsigned char byte;	/* enum lock_byte */
 	const char *doing;
 } claims[] = {
 	{ LOCK_ALIVE, "being started" },

@@ -67,8 +67,8 @@ static void write_env_members(struct json_writer *w,
 
 /* The spec's lists, with the member of meta.json that holds each as an
  * array of strings (env is env.json's, meta an object: read apart). */
-static const struct {
-	size_t offset;
+static const struct __attribute__((packed)) {	/* 10 bytes, not 16 */
+	unsigned short offset;
 	const char *key;
 } spec_lists[] = {
 	{ offsetof(struct job_spec, command), "command" },
