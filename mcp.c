@@ -42,7 +42,7 @@
 	"\"experimental\":{\"claude/channel\":{}}}"
 
 /* newest first: the answer to a version we do not know */
-static const char *const versions[] = {
+static const char versions[][11] = {
 	"2025-06-18", "2025-03-26", "2024-11-05",
 };
 

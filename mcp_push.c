@@ -30,7 +30,7 @@
 #define RESTART_MS 1000
 #define STATE_MAX (64u << 10)
 
-static const char *const levels[] = {
+static const char levels[][10] = {
 	"debug", "info", "notice", "warning", "error", "critical", "alert",
 	"emergency",
 };
