@@ -14,6 +14,11 @@
 
 #define TAIL_CHUNK 65536
 
+/* The logs of a job: stdout's and stderr's (by stream), then full.log. */
+static const char *const log_names[] = {
+	"stdout.log", "stderr.log", "full.log"
+};
+
 void store_write_log_paths(struct json_writer *w, const struct job *job)
 {
 	char *out_path = store_job_path(job, "stdout.log");
@@ -27,18 +32,14 @@ void store_write_log_paths(struct json_writer *w, const struct job *job)
 
 int store_create_logs(const struct job *job, struct error *e)
 {
-	static const char *const names[] = {
-		"stdout.log", "stderr.log", "full.log"
-	};
-
 	for (size_t i = 0; i < 3; i++) {
-		int fd = openat(job->dir_fd, names[i],
+		int fd = openat(job->dir_fd, log_names[i],
 				O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
 				O_NOFOLLOW, 0600);
 
 		if (fd < 0)
 			return error_errno(e, NULL, errno, "cannot create %s/%s",
-					  job->dir, names[i]);
+					  job->dir, log_names[i]);
 		close(fd);
 	}
 	return 0;
@@ -213,11 +214,10 @@ static uint64_t range_write(struct json_writer *w, int fd, uint64_t start,
 
 void store_log_sizes(const struct job *job, uint64_t sizes[2])
 {
-	static const char *const names[2] = { "stdout.log", "stderr.log" };
 	struct stat st;
 
 	for (int i = 0; i < 2; i++)
-		sizes[i] = fstatat(job->dir_fd, names[i], &st,
+		sizes[i] = fstatat(job->dir_fd, log_names[i], &st,
 				   AT_SYMLINK_NOFOLLOW) == 0
 			   ? (uint64_t)st.st_size : 0;
 }
@@ -250,8 +250,7 @@ int store_logs_wait(const struct job *job, struct dir_watch *watch,
 int store_log_copy(const struct job *job, int stream, uint64_t *offset,
 		   int out_fd)
 {
-	static const char *const names[2] = { "stdout.log", "stderr.log" };
-	int fd = openat(job->dir_fd, names[stream], O_RDONLY | O_CLOEXEC |
+	int fd = openat(job->dir_fd, log_names[stream], O_RDONLY | O_CLOEXEC |
 							   O_NOFOLLOW);
 	char buf[TAIL_CHUNK];
 	ssize_t got;
@@ -448,11 +447,10 @@ void store_write_outputs(struct json_writer *w, const struct job *job,
 			 const struct output_read *how,
 			 struct tail_info info[2], uint64_t next[2])
 {
-	static const char *const names[2] = { "stdout.log", "stderr.log" };
 	static const char *const keys[2] = { "stdout_tail", "stderr_tail" };
 
 	for (int i = 0; i < 2; i++) {
-		int fd = openat(job->dir_fd, names[i], O_RDONLY | O_CLOEXEC |
+		int fd = openat(job->dir_fd, log_names[i], O_RDONLY | O_CLOEXEC |
 						       O_NOFOLLOW);
 
 		jw_key(w, keys[i]);
