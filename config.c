@@ -221,17 +221,12 @@ static int parse_key(struct toml_parser *p, char *name)
 
 static int remember(struct toml_parser *p, const char *name, const char *what)
 {
-	char *copy;
-
 	for (size_t i = 0; i < p->seen.n; i++)
 		if (strcmp(p->seen.v[i], name) == 0)
 			return parse_error(p, "%s \"%s\" defined twice", what,
 					   name);
-	copy = strdup(name);
-	if (!copy || strv_push(&p->seen, copy) < 0) {
-		free(copy);
+	if (!strv_keep(&p->seen, strdup(name)))
 		return parse_error(p, "out of memory");
-	}
 	return 0;
 }
 
@@ -332,10 +327,8 @@ static int parse_array(struct toml_parser *p, struct toml_entry *entry)
 			return -1;
 		if (type != TOML_STRING)
 			entry->all_strings = 0;
-		else if (strv_push(&entry->strings, string) < 0) {
-			free(string);
+		else if (!strv_keep(&entry->strings, string))
 			return parse_error(p, "out of memory");
-		}
 		skip_space_lines(p);
 		if (peek(p) == ',') {
 			p->pos++;

@@ -262,13 +262,7 @@ static const struct tool_arg *arg_find(const struct tool_def *tool,
 /* Append a copy of s to the command line: 0, or -1 (ENOMEM). */
 static int push_copy(struct mcp_command *cmd, const char *s)
 {
-	char *copy = strdup(s);
-
-	if (!copy || strv_push(&cmd->argv, copy) < 0) {
-		free(copy);
-		return -1;
-	}
-	return 0;
+	return strv_keep(&cmd->argv, strdup(s)) ? 0 : -1;
 }
 
 /* option, then a copy of value. */
@@ -288,11 +282,11 @@ static int push_pair(struct mcp_command *cmd, const char *option,
 	if (!text)
 		return -1;
 	snprintf(text, size, "%s=%s", key, value);
-	if (push_copy(cmd, option) < 0 || strv_push(&cmd->argv, text) < 0) {
+	if (push_copy(cmd, option) < 0) {
 		free(text);
 		return -1;
 	}
-	return 0;
+	return strv_keep(&cmd->argv, text) ? 0 : -1;
 }
 
 /* option, then the number n and its unit ("s", or "" for a count). */

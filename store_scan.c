@@ -143,17 +143,11 @@ static struct job_summary *summary_from_meta(const struct json_value *meta)
 		goto fail;
 	if (tags && tags->type == JSON_ARRAY) {
 		for (const struct json_value *tag = tags->u.children.first;
-		     tag; tag = tag->next) {
-			char *copy;
-
-			if (tag->type != JSON_STRING)
-				continue;
-			copy = strdup(tag->u.string.ptr);
-			if (!copy || strv_push(&summary->tags, copy) < 0) {
-				free(copy);
+		     tag; tag = tag->next)
+			if (tag->type == JSON_STRING &&
+			    !strv_keep(&summary->tags,
+				       strdup(tag->u.string.ptr)))
 				goto fail;
-			}
-		}
 	}
 	return summary;
 fail:
@@ -417,12 +411,8 @@ static struct job_summary *summary_from_index(const char *id,
 	     s->cwd && t < end;) {
 		const char *comma = memchr(t, ',', (size_t)(end - t));
 		size_t len = (size_t)((comma ? comma : end) - t);
-		char *tag = strndup(t, len);
-
-		if (!tag || strv_push(&s->tags, tag) < 0) {
-			free(tag);
+		if (!strv_keep(&s->tags, strndup(t, len)))
 			break;
-		}
 		t += len + 1;
 	}
 	if (!s->cwd || s->tags.n < (f->tags_len ? 1u : 0u)) {

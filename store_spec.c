@@ -103,12 +103,8 @@ static int strv_own(struct strv *list)
 	struct strv own = { 0 };
 
 	for (size_t i = 0; i < list->n; i++) {
-		char *copy = strdup(list->v[i]);
-
-		if (!copy || strv_push(&own, copy) < 0) {
-			free(copy);
+		if (!strv_keep(&own, strdup(list->v[i])))
 			return -1;
-		}
 	}
 	*list = own;
 	return 0;
@@ -408,11 +404,9 @@ static int meta_entries_from_json(struct strv *sv, struct spec_records *rec,
 		if (member->type != JSON_STRING)
 			continue;
 		value_len = member->u.string.len;
-		entry = malloc(key_len + value_len + 2);
-		if (!entry || strv_push(&rec->owned, entry) < 0) {
-			free(entry);
+		entry = strv_keep(&rec->owned, malloc(key_len + value_len + 2));
+		if (!entry)
 			return -1;
-		}
 		memcpy(entry, member->key, key_len);
 		entry[key_len] = '=';
 		memcpy(entry + key_len + 1, member->u.string.ptr, value_len);
@@ -444,9 +438,8 @@ static int strv_from_hex(struct strv *sv, struct spec_records *rec,
 		char *bytes = item->type == JSON_STRING
 			      ? hex_decode(item->u.string.ptr) : NULL;
 
-		if (!bytes || strv_push(&rec->owned, bytes) < 0 ||
+		if (!strv_keep(&rec->owned, bytes) ||
 		    strv_push(&exact, bytes) < 0) {
-			free(bytes);
 			strv_free(&exact);
 			return -1;
 		}

@@ -132,8 +132,8 @@ struct strv {
 int strv_push(struct strv *sv, char *s);
 void strv_free(struct strv *sv);	/* frees the array, not the strings */
 void strv_free_all(struct strv *sv);	/* frees the strings too */
-/* Keep the heap string s (NULL: out of memory) in owned, the list of what
- * is freed at the end: s, or NULL with s freed. */
+/* Push the heap string s (NULL: out of memory) onto owned, a list that
+ * frees what it holds (strv_free_all): s, or NULL with s freed. */
 char *strv_keep(struct strv *owned, char *s);
 /* Set "KEY=VALUE" entry (borrowed) in a list of such entries (an
  * environment, the caller metadata): replace KEY's entry or append; a
