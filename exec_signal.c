@@ -4,7 +4,9 @@
 #include "exec_signal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "lib/proc.h"
 
@@ -39,8 +41,15 @@ int exec_signal_job(const struct job *job, const struct job_state *st,
 		    int signo, struct error *e)
 {
 	struct job_marks marks;
-	int vouched;
+	int vouched, mark = -1;
 
+	/* the job's end, if this ends it, is agent-exec's doing */
+	if (st->status == JOB_QUEUED ||
+	    (st->status == JOB_RUNNING && st->has_pid))
+		mark = openat(job->dir_fd, KILL_MARK, O_WRONLY | O_CREAT |
+			      O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mark >= 0)
+		close(mark);
 	if (st->status == JOB_QUEUED)
 		return dequeue(job, st, signo, e);
 	if (!st->has_pid)

@@ -325,6 +325,8 @@ void notify_write_finished(struct json_writer *w,
 				    .max_bytes = EVENT_TAIL_BYTES },
 			    tails, next);
 	jw_kv_bool(w, "timed_out", st->timed_out);
+	if (st->ended_by[0])
+		jw_kv_str(w, "ended_by", st->ended_by);
 	if (st->error[0])
 		jw_kv_str(w, "error", st->error);
 	if (st->dependency[0])

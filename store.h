@@ -18,6 +18,9 @@
 #define SCHEMA_VERSION "0.1"
 #define JOB_ID_LEN 26		/* a ULID */
 #define JOB_ID_MAX 64		/* longest id (or prefix) we accept */
+/* <job>/kill_request: left by agent-exec before it signals the job, so
+ * that a job a signal ends was ended by agent-exec (ended_by "kill") */
+#define KILL_MARK "kill_request"
 #define ERROR_TEXT_MAX 512
 
 struct job {

@@ -11,7 +11,8 @@
 
 /* What belongs to one attempt (full.log: the job's own, not --log's). */
 static const char *const attempt_files[] = {
-	"stdout.log", "stderr.log", "full.log", COMPLETION_FILE, MATCH_FILE
+	"stdout.log", "stderr.log", "full.log", COMPLETION_FILE, MATCH_FILE,
+	KILL_MARK
 };
 
 /* <job>/attempts/N (name: that path in the job), open; made first when

@@ -9,6 +9,7 @@
 #include "store_state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,10 +269,33 @@ static void usage_fill(struct job_state *st, const struct rusage *ru)
 	st->max_rss_kib = (uint64_t)ru->ru_maxrss;
 }
 
+/* Who ended a job its main process's end says: its timeout, agent-exec
+ * (its mark is there), another process's signal, or the job itself (an
+ * exit, or a signal of its own faults). */
+static const char *ender(const struct job *job, const struct job_state *st,
+			 int wait_status)
+{
+	static const int own[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
+				   SIGSYS, SIGTRAP, SIGXCPU, SIGXFSZ };
+
+	if (st->timed_out)
+		return "timeout";
+	if (!WIFSIGNALED(wait_status))
+		return "self";
+	if (faccessat(job->dir_fd, KILL_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return "kill";
+	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
+		if (WTERMSIG(wait_status) == own[i])
+			return "self";
+	return "signal";
+}
+
 void state_ended(struct job *job, struct job_state *st,
 		 const struct job_end *end,
 		 const struct state_completion *completion)
 {
+	copy_str(st->ended_by, sizeof(st->ended_by),
+		 ender(job, st, end->wait_status));
 	if (WIFSIGNALED(end->wait_status)) {
 		st->status = JOB_KILLED;
 		snprintf(st->signal, sizeof(st->signal), "%d",
@@ -304,6 +328,8 @@ int state_failed(struct job *job, struct job_state *st,
 	int rc;
 
 	st->status = JOB_FAILED;
+	copy_str(st->ended_by, sizeof(st->ended_by),
+		 st->dependency[0] ? "dependency" : "self");
 	stamp(st);
 	memcpy(st->finished_at, st->updated_at, sizeof(st->finished_at));
 	st->has_duration = 1;
@@ -339,6 +365,7 @@ static void mark_lost(const struct job *job, struct job_state *st,
 	format_utc_now(st->finished_at);
 	memcpy(st->updated_at, st->finished_at, sizeof(st->updated_at));
 	copy_str(st->error, sizeof(st->error), "supervisor_lost");
+	copy_str(st->ended_by, sizeof(st->ended_by), "supervisor_lost");
 }
 
 /* Whether the job's meta.json configures a job.finished sink: a lost job

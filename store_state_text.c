@@ -151,6 +151,8 @@ void state_format(struct json_writer *w, const struct job_state *st)
 		jw_kv_str(w, "error", st->error);
 	if (st->dependency[0])
 		jw_kv_str(w, "dependency", st->dependency);
+	if (st->ended_by[0])
+		jw_kv_str(w, "ended_by", st->ended_by);
 	if (st->queue[0])
 		jw_kv_str(w, "queue", st->queue);
 	if (st->status == JOB_QUEUED && st->waiting_for[0])
@@ -234,6 +236,8 @@ int state_parse(const struct json_value *root, struct job_state *st)
 	copy_str(st->error, sizeof(st->error), json_get_str(root, "error"));
 	copy_str(st->dependency, sizeof(st->dependency),
 		 json_get_str(root, "dependency"));
+	copy_str(st->ended_by, sizeof(st->ended_by),
+		 json_get_str(root, "ended_by"));
 	copy_str(st->queue, sizeof(st->queue), json_get_str(root, "queue"));
 	if (st->status == JOB_QUEUED)
 		copy_str(st->waiting_for, sizeof(st->waiting_for),

@@ -67,6 +67,9 @@ struct job_state {
 	char queue[QUEUE_NAME_MAX + 1];	/* "" = none */
 	char waiting_for[16];	/* queued: "dependencies" or "slot" */
 	char dependency[JOB_ID_MAX + 1];	/* the one that failed it */
+	/* who ended it: self, timeout, kill (agent-exec), signal (another
+	 * process), dependency, supervisor_lost; "" until it ended */
+	char ended_by[16];
 };
 
 /* "leftovers":{"count":N,"pids":[...]} when the job left processes that
