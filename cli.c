@@ -131,10 +131,11 @@ static const unsigned char run_opts[] = {
 };
 static const unsigned char create_opts[] = { DEFINITION_OPTS, O_COUNT };
 static const unsigned char start_opts[] = {
-	OBSERVE_OPTS, O_KILL_LEFTOVERS, QUEUE_OPTS, O_COUNT
+	OBSERVE_OPTS, O_KILL_LEFTOVERS, QUEUE_OPTS, O_CONFIG, O_COUNT
 };
 static const unsigned char restart_opts[] = {
-	OBSERVE_OPTS, O_KILL_LEFTOVERS, O_SIGNAL, O_KILL_AFTER, O_COUNT
+	OBSERVE_OPTS, O_KILL_LEFTOVERS, O_SIGNAL, O_KILL_AFTER, O_CONFIG,
+	O_COUNT
 };
 static const unsigned char no_opts[] = { O_COUNT };
 static const unsigned char tail_opts[] = {

@@ -34,6 +34,10 @@ struct cli {
 	char error_job[JOB_ID_MAX + 1];	/* the job an error leaves behind */
 	int exit_status;	/* of the process when it answers (--exit-status) */
 	struct strv owned;	/* heap strings freed at exit */
+	struct config_gc gc;	/* [gc] of config.toml (run, create, start,
+				 * restart) */
+	int gc_after;		/* a job launched and [gc] auto: collect
+				 * once the answer is out */
 };
 
 /* A diagnostic line on stderr when --verbose is at least level. */
@@ -133,6 +137,9 @@ int cmd_tag_set(struct cli *cli);
 int cmd_notify_set(struct cli *cli);
 int cmd_notify_redeliver(struct cli *cli);
 int cmd_list(struct cli *cli);
+/* After a launch's answer, with [gc] auto = true: gc as [gc] says, in a
+ * detached process (store_gc_auto). */
+void cmd_gc_auto(struct cli *cli);
 int cmd_gc(struct cli *cli);
 int cmd_delete(struct cli *cli);
 int cmd_events(struct cli *cli);

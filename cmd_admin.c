@@ -147,31 +147,60 @@ static const char *gc_cutoff(struct cli *cli, const char *older_than,
 	return cutoff;
 }
 
+/* gc's request, from its options or from [gc] of config.toml: the
+ * retention given (older_than; NULL: none), else 30 days unless a limit
+ * is given. 0, or -1 with the error set. */
+static int gc_request_init(struct cli *cli, const char *older_than,
+			   const struct config_gc *limits,
+			   struct gc_request *req,
+			   char cutoff[TIMESTAMP_LEN + 1])
+{
+	int limited = limits->has_max_jobs || limits->has_max_bytes;
+
+	*req = (struct gc_request){
+		.older_than = older_than ? older_than
+			      : limited ? "none" : "30d",
+		.has_max_jobs = limits->has_max_jobs,
+		.max_jobs = limits->max_jobs,
+		.has_max_bytes = limits->has_max_bytes,
+		.max_bytes = limits->max_bytes,
+		.hooks = &finished_hooks,
+	};
+	if (older_than || !limited)
+		req->cutoff = gc_cutoff(cli, req->older_than, cutoff);
+	return req->cutoff || !(older_than || !limited) ? 0 : -1;
+}
+
+void cmd_gc_auto(struct cli *cli)
+{
+	char cutoff[TIMESTAMP_LEN + 1];
+	struct gc_request req;
+
+	if (gc_request_init(cli, cli->gc.older_than[0] ? cli->gc.older_than
+						       : NULL,
+			    &cli->gc, &req, cutoff) == 0)
+		store_gc_auto(&cli->root, &req);
+}
+
 int cmd_gc(struct cli *cli)
 {
 	const struct args *args = &cli->args;
-	int limits = args->seen[O_MAX_JOBS] || args->seen[O_MAX_BYTES];
-	const char *older_than = args->value[O_OLDER_THAN]
-				 ? args->value[O_OLDER_THAN]
-				 : limits ? "none" : "30d";
-	struct gc_request req = {
-		.older_than = older_than, .dry_run = args->seen[O_DRY_RUN],
+	const struct config_gc limits = {
 		.has_max_jobs = args->seen[O_MAX_JOBS],
 		.max_jobs = args->number[O_MAX_JOBS],
 		.has_max_bytes = args->seen[O_MAX_BYTES],
 		.max_bytes = args->number[O_MAX_BYTES],
-		.hooks = &finished_hooks,
 	};
+	struct gc_request req;
 	char cutoff[TIMESTAMP_LEN + 1];
 	struct json_writer *w = &cli->out, jobs;
 	struct gc_totals totals;
 	int rc;
 
-	if (args->value[O_OLDER_THAN] || !limits) {
-		req.cutoff = gc_cutoff(cli, older_than, cutoff);
-		if (!req.cutoff)
-			return -1;
-	}
+	if (gc_request_init(cli, args->value[O_OLDER_THAN], &limits, &req,
+			    cutoff) < 0)
+		return -1;
+	req.dry_run = args->seen[O_DRY_RUN];
 	jw_init_mem(&jobs, 64u << 20, 0);
 	jw_array_begin(&jobs);
 	rc = store_gc(&cli->root, &req, gc_collect, &jobs, &totals,
@@ -181,9 +210,9 @@ int cmd_gc(struct cli *cli)
 		envelope_begin(w, "gc");
 		jw_kv_str(w, "root", cli->root.path);
 		jw_kv_bool(w, "dry_run", req.dry_run);
-		jw_kv_str(w, "older_than", older_than);
+		jw_kv_str(w, "older_than", req.older_than);
 		jw_kv_str(w, "older_than_source", args->value[O_OLDER_THAN]
-			  ? "flag" : limits ? "none" : "default");
+			  ? "flag" : req.cutoff ? "default" : "none");
 		if (req.has_max_jobs)
 			jw_kv_u64(w, "max_jobs", req.max_jobs);
 		if (req.has_max_bytes)

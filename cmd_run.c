@@ -295,9 +295,9 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	const char *cwd = args->value[O_CWD] ? args->value[O_CWD] : ".";
 
 	memset(spec, 0, sizeof(*spec));
-	if (config_shell_wrapper(args->value[O_SHELL_WRAPPER],
-				 args->value[O_CONFIG], &spec->wrapper,
-				 &cli->owned, &cli->error) < 0)
+	if (config_load(args->value[O_SHELL_WRAPPER], args->value[O_CONFIG],
+			&spec->wrapper, &cli->gc, &cli->owned,
+			&cli->error) < 0)
 		return -1;
 	if (spec_copy_lists(cli, spec) < 0)
 		return error_errno(&cli->error, NULL, ENOMEM,
@@ -456,6 +456,7 @@ static int launch_and_answer(struct cli *cli, const char *type,
 		return -1;
 	diag(cli, 1, "job %s is %s", job->id, job_status_name(st.status));
 	write_run_answer(cli, type, job, spec, &st, snapshot_ms, waited_ms);
+	cli->gc_after = cli->gc.on;
 	if (cli->args.seen[O_EXIT_STATUS])
 		cli->exit_status = job_exit_status(&st);
 	return 0;
@@ -567,12 +568,20 @@ static int launch_recorded(struct cli *cli, struct job *job, const char *type,
 	return rc;
 }
 
+/* start and restart read config.toml for its [gc] alone, first: a
+ * broken one changes nothing. */
+static int read_gc_settings(struct cli *cli)
+{
+	return config_load(NULL, cli->args.value[O_CONFIG], NULL, &cli->gc,
+			   &cli->owned, &cli->error);
+}
+
 int cmd_start(struct cli *cli)
 {
 	struct job job;
 	int rc;
 
-	if (open_job(cli, &job) < 0)
+	if (read_gc_settings(cli) < 0 || open_job(cli, &job) < 0)
 		return -1;
 	rc = launch_recorded(cli, &job, "start", 0);
 	store_job_close(&job);
@@ -637,7 +646,7 @@ int cmd_restart(struct cli *cli)
 	struct job job;
 	int signo = signal_option(cli, &name), rc = -1;
 
-	if (signo < 0 || open_job(cli, &job) < 0)
+	if (signo < 0 || read_gc_settings(cli) < 0 || open_job(cli, &job) < 0)
 		return -1;
 	if (read_job_state(cli, &job, &st) == 0 &&
 	    (st.status == JOB_CREATED ||

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "lib/fmt.h"
 #include "lib/utf8.h"
+#include "store_gc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -282,10 +283,28 @@ static int word_at(const struct toml_parser *p, const char *word)
 					 : 0);
 }
 
-/* A scalar: string, integer or boolean. *string is set for strings. */
+/* The text from start to the parser's place, its '_' left out: an
+ * integer or a boolean as written. */
+static int keep_text(struct toml_parser *p, size_t start, char **string)
+{
+	size_t len = 0;
+
+	*string = malloc(p->pos - start + 1);
+	if (!*string)
+		return parse_error(p, "out of memory");
+	for (size_t i = start; i < p->pos; i++)
+		if (p->text[i] != '_')
+			(*string)[len++] = p->text[i];
+	(*string)[len] = '\0';
+	return 0;
+}
+
+/* A scalar: string, integer or boolean; *string is its value (integers
+ * and booleans as written: "1000", "true"). */
 static int parse_scalar(struct toml_parser *p, enum toml_type *type,
 			char **string)
 {
+	size_t start = p->pos;
 	int c = peek(p);
 
 	*string = NULL;
@@ -296,11 +315,11 @@ static int parse_scalar(struct toml_parser *p, enum toml_type *type,
 	if (word_at(p, "true") || word_at(p, "false")) {
 		*type = TOML_BOOLEAN;
 		p->pos += word_at(p, "true") ? 4 : 5;
-		return 0;
+		return keep_text(p, start, string);
 	}
 	if (c == '+' || c == '-' || (c >= '0' && c <= '9')) {
 		*type = TOML_INTEGER;
-		return parse_integer(p);
+		return parse_integer(p) < 0 ? -1 : keep_text(p, start, string);
 	}
 	if (c == '{')
 		return parse_error(p, "inline tables are not supported");
@@ -325,9 +344,10 @@ static int parse_array(struct toml_parser *p, struct toml_entry *entry)
 			return parse_error(p, "nested arrays are not supported");
 		if (parse_scalar(p, &type, &string) < 0)
 			return -1;
-		if (type != TOML_STRING)
+		if (type != TOML_STRING) {
 			entry->all_strings = 0;
-		else if (!strv_keep(&entry->strings, string))
+			free(string);
+		} else if (!strv_keep(&entry->strings, string))
 			return parse_error(p, "out of memory");
 		skip_space_lines(p);
 		if (peek(p) == ',') {
@@ -405,15 +425,17 @@ int toml_parse(const char *text, size_t len, toml_visitor visit, void *ctx,
 	return rc;
 }
 
-/* ---- the shell wrapper ------------------------------------------------ */
+/* ---- the settings: the shell wrapper, [gc] ------------------------------ */
 
-struct wrapper_search {
-	struct strv *wrapper, *owned;
+struct config_search {
+	struct strv *wrapper, *owned;	/* wrapper NULL: not wanted */
+	struct config_gc *gc;
 	int found, line, empty_string;
 	int not_strings;
+	int bad_line;		/* of a [gc] key that is wrong */
 };
 
-static int take_strings(struct wrapper_search *search,
+static int take_strings(struct config_search *search,
 			const struct toml_entry *entry)
 {
 	for (size_t i = 0; i < entry->strings.n; i++) {
@@ -428,11 +450,49 @@ static int take_strings(struct wrapper_search *search,
 	return 0;
 }
 
-static int visit_wrapper(void *ctx, const struct toml_entry *entry)
+/* A number of [gc]: a whole TOML integer, not negative. */
+static int gc_number(const struct toml_entry *entry, int *has,
+		     uint64_t *number)
 {
-	struct wrapper_search *search = ctx;
+	const char *digits = entry->string + (*entry->string == '+');
+	size_t n = entry->type == TOML_INTEGER ? scan_u64(digits, number) : 0;
 
-	if (strcmp(entry->key, "shell.unix") != 0)
+	*has = 1;
+	return n && !digits[n] ? 0 : -1;
+}
+
+/* One key of [gc]: 0, or -1 when it is not one or its value is wrong. */
+static int gc_setting(struct config_gc *gc, const struct toml_entry *entry)
+{
+	const char *key = entry->key + 3;
+	uint64_t seconds;
+
+	if (strcmp(key, "auto") == 0 && entry->type == TOML_BOOLEAN) {
+		gc->on = *entry->string == 't';
+		return 0;
+	}
+	if (strcmp(key, "older_than") == 0 && entry->type < TOML_BOOLEAN &&
+	    parse_duration(entry->string, &seconds) == 0 &&
+	    strlen(entry->string) < sizeof(gc->older_than)) {
+		copy_str(gc->older_than, sizeof(gc->older_than),
+			 entry->string);
+		return 0;
+	}
+	if (strcmp(key, "max_jobs") == 0)
+		return gc_number(entry, &gc->has_max_jobs, &gc->max_jobs);
+	if (strcmp(key, "max_bytes") == 0)
+		return gc_number(entry, &gc->has_max_bytes, &gc->max_bytes);
+	return -1;
+}
+
+static int visit_setting(void *ctx, const struct toml_entry *entry)
+{
+	struct config_search *search = ctx;
+
+	if (strncmp(entry->key, "gc.", 3) == 0 && !search->bad_line &&
+	    gc_setting(search->gc, entry) < 0)
+		search->bad_line = entry->line;
+	if (!search->wrapper || strcmp(entry->key, "shell.unix") != 0)
 		return 0;	/* unknown keys are left alone */
 	search->found = 1;
 	search->line = entry->line;
@@ -485,8 +545,8 @@ static int split_flag(const char *flag, struct strv *wrapper,
 	return 0;
 }
 
-static int wrapper_from_file(const char *path, struct wrapper_search *search,
-			     struct error *e)
+static int settings_from_file(const char *path, struct config_search *search,
+			      struct error *e)
 {
 	char parse_err[256];
 	char *text;
@@ -497,16 +557,20 @@ static int wrapper_from_file(const char *path, struct wrapper_search *search,
 		return error_set(e, "invalid_config",
 				 "cannot read config file %s: %s", path,
 				 file_strerror(errno));
-	rc = toml_parse(text, len, visit_wrapper, search, parse_err,
+	rc = toml_parse(text, len, visit_setting, search, parse_err,
 			sizeof(parse_err));
 	free(text);
 	if (rc < 0)
 		return error_set(e, "invalid_config",
 				 "parse config file %s: %s", path, parse_err);
-	if (search->found && search->not_strings)
+	if (search->bad_line || (search->found && search->not_strings))
 		return error_set(e, "invalid_config", "parse config file %s: "
-				 "line %d: [shell] unix must be an array of "
-				 "strings", path, search->line);
+				 "line %d: %s", path, search->bad_line
+				 ? search->bad_line : search->line,
+				 search->bad_line ? "[gc] takes auto = true or "
+				 "false, older_than = \"30d\" (or 24h, 60m, "
+				 "3600s), max_jobs = N, max_bytes = N"
+				 : "[shell] unix must be an array of strings");
 	if (search->found &&
 	    (search->wrapper->n == 0 || search->empty_string))
 		return error_set(e, "invalid_config", "config file shell "
@@ -514,26 +578,34 @@ static int wrapper_from_file(const char *path, struct wrapper_search *search,
 	return 0;
 }
 
-int config_shell_wrapper(const char *flag, const char *config_path,
-			 struct strv *wrapper, struct strv *owned,
-			 struct error *e)
+int config_load(const char *flag, const char *config_path,
+		struct strv *wrapper, struct config_gc *gc,
+		struct strv *owned, struct error *e)
 {
-	struct wrapper_search search = { .wrapper = wrapper, .owned = owned };
+	struct config_search search = {
+		.wrapper = flag ? NULL : wrapper, .owned = owned, .gc = gc,
+	};
 	char *path;
-	int rc;
+	int rc = 0;
 
-	if (flag)
-		return split_flag(flag, wrapper, owned, e);
+	*gc = (struct config_gc){ 0 };
+	if (flag && split_flag(flag, wrapper, owned, e) < 0)
+		return -1;
 	path = config_path ? strdup(config_path) : default_config_path();
 	if (config_path && !path)
 		return error_errno(e, NULL, ENOMEM, "--config");
 	/* an explicit --config must exist; the default file may not */
 	if (path && (config_path || access(path, F_OK) == 0))
-		rc = wrapper_from_file(path, &search, e);
-	else
-		rc = 0;
+		rc = settings_from_file(path, &search, e);
 	free(path);
-	if (rc == 0 && !search.found && push_default(wrapper) < 0)
+	/* where the wrapper is not the file's (--shell-wrapper, start), a
+	 * broken file only means no automatic gc: 0.1 did not read it */
+	if (rc < 0 && !search.wrapper) {
+		*gc = (struct config_gc){ 0 };
+		return 0;
+	}
+	if (rc == 0 && search.wrapper && !search.found &&
+	    push_default(wrapper) < 0)
 		return error_errno(e, NULL, ENOMEM, "shell wrapper");
 	return rc;
 }

@@ -1,9 +1,11 @@
 /* config.h - config.toml: a strict reader for the part of TOML we use, with
- * line-numbered errors, and the shell wrapper it sets (config.c). */
+ * line-numbered errors, and the settings it holds: the shell wrapper and
+ * automatic gc (config.c). */
 #ifndef AE_CONFIG_H
 #define AE_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/sys.h"
 
@@ -27,13 +29,27 @@ typedef int (*toml_visitor)(void *ctx, const struct toml_entry *entry);
 int toml_parse(const char *text, size_t len, toml_visitor visit, void *ctx,
 	       char *err, size_t err_size);
 
-/* The shell wrapper argv for new jobs: --shell-wrapper "prog flags" (split
- * on white space), else [shell] unix of the config file (config_path, or
- * $XDG_CONFIG_HOME/agent-exec/config.toml, or ~/.config/agent-exec/...),
- * else sh -lc. Its strings are heap copies, also listed in *owned for the
- * caller to free. Errors: invalid_config. */
-int config_shell_wrapper(const char *flag, const char *config_path,
-			 struct strv *wrapper, struct strv *owned,
-			 struct error *e);
+/* [gc] of config.toml: collection after each run and start (off unless
+ * auto = true). */
+struct config_gc {
+	int on;
+	char older_than[32];	/* a gc retention, "" when not set */
+	int has_max_jobs, has_max_bytes;
+	uint64_t max_jobs, max_bytes;
+};
+
+/* The settings of config.toml (config_path, or
+ * $XDG_CONFIG_HOME/agent-exec/config.toml, or ~/.config/agent-exec/...;
+ * one that does not exist sets nothing, but an explicit config_path must
+ * exist). The shell wrapper argv for new jobs (wrapper NULL: not wanted):
+ * --shell-wrapper "prog flags" (flag, split on white space), else [shell]
+ * unix of the file, else sh -c; its strings are heap copies, also listed
+ * in *owned for the caller to free. And *gc, from [gc]. Errors:
+ * invalid_config, naming the file and the line, only where the wrapper
+ * comes from the file: elsewhere (flag given, wrapper NULL) a broken file
+ * leaves *gc off. */
+int config_load(const char *flag, const char *config_path,
+		struct strv *wrapper, struct config_gc *gc,
+		struct strv *owned, struct error *e);
 
 #endif

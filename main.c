@@ -183,6 +183,8 @@ static int run_command_line(int argc, char **argv, int own_argv)
 		write_str(2, "\n");
 		failed = 1;
 	}
+	if (!failed && cli.gc_after)
+		cmd_gc_auto(&cli);
 	jw_free(&cli.out);
 	store_root_free(&cli.root);
 	cli_args_free(&cli.args);

@@ -103,7 +103,7 @@ static int copy_file(const char *from, const char *to)
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
-	ssize_t got;
+	ssize_t got = -1;
 
 	if (in < 0)
 		return -1;

@@ -49,6 +49,13 @@ struct gc_request {
 int store_gc(const struct store_root *root, const struct gc_request *req,
 	     gc_visitor visit, void *ctx, struct gc_totals *totals,
 	     struct error *e);
+/* Collect as req says, in a detached process (its own session, stdio on
+ * /dev/null), so that the caller's answer and exit wait for nothing: at
+ * most one at a time and one a minute (<root>/.gc-auto: its mtime when
+ * the last began, a line of JSON what it did), stopped after 5 s where
+ * it is. Best effort: nothing is reported. */
+void store_gc_auto(const struct store_root *root,
+		   const struct gc_request *req);
 /* The bytes of the regular files of a job directory. */
 uint64_t store_job_bytes(const struct job *job);
 /* Remove a job directory (no symlink followed); *bytes gets what it held. */

@@ -55,9 +55,9 @@ _agent_exec_opts() {
 	run) opts="$_agent_exec_definition_opts $_agent_exec_observe_opts" ;;
 	create) opts=$_agent_exec_definition_opts ;;
 	start) opts="$_agent_exec_observe_opts --kill-leftovers --queue --slots
-		--no-queue-wait" ;;
+		--no-queue-wait --config" ;;
 	restart) opts="$_agent_exec_observe_opts --kill-leftovers --signal
-		--kill-after" ;;
+		--kill-after --config" ;;
 	tail) opts="--tail-lines --lines --max-bytes --since-stdout --since-stderr
 		--cursor --wait-ms --follow --attempt" ;;
 	write) opts="--data --file --stdin --eof --timeout" ;;

@@ -83,10 +83,10 @@ function __agent_exec_opts --argument-names cmd
             set opts $__agent_exec_definition_opts
         case start
             set opts $__agent_exec_observe_opts --kill-leftovers --queue \
-                --slots --no-queue-wait
+                --slots --no-queue-wait --config
         case restart
             set opts $__agent_exec_observe_opts --kill-leftovers --signal \
-                --kill-after
+                --kill-after --config
         case tail
             set opts --tail-lines --lines --max-bytes --since-stdout \
                 --since-stderr --cursor --wait-ms --follow --attempt

@@ -111,8 +111,9 @@ static void write_config(const char *text)
 static int resolve(const char *flag, const char *config, char *joined)
 {
 	struct strv wrapper = { 0 }, owned = { 0 };
+	struct config_gc gc;
 	struct error e;
-	int rc = config_shell_wrapper(flag, config, &wrapper, &owned, &e);
+	int rc = config_load(flag, config, &wrapper, &gc, &owned, &e);
 
 	joined[0] = '\0';
 	if (rc == 0)
