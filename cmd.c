@@ -88,6 +88,15 @@ int answer_finish(struct cli *cli)
 	return 0;
 }
 
+void write_error_begin(struct json_writer *w, const char *key,
+		       const struct error *e)
+{
+	jw_kv_object_begin(w, key);
+	jw_kv_str(w, "code", e->code);
+	jw_kv_str(w, "message", e->message);
+	jw_kv_bool(w, "retryable", e->retryable);
+}
+
 int print_error(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
@@ -102,11 +111,7 @@ int print_error(struct cli *cli)
 	/* the command made or started this job before it failed */
 	if (cli->error_job[0])
 		jw_kv_str(w, "job_id", cli->error_job);
-	jw_key(w, "error");
-	jw_object_begin(w);
-	jw_kv_str(w, "code", cli->error.code);
-	jw_kv_str(w, "message", cli->error.message);
-	jw_kv_bool(w, "retryable", cli->error.retryable);
+	write_error_begin(w, "error", &cli->error);
 	if (cli->error.details[0])
 		write_json(w, "details", cli->error.details);
 	jw_object_end(w);
@@ -159,8 +164,7 @@ void write_snapshot(struct json_writer *w, const char *key,
 	struct tail_info info[2];
 	uint64_t next[2];
 
-	jw_key(w, key);
-	jw_object_begin(w);
+	jw_kv_object_begin(w, key);
 	store_write_outputs(w, job, &(struct output_read){
 				    .tail_lines = tail_lines,
 				    .max_bytes = max_bytes }, info, next);
