@@ -60,8 +60,7 @@ static void write_attempts(struct json_writer *w, const struct job *job,
 			jw_object_begin(w);
 			jw_kv_u64(w, "attempt", attempt);
 			write_state(w, st.status);
-			if (st.started_at[0])
-				jw_kv_str(w, "started_at", st.started_at);
+			state_write_text(w, "started_at", st.started_at);
 			write_job_end(w, &st);
 			st.leftovers.count = 0;	/* ended before the next */
 			write_end_extras(w, &st);

@@ -398,8 +398,7 @@ static int kill_report(struct cli *cli, const struct kill_target *t,
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
 	state_write_signal(w, "ending_signal", st.signal);
-	if (st.error[0])
-		jw_kv_str(w, "error", st.error);
+	state_write_text(w, "error", st.error);
 	if (t->leftovers >= 0)
 		jw_kv_u64(w, "leftovers_signalled", (uint64_t)t->leftovers);
 	state_write_leftovers(w, &st);
