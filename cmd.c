@@ -88,6 +88,15 @@ int answer_finish(struct cli *cli)
 	return 0;
 }
 
+void write_error_begin(struct json_writer *w, const char *key,
+		       const struct error *e)
+{
+	jw_kv_object_begin(w, key);
+	jw_kv_str(w, "code", e->code);
+	jw_kv_str(w, "message", e->message);
+	jw_kv_bool(w, "retryable", e->retryable);
+}
+
 int print_error(struct cli *cli)
 {
 	struct json_writer *w = &cli->out;
@@ -102,11 +111,7 @@ int print_error(struct cli *cli)
 	/* the command made or started this job before it failed */
 	if (cli->error_job[0])
 		jw_kv_str(w, "job_id", cli->error_job);
-	jw_key(w, "error");
-	jw_object_begin(w);
-	jw_kv_str(w, "code", cli->error.code);
-	jw_kv_str(w, "message", cli->error.message);
-	jw_kv_bool(w, "retryable", cli->error.retryable);
+	write_error_begin(w, "error", &cli->error);
 	if (cli->error.details[0])
 		write_json(w, "details", cli->error.details);
 	jw_object_end(w);
@@ -159,8 +164,7 @@ void write_snapshot(struct json_writer *w, const char *key,
 	struct tail_info info[2];
 	uint64_t next[2];
 
-	jw_key(w, key);
-	jw_object_begin(w);
+	jw_kv_object_begin(w, key);
 	store_write_outputs(w, job, &(struct output_read){
 				    .tail_lines = tail_lines,
 				    .max_bytes = max_bytes }, info, next);
@@ -178,10 +182,8 @@ void write_times(struct json_writer *w, const char *created_at,
 	jw_kv_str(w, "created_at", created_at);
 	if (!st)
 		return;
-	if (st->started_at[0])
-		jw_kv_str(w, "started_at", st->started_at);
-	if (st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
+	state_write_text(w, "started_at", st->started_at);
+	state_write_text(w, "finished_at", st->finished_at);
 	jw_kv_str(w, "updated_at", st->updated_at);
 }
 
@@ -192,8 +194,7 @@ void write_job_end(struct json_writer *w, const struct job_state *st)
 		return;
 	if (st->has_exit_code)
 		jw_kv_i64(w, "exit_code", st->exit_code);
-	if (st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
+	state_write_text(w, "finished_at", st->finished_at);
 	if (st->has_duration)
 		jw_kv_u64(w, "duration_ms", st->duration_ms);
 }
@@ -220,8 +221,7 @@ void write_queue_place(struct json_writer *w, const struct job *job,
 {
 	int64_t position;
 
-	if (st->queue[0])
-		jw_kv_str(w, "queue", st->queue);
+	state_write_text(w, "queue", st->queue);
 	if (st->status != JOB_QUEUED)
 		return;
 	jw_kv_str(w, "waiting_for", st->waiting_for);
@@ -235,10 +235,8 @@ void write_queue_place(struct json_writer *w, const struct job *job,
 void write_end_extras(struct json_writer *w, const struct job_state *st)
 {
 	state_write_signal(w, "signal", st->signal);
-	if (st->error[0])
-		jw_kv_str(w, "error", st->error);
-	if (st->dependency[0])
-		jw_kv_str(w, "dependency", st->dependency);
+	state_write_text(w, "error", st->error);
+	state_write_text(w, "dependency", st->dependency);
 	if (st->exec_error)
 		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_leftovers(w, st);

@@ -60,6 +60,10 @@ int job_queued(struct cli *cli, struct job *job);
  * "queue_position". */
 void write_queue_place(struct json_writer *w, const struct job *job,
 		       const struct job_state *st);
+/* "key":{"code":...,"message":...,"retryable":... (left open): the error
+ * e as the answers give it. */
+void write_error_begin(struct json_writer *w, const char *key,
+		       const struct error *e);
 /* The error envelope of cli->error. */
 int print_error(struct cli *cli);
 /* Write the answer and its newline, whole (a write that fails for a

@@ -20,8 +20,7 @@ static void write_delivery(struct json_writer *w, const struct job *job)
 
 	if (found == COMPLETION_UNREADABLE)
 		return;
-	jw_key(w, "notification");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "notification");
 	/* delivered to no sink at all is none */
 	jw_kv_str(w, "delivery", found == COMPLETION_PENDING ? "pending"
 		  : found == COMPLETION_FAILED ? "failed"
@@ -53,8 +52,7 @@ static void write_attempts(struct json_writer *w, const struct job *job,
 
 	if (current < 2)
 		return;
-	jw_key(w, "attempts");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "attempts");
 	for (uint32_t attempt = 1; attempt < current; attempt++) {
 		if (store_attempt_open(job, attempt, &view, &ignored) < 0)
 			continue;
@@ -62,8 +60,7 @@ static void write_attempts(struct json_writer *w, const struct job *job,
 			jw_object_begin(w);
 			jw_kv_u64(w, "attempt", attempt);
 			write_state(w, st.status);
-			if (st.started_at[0])
-				jw_kv_str(w, "started_at", st.started_at);
+			state_write_text(w, "started_at", st.started_at);
 			write_job_end(w, &st);
 			st.leftovers.count = 0;	/* ended before the next */
 			write_end_extras(w, &st);

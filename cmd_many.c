@@ -96,11 +96,7 @@ static void write_failure(struct json_writer *w, const char *id,
 			  const struct error *e)
 {
 	jw_kv_str(w, "job_id", id);
-	jw_key(w, "failure");
-	jw_object_begin(w);
-	jw_kv_str(w, "code", e->code);
-	jw_kv_str(w, "message", e->message);
-	jw_kv_bool(w, "retryable", e->retryable);
+	write_error_begin(w, "failure", e);
 	jw_object_end(w);
 }
 
@@ -233,14 +229,12 @@ static void write_wait_entry(struct json_writer *w, const struct job *job,
 static void envelope_jobs(struct json_writer *w, const char *type)
 {
 	envelope_begin(w, type);
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "jobs");
 }
 
 static void write_counts(struct json_writer *w, const uint64_t *counts)
 {
-	jw_key(w, "counts");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "counts");
 	for (enum job_status s = JOB_CREATED; s < JOB_STATUS_COUNT; s++)
 		jw_kv_u64(w, job_status_name(s), counts[s]);
 	jw_object_end(w);
@@ -404,8 +398,7 @@ static int kill_report(struct cli *cli, const struct kill_target *t,
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
 	state_write_signal(w, "ending_signal", st.signal);
-	if (st.error[0])
-		jw_kv_str(w, "error", st.error);
+	state_write_text(w, "error", st.error);
 	if (t->leftovers >= 0)
 		jw_kv_u64(w, "leftovers_signalled", (uint64_t)t->leftovers);
 	state_write_leftovers(w, &st);
@@ -703,8 +696,7 @@ static void write_queue_tally(struct json_writer *w, const struct cli *cli,
 {
 	uint64_t slots = 0, taken = 0;
 
-	jw_key(w, q->name);
-	jw_object_begin(w);
+	jw_kv_object_begin(w, q->name);
 	if (queue_usage(&cli->root, q->name, &slots, &taken) == 0) {
 		jw_kv_u64(w, "slots", slots);
 		jw_kv_u64(w, "slots_taken", taken);
@@ -722,14 +714,12 @@ int cmd_summary(struct cli *cli)
 		return -1;
 	envelope_begin(w, "summary");
 	jw_kv_str(w, "root", cli->root.path);
-	jw_key(w, "jobs");
-	jw_array_begin(w);
+	jw_kv_array_begin(w, "jobs");
 	write_live(w, &tally.running);
 	write_live(w, &tally.queued);
 	jw_array_end(w);
 	write_counts(w, tally.counts);
-	jw_key(w, "queues");
-	jw_object_begin(w);
+	jw_kv_object_begin(w, "queues");
 	for (size_t i = 0; i < tally.queue_count; i++)
 		write_queue_tally(w, cli, &tally.queues[i]);
 	jw_object_end(w);

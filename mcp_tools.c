@@ -277,16 +277,13 @@ static int push_pair(struct mcp_command *cmd, const char *option,
 		     const char *key, const char *value)
 {
 	size_t size = strlen(key) + strlen(value) + 2;
-	char *text = malloc(size);
+	char *text;
 
-	if (!text)
+	if (push_copy(cmd, option) < 0 ||
+	    !(text = strv_keep(&cmd->argv, malloc(size))))
 		return -1;
 	snprintf(text, size, "%s=%s", key, value);
-	if (push_copy(cmd, option) < 0) {
-		free(text);
-		return -1;
-	}
-	return strv_keep(&cmd->argv, text) ? 0 : -1;
+	return 0;
 }
 
 /* option, then the number n and its unit ("s", or "" for a count). */

@@ -311,8 +311,7 @@ void notify_write_finished(struct json_writer *w,
 	jw_value(w, json_get(meta, "command"));
 	if (json_get_str(meta, "cwd"))
 		jw_kv_str(w, "cwd", json_get_str(meta, "cwd"));
-	if (st->started_at[0])
-		jw_kv_str(w, "started_at", st->started_at);
+	state_write_text(w, "started_at", st->started_at);
 	jw_kv_str(w, "finished_at", st->finished_at);
 	jw_kv_u64(w, "duration_ms", event_duration(st));
 	if (st->has_exit_code)
@@ -325,12 +324,9 @@ void notify_write_finished(struct json_writer *w,
 				    .max_bytes = EVENT_TAIL_BYTES },
 			    tails, next);
 	jw_kv_bool(w, "timed_out", st->timed_out);
-	if (st->ended_by[0])
-		jw_kv_str(w, "ended_by", st->ended_by);
-	if (st->error[0])
-		jw_kv_str(w, "error", st->error);
-	if (st->dependency[0])
-		jw_kv_str(w, "dependency", st->dependency);
+	state_write_text(w, "ended_by", st->ended_by);
+	state_write_text(w, "error", st->error);
+	state_write_text(w, "dependency", st->dependency);
 	if (st->exec_error)
 		jw_kv_str(w, "exec_error", exec_error_name(st->exec_error));
 	state_write_usage(w, st);

@@ -83,14 +83,10 @@ static int remove_any(int dir_fd, const char *name, int depth)
 		return unlinkat(dir_fd, name, 0);
 	if (depth > COPY_DEPTH_MAX)
 		return -1;
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				  O_CLOEXEC);
-	dir = fd < 0 ? NULL : fdopendir(fd);
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	dir = dir_open_at(dir_fd, name, O_NOFOLLOW);
+	if (!dir)
 		return -1;
-	}
+	fd = dirfd(dir);
 	while ((entry = readdir(dir)))
 		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..") &&
 		    remove_any(fd, entry->d_name, depth + 1) < 0)

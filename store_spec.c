@@ -541,32 +541,29 @@ int store_read_spec(const struct job *job, struct job_spec *spec,
 	for (size_t i = 0; i < SPEC_LISTS && spec_lists[i].key; i++)
 		if (strv_from_json(spec_list(spec, i),
 				   json_get(meta, spec_lists[i].key)) < 0)
-			goto fail;
+			goto no_memory;
 	if (!spec->cwd || (log_path && !spec->full_log) ||
 	    meta_entries_from_json(&spec->meta, rec,
 				   json_get(meta, "meta")) < 0 ||
 	    read_raw_spec(meta, rec, spec) < 0)
+		goto no_memory;
+	if (read_env_entries(job, rec, spec, e) < 0)
 		goto fail;
-	if (read_env_entries(job, rec, spec, e) < 0) {
-		spec_free(spec);
-		spec_records_free(rec);
-		return -1;
-	}
 	if (spec->wrapper.n == 0)
 		for (size_t i = 0; i < 2; i++)
 			if (strv_push(&spec->wrapper, default_wrapper[i]) < 0)
-				goto fail;
-	if (spec->command.n == 0) {
-		spec_free(spec);
-		spec_records_free(rec);
-		return error_set(e, "corrupt_record",
-				 "%s/meta.json has an empty command", job->dir);
-	}
-	return 0;
+				goto no_memory;
+	if (spec->command.n)
+		return 0;
+	error_set(e, "corrupt_record", "%s/meta.json has an empty command",
+		  job->dir);
+	goto fail;
+no_memory:
+	error_errno(e, NULL, ENOMEM, "cannot read the job %s", job->id);
 fail:
 	spec_free(spec);
 	spec_records_free(rec);
-	return error_errno(e, NULL, ENOMEM, "cannot read the job %s", job->id);
+	return -1;
 }
 
 void spec_records_free(struct spec_records *rec)

@@ -9,7 +9,7 @@
 
 #include "lib/fmt.h"
 
-static const char *const status_names[] = {
+static const char status_names[][8] = {
 	"created", "running", "exited", "killed", "failed", "unknown",
 	"queued"
 };
@@ -42,8 +42,8 @@ int job_status_live(enum job_status status)
 	return status == JOB_RUNNING || status == JOB_QUEUED;
 }
 
-static const char *const exec_error_names[] = {
-	NULL, "not_found", "permission_denied", "is_a_directory",
+static const char exec_error_names[][18] = {
+	"", "not_found", "permission_denied", "is_a_directory",
 	"cannot_execute"
 };
 
@@ -77,6 +77,13 @@ static void write_result(struct json_writer *w, const struct job_state *st)
 	else
 		jw_null(w);
 	jw_object_end(w);
+}
+
+void state_write_text(struct json_writer *w, const char *key,
+		      const char *text)
+{
+	if (text[0])
+		jw_kv_str(w, key, text);
 }
 
 void state_write_signal(struct json_writer *w, const char *key,
@@ -130,14 +137,12 @@ void state_format(struct json_writer *w, const struct job_state *st)
 	jw_kv_object_begin(w, "job");
 	jw_kv_str(w, "id", st->id);
 	jw_kv_str(w, "status", job_status_name(st->status));
-	if (st->started_at[0])
-		jw_kv_str(w, "started_at", st->started_at);
+	state_write_text(w, "started_at", st->started_at);
 	jw_object_end(w);
 	write_result(w, st);
 	if (st->has_pid)
 		jw_kv_i64(w, "pid", st->pid);
-	if (st->finished_at[0])
-		jw_kv_str(w, "finished_at", st->finished_at);
+	state_write_text(w, "finished_at", st->finished_at);
 	jw_kv_str(w, "updated_at", st->updated_at);
 	if (st->supervisor_pid)
 		jw_kv_i64(w, "supervisor_pid", st->supervisor_pid);
@@ -147,14 +152,10 @@ void state_format(struct json_writer *w, const struct job_state *st)
 		jw_kv_bool(w, "timed_out", 1);
 	if (st->completion_event)
 		jw_kv_bool(w, "completion_event", 1);
-	if (st->error[0])
-		jw_kv_str(w, "error", st->error);
-	if (st->dependency[0])
-		jw_kv_str(w, "dependency", st->dependency);
-	if (st->ended_by[0])
-		jw_kv_str(w, "ended_by", st->ended_by);
-	if (st->queue[0])
-		jw_kv_str(w, "queue", st->queue);
+	state_write_text(w, "error", st->error);
+	state_write_text(w, "dependency", st->dependency);
+	state_write_text(w, "ended_by", st->ended_by);
+	state_write_text(w, "queue", st->queue);
 	if (st->status == JOB_QUEUED && st->waiting_for[0])
 		jw_kv_str(w, "waiting_for", st->waiting_for);
 	if (st->exec_error)

@@ -38,7 +38,7 @@ enum exec_error {
 	EXEC_CANNOT_EXECUTE
 };
 /* "not_found", "permission_denied", "is_a_directory", "cannot_execute";
- * NULL for EXEC_OK. */
+ * "" for EXEC_OK. */
 const char *exec_error_name(enum exec_error error);
 
 /* state.json, as a fixed-size value (no allocation). Empty strings and
@@ -75,6 +75,10 @@ struct job_state {
 /* "leftovers":{"count":N,"pids":[...]} when the job left processes that
  * still live, and "leftovers_killed":N when --kill-leftovers ended some. */
 void state_write_leftovers(struct json_writer *w, const struct job_state *st);
+/* key: text, a string of the state, when it is not empty (an empty one
+ * is absent from the record and the answers). */
+void state_write_text(struct json_writer *w, const char *key,
+		      const char *text);
 /* key:number (a signal, as text) and key_name: its name ("signal",
  * "signal_name"); nothing for "" (no signal). */
 void state_write_signal(struct json_writer *w, const char *key,

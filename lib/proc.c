@@ -94,14 +94,10 @@ int proc_holds_open(pid_t pid, dev_t dev, ino_t ino)
 	int held = 0, dir_fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
-	dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir_fd < 0)
+	fds = dir_open_at(AT_FDCWD, path, 0);
+	if (!fds)
 		return 0;
-	fds = fdopendir(dir_fd);
-	if (!fds) {
-		close(dir_fd);
-		return 0;
-	}
+	dir_fd = dirfd(fds);
 	while (!held && (entry = readdir(fds))) {
 		struct stat st;
 

@@ -21,17 +21,22 @@
 
 #include "lib/fmt.h"
 
-/* A listing of the directory dir_fd refers to, with a file position of
- * its own (a dup() would share dir_fd's, and a second listing would start
- * where the first ended). */
-DIR *dir_list(int dir_fd)
+DIR *dir_open_at(int dir_fd, const char *path, int flags)
 {
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+			flags);
 	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
 
 	if (!dir && fd >= 0)
 		close(fd);
 	return dir;
+}
+
+/* A listing with a file position of its own (a dup() would share
+ * dir_fd's, and a second listing would start where the first ended). */
+DIR *dir_list(int dir_fd)
+{
+	return dir_open_at(dir_fd, ".", 0);
 }
 
 int error_set(struct error *e, const char *code, const char *fmt, ...)

@@ -70,6 +70,10 @@ int exists_at(int dir_fd, const char *name);
 /* A listing of the directory dir_fd refers to, with a file position of its
  * own (a dup() would share dir_fd's). NULL/errno on failure. */
 DIR *dir_list(int dir_fd);
+/* A listing of the directory path (relative to dir_fd), opened with
+ * O_RDONLY | O_DIRECTORY | O_CLOEXEC and flags (O_NOFOLLOW); its
+ * descriptor is dirfd()'s. NULL/errno on failure. */
+DIR *dir_open_at(int dir_fd, const char *path, int flags);
 /* Create path and its missing parents, each new directory with mode. */
 int mkdir_parents(const char *path, mode_t mode);
 /* base + "/" + name, heap-allocated (NULL on ENOMEM). */
