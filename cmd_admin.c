@@ -81,7 +81,8 @@ int cmd_list(struct cli *cli)
 {
 	struct job_filter filter = { .state = cli->args.value[O_STATE],
 				     .queue = cli->args.value[O_QUEUE],
-				     .tags = &cli->args.list[O_TAG] };
+				     .tags = &cli->args.list[O_TAG],
+				     .limit = number_or(cli, O_LIMIT, 0) };
 	struct job_list list;
 	char *cwd = NULL;
 	int rc = -1;

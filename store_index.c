@@ -1,9 +1,17 @@
-/* store_index.c - list's index of finished jobs (store_index.h). One line
- * a job:
- *   ID INO CTIME_S CTIME_NS STATE STARTED|- QUEUE|- TAGS|-<tab>CWD<tab>ENTRY
+/* store_index.c - list's index of finished jobs (store_index.h). A first
+ * line "#agent-exec list-index 2 DIRTY", then one line a job, newest
+ * started first (as list sorts):
+ *   ID STARTED|- INO CTIME_S CTIME_NS STATE QUEUE|- TAGS|-<tab>CWD<tab>ENTRY
  * TAGS joined by commas; ENTRY the job's list entry, compact JSON. A job
  * whose cwd holds a tab or a newline is not indexed. A line that does not
- * read so is ignored, and the index is written again without it. */
+ * read so is ignored, and the index is written again without it. DIRTY:
+ * the size of .list/dirty when the lines were checked; the ids appended to
+ * it since are of jobs changed since (restart, tag set). The header ends
+ * with "ROOT_S ROOT_NS" (0 0: unknown) and " NAME" for each entry of the
+ * root that was not indexed: the root's mtime when those and the lines
+ * were all its entries (a name added or removed since moves it). Both
+ * files live in <root>/.list/, so that writing them moves no mtime of the
+ * root. */
 #include "store_index.h"
 
 #include <errno.h>
@@ -18,7 +26,10 @@
 #include "lib/owner.h"
 #include "store_record.h"
 
-#define INDEX_FILE ".list-index"
+#define INDEX_DIR ".list"
+#define INDEX_FILE "index"
+#define DIRTY_FILE "dirty"
+#define HEADER "#agent-exec list-index 2 "
 #define INDEX_MAX (256u << 20)
 #define SETTLED_S 2	/* a directory unchanged this long may be indexed */
 
@@ -71,41 +82,143 @@ static char **index_find(const struct list_index *index, const char *id)
 	return NULL;
 }
 
+/* The ids appended to .list-dirty since the index was written: their
+ * lines are marked (kept 2), not to be served unchecked. Its size is what
+ * the next write covers; one smaller than the index says (replaced by
+ * hand) leaves the index unordered. */
+static void dirty_load(int dir_fd, struct list_index *index)
+{
+	char *text = NULL, **line;
+	size_t len = 0;
+
+	if (read_file_at(dir_fd, DIRTY_FILE, INDEX_MAX, &text, &len) < 0 &&
+	    errno != ENOENT)
+		index->ordered = 0;
+	if (len < index->dirty_seen)
+		index->ordered = 0;
+	for (size_t at = index->dirty_seen; index->ordered &&
+	     at + JOB_ID_LEN < len; at += JOB_ID_LEN + 1) {
+		text[at + JOB_ID_LEN] = '\0';
+		if ((line = index_find(index, text + at))) {
+			index->kept[line - index->lines] = 2;
+			index->changed = 1;	/* DIRTY moves on */
+		}
+	}
+	index->dirty_seen = len;
+	free(text);
+}
+
+/* The header's figures after HEADER: DIRTY ROOT_S ROOT_NS, then the
+ * names not indexed (index->careful). 0, or -1. */
+static int header_parse(const char *p, struct list_index *index)
+{
+	uint64_t *figure[3] = { &index->dirty_seen, &index->root_mtime[0],
+				&index->root_mtime[1] };
+	size_t n;
+
+	for (int i = 0; i < 3; i++, p += n) {
+		if (!(n = scan_u64(p, figure[i])) || (p[n] && p[n] != ' '))
+			return -1;
+		p += p[n] == ' ';
+	}
+	index->careful = p;
+	return 0;
+}
+
+/* .list/ of the root, open (made when make): its descriptor, or -1. */
+static int index_dir(int root_fd, int make)
+{
+	if (make && mkdirat(root_fd, INDEX_DIR, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return openat(root_fd, INDEX_DIR, O_RDONLY | O_DIRECTORY |
+		      O_NOFOLLOW | O_CLOEXEC);
+}
+
 void index_load(int root_fd, struct list_index *index)
 {
-	struct stat st;
+	int dir_fd = index_dir(root_fd, 0), fd;
 	size_t len = 0, cap = 0;
 	char *line, *end;
-	int fd;
+	struct stat st;
 
-	*index = (struct list_index){ 0 };
+	*index = (struct list_index){ .changed = 1 };
 	jw_init_mem(&index->fresh, INDEX_MAX, 0);
-	fd = openat(root_fd, INDEX_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (fd_private(fd, &st) != 1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > INDEX_MAX ||
-	    read_file_at(root_fd, INDEX_FILE, INDEX_MAX, &index->text,
-			 &len) < 0) {
-		close(fd);
-		index->changed = 1;
-		return;
+	jw_init_mem(&index->careful_now, INDEX_MAX, 0);
+	fd = dir_fd < 0 ? -1 : openat(dir_fd, INDEX_FILE, O_RDONLY |
+				      O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fd_private(fd, &st) == 1 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size <= INDEX_MAX &&
+	    read_file_at(dir_fd, INDEX_FILE, INDEX_MAX, &index->text,
+			 &len) == 0 && (line = memchr(index->text, '\n', len)) &&
+	    len > strlen(HEADER) && !memcmp(index->text, HEADER,
+					     strlen(HEADER))) {
+		*line = '\0';
+		index->ordered = header_parse(index->text + strlen(HEADER),
+					      index) == 0;
+		index->changed = !index->ordered;
+		line++;
+	} else {
+		line = index->text + len;	/* none, or not ours */
 	}
-	close(fd);
-	for (line = index->text; (end = memchr(line, '\n', len -
-					       (size_t)(line - index->text)));
+	if (fd >= 0)
+		close(fd);
+	for (; (end = memchr(line, '\n', len - (size_t)(line - index->text)));
 	     line = end + 1) {
 		*end = '\0';
 		if (array_room(&index->lines, &cap, index->count + 1,
 			       sizeof(*index->lines)) < 0)
 			break;
-		if (end - line > JOB_ID_LEN && line[JOB_ID_LEN] == ' ')
+		/* the id, and room for the STARTED a sort compares */
+		if (end - line > JOB_ID_LEN + TIMESTAMP_LEN + 1 &&
+		    line[JOB_ID_LEN] == ' ')
 			index->lines[index->count++] = line;
 	}
 	index->kept = calloc(index->count + 1, 1);
 	if (!index->kept || index->count > UINT32_MAX / 2)
 		index->count = 0;
 	index_hash(index);
+	if (dir_fd >= 0) {
+		dirty_load(dir_fd, index);
+		close(dir_fd);
+	}
+}
+
+int index_root_unchanged(struct list_index *index, int root_fd)
+{
+	struct stat root;
+
+	if (!index->ordered || !index->root_mtime[0] ||
+	    fstat(root_fd, &root) < 0 ||
+	    index->root_mtime[0] != (uint64_t)root.st_mtim.tv_sec ||
+	    index->root_mtime[1] != (uint64_t)root.st_mtim.tv_nsec)
+		return 0;
+	memcpy(index->seen_mtime, index->root_mtime, sizeof(index->seen_mtime));
+	return 1;
+}
+
+void index_root_seen(struct list_index *index, int root_fd)
+{
+	struct stat root;
+
+	/* a name added within the same tick of the clock as the last
+	 * change would leave the mtime as it was: a recent one is not kept */
+	if (fstat(root_fd, &root) == 0 &&
+	    time(NULL) - root.st_mtim.tv_sec >= SETTLED_S) {
+		index->seen_mtime[0] = (uint64_t)root.st_mtim.tv_sec;
+		index->seen_mtime[1] = (uint64_t)root.st_mtim.tv_nsec;
+	}
+	if (memcmp(index->seen_mtime, index->root_mtime,
+		   sizeof(index->seen_mtime)) != 0)
+		index->changed = 1;
+}
+
+void index_careful(struct list_index *index, const char *name)
+{
+	/* a name a header cannot hold: the root's names go unrecorded */
+	if (strpbrk(name, " \n"))
+		index->seen_mtime[0] = 0;
+	jw_raw(&index->careful_now, " ", 1);
+	jw_raw(&index->careful_now, name, strlen(name));
 }
 
 /* The next field of *p, up to stop (' ' or '\t'), "-" read as "":
@@ -124,30 +237,25 @@ static int field(const char **p, int stop, const char **out, size_t *len)
 	return 0;
 }
 
-/* A line's fields, when its inode and ctime are dir's; -1 otherwise or
- * when it does not read as a line. */
-static int line_parse(const char *line, const struct stat *dir,
-		      struct index_fields *f)
+/* A line's fields (its stamp unchecked): 0, or -1 when it does not read
+ * as a line. */
+static int line_parse(const char *line, struct index_fields *f)
 {
-	const uint64_t stamp[3] = { (uint64_t)dir->st_ino,
-				    (uint64_t)dir->st_ctim.tv_sec,
-				    (uint64_t)dir->st_ctim.tv_nsec };
 	const char *p = line + JOB_ID_LEN + 1, *w;
-	uint64_t number;
 	size_t n, len;
 	char state[16];
 
-	/* INO CTIME_S CTIME_NS: the directory's */
+	if (field(&p, ' ', &f->started, &f->started_len) < 0)
+		return -1;
+	/* INO CTIME_S CTIME_NS: the directory's when the line was made */
 	for (int i = 0; i < 3; i++, p += n + 1)
-		if (!(n = scan_u64(p, &number)) || p[n] != ' ' ||
-		    number != stamp[i])
+		if (!(n = scan_u64(p, &f->stamp[i])) || p[n] != ' ')
 			return -1;
 	if (field(&p, ' ', &w, &len) < 0 || len >= sizeof(state))
 		return -1;
 	snprintf(state, sizeof(state), "%.*s", (int)len, w);
 	if (job_status_parse(state, &f->status) < 0 ||
 	    !job_status_terminal(f->status) ||
-	    field(&p, ' ', &f->started, &f->started_len) < 0 ||
 	    field(&p, ' ', &f->queue, &f->queue_len) < 0 ||
 	    field(&p, '\t', &f->tags, &f->tags_len) < 0 ||
 	    field(&p, '\t', &f->cwd, &f->cwd_len) < 0 || !f->cwd_len)
@@ -162,6 +270,13 @@ static int line_parse(const char *line, const struct stat *dir,
 	return 0;
 }
 
+int index_matches(const struct index_fields *f, const struct stat *dir)
+{
+	return f->stamp[0] == (uint64_t)dir->st_ino &&
+	       f->stamp[1] == (uint64_t)dir->st_ctim.tv_sec &&
+	       f->stamp[2] == (uint64_t)dir->st_ctim.tv_nsec;
+}
+
 int index_lookup(struct list_index *index, const char *id,
 		 const struct stat *dir, struct index_fields *out)
 {
@@ -169,7 +284,7 @@ int index_lookup(struct list_index *index, const char *id,
 
 	if (!found)
 		return 0;
-	if (line_parse(*found, dir, out) == 0) {
+	if (line_parse(*found, out) == 0 && index_matches(out, dir)) {
 		index->kept[found - index->lines] = 1;
 		return 1;
 	}
@@ -177,8 +292,42 @@ int index_lookup(struct list_index *index, const char *id,
 	return 0;
 }
 
-void index_add(struct list_index *index, const char *id,
-	       const struct stat *dir, const struct index_fields *f)
+int index_holds(const struct list_index *index, const char *id)
+{
+	char **found = index_find(index, id);
+
+	return found && index->kept[found - index->lines] != 2;
+}
+
+int index_line(const struct list_index *index, size_t i, char *id,
+	       struct index_fields *f)
+{
+	if (index->kept[i] == 2)
+		return 1;
+	if (line_parse(index->lines[i], f) < 0)
+		return -1;
+	memcpy(id, index->lines[i], JOB_ID_LEN);
+	id[JOB_ID_LEN] = '\0';
+	return 0;
+}
+
+void index_dirty(const char *root, const char *id)
+{
+	char *dir = path_join(root, INDEX_DIR);
+	char *path = dir ? path_join(dir, DIRTY_FILE) : NULL;
+
+	/* best effort: a failure leaves a list that trusts the old line;
+	 * the directory is made, as a list may write its first index
+	 * meanwhile */
+	if (path && strlen(id) == JOB_ID_LEN &&
+	    (mkdir(dir, 0700) == 0 || errno == EEXIST))
+		append_line(AT_FDCWD, path, id, JOB_ID_LEN);
+	free(path);
+	free(dir);
+}
+
+int index_add(struct list_index *index, const char *id,
+	      const struct stat *dir, const struct index_fields *f)
 {
 	char head[256];
 	int n;
@@ -186,15 +335,16 @@ void index_add(struct list_index *index, const char *id,
 	if (index->fresh.error || strlen(id) != JOB_ID_LEN ||
 	    !job_status_terminal(f->status) || !f->cwd || !*f->cwd ||
 	    strpbrk(f->cwd, "\t\n") || strchr(f->entry, '\n') ||
-	    time(NULL) - dir->st_ctim.tv_sec < SETTLED_S)
-		return;
-	n = snprintf(head, sizeof(head), "%s %llu %lld %ld %s %s %s ", id,
+	    time(NULL) - dir->st_ctim.tv_sec < SETTLED_S ||
+	    (*f->started && strlen(f->started) != TIMESTAMP_LEN))
+		return 0;
+	n = snprintf(head, sizeof(head), "%s %s %llu %lld %ld %s %s ", id,
+		     *f->started ? f->started : "-",
 		     (unsigned long long)dir->st_ino,
 		     (long long)dir->st_ctim.tv_sec, (long)dir->st_ctim.tv_nsec,
-		     job_status_name(f->status), *f->started ? f->started : "-",
-		     *f->queue ? f->queue : "-");
+		     job_status_name(f->status), *f->queue ? f->queue : "-");
 	if (n < 0 || (size_t)n >= sizeof(head))
-		return;
+		return 0;
 	jw_raw(&index->fresh, head, (size_t)n);
 	jw_raw(&index->fresh, *f->tags ? f->tags : "-",
 	       *f->tags ? strlen(f->tags) : 1);
@@ -204,27 +354,84 @@ void index_add(struct list_index *index, const char *id,
 	jw_raw(&index->fresh, f->entry, f->entry_len);
 	jw_raw(&index->fresh, "\n", 1);
 	index->changed = 1;
+	return !index->fresh.error;
+}
+
+/* list's order of two lines: newest started first (STARTED, a
+ * timestamp or "-", leads each), never started last, ties by id, newest
+ * first. */
+static int line_newer(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	const char *x_started = x + JOB_ID_LEN + 1, *y_started = y + JOB_ID_LEN + 1;
+	int order = (*x_started == '-') - (*y_started == '-');
+
+	if (!order && *x_started != '-')
+		order = memcmp(y_started, x_started, TIMESTAMP_LEN);
+	return order ? order : memcmp(y, x, JOB_ID_LEN);
 }
 
 void index_save(int root_fd, struct list_index *index)
 {
+	size_t n = 0, most = index->count + 1;
 	struct json_writer w;
+	char header[96];
+	char **order;
+	int dir_fd;
 
 	if (!index->changed || index->fresh.error)
 		return;
+	for (size_t i = 0; i < index->fresh.len; i++)
+		most += index->fresh.buf[i] == '\n';
+	order = calloc(most, sizeof(*order));
+	if (!order)
+		return;
+	/* a line of the file stays when checked now, or, after a look at
+	 * the newest alone, when not named dirty */
+	for (size_t i = 0; i < index->count; i++)
+		if (index->kept[i] == 1 || (index->partial && !index->kept[i]))
+			order[n++] = index->lines[i];
+	for (char *line = index->fresh.buf; line && line < index->fresh.buf +
+	     index->fresh.len; line = strchr(line, '\n') + 1)
+		order[n++] = line;
+	qsort(order, n, sizeof(*order), line_newer);
 	jw_init_mem(&w, INDEX_MAX, 0);
-	for (size_t i = 0; i < index->count; i++) {
-		if (!index->kept[i])
-			continue;	/* stale, or its job was not seen */
-		jw_raw(&w, index->lines[i], strlen(index->lines[i]));
+	if (!index->seen_mtime[0] || index->careful_now.error)
+		index->seen_mtime[0] = index->seen_mtime[1] = 0;
+	jw_raw(&w, header, (size_t)snprintf(header, sizeof(header), HEADER
+					    "%llu %llu %llu", (unsigned long long)
+					    index->dirty_seen,
+					    (unsigned long long)
+					    index->seen_mtime[0],
+					    (unsigned long long)
+					    index->seen_mtime[1]));
+	if (index->seen_mtime[0])
+		jw_raw(&w, index->careful_now.buf, index->careful_now.len);
+	jw_raw(&w, "\n", 1);
+	for (size_t i = 0; i < n; i++) {
+		/* a line read ends at its NUL, one added at its newline */
+		jw_raw(&w, order[i], strcspn(order[i], "\n"));
 		jw_raw(&w, "\n", 1);
 	}
-	jw_raw(&w, index->fresh.buf, index->fresh.len);
-	/* a cache: no fsync; a torn file is ignored line by line */
-	if (!w.error)
-		store_write_record(root_fd, INDEX_FILE, w.buf, w.len,
+	/* a cache: no fsync; a torn file is ignored line by line (one torn
+	 * in its header, whole) */
+	dir_fd = index_dir(root_fd, 1);
+	if (!w.error && dir_fd >= 0)
+		store_write_record(dir_fd, INDEX_FILE, w.buf, w.len,
 				   DURABLE_NONE);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	jw_free(&w);
+	free(order);
+}
+
+void index_forget(struct list_index *index)
+{
+	memset(index->kept, 0, index->count);
+	index->fresh.len = 0;
+	index->careful_now.len = 0;
+	index->partial = 0;
+	index->seen_mtime[0] = index->seen_mtime[1] = 0;
 }
 
 void index_free(struct list_index *index)
@@ -234,5 +441,6 @@ void index_free(struct list_index *index)
 	free(index->kept);
 	free(index->slots);
 	jw_free(&index->fresh);
+	jw_free(&index->careful_now);
 	*index = (struct list_index){ 0 };
 }

@@ -1,4 +1,4 @@
-/* store_index.h - list's index of finished jobs, <root>/.list-index: what
+/* store_index.h - list's index of finished jobs, <root>/.list/index: what
  * list needs of each, trusted only while its directory is unchanged. */
 #ifndef AE_STORE_INDEX_H
 #define AE_STORE_INDEX_H
@@ -28,6 +28,19 @@ struct list_index {
 	struct json_writer fresh;	/* lines to add, "\n" ended (in
 					 * memory; given up on error) */
 	int changed;		/* a line is stale or new: write it again */
+	int ordered;		/* the lines are newest first, and those
+				 * named dirty since are marked (kept 2) */
+	int partial;		/* only the newest were looked at: the lines
+				 * not checked are written again too */
+	uint64_t dirty_seen;	/* the size of .list/dirty when loaded */
+	uint64_t root_mtime[2];	/* the root's when its entries were the
+				 * lines and careful (0: unknown) */
+	const char *careful;	/* " NAME" for each entry the index does
+				 * not hold, in text */
+	uint64_t seen_mtime[2];	/* the root's before it was listed now,
+				 * when settled (0: not) */
+	struct json_writer careful_now;	/* " NAME" of each entry seen
+					 * and not indexed now */
 };
 
 /* What a line says of its job; strings are not NUL-terminated (each
@@ -36,6 +49,7 @@ struct index_fields {
 	enum job_status status;
 	const char *started, *queue, *tags, *cwd, *entry;
 	size_t started_len, queue_len, tags_len, cwd_len, entry_len;
+	uint64_t stamp[3];	/* the directory's inode and ctime (s, ns) */
 };
 
 /* Load the index of the root open as root_fd (none, an unreadable or a
@@ -46,14 +60,44 @@ void index_load(int root_fd, struct list_index *index);
  * the next write). started, queue and tags are "" when none. */
 int index_lookup(struct list_index *index, const char *id,
 		 const struct stat *dir, struct index_fields *out);
+/* Whether the root (open as root_fd) holds the entries it held when the
+ * index was written: its mtime is the one recorded (and is then recorded
+ * again). */
+int index_root_unchanged(struct list_index *index, int root_fd);
+/* Before the root is listed: its mtime, recorded with the index when it
+ * is settled (2 s old: no other change can share it). */
+void index_root_seen(struct list_index *index, int root_fd);
+/* An entry of the root seen and not indexed (running, unsettled,
+ * unreadable): recorded with the index, read from its records. */
+void index_careful(struct list_index *index, const char *name);
+/* Whether the line's stamp is dir's (the job directory's stat). */
+int index_matches(const struct index_fields *f, const struct stat *dir);
+/* Whether the index has a line for id that was not named dirty. */
+int index_holds(const struct list_index *index, const char *id);
+/* The id (JOB_ID_LEN + 1 bytes) and fields of line i, in the file's
+ * order (newest first when index->ordered), its stamp not checked: 0; 1
+ * when the line was named dirty; -1 when it does not read as a line. */
+int index_line(const struct list_index *index, size_t i, char *id,
+	       struct index_fields *f);
+/* After a change to a job that list's index may hold as it was before
+ * (restart, tag set): its id appended to <root>/.list-dirty (fsynced),
+ * so that a list that looks at the newest lines alone reads that job
+ * from its records. Best effort. */
+void index_dirty(const char *root, const char *id);
 /* Keep the line of a settled job read from its records (tags joined by
  * commas in f->tags, every string NUL-terminated); f->entry is its list
- * entry, compact JSON. */
-void index_add(struct list_index *index, const char *id,
-	       const struct stat *dir, const struct index_fields *f);
-/* Write the index again when it changed: the lines of the jobs seen
- * (each marked when trusted or added); atomic, best effort. */
+ * entry, compact JSON. 1 kept; 0 not (not settled, or a cwd a line
+ * cannot hold). */
+int index_add(struct list_index *index, const char *id,
+	      const struct stat *dir, const struct index_fields *f);
+/* Write the index again when it changed, newest first: the lines of
+ * the jobs seen (each marked when trusted or added; with partial, every
+ * line not named dirty) and DIRTY the size of .list-dirty when loaded;
+ * atomic, best effort. */
 void index_save(int root_fd, struct list_index *index);
+/* Forget a look at the newest lines: every line unchecked, none added,
+ * none dirty (a whole scan checks them all). */
+void index_forget(struct list_index *index);
 void index_free(struct list_index *index);
 
 #endif

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,21 +381,13 @@ static void list_sort(struct job_list *list)
 	free(keys);
 }
 
-/* A job's summary from its line of list's index: its entry, what list
- * sorts by, and what filter asks of it (its cwd, its tags). */
-static struct job_summary *summary_from_index(const char *id,
-					      const struct index_fields *f,
-					      const struct job_filter *filter,
-					      struct job_list *list)
+/* A job's summary from its line of list's index, in s: its entry, what
+ * list sorts by, and what filter asks of it (its cwd, its tags). 0, or
+ * -1 out of memory (s freed). */
+static int summary_fill(struct job_summary *s, const char *id,
+			const struct index_fields *f,
+			const struct job_filter *filter)
 {
-	/* one block for them all: thousands of small allocations of a
-	 * large struct cost more than reading the index */
-	struct job_summary *s = list->slab_used < list->slab_size
-				? &list->slab[list->slab_used++] : NULL;
-
-	if (!s)
-		return NULL;
-	s->in_slab = 1;
 	copy_str(s->id, sizeof(s->id), id);
 	s->state.status = f->status;
 	s->state_ok = 1;
@@ -405,7 +398,7 @@ static struct job_summary *summary_from_index(const char *id,
 	s->entry = f->entry;
 	s->entry_len = f->entry_len;
 	if (!filter->cwd && !(filter->tags && filter->tags->n))
-		return s;
+		return 0;
 	s->cwd = strndup(f->cwd, f->cwd_len);
 	for (const char *t = f->tags, *end = f->tags + f->tags_len;
 	     s->cwd && t < end;) {
@@ -417,19 +410,44 @@ static struct job_summary *summary_from_index(const char *id,
 	}
 	if (!s->cwd || s->tags.n < (f->tags_len ? 1u : 0u)) {
 		job_summary_free(s);
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+/* One of the list's slab (one block for them all: thousands of small
+ * allocations of a large struct cost more than reading the index), or
+ * NULL. */
+static struct job_summary *slab_take(struct job_list *list)
+{
+	struct job_summary *s = list->slab_used < list->slab_size
+				? &list->slab[list->slab_used++] : NULL;
+
+	if (s)
+		*s = (struct job_summary){ .in_slab = 1 };
 	return s;
 }
 
-/* Put a settled job read from its records into list's index. */
-static void index_keep(struct list_index *index, const struct job_summary *s,
-		       const struct stat *dir, const struct job_hooks *hooks)
+static struct job_summary *summary_from_index(const char *id,
+					      const struct index_fields *f,
+					      const struct job_filter *filter,
+					      struct job_list *list)
+{
+	struct job_summary *s = slab_take(list);
+
+	return s && summary_fill(s, id, f, filter) == 0 ? s : NULL;
+}
+
+/* Put a settled job read from its records into list's index: 1, or 0
+ * when it cannot be. */
+static int index_keep(struct list_index *index, const struct job_summary *s,
+		      const struct stat *dir, const struct job_hooks *hooks)
 {
 	struct index_fields f = { .status = s->state.status,
 				  .started = s->state.started_at,
 				  .queue = s->state.queue, .cwd = s->cwd };
 	struct json_writer tags, entry;
+	int kept;
 
 	jw_init_mem(&tags, RECORD_MAX, 0);
 	jw_init_mem(&entry, RECORD_MAX, 0);
@@ -441,10 +459,11 @@ static void index_keep(struct list_index *index, const struct job_summary *s,
 	f.tags = tags.buf ? tags.buf : "";
 	f.entry = entry.buf;
 	f.entry_len = entry.len;
-	if (!tags.error && !entry.error && f.entry)
-		index_add(index, s->id, dir, &f);
+	kept = !tags.error && !entry.error && f.entry &&
+	       index_add(index, s->id, dir, &f);
 	jw_free(&tags);
 	jw_free(&entry);
+	return kept;
 }
 
 /* One job of the root: from list's index when its line is trusted, else
@@ -459,8 +478,12 @@ static int list_entry(const struct store_root *root, int root_fd,
 	struct stat dir;
 	int rc, indexable;
 
-	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		index_careful(index, name);
+		return -1;
+	}
 	/* only a directory as we make them (ours, 0700) is taken from the
 	 * index; any other goes the careful way */
 	if (dir.st_uid == index_uid && (dir.st_mode & 0777) == 0700 &&
@@ -468,10 +491,138 @@ static int list_entry(const struct store_root *root, int root_fd,
 	    (*out = summary_from_index(name, &fields, filter, list)))
 		return 1;
 	rc = list_one(root, root_fd, name, &dir, hooks, out, &indexable);
-	if (rc > 0 && indexable && hooks && hooks->entry &&
-	    !(*out)->state.leftovers.count)
-		index_keep(index, *out, &dir, hooks);
+	/* what is not indexed is read from its records next time too */
+	if (rc != 0 && !(rc > 0 && indexable && hooks && hooks->entry &&
+			 !(*out)->state.leftovers.count &&
+			 index_keep(index, *out, &dir, hooks)))
+		index_careful(index, name);
 	return rc;
+}
+
+/* Let go of the summaries taken (the slab stays, to be used again). */
+static void list_forget(struct job_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		job_summary_free(list->jobs[i]);
+	list->count = list->slab_used = 0;
+	list->skipped = 0;
+}
+
+/* Read root entry name into the list when it passes filter: 0, or -1
+ * out of memory. */
+static int list_name(const struct store_root *root, int root_fd,
+		     const char *name, const struct job_filter *filter,
+		     const struct job_hooks *hooks, struct list_index *index,
+		     uid_t index_uid, struct job_list *list)
+{
+	struct job_summary *summary;
+	int rc = list_entry(root, root_fd, name, hooks, filter, index,
+			    index_uid, list, &summary);
+
+	if (rc < 0)
+		list->skipped++;
+	if (rc <= 0)
+		return 0;
+	if (!filter_passes(filter, summary)) {
+		job_summary_free(summary);
+		return 0;
+	}
+	if (job_list_add(list, summary) == 0)
+		return 0;
+	job_summary_free(summary);
+	return -1;
+}
+
+/* Line i of list's index into the list when it passes filter and its
+ * directory is as the line says: 1 taken, 0 not (named dirty, gone, or
+ * filtered out), -1 stale or out of memory. */
+static int list_line(int root_fd, struct list_index *index, size_t i,
+		     const struct job_filter *filter, uid_t uid,
+		     struct job_list *list)
+{
+	struct job_summary probe = { .in_slab = 1 }, *s;
+	struct index_fields f;
+	char id[JOB_ID_LEN + 1];
+	struct stat dir;
+	int rc = index_line(index, i, id, &f);
+
+	if (rc != 0 || summary_fill(&probe, id, &f, filter) < 0)
+		return rc > 0 ? 0 : -1;
+	rc = filter_passes(filter, &probe);
+	if (rc && fstatat(root_fd, id, &dir, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = errno == ENOENT ? 0 : -1;
+	else if (rc && (dir.st_uid != uid || (dir.st_mode & 0777) != 0700 ||
+			!index_matches(&f, &dir)))
+		rc = -1;
+	if (rc > 0 && (s = slab_take(list))) {
+		*s = probe;
+		return job_list_add(list, s) == 0 ? 1 : -1;
+	}
+	job_summary_free(&probe);
+	return rc > 0 ? -1 : rc;
+}
+
+/* list --limit N when the root holds the entries it held when list's
+ * index was written: no listing of the root, and of what the index holds
+ * only the newest. What it does not serve is read from its records: the
+ * entries it did not hold (running, unsettled, unreadable), and the jobs
+ * named dirty since (restarted, tags set); then its lines, newest first,
+ * until N + 1 pass the filter (an older one cannot be among the first
+ * N + 1), each checked against its directory. 1 done; 0 when a line
+ * proves stale (then the whole scan runs, and writes the index again);
+ * -1 out of memory. */
+static int list_newest(const struct store_root *root, int root_fd,
+		       const struct job_filter *filter,
+		       const struct job_hooks *hooks,
+		       struct list_index *index, struct job_list *list)
+{
+	uid_t uid = geteuid();
+	char name[NAME_MAX + 1];
+	size_t taken = 0;
+
+	index->partial = 1;
+	for (const char *p = index->careful; *p; p += *p == ' ') {
+		size_t len = strcspn(p, " ");
+
+		copy_str(name, len < sizeof(name) ? len + 1 : sizeof(name), p);
+		if (list_name(root, root_fd, name, filter, hooks, index, uid,
+			      list) < 0)
+			return -1;
+		p += len;
+	}
+	for (size_t i = 0; i < index->count; i++) {
+		if (index->kept[i] != 2)
+			continue;
+		copy_str(name, JOB_ID_LEN + 1, index->lines[i]);
+		if (list_name(root, root_fd, name, filter, hooks, index, uid,
+			      list) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < index->count && taken <= filter->limit; i++) {
+		int rc = list_line(root_fd, index, i, filter, uid, list);
+
+		if (rc < 0)
+			return 0;
+		taken += (size_t)rc;
+	}
+	return 1;
+}
+
+/* Every job of the root, from list's index when its line is trusted. */
+static int list_all(const struct store_root *root, DIR *dir,
+		    const struct job_filter *filter,
+		    const struct job_hooks *hooks, struct list_index *index,
+		    uid_t index_uid, struct job_list *list)
+{
+	struct dirent *entry;
+
+	index_root_seen(index, dirfd(dir));
+	while ((entry = readdir(dir)))
+		if (store_entry_may_be_job(entry) &&
+		    list_name(root, dirfd(dir), entry->d_name, filter, hooks,
+			      index, index_uid, list) < 0)
+			return -1;
+	return 0;
 }
 
 int store_list(const struct store_root *root, const struct job_filter *filter,
@@ -482,9 +633,8 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	int use_index = !filter->meta || !filter->meta->n;
 	uid_t index_uid = use_index ? geteuid() : (uid_t)-1;
 	struct list_index index;
-	struct dirent *entry;
 	DIR *dir;
-	int root_fd, opened;
+	int root_fd, opened, rc = 0;
 
 	*list = (struct job_list){ 0 };
 	opened = store_root_listing(root, &dir, e);
@@ -492,36 +642,29 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 		return opened;
 	root_fd = dirfd(dir);
 	index_load(root_fd, &index);
+	/* untouched pages of the slab cost nothing */
 	list->slab = calloc(index.count, sizeof(*list->slab));
 	list->slab_size = list->slab ? index.count : 0;
-	while ((entry = readdir(dir))) {
-		struct job_summary *summary;
-		int rc;
-
-		if (!store_entry_may_be_job(entry))
-			continue;
-		rc = list_entry(root, root_fd, entry->d_name, hooks, filter,
-				&index, index_uid, list, &summary);
-		if (rc < 0)
-			list->skipped++;
-		if (rc <= 0)
-			continue;
-		if (!filter_passes(filter, summary)) {
-			job_summary_free(summary);
-		} else if (job_list_add(list, summary) < 0) {
-			job_summary_free(summary);
-			index_free(&index);
-			closedir(dir);
-			job_list_free(list);
-			return error_errno(e, NULL, ENOMEM, "cannot list jobs");
-		}
+	if (filter->limit && use_index && hooks && hooks->entry &&
+	    index_root_unchanged(&index, root_fd))
+		rc = list_newest(root, root_fd, filter, hooks, &index, list);
+	if (rc == 0) {	/* the whole root, checking every line */
+		list_forget(list);
+		index_forget(&index);
+		rewinddir(dir);
+		rc = list_all(root, dir, filter, hooks, &index, index_uid,
+			      list);
 	}
-	if (hooks && hooks->entry && use_index)
+	if (rc >= 0 && hooks && hooks->entry && use_index)
 		index_save(root_fd, &index);
 	list->index_text = index.text;	/* the entries point into it */
 	index.text = NULL;
 	index_free(&index);
 	closedir(dir);
+	if (rc < 0) {
+		job_list_free(list);
+		return error_errno(e, NULL, ENOMEM, "cannot list jobs");
+	}
 	if (list->count > 1)
 		list_sort(list);
 	return 0;

@@ -43,6 +43,9 @@ struct job_filter {
 					 * job's caller metadata */
 	const char *queue;		/* the job's queue */
 	int finished;			/* terminal jobs only */
+	uint64_t limit;			/* only the newest N are wanted (0:
+					 * all): the list holds them, and one
+					 * more when there are more */
 };
 struct job_list {
 	struct job_summary **jobs;

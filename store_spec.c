@@ -12,6 +12,7 @@
 
 #include "lib/fmt.h"
 #include "lib/utf8.h"
+#include "store_index.h"
 
 int spec_env_masked(const struct strv *mask, const char *entry)
 {
@@ -681,7 +682,10 @@ static int build_tags(const struct json_value *old, struct json_writer *w,
 int store_set_tags(const struct job *job, const struct strv *tags,
 		   struct error *e)
 {
-	return store_meta_update(job, "tags", build_tags, (void *)tags, e);
+	if (store_meta_update(job, "tags", build_tags, (void *)tags, e) < 0)
+		return -1;
+	index_dirty(job->root, job->id);	/* list's index has the old */
+	return 0;
 }
 
 static int build_true(const struct json_value *old,

@@ -20,6 +20,7 @@
 #include "events.h"
 #include "lib/fmt.h"
 #include "lib/proc.h"
+#include "store_index.h"
 
 /* Whether the end st records is one job.finished's sinks want. */
 static int completion_due(const struct job_state *st,
@@ -162,6 +163,8 @@ int state_launching(struct job *job, uint32_t attempt, struct error *e)
 	if (write_state(job, &st, DURABLE_NONE) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				   job->dir);
+	if (attempt > 1)	/* list's index may hold it as it ended */
+		index_dirty(job->root, job->id);
 	return 0;
 }
 
@@ -282,7 +285,7 @@ static const char *ender(const struct job *job, const struct job_state *st,
 		return "timeout";
 	if (!WIFSIGNALED(wait_status))
 		return "self";
-	if (faccessat(job->dir_fd, KILL_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	if (exists_at(job->dir_fd, KILL_MARK))
 		return "kill";
 	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
 		if (WTERMSIG(wait_status) == own[i])

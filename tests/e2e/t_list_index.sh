@@ -1,11 +1,13 @@
 #!/bin/sh
-# list's index of finished jobs, <root>/.list-index (issue 18): list
+# list's index of finished jobs, <root>/.list/index (issue 18): list
 # answers the same with and without it; a job changed after it was indexed
 # (tags, restart, deleted, made again) is read from its records; a torn,
-# garbled, forged or foreign index is ignored and written again.
+# garbled, forged or foreign index is ignored and written again; list
+# --limit N on a settled root reads only the newest lines, and still sees
+# what changed (new, deleted, restarted, tagged, running jobs).
 . "$(dirname "$0")/lib.sh"
 
-IDX=$ROOT/.list-index
+IDX=$ROOT/.list/index
 # indexed ID: list has put job ID into the index (a job goes in once its
 # directory has been unchanged for 2 s).
 indexed() { ae list --all >/dev/null && grep -q "^$1 " "$IDX" 2>/dev/null; }
@@ -93,3 +95,74 @@ rm -f "$IDX"
 wait_for "the running job ends" 10 is_state "$d" exited
 check_contains "... list shows it exited (never from an old line)" \
 	"$(ae list --all | grep -o "{\"job_id\":\"$d\"[^}]*")" '"state":"exited"'
+
+# ---- list --limit N: the newest alone ----
+
+# settled: list has recorded the root's mtime in the index (the root's
+# entries unchanged for 2 s), so that list --limit reads no more
+settled() {
+	ae list --all >/dev/null &&
+		head -n 1 "$IDX" | awk '{ exit !($1 == "#agent-exec" && $5 != 0) }'
+}
+# ids_of ARGS...: the ids list ARGS shows, in order.
+ids_of() { ae list "$@" | grep -o '"job_id":"[^"]*"' | sed 's/.*:"//; s/"//' | tr '\n' ' '; }
+# first N IDS...: the first N words.
+first() { _n=$1; shift; echo "$@" | tr ' ' '\n' | head -n "$_n" | tr '\n' ' '; }
+
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	ae run --wait --tag "n$i" -- true "$i" >/dev/null
+done
+rm -f "$TMP/go2"
+r=$(start_job -- sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' x "$TMP/go2")
+old=$(first 12 "$(ids_of --all)" | awk '{ print $NF }')
+wait_for "the root settles and the index records it" 20 settled
+all=$(ids_of --all)
+check_eq "list --all --limit 3: the first three of list --all" \
+	"$(ids_of --all --limit 3)" "$(first 3 "$all")"
+check_eq "... the same entries as without the index" \
+	"$(ae list --all --limit 3)" "$(mv "$IDX" "$TMP/idx"; ae list --all --limit 3; mv "$TMP/idx" "$IDX")"
+check_eq "... truncated" "$(json_bool truncated "$(ae list --all --limit 3)")" true
+check_eq "... the running job first, running" \
+	"$(json_str state "$(ae list --all --limit 1)") $(first 1 "$(ids_of --all --limit 1)")" "running $r "
+check_eq "list --limit 2 in this directory: as list | first two" \
+	"$(ids_of --limit 2)" "$(first 2 "$(ids_of)")"
+check_eq "list --all --limit 100: every job, not truncated" \
+	"$(ids_of --all --limit 100) $(json_bool truncated "$(ae list --all --limit 100)")" \
+	"$all false"
+# an old job damaged behind the index's back (its meta.json rewritten in
+# place, a file added to move its ctime): a whole scan reads it again and
+# counts it skipped; list --limit never looks at it
+printf 'not json' >"$TMP/meta" && cat "$TMP/meta" >"$ROOT/$old/meta.json"
+: >"$ROOT/$old/mark"
+check_eq "list --all --limit 2 reads none but the newest (an old damaged job unseen)" \
+	"$(json_num skipped "$(ae list --all --limit 2)")" 0
+rm -f "$ROOT/$old/mark"
+ae run --wait -- true damaged >/dev/null	# the root changes: a whole scan
+check_eq "... a whole scan counts it skipped" \
+	"$(json_num skipped "$(ae list --all --limit 2)")" 1
+ae delete --force "$old" >/dev/null
+wait_for "... the root settles again" 20 settled
+
+tagged=$(first 9 "$(ids_of --all)" | awk '{ print $NF }')
+ae tag set "$tagged" --tag fresh.tag >/dev/null
+check_eq "tag set on an old job: list --tag --limit finds it" \
+	"$(ids_of --all --tag fresh.tag --limit 1)" "$tagged "
+restarted=$(first 8 "$(ids_of --all)" | awk '{ print $NF }')
+ae restart --wait "$restarted" >/dev/null
+check_eq "restart of an old job: list --limit 1 shows it first" \
+	"$(ids_of --all --limit 1)" "$restarted "
+check_eq "... as a whole scan does" "$(ids_of --all --limit 1)" \
+	"$(mv "$IDX" "$TMP/idx"; ids_of --all --limit 1; mv "$TMP/idx" "$IDX")"
+: >"$TMP/go2"
+wait_for "the running job ends" 10 is_state "$r" exited
+check_contains "... list --limit shows it exited" \
+	"$(ae list --all --limit 20 | grep -o "{\"job_id\":\"$r\"[^}]*")" '"state":"exited"'
+wait_for "the root settles again" 20 settled
+newest=$(first 1 "$(ids_of --all)")
+new=$(job_id "$(ae run --wait -- true new)")
+check_eq "a job made since: list --limit 1 shows it" "$(ids_of --all --limit 1)" "$new "
+wait_for "the root settles again" 20 settled
+ae delete "$new" >/dev/null
+check_eq "a job deleted since: list --limit 1 shows the one before" \
+	"$(ids_of --all --limit 1)" "$newest"
+check_eq "list --all still answers as without the index" "$(listing)" "$(no_index_listing)"
