@@ -83,7 +83,7 @@ static char **index_find(const struct list_index *index, const char *id)
 }
 
 /* The ids appended to .list-dirty since the index was written: their
- * lines are marked (kept 2), not to be served unchecked. Its size is what
+ * lines are marked LINE_DIRTY, not to be served unchecked. Its size is what
  * the next write covers; one smaller than the index says (replaced by
  * hand) leaves the index unordered. */
 static void dirty_load(int dir_fd, struct list_index *index)
@@ -100,7 +100,7 @@ static void dirty_load(int dir_fd, struct list_index *index)
 	     at + JOB_ID_LEN < len; at += JOB_ID_LEN + 1) {
 		text[at + JOB_ID_LEN] = '\0';
 		if ((line = index_find(index, text + at))) {
-			index->kept[line - index->lines] = 2;
+			index->kept[line - index->lines] = LINE_DIRTY;
 			index->changed = 1;	/* DIRTY moves on */
 		}
 	}
@@ -116,10 +116,10 @@ static int header_parse(const char *p, struct list_index *index)
 				&index->root_mtime[1] };
 	size_t n;
 
-	for (int i = 0; i < 3; i++, p += n) {
+	for (int i = 0; i < 3; i++) {
 		if (!(n = scan_u64(p, figure[i])) || (p[n] && p[n] != ' '))
 			return -1;
-		p += p[n] == ' ';
+		p += n + (p[n] == ' ');
 	}
 	index->careful = p;
 	return 0;
@@ -270,7 +270,8 @@ static int line_parse(const char *line, struct index_fields *f)
 	return 0;
 }
 
-int index_matches(const struct index_fields *f, const struct stat *dir)
+/* Whether the line's stamp is dir's (the job directory's stat). */
+static int index_matches(const struct index_fields *f, const struct stat *dir)
 {
 	return f->stamp[0] == (uint64_t)dir->st_ino &&
 	       f->stamp[1] == (uint64_t)dir->st_ctim.tv_sec &&
@@ -284,31 +285,11 @@ int index_lookup(struct list_index *index, const char *id,
 
 	if (!found)
 		return 0;
-	if (line_parse(*found, out) == 0 && index_matches(out, dir)) {
-		index->kept[found - index->lines] = 1;
-		return 1;
-	}
-	index->changed = 1;	/* stale: dropped */
-	return 0;
-}
-
-int index_holds(const struct list_index *index, const char *id)
-{
-	char **found = index_find(index, id);
-
-	return found && index->kept[found - index->lines] != 2;
-}
-
-int index_line(const struct list_index *index, size_t i, char *id,
-	       struct index_fields *f)
-{
-	if (index->kept[i] == 2)
-		return 1;
-	if (line_parse(index->lines[i], f) < 0)
-		return -1;
-	memcpy(id, index->lines[i], JOB_ID_LEN);
-	id[JOB_ID_LEN] = '\0';
-	return 0;
+	index->kept[found - index->lines] =
+		line_parse(*found, out) == 0 && index_matches(out, dir)
+		? LINE_TRUSTED : LINE_STALE;
+	index->changed |= index->kept[found - index->lines] == LINE_STALE;
+	return index->kept[found - index->lines] == LINE_TRUSTED;
 }
 
 void index_dirty(const char *root, const char *id)
@@ -371,6 +352,21 @@ static int line_newer(const void *a, const void *b)
 	return order ? order : memcmp(y, x, JOB_ID_LEN);
 }
 
+/* After a whole scan wrote the index with DIRTY 0: .list/dirty emptied,
+ * unless a writer appended to it since it was read (its size, under the
+ * lock its writers take, says). */
+static void dirty_clear(int dir_fd, uint64_t seen)
+{
+	int fd = openat(dir_fd, DIRTY_FILE, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 && lock_byte(fd, F_OFD_SETLKW, F_WRLCK, 0) == 0 &&
+	    fstat(fd, &st) == 0 && (uint64_t)st.st_size == seen)
+		(void)ftruncate(fd, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 void index_save(int root_fd, struct list_index *index)
 {
 	size_t n = 0, most = index->count + 1;
@@ -389,7 +385,8 @@ void index_save(int root_fd, struct list_index *index)
 	/* a line of the file stays when checked now, or, after a look at
 	 * the newest alone, when not named dirty */
 	for (size_t i = 0; i < index->count; i++)
-		if (index->kept[i] == 1 || (index->partial && !index->kept[i]))
+		if (index->kept[i] == LINE_TRUSTED ||
+		    (index->partial && index->kept[i] == LINE_UNCHECKED))
 			order[n++] = index->lines[i];
 	for (char *line = index->fresh.buf; line && line < index->fresh.buf +
 	     index->fresh.len; line = strchr(line, '\n') + 1)
@@ -398,9 +395,12 @@ void index_save(int root_fd, struct list_index *index)
 	jw_init_mem(&w, INDEX_MAX, 0);
 	if (!index->seen_mtime[0] || index->careful_now.error)
 		index->seen_mtime[0] = index->seen_mtime[1] = 0;
+	/* a whole scan checked every line: what .list/dirty names is old
+	 * news, and the file is emptied once the index says so */
 	jw_raw(&w, header, (size_t)snprintf(header, sizeof(header), HEADER
 					    "%llu %llu %llu", (unsigned long long)
-					    index->dirty_seen,
+					    (index->partial ? index->dirty_seen
+							    : 0),
 					    (unsigned long long)
 					    index->seen_mtime[0],
 					    (unsigned long long)
@@ -416,22 +416,15 @@ void index_save(int root_fd, struct list_index *index)
 	/* a cache: no fsync; a torn file is ignored line by line (one torn
 	 * in its header, whole) */
 	dir_fd = index_dir(root_fd, 1);
-	if (!w.error && dir_fd >= 0)
-		store_write_record(dir_fd, INDEX_FILE, w.buf, w.len,
-				   DURABLE_NONE);
+	if (!w.error && dir_fd >= 0 &&
+	    store_write_record(dir_fd, INDEX_FILE, w.buf, w.len,
+			       DURABLE_NONE) == 0 &&
+	    !index->partial && index->dirty_seen)
+		dirty_clear(dir_fd, index->dirty_seen);
 	if (dir_fd >= 0)
 		close(dir_fd);
 	jw_free(&w);
 	free(order);
-}
-
-void index_forget(struct list_index *index)
-{
-	memset(index->kept, 0, index->count);
-	index->fresh.len = 0;
-	index->careful_now.len = 0;
-	index->partial = 0;
-	index->seen_mtime[0] = index->seen_mtime[1] = 0;
 }
 
 void index_free(struct list_index *index)

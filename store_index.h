@@ -10,6 +10,11 @@
 #include "json.h"
 #include "store_state_text.h"
 
+/* What list knows of a line: nothing yet; it is its job's (written
+ * again); it is not (dropped); its job was named dirty since the index
+ * was written (read from its records, then trusted or stale). */
+enum { LINE_UNCHECKED, LINE_TRUSTED, LINE_STALE, LINE_DIRTY };
+
 /* The index as read: its lines, by job id. A line is trusted for a job
  * only when the job directory's inode and ctime are the ones it records:
  * every record of a job is replaced by a rename in its directory, which
@@ -21,7 +26,7 @@
 struct list_index {
 	char *text;		/* the file, its lines cut in place */
 	char **lines;		/* as read */
-	char *kept;		/* per line: trusted, written again */
+	char *kept;		/* per line, what list knows of it (LINE_) */
 	size_t count;
 	uint32_t *slots;	/* by the id's hash: line number + 1 */
 	size_t slot_mask;
@@ -29,7 +34,7 @@ struct list_index {
 					 * memory; given up on error) */
 	int changed;		/* a line is stale or new: write it again */
 	int ordered;		/* the lines are newest first, and those
-				 * named dirty since are marked (kept 2) */
+				 * named dirty since are marked */
 	int partial;		/* only the newest were looked at: the lines
 				 * not checked are written again too */
 	uint64_t dirty_seen;	/* the size of .list/dirty when loaded */
@@ -70,15 +75,6 @@ void index_root_seen(struct list_index *index, int root_fd);
 /* An entry of the root seen and not indexed (running, unsettled,
  * unreadable): recorded with the index, read from its records. */
 void index_careful(struct list_index *index, const char *name);
-/* Whether the line's stamp is dir's (the job directory's stat). */
-int index_matches(const struct index_fields *f, const struct stat *dir);
-/* Whether the index has a line for id that was not named dirty. */
-int index_holds(const struct list_index *index, const char *id);
-/* The id (JOB_ID_LEN + 1 bytes) and fields of line i, in the file's
- * order (newest first when index->ordered), its stamp not checked: 0; 1
- * when the line was named dirty; -1 when it does not read as a line. */
-int index_line(const struct list_index *index, size_t i, char *id,
-	       struct index_fields *f);
 /* After a change to a job that list's index may hold as it was before
  * (restart, tag set): its id appended to <root>/.list-dirty (fsynced),
  * so that a list that looks at the newest lines alone reads that job
@@ -95,9 +91,6 @@ int index_add(struct list_index *index, const char *id,
  * line not named dirty) and DIRTY the size of .list-dirty when loaded;
  * atomic, best effort. */
 void index_save(int root_fd, struct list_index *index);
-/* Forget a look at the newest lines: every line unchecked, none added,
- * none dirty (a whole scan checks them all). */
-void index_forget(struct list_index *index);
 void index_free(struct list_index *index);
 
 #endif

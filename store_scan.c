@@ -381,13 +381,22 @@ static void list_sort(struct job_list *list)
 	free(keys);
 }
 
-/* A job's summary from its line of list's index, in s: its entry, what
- * list sorts by, and what filter asks of it (its cwd, its tags). 0, or
- * -1 out of memory (s freed). */
-static int summary_fill(struct job_summary *s, const char *id,
-			const struct index_fields *f,
-			const struct job_filter *filter)
+/* A job's summary from its line of list's index: its entry, what list
+ * sorts by, and what filter asks of it (its cwd, its tags). */
+static struct job_summary *summary_from_index(const char *id,
+					      const struct index_fields *f,
+					      const struct job_filter *filter,
+					      struct job_list *list)
 {
+	/* one block for them all: thousands of small allocations of a
+	 * large struct cost more than reading the index (and its pages
+	 * not used cost nothing) */
+	struct job_summary *s = list->slab_used < list->slab_size
+				? &list->slab[list->slab_used++] : NULL;
+
+	if (!s)
+		return NULL;
+	s->in_slab = 1;
 	copy_str(s->id, sizeof(s->id), id);
 	s->state.status = f->status;
 	s->state_ok = 1;
@@ -398,7 +407,7 @@ static int summary_fill(struct job_summary *s, const char *id,
 	s->entry = f->entry;
 	s->entry_len = f->entry_len;
 	if (!filter->cwd && !(filter->tags && filter->tags->n))
-		return 0;
+		return s;
 	s->cwd = strndup(f->cwd, f->cwd_len);
 	for (const char *t = f->tags, *end = f->tags + f->tags_len;
 	     s->cwd && t < end;) {
@@ -410,32 +419,9 @@ static int summary_fill(struct job_summary *s, const char *id,
 	}
 	if (!s->cwd || s->tags.n < (f->tags_len ? 1u : 0u)) {
 		job_summary_free(s);
-		return -1;
+		return NULL;
 	}
-	return 0;
-}
-
-/* One of the list's slab (one block for them all: thousands of small
- * allocations of a large struct cost more than reading the index), or
- * NULL. */
-static struct job_summary *slab_take(struct job_list *list)
-{
-	struct job_summary *s = list->slab_used < list->slab_size
-				? &list->slab[list->slab_used++] : NULL;
-
-	if (s)
-		*s = (struct job_summary){ .in_slab = 1 };
 	return s;
-}
-
-static struct job_summary *summary_from_index(const char *id,
-					      const struct index_fields *f,
-					      const struct job_filter *filter,
-					      struct job_list *list)
-{
-	struct job_summary *s = slab_take(list);
-
-	return s && summary_fill(s, id, f, filter) == 0 ? s : NULL;
 }
 
 /* Put a settled job read from its records into list's index: 1, or 0
@@ -499,15 +485,6 @@ static int list_entry(const struct store_root *root, int root_fd,
 	return rc;
 }
 
-/* Let go of the summaries taken (the slab stays, to be used again). */
-static void list_forget(struct job_list *list)
-{
-	for (size_t i = 0; i < list->count; i++)
-		job_summary_free(list->jobs[i]);
-	list->count = list->slab_used = 0;
-	list->skipped = 0;
-}
-
 /* Read root entry name into the list when it passes filter: 0, or -1
  * out of memory. */
 static int list_name(const struct store_root *root, int root_fd,
@@ -533,43 +510,13 @@ static int list_name(const struct store_root *root, int root_fd,
 	return -1;
 }
 
-/* Line i of list's index into the list when it passes filter and its
- * directory is as the line says: 1 taken, 0 not (named dirty, gone, or
- * filtered out), -1 stale or out of memory. */
-static int list_line(int root_fd, struct list_index *index, size_t i,
-		     const struct job_filter *filter, uid_t uid,
-		     struct job_list *list)
-{
-	struct job_summary probe = { .in_slab = 1 }, *s;
-	struct index_fields f;
-	char id[JOB_ID_LEN + 1];
-	struct stat dir;
-	int rc = index_line(index, i, id, &f);
-
-	if (rc != 0 || summary_fill(&probe, id, &f, filter) < 0)
-		return rc > 0 ? 0 : -1;
-	rc = filter_passes(filter, &probe);
-	if (rc && fstatat(root_fd, id, &dir, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = errno == ENOENT ? 0 : -1;
-	else if (rc && (dir.st_uid != uid || (dir.st_mode & 0777) != 0700 ||
-			!index_matches(&f, &dir)))
-		rc = -1;
-	if (rc > 0 && (s = slab_take(list))) {
-		*s = probe;
-		return job_list_add(list, s) == 0 ? 1 : -1;
-	}
-	job_summary_free(&probe);
-	return rc > 0 ? -1 : rc;
-}
-
 /* list --limit N when the root holds the entries it held when list's
  * index was written: no listing of the root, and of what the index holds
- * only the newest. What it does not serve is read from its records: the
- * entries it did not hold (running, unsettled, unreadable), and the jobs
- * named dirty since (restarted, tags set); then its lines, newest first,
- * until N + 1 pass the filter (an older one cannot be among the first
- * N + 1), each checked against its directory. 1 done; 0 when a line
- * proves stale (then the whole scan runs, and writes the index again);
+ * only the newest. The entries it did not hold (running, unsettled,
+ * unreadable) and the jobs named dirty since (restarted, tags set) are
+ * read from their records; then its lines, newest first, each checked
+ * against its directory (a stale one read from the records), until N + 1
+ * pass the filter: an older one cannot be among the first N + 1. 0, or
  * -1 out of memory. */
 static int list_newest(const struct store_root *root, int root_fd,
 		       const struct job_filter *filter,
@@ -590,22 +537,23 @@ static int list_newest(const struct store_root *root, int root_fd,
 			return -1;
 		p += len;
 	}
-	for (size_t i = 0; i < index->count; i++) {
-		if (index->kept[i] != 2)
-			continue;
-		copy_str(name, JOB_ID_LEN + 1, index->lines[i]);
-		if (list_name(root, root_fd, name, filter, hooks, index, uid,
-			      list) < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < index->count && taken <= filter->limit; i++) {
-		int rc = list_line(root_fd, index, i, filter, uid, list);
+	/* the lines named dirty, then the newest not looked at yet (a line
+	 * is looked at once: list_entry marks it trusted or stale) */
+	for (int walk = 0; walk < 2; walk++)
+		for (size_t i = 0; i < index->count &&
+		     (!walk || taken <= filter->limit); i++) {
+			size_t before = list->count;
 
-		if (rc < 0)
-			return 0;
-		taken += (size_t)rc;
-	}
-	return 1;
+			if (index->kept[i] != (walk ? LINE_UNCHECKED
+						    : LINE_DIRTY))
+				continue;
+			copy_str(name, JOB_ID_LEN + 1, index->lines[i]);
+			if (list_name(root, root_fd, name, filter, hooks,
+				      index, uid, list) < 0)
+				return -1;
+			taken += walk ? list->count - before : 0;
+		}
+	return 0;
 }
 
 /* Every job of the root, from list's index when its line is trusted. */
@@ -648,13 +596,9 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	if (filter->limit && use_index && hooks && hooks->entry &&
 	    index_root_unchanged(&index, root_fd))
 		rc = list_newest(root, root_fd, filter, hooks, &index, list);
-	if (rc == 0) {	/* the whole root, checking every line */
-		list_forget(list);
-		index_forget(&index);
-		rewinddir(dir);
+	else
 		rc = list_all(root, dir, filter, hooks, &index, index_uid,
 			      list);
-	}
 	if (rc >= 0 && hooks && hooks->entry && use_index)
 		index_save(root_fd, &index);
 	list->index_text = index.text;	/* the entries point into it */

@@ -151,8 +151,15 @@ restarted=$(first 8 "$(ids_of --all)" | awk '{ print $NF }')
 ae restart --wait "$restarted" >/dev/null
 check_eq "restart of an old job: list --limit 1 shows it first" \
 	"$(ids_of --all --limit 1)" "$restarted "
+check "restart and tag set named their jobs in .list/dirty" \
+	test -s "$ROOT/.list/dirty"
 check_eq "... as a whole scan does" "$(ids_of --all --limit 1)" \
 	"$(mv "$IDX" "$TMP/idx"; ids_of --all --limit 1; mv "$TMP/idx" "$IDX")"
+ae list --all >/dev/null
+check "... which empties .list/dirty (it checked them all)" \
+	test ! -s "$ROOT/.list/dirty"
+check_eq "... and list --limit still finds the restarted job first" \
+	"$(ids_of --all --limit 1)" "$restarted "
 : >"$TMP/go2"
 wait_for "the running job ends" 10 is_state "$r" exited
 check_contains "... list --limit shows it exited" \
