@@ -4,7 +4,6 @@
 #include "config.h"
 #include "lib/fmt.h"
 #include "lib/utf8.h"
-#include "store_gc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,5 @@
-/* config.h - config.toml: a strict reader for the part of TOML we use, with
- * line-numbered errors, and the settings it holds: the shell wrapper and
- * automatic gc (config.c). */
+/* config.h - config.toml: a strict TOML-subset reader (errors name the
+ * line) and the settings it holds: shell wrapper, [gc] (config.c). */
 #ifndef AE_CONFIG_H
 #define AE_CONFIG_H
 

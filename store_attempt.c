@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store_index.h"
+
 /* What belongs to one attempt (full.log: the job's own, not --log's). */
 static const char *const attempt_files[] = {
 	"stdout.log", "stderr.log", "full.log", COMPLETION_FILE, MATCH_FILE,
@@ -46,8 +48,10 @@ int store_attempt_archive(const struct job *job, uint32_t attempt,
 			  struct error *e)
 {
 	char name[32];
-	int fd = attempt_dir_open(job, attempt, name, sizeof(name), 1), err;
+	int fd, err;
 
+	index_touch(job);	/* the attempt list's index may hold goes */
+	fd = attempt_dir_open(job, attempt, name, sizeof(name), 1);
 	/* state.json linked, not moved: the job has one throughout, until
 	 * the next attempt's replaces it (a restart that failed before may
 	 * have left its link) */

@@ -4,7 +4,6 @@
  * (a first pass orders them, the second decides and removes). */
 #include "store_gc.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,34 +16,6 @@
 #include "lib/fmt.h"
 #include "lib/owner.h"
 #include "lib/utf8.h"
-
-int parse_duration(const char *text, uint64_t *seconds)
-{
-	static const struct { char suffix; uint32_t unit; } units[] = {
-		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
-	};
-	uint64_t unit = 1, value;
-	size_t len;
-
-	while (isspace((unsigned char)*text))
-		text++;
-	len = strlen(text);
-	while (len > 0 && isspace((unsigned char)text[len - 1]))
-		len--;
-	for (size_t i = 0; len > 0 && i < 4; i++) {
-		if (text[len - 1] == units[i].suffix) {
-			unit = units[i].unit;
-			len--;
-			break;
-		}
-	}
-	/* the number is all that is left, in at most 31 digits */
-	if (len >= 32 || scan_u64(text, &value) != len || !len ||
-	    value > UINT64_MAX / unit)
-		return -1;
-	*seconds = value * unit;
-	return 0;
-}
 
 #define TREE_DEPTH_MAX 16
 

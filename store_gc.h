@@ -7,10 +7,6 @@
 
 #include "store_scan.h"
 
-/* A gc retention: "30d", "24h", "60m", "3600s" or bare seconds (spaces
- * around allowed). 0, or -1 when malformed or too large. */
-int parse_duration(const char *text, uint64_t *seconds);
-
 /* gc: the decision for one job directory. */
 struct gc_entry {
 	const struct job *job;		/* NULL when it could not be opened */

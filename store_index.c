@@ -1,16 +1,14 @@
 /* store_index.c - list's index of finished jobs (store_index.h). A first
- * line "#agent-exec list-index 2 DIRTY", then one line a job, newest
- * started first (as list sorts):
+ * line "#agent-exec list-index 2 ROOT_S ROOT_NS" followed by " NAME" for
+ * each entry of the root that is not indexed (running, unsettled,
+ * unreadable): the root's mtime when those and the lines were all its
+ * entries (0 0: unknown). Then one line a job, newest started first (as
+ * list sorts):
  *   ID STARTED|- INO CTIME_S CTIME_NS STATE QUEUE|- TAGS|-<tab>CWD<tab>ENTRY
  * TAGS joined by commas; ENTRY the job's list entry, compact JSON. A job
  * whose cwd holds a tab or a newline is not indexed. A line that does not
- * read so is ignored, and the index is written again without it. DIRTY:
- * the size of .list/dirty when the lines were checked; the ids appended to
- * it since are of jobs changed since (restart, tag set). The header ends
- * with "ROOT_S ROOT_NS" (0 0: unknown) and " NAME" for each entry of the
- * root that was not indexed: the root's mtime when those and the lines
- * were all its entries (a name added or removed since moves it). Both
- * files live in <root>/.list/, so that writing them moves no mtime of the
+ * read so is ignored, and the index is written again without it. The
+ * file lives in <root>/.list/, so that writing it moves no mtime of the
  * root. */
 #include "store_index.h"
 
@@ -28,7 +26,7 @@
 
 #define INDEX_DIR ".list"
 #define INDEX_FILE "index"
-#define DIRTY_FILE "dirty"
+#define TOUCH "../.list-touch"	/* from a job directory */
 #define HEADER "#agent-exec list-index 2 "
 #define INDEX_MAX (256u << 20)
 #define SETTLED_S 2	/* a directory unchanged this long may be indexed */
@@ -82,42 +80,15 @@ static char **index_find(const struct list_index *index, const char *id)
 	return NULL;
 }
 
-/* The ids appended to .list-dirty since the index was written: their
- * lines are marked LINE_DIRTY, not to be served unchecked. Its size is what
- * the next write covers; one smaller than the index says (replaced by
- * hand) leaves the index unordered. */
-static void dirty_load(int dir_fd, struct list_index *index)
-{
-	char *text = NULL, **line;
-	size_t len = 0;
-
-	if (read_file_at(dir_fd, DIRTY_FILE, INDEX_MAX, &text, &len) < 0 &&
-	    errno != ENOENT)
-		index->ordered = 0;
-	if (len < index->dirty_seen)
-		index->ordered = 0;
-	for (size_t at = index->dirty_seen; index->ordered &&
-	     at + JOB_ID_LEN < len; at += JOB_ID_LEN + 1) {
-		text[at + JOB_ID_LEN] = '\0';
-		if ((line = index_find(index, text + at))) {
-			index->kept[line - index->lines] = LINE_DIRTY;
-			index->changed = 1;	/* DIRTY moves on */
-		}
-	}
-	index->dirty_seen = len;
-	free(text);
-}
-
-/* The header's figures after HEADER: DIRTY ROOT_S ROOT_NS, then the
- * names not indexed (index->careful). 0, or -1. */
+/* The header's figures after HEADER: ROOT_S ROOT_NS, then the names
+ * not indexed (index->careful). 0, or -1. */
 static int header_parse(const char *p, struct list_index *index)
 {
-	uint64_t *figure[3] = { &index->dirty_seen, &index->root_mtime[0],
-				&index->root_mtime[1] };
 	size_t n;
 
-	for (int i = 0; i < 3; i++) {
-		if (!(n = scan_u64(p, figure[i])) || (p[n] && p[n] != ' '))
+	for (int i = 0; i < 2; i++) {
+		if (!(n = scan_u64(p, &index->root_mtime[i])) ||
+		    (p[n] && p[n] != ' '))
 			return -1;
 		p += n + (p[n] == ' ');
 	}
@@ -177,10 +148,8 @@ void index_load(int root_fd, struct list_index *index)
 	if (!index->kept || index->count > UINT32_MAX / 2)
 		index->count = 0;
 	index_hash(index);
-	if (dir_fd >= 0) {
-		dirty_load(dir_fd, index);
+	if (dir_fd >= 0)
 		close(dir_fd);
-	}
 }
 
 int index_root_unchanged(struct list_index *index, int root_fd)
@@ -292,19 +261,12 @@ int index_lookup(struct list_index *index, const char *id,
 	return index->kept[found - index->lines] == LINE_TRUSTED;
 }
 
-void index_dirty(const char *root, const char *id)
+void index_touch(const struct job *job)
 {
-	char *dir = path_join(root, INDEX_DIR);
-	char *path = dir ? path_join(dir, DIRTY_FILE) : NULL;
-
-	/* best effort: a failure leaves a list that trusts the old line;
-	 * the directory is made, as a list may write its first index
-	 * meanwhile */
-	if (path && strlen(id) == JOB_ID_LEN &&
-	    (mkdir(dir, 0700) == 0 || errno == EEXIST))
-		append_line(AT_FDCWD, path, id, JOB_ID_LEN);
-	free(path);
-	free(dir);
+	/* best effort, as a cache is: an entry made and removed; one a crash
+	 * left behind is removed all the same */
+	(void)mkdirat(job->dir_fd, TOUCH, 0700);
+	(void)unlinkat(job->dir_fd, TOUCH, AT_REMOVEDIR);
 }
 
 int index_add(struct list_index *index, const char *id,
@@ -352,21 +314,6 @@ static int line_newer(const void *a, const void *b)
 	return order ? order : memcmp(y, x, JOB_ID_LEN);
 }
 
-/* After a whole scan wrote the index with DIRTY 0: .list/dirty emptied,
- * unless a writer appended to it since it was read (its size, under the
- * lock its writers take, says). */
-static void dirty_clear(int dir_fd, uint64_t seen)
-{
-	int fd = openat(dir_fd, DIRTY_FILE, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-
-	if (fd >= 0 && lock_byte(fd, F_OFD_SETLKW, F_WRLCK, 0) == 0 &&
-	    fstat(fd, &st) == 0 && (uint64_t)st.st_size == seen)
-		(void)ftruncate(fd, 0);
-	if (fd >= 0)
-		close(fd);
-}
-
 void index_save(int root_fd, struct list_index *index)
 {
 	size_t n = 0, most = index->count + 1;
@@ -383,7 +330,7 @@ void index_save(int root_fd, struct list_index *index)
 	if (!order)
 		return;
 	/* a line of the file stays when checked now, or, after a look at
-	 * the newest alone, when not named dirty */
+	 * the newest alone, when not looked at */
 	for (size_t i = 0; i < index->count; i++)
 		if (index->kept[i] == LINE_TRUSTED ||
 		    (index->partial && index->kept[i] == LINE_UNCHECKED))
@@ -395,13 +342,8 @@ void index_save(int root_fd, struct list_index *index)
 	jw_init_mem(&w, INDEX_MAX, 0);
 	if (!index->seen_mtime[0] || index->careful_now.error)
 		index->seen_mtime[0] = index->seen_mtime[1] = 0;
-	/* a whole scan checked every line: what .list/dirty names is old
-	 * news, and the file is emptied once the index says so */
 	jw_raw(&w, header, (size_t)snprintf(header, sizeof(header), HEADER
-					    "%llu %llu %llu", (unsigned long long)
-					    (index->partial ? index->dirty_seen
-							    : 0),
-					    (unsigned long long)
+					    "%llu %llu", (unsigned long long)
 					    index->seen_mtime[0],
 					    (unsigned long long)
 					    index->seen_mtime[1]));
@@ -416,11 +358,9 @@ void index_save(int root_fd, struct list_index *index)
 	/* a cache: no fsync; a torn file is ignored line by line (one torn
 	 * in its header, whole) */
 	dir_fd = index_dir(root_fd, 1);
-	if (!w.error && dir_fd >= 0 &&
-	    store_write_record(dir_fd, INDEX_FILE, w.buf, w.len,
-			       DURABLE_NONE) == 0 &&
-	    !index->partial && index->dirty_seen)
-		dirty_clear(dir_fd, index->dirty_seen);
+	if (!w.error && dir_fd >= 0)
+		store_write_record(dir_fd, INDEX_FILE, w.buf, w.len,
+				   DURABLE_NONE);
 	if (dir_fd >= 0)
 		close(dir_fd);
 	jw_free(&w);

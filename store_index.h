@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 
 #include "json.h"
+#include "store.h"
 #include "store_state_text.h"
 
 /* What list knows of a line: nothing yet; it is its job's (written
- * again); it is not (dropped); its job was named dirty since the index
- * was written (read from its records, then trusted or stale). */
-enum { LINE_UNCHECKED, LINE_TRUSTED, LINE_STALE, LINE_DIRTY };
+ * again); it is not (dropped). */
+enum { LINE_UNCHECKED, LINE_TRUSTED, LINE_STALE };
 
 /* The index as read: its lines, by job id. A line is trusted for a job
  * only when the job directory's inode and ctime are the ones it records:
@@ -33,11 +33,9 @@ struct list_index {
 	struct json_writer fresh;	/* lines to add, "\n" ended (in
 					 * memory; given up on error) */
 	int changed;		/* a line is stale or new: write it again */
-	int ordered;		/* the lines are newest first, and those
-				 * named dirty since are marked */
+	int ordered;		/* the lines are newest first */
 	int partial;		/* only the newest were looked at: the lines
 				 * not checked are written again too */
-	uint64_t dirty_seen;	/* the size of .list/dirty when loaded */
 	uint64_t root_mtime[2];	/* the root's when its entries were the
 				 * lines and careful (0: unknown) */
 	const char *careful;	/* " NAME" for each entry the index does
@@ -75,11 +73,11 @@ void index_root_seen(struct list_index *index, int root_fd);
 /* An entry of the root seen and not indexed (running, unsettled,
  * unreadable): recorded with the index, read from its records. */
 void index_careful(struct list_index *index, const char *name);
-/* After a change to a job that list's index may hold as it was before
- * (restart, tag set): its id appended to <root>/.list-dirty (fsynced),
- * so that a list that looks at the newest lines alone reads that job
- * from its records. Best effort. */
-void index_dirty(const char *root, const char *id);
+/* Before and after a change to a job that list's index may hold as it
+ * was (restart, tag set): the root's mtime moved (an entry made and
+ * removed), so that list --limit lists the whole root again, and records
+ * no mtime for 2 s. */
+void index_touch(const struct job *job);
 /* Keep the line of a settled job read from its records (tags joined by
  * commas in f->tags, every string NUL-terminated); f->entry is its list
  * entry, compact JSON. 1 kept; 0 not (not settled, or a cwd a line
@@ -88,7 +86,7 @@ int index_add(struct list_index *index, const char *id,
 	      const struct stat *dir, const struct index_fields *f);
 /* Write the index again when it changed, newest first: the lines of
  * the jobs seen (each marked when trusted or added; with partial, every
- * line not named dirty) and DIRTY the size of .list-dirty when loaded;
+ * line not looked at) and the root's entries it saw;
  * atomic, best effort. */
 void index_save(int root_fd, struct list_index *index);
 void index_free(struct list_index *index);

@@ -512,12 +512,12 @@ static int list_name(const struct store_root *root, int root_fd,
 
 /* list --limit N when the root holds the entries it held when list's
  * index was written: no listing of the root, and of what the index holds
- * only the newest. The entries it did not hold (running, unsettled,
- * unreadable) and the jobs named dirty since (restarted, tags set) are
- * read from their records; then its lines, newest first, each checked
- * against its directory (a stale one read from the records), until N + 1
- * pass the filter: an older one cannot be among the first N + 1. 0, or
- * -1 out of memory. */
+ * only the newest (restart and tag set move the root's mtime: what they
+ * change is never served unchecked). The entries it did not hold
+ * (running, unsettled, unreadable) are read from their records; then its
+ * lines, newest first, each checked against its directory (a stale one
+ * read from the records), until N + 1 pass the filter: an older one
+ * cannot be among the first N + 1. 0, or -1 out of memory. */
 static int list_newest(const struct store_root *root, int root_fd,
 		       const struct job_filter *filter,
 		       const struct job_hooks *hooks,
@@ -537,22 +537,15 @@ static int list_newest(const struct store_root *root, int root_fd,
 			return -1;
 		p += len;
 	}
-	/* the lines named dirty, then the newest not looked at yet (a line
-	 * is looked at once: list_entry marks it trusted or stale) */
-	for (int walk = 0; walk < 2; walk++)
-		for (size_t i = 0; i < index->count &&
-		     (!walk || taken <= filter->limit); i++) {
-			size_t before = list->count;
+	for (size_t i = 0; i < index->count && taken <= filter->limit; i++) {
+		size_t before = list->count;
 
-			if (index->kept[i] != (walk ? LINE_UNCHECKED
-						    : LINE_DIRTY))
-				continue;
-			copy_str(name, JOB_ID_LEN + 1, index->lines[i]);
-			if (list_name(root, root_fd, name, filter, hooks,
-				      index, uid, list) < 0)
-				return -1;
-			taken += walk ? list->count - before : 0;
-		}
+		copy_str(name, JOB_ID_LEN + 1, index->lines[i]);
+		if (list_name(root, root_fd, name, filter, hooks, index, uid,
+			      list) < 0)
+			return -1;
+		taken += list->count - before;
+	}
 	return 0;
 }
 

@@ -682,10 +682,12 @@ static int build_tags(const struct json_value *old, struct json_writer *w,
 int store_set_tags(const struct job *job, const struct strv *tags,
 		   struct error *e)
 {
-	if (store_meta_update(job, "tags", build_tags, (void *)tags, e) < 0)
-		return -1;
-	index_dirty(job->root, job->id);	/* list's index has the old */
-	return 0;
+	int rc;
+
+	index_touch(job);	/* list's index has the old tags */
+	rc = store_meta_update(job, "tags", build_tags, (void *)tags, e);
+	index_touch(job);
+	return rc;
 }
 
 static int build_true(const struct json_value *old,

@@ -164,7 +164,7 @@ int state_launching(struct job *job, uint32_t attempt, struct error *e)
 		return error_errno(e, NULL, errno, "cannot write %s/state.json",
 				   job->dir);
 	if (attempt > 1)	/* list's index may hold it as it ended */
-		index_dirty(job->root, job->id);
+		index_touch(job);
 	return 0;
 }
 

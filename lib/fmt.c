@@ -3,6 +3,7 @@
  * copies. */
 #include "lib/fmt.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -336,5 +337,33 @@ int signal_name(int signo, char name[12])
 	memcpy(name, "SIG", 3);
 	memcpy(name + 3, word, len);
 	name[3 + len] = '\0';
+	return 0;
+}
+
+int parse_duration(const char *text, uint64_t *seconds)
+{
+	static const struct { char suffix; uint32_t unit; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	uint64_t unit = 1, value;
+	size_t len;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	for (size_t i = 0; len > 0 && i < 4; i++) {
+		if (text[len - 1] == units[i].suffix) {
+			unit = units[i].unit;
+			len--;
+			break;
+		}
+	}
+	/* the number is all that is left, in at most 31 digits */
+	if (len >= 32 || scan_u64(text, &value) != len || !len ||
+	    value > UINT64_MAX / unit)
+		return -1;
+	*seconds = value * unit;
 	return 0;
 }

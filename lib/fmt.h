@@ -24,6 +24,10 @@ int parse_u64(const char *s, uint64_t *out);
  * (milliseconds, as every --timeout); no sign, no spaces, no overflow. 0,
  * or -1 when malformed. */
 int parse_duration_ms(const char *text, uint64_t *ms);
+/* A retention (gc's --older-than, [gc] older_than): "30d", "24h", "60m",
+ * "3600s" or bare seconds (spaces around allowed). 0, or -1 when
+ * malformed or too large. */
+int parse_duration(const char *text, uint64_t *seconds);
 /* Whether a and b agree in their first n bytes (or up to their common
  * end), ASCII letters compared without case: strncasecmp(a, b, n) == 0
  * without locales. */

@@ -4,7 +4,8 @@
 # (tags, restart, deleted, made again) is read from its records; a torn,
 # garbled, forged or foreign index is ignored and written again; list
 # --limit N on a settled root reads only the newest lines, and still sees
-# what changed (new, deleted, restarted, tagged, running jobs).
+# what changed (new, deleted, restarted, tagged, running jobs: restart and
+# tag set move the root's mtime).
 . "$(dirname "$0")/lib.sh"
 
 IDX=$ROOT/.list/index
@@ -151,15 +152,18 @@ restarted=$(first 8 "$(ids_of --all)" | awk '{ print $NF }')
 ae restart --wait "$restarted" >/dev/null
 check_eq "restart of an old job: list --limit 1 shows it first" \
 	"$(ids_of --all --limit 1)" "$restarted "
-check "restart and tag set named their jobs in .list/dirty" \
-	test -s "$ROOT/.list/dirty"
 check_eq "... as a whole scan does" "$(ids_of --all --limit 1)" \
 	"$(mv "$IDX" "$TMP/idx"; ids_of --all --limit 1; mv "$TMP/idx" "$IDX")"
-ae list --all >/dev/null
-check "... which empties .list/dirty (it checked them all)" \
-	test ! -s "$ROOT/.list/dirty"
-check_eq "... and list --limit still finds the restarted job first" \
+check "... and no entry of theirs is left in the root" \
+	test ! -e "$ROOT/.list-touch"
+wait_for "the root settles again" 20 settled
+check_eq "... once settled, list --limit 1 still shows it first" \
 	"$(ids_of --all --limit 1)" "$restarted "
+mkdir "$ROOT/.list-touch"	# as a crash between the two steps leaves it
+ae tag set "$tagged" --tag fresh.tag2 >/dev/null
+check_eq "tag set with a .list-touch left over: found all the same" \
+	"$(ids_of --all --tag fresh.tag2 --limit 1)" "$tagged "
+check "... and the leftover is gone" test ! -e "$ROOT/.list-touch"
 : >"$TMP/go2"
 wait_for "the running job ends" 10 is_state "$r" exited
 check_contains "... list --limit shows it exited" \
