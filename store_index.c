@@ -7,9 +7,9 @@
  *   ID STARTED|- INO CTIME_S CTIME_NS STATE QUEUE|- TAGS|-<tab>CWD<tab>ENTRY
  * TAGS joined by commas; ENTRY the job's list entry, compact JSON. A job
  * whose cwd holds a tab or a newline is not indexed. A line that does not
- * read so is ignored, and the index is written again without it. The
- * file lives in <root>/.list/, so that writing it moves no mtime of the
- * root. */
+ * read so is ignored, and the index is written again without it. A
+ * last line "#lines N" says the file is whole. It lives in <root>/.list/,
+ * so that writing it moves no mtime of the root. */
 #include "store_index.h"
 
 #include <errno.h>
@@ -28,6 +28,7 @@
 #define INDEX_FILE "index"
 #define TOUCH "../.list-touch"	/* from a job directory */
 #define HEADER "#agent-exec list-index 2 "
+#define TRAILER "#lines "	/* the last line: how many came before */
 #define INDEX_MAX (256u << 20)
 #define SETTLED_S 2	/* a directory unchanged this long may be indexed */
 
@@ -107,7 +108,8 @@ static int index_dir(int root_fd, int make)
 
 void index_load(int root_fd, struct list_index *index)
 {
-	int dir_fd = index_dir(root_fd, 0), fd;
+	int dir_fd = index_dir(root_fd, 0);
+	uint64_t lines_said = UINT64_MAX;
 	size_t len = 0, cap = 0;
 	char *line, *end;
 	struct stat st;
@@ -115,9 +117,11 @@ void index_load(int root_fd, struct list_index *index)
 	*index = (struct list_index){ .changed = 1 };
 	jw_init_mem(&index->fresh, INDEX_MAX, 0);
 	jw_init_mem(&index->careful_now, INDEX_MAX, 0);
-	fd = dir_fd < 0 ? -1 : openat(dir_fd, INDEX_FILE, O_RDONLY |
-				      O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && fd_private(fd, &st) == 1 && S_ISREG(st.st_mode) &&
+	/* .list/ is the private root's: none but us replaces the file
+	 * between this look and the read (which follows no symlink) */
+	if (dir_fd >= 0 &&
+	    fstatat(dir_fd, INDEX_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    stat_private(&st) && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size <= INDEX_MAX &&
 	    read_file_at(dir_fd, INDEX_FILE, INDEX_MAX, &index->text,
 			 &len) == 0 && (line = memchr(index->text, '\n', len)) &&
@@ -126,13 +130,10 @@ void index_load(int root_fd, struct list_index *index)
 		*line = '\0';
 		index->ordered = header_parse(index->text + strlen(HEADER),
 					      index) == 0;
-		index->changed = !index->ordered;
 		line++;
 	} else {
 		line = index->text + len;	/* none, or not ours */
 	}
-	if (fd >= 0)
-		close(fd);
 	for (; (end = memchr(line, '\n', len - (size_t)(line - index->text)));
 	     line = end + 1) {
 		*end = '\0';
@@ -143,7 +144,13 @@ void index_load(int root_fd, struct list_index *index)
 		if (end - line > JOB_ID_LEN + TIMESTAMP_LEN + 1 &&
 		    line[JOB_ID_LEN] == ' ')
 			index->lines[index->count++] = line;
+		else if (!strncmp(line, TRAILER, strlen(TRAILER)))
+			scan_u64(line + strlen(TRAILER), &lines_said);
 	}
+	/* a file cut short (no fsync, then a crash) lost lines: the root's
+	 * entries are not known from it */
+	index->ordered &= lines_said == index->count;
+	index->changed = !index->ordered;
 	index->kept = calloc(index->count + 1, 1);
 	if (!index->kept || index->count > UINT32_MAX / 2)
 		index->count = 0;
@@ -156,29 +163,21 @@ int index_root_unchanged(struct list_index *index, int root_fd)
 {
 	struct stat root;
 
-	if (!index->ordered || !index->root_mtime[0] ||
-	    fstat(root_fd, &root) < 0 ||
-	    index->root_mtime[0] != (uint64_t)root.st_mtim.tv_sec ||
-	    index->root_mtime[1] != (uint64_t)root.st_mtim.tv_nsec)
+	if (fstat(root_fd, &root) < 0)
 		return 0;
-	memcpy(index->seen_mtime, index->root_mtime, sizeof(index->seen_mtime));
-	return 1;
-}
-
-void index_root_seen(struct list_index *index, int root_fd)
-{
-	struct stat root;
-
 	/* a name added within the same tick of the clock as the last
-	 * change would leave the mtime as it was: a recent one is not kept */
-	if (fstat(root_fd, &root) == 0 &&
-	    time(NULL) - root.st_mtim.tv_sec >= SETTLED_S) {
+	 * change would leave the mtime as it was: a recent one is not
+	 * recorded */
+	if (time(NULL) - root.st_mtim.tv_sec >= SETTLED_S) {
 		index->seen_mtime[0] = (uint64_t)root.st_mtim.tv_sec;
 		index->seen_mtime[1] = (uint64_t)root.st_mtim.tv_nsec;
 	}
 	if (memcmp(index->seen_mtime, index->root_mtime,
-		   sizeof(index->seen_mtime)) != 0)
+		   sizeof(index->seen_mtime)) != 0) {
 		index->changed = 1;
+		return 0;
+	}
+	return index->ordered && index->root_mtime[0];
 }
 
 void index_careful(struct list_index *index, const char *name)
@@ -355,6 +354,8 @@ void index_save(int root_fd, struct list_index *index)
 		jw_raw(&w, order[i], strcspn(order[i], "\n"));
 		jw_raw(&w, "\n", 1);
 	}
+	jw_raw(&w, header, (size_t)snprintf(header, sizeof(header), TRAILER
+					    "%zu\n", n));
 	/* a cache: no fsync; a torn file is ignored line by line (one torn
 	 * in its header, whole) */
 	dir_fd = index_dir(root_fd, 1);

@@ -63,13 +63,11 @@ void index_load(int root_fd, struct list_index *index);
  * the next write). started, queue and tags are "" when none. */
 int index_lookup(struct list_index *index, const char *id,
 		 const struct stat *dir, struct index_fields *out);
-/* Whether the root (open as root_fd) holds the entries it held when the
- * index was written: its mtime is the one recorded (and is then recorded
- * again). */
+/* Before the root is listed: its mtime, recorded with the index once it
+ * is settled (2 s old: no other change can share it). Whether the root
+ * (open as root_fd) holds the entries it held when the index was
+ * written: its mtime is the one recorded. */
 int index_root_unchanged(struct list_index *index, int root_fd);
-/* Before the root is listed: its mtime, recorded with the index when it
- * is settled (2 s old: no other change can share it). */
-void index_root_seen(struct list_index *index, int root_fd);
 /* An entry of the root seen and not indexed (running, unsettled,
  * unreadable): recorded with the index, read from its records. */
 void index_careful(struct list_index *index, const char *name);

@@ -462,25 +462,27 @@ static int list_entry(const struct store_root *root, int root_fd,
 {
 	struct index_fields fields;
 	struct stat dir;
-	int rc, indexable;
+	int rc = -1, indexable;
 
+	/* only a directory as we make them (ours, 0700) is taken from the
+	 * index; any other goes the careful way */
 	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		index_careful(index, name);
-		return -1;
-	}
-	/* only a directory as we make them (ours, 0700) is taken from the
-	 * index; any other goes the careful way */
-	if (dir.st_uid == index_uid && (dir.st_mode & 0777) == 0700 &&
-	    index_lookup(index, name, &dir, &fields) &&
-	    (*out = summary_from_index(name, &fields, filter, list)))
+	} else if (dir.st_uid == index_uid && (dir.st_mode & 0777) == 0700 &&
+		   index_lookup(index, name, &dir, &fields) &&
+		   (*out = summary_from_index(name, &fields, filter, list))) {
 		return 1;
-	rc = list_one(root, root_fd, name, &dir, hooks, out, &indexable);
+	} else {
+		rc = list_one(root, root_fd, name, &dir, hooks, out,
+			      &indexable);
+		if (rc > 0 && indexable && hooks && hooks->entry &&
+		    !(*out)->state.leftovers.count &&
+		    index_keep(index, *out, &dir, hooks))
+			return rc;
+	}
 	/* what is not indexed is read from its records next time too */
-	if (rc != 0 && !(rc > 0 && indexable && hooks && hooks->entry &&
-			 !(*out)->state.leftovers.count &&
-			 index_keep(index, *out, &dir, hooks)))
+	if (rc)
 		index_careful(index, name);
 	return rc;
 }
@@ -510,14 +512,15 @@ static int list_name(const struct store_root *root, int root_fd,
 	return -1;
 }
 
-/* list --limit N when the root holds the entries it held when list's
- * index was written: no listing of the root, and of what the index holds
- * only the newest (restart and tag set move the root's mtime: what they
- * change is never served unchecked). The entries it did not hold
+/* list when the root holds the entries it held when list's index was
+ * written: no listing of the root, and with --limit N only the newest of
+ * what the index holds (restart and tag set move the root's mtime: what
+ * they change is never served unchecked). The entries it did not hold
  * (running, unsettled, unreadable) are read from their records; then its
- * lines, newest first, each checked against its directory (a stale one
- * read from the records), until N + 1 pass the filter: an older one
- * cannot be among the first N + 1. 0, or -1 out of memory. */
+ * lines, newest first (so the list is nearly in order already), each
+ * checked against its directory (a stale one read from the records),
+ * until N + 1 pass the filter: an older one cannot be among the first
+ * N + 1. 0, or -1 out of memory. */
 static int list_newest(const struct store_root *root, int root_fd,
 		       const struct job_filter *filter,
 		       const struct job_hooks *hooks,
@@ -537,7 +540,8 @@ static int list_newest(const struct store_root *root, int root_fd,
 			return -1;
 		p += len;
 	}
-	for (size_t i = 0; i < index->count && taken <= filter->limit; i++) {
+	for (size_t i = 0; i < index->count &&
+	     (!filter->limit || taken <= filter->limit); i++) {
 		size_t before = list->count;
 
 		copy_str(name, JOB_ID_LEN + 1, index->lines[i]);
@@ -557,7 +561,6 @@ static int list_all(const struct store_root *root, DIR *dir,
 {
 	struct dirent *entry;
 
-	index_root_seen(index, dirfd(dir));
 	while ((entry = readdir(dir)))
 		if (store_entry_may_be_job(entry) &&
 		    list_name(root, dirfd(dir), entry->d_name, filter, hooks,
@@ -586,7 +589,7 @@ int store_list(const struct store_root *root, const struct job_filter *filter,
 	/* untouched pages of the slab cost nothing */
 	list->slab = calloc(index.count, sizeof(*list->slab));
 	list->slab_size = list->slab ? index.count : 0;
-	if (filter->limit && use_index && hooks && hooks->entry &&
+	if (use_index && hooks && hooks->entry &&
 	    index_root_unchanged(&index, root_fd))
 		rc = list_newest(root, root_fd, filter, hooks, &index, list);
 	else
