@@ -132,9 +132,10 @@ void index_load(int root_fd, struct list_index *index)
 					      index) == 0;
 		line++;
 	} else {
-		line = index->text + len;	/* none, or not ours */
+		line = NULL;	/* none, or not ours */
 	}
-	for (; (end = memchr(line, '\n', len - (size_t)(line - index->text)));
+	for (; line && (end = memchr(line, '\n', len - (size_t)(line -
+							      index->text)));
 	     line = end + 1) {
 		*end = '\0';
 		if (array_room(&index->lines, &cap, index->count + 1,
