@@ -149,8 +149,16 @@ static int any_look(struct any_wait *aw, size_t i)
 	else if (job_status_terminal(st.status))
 		rc = 1;
 	else if (job_status_live(st.status) && !item->pid_watched) {
+		test_stop_at("wait-watch");
 		fd = store_supervisor_watch(&job, st.supervisor_pid);
 		item->pid_watched = fd >= 0 && wake_set_fd(&aw->set, fd, i) == 0;
+		/* a supervisor that died since the state was read cannot be
+		 * watched (gone, or a zombie no longer vouched for): read
+		 * again, its loss is recorded now */
+		if (!item->pid_watched &&
+		    read_job_state(aw->cli, &job, &st) == 0 &&
+		    job_status_terminal(st.status))
+			rc = 1;
 	}
 	item->blind = !item->dir_watched ||
 		      (job_status_live(st.status) && !item->pid_watched);

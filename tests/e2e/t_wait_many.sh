@@ -178,6 +178,28 @@ check_eq "wait --any wakes when a supervisor dies: failed, supervisor_lost" \
 	"0 failed supervisor_lost"
 [ -n "$pid" ] && kill -KILL "-$pid" 2>/dev/null
 
+# ... and one that dies while the wait looks away, between reading the
+# state and watching the supervisor (the wait stopped right there): it
+# cannot be watched any more, so its state is read again, not polled for
+g=$(start_job -- sleep 60)
+gsup=$(record_num "$g" supervisor_pid)
+gpid=$(record_num "$g" pid)
+AGENT_EXEC_TEST_STOP_AT=wait-watch "$AE_BIN" --root "$ROOT" wait --any \
+	--poll-ms 60000 --timeout-ms "$(bound 30)s" "$g" >"$TMP/race.out" 2>&1 &
+racer=$!
+kill_at_exit "$racer"
+wait_for "the wait stops before it watches a supervisor" 10 \
+	proc_stopped "$racer"
+kill -KILL "${gsup:-none}"
+wait_for "... whose supervisor is then killed" 10 proc_gone "$gsup"
+kill -CONT "$racer"
+wait_status "$racer" 10
+OUT=$(cat "$TMP/race.out")
+check_eq "... wakes at once all the same: failed, supervisor_lost" \
+	"$WAIT_STATUS $(json_str state "$(entry "$g" "$OUT")") $(json_str error "$(entry "$g" "$OUT")")" \
+	"0 failed supervisor_lost"
+[ -n "$gpid" ] && kill -KILL "-$gpid" 2>/dev/null
+
 # ---- exit statuses of the first failing job -------------------------------------------
 
 k=$(start_job -- sleep 60)
