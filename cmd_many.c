@@ -103,10 +103,11 @@ static void write_failure(struct json_writer *w, const char *id,
 /* ---- wait on many ---------------------------------------------------- */
 
 /* wait --any: where each job stands in the watch. */
+enum { PID_UNWATCHED, PID_VOUCHED, PID_UNVOUCHED, PID_ENDED };
 struct any_item {
 	unsigned char dirty;		/* look at it again */
 	unsigned char dir_watched;	/* its directory is watched */
-	unsigned char pid_watched;	/* its supervisor's end is watched */
+	unsigned char pid_watch;	/* its supervisor's end: PID_... */
 	unsigned char blind;		/* only a poll would see it end */
 };
 struct any_wait {
@@ -126,8 +127,31 @@ static void any_seen(void *ctx, size_t tag, int process_ended)
 	} else if (tag < aw->sel->count) {
 		aw->items[tag].dirty = 1;
 		if (process_ended)	/* its pidfd is spent */
-			aw->items[tag].pid_watched = 0;
+			aw->items[tag].pid_watch = PID_ENDED;
 	}
+}
+
+/* Watch the end of job's supervisor, its state st as read: 1 when it
+ * ended meanwhile, else 0. Its pidfd is opened before its pid is vouched
+ * for; one not vouched for (gone, a zombie, or dying: its memory is
+ * released before its descriptors, ALIVE among them) is a reason to read
+ * the state again, and, if still live, to keep the pidfd, backed by the
+ * poll (the pid may be another's now). A pid whose pidfd woke us is not
+ * watched again: the poll sees the rest. */
+static int any_watch_pid(struct any_wait *aw, size_t i, struct job *job,
+			 struct job_state *st)
+{
+	struct any_item *item = &aw->items[i];
+	int vouched, fd;
+
+	if (item->pid_watch != PID_UNWATCHED)
+		return 0;
+	test_stop_at("wait-watch");
+	fd = store_supervisor_watch(job, st->supervisor_pid, &vouched);
+	if (fd >= 0 && wake_set_fd(&aw->set, fd, i) == 0)
+		item->pid_watch = vouched ? PID_VOUCHED : PID_UNVOUCHED;
+	return !vouched && read_job_state(aw->cli, job, st) == 0 &&
+	       job_status_terminal(st->status);
 }
 
 /* Look at job i again, its watches set up first (an end after them
@@ -137,7 +161,7 @@ static int any_look(struct any_wait *aw, size_t i)
 	struct any_item *item = &aw->items[i];
 	struct job_state st;
 	struct job job;
-	int rc = 0, fd;
+	int rc = 0;
 
 	if (store_job_open(&aw->cli->root, aw->sel->ids[i], &job,
 			   &aw->cli->error) < 0)
@@ -148,20 +172,11 @@ static int any_look(struct any_wait *aw, size_t i)
 		rc = -1;
 	else if (job_status_terminal(st.status))
 		rc = 1;
-	else if (job_status_live(st.status) && !item->pid_watched) {
-		test_stop_at("wait-watch");
-		fd = store_supervisor_watch(&job, st.supervisor_pid);
-		item->pid_watched = fd >= 0 && wake_set_fd(&aw->set, fd, i) == 0;
-		/* a supervisor that died since the state was read cannot be
-		 * watched (gone, or a zombie no longer vouched for): read
-		 * again, its loss is recorded now */
-		if (!item->pid_watched &&
-		    read_job_state(aw->cli, &job, &st) == 0 &&
-		    job_status_terminal(st.status))
-			rc = 1;
-	}
+	else if (job_status_live(st.status))
+		rc = any_watch_pid(aw, i, &job, &st);
 	item->blind = !item->dir_watched ||
-		      (job_status_live(st.status) && !item->pid_watched);
+		      (job_status_live(st.status) &&
+		       item->pid_watch != PID_VOUCHED);
 	store_job_close(&job);
 	return rc;
 }

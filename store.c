@@ -707,14 +707,11 @@ int store_supervisor_holds(const struct job *job, int64_t pid)
 	       proc_holds_open((pid_t)pid, dir.st_dev, dir.st_ino);
 }
 
-int store_supervisor_watch(const struct job *job, int64_t pid)
+int store_supervisor_watch(const struct job *job, int64_t pid, int *vouched)
 {
 	int fd = pid > 1 ? proc_pidfd((pid_t)pid) : -1;
 
-	if (fd >= 0 && !store_supervisor_vouched(job, pid)) {
-		close(fd);
-		return -1;
-	}
+	*vouched = fd >= 0 && store_supervisor_vouched(job, pid);
 	return fd;
 }
 

@@ -158,11 +158,12 @@ int store_supervisor_vouched(const struct job *job, int64_t pid);
 /* Weaker, for where a process cannot set its title (under an emulator):
  * ALIVE is held and process pid holds this very job directory open. */
 int store_supervisor_holds(const struct job *job, int64_t pid);
-/* A descriptor that becomes readable when the job's supervisor (pid, as
- * its record says) has ended, for a waiter on many jobs at once: its
- * pidfd, opened before pid is vouched for, so a reused pid is never the
- * one watched. -1 when it cannot be vouched for or there is no pidfd. */
-int store_supervisor_watch(const struct job *job, int64_t pid);
+/* A descriptor that becomes readable when process pid (the job's
+ * supervisor, as its record says) has ended, for a waiter on many jobs at
+ * once: its pidfd, or -1 (gone, or no pidfd). *vouched: pid was vouched
+ * for after the pidfd was opened, so the pidfd is the supervisor's; when
+ * not, the caller reads the state again before trusting it. */
+int store_supervisor_watch(const struct job *job, int64_t pid, int *vouched);
 /* For the supervisor, now and then: when its lock file was removed, make
  * a new one and hold ALIVE on it (and DELIVERY on *delivery_fd, when
  * held). 1 renewed, 0 nothing to do, -1/errno. */
