@@ -1,5 +1,6 @@
-/* store_tally.c - the store counted by state: one state.json read a job,
- * the careful path (liveness, meta.json) only for the running ones. */
+/* store_tally.c - the store counted by state: a finished job by its line
+ * of list's index, any other by its state.json, the careful path
+ * (liveness, meta.json) only for the running ones. */
 #include "store_tally.h"
 
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "lib/owner.h"
+#include "store_index.h"
 
 /* A job whose record says running: its true state, and its summary (for
  * the command) while it runs. */
@@ -66,12 +68,15 @@ static void queue_count(struct store_tally *tally, const char *name,
 	q->counts[status]++;
 }
 
-/* One directory of the root, counted. */
+/* One directory of the root, counted: by its line in list's index when
+ * the line is trusted (a settled job: its state and queue are final),
+ * else by its state.json. */
 static void tally_one(struct store_tally *tally, const struct store_root *root,
 		      int root_fd, const char *name,
-		      const struct job_hooks *hooks)
+		      const struct job_hooks *hooks, struct list_index *index)
 {
 	struct job_state st = { .status = JOB_UNKNOWN };
+	struct index_fields line;
 	struct stat dir;
 
 	if (fstatat(root_fd, name, &dir, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -81,8 +86,14 @@ static void tally_one(struct store_tally *tally, const struct store_root *root,
 		tally->skipped++;	/* as list skips it */
 		return;
 	}
-	if (store_state_at_name(root, root_fd, name, &st) < 0)
+	if (index_lookup(index, name, &dir, &line)) {
+		st.status = line.status;
+		copy_str(st.queue, line.queue_len < sizeof(st.queue)
+				   ? line.queue_len + 1 : sizeof(st.queue),
+			 line.queue);
+	} else if (store_state_at_name(root, root_fd, name, &st) < 0) {
 		st.status = JOB_UNKNOWN;
+	}
 	if (job_status_live(st.status))
 		tally_running(tally, root, root_fd, name, hooks, &st);
 	tally->counts[st.status]++;
@@ -113,6 +124,7 @@ static int running_order(const void *a, const void *b)
 int store_tally(const struct store_root *root, const struct job_hooks *hooks,
 		struct store_tally *tally, struct error *e)
 {
+	struct list_index index;
 	struct dirent *entry;
 	DIR *dir;
 	int opened;
@@ -121,9 +133,12 @@ int store_tally(const struct store_root *root, const struct job_hooks *hooks,
 	opened = store_root_listing(root, &dir, e);
 	if (opened <= 0)
 		return opened;
+	index_load(dirfd(dir), &index);
 	while ((entry = readdir(dir)))
 		if (store_entry_may_be_job(entry))
-			tally_one(tally, root, dirfd(dir), entry->d_name, hooks);
+			tally_one(tally, root, dirfd(dir), entry->d_name, hooks,
+				  &index);
+	index_free(&index);
 	closedir(dir);
 	if (tally->running.count > 1)
 		qsort(tally->running.jobs, tally->running.count,

@@ -1,5 +1,5 @@
-/* store_tally.h - the store counted by state for summary, cheaply: each
- * job's state.json alone, and the running jobs (store_tally.c). */
+/* store_tally.h - summary's counts by state: a job by its line of list's
+ * index or its state.json; the running ones read (store_tally.c). */
 #ifndef AE_STORE_TALLY_H
 #define AE_STORE_TALLY_H
 
@@ -18,10 +18,12 @@ struct store_tally {
 	struct queue_tally *queues;	/* by name */
 	size_t queue_count;
 };
-/* Count the jobs of the root by state (and by queue) from their
- * state.json, but for a running or queued job, whose supervisor is checked (a lost one is recorded as
- * such: hooks->finished is called then) and whose meta.json gives its
- * command. A missing root has no jobs. */
+/* Count the jobs of the root by state (and by queue) from their lines
+ * of list's index (a finished job whose directory is unchanged since) or
+ * their state.json, but for a running or queued job, whose supervisor is
+ * checked (a lost one is recorded as such: hooks->finished is called
+ * then) and whose meta.json gives its command. A missing root has no
+ * jobs. */
 int store_tally(const struct store_root *root, const struct job_hooks *hooks,
 		struct store_tally *tally, struct error *e);
 void store_tally_free(struct store_tally *tally);

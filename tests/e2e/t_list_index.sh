@@ -5,7 +5,8 @@
 # garbled, forged or foreign index is ignored and written again; list
 # --limit N on a settled root reads only the newest lines, and still sees
 # what changed (new, deleted, restarted, tagged, running jobs: restart and
-# tag set move the root's mtime).
+# tag set move the root's mtime). summary counts settled jobs by their
+# lines.
 . "$(dirname "$0")/lib.sh"
 
 IDX=$ROOT/.list/index
@@ -35,6 +36,20 @@ check_eq "list with the index answers as list without it" "$with" "$without"
 check_eq "... list --all --limit 2 too" "$(ae list --all --limit 2)" \
 	"$(rm -f "$IDX"; ae list --all --limit 2)"
 until_true 20 indexed "$a"
+# summary counts a settled job by its line too: the same counts as from
+# the records, and a state.json rewritten in place (its directory, so its
+# line, unchanged) is not read
+summary_counts() { ae summary | sed 's/.*"counts"://'; }
+counted=$(summary_counts)
+check_eq "summary with the index counts as summary without it" "$counted" \
+	"$(mv "$IDX" "$TMP/idx"; summary_counts; mv "$TMP/idx" "$IDX")"
+cp "$ROOT/$a/state.json" "$TMP/a.state"
+printf 'not json' >"$TMP/junk" && cat "$TMP/junk" >"$ROOT/$a/state.json"
+check_eq "... a settled job is counted by its line, not read" \
+	"$(summary_counts)" "$counted"
+check_eq "... (without the index, that state.json is unreadable)" \
+	"$(mv "$IDX" "$TMP/idx"; json_num unknown "$(ae summary)"; mv "$TMP/idx" "$IDX")" 1
+cat "$TMP/a.state" >"$ROOT/$a/state.json"
 check_eq "... list --tag ci.a (a filter)" "$(ids_in "$(ae list --all --tag ci.a)")" "$a"
 check_eq "... list --state killed" "$(ids_in "$(ae list --all --state killed)")" "$e"
 check_eq "... list in this directory" "$(ids_in "$(ae list)")" "$(ids_in "$(rm -f "$IDX"; ae list)")"
