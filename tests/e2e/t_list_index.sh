@@ -23,6 +23,7 @@ b=$(job_id "$(ae run --wait --meta owner=me -- echo b)")
 c=$(job_id "$(ae create -- echo c)")
 rm -f "$TMP/go"
 d=$(start_job -- sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' x "$TMP/go")
+q=$(job_id "$(ae run --wait --queue ci.q -- true)")
 e=$(job_id "$(ae run --wait -- sh -c 'kill -TERM $$')")
 # each goes in 2 s after its last change: the last one made last
 wait_for "finished jobs go into the index" 20 indexed "$e"
@@ -39,8 +40,11 @@ until_true 20 indexed "$a"
 # summary counts a settled job by its line too: the same counts as from
 # the records, and a state.json rewritten in place (its directory, so its
 # line, unchanged) is not read
-summary_counts() { ae summary | sed 's/.*"counts"://'; }
+summary_counts() { ae summary | sed 's/.*\],"counts":/"counts":/'; }
+until_true 20 indexed "$q"
 counted=$(summary_counts)
+check_contains "... a queue's jobs too" "$counted" '"ci.q":{'
+check_eq "... (the queued job counted by its line)" "$(grep -c "^$q .* ci.q " "$IDX")" 1
 check_eq "summary with the index counts as summary without it" "$counted" \
 	"$(mv "$IDX" "$TMP/idx"; summary_counts; mv "$TMP/idx" "$IDX")"
 cp "$ROOT/$a/state.json" "$TMP/a.state"
