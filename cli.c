@@ -550,6 +550,7 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 					    size_t size)
 {
 	const struct command_def *command = cli_command(argv[*i]);
+	const char *second;
 	char two_words[64];
 
 	if (command) {
@@ -559,11 +560,15 @@ static const struct command_def *command_at(int argc, char **argv, int *i,
 		return command;
 	}
 	if (*i + 1 < argc) {
+		/* "tag --help": the help of the group's one subcommand */
+		second = strcmp(argv[*i + 1], "-h") == 0 ||
+			 strcmp(argv[*i + 1], "--help") == 0
+			 ? "set" : argv[*i + 1];
 		snprintf(two_words, sizeof(two_words), "%s %s", argv[*i],
-			 argv[*i + 1]);
+			 second);
 		command = cli_command(two_words);
 		if (command) {
-			*i += 2;
+			*i += second == argv[*i + 1] ? 2 : 1;
 			return command;
 		}
 	}

@@ -5,7 +5,8 @@
 
 # ---- help and version ------------------------------------------------------
 
-for args in --help -h help "help run" "run --help" "status -h"; do
+for args in --help -h help "help run" "run --help" "status -h" "tag --help" \
+	"notify -h"; do
 	# shellcheck disable=SC2086 # word splitting of args is wanted
 	capture "$AE_BIN" $args
 	if [ "$RC" = 0 ] && [ "$OUT_BYTES" -gt 0 ] &&
@@ -40,6 +41,32 @@ for command in run create start status tail write log events wait kill list \
 	*) not_ok "help $command ends with an example"; echo "#   last line: $last" ;;
 	esac
 done
+
+capture "$AE_BIN" tag --help
+check_contains "tag --help is the help of tag set" "$OUT" "agent-exec tag set JOB_ID"
+
+# each help example typed as shown (in a scratch directory, with a root
+# and a HOME of its own) is no usage error (exit 2): ids that name no job
+# are answered job_not_found, what follows is stopped after 3 s
+ex=$TMP/examples
+mkdir -p "$ex/home"
+for command in run create start restart status tail write log events wait \
+	kill list "tag set" "notify set" "notify redeliver" gc delete schema \
+	install-skills summary help; do
+	# shellcheck disable=SC2086 # "tag set" is two words
+	"$AE_BIN" help $command | sed -n 's/^\$ agent-exec //p'
+done >"$ex/lines"
+while IFS= read -r line; do
+	(cd "$ex" && HOME=$ex/home exec sh -c "exec \"\$0\" --root \"\$1\" $line" \
+		"$AE_BIN" "$ex/root" </dev/null >/dev/null 2>"$ex/err") &
+	wait_status $! 3
+	case $WAIT_STATUS in
+	2) not_ok "help's example 'agent-exec $line' is a usage error"
+		echo "#   $(head -n 1 "$ex/err")" ;;
+	*) ok "help's example 'agent-exec $line' parses (exit $WAIT_STATUS)" ;;
+	esac
+done <"$ex/lines"
+check_eq "... every command's help has one" "$(wc -l <"$ex/lines" | tr -d ' ')" 21
 
 capture "$AE_BIN" --version
 check_eq "--version exits 0" "$RC" 0
