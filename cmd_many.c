@@ -706,6 +706,8 @@ static void write_live(struct json_writer *w, const struct job_list *jobs)
 		write_short_id(w, job->id);
 		write_state(w, job->state.status);
 		write_json(w, "command", job->command_json);
+		if (job->state.started_at[0])
+			jw_kv_str(w, "started_at", job->state.started_at);
 		write_elapsed(w, &job->state);
 		write_queue_place(w, NULL, &job->state);
 		jw_object_end(w);

@@ -88,9 +88,8 @@ static void tally_one(struct store_tally *tally, const struct store_root *root,
 	}
 	if (index_lookup(index, name, &dir, &line)) {
 		st.status = line.status;
-		copy_str(st.queue, line.queue_len < sizeof(st.queue)
-				   ? line.queue_len + 1 : sizeof(st.queue),
-			 line.queue);
+		snprintf(st.queue, sizeof(st.queue), "%.*s",
+			 (int)line.queue_len, line.queue);
 	} else if (store_state_at_name(root, root_fd, name, &st) < 0) {
 		st.status = JOB_UNKNOWN;
 	}

@@ -483,6 +483,8 @@ check_eq "... the jobs: running first, then the queued ones" \
 	"running running queued queued "
 check_match "... a queued one with its queue and waiting_for" "$(entry "$sq3" "$OUT")" \
 	'"state":"queued".*"queue":"sq","waiting_for":"slot"'
+check "... and no started_at (it has not started)" \
+	sh -c '! printf "%s" "$1" | grep -q started_at' x "$(entry "$sq3" "$OUT")"
 capture ae list --state queued
 keep_answer list
 check_eq "list --state queued: the two queued jobs" "$(ids_in "$OUT")" "$(sorted "$sq3" "$sq4")"

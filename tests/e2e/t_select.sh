@@ -189,6 +189,12 @@ check_eq "summary: the running jobs listed, longest running first" \
 check_contains "... with their command" "$(entry "$r6" "$OUT")" '"command":["sleep","60"]'
 check_match "... their short id and elapsed_ms" "$(entry "$r6" "$OUT")" \
 	'"short_job_id":"[0-9A-Z]{6}","state":"running".*"elapsed_ms":[0-9]+'
+check_eq "... and started_at, as status says it" \
+	"$(json_str started_at "$(entry "$r6" "$OUT")")" \
+	"$(json_str started_at "$(ae status "$r6")")"
+check_match "summary --human: a running job's start in STARTED" \
+	"$(ae summary --human | grep "^$(printf '%s' "$r6" | tail -c 6) ")" \
+	'running +- +20[0-9-]+T[0-9:]+Z +sleep 60$'
 check_contains "summary: queues is empty" "$OUT" '"queues":{}'
 capture "$AE_BIN" --root "$TMP/no-root" summary
 keep_answer summary
