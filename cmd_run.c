@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <fcntl.h>
@@ -242,15 +243,22 @@ static int spec_add_notify(struct cli *cli, struct job_spec *spec)
 
 /* --after/--after-ok: each job must exist now; its full id is kept. */
 static int spec_add_after(struct cli *cli, struct strv *ids,
-			  const struct strv *given)
+			  const struct strv *given, const char *option)
 {
+	struct error *e = &cli->error;
+
 	for (size_t i = 0; i < given->n; i++) {
+		char why[sizeof(e->message)];
 		struct job dep;
 		char *id;
 
-		if (store_job_open(&cli->root, given->v[i], &dep,
-				   &cli->error) < 0)
+		if (store_job_open(&cli->root, given->v[i], &dep, e) < 0) {
+			/* which option named it */
+			copy_str(why, sizeof(why), e->message);
+			snprintf(e->message, sizeof(e->message), "%s: %.480s",
+				 option, why);
 			return -1;
+		}
 		id = strv_keep(&cli->owned, strdup(dep.id));
 		store_job_close(&dep);
 		if (!id || strv_push(ids, id) < 0)
@@ -323,8 +331,10 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 	}
 	spec->queue = args->value[O_QUEUE];
 	if (spec_add_input(cli, spec) < 0 ||
-	    spec_add_after(cli, &spec->after, &args->list[O_AFTER]) < 0 ||
-	    spec_add_after(cli, &spec->after_ok, &args->list[O_AFTER_OK]) < 0)
+	    spec_add_after(cli, &spec->after, &args->list[O_AFTER],
+			   "--after") < 0 ||
+	    spec_add_after(cli, &spec->after_ok, &args->list[O_AFTER_OK],
+			   "--after-ok") < 0)
 		return -1;
 	return spec_add_notify(cli, spec);
 }

@@ -200,6 +200,7 @@ for opt in --after --after-ok; do
 		ae run "$opt" 01ZZZZZZZZZZZZZZZZZZZZZZZZ -- touch "$TMP/missing.ran"
 	keep_answer error
 	check_contains "... the message names it" "$OUT" 01ZZZZZZZZZZZZZZZZZZZZZZZZ
+	check_contains "... and the option that did" "$OUT" "\"message\":\"$opt: job not found"
 	check_error "create $opt of an unknown job: job_not_found" job_not_found \
 		ae create "$opt" 01ZZZZZZZZZZZZZZZZZZZZZZZZ -- true
 done
