@@ -25,7 +25,7 @@ static const struct opt_def opt_defs[] = {
 	{ "help", O_HELP, OPT_FLAG },
 	{ "version", O_VERSION, OPT_FLAG },
 	{ "snapshot-after", O_SNAPSHOT_AFTER, OPT_DURATION },
-	{ "until", O_UNTIL, OPT_DURATION },
+	{ "until", O_UNTIL, OPT_SECONDS },
 	{ "session", O_SESSION, OPT_VALUE },
 	{ "tail-lines", O_TAIL_LINES, OPT_NUMBER },
 	{ "lines", O_TAIL_LINES, OPT_NUMBER },	/* the newer spelling */
@@ -80,7 +80,7 @@ static const struct opt_def opt_defs[] = {
 	{ "shell-wrapper", O_SHELL_WRAPPER, OPT_VALUE },
 	{ "timeout-ms", O_TIMEOUT_MS, OPT_DURATION },
 	{ "poll-ms", O_POLL_MS, OPT_DURATION },
-	{ "poll", O_POLL_MS, OPT_DURATION },
+	{ "poll", O_POLL_MS, OPT_SECONDS },
 	{ "signal", O_SIGNAL, OPT_VALUE },
 	{ "limit", O_LIMIT, OPT_NUMBER },
 	{ "state", O_STATE, OPT_VALUE },
@@ -396,11 +396,13 @@ static int store_value(struct args *args, const struct opt_def *def,
 				   "option --%s given more than once",
 				   def->name);
 	args->value[def->id] = value;
-	if (def->kind == OPT_DURATION &&
-	    parse_duration_ms(value, &args->number[def->id]) < 0) {
+	if (def->kind >= OPT_DURATION &&
+	    parse_duration_ms(value, def->kind == OPT_SECONDS ? 1000 : 1,
+			      &args->number[def->id]) < 0) {
 		snprintf(usage, size, "--%s: invalid duration \"%.40s\" "
-			 "(milliseconds, or a number and ms, s, m, h or d: "
-			 "500ms, 10s, 2m)", def->name, value);
+			 "(%sseconds, or a number and ms, s, m, h or d: "
+			 "500ms, 10s, 2m)", def->name, value,
+			 def->kind == OPT_SECONDS ? "" : "milli");
 		return -1;
 	}
 	if (def->kind == OPT_DURATION)

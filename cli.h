@@ -34,8 +34,12 @@ enum opt_id {
 	O_COUNT
 };
 
-/* OPT_DURATION: milliseconds, or a number and a unit (lib/fmt.h) */
-enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER, OPT_DURATION };
+/* OPT_DURATION: milliseconds, or a number and a unit (lib/fmt.h);
+ * OPT_SECONDS, the newer tool's options (--until, --poll): the same, but
+ * a bare number is seconds, as there */
+enum opt_kind {
+	OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_NUMBER, OPT_DURATION, OPT_SECONDS
+};
 
 /* packed: 10 bytes an entry rather than 16 (the table has 87) */
 struct __attribute__((packed)) opt_def {

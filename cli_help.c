@@ -47,12 +47,12 @@ static void print_section(int fd, const char *name, int depth, int examples)
 		const char *end = strchrnul(line, '\n');
 		size_t n = (size_t)(end - line) + (*end == '\n');
 
-		if (*line == '%' && depth == 0) {
+		if (*line == '%' && depth < 2) {	/* two deep at most */
 			char other[64];
 
 			snprintf(other, sizeof(other), "%.*s",
 				 (int)(end - line) - 1, line + 1);
-			print_section(fd, other, 1, examples);
+			print_section(fd, other, depth + 1, examples);
 		} else if ((line[0] == '$' && line[1] == ' ') == examples) {
 			print_line(fd, line, n);
 		}

@@ -265,10 +265,10 @@ int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-int parse_duration_ms(const char *text, uint64_t *ms)
+int parse_duration_ms(const char *text, uint32_t bare_ms, uint64_t *ms)
 {
 	static const struct { char unit[4]; uint32_t ms; } units[] = {
-		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "", 0 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
 		{ "h", 3600000 }, { "d", 86400000 },
 	};
 	uint64_t value;
@@ -277,11 +277,13 @@ int parse_duration_ms(const char *text, uint64_t *ms)
 	if (!n)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		uint32_t unit_ms = i ? units[i].ms : bare_ms;
+
 		if (strcmp(text + n, units[i].unit) != 0)
 			continue;
-		if (value > UINT64_MAX / units[i].ms)
+		if (value > UINT64_MAX / unit_ms)
 			return -1;
-		*ms = value * units[i].ms;
+		*ms = value * unit_ms;
 		return 0;
 	}
 	return -1;

@@ -21,9 +21,10 @@ size_t scan_u64(const char *text, uint64_t *out);
 /* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
 int parse_u64(const char *s, uint64_t *out);
 /* A duration in milliseconds: digits, then a unit (ms, s, m, h, d) or none
- * (milliseconds, as every --timeout); no sign, no spaces, no overflow. 0,
- * or -1 when malformed. */
-int parse_duration_ms(const char *text, uint64_t *ms);
+ * (bare_ms each: 1 for 0.1's options, as every --timeout, 1000 for the
+ * newer tool's seconds); no sign, no spaces, no overflow. 0, or -1 when
+ * malformed. */
+int parse_duration_ms(const char *text, uint32_t bare_ms, uint64_t *ms);
 /* A retention (gc's --older-than, [gc] older_than): "30d", "24h", "60m",
  * "3600s" or bare seconds (spaces around allowed). 0, or -1 when
  * malformed or too large. */

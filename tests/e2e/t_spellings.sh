@@ -59,6 +59,22 @@ capture ae restart --no-wait "$created"
 check_eq "restart --no-wait answers (the job ends soon)" "$RC $(json_str job_id "$OUT")" "0 $created"
 wait_for "... and the restarted job ends" 10 is_state "$created" exited
 
+# ---- run --until: a bare number is seconds (the newer tool's option) ----
+
+capture ae run --until "$(bound 30)" -- sh -c 'sleep 1; echo done'
+check_eq "run --until 30 waits for the end (seconds), with the output" \
+	"$(json_str state "$OUT") $(json_str stdout_tail "$OUT")" "exited done"
+check_between "... waited_ms: the job's second" "$(json_num waited_ms "$OUT")" 900 "$(bound 30)000"
+capture ae run --until 300ms -- sleep 30
+check_eq "run --until 300ms: a unit is that unit" "$(json_str state "$OUT")" running
+check_between "... waited about 300 ms" "$(json_num waited_ms "$OUT")" 250 "$(bound 5)000"
+ae kill --signal KILL "$(job_id "$OUT")" >/dev/null
+check_usage_error "run --until 1x: a usage error" \
+	"$AE_BIN" --root "$ROOT" run --until 1x -- true
+check_contains "... saying a bare number is seconds there" "$ERR" 'invalid duration "1x" (seconds, or a number and ms, s, m, h or d'
+check_usage_error "run --until 18446744073709552 (seconds beyond 64 bits of ms): a usage error" \
+	"$AE_BIN" --root "$ROOT" run --until 18446744073709552 -- true
+
 # ---- wait: --until, --forever, --poll ----
 
 rm -f "$TMP/go"
@@ -75,6 +91,12 @@ capture ae wait --until 1s "$id"
 t1=$(now_ms)
 check_eq "wait --until 1s gives up: timed_out" "$(json_bool timed_out "$OUT")" true
 check_between "... after about a second" "$((t1 - t0))" 900 5000
+t0=$(now_ms)
+capture ae wait --until 1 "$id"
+t1=$(now_ms)
+check_eq "wait --until 1 (a bare number: seconds, as the newer tool means)" \
+	"$(json_bool timed_out "$OUT")" true
+check_between "... after about a second, not a millisecond" "$((t1 - t0))" 900 5000
 capture ae wait --until 1s --timeout-ms 5 "$id"
 check_eq "--until with --timeout-ms: a usage error" "$RC" 2
 check_usage_error "wait --forever --timeout-ms 5: a usage error" \

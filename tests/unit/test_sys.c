@@ -267,33 +267,41 @@ START_TEST(test_parse_duration_ms)
 {
 	uint64_t ms = 7;
 
-	ck_assert_int_eq(parse_duration_ms("250", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("250", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 250);
-	ck_assert_int_eq(parse_duration_ms("250ms", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("250ms", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 250);
-	ck_assert_int_eq(parse_duration_ms("10s", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("10s", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 10000);
-	ck_assert_int_eq(parse_duration_ms("2m", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("2m", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 120000);
-	ck_assert_int_eq(parse_duration_ms("1h", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("1h", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 3600000);
-	ck_assert_int_eq(parse_duration_ms("1d", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("1d", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 86400000);
-	ck_assert_int_eq(parse_duration_ms("0", &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("0", 1, &ms), 0);
 	ck_assert_uint_eq(ms, 0);
 	ms = 7;
-	ck_assert_int_eq(parse_duration_ms("", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("s", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("-1", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms(" 5s", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("5 s", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("5sec", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("1.5s", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("5S", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("18446744073709551615", &ms), 0);
-	ck_assert_int_eq(parse_duration_ms("18446744073709551615s", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms("18446744073709551616", &ms), -1);
-	ck_assert_int_eq(parse_duration_ms(NULL, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("s", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("-1", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms(" 5s", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5 s", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5sec", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("1.5s", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("5S", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551615", 1, &ms), 0);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551615s", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms("18446744073709551616", 1, &ms), -1);
+	ck_assert_int_eq(parse_duration_ms(NULL, 1, &ms), -1);
+	/* the newer tool's options: a bare number is seconds */
+	ck_assert_int_eq(parse_duration_ms("30", 1000, &ms), 0);
+	ck_assert_uint_eq(ms, 30000);
+	ck_assert_int_eq(parse_duration_ms("30ms", 1000, &ms), 0);
+	ck_assert_uint_eq(ms, 30);
+	ck_assert_int_eq(parse_duration_ms("2m", 1000, &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(parse_duration_ms("18446744073709552", 1000, &ms), -1);
 }
 END_TEST
 
