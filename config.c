@@ -432,6 +432,7 @@ struct config_search {
 	int found, line, empty_string;
 	int not_strings;
 	int bad_line;		/* of a [gc] key that is wrong */
+	char bad_key[40];	/* that key, as written */
 };
 
 static int take_strings(struct config_search *search,
@@ -489,8 +490,11 @@ static int visit_setting(void *ctx, const struct toml_entry *entry)
 	struct config_search *search = ctx;
 
 	if (strncmp(entry->key, "gc.", 3) == 0 && !search->bad_line &&
-	    gc_setting(search->gc, entry) < 0)
+	    gc_setting(search->gc, entry) < 0) {
 		search->bad_line = entry->line;
+		copy_str(search->bad_key, sizeof(search->bad_key),
+			 entry->key + 3);
+	}
 	if (!search->wrapper || strcmp(entry->key, "shell.unix") != 0)
 		return 0;	/* unknown keys are left alone */
 	search->found = 1;
@@ -562,14 +566,16 @@ static int settings_from_file(const char *path, struct config_search *search,
 	if (rc < 0)
 		return error_set(e, "invalid_config",
 				 "parse config file %s: %s", path, parse_err);
-	if (search->bad_line || (search->found && search->not_strings))
+	if (search->bad_line)
 		return error_set(e, "invalid_config", "parse config file %s: "
-				 "line %d: %s", path, search->bad_line
-				 ? search->bad_line : search->line,
-				 search->bad_line ? "[gc] takes auto = true or "
-				 "false, older_than = \"30d\" (or 24h, 60m, "
-				 "3600s), max_jobs = N, max_bytes = N"
-				 : "[shell] unix must be an array of strings");
+				 "line %d: %s: [gc] takes auto = true or false, "
+				 "older_than = \"30d\" (or 24h, 60m, 3600s), "
+				 "max_jobs = N, max_bytes = N", path,
+				 search->bad_line, search->bad_key);
+	if (search->found && search->not_strings)
+		return error_set(e, "invalid_config", "parse config file %s: "
+				 "line %d: [shell] unix must be an array of "
+				 "strings", path, search->line);
 	if (search->found &&
 	    (search->wrapper->n == 0 || search->empty_string))
 		return error_set(e, "invalid_config", "config file shell "

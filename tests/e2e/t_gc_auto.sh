@@ -178,8 +178,8 @@ for bad in 'auto = "yes"' 'auto = 1' 'max_jobs = -1' 'max_jobs = "10"' \
 	line=3
 	case $bad in auto*) line=2; printf '[gc]\n%s\n' "$bad" >"$CONFIG" ;; esac
 	check_error "[gc] $bad: run refused" invalid_config ae run -- true
-	check_contains "... naming the file and line $line" "$ERR$OUT" \
-		"parse config file $CONFIG: line $line: [gc] takes auto"
+	check_contains "... naming the file, line $line and the key" "$ERR$OUT" \
+		"parse config file $CONFIG: line $line: ${bad%% *}: [gc] takes auto"
 	check_error "... create refused" invalid_config ae create -- true
 done
 check_eq "... no job made or deleted" \
