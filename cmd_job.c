@@ -272,6 +272,7 @@ static void write_wait_answer(struct cli *cli, const struct job *job,
 
 	envelope_job(w, "wait", job->id);
 	write_state(w, st->status);
+	write_queue_place(w, job, st);
 	write_job_end(w, st);
 	jw_kv_bool(w, "timed_out", timed_out);
 	if (st->timed_out)

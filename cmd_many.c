@@ -241,6 +241,7 @@ static void write_wait_entry(struct json_writer *w, const struct job *job,
 	jw_kv_str(w, "job_id", job->id);
 	write_short_id(w, job->id);
 	write_state(w, st->status);
+	write_queue_place(w, NULL, st);	/* no position: one read each */
 	write_job_end(w, st);
 	if (st->timed_out)
 		jw_kv_bool(w, "job_timed_out", 1);

@@ -140,6 +140,17 @@ check_match "... with its queue and waiting_for" "$(json_flat "$ROOT/$5/state.js
 	'"queue": *"fifo".*"waiting_for": *"slot"'
 check_schema "... a state_record" state_record "$ROOT/$5/state.json"
 check "nothing of the queued jobs ran" test ! -e "$TMP/fifo.log"
+capture ae wait "$5" --until 0
+keep_answer wait
+check_match "wait ID of a queued job: its queue, waiting_for and position" "$OUT" \
+	'"state":"queued","queue":"fifo","waiting_for":"slot","queue_position":4,"timed_out":true'
+capture ae wait --queue fifo --until 0
+keep_answer wait_many
+check_match "wait --queue: a queued job's entry names its queue and what it waits for" \
+	"$(entry "$5" "$OUT")" '"state":"queued","queue":"fifo","waiting_for":"slot"}'
+check_hasnt "... and no position (a read of the line each)" queue_position "$OUT"
+check_match "... a running job's entry names its queue, nothing more" \
+	"$(entry "$fifo_blocker" "$OUT")" '"state":"running","queue":"fifo"}'
 
 # ---- the refusal: --no-queue-wait -------------------------------------------------
 
