@@ -12,6 +12,11 @@
 #   ae-xargs     seq N | xargs -P4 -I{} agent-exec run -- true: four at a
 #                time without a queue (each run answers at its job's end)
 #   floor        seq N | xargs -P4 -I{} true
+#   shape        the least a loop of this shape can take, whatever the
+#                tool: N times agent-exec --version (an exec of the CLI
+#                that does nothing) then sh -c true in the background (the
+#                0.1 contract runs every job through its shell wrapper),
+#                no record, no supervisor; then wait for all
 #   tsp          tsp true, xN, on a warm server with 4 slots (tsp -S 4,
 #                set before the timing); then tsp -w on the last id
 #                (FIFO: once it has ended every job has started) and
@@ -117,6 +122,13 @@ batch() {
 	floor)
 		seq "$count" | xargs -P"$slots" -I{} true ||
 			die "$1: xargs failed" ;;
+	shape)
+		while [ "$_i" -lt "$count" ]; do
+			_i=$((_i + 1))
+			"$AE" --version >/dev/null || die "$1: --version failed"
+			sh -c true &
+		done
+		wait ;;
 	tsp)
 		while [ "$_i" -lt "$((count - 1))" ]; do
 			_i=$((_i + 1))
@@ -165,15 +177,16 @@ median() {
 figure queue "10. $count true jobs through a $slots-slot queue (run --queue, default options: answered once started or queued), until all are terminal"
 figure queue0 "10. the same, run --queue --snapshot-after 10s (answered at the job's end)"
 figure queue-xargs "10. the same without a queue: xargs -P$slots agent-exec run -- true"
+figure queue-shape "10. the least a launch loop takes, whatever the tool: ${count}x (agent-exec --version, then sh -c true in the background), no records"
 figure queue-mem "10. memory per queued job (PSS of what keeps it waiting; $memjobs behind a blocker, 1 slot)"
 
-tools="floor agent-exec agent-exec0 ae-xargs"
+tools="floor shape agent-exec agent-exec0 ae-xargs"
 if have tsp; then
 	tsp_env
 	TS_MAXFINISHED=$((count + 10))	# read by the server when it starts
 	export TS_MAXFINISHED
 	tsp -S "$slots" >/dev/null || die "tsp -S failed"
-	tools="floor tsp agent-exec agent-exec0 ae-xargs"
+	tools="floor shape tsp agent-exec agent-exec0 ae-xargs"
 fi
 
 # ---- wall time ------------------------------------------------------------
@@ -209,6 +222,7 @@ for tool in $tools; do
 		queued_ae0=$("$BT" stats <"$WORK/$tool.queued") || exit 1
 		queued_ae0=$(calc "${queued_ae0%% *}" | sed 's/\.00$//') ;;
 	ae-xargs) ms_aex=$med ;;
+	shape) ms_shape=$med ;;
 	esac
 done
 floor_ms=$ms_floor
@@ -244,6 +258,16 @@ target queue "$verdict" "<= 1.5x tsp -S 4; <= 1.5x xargs -P4"
 ae_cells queue0 "$ms_ae0"
 target queue0 "$verdict" "<= 1.5x tsp -S 4; <= 1.5x xargs -P4"
 ae_cells queue-xargs "$ms_aex"
+# the shape's own floor: when it alone is over 1.5x xargs, no tool that
+# is launched a job at a time by a loop and runs its jobs through sh -c
+# can meet the xargs half of the target on this machine
+ae_cells queue-shape "$ms_shape"
+if le "$ms_shape" "$(calc "1.5 * $floor_ms")"; then
+	_reach="under 1.5x xargs: the xargs half is within reach"
+else
+	_reach="over 1.5x xargs: the xargs half is out of reach of any tool of that shape on this machine"
+fi
+note "queue: shape = ${count}x (agent-exec --version; sh -c true &), then wait, took $(calc "$ms_shape / $floor_ms")x xargs -P$slots true: $_reach."
 
 # ---- memory per queued job ------------------------------------------------
 
