@@ -417,8 +417,9 @@ static int kill_report(struct cli *cli, const struct kill_target *t,
 	if (signal_name(signo, sent) == 0)
 		jw_kv_str(w, "signal_name", sent);
 	write_state(w, st.status);
-	jw_kv_u64(w, "observed_within_ms",
-		  (uint64_t)(clock_mono_ms() - t->sent_ms));
+	/* a job nothing was sent to (it had ended) was read as it was */
+	jw_kv_u64(w, "observed_within_ms", t->signalled || t->leftovers > 0
+		  ? (uint64_t)(clock_mono_ms() - t->sent_ms) : 0);
 	if (st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
 	state_write_signal(w, "ending_signal", st.signal);

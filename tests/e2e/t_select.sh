@@ -116,6 +116,14 @@ check_has "... with a message" message "$(entry "$c1" "$OUT")"
 check_eq "... failures counts it" "$(json_num failures "$OUT")" 1
 check_eq "the created job is left as it was" "$(state_of "$c1")" created
 
+# r2 has ended: nothing is sent to it, and its state was read as it was,
+# not after the second the two that trap TERM hold the answer up
+capture ae kill --tag sel.b
+keep_answer kill_many
+check_eq "kill by selector: an ended job's entry was observed within 0 ms" \
+	"$(json_num observed_within_ms "$(entry "$r2" "$OUT")")" 0
+check "... a job still running after the signal's second: more" \
+	test "$(json_num observed_within_ms "$(entry "$r4" "$OUT")")" -gt 0
 capture ae kill --signal KILL --tag sel.b --state running
 keep_answer kill_many
 check_eq "kill --tag sel.b --state running: the two that trapped TERM" \
