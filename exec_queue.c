@@ -138,6 +138,7 @@ static enum turn await_dependencies(struct turn_wait *t)
 						 "dependency_failed");
 					copy_str(t->st->dependency,
 						 sizeof(t->st->dependency), id);
+					t->st->started_at[0] = '\0';	/* never ran */
 					return TURN_DEPENDENCY_FAILED;
 				}
 			}

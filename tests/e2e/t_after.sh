@@ -102,6 +102,7 @@ check_eq "... status says the same" \
 	"$(json_str state "$OUT") $(json_str error "$OUT") $(json_str dependency "$OUT")" \
 	"failed dependency_failed $f"
 check_eq "... it never ran" "$(logged D)" ""
+check_hasnt "... so its status has no started_at" started_at "$OUT"
 finished_event "$d" >"$TMP/d.finished"
 check_eq "... its own job.finished event: failed, dependency_failed" \
 	"$(json_str state "$(cat "$TMP/d.finished")") $(json_str error "$(cat "$TMP/d.finished")") $(line_count "$TMP/d.finished")" \
@@ -132,6 +133,16 @@ ae wait --timeout-ms "$(bound 20)s" "$k1" "$k2" >/dev/null
 check_eq "--after of a killed job: runs (after it was killed)" "$(logged K1)" "K1 killed"
 check_eq "--after-ok of a killed job: dependency_failed" \
 	"$(json_str error "$(ae status "$k2")") $(logged K2)" "dependency_failed "
+
+# one whose --after-ok dependency failed before it was made fails at once,
+# and never ran either: no started_at
+capture ae run --after-ok "$k" -- "$TMP/note" K3 "$TMP/log" "$k"
+check_eq "--after-ok of a job killed before: failed at once, dependency_failed" \
+	"$(json_str state "$OUT") $(json_str error "$OUT")" "failed dependency_failed"
+k3=$(job_id "$OUT")
+check_hasnt "... no started_at in its status" started_at "$(ae status "$k3")"
+check_hasnt "... nor in its job.finished" started_at "$(finished_event "$k3")"
+check_eq "... and it never ran" "$(logged K3)" ""
 
 # a dependency that has ended already: no wait
 qrun --after-ok "$a" --after "$f" -- "$TMP/note" L "$TMP/log" "$a" "$f"
@@ -302,6 +313,29 @@ check_eq "... summary: the queue's slot is free" \
 	"$(printf '%s\n' "$OUT" | grep -o '"hq":{"slots":[0-9]*,"slots_taken":[0-9]*' | cut -d: -f4)" 0
 release h
 wait_for "... and it runs once its dependency ended" 10 is_state "$hq1" exited
+
+# with --no-queue-wait too, the slot is taken at launch and held while the
+# dependencies run: the job never waits in line
+gated nw 0
+nw=$ID
+qrun --after "$nw" --queue nwq --slots 1 --no-queue-wait -- "$TMP/note" NW "$TMP/log" "$nw"
+nwj=$ID
+check_eq "--after with --no-queue-wait on a free queue: queued for its dependencies" \
+	"$RC $(place "$nwj")" "0 queued dependencies "
+capture ae run --queue nwq --no-queue-wait -- true
+check_eq "... it holds the slot meanwhile: another --no-queue-wait is queue_full" \
+	"$RC $(json_str code "$OUT")" "1 queue_full"
+capture ae summary
+check_eq "... summary: the slot taken" \
+	"$(printf '%s\n' "$OUT" | grep -o '"nwq":{"slots":[0-9]*,"slots_taken":[0-9]*' | cut -d: -f4)" 1
+before_nw=$(job_dirs)
+capture ae run --after "$nw" --queue nwq --no-queue-wait -- true
+check_eq "... and one with --after as well is refused at launch: queue_full, nothing made" \
+	"$RC $(json_str code "$OUT") $(job_dirs)" "1 queue_full $before_nw"
+release nw
+capture ae wait --timeout-ms "$(bound 20)s" "$nwj"
+check_eq "... once its dependency ended it ran, without waiting in line" \
+	"$(json_str state "$OUT") $(logged NW)" "exited NW exited"
 
 # create --after, then start
 gated s 0
