@@ -189,7 +189,7 @@ static int check_arity(const struct args *args, char *usage, size_t size)
 		return -1;
 	}
 	if (command->positionals < 0 && ids && selector)
-		return usage_error(usage, size, "%s: give JOB_IDs or a "
+		return usage_error(usage, size, "%s: give job ids or a "
 				   "selector, not both", command->name);
 	if (ids > 1 && command->id != CMD_WAIT)
 		return usage_error(usage, size, "unexpected argument \"%s\"",

@@ -370,8 +370,8 @@ int signal_option(struct cli *cli, const char **name)
 	signo = signal_parse(*name);
 	if (signo < 0)
 		error_set(&cli->error, "invalid_signal", "invalid signal "
-			  "\"%.64s\": expected TERM, INT, KILL, HUP, QUIT, "
-			  "USR1, USR2 (with or without SIG) or a number",
+			  "\"%.64s\": expected a signal name (TERM, INT, "
+			  "KILL, HUP, USR1, ...; SIG optional) or number",
 			  *name);
 	return signo;
 }

@@ -195,7 +195,7 @@ err 1"
 before=$(tree "$id")
 check_error "tail --attempt 3 of a job with 2" invalid_argument ae tail --attempt 3 "$id"
 check_contains "... the message names the attempts there are" "$OUT" \
-	"has no attempt 3: its attempts are 1 to 2"
+	"has no attempt 3: attempts run from 1 to 2"
 check_error "log --attempt 0" invalid_argument ae log --attempt 0 "$id"
 check_error "restart --signal NOPE" invalid_signal ae restart --signal NOPE "$id"
 check_error "restart of an unknown job" job_not_found ae restart 01NOSUCHJOBNOSUCHJOBNOSUCH
