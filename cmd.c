@@ -370,9 +370,8 @@ int signal_option(struct cli *cli, const char **name)
 	signo = signal_parse(*name);
 	if (signo < 0)
 		error_set(&cli->error, "invalid_signal", "invalid signal "
-			  "\"%.64s\": expected a signal name (TERM, INT, "
-			  "KILL, HUP, USR1, ...; SIG optional) or number",
-			  *name);
+			  "\"%.64s\": expected a signal name (TERM, KILL, "
+			  "USR1, ...; SIG optional) or number", *name);
 	return signo;
 }
 

@@ -127,8 +127,7 @@ static int open_attempt(struct cli *cli, struct job *job)
 		return 0;
 	if (wanted == 0 || wanted > st.attempt)
 		return error_set(&cli->error, "invalid_argument", "job %s has "
-				 "no attempt %llu: attempts run from 1 to %u "
-				 "(each restart adds one)", job->id,
+				 "no attempt %llu: it has 1 to %u", job->id,
 				 (unsigned long long)wanted,
 				 (unsigned)st.attempt);
 	if (store_attempt_open(job, (uint32_t)wanted, &view, &cli->error) < 0)

@@ -289,7 +289,7 @@ static int queue_prepare(struct cli *cli, const char *name)
 		return 0;
 	error_set(&cli->error, "queue_full", "queue %s has no free slot (%llu "
 		  "of them) and --no-queue-wait was given: try again later, "
-		  "or leave --no-queue-wait out to wait in line", name,
+		  "or wait in line without it", name,
 		  (unsigned long long)queue_slot_count(q));
 	cli->error.retryable = 1;
 	return -1;
@@ -341,8 +341,8 @@ static int spec_build(struct cli *cli, struct job_spec *spec)
 
 /* run and create: the job's definition (spec_free it either way), its
  * queue ready, then its directory, records and logs made; the ALIVE lock
- * stays held in job->lock_fd. created jobs keep their --env values in
- * env.json and are recorded as created. */
+ * stays held in job->lock_fd. Their --env values are kept in env.json
+ * (start and restart read them); created jobs are recorded as created. */
 static int make_job(struct cli *cli, struct job_spec *spec,
 		    struct job *job, int created)
 {
@@ -356,7 +356,7 @@ static int make_job(struct cli *cli, struct job_spec *spec,
 	/* a job run now gets its logs from its supervisor, and its
 	 * job.created once we have answered */
 	if (store_input(cli, job, spec) < 0 ||
-	    store_write_meta(job, &cli->root, spec, created_at, created,
+	    store_write_meta(job, &cli->root, spec, created_at,
 			     &cli->error) < 0 ||
 	    (created && (store_create_logs(job, &cli->error) < 0 ||
 			 state_created(job, spec, created_at,
@@ -646,6 +646,19 @@ static int claim_ended(struct cli *cli, struct job *job, struct job_state *st)
 			 "again meanwhile; try again", job->id);
 }
 
+/* Whether the job's definition can be read back: checked before a
+ * running job is stopped, so a restart that cannot launch changes nothing. */
+static int definition_readable(struct cli *cli, struct job *job)
+{
+	struct spec_records records;
+	struct job_spec spec;
+	int rc = store_read_spec(job, &spec, &records, &cli->error);
+
+	spec_free(&spec);
+	spec_records_free(&records);
+	return rc;
+}
+
 /* The same job again: a created one started; a running one stopped
  * first; the attempt that ended archived (tail and log --attempt read it)
  * and the next one launched, answered as start answers. */
@@ -659,6 +672,7 @@ int cmd_restart(struct cli *cli)
 	if (signo < 0 || read_gc_settings(cli) < 0 || open_job(cli, &job) < 0)
 		return -1;
 	if (read_job_state(cli, &job, &st) == 0 &&
+	    definition_readable(cli, &job) == 0 &&
 	    (st.status == JOB_CREATED ||
 	     ((!job_status_live(st.status) ||
 	       stop_attempt(cli, &job, &st, signo) == 0) &&

@@ -282,7 +282,7 @@ static void read_input_spec(const struct json_value *meta,
 			 (unsigned)number : 24;
 }
 
-/* env.json: the real --env entries of a job that starts later. */
+/* env.json: the real --env entries, for start and restart. */
 static int write_env_record(const struct job *job, const struct job_spec *spec)
 {
 	struct json_writer w;
@@ -298,7 +298,7 @@ static int write_env_record(const struct job *job, const struct job_spec *spec)
 
 int store_write_meta(const struct job *job, const struct store_root *root,
 		     const struct job_spec *spec, const char *created_at,
-		     int keep_env, struct error *e)
+		     struct error *e)
 {
 	struct json_writer w;
 
@@ -342,7 +342,7 @@ int store_write_meta(const struct job *job, const struct store_root *root,
 	}
 	write_raw_spec(&w, spec);
 	jw_object_end(&w);
-	if (keep_env && spec->env.n && write_env_record(job, spec) < 0)
+	if (spec->env.n && write_env_record(job, spec) < 0)
 		return error_errno(e, NULL, errno, "cannot write %s/env.json",
 				   job->dir);
 	if (store_write_json(job->dir_fd, "meta.json", &w, 0) < 0)

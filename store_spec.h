@@ -79,17 +79,17 @@ void spec_write_env_vars(struct json_writer *w, const struct job_spec *spec);
 void spec_write_caller_meta(struct json_writer *w,
 			    const struct job_spec *spec);
 
-/* Write meta.json (and, when keep_env is set, env.json: the real --env
- * values a job started later needs, in a file of its own, 0600). */
+/* Write meta.json (and, with --env entries, env.json: their real values,
+ * which start and restart need, in a file of its own, 0600). */
 int store_write_meta(const struct job *job, const struct store_root *root,
 		     const struct job_spec *spec, const char *created_at,
-		     int keep_env, struct error *e);
+		     struct error *e);
 /* The parsed records a spec read back from disk borrows its strings from. */
 struct spec_records {
 	struct json_doc meta, env;
 	struct strv owned;	/* strings built for the spec */
 };
-/* Rebuild a job's spec from meta.json and env.json (for start). */
+/* Rebuild a job's spec from meta.json and env.json (start, restart). */
 int store_read_spec(const struct job *job, struct job_spec *spec,
 		    struct spec_records *records, struct error *e);
 void spec_records_free(struct spec_records *records);

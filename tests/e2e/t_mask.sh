@@ -4,8 +4,9 @@
 # env file or the caller's environment) is "***" in its logs and so in
 # every answer (run, start, status, tail, wait, log), snapshot, event line,
 # completion_event.json, job.output.matched event and notify payload; a
-# notify command's environment lacks the masked keys; only env.json of a
-# created job holds the value, and the job itself always gets it.
+# notify command's environment lacks the masked keys; only the env.json of
+# a job given the value by --env holds it, and the job itself always gets
+# it.
 . "$(dirname "$0")/lib.sh"
 
 secret=s3cr3t
@@ -84,6 +85,7 @@ check_no_secret "... the wait answer lacks the value" "$OUT"
 printf 'TOKEN=%s\nOTHER=x\n' "$secret" >"$TMP/token.env"
 capture ae run --wait --env-file "$TMP/token.env" --mask TOKEN -- \
 	sh -c 'echo "file $TOKEN"'
+from_file=$(job_id "$OUT")
 check_eq "a value from --env-file: redacted" "$(json_str stdout_tail "$OUT")" \
 	"file ***"
 capture ae run --wait --env-file "$TMP/token.env" --mask TOKEN -- \
@@ -92,6 +94,7 @@ check_eq "... the job gets the real value from the file" \
 	"$(json_str stdout_tail "$OUT")" real
 capture env TOKEN="$secret" "$AE_BIN" --root "$ROOT" run --wait --mask TOKEN \
 	-- sh -c 'echo "inherited $TOKEN"'
+inherited=$(job_id "$OUT")
 check_eq "a value from the caller's environment: redacted" \
 	"$(json_str stdout_tail "$OUT")" "inherited ***"
 capture ae run --wait --env TOKEN=s3cr3t --mask TOKEN -- \
@@ -227,5 +230,9 @@ check_contains "events: job.output.matched with the redacted line" "$OUT" \
 
 check_eq "in the whole root only env.json files hold the value" \
 	"$(files_with_secret "$ROOT" | sed 's|.*/||' | sort -u)" env.json
-check_eq "... the created job's alone" "$(files_with_secret "$ROOT")" \
-	"$ROOT/$id/env.json"
+files_with_secret "$ROOT" >"$TMP/holders"
+check "... the created job's among them" grep -qxF "$ROOT/$id/env.json" "$TMP/holders"
+check_eq "... each of a job given the value by --env (kept for start and restart)" \
+	"$(while read -r f; do grep -q '"env_vars"' "${f%/env.json}/meta.json" || echo "$f"; done <"$TMP/holders")" ""
+check_eq "... none of a job that had it from an env file or the caller" \
+	"$(grep -c -e "/$from_file/" -e "/$inherited/" "$TMP/holders")" 0

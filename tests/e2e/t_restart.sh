@@ -195,7 +195,7 @@ err 1"
 before=$(tree "$id")
 check_error "tail --attempt 3 of a job with 2" invalid_argument ae tail --attempt 3 "$id"
 check_contains "... the message names the attempts there are" "$OUT" \
-	"has no attempt 3: attempts run from 1 to 2"
+	"has no attempt 3: it has 1 to 2"
 check_error "log --attempt 0" invalid_argument ae log --attempt 0 "$id"
 check_error "restart --signal NOPE" invalid_signal ae restart --signal NOPE "$id"
 check_error "restart of an unknown job" job_not_found ae restart 01NOSUCHJOBNOSUCHJOBNOSUCH
@@ -216,6 +216,34 @@ capture ae restart --wait "$held"
 keep_answer restart
 check_eq "... then restart goes" "$RC $(json_num attempt "$OUT") $(json_str stdout_tail "$OUT")" \
 	"0 2 out 2"
+
+# ---- a job run with --env: its values are kept for the next attempt ------------
+
+capture ae run --wait --env U=plain --env SECRET=s3cr3t --mask SECRET \
+	-- sh -c 'echo "[$U] [$SECRET] ${#SECRET}"'
+ev=$(job_id "$OUT")
+check_eq "run --env: the job sees its values (the masked one masked in the answer)" \
+	"$(json_str stdout_tail "$OUT")" "[plain] [***] 6"
+check "... and run kept them in env.json, 0600" \
+	test "$(stat -c %a "$ROOT/$ev/env.json")" = 600
+capture ae restart --wait "$ev"
+keep_answer restart
+check_eq "restart of a job run with --env: attempt 2 sees the same values" \
+	"$RC $(json_num attempt "$OUT") $(json_str stdout_tail "$OUT")" "0 2 [plain] [***] 6"
+
+# a running job whose definition cannot be read back (its env.json gone) is
+# not stopped: the refusal changes nothing
+capture ae run --snapshot-after 0 --env U=plain -- sleep 60
+lost_env=$(job_id "$OUT")
+rm "$ROOT/$lost_env/env.json"
+before=$(tree "$lost_env")
+check_error "restart of a job whose env.json is gone: corrupt_record" corrupt_record \
+	ae restart "$lost_env"
+check_contains "... the message names the file" "$OUT" "env.json"
+check_eq "... the job still runs, its first attempt, nothing changed" \
+	"$(state_of "$lost_env") $(json_num attempt "$(ae status "$lost_env")") $(test "$(tree "$lost_env")" = "$before" && echo same)" \
+	"running 1 same"
+ae kill --signal KILL "$lost_env" >/dev/null
 
 # ---- every answer and record matches the schema ---------------------------------
 
