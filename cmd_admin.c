@@ -244,11 +244,22 @@ int cmd_events(struct cli *cli)
 		.type = cli->args.value[O_TYPE],
 		.follow = cli->args.seen[O_FOLLOW],
 	};
+	struct job job;
+	int rc;
 
-	if (query.job_id && !job_id_valid(query.job_id))
-		return error_set(&cli->error, "invalid_job_id", "invalid job "
-				 "id \"%.80s\"", query.job_id);
-	return events_read(cli->root.abs, &query, &cli->error);
+	/* --job as every command takes an id (a prefix, the short id, any
+	 * case): a job that is not there is an error, not an empty stream
+	 * that --follow would wait on forever */
+	if (query.job_id) {
+		if (store_job_open(&cli->root, query.job_id, &job,
+				   &cli->error) < 0)
+			return -1;
+		query.job_id = job.id;
+	}
+	rc = events_read(cli->root.abs, &query, &cli->error);
+	if (query.job_id)
+		store_job_close(&job);
+	return rc;
 }
 
 int cmd_schema(struct cli *cli)

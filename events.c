@@ -273,8 +273,7 @@ static int event_wanted(const struct events_query *q, const char *line,
 	job = json_get_str(doc.root, "job_id");
 	type = json_get_str(doc.root, "event_type");
 	wanted = (!q->type || prefix_match(q->type, type)) &&
-		 (!q->job_id || (job && strncmp(job, q->job_id,
-						  strlen(q->job_id)) == 0));
+		 (!q->job_id || (job && strcmp(job, q->job_id) == 0));
 	json_doc_free(&doc);
 	return wanted;
 }

@@ -64,6 +64,18 @@ check_eq "... each line starts with cursor and time" \
 	"$(grep -cE '^\{"cursor":"[0-9]+","time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z",' "$TMP/one.ndjson")" 3
 check_eq "... and names the job" "$(grep -c "\"job_id\":\"$id\"" "$TMP/one.ndjson")" 3
 check_schema "... each line is an event_line" event_line --lines "$TMP/one.ndjson"
+# --job takes an id as every command does: its short id, a prefix, any case
+lower_prefix=$(printf '%s' "$id" | cut -c1-12 | tr 'A-Z' 'a-z')
+short=$(printf '%s' "$id" | cut -c21-)
+check_eq "events --job SHORT_ID and --job lower-case-prefix: the same 3 lines" \
+	"$(ae events --job "$short" | cmp -s - "$TMP/one.ndjson" && echo same) $(ae events --job "$lower_prefix" | cmp -s - "$TMP/one.ndjson" && echo same)" \
+	"same same"
+check_error "events --job of a job that is not there: job_not_found (not an empty stream)" \
+	job_not_found ae events --job 01NOSUCHJOBNOSUCHJOBNOSUCH
+ae events --follow --job NOPE >"$TMP/follow-nope.out" 2>&1 &
+wait_status $! "$(bound 10)"
+check_eq "... nor --follow waiting on it forever: exit 1, job_not_found" \
+	"$WAIT_STATUS $(json_str code "$(cat "$TMP/follow-nope.out")")" "1 job_not_found"
 created=$(sed -n 1p "$TMP/one.ndjson")
 check_contains "job.created: the command" "$created" \
 	'"command":["sh","-c","echo out; echo err >&2; exit 3"]'
