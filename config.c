@@ -569,8 +569,8 @@ static int settings_from_file(const char *path, struct config_search *search,
 	if (search->bad_line)
 		return error_set(e, "invalid_config", "parse config file %s: "
 				 "line %d: %s: [gc] takes auto = true or false, "
-				 "older_than = \"30d\" (or 24h, 60m, 3600s), "
-				 "max_jobs = N, max_bytes = N", path,
+				 "older_than = \"30d\" (or 24h, ...), max_jobs "
+				 "= N, max_bytes = N", path,
 				 search->bad_line, search->bad_key);
 	if (search->found && search->not_strings)
 		return error_set(e, "invalid_config", "parse config file %s: "

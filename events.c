@@ -366,11 +366,8 @@ static void reader_start(struct reader *r, const struct segment *segs,
 			r->pos = (uint64_t)st.st_size;
 		return;
 	}
-	if (parse_u64(since, &cursor) < 0) {
-		error_set(e, "invalid_cursor", "invalid --since \"%.40s\": "
-			  "expected a cursor from an event, or \"end\"", since);
-		return;
-	}
+	if (parse_u64(since, &cursor) < 0)
+		goto invalid;
 	for (i = count; i > 1 && segs[i - 1].base > cursor; i--)
 		;
 	if (cursor < segs[0].base) {
@@ -379,6 +376,14 @@ static void reader_start(struct reader *r, const struct segment *segs,
 	}
 	open_segment(r, &segs[i - 1], cursor - segs[i - 1].base);
 	r->skip_line = 1;
+	/* past the end: another root's cursor, or of a log since removed;
+	 * read from there, the events to come would be lost */
+	if (r->fd < 0 || fstat(r->fd, &st) < 0 ||
+	    r->pos <= (uint64_t)st.st_size)
+		return;
+invalid:
+	error_set(e, "invalid_cursor", "invalid --since \"%.40s\": expected "
+		  "a cursor from an event of this root, or \"end\"", since);
 }
 
 /* The segment after the one being read, if the writer rotated. */
@@ -462,9 +467,8 @@ int events_read(const char *root, const struct events_query *query,
 	if (r.dir_fd < 0 && errno == EPERM)
 		return error_set(e, "unsafe_permissions", "%s or its "
 				 EVENTS_DIR " is not yours alone (another user "
-				 "owns it or can write to it): its events are "
-				 "not to be trusted; chmod go-w it, or use a "
-				 "jobs root of your own", root);
+				 "owns it or can write to it): chmod go-w it, "
+				 "or use a jobs root of your own", root);
 	if (r.dir_fd < 0)
 		return errno == ENOENT ? 0 : error_errno(e, NULL, errno,
 				"cannot open %s/" EVENTS_DIR, root);

@@ -512,9 +512,9 @@ static int read_verdict(struct writer *w, struct input_sent *sent,
 
 	if (got == 0)
 		return error_set(e, "invalid_state", "cannot write to the job: "
-				 "its supervisor did not answer within %d ms "
-				 "after the timeout (is it stopped?); at most "
-				 "%llu bytes went to it", ANSWER_GRACE_MS,
+				 "its supervisor did not answer %d ms after "
+				 "the timeout (stopped?); at most %llu bytes "
+				 "went to it", ANSWER_GRACE_MS,
 				 (unsigned long long)w->sent);
 	if (got > 0 && strncmp(line, "ok ", 3) == 0 &&
 	    scan_u64(line + 3, &sent->bytes))

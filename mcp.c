@@ -283,9 +283,9 @@ static void message(struct server *sv, const struct json_value *msg)
 	    (id && !id_valid(id)) || (method && method->type != JSON_STRING)) {
 		mcp_answer_error(NULL, INVALID_REQUEST, msg->type == JSON_ARRAY
 			     ? "batches are not supported: one message a line"
-			     : "not a JSON-RPC 2.0 request (an object with "
+			     : "not a JSON-RPC 2.0 request (an object, "
 			       "\"jsonrpc\":\"2.0\", a string method, an id "
-			       "that is a string or an integer)");
+			       "a string or an integer)");
 		return;
 	}
 	if (!method) {

@@ -180,6 +180,16 @@ check_eq "--since end: nothing old" "$RC $OUT_BYTES" "0 0"
 check_error "--since abc: invalid_cursor" invalid_cursor ae events --since abc
 printf '%s\n' "$OUT" >"$TMP/ans/error"
 check_error "--since 12abc: invalid_cursor" invalid_cursor ae events --since 12abc
+# a cursor past the end of the log is another root's (or of a log since
+# removed): reading from there would lose the events to come
+past=$(($(wc -c <"$ROOT/.events/00000000000000000000.ndjson") + 1000))
+check_error "--since past the end of the log: invalid_cursor" invalid_cursor \
+	ae events --since "$past"
+check_contains "... the message says what is expected" "$OUT" "a cursor from an event of this root"
+ae events --follow --since "$past" >"$TMP/follow-past.out" 2>&1 &
+wait_status $! "$(bound 10)"
+check_eq "... --follow from it too: exit 1 at once, not a silent wait" \
+	"$WAIT_STATUS $(json_str code "$(cat "$TMP/follow-past.out")")" "1 invalid_cursor"
 check_schema "... the error is an answer" - "$TMP/ans/error"
 
 # resume from the last cursor while jobs are being run
