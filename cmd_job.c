@@ -155,8 +155,9 @@ static int watch_failed(struct cli *cli, const struct job *job)
 			   "of job %s", job->id);
 }
 
-/* tail --wait-ms: until output comes after since[], the job ends, or the
- * wait's time is up. The job's state as it stands then (known: read). */
+/* tail --wait-ms: until output comes after since[], the job ends (and
+ * what it left running too), or the wait's time is up. The job's state as
+ * it stands then (known: read). */
 static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 		     const uint64_t since[2])
 {
@@ -167,9 +168,10 @@ static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 
 	if (dir_watch_open(&watch, job->dir) < 0)
 		return watch_failed(cli, job);
-	/* the state again once watched: an end just before is not missed */
+	/* the state again once watched: an end just before is not missed;
+	 * what the job left running still writes to its logs */
 	while ((rc = read_job_state(cli, job, st)) == 0 &&
-	       !job_status_terminal(st->status)) {
+	       (!job_status_terminal(st->status) || st->leftovers.count)) {
 		woken = store_logs_wait(job, &watch, since, deadline);
 		if (woken < 0) {
 			rc = watch_failed(cli, job);
@@ -185,11 +187,11 @@ static int tail_wait(struct cli *cli, struct job *job, struct job_state *st,
 }
 
 /* tail --follow: the job's output, raw (stdout to stdout, stderr to
- * stderr), as it comes and until the job has ended and its logs are read
- * to their end. A reader that goes away ends it. */
-static int tail_follow(struct cli *cli, struct job *job)
+ * stderr), from offsets[] (the start, or --cursor's), as it comes and
+ * until the job has ended and its logs are read to their end. A reader
+ * that goes away ends it. */
+static int tail_follow(struct cli *cli, struct job *job, uint64_t offsets[2])
 {
-	uint64_t offsets[2] = { 0, 0 };
 	struct dir_watch watch;
 	struct job_state st;
 	int ended = 0, rc = 0;
@@ -226,7 +228,7 @@ static int tail_job(struct cli *cli, struct job *job)
 	int incremental = tail_since(cli, since), known;
 
 	if (cli->args.seen[O_FOLLOW])
-		return tail_follow(cli, job);
+		return tail_follow(cli, job, since);
 	known = read_job_state(cli, job, &st) == 0;
 	if (known && incremental && cli->args.seen[O_WAIT_MS] &&
 	    tail_wait(cli, job, &st, since) < 0)
@@ -248,6 +250,8 @@ static int tail_job(struct cli *cli, struct job *job)
 	jw_kv_str(w, "state", known ? job_status_name(st.status) : "unknown");
 	if (known && st.has_exit_code)
 		jw_kv_i64(w, "exit_code", st.exit_code);
+	if (known)	/* they may write more */
+		state_write_leftovers(w, &st);
 	return 0;
 }
 

@@ -82,6 +82,25 @@ wait_for "job.finished (notify file) says what the job left" 10 \
 	has_lines "$TMP/finished.ndjson" 1
 check_contains "... its leftovers" "$(cat "$TMP/finished.ndjson")" '"leftovers":{"count":'
 
+# tail says they live, and --wait-ms waits through them: they may write
+capture ae tail "$id"
+printf '%s\n' "$OUT" >"$TMP/ans/tail"
+check_contains "tail reports the leftovers (they still write to its logs)" "$OUT" \
+	'"leftovers":{"count":'
+cur=$(json_str cursor "$OUT")
+t0=$(now_ms)
+capture ae tail --cursor "$cur" --wait-ms 2000 "$id"
+took=$(($(now_ms) - t0))
+check_eq "tail --cursor --wait-ms of the ended job: nothing new, still their leftovers" \
+	"$(json_str state "$OUT") $(json_str stdout_tail "$OUT") $(printf '%s' "$OUT" | grep -c '"leftovers":{')" \
+	"exited  1"
+if [ -z "${AE_UNDER_TOOL:-}" ] && ms_clock; then
+	check_between "... after waiting the whole --wait-ms for them, not at once (ms)" \
+		"$took" 1950 60000
+fi
+( ae tail --cursor "$cur" --wait-ms 30000 "$id" >"$TMP/tail-late.out"
+  echo "$?" >"$TMP/tail-late.rc" ) &
+
 # their output still goes to the job's logs
 touch "$TMP/release"
 wait_for "a leftover's output reaches stdout.log after the job ended" 10 \
@@ -93,6 +112,11 @@ not_reported() {
 }
 wait_for "... (status)" 10 not_reported "$id" "$plain"
 check_contains "tail shows the late line" "$(ae tail "$id")" "late line"
+wait_for "tail --cursor --wait-ms from before: answers with the late line" 15 \
+	test -s "$TMP/tail-late.rc"
+check_eq "... exit 0" "$(cat "$TMP/tail-late.rc")" 0
+check_contains "... the line" "$(json_str stdout_tail "$(cat "$TMP/tail-late.out")")" \
+	"late line"
 
 # ---- gc and delete keep a job whose processes run ------------------------------------
 
@@ -219,6 +243,7 @@ wait_for "... and the record forgets it at the next look" 10 forgotten "$id"
 check_schema "the run answers are run answers" run "$TMP/ans/run" "$TMP/ans/run.kill"
 check_schema "the start answers are start answers" start "$TMP"/ans/start.*
 check_schema "the status answer is a status" status "$TMP/ans/status"
+check_schema "the tail answer is a tail" tail "$TMP/ans/tail"
 check_schema "the wait answer is a wait" wait "$TMP/ans/wait"
 check_schema "the list answer is a list" list "$TMP/ans/list"
 check_schema "the kill answer is a kill" kill "$TMP/ans/kill"

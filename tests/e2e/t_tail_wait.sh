@@ -87,3 +87,9 @@ check_eq "--follow of a finished job prints its output and exits 0" \
 second"
 check_error "--follow of an unknown job: the JSON error" job_not_found \
 	ae tail --follow 7ZZZZZZZZZZZZZZZZZZZZZZZZZ
+capture ae tail --follow --cursor 6:10 "$id"
+check_eq "--follow --cursor: on from an earlier read's cursor (stdout)" "$RC $OUT" "0 second"
+check_eq "... and stderr" "$ERR" "err-second"
+capture ae tail --follow --since-stdout 6 "$id"
+check_eq "--follow --since-stdout N: stdout from N, all of stderr" "$OUT|$ERR" "second|err-first
+err-second"
