@@ -488,7 +488,8 @@ static void attempt_start(struct notifier *n, struct event *ev,
 		return;
 	}
 	s->pid = pid;
-	s->kill_at = time_after(now, ev->timeout_ms);
+	/* --notify-timeout 0: no limit, as --timeout 0 is */
+	s->kill_at = ev->timeout_ms ? time_after(now, ev->timeout_ms) : 0;
 	n->running++;
 	test_stop_at("sink-started");
 }
@@ -512,7 +513,8 @@ void notifier_tick(struct notifier *n, int64_t now)
 		for (size_t i = 0; i < ev->nsinks; i++) {
 			struct sink *s = &ev->sinks[i];
 
-			if (s->pid && !s->timed_out && now >= s->kill_at) {
+			if (s->pid && !s->timed_out && s->kill_at &&
+			    now >= s->kill_at) {
 				s->timed_out = 1;
 				kill(-s->pid, SIGKILL);
 				kill(s->pid, SIGKILL);

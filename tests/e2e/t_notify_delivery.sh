@@ -170,6 +170,14 @@ wait_for "... and the supervisor exits" 10 proc_gone "${sup:-0}"
 cp "$ROOT/$id/completion_event.json" "$TMP/ev/record.hang"
 for pid in $(cat "$TMP/hang/pids" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
 
+# --notify-timeout 0: no limit (as --timeout 0): a sink that takes its time
+# is not killed at once
+id=$(start_job --notify-command "sleep 1; echo done >'$TMP/slow-sink'" \
+	--notify-timeout 0 --notify-retries 0 -- true)
+wait_for "--notify-timeout 0: a sink of a second is delivered, not killed" 15 \
+	delivery_is "$id" delivered
+check_eq "... its command ran to its end" "$(cat "$TMP/slow-sink" 2>/dev/null)" done
+
 # ---- a failing file sink ---------------------------------------------------------------------
 
 echo "a file" >"$TMP/afile"
