@@ -155,6 +155,9 @@ static int run_command_line(int argc, char **argv, int own_argv)
 		write_str(2, "agent-exec: out of memory\n");
 		return 2;
 	}
+	/* the answer is built in memory and written whole at the end; a
+	 * usage error of a tool call is an answer too */
+	jw_init_mem(&cli.out, ANSWER_MAX, 0);
 	parsed = cli_parse(argc, argv, &cli.args, usage, sizeof(usage));
 	if (parsed == 0)
 		parsed = cli_check(&cli.args, usage, sizeof(usage));
@@ -162,8 +165,6 @@ static int run_command_line(int argc, char **argv, int own_argv)
 		return 0;
 	if (parsed < 0)
 		return usage_failed(&cli, own_argv, usage);
-	/* the answer is built in memory and written whole at the end */
-	jw_init_mem(&cli.out, ANSWER_MAX, 0);
 	failed = store_root_resolve(cli.args.value[O_ROOT], &cli.root,
 				    &cli.error) < 0;
 	if (!failed) {

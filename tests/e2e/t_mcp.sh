@@ -216,6 +216,14 @@ mcp_call 26 kill "{\"job_id\":\"$j1\",\"signal\":\"BOGUS\"}"
 check_tool_error "kill with an unknown signal: isError, invalid_signal" invalid_signal
 mcp_call 27 write "{\"job_id\":\"$j5\",\"data\":\"late\"}"
 check_tool_error "write to a job that ended: isError, invalid_state" invalid_state
+# a value the command line refuses (a usage error of the CLI) is an answer
+# too: isError, invalid_argument, at once (it once spun in the child)
+mcp_call 28 list '{"all":true,"state":"bogus"}'
+check_tool_error "list with a state that is none: isError, invalid_argument" invalid_argument
+mcp_call 29 run '{"command":["true"],"tags":["bad tag"]}'
+check_tool_error "run with a tag the CLI refuses: isError, invalid_argument" invalid_argument
+mcp_call 30 tail "{\"job_id\":\"$j5\",\"cursor\":\"garbage\"}"
+check_tool_error "tail with a cursor that is none: isError, invalid_argument" invalid_argument
 mcp_close
 check_client "every tool: the client's script passed"
 
