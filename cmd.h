@@ -38,6 +38,9 @@ struct cli {
 				 * restart) */
 	int gc_after;		/* a job launched and [gc] auto: collect
 				 * once the answer is out */
+	int tool_call;		/* a tool call of the MCP server, which ends
+				 * it with SIGTERM: held off until a run's
+				 * job is launched */
 };
 
 /* A diagnostic line on stderr when --verbose is at least level. */

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/sig.h"
+
 #define SNAPSHOT_MAX_MS 10000
 
 /* "key=value" in a string the cli keeps until exit. */
@@ -457,6 +459,8 @@ static int launch_and_answer(struct cli *cli, const char *type,
 
 	if (cli->launch.queue)	/* the supervisor holds what it needs */
 		queue_close(cli->launch.queue);
+	if (cli->tool_call)	/* launched, or nothing was made */
+		sig_hold(SIGTERM, 0);
 	if (launched < 0)
 		return -1;
 	/* from here the job exists: an error still names it */

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/sig.h"
+
 #define RECHECK_MS 1000
 
 /* The signals that end a waiting job, as the supervisor watches them. */
@@ -44,12 +46,15 @@ static void stop_signals_act(struct sigaction *action)
 		sigaction(stop_signals[i], action, NULL);
 }
 
+/* Caught, and let in: whoever started us may have held them off. */
 static void stop_signals_catch(void)
 {
 	struct sigaction action = { .sa_sigaction = on_stop,
 				    .sa_flags = SA_SIGINFO };
 
 	stop_signals_act(&action);
+	for (size_t i = 0; i < STOP_SIGNALS; i++)
+		sig_hold(stop_signals[i], 0);
 }
 
 /* Blocked first, so one that comes now waits for the supervisor's watch. */

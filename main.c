@@ -13,6 +13,7 @@
 #include "cli_human.h"
 #include "cmd.h"
 #include "mcp.h"
+#include "lib/sig.h"
 
 static int run_tool_command(int argc, char **argv);
 
@@ -149,6 +150,12 @@ static int run_command_line(int argc, char **argv, int own_argv)
 	/* our files are 0600 and directories 0700 whatever the umask; the
 	 * job gets the caller's umask back */
 	cli.launch.old_umask = umask(077);
+	/* a tool call is ended with SIGTERM (cancelled, or the server
+	 * ending): held off while a run makes and launches its job, so none
+	 * is left half made (cmd_run lets it in then) */
+	cli.tool_call = !own_argv;
+	if (cli.tool_call)
+		sig_hold(SIGTERM, 1);
 	if (own_argv)
 		argv = arguments_take(&cli, argc, argv);
 	if (!argv) {

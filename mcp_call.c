@@ -515,6 +515,14 @@ int64_t mcp_calls_progress(struct mcp_calls *calls, int64_t now)
 	return next;
 }
 
+/* How a call's child is ended: a run's with SIGTERM, which it holds off
+ * until its job is launched (then its wait ends, the job runs on); the
+ * others' at once. */
+static int call_stop_signal(const struct mcp_call *call)
+{
+	return call->launches ? SIGTERM : SIGKILL;
+}
+
 void mcp_calls_cancel(struct mcp_calls *calls, const char *id)
 {
 	for (size_t i = 0; i < calls->queued; i++) {
@@ -530,8 +538,8 @@ void mcp_calls_cancel(struct mcp_calls *calls, const char *id)
 		if (!call->pid || call->cancelled || strcmp(call->id, id) != 0)
 			continue;
 		call->cancelled = 1;
-		if (!call->launches && !call->exited)
-			kill(call->pid, SIGKILL);
+		if (!call->exited)
+			kill(call->pid, call_stop_signal(call));
 	}
 }
 
@@ -546,8 +554,7 @@ void mcp_calls_end(struct mcp_calls *calls)
 
 		if (!call->pid)
 			continue;
-		if (!call->launches && !call->exited &&
-		    kill(call->pid, SIGKILL) == 0)
+		if (!call->exited && kill(call->pid, call_stop_signal(call)) == 0)
 			waitpid(call->pid, NULL, 0);	/* at once: no zombie */
 		call_release(call);
 	}

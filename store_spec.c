@@ -500,20 +500,15 @@ static int read_env_entries(const struct job *job, struct spec_records *rec,
 			      e) < 0)
 		return -1;
 	env = json_get(rec->env.root, "env");
-	if (!env || env->type != JSON_ARRAY)
-		return error_set(e, "corrupt_record", "%s/env.json has no "
-				 "\"env\" list; the job's --env values are lost: "
-				 "delete it and create it again", job->dir);
-	if (strv_from_json(&spec->env, env) < 0 ||
-	    strv_from_hex(&spec->env, rec, json_get(rec->env.root, "env_hex")))
-		return error_set(e, "corrupt_record", "%s/env.json holds "
-				 "entries that cannot be decoded", job->dir);
-	if (spec->env.n != shown->u.children.count)
-		return error_set(e, "corrupt_record", "%s/env.json holds %zu "
-				 "--env entries where meta.json shows %zu: delete "
-				 "the job and create it again", job->dir,
-				 spec->env.n, shown->u.children.count);
-	return 0;
+	if (env && env->type == JSON_ARRAY &&
+	    strv_from_json(&spec->env, env) == 0 &&
+	    !strv_from_hex(&spec->env, rec,
+			   json_get(rec->env.root, "env_hex")) &&
+	    spec->env.n == shown->u.children.count)
+		return 0;
+	return error_set(e, "corrupt_record", "%s/env.json does not hold the "
+			 "--env values meta.json shows: they are lost; delete "
+			 "the job and make it again", job->dir);
 }
 
 int store_read_spec(const struct job *job, struct job_spec *spec,

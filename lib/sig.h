@@ -31,5 +31,7 @@ int sig_call_until(int64_t deadline_ms, int (*call)(void *ctx), void *ctx);
 /* In a child about to exec: every disposition back to default, nothing
  * blocked. */
 void sig_reset(void);
+/* Hold signo off (blocked: it waits) or, hold 0, let it in. */
+void sig_hold(int signo, int hold);
 
 #endif

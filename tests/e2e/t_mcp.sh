@@ -384,6 +384,24 @@ mcp_close
 
 # ---- cancellation -----------------------------------------------------------------------------
 
+# live_children PID: how many live processes PID is the parent of.
+live_children() {
+	_n=0
+	for _d in /proc/[0-9]*; do
+		[ "$(proc_field "${_d#/proc/}" 4)" = "$1" ] || continue
+		[ "$(proc_field "${_d#/proc/}" 3)" = Z ] || _n=$((_n + 1))
+	done
+	echo "$_n"
+}
+children_are() { [ "$(live_children "$1")" = "$2" ]; }
+# children_of PID: the pids of its live children, one a line.
+children_of() {
+	for _d in /proc/[0-9]*; do
+		[ "$(proc_field "${_d#/proc/}" 4)" = "$1" ] || continue
+		[ "$(proc_field "${_d#/proc/}" 3)" = Z ] || echo "${_d#/proc/}"
+	done
+}
+
 mcp_open --session t-mcp-cancel
 mcp_hello
 jc=$(start_job -- sleep 30)
@@ -401,8 +419,27 @@ mcp_send "send $(rpc 3 ping)"
 mcp_await 3 3
 check_eq "the server goes on after a cancel; no answer with the cancelled id ever" \
 	"$(jget "$R" result)$(response 1)" "{}"
+# a cancelled run: its child ends once its job is launched (the job runs
+# on), rather than waiting out its until
+mcp_server_pid
+calls_before=$(live_children "$SERVER_PID")
+mcp_send "send $(call 4 run '{"command":["sleep","30"],"until":60,"callback_session":"t-mcp-elsewhere"}')"
+wait_for "a run call's child is there" 10 children_are "$SERVER_PID" $((calls_before + 1))
+mcp_send "send $(notification notifications/cancelled '{"requestId":4,"reason":"test"}')"
+wait_for "... cancelled: it ends, not after its until (60 s)" 10 \
+	children_are "$SERVER_PID" "$calls_before"
+jr=$(ae list --all | grep -o '"job_id":"[^"]*","name":"sleep[^"]*"' | head -n 1 | cut -d'"' -f4)
+check_eq "... its job runs on" "$(state_of "$jr")" running
+ae kill "$jr" >/dev/null
+# the server ending (its input closed) ends a run call's child the same way
+children_of "$SERVER_PID" >"$TMP/children.before"
+mcp_send "send $(call 5 run '{"command":["sleep","30"],"until":60,"callback_session":"t-mcp-elsewhere"}')"
+wait_for "another run call's child" 10 children_are "$SERVER_PID" $((calls_before + 1))
+run_child=$(children_of "$SERVER_PID" | grep -vxF -f "$TMP/children.before" | head -n 1)
 mcp_close
 check_client "cancellation: the client's script passed"
+wait_for "the server ended: the run call's child is gone too, not left for 60 s" 10 \
+	proc_gone "${run_child:-0}"
 
 # ---- until: its default and its cap ----------------------------------------------------------
 
