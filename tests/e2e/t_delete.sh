@@ -96,6 +96,26 @@ check "... nothing outside the root was touched" test -d "$TMP"
 check_usage_error "delete without an id: usage error" ae delete
 check_usage_error "delete --bogus: usage error" ae delete --bogus x
 
+# a job whose state.json cannot be read: refused, but --force takes it
+# once no supervisor has it (its locks say so); one that still runs stays
+id=$(job_id "$(ae run --wait -- true)")
+echo '{garbled' >"$ROOT/$id/state.json"
+check_error "delete of a job whose state.json is garbled: corrupt_record" \
+	corrupt_record ae delete "$id"
+check "... the job is still there" test -d "$ROOT/$id"
+capture ae delete --force "$id"
+check_eq "delete --force of it: deleted, state unknown" \
+	"$RC $(json_str state "$OUT") $(json_bool deleted "$OUT")" "0 unknown true"
+check "... its directory is gone" test ! -e "$ROOT/$id"
+id=$(start_job -- sh -c 'echo $$ >"$1"; exec sleep 30' sh "$TMP/garbled.pid")
+until_true 10 test -s "$TMP/garbled.pid"
+echo '{garbled' >"$ROOT/$id/state.json"
+capture ae delete --force "$id"
+check_eq "... but one whose supervisor still runs is refused" \
+	"$RC $(json_str code "$OUT")" "1 invalid_state"
+check "... and stays" test -d "$ROOT/$id"
+kill "$(cat "$TMP/garbled.pid")"	# its end is recorded anew
+
 # ---- deletes seen by concurrent readers -------------------------------------------------
 # A job being deleted is there or gone, never half there: no reader may see
 # a corrupt record (the deletion must look atomic).
