@@ -384,16 +384,6 @@ mcp_close
 
 # ---- cancellation -----------------------------------------------------------------------------
 
-# live_children PID: how many live processes PID is the parent of.
-live_children() {
-	_n=0
-	for _d in /proc/[0-9]*; do
-		[ "$(proc_field "${_d#/proc/}" 4)" = "$1" ] || continue
-		[ "$(proc_field "${_d#/proc/}" 3)" = Z ] || _n=$((_n + 1))
-	done
-	echo "$_n"
-}
-children_are() { [ "$(live_children "$1")" = "$2" ]; }
 # children_of PID: the pids of its live children, one a line.
 children_of() {
 	for _d in /proc/[0-9]*; do
@@ -401,6 +391,9 @@ children_of() {
 		[ "$(proc_field "${_d#/proc/}" 3)" = Z ] || echo "${_d#/proc/}"
 	done
 }
+# live_children PID: how many; children_are PID N: that many (until_true).
+live_children() { children_of "$1" | wc -l | tr -d ' '; }
+children_are() { [ "$(live_children "$1")" = "$2" ]; }
 
 mcp_open --session t-mcp-cancel
 mcp_hello
